@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcseg data-plane ABI: every map key, map value, counter index and event
+ * record shared by the BPF programs (bpf/) and user space (ctl/, tests/).
+ * One definition of each struct; nothing here is redefined elsewhere.
+ *
+ * Byte order: IPv4 addresses are network order (__be32) everywhere.
+ * Ports are network order in session and exact-policy keys (they are
+ * copied straight from the packet) and host order in struct tcseg_rule
+ * (the human-facing rule as tcctl stores it).
+ */
+#ifndef TCSEG_H
+#define TCSEG_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Names of the objects pinned under the pin directory. */
+#define TCSEG_PIN_DIR_DEFAULT	"/sys/fs/bpf/tcseg"
+#define TCSEG_PIN_ENV		"TCSEG_PIN_DIR"
+
+/* Default map sizes; every one can be changed at load time. */
+#define TCSEG_DEF_SESSIONS	262144
+#define TCSEG_DEF_EXACT_RULES	131072
+#define TCSEG_DEF_CIDR_RULES	16384
+#define TCSEG_DEF_CIDR_ENTRIES	65536
+#define TCSEG_DEF_SRC_CLASSES	16384
+#define TCSEG_DEF_DEVS		1024
+#define TCSEG_DEF_FRAGS		8192
+#define TCSEG_DEF_RINGBUF	(256 * 1024)
+
+/* Policy actions (struct tcseg_rule.action, tcseg_verdict.action). */
+enum tcseg_action {
+	TCSEG_ACT_ALLOW = 0,
+	TCSEG_ACT_DENY = 1,
+	TCSEG_ACT_LOG = 2,	/* allow + event */
+	TCSEG_ACT_ENCRYPT = 3,	/* allow + event for the daemon (kTLS) */
+	TCSEG_ACT_MAX,
+	TCSEG_ACT_UNSET = 0xff,	/* per-pod default: use the global one */
+};
+
+/* Where a verdict came from, in lookup order (tcseg_session.verdict_src). */
+enum tcseg_verdict_src {
+	TCSEG_SRC_EXACT = 0,
+	TCSEG_SRC_CIDR = 1,
+	TCSEG_SRC_POD_DEFAULT = 2,
+	TCSEG_SRC_GLOBAL_DEFAULT = 3,
+	TCSEG_SRC_MAX,
+};
+
+/* Rule flags (tcseg_rule.flags, tcseg_verdict.flags). */
+#define TCSEG_RULE_F_AUDIT	0x01	/* a deny by this rule only logs */
+
+/*
+ * Protocol keys used in CIDR entries. Rules with proto "any" are expanded
+ * into one entry per key; packets of any other IP protocol use OTHER.
+ */
+#define TCSEG_PROTO_KEY_OTHER	0xff
+
+/*
+ * Exact 5-tuple policy (BPF_MAP_TYPE_HASH "tcseg_exact").
+ * ifindex 0 = rule applies at every attached device.
+ */
+struct tcseg_exact_key {
+	__u32 ifindex;
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/*
+ * Value of an exact or CIDR policy entry. @spec orders CIDR candidates:
+ * the entry with the larger spec wins (see tcseg_rule_spec()).
+ */
+struct tcseg_verdict {
+	__u32 rule_id;
+	__u32 slot;		/* index into tcseg_rule_stats */
+	__u32 spec;
+	__u8 action;
+	__u8 flags;
+	__u8 pad[2];
+};
+
+/*
+ * Stage 1 of the CIDR lookup (BPF_MAP_TYPE_LPM_TRIE "tcseg_src_class"):
+ * the packet's source address finds the longest source prefix used by any
+ * rule. Its value is that prefix; stage 2 is keyed by it.
+ */
+struct tcseg_src_key {
+	__u32 prefixlen;	/* 0..32 */
+	__be32 saddr;
+};
+
+struct tcseg_src_class {
+	__be32 net;
+	__u8 plen;
+	__u8 pad[3];
+};
+
+/*
+ * Stage 2 (BPF_MAP_TYPE_LPM_TRIE "tcseg_cidr"): every field but daddr is
+ * matched exactly (prefixlen = TCSEG_CIDR_FIXED_BITS + dst prefix length).
+ * A source class holds the rules of its own prefix and of every shorter
+ * source prefix that contains it (tcctl replicates them when it compiles).
+ * dport 0 = rule without a destination port; a packet looks up its own
+ * dport, then 0, and keeps the more specific result.
+ */
+struct tcseg_cidr_key {
+	__u32 prefixlen;
+	__be32 src_net;
+	__u8 src_plen;
+	__u8 proto;		/* IPPROTO_* or TCSEG_PROTO_KEY_OTHER */
+	__be16 dport;
+	__u32 ifindex;		/* 0 = any device */
+	__be32 daddr;
+};
+
+#define TCSEG_CIDR_FIXED_BITS	(8 * (4 + 1 + 1 + 2 + 4))
+
+/*
+ * The rule as written by people (BPF_MAP_TYPE_HASH "tcseg_rules", keyed by
+ * id). The data path never reads it: tcctl keeps it to list rules and to
+ * compile the exact and CIDR maps.
+ */
+struct tcseg_rule {
+	__u32 id;
+	__u32 ifindex;		/* 0 = any */
+	__be32 saddr;
+	__be32 daddr;
+	__u8 src_plen;		/* 0..32; 0 = any */
+	__u8 dst_plen;
+	__u8 proto;		/* 0 = any, else IPPROTO_TCP/UDP/ICMP */
+	__u8 action;
+	__u16 sport;		/* host order, 0 = any */
+	__u16 dport;		/* host order, 0 = any */
+	__u8 flags;
+	__u8 pad[3];
+	__u32 slot;		/* per-rule counters index, assigned by tcctl */
+};
+
+/* Per-rule hit counters (BPF_MAP_TYPE_PERCPU_ARRAY "tcseg_rule_stats"). */
+struct tcseg_rule_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Session key: the 5-tuple normalised so both directions of a flow map to
+ * one entry (the lower (addr, port) endpoint first), scoped to the device
+ * that saw it: each pod's veth keeps its own view of a flow, so each pod's
+ * default and audit settings apply to it.
+ */
+struct tcseg_session_key {
+	__u32 ifindex;
+	__be32 addr_lo;
+	__be32 addr_hi;
+	__be16 port_lo;
+	__be16 port_hi;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* TCP states (RFC 793 names, tracked for the connection as a whole). */
+enum tcseg_tcp_state {
+	TCSEG_TCP_NONE = 0,
+	TCSEG_TCP_SYN_SENT,
+	TCSEG_TCP_SYN_RECV,
+	TCSEG_TCP_ESTABLISHED,
+	TCSEG_TCP_FIN_WAIT1,
+	TCSEG_TCP_FIN_WAIT2,
+	TCSEG_TCP_TIME_WAIT,
+	TCSEG_TCP_CLOSE,
+	TCSEG_TCP_CLOSE_WAIT,
+	TCSEG_TCP_LAST_ACK,
+	TCSEG_TCP_CLOSING,
+	TCSEG_TCP_MAX,
+};
+
+/* Session flags. */
+#define TCSEG_SESS_F_INIT_HI	0x0001	/* initiator is the "hi" endpoint */
+#define TCSEG_SESS_F_AUDIT	0x0002	/* verdict was deny, passed by audit */
+#define TCSEG_SESS_F_ENCRYPT	0x0004	/* encrypt flow */
+#define TCSEG_SESS_F_SECURED	0x0008	/* daemon finished kTLS set-up */
+#define TCSEG_SESS_F_MIDSTREAM	0x0010	/* picked up without a SYN */
+#define TCSEG_SESS_F_SYN_COUNTED 0x0020	/* counted as half-open */
+#define TCSEG_SESS_F_FIN_LO	0x0040	/* FIN seen from the lo endpoint */
+#define TCSEG_SESS_F_FIN_HI	0x0080	/* FIN seen from the hi endpoint */
+#define TCSEG_SESS_F_SYN_WIN	0x0100	/* half-open counted in window 1 */
+
+/* Session value (BPF_MAP_TYPE_LRU_HASH "tcseg_sessions"), seed 003 §2.2. */
+struct tcseg_session {
+	__u64 created_ns;	/* doubles as session id */
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_seen_ns;
+	__u32 policy_id;	/* 0 = a default decided */
+	__u32 policy_version;
+	__u32 slot;
+	__u32 seq_init;
+	__u32 ack_init;
+	__u16 flags;
+	__u8 action;		/* cached enum tcseg_action */
+	__u8 state;		/* enum tcseg_tcp_state */
+	__u8 verdict_src;	/* enum tcseg_verdict_src */
+	__u8 pad[3];
+};
+
+/* Global configuration (BPF_MAP_TYPE_ARRAY "tcseg_config", one entry). */
+#define TCSEG_CFG_F_STRICT_TCP	0x01	/* drop invalid TCP transitions */
+#define TCSEG_CFG_F_DROP_NON_IP	0x02	/* drop non-IPv4 (ARP still passes) */
+#define TCSEG_CFG_F_AUDIT	0x04	/* audit mode for every pod */
+#define TCSEG_CFG_F_TRACE_DROPS	0x08	/* emit an event for every drop */
+
+struct tcseg_config {
+	__u32 policy_version;
+	__u8 default_action;	/* TCSEG_ACT_ALLOW or TCSEG_ACT_DENY */
+	__u8 flags;
+	__u16 pad;
+	__u32 dev_rules;	/* rules with a device; 0 skips those lookups */
+	__u32 session_max;	/* max_entries of tcseg_sessions */
+	__u32 syn_limit;	/* half-open sessions per pod per window pair */
+	__u32 syn_window_ms;
+	__u32 event_rate;	/* events per second per CPU, 0 = no limit */
+	__u32 event_burst;
+};
+
+#define TCSEG_DEF_SYN_LIMIT	1024
+#define TCSEG_DEF_SYN_WINDOW_MS	1000
+#define TCSEG_DEF_EVENT_RATE	10000
+#define TCSEG_DEF_EVENT_BURST	1000
+
+/* Attached device = pod (BPF_MAP_TYPE_HASH "tcseg_devs", by ifindex). */
+#define TCSEG_DEV_F_AUDIT	0x01
+#define TCSEG_DEV_F_TCX		0x02	/* attached with tcx links */
+
+struct tcseg_dev {
+	__u8 default_action;	/* TCSEG_ACT_ALLOW/DENY or TCSEG_ACT_UNSET */
+	__u8 flags;
+	__u16 pad;
+	__u32 syn_window;	/* index of the current SYN window */
+	__u64 syn_count[2];	/* half-open sessions opened per window */
+	__u64 attached_ns;
+	char name[16];
+};
+
+/*
+ * Map pressure (BPF_MAP_TYPE_ARRAY "tcseg_pressure", one entry), seed 003
+ * §2.4. total_sessions is kept by the data path (insert +1, delete -1);
+ * LRU evictions are invisible to it, so tcctl recounts the map and writes
+ * the true figure back, and the difference is reported as evictions.
+ */
+enum tcseg_pressure_level {
+	TCSEG_PRESSURE_NORMAL = 0,	/* < 70% */
+	TCSEG_PRESSURE_WARNING = 1,	/* 70-90% */
+	TCSEG_PRESSURE_CRITICAL = 2,	/* >= 90%: map-full degradation */
+};
+
+struct tcseg_pressure {
+	__u64 total_sessions;
+	__u64 evictions;
+	__u64 insertion_failures;
+	__u64 last_check_ns;
+	__u32 pressure_level;
+	__u32 syn_sent_count;
+};
+
+/* Fragment tracking (BPF_MAP_TYPE_LRU_HASH "tcseg_frags"). */
+struct tcseg_frag_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 id;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct tcseg_frag_ports {
+	__be16 sport;
+	__be16 dport;
+};
+
+/* Per-CPU counters (BPF_MAP_TYPE_PERCPU_ARRAY "tcseg_stats"). */
+enum tcseg_stat {
+	TCSEG_STAT_TOTAL_PACKETS = 0,
+	TCSEG_STAT_ALLOWED_PACKETS,
+	TCSEG_STAT_DENIED_PACKETS,
+	TCSEG_STAT_TOTAL_BYTES,
+	TCSEG_STAT_ALLOWED_BYTES,
+	TCSEG_STAT_DENIED_BYTES,
+	TCSEG_STAT_NEW_SESSIONS,
+	TCSEG_STAT_POLICY_LOOKUPS,
+	TCSEG_STAT_SESSION_HITS,
+	TCSEG_STAT_MAP_FULL_DROPS,
+	TCSEG_STAT_LRU_EVICTIONS,	/* written by tcctl's recount */
+	TCSEG_STAT_TCP_SYN_FLOODS,
+	TCSEG_STAT_INVALID_STATE_TRANS,
+	/* beyond the seed's list */
+	TCSEG_STAT_AUDIT_PASSES,
+	TCSEG_STAT_UNTRACKED_PASSES,
+	TCSEG_STAT_NON_IPV4,
+	TCSEG_STAT_SESSIONS_CLOSED,
+	TCSEG_STAT_REEVALUATIONS,
+	TCSEG_STAT_EVENTS_SENT,
+	TCSEG_STAT_EVENTS_DROPPED,
+	TCSEG_STAT_FRAGMENTS,
+	TCSEG_STAT_ICMP_RELATED,
+	/* drops by reason: one counter each, in enum tcseg_drop order */
+	TCSEG_STAT_DROP_BASE,
+	TCSEG_STAT_MAX = TCSEG_STAT_DROP_BASE + 16,
+};
+
+/* Drop reasons; every dropped packet counts one of these. */
+enum tcseg_drop {
+	TCSEG_DROP_POLICY = 0,		/* a deny rule */
+	TCSEG_DROP_POD_DEFAULT,		/* the pod's default is deny */
+	TCSEG_DROP_GLOBAL_DEFAULT,	/* the global default is deny */
+	TCSEG_DROP_MALFORMED,		/* truncated or invalid headers */
+	TCSEG_DROP_SYN_FLOOD,		/* half-open cap reached */
+	TCSEG_DROP_MAP_FULL,		/* session map critical, not allow-listed */
+	TCSEG_DROP_INVALID_STATE,	/* strict TCP mode */
+	TCSEG_DROP_FRAGMENT,		/* later fragment with no first fragment */
+	TCSEG_DROP_NON_IPV4,		/* non-IPv4 with drop-non-ip set */
+	TCSEG_DROP_UNSECURED,		/* payload of an unsecured encrypt flow */
+	TCSEG_DROP_MAX,
+};
+
+/* Ring buffer records ("tcseg_events"). */
+enum tcseg_event_type {
+	TCSEG_EV_FLOW_LOG = 1,		/* new flow allowed by a LOG rule */
+	TCSEG_EV_FLOW_ENCRYPT = 2,	/* new TCP flow to hand to the daemon */
+	TCSEG_EV_AUDIT = 3,		/* would have been denied */
+	TCSEG_EV_DROP = 4,		/* a drop (with TRACE_DROPS) */
+};
+
+#define TCSEG_DIR_FROM_POD	0	/* tc ingress of the host-side veth */
+#define TCSEG_DIR_TO_POD	1	/* tc egress of the host-side veth */
+
+struct tcseg_event {
+	__u64 ts_ns;
+	__u32 type;			/* enum tcseg_event_type */
+	__u32 ifindex;
+	__be32 saddr;			/* as the packet had them */
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 dir;			/* TCSEG_DIR_* */
+	__u8 action;			/* enum tcseg_action decided */
+	__u8 reason;			/* enum tcseg_drop for drops */
+	__u32 policy_id;
+	__u8 verdict_src;
+	__u8 pad[3];
+};
+
+/*
+ * CIDR candidate order, highest wins: destination prefix length, then
+ * source prefix length, then a destination port, then a protocol, then a
+ * device. Identical matches are refused by tcctl, so no tie remains.
+ */
+static inline __u32 tcseg_rule_spec(__u8 dst_plen, __u8 src_plen,
+				    int has_dport, int has_proto, int has_dev)
+{
+	return ((__u32)dst_plen << 24) | ((__u32)src_plen << 16) |
+	       ((__u32)!!has_dport << 2) | ((__u32)!!has_proto << 1) |
+	       (__u32)!!has_dev;
+}
+
+#endif /* TCSEG_H */
