@@ -164,6 +164,30 @@ struct tcseg_session_key {
 	__u8 pad[3];
 };
 
+/*
+ * Fill @k for a packet src -> dst seen on @ifindex. Returns 1 when the
+ * source is the "lo" endpoint. Used by the data path and by user space
+ * (tests, tcctl) so both agree on the normal form.
+ */
+static inline int tcseg_session_key_make(struct tcseg_session_key *k,
+					 __u32 ifindex, __be32 saddr,
+					 __be32 daddr, __be16 sport,
+					 __be16 dport, __u8 proto)
+{
+	int src_lo = saddr < daddr || (saddr == daddr && sport <= dport);
+
+	k->ifindex = ifindex;
+	k->addr_lo = src_lo ? saddr : daddr;
+	k->addr_hi = src_lo ? daddr : saddr;
+	k->port_lo = src_lo ? sport : dport;
+	k->port_hi = src_lo ? dport : sport;
+	k->proto = proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	k->pad[2] = 0;
+	return src_lo;
+}
+
 /* TCP states (RFC 793 names, tracked for the connection as a whole). */
 enum tcseg_tcp_state {
 	TCSEG_TCP_NONE = 0,
@@ -189,7 +213,9 @@ enum tcseg_tcp_state {
 #define TCSEG_SESS_F_SYN_COUNTED 0x0020	/* counted as half-open */
 #define TCSEG_SESS_F_FIN_LO	0x0040	/* FIN seen from the lo endpoint */
 #define TCSEG_SESS_F_FIN_HI	0x0080	/* FIN seen from the hi endpoint */
-#define TCSEG_SESS_F_SYN_WIN	0x0100	/* half-open counted in window 1 */
+#define TCSEG_SESS_F_FINACK_LO	0x0100	/* the lo endpoint's FIN was acked */
+#define TCSEG_SESS_F_FINACK_HI	0x0200	/* the hi endpoint's FIN was acked */
+#define TCSEG_SESS_F_CLOSER_HI	0x0400	/* the hi endpoint sent the first FIN */
 
 /* Session value (BPF_MAP_TYPE_LRU_HASH "tcseg_sessions"), seed 003 §2.2. */
 struct tcseg_session {
@@ -207,6 +233,10 @@ struct tcseg_session {
 	__u8 state;		/* enum tcseg_tcp_state */
 	__u8 verdict_src;	/* enum tcseg_verdict_src */
 	__u8 pad[3];
+	__u32 fin_ack_lo;	/* ack number that acknowledges lo's FIN */
+	__u32 fin_ack_hi;	/* ack number that acknowledges hi's FIN */
+	__u32 syn_window;	/* SYN-guard window the flow was counted in */
+	__u32 pad2;
 };
 
 /* Global configuration (BPF_MAP_TYPE_ARRAY "tcseg_config", one entry). */

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Policy lookup: exact 5-tuple > most specific CIDR rule > pod default >
+ * global default. See docs/POLICY.md for the CIDR order and why a
+ * source class lookup precedes the CIDR trie.
+ */
+#ifndef TCSEG_BPF_POLICY_H
+#define TCSEG_BPF_POLICY_H
+
+#include "lib/stats.h"
+
+/* The flow as its initiator sent it (ports network order). */
+struct flow {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+};
+
+struct decision {
+	__u32 rule_id;
+	__u32 slot;
+	__u8 action;
+	__u8 src;		/* enum tcseg_verdict_src */
+	__u8 rule_flags;
+};
+
+static __always_inline struct tcseg_verdict *
+exact_lookup(const struct flow *f, __u32 ifindex)
+{
+	struct tcseg_exact_key k = {
+		.ifindex = ifindex,
+		.saddr = f->saddr, .daddr = f->daddr,
+		.sport = f->sport, .dport = f->dport,
+		.proto = f->proto,
+	};
+
+	return bpf_map_lookup_elem(&tcseg_exact, &k);
+}
+
+static __always_inline __u8 proto_key(__u8 proto)
+{
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	    proto == IPPROTO_ICMP)
+		return proto;
+	return TCSEG_PROTO_KEY_OTHER;
+}
+
+static __always_inline struct tcseg_verdict *
+better(struct tcseg_verdict *a, struct tcseg_verdict *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return b->spec > a->spec ? b : a;
+}
+
+static __always_inline struct tcseg_verdict *
+cidr_lookup_dev(const struct flow *f, const struct tcseg_src_class *sc,
+		__u32 ifindex)
+{
+	struct tcseg_cidr_key k = {
+		.prefixlen = TCSEG_CIDR_FIXED_BITS + 32,
+		.src_net = sc->net,
+		.src_plen = sc->plen,
+		.proto = proto_key(f->proto),
+		.dport = f->dport,
+		.ifindex = ifindex,
+		.daddr = f->daddr,
+	};
+	struct tcseg_verdict *v = NULL;
+
+	/* ports only mean something for TCP and UDP */
+	if (k.proto == IPPROTO_TCP || k.proto == IPPROTO_UDP)
+		v = bpf_map_lookup_elem(&tcseg_cidr, &k);
+	k.dport = 0;
+	return better(v, bpf_map_lookup_elem(&tcseg_cidr, &k));
+}
+
+static __always_inline struct tcseg_verdict *
+cidr_lookup(const struct flow *f, __u32 ifindex, __u32 dev_rules)
+{
+	struct tcseg_src_key sk = { .prefixlen = 32, .saddr = f->saddr };
+	struct tcseg_src_class *sc;
+	struct tcseg_verdict *v;
+
+	sc = bpf_map_lookup_elem(&tcseg_src_class, &sk);
+	if (!sc)
+		return NULL;
+	v = cidr_lookup_dev(f, sc, 0);
+	if (dev_rules)
+		v = better(v, cidr_lookup_dev(f, sc, ifindex));
+	return v;
+}
+
+static __always_inline void decide_from(struct decision *d,
+					const struct tcseg_verdict *v, __u8 src)
+{
+	d->rule_id = v->rule_id;
+	d->slot = v->slot;
+	d->action = v->action;
+	d->rule_flags = v->flags;
+	d->src = src;
+}
+
+static __always_inline void policy_decide(const struct tcseg_config *cfg,
+					  const struct tcseg_dev *dev,
+					  __u32 ifindex, const struct flow *f,
+					  struct decision *d)
+{
+	struct tcseg_verdict *v = NULL;
+
+	stat_add(TCSEG_STAT_POLICY_LOOKUPS, 1);
+	if (cfg->dev_rules)
+		v = exact_lookup(f, ifindex);
+	if (!v)
+		v = exact_lookup(f, 0);
+	if (v) {
+		decide_from(d, v, TCSEG_SRC_EXACT);
+		return;
+	}
+	v = cidr_lookup(f, ifindex, cfg->dev_rules);
+	if (v) {
+		decide_from(d, v, TCSEG_SRC_CIDR);
+		return;
+	}
+	d->rule_id = 0;
+	d->slot = 0;
+	d->rule_flags = 0;
+	if (dev && dev->default_action != TCSEG_ACT_UNSET) {
+		d->action = dev->default_action;
+		d->src = TCSEG_SRC_POD_DEFAULT;
+	} else {
+		d->action = cfg->default_action;
+		d->src = TCSEG_SRC_GLOBAL_DEFAULT;
+	}
+}
+
+static __always_inline __u32 drop_reason_of(__u8 src)
+{
+	if (src == TCSEG_SRC_POD_DEFAULT)
+		return TCSEG_DROP_POD_DEFAULT;
+	if (src == TCSEG_SRC_GLOBAL_DEFAULT)
+		return TCSEG_DROP_GLOBAL_DEFAULT;
+	return TCSEG_DROP_POLICY;
+}
+
+/* Audit mode (global, per pod or per rule) turns a deny into a pass. */
+static __always_inline int audit_applies(const struct tcseg_config *cfg,
+					 const struct tcseg_dev *dev,
+					 const struct decision *d)
+{
+	return (cfg->flags & TCSEG_CFG_F_AUDIT) ||
+	       (dev && (dev->flags & TCSEG_DEV_F_AUDIT)) ||
+	       (d->rule_flags & TCSEG_RULE_F_AUDIT);
+}
+
+#endif

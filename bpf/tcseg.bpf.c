@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcseg data plane: the two TC entry points on the host side of a pod's
+ * veth. tc ingress sees what the pod sends, tc egress what it receives.
+ * Both run the same pipeline: parse, session hit or policy verdict,
+ * counters, events. The logic lives in lib/; this file wires it together.
+ */
+#include "lib/common.h"
+#include "lib/maps.h"
+#include "lib/stats.h"
+#include "lib/parse.h"
+#include "lib/policy.h"
+#include "lib/events.h"
+#include "lib/session.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Everything one packet's handling needs, passed down by pointer. */
+struct ctx {
+	struct __sk_buff *skb;
+	struct tcseg_config *cfg;
+	struct tcseg_dev *dev;
+	struct pkt p;
+	__u64 now;
+	__u32 ifindex;
+	__u8 dir;
+};
+
+static __always_inline int pass(struct ctx *c, __u32 slot)
+{
+	stat_pass(c->p.len);
+	rule_stat_add(slot, c->p.len);
+	return TC_ACT_OK;
+}
+
+static __always_inline int drop(struct ctx *c, __u32 reason,
+				const struct decision *d)
+{
+	stat_drop(reason, c->p.len);
+	if (d)
+		rule_stat_add(d->slot, c->p.len);
+	if (c->cfg->flags & TCSEG_CFG_F_TRACE_DROPS)
+		event_emit(c->cfg, TCSEG_EV_DROP, c->ifindex, c->dir, &c->p, d,
+			   reason, c->now);
+	return TC_ACT_SHOT;
+}
+
+static __always_inline void flow_of_packet(struct flow *f, const struct pkt *p)
+{
+	f->saddr = p->saddr;
+	f->daddr = p->daddr;
+	f->sport = p->sport;
+	f->dport = p->dport;
+	f->proto = p->proto;
+}
+
+/*
+ * Map-full degradation (seed 003 §2.4), made safe: nothing the policy
+ * denies passes. Flows allowed by an explicit rule pass untracked (but
+ * encrypt flows, which need a session, fail closed); DNS and ICMP pass
+ * untracked if allowed; the rest, including default-allowed traffic, is
+ * shed.
+ */
+static __always_inline int degrade(struct ctx *c, const struct decision *d,
+				   int audited)
+{
+	int by_rule = d->src == TCSEG_SRC_EXACT || d->src == TCSEG_SRC_CIDR;
+	int infra = c->p.proto == IPPROTO_ICMP ||
+		    ((c->p.proto == IPPROTO_UDP || c->p.proto == IPPROTO_TCP) &&
+		     c->p.dport == bpf_htons(53));
+
+	if (!audited && d->action != TCSEG_ACT_ENCRYPT && (by_rule || infra)) {
+		stat_add(TCSEG_STAT_UNTRACKED_PASSES, 1);
+		return pass(c, d->slot);
+	}
+	stat_add(TCSEG_STAT_MAP_FULL_DROPS, 1);
+	return drop(c, TCSEG_DROP_MAP_FULL, d);
+}
+
+static __always_inline void flow_events(struct ctx *c, const struct decision *d,
+					int audited, int syn)
+{
+	if (audited)
+		event_emit(c->cfg, TCSEG_EV_AUDIT, c->ifindex, c->dir, &c->p, d,
+			   drop_reason_of(d->src), c->now);
+	else if (d->action == TCSEG_ACT_LOG)
+		event_emit(c->cfg, TCSEG_EV_FLOW_LOG, c->ifindex, c->dir, &c->p,
+			   d, 0, c->now);
+	else if (d->action == TCSEG_ACT_ENCRYPT && syn)
+		event_emit(c->cfg, TCSEG_EV_FLOW_ENCRYPT, c->ifindex, c->dir,
+			   &c->p, d, 0, c->now);
+}
+
+static __always_inline __u16 verdict_flags(const struct decision *d, int audited,
+					   __u8 proto)
+{
+	__u16 f = 0;
+
+	if (audited)
+		f |= TCSEG_SESS_F_AUDIT;
+	if (d->action == TCSEG_ACT_ENCRYPT && proto == IPPROTO_TCP)
+		f |= TCSEG_SESS_F_ENCRYPT;
+	return f;
+}
+
+/* First packet of a flow on this device: verdict, then maybe a session. */
+static __always_inline int new_flow(struct ctx *c,
+				    struct tcseg_session_key *key, int src_lo)
+{
+	struct pkt *p = &c->p;
+	int tcp = p->proto == IPPROTO_TCP;
+	int syn = tcp && (p->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN;
+	struct tcseg_session s = {};
+	struct tcseg_pressure *pr;
+	struct decision d;
+	struct flow f;
+	__u32 win = 0;
+	int audited = 0, counted = 0, ret;
+
+	flow_of_packet(&f, p);
+	policy_decide(c->cfg, c->dev, c->ifindex, &f, &d);
+	if (d.action == TCSEG_ACT_DENY) {
+		if (!audit_applies(c->cfg, c->dev, &d))
+			return drop(c, drop_reason_of(d.src), &d);
+		audited = 1;
+		stat_add(TCSEG_STAT_AUDIT_PASSES, 1);
+	}
+
+	if (tcp && !syn) {
+		/* no session for a lone RST/FIN: nothing left to track */
+		if (p->tcp_flags & (TCP_FL_RST | TCP_FL_FIN)) {
+			stat_add(TCSEG_STAT_UNTRACKED_PASSES, 1);
+			return pass(c, d.slot);
+		}
+		/* mid-stream pickup (tcseg attached to a live flow) */
+		if (c->cfg->flags & TCSEG_CFG_F_STRICT_TCP) {
+			stat_add(TCSEG_STAT_INVALID_STATE_TRANS, 1);
+			return drop(c, TCSEG_DROP_INVALID_STATE, &d);
+		}
+	}
+
+	pr = pressure_get();
+	if (pressure_level(c->cfg, pr) == TCSEG_PRESSURE_CRITICAL)
+		return degrade(c, &d, audited);
+
+	if (syn) {
+		counted = syn_guard_admit(c->cfg, c->dev, c->now, &win);
+		if (!counted) {
+			stat_add(TCSEG_STAT_TCP_SYN_FLOODS, 1);
+			return drop(c, TCSEG_DROP_SYN_FLOOD, &d);
+		}
+	}
+
+	s.created_ns = c->now;
+	s.packets = 1;
+	s.bytes = p->len;
+	s.last_seen_ns = c->now;
+	s.policy_id = d.rule_id;
+	s.policy_version = c->cfg->policy_version;
+	s.slot = d.slot;
+	s.action = d.action;
+	s.verdict_src = d.src;
+	s.flags = verdict_flags(&d, audited, p->proto);
+	if (!src_lo)
+		s.flags |= TCSEG_SESS_F_INIT_HI;
+	if (tcp) {
+		s.state = syn ? TCSEG_TCP_SYN_SENT : TCSEG_TCP_ESTABLISHED;
+		s.seq_init = p->seq;
+		if (!syn)
+			s.flags |= TCSEG_SESS_F_MIDSTREAM;
+	}
+	if (counted == 2) {
+		s.flags |= TCSEG_SESS_F_SYN_COUNTED;
+		s.syn_window = win;
+	}
+
+	ret = bpf_map_update_elem(&tcseg_sessions, key, &s, BPF_NOEXIST);
+	if (ret && ret != -EEXIST) {
+		if (pr)
+			__sync_fetch_and_add(&pr->insertion_failures, 1);
+		syn_guard_release(c->dev, &s);
+		return degrade(c, &d, audited);
+	}
+	if (!ret) {
+		stat_add(TCSEG_STAT_NEW_SESSIONS, 1);
+		if (pr)
+			__sync_fetch_and_add(&pr->total_sessions, 1);
+	}
+	flow_events(c, &d, audited, syn);
+	return pass(c, d.slot);
+}
+
+/* A policy change since the session was made: decide again. */
+static __always_inline void session_reevaluate(struct ctx *c,
+					       struct tcseg_session *s,
+					       int from_init)
+{
+	struct pkt *p = &c->p;
+	struct decision d;
+	struct flow f;
+	int audited = 0;
+
+	flow_of_packet(&f, p);
+	if (!from_init) {
+		f.saddr = p->daddr;
+		f.daddr = p->saddr;
+		f.sport = p->dport;
+		f.dport = p->sport;
+	}
+	policy_decide(c->cfg, c->dev, c->ifindex, &f, &d);
+	if (d.action == TCSEG_ACT_DENY && audit_applies(c->cfg, c->dev, &d))
+		audited = 1;
+	s->policy_id = d.rule_id;
+	s->slot = d.slot;
+	s->action = d.action;
+	s->verdict_src = d.src;
+	s->flags &= ~(TCSEG_SESS_F_AUDIT | TCSEG_SESS_F_ENCRYPT);
+	s->flags |= verdict_flags(&d, audited, p->proto);
+	s->policy_version = c->cfg->policy_version;
+	stat_add(TCSEG_STAT_REEVALUATIONS, 1);
+}
+
+static __always_inline int session_hit(struct ctx *c,
+				       struct tcseg_session_key *key,
+				       struct tcseg_session *s, int src_lo)
+{
+	int from_init = src_lo == !(s->flags & TCSEG_SESS_F_INIT_HI);
+	struct decision d;
+	int closed = 0;
+
+	stat_add(TCSEG_STAT_SESSION_HITS, 1);
+	if (s->policy_version != c->cfg->policy_version)
+		session_reevaluate(c, s, from_init);
+
+	__sync_fetch_and_add(&s->packets, 1);
+	__sync_fetch_and_add(&s->bytes, c->p.len);
+	s->last_seen_ns = c->now;
+
+	if (c->p.proto == IPPROTO_TCP) {
+		__u8 before = s->state;
+
+		if (tcp_track(s, &c->p, from_init, src_lo, &closed)) {
+			stat_add(TCSEG_STAT_INVALID_STATE_TRANS, 1);
+			if (c->cfg->flags & TCSEG_CFG_F_STRICT_TCP) {
+				d.rule_id = s->policy_id;
+				d.slot = s->slot;
+				d.action = s->action;
+				d.src = s->verdict_src;
+				return drop(c, TCSEG_DROP_INVALID_STATE, &d);
+			}
+		}
+		if (before != s->state && s->state >= TCSEG_TCP_ESTABLISHED)
+			syn_guard_release(c->dev, s);
+	}
+
+	if (s->action == TCSEG_ACT_DENY && !(s->flags & TCSEG_SESS_F_AUDIT)) {
+		d.rule_id = s->policy_id;
+		d.slot = s->slot;
+		d.action = s->action;
+		d.src = s->verdict_src;
+		d.rule_flags = 0;
+		if (closed)
+			session_delete(key);
+		return drop(c, drop_reason_of(d.src), &d);
+	}
+	if (s->flags & TCSEG_SESS_F_AUDIT)
+		stat_add(TCSEG_STAT_AUDIT_PASSES, 1);
+	__u32 slot = s->slot;
+
+	if (closed)
+		session_delete(key);
+	return pass(c, slot);
+}
+
+/*
+ * ICMP errors carry the header of a packet of some flow: if that flow is
+ * tracked and allowed here, the error belongs to it (path MTU discovery
+ * depends on this). Otherwise the error is judged as ICMP on its own,
+ * without a session.
+ */
+static __always_inline int icmp_error(struct ctx *c)
+{
+	struct tcseg_session_key key;
+	struct tcseg_session *s;
+	struct decision d;
+	struct flow f;
+
+	tcseg_session_key_make(&key, c->ifindex, c->p.in_saddr, c->p.in_daddr,
+			       c->p.in_sport, c->p.in_dport, c->p.in_proto);
+	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
+	if (s && (s->action != TCSEG_ACT_DENY || (s->flags & TCSEG_SESS_F_AUDIT))) {
+		stat_add(TCSEG_STAT_ICMP_RELATED, 1);
+		return pass(c, 0);
+	}
+	flow_of_packet(&f, &c->p);
+	policy_decide(c->cfg, c->dev, c->ifindex, &f, &d);
+	if (d.action != TCSEG_ACT_DENY)
+		return pass(c, d.slot);
+	if (audit_applies(c->cfg, c->dev, &d)) {
+		stat_add(TCSEG_STAT_AUDIT_PASSES, 1);
+		return pass(c, d.slot);
+	}
+	return drop(c, drop_reason_of(d.src), &d);
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+{
+	struct tcseg_session_key key;
+	struct tcseg_session *s;
+	__u32 zero = 0;
+	struct ctx c = {};
+	int src_lo;
+
+	c.cfg = bpf_map_lookup_elem(&tcseg_config, &zero);
+	if (!c.cfg)
+		return TC_ACT_OK;	/* cannot happen: one-entry array */
+	c.skb = skb;
+	c.dir = dir;
+	c.ifindex = skb->ifindex;
+	c.p.len = skb->len;
+	c.now = bpf_ktime_get_ns();
+	stat_add(TCSEG_STAT_TOTAL_PACKETS, 1);
+	stat_add(TCSEG_STAT_TOTAL_BYTES, skb->len);
+
+	switch (parse_pkt(skb, &c.p)) {
+	case PARSE_OK:
+		break;
+	case PARSE_ARP:
+		stat_add(TCSEG_STAT_NON_IPV4, 1);
+		return pass(&c, 0);
+	case PARSE_NON_IP:
+		stat_add(TCSEG_STAT_NON_IPV4, 1);
+		if (c.cfg->flags & TCSEG_CFG_F_DROP_NON_IP)
+			return drop(&c, TCSEG_DROP_NON_IPV4, NULL);
+		return pass(&c, 0);
+	case PARSE_FRAG_UNKNOWN:
+		return drop(&c, TCSEG_DROP_FRAGMENT, NULL);
+	default:
+		return drop(&c, TCSEG_DROP_MALFORMED, NULL);
+	}
+
+	c.dev = bpf_map_lookup_elem(&tcseg_devs, &c.ifindex);
+	if (c.p.icmp_error)
+		return icmp_error(&c);
+
+	src_lo = tcseg_session_key_make(&key, c.ifindex, c.p.saddr, c.p.daddr,
+					c.p.sport, c.p.dport, c.p.proto);
+	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
+	if (s) {
+		/* a fresh SYN on a finished or stale tuple: a new connection */
+		if (c.p.proto == IPPROTO_TCP &&
+		    (c.p.tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN &&
+		    s->state != TCSEG_TCP_SYN_SENT &&
+		    s->state != TCSEG_TCP_SYN_RECV) {
+			syn_guard_release(c.dev, s);
+			session_delete(&key);
+		} else {
+			return session_hit(&c, &key, s, src_lo);
+		}
+	}
+	return new_flow(&c, &key, src_lo);
+}
+
+SEC("tc")
+int tcseg_from_pod(struct __sk_buff *skb)
+{
+	return handle(skb, TCSEG_DIR_FROM_POD);
+}
+
+SEC("tc")
+int tcseg_to_pod(struct __sk_buff *skb)
+{
+	return handle(skb, TCSEG_DIR_TO_POD);
+}
+
+/* Benchmark baseline: the cheapest possible TC program. */
+SEC("tc")
+int tcseg_empty(struct __sk_buff *skb)
+{
+	return TC_ACT_OK;
+}
