@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parsers for single values of the policy language (CLI words and policy
+ * file fields). Each returns 0, or -EINVAL with a message in @err that
+ * names the offending value, e.g. "bad port '70000': must be 1-65535".
+ */
+#ifndef TCSEG_PARSE_H
+#define TCSEG_PARSE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#define TCSEG_ERRLEN 256
+
+/* "A.B.C.D" (= /32) or "A.B.C.D/N"; host bits set are an error. */
+int parse_cidr(const char *s, __be32 *addr, __u8 *plen, char *err,
+	       size_t errlen);
+/* 1..65535, decimal only; returns host order. */
+int parse_port(const char *s, __u16 *port, char *err, size_t errlen);
+/* tcp | udp | icmp | any (any = 0). */
+int parse_proto(const char *s, __u8 *proto, char *err, size_t errlen);
+/* allow | deny | log | encrypt -> enum tcseg_action. */
+int parse_action(const char *s, __u8 *action, char *err, size_t errlen);
+/* allow | deny only (defaults). */
+int parse_default_action(const char *s, __u8 *action, char *err,
+			 size_t errlen);
+/* Decimal 0..UINT32_MAX, no sign, no trailing junk. */
+int parse_u32(const char *s, __u32 *v, char *err, size_t errlen);
+
+const char *action_name(__u8 action);	/* "allow", ... or "?" */
+const char *proto_name(__u8 proto);	/* "tcp", "udp", "icmp", "any", or number */
+
+/* "A.B.C.D/N" into @buf (bare address when N = 32). */
+void format_cidr(__be32 addr, __u8 plen, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Policy rules as people write them:
+ *   [id N] [dev DEV] [from CIDR] [to CIDR] [sport P] [dport P]
+ *   [proto tcp|udp|icmp|any] [audit] action allow|deny|log|encrypt
+ * Omitted fields are wildcards. A rule is exact (goes to the exact hash)
+ * when it has from /32, to /32, proto tcp or udp, sport and dport; a
+ * rule with a sport must be exact; icmp rules have no ports.
+ */
+#ifndef TCSEG_RULE_H
+#define TCSEG_RULE_H
+
+#include <stddef.h>
+#include "tcseg.h"
+#include "parse.h"
+
+/* Resolves a device name to an ifindex (> 0), or returns -ENODEV. */
+typedef int (*dev_resolver_fn)(const char *name, void *arg);
+
+struct rule_set {
+	struct tcseg_rule *v;
+	size_t n;
+	size_t cap;
+};
+
+/*
+ * Parse the words of one rule (argv style). @r is zeroed first; id 0
+ * means "assign one". Errors name the word, e.g. "dport: bad port 'x'".
+ */
+int rule_parse_words(int argc, char **argv, struct tcseg_rule *r,
+		     dev_resolver_fn resolve, void *arg, char *err,
+		     size_t errlen);
+
+/* Consistency checks after parsing (sport only in exact rules, ...). */
+int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen);
+
+int rule_is_exact(const struct tcseg_rule *r);
+
+/* Same match fields (everything but id, action, flags, slot). */
+int rule_same_match(const struct tcseg_rule *a, const struct tcseg_rule *b);
+
+/*
+ * Words that parse back to the same rule ("id 7 from 10.0.0.0/8 dport 80
+ * proto tcp action allow"). @devname may be NULL (prints "dev if<N>").
+ */
+int rule_format(const struct tcseg_rule *r, const char *devname, char *buf,
+		size_t len);
+
+/*
+ * Read a policy file: one rule a line, same words as `policy add`, '#'
+ * starts a comment, blank lines ignored. The whole file is checked:
+ * errors read "FILE:LINE: field: message". Ids missing from the file are
+ * left 0. Duplicate ids and duplicate matches within the file are errors.
+ */
+int rules_read_file(const char *path, struct rule_set *out,
+		    dev_resolver_fn resolve, void *arg, char *err,
+		    size_t errlen);
+
+int rule_set_push(struct rule_set *s, const struct tcseg_rule *r);
+void rule_set_free(struct rule_set *s);
+
+#endif
