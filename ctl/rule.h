@@ -39,9 +39,13 @@ int rule_is_exact(const struct tcseg_rule *r);
 /* Same match fields (everything but id, action, flags, slot). */
 int rule_same_match(const struct tcseg_rule *a, const struct tcseg_rule *b);
 
+/* Total order on the match fields (0 = same match), for sorting. */
+int rule_match_cmp(const struct tcseg_rule *a, const struct tcseg_rule *b);
+
 /*
- * Words that parse back to the same rule ("id 7 from 10.0.0.0/8 dport 80
- * proto tcp action allow"). @devname may be NULL (prints "dev if<N>").
+ * Words that parse back to the same rule ("id 7 from 10.0.0.0/8 proto tcp
+ * dport 80 action allow"). @devname may be NULL (prints "dev if<N>").
+ * Returns the length written, or -ENOSPC (and "") when @len is too small.
  */
 int rule_format(const struct tcseg_rule *r, const char *devname, char *buf,
 		size_t len);
@@ -51,6 +55,8 @@ int rule_format(const struct tcseg_rule *r, const char *devname, char *buf,
  * starts a comment, blank lines ignored. The whole file is checked:
  * errors read "FILE:LINE: field: message". Ids missing from the file are
  * left 0. Duplicate ids and duplicate matches within the file are errors.
+ * @out is initialised here (old contents are not freed) and left empty
+ * on error. Returns 0, -EINVAL (bad content), -ENOMEM or -errno of open.
  */
 int rules_read_file(const char *path, struct rule_set *out,
 		    dev_resolver_fn resolve, void *arg, char *err,

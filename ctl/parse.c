@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsers for single values of the policy language. Strict on purpose:
+ * a policy typo must be an error, never a silently different rule.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "tcseg.h"
+#include "parse.h"
+
+/* Longest part of a hostile value quoted back in a message. */
+#define QUOTE_MAX 64
+
+/* "bad WHAT 'VALUE': EXPECT", the value cut to QUOTE_MAX characters. */
+static int bad(char *err, size_t errlen, const char *what, const char *val,
+	       const char *expect)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "bad %s '%.*s%s': %s", what, QUOTE_MAX,
+			 val, strlen(val) > QUOTE_MAX ? "..." : "", expect);
+	return -EINVAL;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * 1..@maxdig decimal digits, no leading zero (octal ambiguity), value
+ * <= @max. Returns the number of characters used, 0 when none fit.
+ */
+static size_t strict_dec(const char *s, size_t maxdig, unsigned long max,
+			 unsigned long *v)
+{
+	size_t i = 0;
+
+	*v = 0;
+	while (is_digit(s[i])) {
+		if (i == maxdig)
+			return 0;
+		*v = *v * 10 + (unsigned long)(s[i] - '0');
+		i++;
+	}
+	if (i == 0 || (i > 1 && s[0] == '0') || *v > max)
+		return 0;
+	return i;
+}
+
+static __u32 plen_mask(__u8 plen)
+{
+	return plen ? ~0u << (32 - plen) : 0;
+}
+
+int parse_cidr(const char *s, __be32 *addr, __u8 *plen, char *err,
+	       size_t errlen)
+{
+	const char *p = s;
+	unsigned long oct, bits = 32;
+	__u32 host = 0;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		n = strict_dec(p, 3, 255, &oct);
+		if (!n)
+			goto bad_addr;
+		host = host << 8 | (__u32)oct;
+		p += n;
+		if (i < 3 && *p++ != '.')
+			goto bad_addr;
+	}
+	if (*p == '/') {
+		p++;
+		n = strict_dec(p, 2, 32, &bits);
+		if (!n || p[n])
+			return bad(err, errlen, "prefix length in", s,
+				   "must be 0-32");
+		p += n;
+	}
+	if (*p)
+		goto bad_addr;
+	if (host & ~plen_mask((__u8)bits)) {
+		char net[INET_ADDRSTRLEN];
+		struct in_addr in = { .s_addr = htonl(host & plen_mask((__u8)bits)) };
+
+		inet_ntop(AF_INET, &in, net, sizeof(net));
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "%s: host bits set (did you mean %s/%lu?)",
+				 s, net, bits);
+		return -EINVAL;
+	}
+	*addr = htonl(host);
+	*plen = (__u8)bits;
+	return 0;
+
+bad_addr:
+	return bad(err, errlen, "address", s, "expected A.B.C.D or A.B.C.D/N");
+}
+
+int parse_port(const char *s, __u16 *port, char *err, size_t errlen)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; is_digit(s[i]) && i < 5; i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	if (i == 0 || s[i] || v < 1 || v > 65535)
+		return bad(err, errlen, "port", s, "must be 1-65535");
+	*port = (__u16)v;
+	return 0;
+}
+
+struct name_val {
+	const char *name;
+	__u8 val;
+};
+
+static const struct name_val protos[] = {
+	{ "tcp", IPPROTO_TCP },
+	{ "udp", IPPROTO_UDP },
+	{ "icmp", IPPROTO_ICMP },
+	{ "any", 0 },
+};
+
+static const struct name_val actions[] = {
+	{ "allow", TCSEG_ACT_ALLOW },
+	{ "deny", TCSEG_ACT_DENY },
+	{ "log", TCSEG_ACT_LOG },
+	{ "encrypt", TCSEG_ACT_ENCRYPT },
+};
+
+static int lookup_name(const struct name_val *t, size_t n, const char *s,
+		       __u8 *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(t[i].name, s)) {
+			*v = t[i].val;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int parse_proto(const char *s, __u8 *proto, char *err, size_t errlen)
+{
+	if (!lookup_name(protos, sizeof(protos) / sizeof(protos[0]), s, proto))
+		return 0;
+	return bad(err, errlen, "protocol", s, "expected tcp, udp, icmp or any");
+}
+
+int parse_action(const char *s, __u8 *action, char *err, size_t errlen)
+{
+	if (!lookup_name(actions, sizeof(actions) / sizeof(actions[0]), s,
+			 action))
+		return 0;
+	return bad(err, errlen, "action", s,
+		   "expected allow, deny, log or encrypt");
+}
+
+int parse_default_action(const char *s, __u8 *action, char *err,
+			 size_t errlen)
+{
+	if (!strcmp(s, "allow")) {
+		*action = TCSEG_ACT_ALLOW;
+		return 0;
+	}
+	if (!strcmp(s, "deny")) {
+		*action = TCSEG_ACT_DENY;
+		return 0;
+	}
+	return bad(err, errlen, "default action", s, "expected allow or deny");
+}
+
+int parse_u32(const char *s, __u32 *v, char *err, size_t errlen)
+{
+	uint64_t acc = 0;
+	size_t i;
+
+	for (i = 0; is_digit(s[i]); i++) {
+		acc = acc * 10 + (uint64_t)(s[i] - '0');
+		if (acc > UINT32_MAX)
+			break;
+	}
+	if (i == 0 || s[i])
+		return bad(err, errlen, "number", s, "expected 0-4294967295");
+	*v = (__u32)acc;
+	return 0;
+}
+
+const char *action_name(__u8 action)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (actions[i].val == action)
+			return actions[i].name;
+	return "?";
+}
+
+const char *proto_name(__u8 proto)
+{
+	static __thread char num[4];
+	size_t i;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i].val == proto)
+			return protos[i].name;
+	snprintf(num, sizeof(num), "%u", proto);
+	return num;
+}
+
+void format_cidr(__be32 addr, __u8 plen, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+	struct in_addr in = { .s_addr = addr };
+
+	if (!len)
+		return;
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	if (plen == 32)
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, "%s/%u", a, plen);
+}

@@ -1,0 +1,32 @@
+# User-space policy library (ctl/parse.c, rule.c, compile.c, json.c):
+# value parsers, the rule language, the policy compiler with its reference
+# models, and the JSON writer. tcctl and tcsegd link $(POLICY_LIB).
+# Fragments sorted before this one must spell the path out (or use
+# secondary expansion): $(POLICY_LIB) is empty when they are read.
+
+POLICY_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c
+POLICY_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(POLICY_SRCS))
+POLICY_LIB	:= $(BUILD)/libtcseg_policy.a
+POLICY_HDRS	:= ctl/parse.h ctl/rule.h ctl/compile.h ctl/json.h include/tcseg.h
+POLICY_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,parse rule compile json)
+POLICY_BENCH	:= $(BUILD)/bench/compile_bench
+
+$(POLICY_OBJS): $(BUILD)/ctl/%.o: ctl/%.c $(POLICY_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(POLICY_LIB): $(POLICY_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(POLICY_TESTS): $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(POLICY_LIB) $(POLICY_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DTCSEG_SRC_ROOT='"$(CURDIR)"' $< -o $@ $(POLICY_LIB) -lcmocka
+
+$(POLICY_BENCH): bench/compile_bench.c $(POLICY_LIB) $(POLICY_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ $(POLICY_LIB)
+
+ALL_TARGETS	+= $(POLICY_LIB) $(POLICY_TESTS) $(POLICY_BENCH)
+UNIT_TESTS	+= $(POLICY_TESTS)
