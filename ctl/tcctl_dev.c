@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcctl load|unload|attach|detach|list|default|config. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "attach.h"
+#include "tcctl.h"
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int need_value(int argc, char **argv, const char *word)
+{
+	if (argc < 2)
+		return tcctl_err("%s: missing value", word);
+	(void)argv;
+	return 0;
+}
+
+static int parse_u32_word(const char *word, const char *val, __u32 *v)
+{
+	char err[TCSEG_ERRLEN];
+
+	if (parse_u32(val, v, err, sizeof(err)))
+		return tcctl_err("%s: %s", word, err);
+	return 0;
+}
+
+int do_load(struct tcctl *t, int argc, char **argv)
+{
+	struct tcseg_sizes sz;
+	char err[TCSEG_ERRLEN];
+	struct {
+		const char *word;
+		__u32 *v;
+	} opts[] = {
+		{ "sessions", &sz.sessions },	{ "exact", &sz.exact_rules },
+		{ "cidr", &sz.cidr_rules },	{ "cidr-entries", &sz.cidr_entries },
+		{ "classes", &sz.src_classes },	{ "devs", &sz.devs },
+		{ "frags", &sz.frags },		{ "ringbuf", &sz.ringbuf },
+	};
+	size_t i;
+
+	tcseg_sizes_default(&sz);
+	while (argc > 0) {
+		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (!strcmp(argv[0], opts[i].word))
+				break;
+		if (i == sizeof(opts) / sizeof(opts[0]))
+			return tcctl_err("load: unknown word '%s'", argv[0]);
+		if (need_value(argc, argv, argv[0]) ||
+		    parse_u32_word(argv[0], argv[1], opts[i].v))
+			return -1;
+		argc -= 2;
+		argv += 2;
+	}
+	if (tcseg_is_loaded(t->pin_dir))
+		return tcctl_err("already loaded in %s (tcctl unload first to "
+				 "change sizes)", t->pin_dir);
+	if (tcseg_load(t->pin_dir, &sz, err, sizeof(err)))
+		return tcctl_err("load: %s", err);
+	return 0;
+}
+
+/* Every attached device, read out of tcseg_devs. */
+struct dev_list {
+	__u32 ifindex[4096];
+	struct tcseg_dev dev[4096];
+	size_t n;
+};
+
+static int read_devs(const struct tcseg_maps *m, struct dev_list *l)
+{
+	__u32 key, next, *prev = NULL;
+
+	l->n = 0;
+	while (l->n < 4096 && !bpf_map_get_next_key(m->devs, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->devs, &key, &l->dev[l->n]))
+			continue;
+		l->ifindex[l->n++] = key;
+	}
+	return 0;
+}
+
+/* Remove the sessions a device saw: its view of every flow goes with it. */
+static void flush_dev_sessions(const struct tcseg_maps *m, __u32 ifindex)
+{
+	struct tcseg_session_key key, next, *prev = NULL;
+	struct tcseg_session_key *del = NULL;
+	size_t n = 0, cap = 0, i;
+
+	while (!bpf_map_get_next_key(m->sessions, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.ifindex != ifindex)
+			continue;
+		if (n == cap) {
+			void *p;
+
+			cap = cap ? cap * 2 : 256;
+			p = realloc(del, cap * sizeof(*del));
+			if (!p)
+				break;
+			del = p;
+		}
+		del[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(m->sessions, &del[i]);
+	free(del);
+}
+
+static int detach_one(struct tcctl *t, const struct tcseg_maps *m,
+		      __u32 ifindex, const struct tcseg_dev *dev)
+{
+	char err[TCSEG_ERRLEN];
+	int ret;
+
+	ret = tcseg_detach(t->pin_dir, ifindex, dev->flags & TCSEG_DEV_F_TCX,
+			   err, sizeof(err));
+	/* a deleted veth took its filters with it */
+	if (ret && ret != -ENODEV)
+		return tcctl_err("detach %.16s: %s", dev->name, err);
+	bpf_map_delete_elem(m->devs, &ifindex);
+	flush_dev_sessions(m, ifindex);
+	return 0;
+}
+
+int do_unload(struct tcctl *t, int argc, char **argv)
+{
+	static struct dev_list l;
+	struct tcseg_maps m;
+	char err[TCSEG_ERRLEN];
+	size_t i;
+	int ret = 0;
+
+	(void)argv;
+	if (argc)
+		return tcctl_err("unload: unexpected '%s'", argv[0]);
+	if (!tcseg_maps_open(t->pin_dir, &m, err, sizeof(err))) {
+		read_devs(&m, &l);
+		for (i = 0; i < l.n; i++)
+			if (detach_one(t, &m, l.ifindex[i], &l.dev[i]))
+				ret = -1;
+		tcseg_maps_close(&m);
+	}
+	if (tcseg_unload(t->pin_dir, err, sizeof(err)))
+		return tcctl_err("unload: %s", err);
+	return ret;
+}
+
+struct attach_args {
+	const char *dev;
+	__u8 def;
+	bool audit;
+	enum attach_mode mode;
+};
+
+static int parse_attach(int argc, char **argv, struct attach_args *a)
+{
+	char err[TCSEG_ERRLEN];
+
+	memset(a, 0, sizeof(*a));
+	a->def = TCSEG_ACT_UNSET;
+	a->mode = ATTACH_AUTO;
+	if (argc < 1)
+		return tcctl_err("attach: missing device (tcctl attach DEV)");
+	a->dev = argv[0];
+	for (argc--, argv++; argc > 0; argc--, argv++) {
+		if (!strcmp(argv[0], "audit")) {
+			a->audit = true;
+		} else if (!strcmp(argv[0], "default")) {
+			if (need_value(argc, argv, "default"))
+				return -1;
+			if (parse_default_action(argv[1], &a->def, err,
+						 sizeof(err)))
+				return tcctl_err("default: %s", err);
+			argc--, argv++;
+		} else if (!strcmp(argv[0], "mode")) {
+			if (need_value(argc, argv, "mode"))
+				return -1;
+			if (!strcmp(argv[1], "tcx"))
+				a->mode = ATTACH_TCX;
+			else if (!strcmp(argv[1], "tc"))
+				a->mode = ATTACH_TC;
+			else if (!strcmp(argv[1], "auto"))
+				a->mode = ATTACH_AUTO;
+			else
+				return tcctl_err("mode: '%s' is not auto, tcx "
+						 "or tc", argv[1]);
+			argc--, argv++;
+		} else {
+			return tcctl_err("attach: unknown word '%s'", argv[0]);
+		}
+	}
+	return 0;
+}
+
+int do_attach(struct tcctl *t, int argc, char **argv)
+{
+	struct tcseg_dev dev = { 0 }, old;
+	struct attach_args a;
+	struct tcseg_maps m;
+	char err[TCSEG_ERRLEN];
+	int ifindex, tcx = 0, had, ret;
+
+	if (parse_attach(argc, argv, &a))
+		return -1;
+	ifindex = tcctl_resolve_dev(a.dev, NULL);
+	if (ifindex < 0)
+		return tcctl_err("attach: no such device '%s'", a.dev);
+	if (tcctl_ensure_loaded(t) || tcctl_open_maps(t, &m))
+		return -1;
+	had = !bpf_map_lookup_elem(m.devs, &ifindex, &old);
+	dev.default_action = a.def;
+	dev.flags = a.audit ? TCSEG_DEV_F_AUDIT : 0;
+	dev.attached_ns = had ? old.attached_ns : now_ns();
+	memcpy(dev.name, a.dev, strnlen(a.dev, sizeof(dev.name)));
+	/* settings first: the program must see the pod from its first packet */
+	if (bpf_map_update_elem(m.devs, &ifindex, &dev, BPF_ANY)) {
+		ret = tcctl_err("attach %s: cannot write device entry: %s "
+				"(too many devices?)", a.dev, strerror(errno));
+		goto out;
+	}
+	ret = tcseg_attach(t->pin_dir, ifindex, a.mode, &tcx, err, sizeof(err));
+	if (ret) {
+		if (had)
+			bpf_map_update_elem(m.devs, &ifindex, &old, BPF_ANY);
+		else
+			bpf_map_delete_elem(m.devs, &ifindex);
+		ret = tcctl_err("attach %s: %s", a.dev, err);
+		goto out;
+	}
+	if (had && (old.flags & TCSEG_DEV_F_TCX) && !tcx)
+		tcseg_detach(t->pin_dir, ifindex, 1, NULL, 0);
+	if (had && !(old.flags & TCSEG_DEV_F_TCX) && tcx)
+		tcseg_detach(t->pin_dir, ifindex, 0, NULL, 0);
+	if (tcx) {
+		dev.flags |= TCSEG_DEV_F_TCX;
+		bpf_map_update_elem(m.devs, &ifindex, &dev, BPF_ANY);
+	}
+	/* a new pod default or audit setting applies to live flows too */
+	if (had && (old.default_action != dev.default_action ||
+		    (old.flags ^ dev.flags) & TCSEG_DEV_F_AUDIT))
+		tcseg_policy_bump(&m);
+	if (!t->json)
+		printf("attached %s (ifindex %d, %s)\n", a.dev, ifindex,
+		       tcx ? "tcx" : "clsact");
+out:
+	tcseg_maps_close(&m);
+	return ret;
+}
+
+/* Find a device by name in tcseg_devs (it may be gone from the kernel). */
+static int find_dev(const struct tcseg_maps *m, const char *name, __u32 *ifindex,
+		    struct tcseg_dev *dev)
+{
+	static struct dev_list l;
+	size_t i;
+	int idx = tcctl_resolve_dev(name, NULL);
+
+	if (idx > 0 && !bpf_map_lookup_elem(m->devs, &idx, dev)) {
+		*ifindex = idx;
+		return 0;
+	}
+	read_devs(m, &l);
+	for (i = 0; i < l.n; i++) {
+		if (!strncmp(l.dev[i].name, name, sizeof(l.dev[i].name))) {
+			*ifindex = l.ifindex[i];
+			*dev = l.dev[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int do_detach(struct tcctl *t, int argc, char **argv)
+{
+	struct tcseg_maps m;
+	struct tcseg_dev dev;
+	__u32 ifindex;
+	int ret;
+
+	if (argc != 1)
+		return tcctl_err(argc ? "detach: unexpected '%s'" :
+					"detach: missing device (tcctl detach DEV)",
+				 argc ? argv[1] : "");
+	if (tcctl_open_maps(t, &m))
+		return -1;
+	if (find_dev(&m, argv[0], &ifindex, &dev))
+		ret = tcctl_err("detach: '%s' is not attached", argv[0]);
+	else
+		ret = detach_one(t, &m, ifindex, &dev);
+	tcseg_maps_close(&m);
+	return ret;
+}
+
+static const char *default_name(__u8 a)
+{
+	return a == TCSEG_ACT_UNSET ? "global" : action_name(a);
+}
+
+int do_list(struct tcctl *t, int argc, char **argv)
+{
+	static struct dev_list l;
+	struct tcseg_maps m;
+	struct json *j = NULL;
+	char name[IF_NAMESIZE];
+	size_t i;
+
+	if (argc)
+		return tcctl_err("list: unexpected '%s'", argv[0]);
+	if (tcctl_open_maps(t, &m))
+		return -1;
+	read_devs(&m, &l);
+	if (t->json) {
+		j = tcctl_json(t);
+		if (!j)
+			goto out;
+		json_start_array(j);
+	} else {
+		printf("%-16s %8s %-6s %-8s %-5s %s\n", "DEV", "IFINDEX", "MODE",
+		       "DEFAULT", "AUDIT", "STATE");
+	}
+	for (i = 0; i < l.n; i++) {
+		const struct tcseg_dev *d = &l.dev[i];
+		bool present = if_indextoname(l.ifindex[i], name) != NULL;
+		char dname[17];
+
+		snprintf(dname, sizeof(dname), "%.16s", d->name);
+		if (j) {
+			json_start_object(j);
+			json_string_field(j, "dev", dname);
+			json_uint_field(j, "ifindex", l.ifindex[i]);
+			json_string_field(j, "mode", d->flags & TCSEG_DEV_F_TCX ?
+						     "tcx" : "tc");
+			json_string_field(j, "default", default_name(d->default_action));
+			json_bool_field(j, "audit", d->flags & TCSEG_DEV_F_AUDIT);
+			json_bool_field(j, "present", present);
+			json_end_object(j);
+		} else {
+			printf("%-16s %8u %-6s %-8s %-5s %s\n", dname,
+			       l.ifindex[i],
+			       d->flags & TCSEG_DEV_F_TCX ? "tcx" : "tc",
+			       default_name(d->default_action),
+			       d->flags & TCSEG_DEV_F_AUDIT ? "yes" : "no",
+			       present ? "up" : "gone");
+		}
+	}
+	if (j) {
+		json_end_array(j);
+		json_destroy(&j);
+	}
+out:
+	tcseg_maps_close(&m);
+	return 0;
+}
+
+int do_default(struct tcctl *t, int argc, char **argv)
+{
+	struct tcseg_config cfg;
+	struct tcseg_maps m;
+	char err[TCSEG_ERRLEN];
+	__u8 a = 0;
+	int ret = 0;
+
+	if (argc > 1)
+		return tcctl_err("default: unexpected '%s'", argv[1]);
+	if (argc && parse_default_action(argv[0], &a, err, sizeof(err)))
+		return tcctl_err("default: %s", err);
+	if (argc && tcctl_ensure_loaded(t))
+		return -1;
+	if (tcctl_open_maps(t, &m))
+		return -1;
+	if (tcseg_config_get(&m, &cfg)) {
+		ret = tcctl_err("cannot read config: %s", strerror(errno));
+		goto out;
+	}
+	if (!argc) {
+		if (t->json) {
+			struct json *j = tcctl_json(t);
+
+			if (j) {
+				json_start_object(j);
+				json_string_field(j, "default",
+						  action_name(cfg.default_action));
+				json_end_object(j);
+				json_destroy(&j);
+			}
+		} else {
+			printf("default %s\n", action_name(cfg.default_action));
+		}
+		goto out;
+	}
+	cfg.default_action = a;
+	/* live sessions re-decide under the new default */
+	cfg.policy_version = cfg.policy_version + 1 ? cfg.policy_version + 1 : 1;
+	if (tcseg_config_set(&m, &cfg))
+		ret = tcctl_err("cannot write config: %s", strerror(errno));
+out:
+	tcseg_maps_close(&m);
+	return ret;
+}
+
+static const struct {
+	const char *word;
+	__u8 flag;
+} cfg_flags[] = {
+	{ "strict", TCSEG_CFG_F_STRICT_TCP },
+	{ "drop-non-ip", TCSEG_CFG_F_DROP_NON_IP },
+	{ "audit", TCSEG_CFG_F_AUDIT },
+	{ "trace-drops", TCSEG_CFG_F_TRACE_DROPS },
+};
+
+#define N_CFG_FLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
+
+static __u32 *cfg_num(struct tcseg_config *c, const char *word)
+{
+	if (!strcmp(word, "syn-limit"))
+		return &c->syn_limit;
+	if (!strcmp(word, "syn-window-ms"))
+		return &c->syn_window_ms;
+	if (!strcmp(word, "event-rate"))
+		return &c->event_rate;
+	if (!strcmp(word, "event-burst"))
+		return &c->event_burst;
+	return NULL;
+}
+
+static int config_apply_words(struct tcseg_config *c, int argc, char **argv)
+{
+	size_t i;
+	__u32 *num;
+
+	for (; argc > 0; argc -= 2, argv += 2) {
+		if (need_value(argc, argv, argv[0]))
+			return -1;
+		num = cfg_num(c, argv[0]);
+		if (num) {
+			if (parse_u32_word(argv[0], argv[1], num))
+				return -1;
+			if (!strcmp(argv[0], "syn-window-ms") && !*num)
+				return tcctl_err("syn-window-ms: must be >= 1");
+			continue;
+		}
+		for (i = 0; i < N_CFG_FLAGS; i++)
+			if (!strcmp(argv[0], cfg_flags[i].word))
+				break;
+		if (i == N_CFG_FLAGS)
+			return tcctl_err("config: unknown word '%s'", argv[0]);
+		if (!strcmp(argv[1], "on"))
+			c->flags |= cfg_flags[i].flag;
+		else if (!strcmp(argv[1], "off"))
+			c->flags &= ~cfg_flags[i].flag;
+		else
+			return tcctl_err("%s: '%s' is not on or off", argv[0],
+					 argv[1]);
+	}
+	return 0;
+}
+
+static void config_show(struct tcctl *t, const struct tcseg_config *c)
+{
+	struct json *j;
+	size_t i;
+
+	if (!t->json) {
+		printf("policy-version %u\ndefault %s\n", c->policy_version,
+		       action_name(c->default_action));
+		for (i = 0; i < N_CFG_FLAGS; i++)
+			printf("%s %s\n", cfg_flags[i].word,
+			       c->flags & cfg_flags[i].flag ? "on" : "off");
+		printf("syn-limit %u\nsyn-window-ms %u\nevent-rate %u\n"
+		       "event-burst %u\nsession-max %u\n", c->syn_limit,
+		       c->syn_window_ms, c->event_rate, c->event_burst,
+		       c->session_max);
+		return;
+	}
+	j = tcctl_json(t);
+	if (!j)
+		return;
+	json_start_object(j);
+	json_uint_field(j, "policy_version", c->policy_version);
+	json_string_field(j, "default", action_name(c->default_action));
+	for (i = 0; i < N_CFG_FLAGS; i++)
+		json_bool_field(j, cfg_flags[i].word, c->flags & cfg_flags[i].flag);
+	json_uint_field(j, "syn_limit", c->syn_limit);
+	json_uint_field(j, "syn_window_ms", c->syn_window_ms);
+	json_uint_field(j, "event_rate", c->event_rate);
+	json_uint_field(j, "event_burst", c->event_burst);
+	json_uint_field(j, "session_max", c->session_max);
+	json_end_object(j);
+	json_destroy(&j);
+}
+
+int do_config(struct tcctl *t, int argc, char **argv)
+{
+	struct tcseg_config cfg, next;
+	struct tcseg_maps m;
+	int ret = 0;
+
+	if (argc && tcctl_ensure_loaded(t))
+		return -1;
+	if (tcctl_open_maps(t, &m))
+		return -1;
+	if (tcseg_config_get(&m, &cfg)) {
+		ret = tcctl_err("cannot read config: %s", strerror(errno));
+		goto out;
+	}
+	if (!argc) {
+		config_show(t, &cfg);
+		goto out;
+	}
+	next = cfg;
+	if (config_apply_words(&next, argc, argv)) {
+		ret = -1;
+		goto out;
+	}
+	if ((next.flags ^ cfg.flags) & (TCSEG_CFG_F_AUDIT | TCSEG_CFG_F_STRICT_TCP))
+		next.policy_version = cfg.policy_version + 1 ?
+					      cfg.policy_version + 1 : 1;
+	if (tcseg_config_set(&m, &next))
+		ret = tcctl_err("cannot write config: %s", strerror(errno));
+out:
+	tcseg_maps_close(&m);
+	return ret;
+}
