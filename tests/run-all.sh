@@ -53,6 +53,11 @@ for suite in tests/suites/*; do
 	[ "$f" -eq 0 ] || failed+=("$name")
 done
 
+# a run that executed nothing proves nothing
+if [ $((pass + fail)) -eq 0 ]; then
+	echo "FAIL no test ran"
+	fail=1
+fi
 [ ${#failed[@]} -eq 0 ] || echo "failed suites: ${failed[*]} (logs in $log_dir)"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Traffic for the netns tests: small, deterministic, with timeouts.
+
+  flow.py tcp-server PORT            echo server (threads), runs until killed
+  flow.py udp-server PORT [LOG]      counts datagrams, appends to LOG
+  flow.py tcp-client IP PORT [MSG [SPORT]]  connect, send, expect the echo
+  flow.py udp-send IP PORT N SIZE    send N datagrams of SIZE bytes
+  flow.py udp-echo-client IP PORT    one datagram, expect a reply: exit 0
+  flow.py tcp-hold IP PORT SECS      keep one connection, ping every 50 ms;
+                                     prints "ok N" per echo and exits 3 when
+                                     the flow stops answering
+Exit status 1 = connection failed or timed out, 2 = usage.
+"""
+import socket
+import sys
+import threading
+import time
+
+TIMEOUT = 2.0
+
+
+def tcp_server(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(128)
+
+    def serve(c):
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+        except OSError:
+            pass
+        c.close()
+
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def udp_server(port, log=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    n = 0
+    while True:
+        d, peer = s.recvfrom(65536)
+        n += 1
+        if d.startswith(b"echo"):
+            s.sendto(d, peer)
+        if log:
+            with open(log, "w") as f:
+                f.write("%d\n" % n)
+
+
+def tcp_client(ip, port, msg="hello tcseg", sport=0):
+    try:
+        c = socket.create_connection((ip, port), timeout=TIMEOUT,
+                                     source_address=("0.0.0.0", sport))
+        c.settimeout(TIMEOUT)
+        c.sendall(msg.encode())
+        got = b""
+        while len(got) < len(msg):
+            d = c.recv(65536)
+            if not d:
+                break
+            got += d
+        c.close()
+    except OSError as e:
+        print("tcp-client: %s:%d: %s" % (ip, port, e), file=sys.stderr)
+        return 1
+    return 0 if got == msg.encode() else 1
+
+
+def udp_send(ip, port, n, size):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(n):
+        s.sendto(b"x" * size, (ip, port))
+        time.sleep(0.002)
+    return 0
+
+
+def udp_echo_client(ip, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    try:
+        s.sendto(b"echo tcseg", (ip, port))
+        d, _ = s.recvfrom(100)
+    except OSError as e:
+        print("udp-echo-client: %s" % e, file=sys.stderr)
+        return 1
+    return 0 if d == b"echo tcseg" else 1
+
+
+def tcp_hold(ip, port, secs):
+    try:
+        c = socket.create_connection((ip, port), timeout=TIMEOUT)
+    except OSError as e:
+        print("tcp-hold: connect: %s" % e, file=sys.stderr)
+        return 1
+    c.settimeout(1.0)
+    end = time.time() + secs
+    n = 0
+    while time.time() < end:
+        try:
+            c.sendall(b"ping")
+            got = b""
+            while len(got) < 4:
+                d = c.recv(4)
+                if not d:
+                    raise OSError("closed")
+                got += d
+        except OSError:
+            print("stopped after %d" % n, flush=True)
+            return 3
+        n += 1
+        print("ok %d" % n, flush=True)
+        time.sleep(0.05)
+    return 0
+
+
+def main(a):
+    if len(a) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    m = a[0]
+    if m == "tcp-server":
+        return tcp_server(int(a[1]))
+    if m == "udp-server":
+        return udp_server(int(a[1]), a[2] if len(a) > 2 else None)
+    if m == "tcp-client":
+        return tcp_client(a[1], int(a[2]), *(a[3:4]),
+                          *[int(x) for x in a[4:5]])
+    if m == "udp-send":
+        return udp_send(a[1], int(a[2]), int(a[3]), int(a[4]))
+    if m == "udp-echo-client":
+        return udp_echo_client(a[1], int(a[2]))
+    if m == "tcp-hold":
+        return tcp_hold(a[1], int(a[2]), float(a[3]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
