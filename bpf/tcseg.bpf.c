@@ -67,7 +67,7 @@ static __always_inline int degrade(struct ctx *c, const struct decision *d,
 	int by_rule = d->src == TCSEG_SRC_EXACT || d->src == TCSEG_SRC_CIDR;
 	int infra = c->p.proto == IPPROTO_ICMP ||
 		    ((c->p.proto == IPPROTO_UDP || c->p.proto == IPPROTO_TCP) &&
-		     c->p.dport == bpf_htons(53));
+		     (c->p.dport == bpf_htons(53) || c->p.sport == bpf_htons(53)));
 
 	if (!audited && d->action != TCSEG_ACT_ENCRYPT && (by_rule || infra)) {
 		stat_add(TCSEG_STAT_UNTRACKED_PASSES, 1);
@@ -75,6 +75,33 @@ static __always_inline int degrade(struct ctx *c, const struct decision *d,
 	}
 	stat_add(TCSEG_STAT_MAP_FULL_DROPS, 1);
 	return drop(c, TCSEG_DROP_MAP_FULL, d);
+}
+
+/*
+ * Under critical pressure a flow allowed by a rule passes untracked, so
+ * its replies find no session either: let through what answers such a
+ * flow (the reversed tuple is allowed by an explicit rule). For TCP only
+ * segments with ACK set qualify: a reply can never open a connection.
+ */
+static __always_inline int reply_of_allowed(struct ctx *c)
+{
+	struct pkt *p = &c->p;
+	struct decision r;
+	struct flow f;
+
+	if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TCP_FL_ACK))
+		return 0;
+	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
+		return 0;
+	f.saddr = p->daddr;
+	f.daddr = p->saddr;
+	f.sport = p->dport;
+	f.dport = p->sport;
+	f.proto = p->proto;
+	policy_decide(c->cfg, c->dev, c->ifindex, &f, &r);
+	return (r.src == TCSEG_SRC_EXACT || r.src == TCSEG_SRC_CIDR) &&
+	       r.action != TCSEG_ACT_DENY && r.action != TCSEG_ACT_ENCRYPT &&
+	       !(r.rule_flags & TCSEG_RULE_F_AUDIT);
 }
 
 static __always_inline void flow_events(struct ctx *c, const struct decision *d,
@@ -103,6 +130,27 @@ static __always_inline __u16 verdict_flags(const struct decision *d, int audited
 	return f;
 }
 
+/*
+ * An encrypt flow carries no payload until the daemon has switched the
+ * socket at this end to kTLS and said so in tcseg_secured. Handshake,
+ * pure ACKs, FIN and RST pass, so the connection itself can form.
+ */
+static __always_inline int unsecured_payload(struct ctx *c,
+					     struct tcseg_session_key *key,
+					     struct tcseg_session *s)
+{
+	struct tcseg_secure *sec;
+
+	if (!(s->flags & TCSEG_SESS_F_ENCRYPT) || (s->flags & TCSEG_SESS_F_SECURED))
+		return 0;
+	sec = bpf_map_lookup_elem(&tcseg_secured, key);
+	if (sec && sec->state == TCSEG_SECURE_OK) {
+		s->flags |= TCSEG_SESS_F_SECURED;
+		return 0;
+	}
+	return c->p.payload_len > 0;
+}
+
 /* First packet of a flow on this device: verdict, then maybe a session. */
 static __always_inline int new_flow(struct ctx *c,
 				    struct tcseg_session_key *key, int src_lo)
@@ -115,10 +163,17 @@ static __always_inline int new_flow(struct ctx *c,
 	struct decision d;
 	struct flow f;
 	__u32 win = 0;
-	int audited = 0, counted = 0, ret;
+	int audited = 0, counted = 0, critical, ret;
 
 	flow_of_packet(&f, p);
 	policy_decide(c->cfg, c->dev, c->ifindex, &f, &d);
+	pr = pressure_get();
+	critical = pressure_level(c->cfg, pr) == TCSEG_PRESSURE_CRITICAL;
+	if (critical && d.src != TCSEG_SRC_EXACT && d.src != TCSEG_SRC_CIDR &&
+	    reply_of_allowed(c)) {
+		stat_add(TCSEG_STAT_UNTRACKED_PASSES, 1);
+		return pass(c, 0);
+	}
 	if (d.action == TCSEG_ACT_DENY) {
 		if (!audit_applies(c->cfg, c->dev, &d))
 			return drop(c, drop_reason_of(d.src), &d);
@@ -139,8 +194,7 @@ static __always_inline int new_flow(struct ctx *c,
 		}
 	}
 
-	pr = pressure_get();
-	if (pressure_level(c->cfg, pr) == TCSEG_PRESSURE_CRITICAL)
+	if (critical)
 		return degrade(c, &d, audited);
 
 	if (syn) {
@@ -187,6 +241,9 @@ static __always_inline int new_flow(struct ctx *c,
 			__sync_fetch_and_add(&pr->total_sessions, 1);
 	}
 	flow_events(c, &d, audited, syn);
+	/* data in a SYN (fast open) or a picked-up segment: not in clear */
+	if ((s.flags & TCSEG_SESS_F_ENCRYPT) && p->payload_len > 0)
+		return drop(c, TCSEG_DROP_UNSECURED, &d);
 	return pass(c, d.slot);
 }
 
@@ -265,6 +322,14 @@ static __always_inline int session_hit(struct ctx *c,
 	}
 	if (s->flags & TCSEG_SESS_F_AUDIT)
 		stat_add(TCSEG_STAT_AUDIT_PASSES, 1);
+	if (unsecured_payload(c, key, s)) {
+		d.rule_id = s->policy_id;
+		d.slot = s->slot;
+		d.action = s->action;
+		d.src = s->verdict_src;
+		d.rule_flags = 0;
+		return drop(c, TCSEG_DROP_UNSECURED, &d);
+	}
 	__u32 slot = s->slot;
 
 	if (closed)

@@ -128,6 +128,7 @@ static int set_sizes(struct tcseg_bpf *skel, const struct tcseg_sizes *sz)
 		{ skel->maps.tcseg_devs, sz->devs },
 		{ skel->maps.tcseg_frags, sz->frags },
 		{ skel->maps.tcseg_events, sz->ringbuf },
+		{ skel->maps.tcseg_secured, sz->sessions / 4 ? sz->sessions / 4 : 1 },
 	};
 	size_t i;
 	int ret;
@@ -271,7 +272,7 @@ static const char *const map_names[] = {
 	"tcseg_src_class",   "tcseg_cidr",	"tcseg_rules",
 	"tcseg_rule_stats",  "tcseg_sessions",	"tcseg_pressure",
 	"tcseg_frags",	     "tcseg_stats",	"tcseg_events",
-	"tcseg_evrate",
+	"tcseg_evrate",	     "tcseg_secured",
 };
 
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))

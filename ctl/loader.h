@@ -36,6 +36,7 @@ struct tcseg_maps {
 	int stats;
 	int events;
 	int evrate;
+	int secured;
 };
 
 void tcseg_sizes_default(struct tcseg_sizes *sz);

@@ -29,6 +29,7 @@
 #define TCSEG_DEF_DEVS		1024
 #define TCSEG_DEF_FRAGS		8192
 #define TCSEG_DEF_RINGBUF	(256 * 1024)
+#define TCSEG_DEF_SECURED	65536
 
 /* Policy actions (struct tcseg_rule.action, tcseg_verdict.action). */
 enum tcseg_action {
@@ -237,6 +238,23 @@ struct tcseg_session {
 	__u32 fin_ack_hi;	/* ack number that acknowledges hi's FIN */
 	__u32 syn_window;	/* SYN-guard window the flow was counted in */
 	__u32 pad2;
+};
+
+/*
+ * kTLS hand-off (BPF_MAP_TYPE_LRU_HASH "tcseg_secured", keyed like the
+ * sessions). Until the daemon writes TCSEG_SECURE_OK here for a session of
+ * an encrypt flow, the data path drops every payload-bearing segment of
+ * it (drop reason "unsecured"): no plaintext byte of an encrypt flow
+ * leaves a veth. The daemon never writes the session itself, so it never
+ * races the data path's own updates of it.
+ */
+#define TCSEG_SECURE_OK		1	/* kTLS on at this end: payload may pass */
+#define TCSEG_SECURE_FAILED	2	/* hand-off failed: keep dropping */
+
+struct tcseg_secure {
+	__u64 ts_ns;
+	__u32 state;			/* TCSEG_SECURE_* */
+	__u32 pad;
 };
 
 /* Global configuration (BPF_MAP_TYPE_ARRAY "tcseg_config", one entry). */

@@ -72,11 +72,24 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TCSEG_DEF_SESSIONS);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	/*
+	 * One common LRU, not BPF_F_NO_COMMON_LRU: per-CPU LRU lists split
+	 * the map into max_entries / ncpus per CPU, so a flow-heavy CPU
+	 * evicts live sessions at 1/ncpus fill, long before the pressure
+	 * thresholds (70%/90% of max_entries) can react.
+	 */
 	__type(key, struct tcseg_session_key);
 	__type(value, struct tcseg_session);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcseg_sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TCSEG_DEF_SECURED);
+	__type(key, struct tcseg_session_key);
+	__type(value, struct tcseg_secure);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcseg_secured SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
