@@ -404,6 +404,59 @@ struct tcseg_event {
 };
 
 /*
+ * Socket capture (bpf/capture.bpf.c): records on the ring buffer
+ * "tcseg_sock_events" for the daemon, which joins them with the data
+ * path's flow_encrypt events by 4-tuple.
+ */
+enum tcseg_sock_ev_type {
+	TCSEG_SOCK_CONNECT = 1,		/* active open, in connect()'s context */
+	TCSEG_SOCK_ACCEPT = 2,		/* passive open established (softirq) */
+	TCSEG_SOCK_SENDMSG = 3,		/* first send on a captured socket */
+	TCSEG_SOCK_CLOSE = 4,		/* a captured socket left ESTABLISHED */
+};
+
+/* tcseg_sock_event.flags */
+#define TCSEG_SOCK_F_HELD	0x01	/* SIGSTOP sent: the daemon must SIGCONT */
+#define TCSEG_SOCK_F_ENCRYPT	0x02	/* policy says encrypt at connect time */
+#define TCSEG_SOCK_F_KPROBE	0x04	/* from the kprobe variant */
+
+struct tcseg_sock_event {
+	__u64 ts_ns;
+	__u64 cookie;		/* socket cookie (0 from kprobes: match by tuple) */
+	__u64 netns_cookie;
+	__u32 tgid;		/* 0 for ACCEPT: softirq, owner unknown yet */
+	__u32 pid;
+	__be32 saddr;		/* local end */
+	__be32 daddr;		/* remote end */
+	__be16 sport;
+	__be16 dport;
+	__u8 type;		/* enum tcseg_sock_ev_type */
+	__u8 flags;		/* TCSEG_SOCK_F_* */
+	__u8 action;		/* policy action for the flow (connect) */
+	__u8 pad;
+	__u32 policy_id;
+	char comm[16];
+};
+
+/*
+ * Pods whose sockets are captured (BPF_MAP_TYPE_HASH "tcseg_cap_pods"):
+ * pod IPv4 address -> host-side veth ifindex (for device rules), filled
+ * by the daemon from the pod mapping and the attached devices.
+ */
+struct tcseg_cap_pod {
+	__u32 ifindex;
+	__u32 flags;
+};
+
+/* Capture settings (BPF_MAP_TYPE_ARRAY "tcseg_cap_config", one entry). */
+#define TCSEG_CAP_F_HOLD	0x01	/* SIGSTOP encrypt flows at connect */
+
+struct tcseg_cap_config {
+	__u32 flags;
+	__u32 pad;
+};
+
+/*
  * CIDR candidate order, highest wins: destination prefix length, then
  * source prefix length, then a destination port, then a protocol, then a
  * device. Identical matches are refused by tcctl, so no tie remains.

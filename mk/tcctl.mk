@@ -16,3 +16,14 @@ $(BUILD)/tcctl: $(TCCTL_OBJS) $(POLICY_LIB)
 	$(CC) $(CFLAGS) -o $@ $(TCCTL_OBJS) $(POLICY_LIB) $(LIBBPF_LIBS)
 
 ALL_TARGETS	+= $(BUILD)/tcctl
+
+# Socket capture loader, for tcsegd and its tests.
+CAPTURE_OBJS	:= $(BUILD)/tcctl-obj/capture_loader.o
+$(BUILD)/tcctl-obj/capture_loader.o: $(BUILD)/capture.skel.h
+ALL_TARGETS	+= $(CAPTURE_OBJS)
+
+$(BUILD)/tests/capture_watch: tests/capture/capture_watch.c $(CAPTURE_OBJS) \
+			      $(BUILD)/tcctl-obj/loader.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(CAPTURE_OBJS) $(LIBBPF_LIBS)
+ALL_TARGETS	+= $(BUILD)/tests/capture_watch

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Socket capture for the kTLS hand-off (DESIGN.md §3): who opened which
+ * TCP connection of a pod of this node, with pid, socket cookie and netns
+ * cookie, so tcsegd can find the socket and switch it to kTLS.
+ *
+ * Two variants, the loader picks what the kernel supports:
+ *  - BTF tracepoints: inet_sock_set_state (CLOSE->SYN_SENT runs inside
+ *    connect() in the caller's context; SYN_RECV->ESTABLISHED is the
+ *    passive side, in softirq) and tcp_sendmsg_locked (first send).
+ *  - kprobes (seed 000): kprobe+kretprobe tcp_v4_connect, kprobe
+ *    tcp_sendmsg, with conn_track and sock_info maps.
+ * An encrypt flow's process is stopped (SIGSTOP) before connect() returns,
+ * so it cannot send a byte until tcsegd has configured kTLS and sent
+ * SIGCONT. The policy maps are the data path's own (pinned, shared).
+ */
+#include "lib/common.h"
+#include "lib/maps.h"
+#include "lib/policy.h"
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET		2
+#define SIGSTOP		19
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcseg_sock_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __be32);
+	__type(value, struct tcseg_cap_pod);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcseg_cap_pods SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcseg_cap_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcseg_cap_config SEC(".maps");
+
+/* Seed 000's conn_track_map: the sock of a connect() in flight, by tid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} tcseg_conn_track SEC(".maps");
+
+/* Seed 000's sock_info_map: captured sockets (cookie, or sock address for
+ * kprobes) -> 1 until their first send has been reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} tcseg_sock_info SEC(".maps");
+
+struct tuple {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+};
+
+static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
+{
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_INET ||
+	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return -1;
+	t->saddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+	t->daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	t->sport = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
+	t->dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	return 0;
+}
+
+static __always_inline __u64 sk_netns_cookie(const struct sock *sk)
+{
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+
+	if (!net || !bpf_core_field_exists(net->net_cookie))
+		return 0;
+	return BPF_CORE_READ(net, net_cookie);
+}
+
+/* The flow's policy as the data path will see it at the pod's veth. */
+static __always_inline void flow_policy(const struct tcseg_cap_pod *pod,
+					const struct flow *f,
+					struct decision *d)
+{
+	struct tcseg_config *cfg;
+	struct tcseg_dev *dev;
+	__u32 zero = 0, ifindex = pod->ifindex;
+
+	d->action = TCSEG_ACT_ALLOW;
+	d->rule_id = 0;
+	cfg = bpf_map_lookup_elem(&tcseg_config, &zero);
+	if (!cfg)
+		return;
+	dev = bpf_map_lookup_elem(&tcseg_devs, &ifindex);
+	policy_decide(cfg, dev, ifindex, f, d);
+}
+
+static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
+				 __u64 netns_cookie, __u8 flags,
+				 const struct decision *d, int process)
+{
+	struct tcseg_sock_event *e;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e = bpf_ringbuf_reserve(&tcseg_sock_events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = cookie;
+	e->netns_cookie = netns_cookie;
+	if (process) {
+		e->tgid = id >> 32;
+		e->pid = (__u32)id;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
+	e->saddr = t->saddr;
+	e->daddr = t->daddr;
+	e->sport = t->sport;
+	e->dport = t->dport;
+	e->type = type;
+	e->flags = flags;
+	if (d) {
+		e->action = d->action;
+		e->policy_id = d->rule_id;
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * Active open of a pod of this node, in connect()'s context: report it,
+ * and stop the process if the flow is to be encrypted.
+ */
+static __always_inline void on_connect(const struct tuple *t, __u64 cookie,
+				       __u64 netns_cookie, __u64 sock_key,
+				       __u8 flags)
+{
+	struct tcseg_cap_pod *pod;
+	struct tcseg_cap_config *cc;
+	struct decision d;
+	struct flow f;
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &t->saddr);
+	if (!pod)
+		return;
+	f.saddr = t->saddr;
+	f.daddr = t->daddr;
+	f.sport = t->sport;
+	f.dport = t->dport;
+	f.proto = IPPROTO_TCP;
+	flow_policy(pod, &f, &d);
+	if (d.action == TCSEG_ACT_ENCRYPT) {
+		flags |= TCSEG_SOCK_F_ENCRYPT;
+		cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
+		if (cc && (cc->flags & TCSEG_CAP_F_HOLD) &&
+		    !bpf_send_signal(SIGSTOP))
+			flags |= TCSEG_SOCK_F_HELD;
+	}
+	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
+	emit(TCSEG_SOCK_CONNECT, t, cookie, netns_cookie, flags, &d, 1);
+}
+
+/*
+ * Passive open of a pod of this node: from the tracepoint in softirq
+ * (@process 0: no owner yet), or from accept()'s return with kprobes
+ * (@process 1: the accepting process, which is held like a connect).
+ */
+static __always_inline void on_accept(const struct tuple *t, __u64 cookie,
+				      __u64 netns_cookie, __u64 sock_key,
+				      __u8 flags, int process)
+{
+	struct tcseg_cap_config *cc;
+	__u32 zero = 0;
+	struct tcseg_cap_pod *pod;
+	struct decision d;
+	struct flow f;
+	__u8 one = 1;
+
+	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &t->saddr);
+	if (!pod)
+		return;
+	/* the flow as its initiator (the remote end) opened it */
+	f.saddr = t->daddr;
+	f.daddr = t->saddr;
+	f.sport = t->dport;
+	f.dport = t->sport;
+	f.proto = IPPROTO_TCP;
+	flow_policy(pod, &f, &d);
+	if (d.action == TCSEG_ACT_ENCRYPT) {
+		flags |= TCSEG_SOCK_F_ENCRYPT;
+		cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
+		if (process && cc && (cc->flags & TCSEG_CAP_F_HOLD) &&
+		    !bpf_send_signal(SIGSTOP))
+			flags |= TCSEG_SOCK_F_HELD;
+	}
+	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
+	emit(TCSEG_SOCK_ACCEPT, t, cookie, netns_cookie, flags, &d, process);
+}
+
+/* First send on a captured socket (once per socket). */
+static __always_inline void on_send(const struct sock *sk, __u64 sock_key,
+				    __u64 cookie, __u8 flags)
+{
+	__u8 *pending = bpf_map_lookup_elem(&tcseg_sock_info, &sock_key);
+	struct tuple t;
+
+	if (!pending || !*pending || sk_tuple(sk, &t))
+		return;
+	*pending = 0;
+	emit(TCSEG_SOCK_SENDMSG, &t, cookie, 0, flags, NULL, 1);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct tuple t;
+	__u64 cookie;
+
+	if (sk_tuple(sk, &t))
+		return 0;
+	cookie = bpf_get_socket_cookie((void *)sk);
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		on_connect(&t, cookie, sk_netns_cookie(sk), cookie, 0);
+	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		on_accept(&t, cookie, sk_netns_cookie(sk), cookie, 0, 0);
+	} else if (oldstate == TCP_ESTABLISHED &&
+		   bpf_map_lookup_elem(&tcseg_sock_info, &cookie)) {
+		bpf_map_delete_elem(&tcseg_sock_info, &cookie);
+		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0);
+	}
+	return 0;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(tcseg_cap_send, const struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+
+	on_send(sk, cookie, cookie, 0);
+	return 0;
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(tcseg_kp_connect, struct sock *sk)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 p = (__u64)sk;
+
+	bpf_map_update_elem(&tcseg_conn_track, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(tcseg_kp_connect_ret, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sock *sk;
+	struct tuple t;
+	__u64 *p;
+
+	p = bpf_map_lookup_elem(&tcseg_conn_track, &tid);
+	if (!p)
+		return 0;
+	sk = (struct sock *)*p;
+	bpf_map_delete_elem(&tcseg_conn_track, &tid);
+	if (ret || sk_tuple(sk, &t))
+		return 0;
+	on_connect(&t, 0, sk_netns_cookie(sk), (__u64)sk, TCSEG_SOCK_F_KPROBE);
+	return 0;
+}
+
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(tcseg_kp_sendmsg, struct sock *sk)
+{
+	on_send(sk, (__u64)sk, 0, TCSEG_SOCK_F_KPROBE);
+	return 0;
+}
+
+/* accept() returning a connection: the server side, in its own context. */
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(tcseg_kp_accept_ret, struct sock *newsk)
+{
+	struct tuple t;
+
+	if (!newsk || sk_tuple(newsk, &t))
+		return 0;
+	on_accept(&t, 0, sk_netns_cookie(newsk), (__u64)newsk,
+		  TCSEG_SOCK_F_KPROBE, 1);
+	return 0;
+}
