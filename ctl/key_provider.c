@@ -1,0 +1,1280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Key provider: per-flow kTLS keys agreed between two nodes over a reused
+ * TLS 1.3 mTLS node session, derived with the TLS exporter (docs/KEYS.md).
+ * Client side: announce {tuple, nonce} to the server node, derive.
+ * Server side: a key service (listener thread + one thread per peer node
+ * session) derives on announce and parks the keys in a table that
+ * get_key(server role) claims. The TLS code is a dlopen()ed plugin.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "key_provider.h"
+#include "kp_tls.h"
+
+#define KP_MAX_FLOWS		65536
+#define KP_MAX_CONNS		256
+#define KP_PLUGIN_DIR_DEFAULT	"/usr/local/lib/tcseg"
+
+static __thread char kp_err[KP_ERR_LEN];
+
+struct kp_flow {
+	struct flow_tuple tuple;
+	struct tls_key_info ki;		/* server orientation */
+	long long expires;
+	int local;			/* same-node pair, random keys */
+	struct kp_flow *next;
+};
+
+struct kp_peer {
+	char name[KP_NODE_NAME_MAX];
+	struct sockaddr_in addr;
+	struct kp_sess *sess;
+	pthread_mutex_t lock;		/* one announce at a time */
+	struct kp_peer *next;
+};
+
+struct kp_conn {
+	struct kp_node *node;
+	int fd;
+	pthread_t thread;
+	int done;
+	struct kp_conn *next;
+};
+
+struct kp_node {
+	struct kp_config cfg;		/* strings owned */
+	enum key_provider_mode mode;
+	const struct kp_tls_ops *ops;
+	struct kp_ctx *ctx;
+
+	pthread_mutex_t lock;		/* peers, flows, conns, stats */
+	pthread_cond_t flow_cv;
+	struct kp_peer *peers;
+	struct kp_flow *flows;		/* announced, unclaimed; one a tuple */
+	unsigned int nflows;
+	struct kp_stats st;
+
+	int listen_fd;
+	int port;
+	int stop_pipe[2];
+	pthread_t listener;
+	int listening;
+	struct kp_conn *conns;
+	unsigned int nconns;
+};
+
+/* ---------- small helpers ---------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void kp_log(const struct kp_config *cfg, int level, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+
+static void kp_log(const struct kp_config *cfg, int level, const char *fmt,
+		   ...)
+{
+	static const char *const names[] = { "error", "warning", "info",
+					      "debug" };
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cfg && cfg->log)
+		cfg->log(cfg->log_arg, level, msg);
+	else if (level <= KP_LOG_WARN)
+		fprintf(stderr, "tcseg key provider: %s: %s\n",
+			names[level & 3], msg);
+}
+
+/* Remember the reason for the caller and log it. Returns err. */
+static int fail(struct kp_node *n, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct kp_node *n, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(kp_err, sizeof(kp_err), fmt, ap);
+	va_end(ap);
+	kp_log(n ? &n->cfg : NULL, KP_LOG_ERR, "%s", kp_err);
+	return err;
+}
+
+const char *key_provider_last_error(void)
+{
+	return kp_err;
+}
+
+static void ip_str(__u32 addr, char *buf, size_t len)
+{
+	struct in_addr a = { .s_addr = addr };
+
+	if (!inet_ntop(AF_INET, &a, buf, len))
+		snprintf(buf, len, "?");
+}
+
+static void tuple_str(const struct flow_tuple *t, char *buf, size_t len)
+{
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+	ip_str(t->saddr, s, sizeof(s));
+	ip_str(t->daddr, d, sizeof(d));
+	snprintf(buf, len, "%s:%u->%s:%u", s, t->sport, d, t->dport);
+}
+
+const char *kp_mode_name(enum key_provider_mode mode)
+{
+	switch (mode) {
+	case MODE_TLSHUB:
+		return "tlshub";
+	case MODE_OPENSSL:
+		return "openssl";
+	case MODE_BORINGSSL:
+		return "boringssl";
+	}
+	return "?";
+}
+
+static int cipher_key_len(__u16 cipher)
+{
+	switch (cipher) {
+	case TCSEG_CIPHER_AES_GCM_128:
+		return 16;
+	case TCSEG_CIPHER_AES_GCM_256:
+	case TCSEG_CIPHER_CHACHA20_POLY1305:
+		return 32;
+	}
+	return -1;
+}
+
+#define KP_IV_LEN 12
+
+/* ---------- key schedule (docs/KEYS.md) ---------- */
+
+static void put16(unsigned char *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static __u16 get16(const unsigned char *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+/* saddr daddr (network order) sport dport (BE) nonce[16] cipher (BE) */
+static void build_context(const struct flow_tuple *t,
+			  const unsigned char *nonce, __u16 cipher,
+			  unsigned char *c)
+{
+	memcpy(c, &t->saddr, 4);
+	memcpy(c + 4, &t->daddr, 4);
+	put16(c + 8, t->sport);
+	put16(c + 10, t->dport);
+	memcpy(c + 12, nonce, KP_NONCE_LEN);
+	put16(c + 28, cipher);
+}
+
+/*
+ * Export client_write_key | server_write_key | client_write_iv |
+ * server_write_iv and fill ki for `role` (TX = own write direction).
+ */
+static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
+		  const struct flow_tuple *t, const unsigned char *nonce,
+		  __u16 cipher, enum kp_role role, struct tls_key_info *ki)
+{
+	unsigned char ctx[KP_CONTEXT_LEN], km[2 * 32 + 2 * KP_IV_LEN];
+	int kl = cipher_key_len(cipher), r;
+	const unsigned char *ck, *sk, *civ, *siv;
+	size_t n;
+
+	if (kl < 0)
+		return -EINVAL;
+	n = 2 * kl + 2 * KP_IV_LEN;
+	build_context(t, nonce, cipher, ctx);
+	r = ops->export(s, KP_EXPORTER_LABEL, ctx, sizeof(ctx), km, n);
+	if (r)
+		goto out;
+	ck = km;
+	sk = km + kl;
+	civ = km + 2 * kl;
+	siv = civ + KP_IV_LEN;
+	memset(ki, 0, sizeof(*ki));
+	memcpy(ki->key, role == KP_ROLE_SERVER ? sk : ck, kl);
+	memcpy(ki->iv, role == KP_ROLE_SERVER ? siv : civ, KP_IV_LEN);
+	memcpy(ki->rx_key, role == KP_ROLE_SERVER ? ck : sk, kl);
+	memcpy(ki->rx_iv, role == KP_ROLE_SERVER ? civ : siv, KP_IV_LEN);
+	ki->key_len = kl;
+	ki->iv_len = KP_IV_LEN;
+	ki->version = TCSEG_TLS_1_3;
+	ki->cipher = cipher;
+out:
+	ops->cleanse(km, sizeof(km));
+	return r;
+}
+
+/* The other end's view of the same keys. */
+static void mirror(const struct tls_key_info *a, struct tls_key_info *b)
+{
+	*b = *a;
+	memcpy(b->key, a->rx_key, sizeof(b->key));
+	memcpy(b->iv, a->rx_iv, sizeof(b->iv));
+	memcpy(b->rx_key, a->key, sizeof(b->rx_key));
+	memcpy(b->rx_iv, a->iv, sizeof(b->rx_iv));
+}
+
+/* ---------- wire ---------- */
+
+static void enc_req(unsigned char *m, const struct flow_tuple *t,
+		    const unsigned char *nonce, __u16 cipher)
+{
+	memset(m, 0, KP_REQ_LEN);
+	memcpy(m, KP_MSG_MAGIC, 4);
+	m[4] = KP_MSG_ANNOUNCE;
+	put16(m + 6, cipher);
+	memcpy(m + 8, &t->saddr, 4);
+	memcpy(m + 12, &t->daddr, 4);
+	put16(m + 16, t->sport);
+	put16(m + 18, t->dport);
+	memcpy(m + 20, nonce, KP_NONCE_LEN);
+}
+
+static int dec_req(const unsigned char *m, struct flow_tuple *t,
+		   unsigned char *nonce, __u16 *cipher, const char **why)
+{
+	if (memcmp(m, KP_MSG_MAGIC, 4)) {
+		*why = "bad magic";
+		return -EPROTO;
+	}
+	if (m[4] != KP_MSG_ANNOUNCE) {
+		*why = "unknown message type";
+		return -EPROTO;
+	}
+	if (m[5]) {
+		*why = "reserved byte not zero";
+		return -EPROTO;
+	}
+	*cipher = get16(m + 6);
+	memset(t, 0, sizeof(*t));
+	memcpy(&t->saddr, m + 8, 4);
+	memcpy(&t->daddr, m + 12, 4);
+	t->sport = get16(m + 16);
+	t->dport = get16(m + 18);
+	memcpy(nonce, m + 20, KP_NONCE_LEN);
+	return 0;
+}
+
+static void enc_ack(unsigned char *m, int status, const unsigned char *nonce)
+{
+	memset(m, 0, KP_ACK_LEN);
+	memcpy(m, KP_MSG_MAGIC, 4);
+	m[4] = KP_MSG_ACK;
+	m[5] = status > 255 ? 255 : status;
+	memcpy(m + 8, nonce, KP_NONCE_LEN);
+}
+
+/* ---------- plugin loading ---------- */
+
+/*
+ * Where the plugins are: cfg->plugin_dir, else $TCSEG_KP_DIR, else the
+ * executable's directory or its parent (build/tcsegd, build/tests/x),
+ * else KP_PLUGIN_DIR_DEFAULT. Fills path for `mode`.
+ */
+static int plugin_path(const struct kp_config *cfg,
+		       enum key_provider_mode mode, char *path, size_t len)
+{
+	const char *env = getenv("TCSEG_KP_DIR");
+	char exe[PATH_MAX], *slash;
+	ssize_t r;
+	int i;
+
+	if (cfg->plugin_dir || (env && *env))
+		goto fixed;
+	r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	for (i = 0; r > 0 && i < 2; i++) {
+		exe[r] = 0;
+		slash = strrchr(exe, '/');
+		if (!slash)
+			break;
+		*slash = 0;
+		r = slash - exe;
+		if (snprintf(path, len, "%s/libtcseg_kp_%s.so", exe,
+			     kp_mode_name(mode)) >= (int)len)
+			return -ENAMETOOLONG;
+		if (access(path, R_OK) == 0)
+			return 0;
+	}
+	env = KP_PLUGIN_DIR_DEFAULT;
+fixed:
+	if (cfg->plugin_dir)
+		env = cfg->plugin_dir;
+	return snprintf(path, len, "%s/libtcseg_kp_%s.so", env,
+			kp_mode_name(mode)) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * RTLD_LOCAL + RTLD_DEEPBIND: the plugin and its SSL library resolve
+ * against themselves first, so the OpenSSL and the BoringSSL plugin (same
+ * symbol names) can live in one process. Plugins are never unloaded.
+ */
+static int load_plugin(struct kp_node *n, enum key_provider_mode mode)
+{
+	const struct kp_tls_ops *ops;
+	char path[PATH_MAX];
+	void *h;
+
+	if (plugin_path(&n->cfg, mode, path, sizeof(path)))
+		return fail(n, -ENAMETOOLONG, "plugin path too long");
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+	if (!h)
+		return fail(n, -ENOENT, "cannot load %s key provider: %s",
+			    kp_mode_name(mode), dlerror());
+	ops = dlsym(h, KP_TLS_OPS_SYMBOL);
+	if (!ops || ops->abi != KP_TLS_ABI)
+		return fail(n, -ENOEXEC, "%s: no %s with ABI %d", path,
+			    KP_TLS_OPS_SYMBOL, KP_TLS_ABI);
+	n->ops = ops;
+	return 0;
+}
+
+/* ---------- announced flow table (server side) ---------- */
+
+static void flow_free(struct kp_node *n, struct kp_flow *f)
+{
+	explicit_bzero(&f->ki, sizeof(f->ki));
+	free(f);
+	n->nflows--;
+}
+
+static void flows_expire(struct kp_node *n, long long now)
+{
+	struct kp_flow **pp = &n->flows, *f;
+
+	while ((f = *pp)) {
+		if (f->expires > now) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		flow_free(n, f);
+		n->st.expired++;
+	}
+}
+
+static int tuple_eq(const struct flow_tuple *a, const struct flow_tuple *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr &&
+	       a->sport == b->sport && a->dport == b->dport;
+}
+
+/*
+ * Caller holds n->lock. Takes a copy of ki. A tuple has at most one
+ * entry: a new announce replaces an unclaimed older one (a 4-tuple is
+ * live once at a time; the older one is a retry's leftover or dead).
+ */
+static int flow_put(struct kp_node *n, const struct flow_tuple *t,
+		    const struct tls_key_info *ki, int local)
+{
+	struct kp_flow *f, **pp;
+
+	flows_expire(n, now_ms());
+	for (pp = &n->flows; (f = *pp); pp = &f->next) {
+		if (!tuple_eq(&f->tuple, t))
+			continue;
+		*pp = f->next;
+		flow_free(n, f);
+		break;
+	}
+	if (n->nflows >= KP_MAX_FLOWS)
+		return -ENOSPC;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->tuple = *t;
+	f->ki = *ki;
+	f->local = local;
+	f->expires = now_ms() + n->cfg.flow_ttl_ms;
+	for (pp = &n->flows; *pp; pp = &(*pp)->next)
+		;
+	*pp = f;
+	n->nflows++;
+	pthread_cond_broadcast(&n->flow_cv);
+	return 0;
+}
+
+/* Caller holds n->lock. The tuple's entry, removed; 1 if found. */
+static int flow_take(struct kp_node *n, const struct flow_tuple *t,
+		     struct tls_key_info *ki)
+{
+	struct kp_flow **pp = &n->flows, *f;
+
+	for (; (f = *pp); pp = &f->next) {
+		if (!tuple_eq(&f->tuple, t))
+			continue;
+		*pp = f->next;
+		*ki = f->ki;
+		flow_free(n, f);
+		n->st.claimed++;
+		return 1;
+	}
+	return 0;
+}
+
+static int server_get_key(struct kp_node *n, const struct flow_tuple *t,
+			  struct tls_key_info *ki)
+{
+	long long deadline = now_ms() + n->cfg.flow_wait_ms;
+	struct timespec ts;
+	char ts_buf[64];
+	int found;
+
+	pthread_mutex_lock(&n->lock);
+	for (;;) {
+		flows_expire(n, now_ms());
+		found = flow_take(n, t, ki);
+		if (found || now_ms() >= deadline)
+			break;
+		ts.tv_sec = deadline / 1000;
+		ts.tv_nsec = (deadline % 1000) * 1000000;
+		pthread_cond_timedwait(&n->flow_cv, &n->lock, &ts);
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (found)
+		return 0;
+	tuple_str(t, ts_buf, sizeof(ts_buf));
+	return fail(n, -ETIMEDOUT,
+		    "flow %s: no key announced by the client node within %d ms",
+		    ts_buf, n->cfg.flow_wait_ms);
+}
+
+/*
+ * Both ends on this node: random keys, the mirror parked for the other
+ * socket. With KP_ROLE_AUTO the first caller is the "client"; take and
+ * put happen under one lock so two racing callers still pair up.
+ */
+static int local_get_key(struct kp_node *n, const struct flow_tuple *t,
+			 enum kp_role role, struct tls_key_info *ki)
+{
+	struct tls_key_info mine, other;
+	int kl = cipher_key_len(n->cfg.cipher), r;
+
+	if (role == KP_ROLE_SERVER)
+		return server_get_key(n, t, ki);
+	memset(&mine, 0, sizeof(mine));
+	pthread_mutex_lock(&n->lock);
+	if (role == KP_ROLE_AUTO && flow_take(n, t, ki)) {
+		pthread_mutex_unlock(&n->lock);
+		return 0;
+	}
+	r = n->ops->random(mine.key, kl);
+	r = r ?: n->ops->random(mine.rx_key, kl);
+	r = r ?: n->ops->random(mine.iv, KP_IV_LEN);
+	r = r ?: n->ops->random(mine.rx_iv, KP_IV_LEN);
+	if (!r) {
+		mine.key_len = kl;
+		mine.iv_len = KP_IV_LEN;
+		mine.version = TCSEG_TLS_1_3;
+		mine.cipher = n->cfg.cipher;
+		mirror(&mine, &other);
+		r = flow_put(n, t, &other, 1);
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (!r)
+		*ki = mine;
+	explicit_bzero(&mine, sizeof(mine));
+	explicit_bzero(&other, sizeof(other));
+	return r ? fail(n, r, "same-node flow: %s", strerror(-r)) : 0;
+}
+
+/* ---------- client side ---------- */
+
+static struct kp_peer *peer_get(struct kp_node *n, const char *name,
+				const struct sockaddr_in *addr)
+{
+	struct kp_peer *p;
+
+	pthread_mutex_lock(&n->lock);
+	for (p = n->peers; p; p = p->next)
+		if (!strcmp(p->name, name))
+			break;
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (p) {
+			snprintf(p->name, sizeof(p->name), "%s", name);
+			pthread_mutex_init(&p->lock, NULL);
+			p->next = n->peers;
+			n->peers = p;
+		}
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (!p)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	if (memcmp(&p->addr.sin_addr, &addr->sin_addr, 4) ||
+	    p->addr.sin_port != addr->sin_port) {
+		n->ops->sess_free(p->sess);
+		p->sess = NULL;
+		p->addr = *addr;
+	}
+	return p;
+}
+
+/* A session the server closed (idle, restart) is readable: drop it. */
+static int sess_alive(struct kp_node *n, struct kp_sess *s)
+{
+	struct pollfd p = { .fd = n->ops->sess_fd(s), .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+/* 0 and the server's status in *status, or a transport error. */
+static int announce(struct kp_node *n, struct kp_peer *p,
+		    const struct flow_tuple *t, const unsigned char *nonce,
+		    __u16 cipher, int *status)
+{
+	unsigned char req[KP_REQ_LEN], ack[KP_ACK_LEN];
+	int r;
+
+	enc_req(req, t, nonce, cipher);
+	r = n->ops->send(p->sess, req, sizeof(req), n->cfg.io_timeout_ms);
+	if (r)
+		return r;
+	r = n->ops->recv(p->sess, ack, sizeof(ack), n->cfg.io_timeout_ms, -1);
+	if (r)
+		return r;
+	if (memcmp(ack, KP_MSG_MAGIC, 4) || ack[4] != KP_MSG_ACK ||
+	    memcmp(ack + 8, nonce, KP_NONCE_LEN))
+		return -EPROTO;
+	*status = ack[5];
+	return 0;
+}
+
+static int open_sess(struct kp_node *n, struct kp_peer *p)
+{
+	char err[KP_ERR_LEN] = "";
+	int r;
+
+	r = n->ops->connect(n->ctx, &p->addr, p->name,
+			    n->cfg.connect_timeout_ms, &p->sess, err,
+			    sizeof(err));
+	if (r)
+		return fail(n, r, "node %s: %s", p->name, err);
+	pthread_mutex_lock(&n->lock);
+	n->st.handshakes++;
+	pthread_mutex_unlock(&n->lock);
+	return 0;
+}
+
+/*
+ * Announce on the open session (or a new one); a reused session that
+ * turns out dead is replaced once. Caller holds p->lock.
+ */
+static int client_announce(struct kp_node *n, struct kp_peer *p,
+			   const struct flow_tuple *t,
+			   const unsigned char *nonce)
+{
+	int tries, r = 0, reused, status = 0;
+	char ts[64];
+
+	tuple_str(t, ts, sizeof(ts));
+	for (tries = 0; tries < 2; tries++) {
+		if (p->sess && !sess_alive(n, p->sess)) {
+			n->ops->sess_free(p->sess);
+			p->sess = NULL;
+		}
+		reused = p->sess != NULL;
+		if (!reused) {
+			r = open_sess(n, p);
+			if (r)
+				return r;
+		}
+		r = announce(n, p, t, nonce, n->cfg.cipher, &status);
+		if (r == 0 && status)	/* the server answered: no retry */
+			return fail(n, -status, "node %s refused flow %s: %s",
+				    p->name, ts, strerror(status));
+		if (r == 0) {
+			pthread_mutex_lock(&n->lock);
+			n->st.announced++;
+			n->st.reuses += reused;
+			pthread_mutex_unlock(&n->lock);
+			return 0;
+		}
+		n->ops->sess_free(p->sess);
+		p->sess = NULL;
+		if (!reused)
+			break;
+	}
+	return fail(n, r, "node %s: announcing flow %s: %s", p->name, ts,
+		    r == -ETIMEDOUT ? "no answer (timed out)" :
+		    r == -EKEYREJECTED ? "the peer rejected this node's "
+		    "certificate (TLS alert)" :
+		    r == -ECONNRESET && !reused ? "connection closed right "
+		    "after the handshake (our certificate rejected?)" :
+		    strerror(-r));
+}
+
+static int client_get_key(struct kp_node *n, const struct flow_tuple *t,
+			  const char *peer, const struct sockaddr_in *svc,
+			  struct tls_key_info *ki)
+{
+	unsigned char nonce[KP_NONCE_LEN];
+	struct kp_peer *p;
+	int r;
+
+	r = n->ops->random(nonce, sizeof(nonce));
+	if (r)
+		return fail(n, r, "no random bytes for the flow nonce");
+	p = peer_get(n, peer, svc);
+	if (!p)
+		return fail(n, -ENOMEM, "out of memory");
+	r = client_announce(n, p, t, nonce);
+	if (!r) {
+		r = derive(n->ops, p->sess, t, nonce, n->cfg.cipher,
+			   KP_ROLE_CLIENT, ki);
+		if (r)
+			fail(n, r, "node %s: exporter failed", peer);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+/* ---------- get_key ---------- */
+
+static int lookup(struct kp_node *n, __u32 addr, char *node,
+		  struct sockaddr_in *svc)
+{
+	memset(svc, 0, sizeof(*svc));
+	node[0] = 0;
+	if (n->cfg.lookup(n->cfg.lookup_arg, addr, node, KP_NODE_NAME_MAX,
+			  svc))
+		return -ENOENT;
+	node[KP_NODE_NAME_MAX - 1] = 0;
+	return node[0] ? 0 : -ENOENT;
+}
+
+static int node_get_key(struct kp_node *n, const struct flow_tuple *t,
+			enum kp_role role, struct tls_key_info *ki)
+{
+	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[64];
+	struct sockaddr_in ssvc, dsvc;
+	int s_local, d_local;
+
+	tuple_str(t, ts, sizeof(ts));
+	if (lookup(n, t->saddr, sn, &ssvc) || lookup(n, t->daddr, dn, &dsvc))
+		return fail(n, -ENOENT, "flow %s: an address maps to no node",
+			    ts);
+	s_local = !strcmp(sn, n->cfg.node_name);
+	d_local = !strcmp(dn, n->cfg.node_name);
+	if (s_local && d_local)
+		return local_get_key(n, t, role, ki);
+	if (role == KP_ROLE_AUTO)
+		role = s_local ? KP_ROLE_CLIENT :
+		       d_local ? KP_ROLE_SERVER : KP_ROLE_AUTO;
+	if (role == KP_ROLE_CLIENT && s_local) {
+		if (!dsvc.sin_port)
+			return fail(n, -EDESTADDRREQ,
+				    "node %s: no key service address", dn);
+		return client_get_key(n, t, dn, &dsvc, ki);
+	}
+	if (role == KP_ROLE_SERVER && d_local)
+		return server_get_key(n, t, ki);
+	return fail(n, -EINVAL, "flow %s (%s -> %s) has no end on node %s",
+		    ts, sn, dn, n->cfg.node_name);
+}
+
+int kp_node_get_key(struct kp_node *n, const struct flow_tuple *t,
+		    enum kp_role role, struct tls_key_info *ki)
+{
+	int r;
+
+	if (!n || !t || !ki)
+		return fail(n, -EINVAL, "get_key: NULL argument");
+	r = node_get_key(n, t, role, ki);
+	if (r)
+		explicit_bzero(ki, sizeof(*ki));
+	return r;
+}
+
+/* ---------- key service (server side) ---------- */
+
+/* Check and park one announce; returns the ack status (errno or 0). */
+static int serve_announce(struct kp_node *n, struct kp_sess *s,
+			  const struct flow_tuple *t,
+			  const unsigned char *nonce, __u16 cipher,
+			  const char *peer)
+{
+	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[64];
+	struct sockaddr_in svc;
+	struct tls_key_info ki;
+	int r;
+
+	tuple_str(t, ts, sizeof(ts));
+	if (cipher_key_len(cipher) < 0) {
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: flow %s: "
+		       "unsupported cipher %u", peer, ts, cipher);
+		return EOPNOTSUPP;
+	}
+	/* A node may only announce flows of its own pods to ours. */
+	if (lookup(n, t->saddr, sn, &svc) || !n->ops->peer_is(s, sn) ||
+	    lookup(n, t->daddr, dn, &svc) || strcmp(dn, n->cfg.node_name)) {
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
+		       "announce flow %s", peer, ts);
+		return EACCES;
+	}
+	r = derive(n->ops, s, t, nonce, cipher, KP_ROLE_SERVER, &ki);
+	if (!r) {
+		pthread_mutex_lock(&n->lock);
+		r = flow_put(n, t, &ki, 0);
+		n->st.received += !r;
+		pthread_mutex_unlock(&n->lock);
+	}
+	explicit_bzero(&ki, sizeof(ki));
+	if (r)
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: flow %s: %s", ts,
+		       strerror(-r));
+	return -r;
+}
+
+static void serve_sess(struct kp_node *n, struct kp_sess *s,
+		       const char *peer)
+{
+	unsigned char req[KP_REQ_LEN], ack[KP_ACK_LEN];
+	unsigned char nonce[KP_NONCE_LEN];
+	struct flow_tuple t;
+	const char *why;
+	__u16 cipher;
+	int r, st;
+
+	for (;;) {
+		r = n->ops->recv(s, req, sizeof(req), n->cfg.idle_timeout_ms,
+				 n->stop_pipe[0]);
+		if (r == -ECONNRESET || r == -ECANCELED || r == -ETIMEDOUT)
+			break;
+		if (r) {
+			kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: "
+			       "%s", peer, strerror(-r));
+			break;
+		}
+		if (dec_req(req, &t, nonce, &cipher, &why)) {
+			kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: "
+			       "malformed request (%s), closing", peer, why);
+			pthread_mutex_lock(&n->lock);
+			n->st.rejected++;
+			pthread_mutex_unlock(&n->lock);
+			enc_ack(ack, EPROTO, req + 20);
+			n->ops->send(s, ack, sizeof(ack), n->cfg.io_timeout_ms);
+			break;
+		}
+		st = serve_announce(n, s, &t, nonce, cipher, peer);
+		if (st) {
+			pthread_mutex_lock(&n->lock);
+			n->st.rejected++;
+			pthread_mutex_unlock(&n->lock);
+		}
+		enc_ack(ack, st, nonce);
+		explicit_bzero(nonce, sizeof(nonce));
+		if (n->ops->send(s, ack, sizeof(ack), n->cfg.io_timeout_ms))
+			break;
+	}
+}
+
+static void *conn_thread(void *arg)
+{
+	struct kp_conn *c = arg;
+	struct kp_node *n = c->node;
+	char err[KP_ERR_LEN] = "", peer[KP_NODE_NAME_MAX], ip[64];
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct kp_sess *s = NULL;
+	int r;
+
+	if (getpeername(c->fd, (struct sockaddr *)&sa, &sl) == 0)
+		snprintf(ip, sizeof(ip), "%s:%u", inet_ntoa(sa.sin_addr),
+			 ntohs(sa.sin_port));
+	else
+		snprintf(ip, sizeof(ip), "?");
+	r = n->ops->accept(n->ctx, c->fd, n->cfg.io_timeout_ms, &s, err,
+			   sizeof(err));
+	c->fd = -1;	/* owned (and closed on failure) by accept */
+	pthread_mutex_lock(&n->lock);
+	if (r)
+		n->st.accept_errors++;
+	else
+		n->st.accepts++;
+	pthread_mutex_unlock(&n->lock);
+	if (r) {
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: %s: %s", ip, err);
+		goto out;
+	}
+	n->ops->peer_name(s, peer, sizeof(peer));
+	kp_log(&n->cfg, KP_LOG_INFO, "key service: node %s connected from %s",
+	       peer, ip);
+	serve_sess(n, s, peer);
+	n->ops->sess_free(s);
+out:
+	pthread_mutex_lock(&n->lock);
+	c->done = 1;
+	pthread_mutex_unlock(&n->lock);
+	return NULL;
+}
+
+/* Join finished connection threads. Caller holds n->lock. */
+static void conns_reap(struct kp_node *n, int all)
+{
+	struct kp_conn **pp = &n->conns, *c;
+
+	while ((c = *pp)) {
+		if (!all && !c->done) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		pthread_mutex_unlock(&n->lock);
+		pthread_join(c->thread, NULL);
+		pthread_mutex_lock(&n->lock);
+		free(c);
+		n->nconns--;
+	}
+}
+
+static void conn_start(struct kp_node *n, int fd)
+{
+	struct kp_conn *c = calloc(1, sizeof(*c));
+
+	pthread_mutex_lock(&n->lock);
+	conns_reap(n, 0);
+	if (!c || n->nconns >= KP_MAX_CONNS) {
+		pthread_mutex_unlock(&n->lock);
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: too many sessions, "
+		       "refusing one");
+		close(fd);
+		free(c);
+		return;
+	}
+	c->node = n;
+	c->fd = fd;
+	if (pthread_create(&c->thread, NULL, conn_thread, c)) {
+		pthread_mutex_unlock(&n->lock);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = n->conns;
+	n->conns = c;
+	n->nconns++;
+	pthread_mutex_unlock(&n->lock);
+}
+
+static void *listen_thread(void *arg)
+{
+	struct kp_node *n = arg;
+	struct pollfd p[2] = {
+		{ .fd = n->listen_fd, .events = POLLIN },
+		{ .fd = n->stop_pipe[0], .events = POLLIN },
+	};
+	int fd;
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			conn_start(n, fd);
+	}
+	return NULL;
+}
+
+static int serve_start(struct kp_node *n)
+{
+	struct sockaddr_in a = n->cfg.listen;
+	socklen_t sl = sizeof(a);
+	char ip[INET_ADDRSTRLEN];
+	int one = 1, r;
+
+	ip_str(a.sin_addr.s_addr, ip, sizeof(ip));
+	a.sin_family = AF_INET;
+	n->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (n->listen_fd < 0)
+		return fail(n, -errno, "key service socket: %s",
+			    strerror(errno));
+	setsockopt(n->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(n->listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(n->listen_fd, 64))
+		return fail(n, -errno, "key service on %s:%u: %s", ip,
+			    ntohs(a.sin_port), strerror(errno));
+	getsockname(n->listen_fd, (struct sockaddr *)&a, &sl);
+	n->port = ntohs(a.sin_port);
+	r = pthread_create(&n->listener, NULL, listen_thread, n);
+	if (r)
+		return fail(n, -r, "key service thread: %s", strerror(r));
+	n->listening = 1;
+	kp_log(&n->cfg, KP_LOG_INFO, "key service of node %s on %s:%d (%s)",
+	       n->cfg.node_name, ip, n->port, n->ops->name);
+	return 0;
+}
+
+/* ---------- node lifetime ---------- */
+
+static int cfg_copy(struct kp_config *dst, const struct kp_config *src)
+{
+	*dst = *src;
+	dst->node_name = src->node_name ? strdup(src->node_name) : NULL;
+	dst->cert_file = src->cert_file ? strdup(src->cert_file) : NULL;
+	dst->key_file = src->key_file ? strdup(src->key_file) : NULL;
+	dst->ca_file = src->ca_file ? strdup(src->ca_file) : NULL;
+	dst->plugin_dir = src->plugin_dir ? strdup(src->plugin_dir) : NULL;
+	if (!dst->cipher)
+		dst->cipher = TCSEG_CIPHER_AES_GCM_128;
+	if (dst->connect_timeout_ms <= 0)
+		dst->connect_timeout_ms = 3000;
+	if (dst->io_timeout_ms <= 0)
+		dst->io_timeout_ms = 3000;
+	if (dst->flow_wait_ms <= 0)
+		dst->flow_wait_ms = 2000;
+	if (dst->flow_ttl_ms <= 0)
+		dst->flow_ttl_ms = 30000;
+	if (dst->idle_timeout_ms <= 0)
+		dst->idle_timeout_ms = 600000;
+	return 0;
+}
+
+static void cfg_free(struct kp_config *c)
+{
+	free((char *)c->node_name);
+	free((char *)c->cert_file);
+	free((char *)c->key_file);
+	free((char *)c->ca_file);
+	free((char *)c->plugin_dir);
+	memset(c, 0, sizeof(*c));
+}
+
+static int cfg_check(struct kp_node *n, const struct kp_config *c)
+{
+	if (!c->node_name || !*c->node_name ||
+	    strlen(c->node_name) >= KP_NODE_NAME_MAX)
+		return fail(n, -EINVAL, "config: node_name missing or longer "
+			    "than %d", KP_NODE_NAME_MAX - 1);
+	if (!c->cert_file || !c->key_file || !c->ca_file)
+		return fail(n, -EINVAL, "config: cert_file, key_file and "
+			    "ca_file are required");
+	if (!c->lookup)
+		return fail(n, -EINVAL, "config: lookup callback required");
+	if (c->cipher && cipher_key_len(c->cipher) < 0)
+		return fail(n, -EINVAL, "config: unknown cipher %u", c->cipher);
+	return 0;
+}
+
+int kp_node_new(const struct kp_config *cfg, enum key_provider_mode mode,
+		struct kp_node **out)
+{
+	struct kp_tls_cfg tc;
+	char err[KP_ERR_LEN] = "";
+	pthread_condattr_t ca;
+	struct kp_node *n;
+	int r;
+
+	if (mode != MODE_OPENSSL && mode != MODE_BORINGSSL)
+		return fail(NULL, -ENOTSUP, "kp_node_new: mode %s has no TLS "
+			    "plugin", kp_mode_name(mode));
+	r = cfg_check(NULL, cfg);
+	if (r)
+		return r;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	cfg_copy(&n->cfg, cfg);
+	n->mode = mode;
+	n->listen_fd = n->stop_pipe[0] = n->stop_pipe[1] = -1;
+	pthread_mutex_init(&n->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->flow_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* A peer closing mid-write must be an error, not a dead daemon. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		kp_log(&n->cfg, KP_LOG_WARN, "cannot ignore SIGPIPE");
+	r = load_plugin(n, mode);
+	if (r)
+		goto fail;
+	tc.cert_file = n->cfg.cert_file;
+	tc.key_file = n->cfg.key_file;
+	tc.ca_file = n->cfg.ca_file;
+	r = n->ops->ctx_new(&tc, &n->ctx, err, sizeof(err));
+	if (r) {
+		fail(n, r, "%s: %s", n->ops->name, err);
+		goto fail;
+	}
+	if (pipe2(n->stop_pipe, O_CLOEXEC)) {
+		r = fail(n, -errno, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if (n->cfg.serve) {
+		r = serve_start(n);
+		if (r)
+			goto fail;
+	}
+	*out = n;
+	return 0;
+fail:
+	kp_node_free(n);
+	return r;
+}
+
+void kp_node_free(struct kp_node *n)
+{
+	struct kp_peer *p;
+
+	if (!n)
+		return;
+	if (n->stop_pipe[1] >= 0 && write(n->stop_pipe[1], "x", 1) < 0)
+		kp_log(&n->cfg, KP_LOG_WARN, "stop pipe: %s", strerror(errno));
+	if (n->listening)
+		pthread_join(n->listener, NULL);
+	pthread_mutex_lock(&n->lock);
+	conns_reap(n, 1);
+	while (n->flows) {
+		struct kp_flow *f = n->flows;
+
+		n->flows = f->next;
+		flow_free(n, f);
+	}
+	pthread_mutex_unlock(&n->lock);
+	while ((p = n->peers)) {
+		n->peers = p->next;
+		if (p->sess)
+			n->ops->sess_free(p->sess);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+	}
+	if (n->ctx)
+		n->ops->ctx_free(n->ctx);
+	if (n->listen_fd >= 0)
+		close(n->listen_fd);
+	if (n->stop_pipe[0] >= 0) {
+		close(n->stop_pipe[0]);
+		close(n->stop_pipe[1]);
+	}
+	pthread_cond_destroy(&n->flow_cv);
+	pthread_mutex_destroy(&n->lock);
+	cfg_free(&n->cfg);
+	free(n);
+}
+
+int kp_node_port(struct kp_node *n)
+{
+	return n ? n->port : 0;
+}
+
+void kp_node_stats(struct kp_node *n, struct kp_stats *st)
+{
+	pthread_mutex_lock(&n->lock);
+	flows_expire(n, now_ms());
+	*st = n->st;
+	pthread_mutex_unlock(&n->lock);
+}
+
+const struct kp_tls_ops *kp_node_tls(struct kp_node *n)
+{
+	return n->ops;
+}
+
+struct kp_ctx *kp_node_ctx(struct kp_node *n)
+{
+	return n->ctx;
+}
+
+/* ---------- the seed's process-wide API ---------- */
+
+static struct {
+	pthread_rwlock_t lock;		/* write: init/cleanup/mode */
+	struct kp_config cfg;
+	int configured;
+	struct kp_node *node;		/* openssl/boringssl (or fallback) */
+	enum key_provider_mode mode;
+	const struct kp_tlshub_ops *tlshub;
+	int tlshub_up;
+} G = { .lock = PTHREAD_RWLOCK_INITIALIZER, .mode = MODE_OPENSSL };
+
+int key_provider_configure(const struct kp_config *cfg)
+{
+	int r = cfg_check(NULL, cfg);
+
+	if (r)
+		return r;
+	pthread_rwlock_wrlock(&G.lock);
+	if (G.configured)
+		cfg_free(&G.cfg);
+	cfg_copy(&G.cfg, cfg);
+	G.configured = 1;
+	pthread_rwlock_unlock(&G.lock);
+	return 0;
+}
+
+void key_provider_register_tlshub(const struct kp_tlshub_ops *ops)
+{
+	pthread_rwlock_wrlock(&G.lock);
+	G.tlshub = ops;
+	pthread_rwlock_unlock(&G.lock);
+}
+
+/* Caller holds G.lock. */
+static int g_start(enum key_provider_mode mode)
+{
+	enum key_provider_mode tls_mode = mode;
+	int r;
+
+	if (!G.configured)
+		return fail(NULL, -EINVAL, "key_provider_init: call "
+			    "key_provider_configure first");
+	if (mode == MODE_TLSHUB) {
+		if (G.tlshub && G.tlshub->init && G.tlshub->init() == 0) {
+			G.tlshub_up = 1;
+		} else {
+			kp_log(&G.cfg, KP_LOG_WARN, "TLSHub key provider %s; "
+			       "falling back to openssl", G.tlshub ?
+			       "failed to start" : "not available");
+			mode = MODE_OPENSSL;
+		}
+		tls_mode = MODE_OPENSSL;
+	}
+	if (mode != MODE_TLSHUB && mode != MODE_OPENSSL &&
+	    mode != MODE_BORINGSSL)
+		return fail(NULL, -EINVAL, "unknown key provider mode %d",
+			    mode);
+	r = kp_node_new(&G.cfg, tls_mode, &G.node);
+	if (r && !G.tlshub_up)
+		return r;
+	if (r)	/* tlshub works; openssl fallback does not */
+		kp_log(&G.cfg, KP_LOG_WARN, "openssl fallback unavailable");
+	G.mode = mode;
+	return 0;
+}
+
+static void g_stop(void)
+{
+	kp_node_free(G.node);
+	G.node = NULL;
+	if (G.tlshub_up && G.tlshub->cleanup)
+		G.tlshub->cleanup();
+	G.tlshub_up = 0;
+}
+
+int key_provider_init(enum key_provider_mode mode)
+{
+	int r;
+
+	pthread_rwlock_wrlock(&G.lock);
+	g_stop();
+	r = g_start(mode);
+	pthread_rwlock_unlock(&G.lock);
+	return r;
+}
+
+void key_provider_cleanup(void)
+{
+	pthread_rwlock_wrlock(&G.lock);
+	g_stop();
+	if (G.configured)
+		cfg_free(&G.cfg);
+	G.configured = 0;
+	pthread_rwlock_unlock(&G.lock);
+}
+
+/*
+ * Restart in the new mode (open sessions and unclaimed flows are lost);
+ * if that fails, go back to the old one.
+ */
+void key_provider_set_mode(enum key_provider_mode mode)
+{
+	enum key_provider_mode old;
+
+	pthread_rwlock_wrlock(&G.lock);
+	old = G.mode;
+	if (mode != old || (!G.node && !G.tlshub_up)) {
+		g_stop();
+		if (g_start(mode)) {
+			kp_log(&G.cfg, KP_LOG_ERR, "cannot switch to %s, "
+			       "staying on %s", kp_mode_name(mode),
+			       kp_mode_name(old));
+			g_start(old);
+		}
+	}
+	pthread_rwlock_unlock(&G.lock);
+}
+
+enum key_provider_mode key_provider_get_mode(void)
+{
+	return G.mode;
+}
+
+int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
+			      struct tls_key_info *key_info)
+{
+	int r = -ENODEV;
+
+	pthread_rwlock_rdlock(&G.lock);
+	if (G.tlshub_up) {
+		r = G.tlshub->get_key(tuple, key_info);
+		if (r == 0)
+			goto out;
+		kp_log(&G.cfg, KP_LOG_WARN, "TLSHub get_key failed (%d); "
+		       "falling back to openssl for this flow", r);
+	}
+	if (!G.node) {
+		r = fail(NULL, -ENODEV, "key provider not initialised");
+		goto out;
+	}
+	/* Read lock: flows run in parallel; the node has its own locks. */
+	r = kp_node_get_key(G.node, tuple, role, key_info);
+out:
+	pthread_rwlock_unlock(&G.lock);
+	return r;
+}
+
+int key_provider_get_key(struct flow_tuple *tuple,
+			 struct tls_key_info *key_info)
+{
+	return key_provider_get_key_role(tuple, KP_ROLE_AUTO, key_info);
+}
+
+int key_provider_port(void)
+{
+	return G.node ? kp_node_port(G.node) : 0;
+}
+
+void key_provider_stats(struct kp_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_rwlock_rdlock(&G.lock);
+	if (G.node)
+		kp_node_stats(G.node, st);
+	pthread_rwlock_unlock(&G.lock);
+}

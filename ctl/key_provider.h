@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Key provider (seed 001 §密钥提供者 API, DESIGN.md §4): per-flow kTLS keys
+ * agreed between the two nodes of a flow. Modes openssl and boringssl run
+ * a TLS 1.3 mTLS session between the nodes' key services and derive each
+ * flow's keys with the TLS exporter (docs/KEYS.md); tlshub is a hook
+ * filled in later and falls back to openssl (seed 000 §6.3).
+ * This file links no SSL library: the TLS code is a plugin dlopen()ed
+ * from libtcseg_kp_{openssl,boringssl}.so.
+ */
+#ifndef TCSEG_KEY_PROVIDER_H
+#define TCSEG_KEY_PROVIDER_H
+
+#include <stddef.h>
+#include <netinet/in.h>
+#include "tcseg_keys.h"
+
+#define KP_EXPORTER_LABEL	"EXPORTER-tcseg-ktls-v1"
+#define KP_NONCE_LEN		16
+#define KP_CONTEXT_LEN		30	/* see docs/KEYS.md §context */
+#define KP_NODE_NAME_MAX	64
+#define KP_DEFAULT_PORT		7443
+
+/* Wire format of the node session (docs/KEYS.md §wire). */
+#define KP_MSG_MAGIC		"TKP1"
+#define KP_MSG_ANNOUNCE		1
+#define KP_MSG_ACK		2
+#define KP_REQ_LEN		36
+#define KP_ACK_LEN		24
+
+/*
+ * Who owns an address: fills the node's name and the address of its key
+ * service. addr is network order (a pod IP, as in struct flow_tuple).
+ * Returns 0, or -ENOENT when the address belongs to no known node.
+ * Called from the caller's thread and from the key service threads.
+ */
+typedef int (*kp_lookup_fn)(void *arg, __u32 addr, char *node,
+			    size_t node_len, struct sockaddr_in *svc);
+
+enum kp_log_level { KP_LOG_ERR, KP_LOG_WARN, KP_LOG_INFO, KP_LOG_DEBUG };
+typedef void (*kp_log_fn)(void *arg, int level, const char *msg);
+
+struct kp_config {
+	const char *node_name;	/* this node; must be named by its cert */
+	const char *cert_file;	/* PEM certificate (chain) of this node */
+	const char *key_file;	/* PEM private key */
+	const char *ca_file;	/* PEM CA that signs every node */
+	int serve;		/* run the key service on `listen` */
+	struct sockaddr_in listen; /* port 0 with serve: ephemeral port */
+	kp_lookup_fn lookup;	/* required */
+	void *lookup_arg;
+	__u16 cipher;		/* TCSEG_CIPHER_*, 0 = AES-GCM-128 */
+	int connect_timeout_ms;	/* TCP connect + TLS handshake, 3000 */
+	int io_timeout_ms;	/* one announce round trip, 3000 */
+	int flow_wait_ms;	/* server side: wait for an announce, 2000 */
+	int flow_ttl_ms;	/* unclaimed announced flows expire, 30000 */
+	int idle_timeout_ms;	/* key service closes idle sessions, 600000 */
+	const char *plugin_dir;	/* NULL: $TCSEG_KP_DIR, then the exe's dir */
+	kp_log_fn log;		/* NULL: stderr */
+	void *log_arg;
+};
+
+/* Which end of the flow the caller's socket is. */
+enum kp_role { KP_ROLE_AUTO = 0, KP_ROLE_CLIENT = 1, KP_ROLE_SERVER = 2 };
+
+struct kp_stats {
+	__u64 handshakes;	/* client sessions opened */
+	__u64 reuses;		/* flows announced on an open session */
+	__u64 announced;	/* flows this node announced (client) */
+	__u64 received;		/* announces accepted by the key service */
+	__u64 rejected;		/* announces refused (auth, malformed) */
+	__u64 claimed;		/* server-side get_key satisfied */
+	__u64 expired;		/* announced flows never claimed */
+	__u64 accepts;		/* key service handshakes that succeeded */
+	__u64 accept_errors;	/* ... that failed */
+};
+
+/* --- seed 001 API, one process-wide provider --- */
+int key_provider_configure(const struct kp_config *cfg);
+int key_provider_init(enum key_provider_mode mode);
+void key_provider_cleanup(void);
+int key_provider_get_key(struct flow_tuple *tuple,
+			 struct tls_key_info *key_info);
+void key_provider_set_mode(enum key_provider_mode mode);
+enum key_provider_mode key_provider_get_mode(void);
+/* Same as get_key with the socket's end given (AUTO = from lookup). */
+int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
+			      struct tls_key_info *key_info);
+/* Actual key service port (host order), 0 when not serving. */
+int key_provider_port(void);
+void key_provider_stats(struct kp_stats *st);
+/* Why the last call in this thread failed (never contains key bytes). */
+const char *key_provider_last_error(void);
+
+/*
+ * TLSHub hook (issue: tlshub client). When registered before init,
+ * MODE_TLSHUB calls it first and falls back to openssl per flow with a
+ * warning; without it MODE_TLSHUB falls back to openssl at init.
+ */
+struct kp_tlshub_ops {
+	int (*init)(void);
+	void (*cleanup)(void);
+	int (*get_key)(struct flow_tuple *tuple, struct tls_key_info *ki);
+};
+void key_provider_register_tlshub(const struct kp_tlshub_ops *ops);
+
+/* --- instances: several nodes in one process (tests, tools) --- */
+struct kp_node;
+struct kp_tls_ops;
+
+int kp_node_new(const struct kp_config *cfg, enum key_provider_mode mode,
+		struct kp_node **out);
+void kp_node_free(struct kp_node *n);
+int kp_node_get_key(struct kp_node *n, const struct flow_tuple *tuple,
+		    enum kp_role role, struct tls_key_info *ki);
+int kp_node_port(struct kp_node *n);
+void kp_node_stats(struct kp_node *n, struct kp_stats *st);
+/* The loaded TLS plugin (tests use it to build messages by hand). */
+const struct kp_tls_ops *kp_node_tls(struct kp_node *n);
+struct kp_ctx *kp_node_ctx(struct kp_node *n);
+/* "openssl", "boringssl", "tlshub" */
+const char *kp_mode_name(enum key_provider_mode mode);
+
+#endif

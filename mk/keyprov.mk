@@ -1,0 +1,48 @@
+# Key provider (ctl/key_provider.c, linked into the daemon, no SSL) and its
+# two TLS plugins built from the same ctl/kp_tls.c: one against OpenSSL 3,
+# one against BoringSSL. The two libraries export the same symbols, so they
+# are never linked into one object; key_provider.c dlopen()s one of them.
+
+BSSL_INC	:= /usr/include/android
+BSSL_LIBDIR	:= /usr/lib/x86_64-linux-gnu/android
+KP_PLUGIN_CFLAGS := $(CFLAGS) -fPIC -fvisibility=hidden
+KP_PLUGIN_DEPS	:= ctl/kp_tls.c ctl/kp_tls.h
+
+KP_OPENSSL_SO	:= $(BUILD)/libtcseg_kp_openssl.so
+KP_BORINGSSL_SO	:= $(BUILD)/libtcseg_kp_boringssl.so
+KP_PLUGINS	:= $(KP_OPENSSL_SO) $(KP_BORINGSSL_SO)
+
+$(KP_OPENSSL_SO): $(KP_PLUGIN_DEPS) | $(BUILD)
+	$(CC) $(KP_PLUGIN_CFLAGS) -shared -Wl,--no-undefined -o $@ $< \
+		-lssl -lcrypto
+
+# -I before the system dirs so <openssl/ssl.h> is BoringSSL's; -L likewise
+# so -lssl is BoringSSL's libssl.so.0; the rpath finds it at run time.
+$(KP_BORINGSSL_SO): $(KP_PLUGIN_DEPS) | $(BUILD)
+	$(CC) -I$(BSSL_INC) $(KP_PLUGIN_CFLAGS) -shared -Wl,--no-undefined \
+		-o $@ $< -L$(BSSL_LIBDIR) -Wl,-rpath,$(BSSL_LIBDIR) \
+		-lssl -lcrypto
+
+KP_OBJ		:= $(BUILD)/ctl/key_provider.o
+KP_LIBS		:= -ldl -lpthread
+
+$(BUILD)/ctl/key_provider.o: ctl/key_provider.c ctl/key_provider.h \
+		ctl/kp_tls.h include/tcseg_keys.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/unit/test_keyprov: tests/unit/test_keyprov.c $(KP_OBJ) \
+		ctl/key_provider.h ctl/kp_tls.h | $(KP_PLUGINS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(KP_OBJ) -lcmocka $(KP_LIBS)
+
+# kp_peer: one node's key service and client for the host and VM suites.
+# It configures kTLS with ctl/ktls.c (helper "ktls").
+$(BUILD)/tests/kp_peer: tests/kp_peer.c $(KP_OBJ) $(BUILD)/libtcseg_ktls.a \
+		ctl/ktls.h ctl/key_provider.h | $(KP_PLUGINS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(KP_OBJ) $(BUILD)/libtcseg_ktls.a $(KP_LIBS)
+
+ALL_TARGETS	+= $(KP_PLUGINS) $(KP_OBJ) $(BUILD)/tests/kp_peer \
+		   $(BUILD)/tests/unit/test_keyprov
+UNIT_TESTS	+= $(BUILD)/tests/unit/test_keyprov

@@ -1,0 +1,910 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Key provider: two nodes in one process (each with its own TLS plugin)
+ * talking over loopback. Mirrored keys for all four library pairings, a
+ * known-answer check of the wire format and the exporter context built
+ * by hand, and the error paths (wrong CA, rogue cert, wrong node name,
+ * peer down, timeouts, hostile peers).
+ * Certificates: $TCSEG_KP_CERTS, else tools/gen-certs.sh into a temp dir.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "key_provider.h"
+#include "kp_tls.h"
+
+static char certs[512];
+static char plugdir[512];
+static int port_a, port_b;	/* key service ports the lookup returns */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_all[8192];
+
+/* 10.1/16 = node-a, 10.2/16 = node-b, 10.3/16 = node-c (no service). */
+static int lookup(void *arg, __u32 addr, char *node, size_t len,
+		  struct sockaddr_in *svc)
+{
+	__u32 h = ntohl(addr);
+
+	(void)arg;
+	svc->sin_family = AF_INET;
+	svc->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	switch (h >> 16) {
+	case 0x0a01:
+		snprintf(node, len, "node-a");
+		svc->sin_port = htons(port_a);
+		return 0;
+	case 0x0a02:
+		snprintf(node, len, "node-b");
+		svc->sin_port = htons(port_b);
+		return 0;
+	case 0x0a03:
+		snprintf(node, len, "node-c");
+		svc->sin_port = htons(1);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void log_cb(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	pthread_mutex_lock(&log_lock);
+	if (strlen(log_all) + strlen(msg) + 2 < sizeof(log_all)) {
+		strcat(log_all, msg);
+		strcat(log_all, "\n");
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+static int log_has(const char *s)
+{
+	int r;
+
+	pthread_mutex_lock(&log_lock);
+	r = strstr(log_all, s) != NULL;
+	pthread_mutex_unlock(&log_lock);
+	return r;
+}
+
+static char *cpath(const char *f)
+{
+	static char buf[8][600];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", certs, f);
+	return buf[i];
+}
+
+static void cfg_init(struct kp_config *c, const char *name, const char *cert)
+{
+	char *pem = cpath(cert), *key = strdup(pem);
+
+	memcpy(key + strlen(key) - 4, ".key", 4);
+	memset(c, 0, sizeof(*c));
+	c->node_name = name;
+	c->cert_file = strdup(pem);
+	c->key_file = key;
+	c->ca_file = strdup(cpath("ca.pem"));
+	c->serve = 1;
+	c->listen.sin_family = AF_INET;
+	c->listen.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->lookup = lookup;
+	c->connect_timeout_ms = 5000;	/* generous: valgrind, loaded CI */
+	c->io_timeout_ms = 5000;
+	c->flow_wait_ms = 500;
+	c->plugin_dir = plugdir;
+	c->log = log_cb;
+}
+
+static void cfg_fini(struct kp_config *c)
+{
+	free((char *)c->cert_file);
+	free((char *)c->key_file);
+	free((char *)c->ca_file);
+}
+
+static struct kp_node *node_cfg(struct kp_config *c, enum key_provider_mode m)
+{
+	struct kp_node *n = NULL;
+	int r = kp_node_new(c, m, &n);
+
+	if (r)
+		fail_msg("kp_node_new(%s, %s): %d %s", c->node_name,
+			 kp_mode_name(m), r, key_provider_last_error());
+	return n;
+}
+
+static struct kp_node *node(const char *name, const char *cert,
+			    enum key_provider_mode m)
+{
+	struct kp_config c;
+	struct kp_node *n;
+
+	cfg_init(&c, name, cert);
+	n = node_cfg(&c, m);
+	cfg_fini(&c);
+	return n;
+}
+
+static struct flow_tuple tup(const char *s, __u16 sp, const char *d,
+			     __u16 dp)
+{
+	struct flow_tuple t = { .sport = sp, .dport = dp };
+
+	inet_pton(AF_INET, s, &t.saddr);
+	inet_pton(AF_INET, d, &t.daddr);
+	return t;
+}
+
+static double ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static int is_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		if (*c++)
+			return 0;
+	return 1;
+}
+
+static void assert_mirrored(const struct tls_key_info *c,
+			    const struct tls_key_info *s, unsigned int kl)
+{
+	assert_int_equal(c->key_len, kl);
+	assert_int_equal(s->key_len, kl);
+	assert_int_equal(c->iv_len, 12);
+	assert_int_equal(s->iv_len, 12);
+	assert_int_equal(c->version, TCSEG_TLS_1_3);
+	assert_int_equal(c->cipher, s->cipher);
+	assert_true(c->tx_seq == 0 && c->rx_seq == 0);
+	assert_true(s->tx_seq == 0 && s->rx_seq == 0);
+	assert_memory_equal(c->key, s->rx_key, kl);
+	assert_memory_equal(c->iv, s->rx_iv, 12);
+	assert_memory_equal(c->rx_key, s->key, kl);
+	assert_memory_equal(c->rx_iv, s->iv, 12);
+	assert_memory_not_equal(c->key, c->rx_key, kl);
+	assert_memory_not_equal(c->iv, c->rx_iv, 12);
+	assert_false(is_zero(c->key, kl));
+	/* Nothing beyond the key length is set. */
+	assert_true(is_zero(c->key + kl, 32 - kl));
+}
+
+/* Client on a, server on b; returns both ends' keys. */
+static void flow(struct kp_node *a, struct kp_node *b,
+		 const struct flow_tuple *t, struct tls_key_info *ck,
+		 struct tls_key_info *sk)
+{
+	int r = kp_node_get_key(a, t, KP_ROLE_AUTO, ck);
+
+	if (r)
+		fail_msg("client get_key: %d %s", r, key_provider_last_error());
+	r = kp_node_get_key(b, t, KP_ROLE_AUTO, sk);
+	if (r)
+		fail_msg("server get_key: %d %s", r, key_provider_last_error());
+}
+
+/* ---------- agreement ---------- */
+
+static void pair(enum key_provider_mode ma, enum key_provider_mode mb)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", ma);
+	struct kp_node *b = node("node-b", "node-b.pem", mb);
+	struct flow_tuple t1 = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct flow_tuple t2 = tup("10.1.0.1", 40001, "10.2.0.1", 443);
+	struct flow_tuple t3 = tup("10.2.0.7", 50000, "10.1.0.9", 80);
+	struct tls_key_info c1, s1, c2, s2, c3, s3;
+	struct timespec ts;
+	struct kp_stats st;
+	double first, later;
+
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	flow(a, b, &t1, &c1, &s1);
+	first = ms_since(&ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	flow(a, b, &t2, &c2, &s2);
+	later = ms_since(&ts);
+	assert_mirrored(&c1, &s1, 16);
+	assert_mirrored(&c2, &s2, 16);
+	assert_memory_not_equal(c1.key, c2.key, 16);
+	/* The other direction uses b's own session to a. */
+	flow(b, a, &t3, &c3, &s3);
+	assert_mirrored(&c3, &s3, 16);
+	kp_node_stats(a, &st);
+	assert_int_equal(st.handshakes, 1);
+	assert_int_equal(st.reuses, 1);
+	assert_int_equal(st.announced, 2);
+	assert_int_equal(st.claimed, 1);
+	kp_node_stats(b, &st);
+	assert_int_equal(st.received, 2);
+	assert_int_equal(st.claimed, 2);
+	printf("# %s->%s: first flow (handshake) %.2f ms, next flow %.2f ms\n",
+	       kp_mode_name(ma), kp_mode_name(mb), first, later);
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+static void test_pair_openssl_openssl(void **st)
+{
+	(void)st;
+	pair(MODE_OPENSSL, MODE_OPENSSL);
+}
+
+static void test_pair_boringssl_boringssl(void **st)
+{
+	(void)st;
+	pair(MODE_BORINGSSL, MODE_BORINGSSL);
+}
+
+static void test_pair_openssl_boringssl(void **st)
+{
+	(void)st;
+	pair(MODE_OPENSSL, MODE_BORINGSSL);
+}
+
+static void test_pair_boringssl_openssl(void **st)
+{
+	(void)st;
+	pair(MODE_BORINGSSL, MODE_OPENSSL);
+}
+
+/* Same 4-tuple twice (port reuse): fresh nonce, fresh keys. */
+static void test_same_tuple_new_keys(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_BORINGSSL);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct tls_key_info c1, s1, c2, s2;
+
+	(void)state;
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	flow(a, b, &t, &c1, &s1);
+	flow(a, b, &t, &c2, &s2);
+	assert_mirrored(&c2, &s2, 16);
+	assert_memory_not_equal(c1.key, c2.key, 16);
+	assert_memory_not_equal(c1.iv, c2.iv, 12);
+	assert_memory_not_equal(c1.rx_key, c2.rx_key, 16);
+	/* Announced twice before the server claims: the newer one wins. */
+	assert_int_equal(kp_node_get_key(a, &t, KP_ROLE_AUTO, &c1), 0);
+	assert_int_equal(kp_node_get_key(a, &t, KP_ROLE_AUTO, &c2), 0);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_AUTO, &s2), 0);
+	assert_mirrored(&c2, &s2, 16);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_AUTO, &s1),
+			 -ETIMEDOUT);
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+static void cipher_case(__u16 cipher, unsigned int kl)
+{
+	struct kp_config c;
+	struct kp_node *a, *b = node("node-b", "node-b.pem", MODE_OPENSSL);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct tls_key_info ck, sk;
+
+	cfg_init(&c, "node-a", "node-a.pem");
+	c.cipher = cipher;
+	a = node_cfg(&c, MODE_BORINGSSL);
+	cfg_fini(&c);
+	port_b = kp_node_port(b);
+	flow(a, b, &t, &ck, &sk);
+	assert_int_equal(ck.cipher, cipher);
+	assert_int_equal(sk.cipher, cipher);
+	assert_mirrored(&ck, &sk, kl);
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+static void test_cipher_aes256(void **st)
+{
+	(void)st;
+	cipher_case(TCSEG_CIPHER_AES_GCM_256, 32);
+}
+
+static void test_cipher_chacha20(void **st)
+{
+	(void)st;
+	cipher_case(TCSEG_CIPHER_CHACHA20_POLY1305, 32);
+}
+
+/* Both pods on one node: random keys, mirrored between the two calls. */
+static void test_same_node_flow(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.1.0.2", 443);
+	struct tls_key_info ck, sk;
+	struct kp_stats st;
+
+	(void)state;
+	flow(a, a, &t, &ck, &sk);
+	assert_mirrored(&ck, &sk, 16);
+	kp_node_stats(a, &st);
+	assert_int_equal(st.handshakes, 0);
+	kp_node_free(a);
+}
+
+/* ---------- known answer: wire bytes and exporter context by hand ---------- */
+
+static const unsigned char NONCE[16] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+/* Request bytes as docs/KEYS.md documents them, built independently. */
+static void hand_req(unsigned char *m, const char *sa, unsigned sp,
+		     const char *da, unsigned dp, unsigned cipher)
+{
+	memset(m, 0, 36);
+	memcpy(m, "TKP1", 4);
+	m[4] = 1;
+	m[6] = cipher >> 8;
+	m[7] = cipher & 0xff;
+	inet_pton(AF_INET, sa, m + 8);
+	inet_pton(AF_INET, da, m + 12);
+	m[16] = sp >> 8;
+	m[17] = sp & 0xff;
+	m[18] = dp >> 8;
+	m[19] = dp & 0xff;
+	memcpy(m + 20, NONCE, 16);
+}
+
+/* Exporter context: the request's tuple and nonce, then the cipher. */
+static void hand_ctx(unsigned char *ctx, const unsigned char *req)
+{
+	memcpy(ctx, req + 8, 28);
+	memcpy(ctx + 28, req + 6, 2);
+}
+
+static struct kp_sess *raw_connect(struct kp_node *self, int port,
+				   const char *peer, int *err)
+{
+	const struct kp_tls_ops *ops = kp_node_tls(self);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	char msg[KP_ERR_LEN];
+	struct kp_sess *s = NULL;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*err = ops->connect(kp_node_ctx(self), &sa, peer, 1000, &s, msg,
+			    sizeof(msg));
+	return s;
+}
+
+/* A hand-made client announces; the real server must derive the same. */
+static void kat_server(enum key_provider_mode mc, enum key_provider_mode ms)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", mc);
+	struct kp_node *b = node("node-b", "node-b.pem", ms);
+	const struct kp_tls_ops *ops = kp_node_tls(a);
+	unsigned char req[36], ack[24], ctx[30], km[56];
+	struct flow_tuple t = tup("10.1.0.5", 1234, "10.2.0.6", 8443);
+	struct tls_key_info sk;
+	struct timespec ts;
+	struct kp_sess *s;
+	int r, i;
+
+	s = raw_connect(a, kp_node_port(b), "node-b", &r);
+	assert_int_equal(r, 0);
+	hand_req(req, "10.1.0.5", 1234, "10.2.0.6", 8443, 51);
+	assert_int_equal(ops->send(s, req, 36, 1000), 0);
+	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), 0);
+	assert_memory_equal(ack, "TKP1", 4);
+	assert_int_equal(ack[4], 2);
+	assert_int_equal(ack[5], 0);
+	assert_memory_equal(ack + 8, NONCE, 16);
+	hand_ctx(ctx, req);
+	assert_int_equal(ops->export(s, "EXPORTER-tcseg-ktls-v1", ctx, 30,
+				     km, 56), 0);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER, &sk), 0);
+	/* km = client_write_key | server_write_key | c_iv | s_iv */
+	assert_memory_equal(sk.rx_key, km, 16);
+	assert_memory_equal(sk.key, km + 16, 16);
+	assert_memory_equal(sk.rx_iv, km + 32, 12);
+	assert_memory_equal(sk.iv, km + 44, 12);
+	/* Cost of the derivation alone (no round trip), for the report. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(ops->export(s, "EXPORTER-tcseg-ktls-v1", ctx,
+					     30, km, 56), 0);
+	printf("# %s exporter: %.1f us per flow\n", ops->name,
+	       ms_since(&ts));
+	ops->sess_free(s);
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+static void test_kat_server_openssl(void **st)
+{
+	(void)st;
+	kat_server(MODE_BORINGSSL, MODE_OPENSSL);
+}
+
+static void test_kat_server_boringssl(void **st)
+{
+	(void)st;
+	kat_server(MODE_OPENSSL, MODE_BORINGSSL);
+}
+
+struct raw_srv {
+	struct kp_node *self;
+	int lfd;
+	unsigned char req[36];
+	unsigned char km[56];
+	int err;
+};
+
+static void *raw_srv_thread(void *arg)
+{
+	struct raw_srv *rs = arg;
+	const struct kp_tls_ops *ops = kp_node_tls(rs->self);
+	unsigned char ack[24] = "TKP1", ctx[30];
+	char msg[KP_ERR_LEN];
+	struct kp_sess *s;
+	int fd = accept(rs->lfd, NULL, NULL);
+
+	rs->err = ops->accept(kp_node_ctx(rs->self), fd, 1000, &s, msg,
+			      sizeof(msg));
+	if (rs->err)
+		return NULL;
+	rs->err = ops->recv(s, rs->req, 36, 1000, -1);
+	if (!rs->err) {
+		ack[4] = 2;
+		memcpy(ack + 8, rs->req + 20, 16);
+		hand_ctx(ctx, rs->req);
+		rs->err = ops->export(s, "EXPORTER-tcseg-ktls-v1", ctx, 30,
+				      rs->km, 56);
+		rs->err = rs->err ?: ops->send(s, ack, 24, 1000);
+	}
+	ops->sess_free(s);
+	return NULL;
+}
+
+static int listen_any(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* The real client against a hand-made server: request bytes and keys. */
+static void kat_client(enum key_provider_mode mc, enum key_provider_mode ms)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", mc);
+	struct kp_config c;
+	struct flow_tuple t = tup("10.1.2.3", 0xbeef, "10.2.4.5", 0x1f90);
+	unsigned char want[36];
+	struct tls_key_info ck;
+	struct raw_srv rs;
+	pthread_t th;
+
+	cfg_init(&c, "node-b", "node-b.pem");
+	c.serve = 0;
+	memset(&rs, 0, sizeof(rs));
+	rs.self = node_cfg(&c, ms);
+	cfg_fini(&c);
+	rs.lfd = listen_any(&port_b);
+	pthread_create(&th, NULL, raw_srv_thread, &rs);
+	assert_int_equal(kp_node_get_key(a, &t, KP_ROLE_AUTO, &ck), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(rs.err, 0);
+	/* Request layout: everything but the random nonce is fixed. */
+	hand_req(want, "10.1.2.3", 0xbeef, "10.2.4.5", 0x1f90, 51);
+	assert_memory_equal(rs.req, want, 20);
+	assert_false(is_zero(rs.req + 20, 16));
+	assert_memory_equal(ck.key, rs.km, 16);
+	assert_memory_equal(ck.rx_key, rs.km + 16, 16);
+	assert_memory_equal(ck.iv, rs.km + 32, 12);
+	assert_memory_equal(ck.rx_iv, rs.km + 44, 12);
+	close(rs.lfd);
+	kp_node_free(rs.self);
+	kp_node_free(a);
+}
+
+static void test_kat_client_openssl(void **st)
+{
+	(void)st;
+	kat_client(MODE_OPENSSL, MODE_BORINGSSL);
+}
+
+static void test_kat_client_boringssl(void **st)
+{
+	(void)st;
+	kat_client(MODE_BORINGSSL, MODE_OPENSSL);
+}
+
+/* ---------- errors ---------- */
+
+static int client_err(struct kp_node *a, struct kp_node *b)
+{
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct tls_key_info ck;
+	int r;
+
+	port_b = b ? kp_node_port(b) : port_b;
+	memset(&ck, 0xaa, sizeof(ck));
+	r = kp_node_get_key(a, &t, KP_ROLE_AUTO, &ck);
+	assert_true(r < 0);
+	assert_true(is_zero(&ck, sizeof(ck)));	/* no stale bytes on error */
+	return r;
+}
+
+static void test_wrong_ca(void **state)
+{
+	struct kp_node *a, *b = node("node-b", "node-b.pem", MODE_OPENSSL);
+	struct kp_config c;
+	enum key_provider_mode m;
+	int r;
+
+	(void)state;
+	for (m = MODE_OPENSSL; m <= MODE_BORINGSSL; m++) {
+		cfg_init(&c, "node-a", "node-a.pem");
+		free((char *)c.ca_file);
+		c.ca_file = strdup(cpath("rogue-ca.pem"));
+		a = node_cfg(&c, m);
+		cfg_fini(&c);
+		r = client_err(a, b);
+		assert_int_equal(r, -EKEYREJECTED);
+		assert_non_null(strstr(key_provider_last_error(),
+				       "certificate"));
+		kp_node_free(a);
+	}
+	kp_node_free(b);
+}
+
+/* A node-a certificate from another CA: the server refuses the client. */
+static void test_rogue_cert(void **state)
+{
+	enum key_provider_mode m;
+	struct kp_node *a, *b;
+	struct kp_stats st;
+	int r, i;
+
+	(void)state;
+	for (m = MODE_OPENSSL; m <= MODE_BORINGSSL; m++) {
+		b = node("node-b", "node-b.pem", m);
+		a = node("node-a", "rogue.pem", m == MODE_OPENSSL ?
+			 MODE_BORINGSSL : MODE_OPENSSL);
+		r = client_err(a, b);
+		printf("# rogue client (%s) -> %s server: %d %s\n",
+		       kp_mode_name(m == MODE_OPENSSL ? MODE_BORINGSSL :
+				    MODE_OPENSSL), kp_mode_name(m), r,
+		       key_provider_last_error());
+		/* The server counts the failure right after its alert. */
+		for (i = 0; i < 100; i++) {
+			kp_node_stats(b, &st);
+			if (st.accept_errors)
+				break;
+			usleep(10000);
+		}
+		assert_int_equal(st.accept_errors, 1);
+		assert_int_equal(st.received, 0);
+		kp_node_free(a);
+		kp_node_free(b);
+	}
+	assert_true(log_has("certificate"));
+}
+
+/* The service at node-b's address presents node-a's (valid) cert. */
+static void test_wrong_node_name(void **state)
+{
+	enum key_provider_mode m;
+	struct kp_node *a, *b;
+
+	(void)state;
+	for (m = MODE_OPENSSL; m <= MODE_BORINGSSL; m++) {
+		b = node("node-b", "node-a.pem", MODE_OPENSSL);
+		a = node("node-a", "node-a.pem", m);
+		assert_int_equal(client_err(a, b), -EKEYREJECTED);
+		assert_non_null(strstr(key_provider_last_error(), "node-b"));
+		kp_node_free(a);
+		kp_node_free(b);
+	}
+}
+
+static void test_peer_down(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_BORINGSSL);
+	int fd, port;
+
+	(void)state;
+	fd = listen_any(&port);
+	close(fd);		/* nothing listens there any more */
+	port_b = port;
+	assert_int_equal(client_err(a, NULL), -ECONNREFUSED);
+	assert_non_null(strstr(key_provider_last_error(), "connect"));
+	kp_node_free(a);
+}
+
+/* TCP accepted by the kernel, but no TLS ever answers. */
+static void test_peer_timeout(void **state)
+{
+	struct kp_config c;
+	struct kp_node *a;
+	struct timespec ts;
+	int fd;
+
+	(void)state;
+	cfg_init(&c, "node-a", "node-a.pem");
+	c.connect_timeout_ms = 300;
+	a = node_cfg(&c, MODE_OPENSSL);
+	cfg_fini(&c);
+	fd = listen_any(&port_b);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	assert_int_equal(client_err(a, NULL), -ETIMEDOUT);
+	assert_true(ms_since(&ts) < 1500);
+	close(fd);
+	kp_node_free(a);
+}
+
+/* Server side: nobody announced the flow. */
+static void test_server_wait_timeout(void **state)
+{
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_OPENSSL);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct tls_key_info sk;
+	struct timespec ts;
+	double ms;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_AUTO, &sk),
+			 -ETIMEDOUT);
+	ms = ms_since(&ts);
+	assert_true(ms >= 450 && ms < 1500);
+	kp_node_free(b);
+}
+
+static void send_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
+			const unsigned char *req, int status)
+{
+	unsigned char ack[24];
+
+	assert_int_equal(ops->send(s, req, 36, 1000), 0);
+	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), 0);
+	assert_memory_equal(ack, "TKP1", 4);
+	assert_int_equal(ack[5], status);
+}
+
+/* A valid node sends garbage and lies about flows; others still work. */
+static void test_hostile_peer(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_BORINGSSL);
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_OPENSSL);
+	const struct kp_tls_ops *ops = kp_node_tls(a);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	unsigned char req[36], junk[24];
+	struct tls_key_info ck, sk;
+	struct kp_sess *s;
+	struct kp_stats st;
+	int r, fd;
+
+	(void)state;
+	port_b = kp_node_port(b);
+	s = raw_connect(a, port_b, "node-b", &r);
+	assert_int_equal(r, 0);
+	/* Flow of a node-c pod: node-a may not announce it. */
+	hand_req(req, "10.3.0.1", 1, "10.2.0.1", 443, 51);
+	send_expect(ops, s, req, EACCES);
+	/* Flow whose server is not on node-b. */
+	hand_req(req, "10.1.0.1", 1, "10.1.0.2", 443, 51);
+	send_expect(ops, s, req, EACCES);
+	/* Unknown cipher. */
+	hand_req(req, "10.1.0.1", 1, "10.2.0.1", 443, 99);
+	send_expect(ops, s, req, EOPNOTSUPP);
+	/* Bad magic: error ack, then the server hangs up. */
+	hand_req(req, "10.1.0.1", 1, "10.2.0.1", 443, 51);
+	req[0] = 'X';
+	send_expect(ops, s, req, EPROTO);
+	assert_int_equal(ops->recv(s, junk, 24, 1000, -1), -ECONNRESET);
+	ops->sess_free(s);
+	/* Plain TCP garbage instead of a TLS handshake. */
+	sa.sin_port = htons(port_b);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	r = read(fd, junk, sizeof(junk));	/* alert or EOF */
+	close(fd);
+	/* Nothing of that was stored; a real flow still works. */
+	flow(a, b, &t, &ck, &sk);
+	assert_mirrored(&ck, &sk, 16);
+	kp_node_stats(b, &st);
+	assert_int_equal(st.rejected, 4);
+	assert_int_equal(st.received, 1);
+	assert_int_equal(st.claimed, 1);
+	assert_true(st.accept_errors >= 1);
+	assert_true(log_has("malformed request (bad magic)"));
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+/* The server restarts: the client's stale session is replaced. */
+static void test_server_restart(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_BORINGSSL);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct tls_key_info ck, sk;
+	struct kp_config c;
+	struct kp_stats st;
+
+	(void)state;
+	port_b = kp_node_port(b);
+	flow(a, b, &t, &ck, &sk);
+	kp_node_free(b);
+	cfg_init(&c, "node-b", "node-b.pem");
+	c.listen.sin_port = htons(port_b);
+	b = node_cfg(&c, MODE_BORINGSSL);
+	cfg_fini(&c);
+	flow(a, b, &t, &ck, &sk);
+	assert_mirrored(&ck, &sk, 16);
+	kp_node_stats(a, &st);
+	assert_int_equal(st.handshakes, 2);
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+static void test_bad_config(void **state)
+{
+	struct kp_config c;
+	struct kp_node *n = NULL;
+
+	(void)state;
+	cfg_init(&c, "node-a", "node-a.pem");
+	free((char *)c.key_file);
+	c.key_file = strdup(cpath("node-b.key"));	/* not node-a's */
+	assert_int_equal(kp_node_new(&c, MODE_OPENSSL, &n), -EINVAL);
+	assert_non_null(strstr(key_provider_last_error(), "node-b.key"));
+	assert_int_equal(kp_node_new(&c, MODE_BORINGSSL, &n), -EINVAL);
+	assert_non_null(strstr(key_provider_last_error(), "node-b.key"));
+	cfg_fini(&c);
+	cfg_init(&c, "node-a", "missing.pem");
+	assert_int_equal(kp_node_new(&c, MODE_OPENSSL, &n), -EINVAL);
+	assert_non_null(strstr(key_provider_last_error(), "missing.pem"));
+	cfg_fini(&c);
+	cfg_init(&c, "node-a", "node-a.pem");
+	c.cipher = 77;
+	assert_int_equal(kp_node_new(&c, MODE_OPENSSL, &n), -EINVAL);
+	assert_int_equal(kp_node_new(&c, MODE_TLSHUB, &n), -ENOTSUP);
+	cfg_fini(&c);
+	assert_null(n);
+}
+
+/* ---------- the seed's process-wide API ---------- */
+
+static void test_seed_api(void **state)
+{
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_BORINGSSL);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct tls_key_info ck, sk;
+	struct kp_config c;
+
+	(void)state;
+	key_provider_cleanup();
+	assert_int_equal(key_provider_init(MODE_OPENSSL), -EINVAL);
+	cfg_init(&c, "node-a", "node-a.pem");
+	assert_int_equal(key_provider_configure(&c), 0);
+	cfg_fini(&c);
+	/* No TLSHub hook registered: fall back to openssl, with a warning. */
+	assert_int_equal(key_provider_init(MODE_TLSHUB), 0);
+	assert_int_equal(key_provider_get_mode(), MODE_OPENSSL);
+	assert_true(log_has("falling back to openssl"));
+	key_provider_set_mode(MODE_BORINGSSL);
+	assert_int_equal(key_provider_get_mode(), MODE_BORINGSSL);
+	port_a = key_provider_port();
+	port_b = kp_node_port(b);
+	assert_true(port_a > 0);
+	assert_int_equal(key_provider_get_key(&t, &ck), 0);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_AUTO, &sk), 0);
+	assert_mirrored(&ck, &sk, 16);
+	key_provider_set_mode(MODE_OPENSSL);
+	assert_int_equal(key_provider_get_mode(), MODE_OPENSSL);
+	assert_int_equal(key_provider_get_key(&t, &ck), 0);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_AUTO, &sk), 0);
+	assert_mirrored(&ck, &sk, 16);
+	key_provider_cleanup();
+	assert_int_equal(key_provider_get_key(&t, &ck), -ENODEV);
+	kp_node_free(b);
+}
+
+/* ---------- setup ---------- */
+
+static int setup(void **state)
+{
+	const char *env = getenv("TCSEG_KP_CERTS");
+	const char *root = getenv("TCSEG_ROOT");
+	char exe[512], cmd[1200], *p;
+	ssize_t n;
+
+	(void)state;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = 0;
+	/* BUILD/tests/unit/test_keyprov -> BUILD */
+	for (int i = 0; i < 3 && (p = strrchr(exe, '/')); i++)
+		*p = 0;
+	snprintf(plugdir, sizeof(plugdir), "%s", exe);
+	if (env && *env) {
+		snprintf(certs, sizeof(certs), "%s", env);
+		return 0;
+	}
+	snprintf(certs, sizeof(certs), "/tmp/tcseg-kp-certs-XXXXXX");
+	if (!mkdtemp(certs))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/tools/gen-certs.sh %s >/dev/null",
+		 root && *root ? root : ".", certs);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[700];
+
+	(void)state;
+	if (!getenv("TCSEG_KP_CERTS") && strstr(certs, "tcseg-kp-certs-")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", certs);
+		return system(cmd) == 0 ? 0 : -1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pair_openssl_openssl),
+		cmocka_unit_test(test_pair_boringssl_boringssl),
+		cmocka_unit_test(test_pair_openssl_boringssl),
+		cmocka_unit_test(test_pair_boringssl_openssl),
+		cmocka_unit_test(test_same_tuple_new_keys),
+		cmocka_unit_test(test_cipher_aes256),
+		cmocka_unit_test(test_cipher_chacha20),
+		cmocka_unit_test(test_same_node_flow),
+		cmocka_unit_test(test_kat_server_openssl),
+		cmocka_unit_test(test_kat_server_boringssl),
+		cmocka_unit_test(test_kat_client_openssl),
+		cmocka_unit_test(test_kat_client_boringssl),
+		cmocka_unit_test(test_wrong_ca),
+		cmocka_unit_test(test_rogue_cert),
+		cmocka_unit_test(test_wrong_node_name),
+		cmocka_unit_test(test_peer_down),
+		cmocka_unit_test(test_peer_timeout),
+		cmocka_unit_test(test_server_wait_timeout),
+		cmocka_unit_test(test_hostile_peer),
+		cmocka_unit_test(test_server_restart),
+		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_seed_api),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
