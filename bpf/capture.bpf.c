@@ -143,6 +143,27 @@ static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 }
 
 /*
+ * Flags for an encrypt flow: stop the current process (in process context
+ * only) when the daemon asked for the hold.
+ */
+static __always_inline __u8 encrypt_hold(const struct decision *d,
+					 int process)
+{
+	struct tcseg_cap_config *cc;
+	__u32 zero = 0;
+	__u8 flags;
+
+	if (d->action != TCSEG_ACT_ENCRYPT)
+		return 0;
+	flags = TCSEG_SOCK_F_ENCRYPT;
+	cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
+	if (process && cc && (cc->flags & TCSEG_CAP_F_HOLD) &&
+	    !bpf_send_signal(SIGSTOP))
+		flags |= TCSEG_SOCK_F_HELD;
+	return flags;
+}
+
+/*
  * Active open of a pod of this node, in connect()'s context: report it,
  * and stop the process if the flow is to be encrypted.
  */
@@ -151,10 +172,8 @@ static __always_inline void on_connect(const struct tuple *t, __u64 cookie,
 				       __u8 flags)
 {
 	struct tcseg_cap_pod *pod;
-	struct tcseg_cap_config *cc;
 	struct decision d;
 	struct flow f;
-	__u32 zero = 0;
 	__u8 one = 1;
 
 	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &t->saddr);
@@ -166,13 +185,7 @@ static __always_inline void on_connect(const struct tuple *t, __u64 cookie,
 	f.dport = t->dport;
 	f.proto = IPPROTO_TCP;
 	flow_policy(pod, &f, &d);
-	if (d.action == TCSEG_ACT_ENCRYPT) {
-		flags |= TCSEG_SOCK_F_ENCRYPT;
-		cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
-		if (cc && (cc->flags & TCSEG_CAP_F_HOLD) &&
-		    !bpf_send_signal(SIGSTOP))
-			flags |= TCSEG_SOCK_F_HELD;
-	}
+	flags |= encrypt_hold(&d, 1);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
 	emit(TCSEG_SOCK_CONNECT, t, cookie, netns_cookie, flags, &d, 1);
 }
@@ -186,8 +199,6 @@ static __always_inline void on_accept(const struct tuple *t, __u64 cookie,
 				      __u64 netns_cookie, __u64 sock_key,
 				      __u8 flags, int process)
 {
-	struct tcseg_cap_config *cc;
-	__u32 zero = 0;
 	struct tcseg_cap_pod *pod;
 	struct decision d;
 	struct flow f;
@@ -203,13 +214,7 @@ static __always_inline void on_accept(const struct tuple *t, __u64 cookie,
 	f.dport = t->sport;
 	f.proto = IPPROTO_TCP;
 	flow_policy(pod, &f, &d);
-	if (d.action == TCSEG_ACT_ENCRYPT) {
-		flags |= TCSEG_SOCK_F_ENCRYPT;
-		cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
-		if (process && cc && (cc->flags & TCSEG_CAP_F_HOLD) &&
-		    !bpf_send_signal(SIGSTOP))
-			flags |= TCSEG_SOCK_F_HELD;
-	}
+	flags |= encrypt_hold(&d, process);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
 	emit(TCSEG_SOCK_ACCEPT, t, cookie, netns_cookie, flags, &d, process);
 }

@@ -66,20 +66,6 @@
 /* Above this many entries before merging, do not even try to count. */
 #define CIDR_HARD_MAX	(64u * 1024 * 1024)
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 #define CMP(x, y) do { if ((x) != (y)) return (x) < (y) ? -1 : 1; } while (0)
 
@@ -143,20 +129,20 @@ static int check_rules(const struct tcseg_rule *rules, size_t n, char *err,
 
 	for (i = 0; i < n; i++) {
 		if (rule_validate(&rules[i], sub, sizeof(sub)))
-			return errf(err, errlen, -EINVAL, "%s: %s",
+			return tcseg_errf(err, errlen, -EINVAL, "%s: %s",
 				    rule_label(rules, i, l1, sizeof(l1)), sub);
 	}
 	if (n < 2)
 		return 0;
 	idx = malloc(n * sizeof(*idx));
 	if (!idx)
-		return errf(err, errlen, -ENOMEM, "out of memory");
+		return tcseg_errf(err, errlen, -ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
 		idx[i] = i;
 	qsort_r(idx, n, sizeof(*idx), cmp_match_id, (void *)rules);
 	for (i = 1; i < n; i++) {
 		if (rule_same_match(&rules[idx[i - 1]], &rules[idx[i]])) {
-			ret = errf(err, errlen, -EINVAL,
+			ret = tcseg_errf(err, errlen, -EINVAL,
 				   "%s has the same match as %s",
 				   rule_label(rules, idx[i], l1, sizeof(l1)),
 				   rule_label(rules, idx[i - 1], l2,
@@ -409,7 +395,7 @@ static int compile_cidr(struct cctx *c, size_t max_cidr, struct compiled *out,
 
 	total = count_entries(c, &max_class);
 	if (total > CIDR_HARD_MAX || (max_cidr && total / 64 > max_cidr))
-		return errf(err, errlen, -E2BIG,
+		return tcseg_errf(err, errlen, -E2BIG,
 			    "policy needs up to %zu CIDR entries (%zu rules over %zu source prefixes), the limit is %zu",
 			    total, c->n_nx, c->n_cls,
 			    max_cidr ? max_cidr : (size_t)CIDR_HARD_MAX);
@@ -422,7 +408,7 @@ static int compile_cidr(struct cctx *c, size_t max_cidr, struct compiled *out,
 	buf = malloc((max_class ? max_class : 1) * sizeof(*buf));
 	if (!out->skeys || !out->svals || !out->ckeys || !out->cvals || !buf) {
 		free(buf);
-		return errf(err, errlen, -ENOMEM, "out of memory");
+		return tcseg_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	for (i = 0; i < c->n_cls; i++) {
 		out->skeys[i].prefixlen = c->cls[i].plen;
@@ -435,7 +421,7 @@ static int compile_cidr(struct cctx *c, size_t max_cidr, struct compiled *out,
 	}
 	free(buf);
 	if (max_cidr && n > max_cidr)
-		return errf(err, errlen, -E2BIG,
+		return tcseg_errf(err, errlen, -E2BIG,
 			    "policy needs %zu CIDR entries (%zu rules over %zu source prefixes), the limit is %zu",
 			    n, c->n_nx, c->n_cls, max_cidr);
 	out->n_cidr = n;
@@ -451,7 +437,7 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 
 	memset(out, 0, sizeof(*out));
 	if (n > UINT32_MAX)
-		return errf(err, errlen, -E2BIG, "too many rules (%zu)", n);
+		return tcseg_errf(err, errlen, -E2BIG, "too many rules (%zu)", n);
 	ret = check_rules(rules, n, err, errlen);
 	if (ret)
 		return ret;
@@ -461,12 +447,12 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 	}
 	ret = compile_exact(rules, n, n_exact, out);
 	if (ret) {
-		errf(err, errlen, ret, "out of memory");
+		tcseg_errf(err, errlen, ret, "out of memory");
 		goto out;
 	}
 	ret = build_classes(&c);
 	if (ret) {
-		errf(err, errlen, ret, "out of memory");
+		tcseg_errf(err, errlen, ret, "out of memory");
 		goto out;
 	}
 	ret = compile_cidr(&c, max_cidr, out, err, errlen);

@@ -4,6 +4,7 @@
  * a policy typo must be an error, never a silently different rule.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +18,18 @@
 #define QUOTE_MAX 64
 
 /* "bad WHAT 'VALUE': EXPECT", the value cut to QUOTE_MAX characters. */
+int tcseg_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
 static int bad(char *err, size_t errlen, const char *what, const char *val,
 	       const char *expect)
 {

@@ -12,6 +12,10 @@
 
 #define TCSEG_ERRLEN 256
 
+/* Format into @err (if any) and return @ret: `return tcseg_errf(...)`. */
+int tcseg_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* "A.B.C.D" (= /32) or "A.B.C.D/N"; host bits set are an error. */
 int parse_cidr(const char *s, __be32 *addr, __u8 *plen, char *err,
 	       size_t errlen);

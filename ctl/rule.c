@@ -53,20 +53,6 @@
 #define RULE_FILE_MAX_RULES	1000000
 #define RULE_MAX_WORDS		32
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 enum word {
 	W_ID, W_DEV, W_FROM, W_TO, W_SPORT, W_DPORT, W_PROTO, W_AUDIT,
@@ -96,17 +82,17 @@ static int parse_dev(const char *name, struct tcseg_rule *r,
 	int ret;
 
 	if (!*name || strlen(name) >= IFNAMSIZ)
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "bad device name '%.32s': must be 1-%d characters",
 			    name, IFNAMSIZ - 1);
 	if (!resolve)
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "device names cannot be used here ('%s')", name);
 	ret = resolve(name, arg);
 	if (ret == -ENODEV)
-		return errf(err, errlen, -EINVAL, "no such device '%s'", name);
+		return tcseg_errf(err, errlen, -EINVAL, "no such device '%s'", name);
 	if (ret <= 0)
-		return errf(err, errlen, -EINVAL, "cannot resolve '%s': %s",
+		return tcseg_errf(err, errlen, -EINVAL, "cannot resolve '%s': %s",
 			    name, ret ? strerror(-ret) : "ifindex 0");
 	r->ifindex = (__u32)ret;
 	return 0;
@@ -119,11 +105,11 @@ static int parse_value(int w, const char *val, struct tcseg_rule *r,
 	switch (w) {
 	case W_ID:
 		if (parse_u32(val, &r->id, err, errlen))
-			return errf(err, errlen, -EINVAL,
+			return tcseg_errf(err, errlen, -EINVAL,
 				    "bad number '%.32s': must be 1-4294967295",
 				    val);
 		if (!r->id)
-			return errf(err, errlen, -EINVAL,
+			return tcseg_errf(err, errlen, -EINVAL,
 				    "must be 1-4294967295");
 		return 0;
 	case W_DEV:
@@ -156,10 +142,10 @@ int rule_parse_words(int argc, char **argv, struct tcseg_rule *r,
 	for (i = 0; i < argc; i++) {
 		w = word_of(argv[i]);
 		if (w < 0)
-			return errf(err, errlen, -EINVAL, "unknown word '%.64s'",
+			return tcseg_errf(err, errlen, -EINVAL, "unknown word '%.64s'",
 				    argv[i]);
 		if (seen & (1u << w))
-			return errf(err, errlen, -EINVAL,
+			return tcseg_errf(err, errlen, -EINVAL,
 				    "duplicate word '%s'", word_names[w]);
 		seen |= 1u << w;
 		if (w == W_AUDIT) {
@@ -167,15 +153,15 @@ int rule_parse_words(int argc, char **argv, struct tcseg_rule *r,
 			continue;
 		}
 		if (i + 1 >= argc)
-			return errf(err, errlen, -EINVAL, "%s: missing value",
+			return tcseg_errf(err, errlen, -EINVAL, "%s: missing value",
 				    word_names[w]);
 		i++;
 		if (parse_value(w, argv[i], r, resolve, arg, sub, sizeof(sub)))
-			return errf(err, errlen, -EINVAL, "%s: %s",
+			return tcseg_errf(err, errlen, -EINVAL, "%s: %s",
 				    word_names[w], sub);
 	}
 	if (!(seen & (1u << W_ACTION)))
-		return errf(err, errlen, -EINVAL, "missing action");
+		return tcseg_errf(err, errlen, -EINVAL, "missing action");
 	return rule_validate(r, err, errlen);
 }
 
@@ -188,11 +174,11 @@ static int check_prefix(const char *field, __be32 addr, __u8 plen, char *err,
 			size_t errlen)
 {
 	if (plen > 32)
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "%s: prefix length %u out of range 0-32", field,
 			    plen);
 	if (addr & ~mask_of(plen))
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "%s: address has host bits set beyond /%u", field,
 			    plen);
 	return 0;
@@ -205,24 +191,24 @@ int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 		return -EINVAL;
 	if (r->proto != 0 && r->proto != IPPROTO_TCP &&
 	    r->proto != IPPROTO_UDP && r->proto != IPPROTO_ICMP)
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "proto: bad protocol %u: expected tcp, udp, icmp or any",
 			    r->proto);
 	if (r->action >= TCSEG_ACT_MAX)
-		return errf(err, errlen, -EINVAL, "action: bad action %u",
+		return tcseg_errf(err, errlen, -EINVAL, "action: bad action %u",
 			    r->action);
 	if (r->flags & ~TCSEG_RULE_F_AUDIT)
-		return errf(err, errlen, -EINVAL, "flags: unknown flags 0x%x",
+		return tcseg_errf(err, errlen, -EINVAL, "flags: unknown flags 0x%x",
 			    r->flags & ~TCSEG_RULE_F_AUDIT);
 	if (r->sport && !rule_is_exact(r))
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P)");
 	if (r->dport && r->proto == IPPROTO_ICMP)
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "dport: ports need proto tcp, udp or any (icmp has no ports)");
 	if (r->action == TCSEG_ACT_ENCRYPT && r->proto != 0 &&
 	    r->proto != IPPROTO_TCP)
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "action encrypt: only TCP flows can be encrypted");
 	return 0;
 }
@@ -440,33 +426,33 @@ static int read_rules(struct file_ctx *ctx, struct rule_set *out,
 	while ((ret = read_line(ctx)) != 0) {
 		ctx->lineno++;
 		if (ret == -E2BIG)
-			return errf(err, errlen, -EINVAL,
+			return tcseg_errf(err, errlen, -EINVAL,
 				    "%s:%u: line longer than %d characters",
 				    ctx->path, ctx->lineno, RULE_FILE_MAX_LINE);
 		if (ret == -EILSEQ)
-			return errf(err, errlen, -EINVAL,
+			return tcseg_errf(err, errlen, -EINVAL,
 				    "%s:%u: NUL byte in line", ctx->path,
 				    ctx->lineno);
 		if (ret < 0)
-			return errf(err, errlen, -EIO, "%s: cannot read: %s",
+			return tcseg_errf(err, errlen, -EIO, "%s: cannot read: %s",
 				    ctx->path, strerror(errno));
 		argc = split_words(ctx->line, argv, RULE_MAX_WORDS);
 		if (argc < 0)
-			return errf(err, errlen, -EINVAL,
+			return tcseg_errf(err, errlen, -EINVAL,
 				    "%s:%u: too many words (max %d)", ctx->path,
 				    ctx->lineno, RULE_MAX_WORDS);
 		if (!argc)
 			continue;
 		if (rule_parse_words(argc, argv, &r, resolve, arg, sub,
 				     sizeof(sub)))
-			return errf(err, errlen, -EINVAL, "%s:%u: %s",
+			return tcseg_errf(err, errlen, -EINVAL, "%s:%u: %s",
 				    ctx->path, ctx->lineno, sub);
 		if (out->n == RULE_FILE_MAX_RULES)
-			return errf(err, errlen, -EINVAL,
+			return tcseg_errf(err, errlen, -EINVAL,
 				    "%s:%u: too many rules (max %d)", ctx->path,
 				    ctx->lineno, RULE_FILE_MAX_RULES);
 		if (push_line(ctx, out->n) || rule_set_push(out, &r))
-			return errf(err, errlen, -ENOMEM, "%s: out of memory",
+			return tcseg_errf(err, errlen, -ENOMEM, "%s: out of memory",
 				    ctx->path);
 		ctx->lines[out->n - 1] = ctx->lineno;
 	}
@@ -542,7 +528,7 @@ static int check_dups(struct file_ctx *ctx, const struct rule_set *s,
 		return 0;
 	idx = malloc(s->n * sizeof(*idx));
 	if (!idx)
-		return errf(err, errlen, -ENOMEM, "%s: out of memory",
+		return tcseg_errf(err, errlen, -ENOMEM, "%s: out of memory",
 			    ctx->path);
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].id)
@@ -557,11 +543,11 @@ static int check_dups(struct file_ctx *ctx, const struct rule_set *s,
 		  &m_first);
 	free(idx);
 	if (id_line && (!m_line || id_line <= m_line))
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "%s:%u: id: duplicate id %u (first on line %u)",
 			    ctx->path, id_line, id, id_first);
 	if (m_line)
-		return errf(err, errlen, -EINVAL,
+		return tcseg_errf(err, errlen, -EINVAL,
 			    "%s:%u: match: same match as the rule on line %u",
 			    ctx->path, m_line, m_first);
 	return 0;
@@ -577,12 +563,12 @@ int rules_read_file(const char *path, struct rule_set *out,
 	memset(out, 0, sizeof(*out));
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return errf(err, errlen, -ENOMEM, "%s: out of memory", path);
+		return tcseg_errf(err, errlen, -ENOMEM, "%s: out of memory", path);
 	ctx->path = path;
 	ctx->f = fopen(path, "r");
 	if (!ctx->f) {
 		ret = -errno;
-		errf(err, errlen, ret, "%s: cannot read: %s", path,
+		tcseg_errf(err, errlen, ret, "%s: cannot read: %s", path,
 		     strerror(errno));
 		goto out;
 	}
