@@ -1,0 +1,48 @@
+#!/bin/bash
+# `make bench`: every data-plane benchmark, then the figures against the
+# targets of issue #2 (docs/BENCHMARKS.md explains each one).
+#   bench/run.sh [-q]      -q: quick (small counts, for a try-out)
+# Needs root, BPF, iperf3, nft. TCSEG_BUILD = build dir.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+export TCSEG_BUILD=${TCSEG_BUILD:-$PWD/build}
+PB="$TCSEG_BUILD/bench/prog_bench"
+PB_ARGS=() AP_ARGS=() VT_ARGS=()
+if [ "${1:-}" = -q ]; then
+	PB_ARGS=(--repeat 100000 --rounds 3 --flows 2000)
+	AP_ARGS=(-r 1)
+	VT_ARGS=(-t 2 -r 1 -p 2)
+fi
+out=$(mktemp /tmp/tcseg-bench-out.XXXXXX)
+trap 'rm -f "$out"' EXIT
+rc=0
+
+echo "# tcseg data-plane benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "## prog_bench ${PB_ARGS[*]}"
+"$PB" "${PB_ARGS[@]}" | tee -a "$out" || rc=1
+echo "## policy_apply ${AP_ARGS[*]}"
+bench/policy_apply.sh "${AP_ARGS[@]}" | tee -a "$out" || rc=1
+echo "## veth_throughput ${VT_ARGS[*]}"
+bench/veth_throughput.sh "${VT_ARGS[@]}" | tee -a "$out" || rc=1
+
+# RESULT NAME VALUE [RATIO] -> the targets
+awk '
+$1 == "RESULT" { v[$2] = $3; r[$2] = $4 }
+function ms(k) { return v[k] " ms (CPU " r[k] ")" }
+function line(what, fig, target, ok) {
+	printf "%-44s %-26s %-10s %s\n", what, fig, target, ok ? "met" : "MISSED"
+}
+END {
+	print ""
+	printf "%-44s %-26s %-10s %s\n", "target", "figure", "wanted", "result"
+	line("session hit vs empty program", sprintf("%.2fx", r["session_hit"]), "<= 1.3x", r["session_hit"] <= 1.3)
+	line("new flow (exact rule) vs empty program", sprintf("%.2fx", r["new_flow_exact"]), "<= 3x", r["new_flow_exact"] <= 3)
+	line("new flow (CIDR rule) vs empty program", sprintf("%.2fx", r["new_flow_cidr"]), "<= 3x", r["new_flow_cidr"] <= 3)
+	line("TCP over veth, tcseg vs no program", sprintf("%.3fx", r["veth_tcseg"]), ">= 0.97x", r["veth_tcseg"] >= 0.97)
+	line("  same, paired 2 s runs (median ratio)", sprintf("%.3fx", v["veth_tcseg_paired"]), ">= 0.97x", v["veth_tcseg_paired"] >= 0.97)
+	printf "%-44s %.2f%% of one CPU at %.0f runs/s, %.0f ns/run\n", "  (tcseg CPU share in that path, bpf_stats)", v["veth_tcseg_cpu_pct"], v["veth_tcseg_runs_per_s"], v["veth_tcseg_run_ns"]
+	line("apply 100k+10k rules into empty maps", ms("apply_first"), "< 1000 ms", v["apply_first"] < 1000)
+	line("re-apply the same rules", ms("apply_same"), "< 1000 ms", v["apply_same"] < 1000)
+	line("apply with 1% of the rules changed", ms("apply_change1"), "< 1000 ms", v["apply_change1"] < 1000)
+}' "$out"
+exit $rc

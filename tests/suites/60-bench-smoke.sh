@@ -1,0 +1,78 @@
+#!/bin/bash
+# Smoke run of the data-plane benchmarks (bench/, `make bench`): prog_bench
+# with small counts must run its own checks (verdicts, sessions made,
+# cost lookups hitting their entries) and print sane figures; the nft
+# rule sets veth_throughput.sh builds must be valid. Needs root and BPF.
+set -uo pipefail
+. "$(dirname "$0")/../lib/testlib.sh"
+
+PB=$TCSEG_BUILD/bench/prog_bench
+OUT=$(mktemp /tmp/tcseg-bench-smoke.XXXXXX)
+NS=tcseg-bsmoke-$$
+trap 'rm -f "$OUT" "$OUT.p" "$OUT.nft"; ip netns del $NS 2>/dev/null' EXIT
+
+t_need_root bench_smoke || exit 0
+if [ ! -x "$PB" ] || [ ! -x "$TCSEG_BUILD/tcctl" ]; then
+	t_fail bench_smoke_built "$PB or tcctl missing (make all)"
+	exit 1
+fi
+
+# every figure the report promises, a positive finite number
+result() { awk -v k="$1" '$1 == "RESULT" && $2 == k { print $3 }' "$OUT"; }
+
+# A > B (floats)
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
+
+mounts_before=$(grep -c tcseg-bench /proc/mounts)
+"$PB" --exact 2000 --cidr 200 --repeat 20000 --rounds 3 --flows 300 \
+	>"$OUT" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then
+	t_pass bench_smoke_prog_bench_runs
+else
+	t_fail bench_smoke_prog_bench_runs "exit $rc: $(grep -v '^RESULT' "$OUT" | tail -n 4 | tr '\n' ' ')"
+fi
+
+bad=
+for k in empty session_hit session_hit_single new_flow_exact new_flow_cidr \
+	deny_exact deny_cidr deny_default cost_ktime cost_session \
+	cost_exact_hit cost_src_class cost_cidr cost_session_insdel; do
+	v=$(result $k)
+	gt "${v:-0}" 0 && [ "$v" != nan ] && [ "$v" != inf ] || bad="$bad $k=${v:-none}"
+done
+[ -z "$bad" ] && t_pass bench_smoke_figures_present ||
+	t_fail bench_smoke_figures_present "missing or not positive:$bad"
+
+# the program does strictly more than the empty one, a new flow more
+# than a hit (it looks up policy and inserts a session)
+e=$(result empty) h=$(result session_hit) n=$(result new_flow_cidr)
+if gt "$e" 0 && gt 100000 "$e" && gt "$h" "$e" && gt "$n" "$h"; then
+	t_pass bench_smoke_figures_ordered
+else
+	t_fail bench_smoke_figures_ordered "empty $e, hit $h, new flow $n ns"
+fi
+
+[ "$(grep -c tcseg-bench /proc/mounts)" = "$mounts_before" ] &&
+	t_pass bench_smoke_cleans_up ||
+	t_fail bench_smoke_cleans_up "a tcseg-bench bpffs is still mounted"
+
+# gen-policy writes what it says; policy2nft makes nft rules nft accepts
+"$PB" gen-policy --exact 30 --cidr 20 --change 10 >"$OUT.p"
+n=$(grep -vc '^#' "$OUT.p")
+[ "$n" = 55 ] && t_pass bench_gen_policy_counts ||
+	t_fail bench_gen_policy_counts "$n rules, want 55"
+{
+	echo "table bridge t {"
+	echo "	chain c {"
+	echo "		type filter hook forward priority 0; policy drop;"
+	awk -v reply=1 -f "$TCSEG_ROOT/bench/policy2nft.awk" "$OUT.p"
+	echo "	}"
+	echo "}"
+} >"$OUT.nft"
+if ip netns add $NS && out=$(ip netns exec $NS nft -f "$OUT.nft" 2>&1) &&
+	[ "$(ip netns exec $NS nft list chain bridge t c | grep -c -E 'accept|drop$')" -ge 55 ]; then
+	t_pass bench_policy2nft_valid
+else
+	t_fail bench_policy2nft_valid "$(echo "$out" | head -n 3 | tr '\n' ' ')"
+fi
+t_done
