@@ -8,145 +8,10 @@
 #include <bpf/libbpf.h>
 
 #include "compile.h"
+#include "map_sync.h"
 #include "policy_store.h"
 
 #define errf(fmt, ...) snprintf(err, errlen, fmt, ##__VA_ARGS__)
-
-/* Keys of a map, in one array of @ksize-byte entries. */
-struct keyvec {
-	void *k;
-	size_t n;
-	size_t ksize;
-};
-
-static int keys_read(int fd, size_t ksize, struct keyvec *kv)
-{
-	size_t cap = 1024;
-	char *prev = NULL;
-
-	kv->ksize = ksize;
-	kv->n = 0;
-	kv->k = malloc(cap * ksize);
-	if (!kv->k)
-		return -ENOMEM;
-	for (;;) {
-		char *slot;
-
-		if (kv->n == cap) {
-			void *p = realloc(kv->k, cap * 2 * ksize);
-
-			if (!p)
-				return -ENOMEM;
-			kv->k = p;
-			cap *= 2;
-		}
-		slot = (char *)kv->k + kv->n * ksize;
-		prev = kv->n ? slot - ksize : NULL;
-		if (bpf_map_get_next_key(fd, prev, slot))
-			break;
-		kv->n++;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-static int cmp_bytes(const void *a, const void *b, void *size)
-{
-	return memcmp(a, b, *(size_t *)size);
-}
-
-static void keys_sort(void *k, size_t n, size_t ksize)
-{
-	qsort_r(k, n, ksize, cmp_bytes, &ksize);
-}
-
-/* Update @n entries, in batches where the map type allows it. */
-static int map_write(int fd, const void *keys, const void *vals, size_t n,
-		     size_t ksize, size_t vsize)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	const char *k = keys, *v = vals;
-	size_t done = 0;
-	__u32 cnt;
-
-	while (done < n) {
-		cnt = n - done > 8192 ? 8192 : n - done;
-		if (bpf_map_update_batch(fd, k + done * ksize, v + done * vsize,
-					 &cnt, &opts))
-			break;
-		done += cnt;
-	}
-	/* maps without batch support (or a partial batch): one by one */
-	for (; done < n; done++)
-		if (bpf_map_update_elem(fd, k + done * ksize, v + done * vsize,
-					BPF_ANY))
-			return -errno;
-	return 0;
-}
-
-static int sorted_has(const void *key, const void *base, size_t n,
-		      size_t ksize)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(key, (const char *)base + mid * ksize, ksize);
-
-		if (!c)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
-}
-
-/* Delete entries of @old that are not in @new_sorted. */
-static int map_prune(int fd, const struct keyvec *old, const void *new_sorted,
-		     size_t n_new)
-{
-	size_t i, ksize = old->ksize;
-	int ret = 0;
-
-	for (i = 0; i < old->n; i++) {
-		const char *key = (const char *)old->k + i * ksize;
-
-		if (n_new && sorted_has(key, new_sorted, n_new, ksize))
-			continue;
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-			ret = -errno;
-	}
-	return ret;
-}
-
-/* Delete what @old held that is not among the @n keys now wanted. */
-static int prune_stale(int fd, const void *keys, size_t n, size_t ksize,
-		       const struct keyvec *old)
-{
-	void *sorted = NULL;
-	int ret;
-
-	if (n) {
-		sorted = malloc(n * ksize);
-		if (!sorted)
-			return -ENOMEM;
-		memcpy(sorted, keys, n * ksize);
-		keys_sort(sorted, n, ksize);
-	}
-	ret = map_prune(fd, old, sorted, n);
-	free(sorted);
-	return ret;
-}
-
-/* Write @n new entries, then delete what the map held beyond them. */
-static int map_replace(int fd, const void *keys, const void *vals, size_t n,
-		       size_t ksize, size_t vsize, const struct keyvec *old)
-{
-	int ret = map_write(fd, keys, vals, n, ksize, vsize);
-
-	return ret ? ret : prune_stale(fd, keys, n, ksize, old);
-}
 
 static int cmp_rule_id(const void *a, const void *b)
 {
@@ -158,21 +23,15 @@ static int cmp_rule_id(const void *a, const void *b)
 int store_read(const struct tcseg_maps *m, struct rule_set *out, char *err,
 	       size_t errlen)
 {
-	struct keyvec kv = { 0 };
-	struct tcseg_rule r;
+	struct kvvec kv;
 	size_t i;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = keys_read(m->rules, sizeof(__u32), &kv);
-	for (i = 0; !ret && i < kv.n; i++) {
-		__u32 id = ((__u32 *)kv.k)[i];
-
-		if (bpf_map_lookup_elem(m->rules, &id, &r))
-			continue;	/* deleted meanwhile */
-		ret = rule_set_push(out, &r);
-	}
-	free(kv.k);
+	ret = kv_read(m->rules, sizeof(__u32), sizeof(struct tcseg_rule), &kv);
+	for (i = 0; !ret && i < kv.n; i++)
+		ret = rule_set_push(out, (struct tcseg_rule *)kv.v + i);
+	kv_free(&kv);
 	if (ret) {
 		errf("cannot read rules: %s", strerror(-ret));
 		rule_set_free(out);
@@ -287,29 +146,75 @@ static int check_limits(const struct tcseg_maps *m, const struct rule_set *s,
 	return 0;
 }
 
+/* New rules start from zero (their slot may have counted another rule). */
 static int zero_counters(const struct tcseg_maps *m,
 			 const struct rule_set *s, const unsigned char *fresh)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct tcseg_rule_counter *zero;
-	size_t i;
-	int ret = 0;
+	__u32 *slots;
+	size_t i, n = 0;
+	int ret;
 
 	if (ncpu <= 0)
 		return -EINVAL;
 	zero = calloc(ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	for (i = 0; i < s->n && !ret; i++)
-		if (fresh[i] && bpf_map_update_elem(m->rule_stats,
-						    &s->v[i].slot, zero, BPF_ANY))
-			ret = -errno;
+	slots = malloc((s->n ? s->n : 1) * sizeof(*slots));
+	if (!zero || !slots) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->n; i++)
+		if (fresh[i])
+			slots[n++] = s->v[i].slot;
+	ret = map_write_same(m->rule_stats, slots, n, sizeof(*slots), zero,
+			     ncpu * sizeof(*zero));
+out:
 	free(zero);
+	free(slots);
 	return ret;
 }
 
-static int write_rules(const struct tcseg_maps *m, const struct rule_set *s,
-		       const struct keyvec *old_ids)
+/* What the maps hold now, keys and values. */
+struct old_maps {
+	struct kvvec rules, exact, src, cidr;
+};
+
+static int read_old_maps(const struct tcseg_maps *m, struct old_maps *o)
+{
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	ret = kv_read(m->rules, sizeof(__u32), sizeof(struct tcseg_rule),
+		      &o->rules);
+	if (!ret)
+		ret = kv_read(m->exact, sizeof(struct tcseg_exact_key),
+			      sizeof(struct tcseg_verdict), &o->exact);
+	if (!ret)
+		ret = kv_read(m->src_class, sizeof(struct tcseg_src_key),
+			      sizeof(struct tcseg_src_class), &o->src);
+	if (!ret)
+		ret = kv_read(m->cidr, sizeof(struct tcseg_cidr_key),
+			      sizeof(struct tcseg_verdict), &o->cidr);
+	return ret;
+}
+
+static void free_old_maps(struct old_maps *o)
+{
+	kv_free(&o->rules);
+	kv_free(&o->exact);
+	kv_free(&o->src);
+	kv_free(&o->cidr);
+}
+
+/*
+ * Only what differs is written. Order matters for packets in flight: new
+ * CIDR entries go in before the source classes that reach them, stale
+ * classes go before their entries, so a lookup never lands on a class
+ * without its rules.
+ */
+static int write_maps(const struct tcseg_maps *m, const struct rule_set *s,
+		      const struct compiled *c, struct old_maps *o)
 {
 	__u32 *ids = malloc((s->n ? s->n : 1) * sizeof(*ids));
 	size_t i;
@@ -319,64 +224,28 @@ static int write_rules(const struct tcseg_maps *m, const struct rule_set *s,
 		return -ENOMEM;
 	for (i = 0; i < s->n; i++)
 		ids[i] = s->v[i].id;
-	ret = map_replace(m->rules, ids, s->v, s->n, sizeof(*ids),
-			  sizeof(*s->v), old_ids);
+	ret = map_sync_write(m->rules, ids, s->v, s->n, &o->rules, NULL);
+	if (!ret)
+		ret = map_sync_write(m->exact, c->ekeys, c->evals, c->n_exact,
+				     &o->exact, NULL);
+	if (!ret)
+		ret = map_sync_prune(m->exact, c->ekeys, c->n_exact, &o->exact,
+				     NULL);
+	if (!ret)
+		ret = map_sync_write(m->cidr, c->ckeys, c->cvals, c->n_cidr,
+				     &o->cidr, NULL);
+	if (!ret)
+		ret = map_sync_write(m->src_class, c->skeys, c->svals, c->n_src,
+				     &o->src, NULL);
+	if (!ret)
+		ret = map_sync_prune(m->src_class, c->skeys, c->n_src, &o->src,
+				     NULL);
+	if (!ret)
+		ret = map_sync_prune(m->cidr, c->ckeys, c->n_cidr, &o->cidr,
+				     NULL);
+	if (!ret)
+		ret = map_sync_prune(m->rules, ids, s->n, &o->rules, NULL);
 	free(ids);
-	return ret;
-}
-
-struct old_keys {
-	struct keyvec ids, exact, src, cidr;
-};
-
-static int read_old_keys(const struct tcseg_maps *m, struct old_keys *o)
-{
-	int ret;
-
-	memset(o, 0, sizeof(*o));
-	ret = keys_read(m->rules, sizeof(__u32), &o->ids);
-	if (!ret)
-		ret = keys_read(m->exact, sizeof(struct tcseg_exact_key),
-				&o->exact);
-	if (!ret)
-		ret = keys_read(m->src_class, sizeof(struct tcseg_src_key),
-				&o->src);
-	if (!ret)
-		ret = keys_read(m->cidr, sizeof(struct tcseg_cidr_key), &o->cidr);
-	return ret;
-}
-
-static void free_old_keys(struct old_keys *o)
-{
-	free(o->ids.k);
-	free(o->exact.k);
-	free(o->src.k);
-	free(o->cidr.k);
-}
-
-/*
- * Order matters for packets in flight: CIDR entries go in before the
- * source classes that reach them, and stale classes go before their
- * entries, so a lookup never lands on a class without its rules.
- */
-static int write_maps(const struct tcseg_maps *m, const struct rule_set *s,
-		      const struct compiled *c, struct old_keys *o)
-{
-	int ret;
-
-	ret = write_rules(m, s, &o->ids);
-	if (!ret)
-		ret = map_replace(m->exact, c->ekeys, c->evals, c->n_exact,
-				  sizeof(*c->ekeys), sizeof(*c->evals), &o->exact);
-	if (!ret)
-		ret = map_write(m->cidr, c->ckeys, c->cvals, c->n_cidr,
-				sizeof(*c->ckeys), sizeof(*c->cvals));
-	if (!ret)
-		ret = map_replace(m->src_class, c->skeys, c->svals, c->n_src,
-				  sizeof(*c->skeys), sizeof(*c->svals), &o->src);
-	if (!ret)
-		ret = prune_stale(m->cidr, c->ckeys, c->n_cidr, sizeof(*c->ckeys),
-				  &o->cidr);
 	return ret;
 }
 
@@ -398,7 +267,7 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 		 struct rule_set *new, char *err, size_t errlen)
 {
 	struct compiled c = { 0 };
-	struct old_keys o;
+	struct old_maps o;
 	unsigned char *fresh;
 	struct tcseg_config cfg;
 	int ret;
@@ -419,7 +288,7 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 		goto out;
 	ret = tcseg_config_get(m, &cfg);
 	if (!ret)
-		ret = read_old_keys(m, &o);
+		ret = read_old_maps(m, &o);
 	if (ret) {
 		errf("cannot read the maps: %s", strerror(-ret));
 		goto out;
@@ -438,7 +307,7 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 	if (ret)
 		errf("writing the maps failed half way: %s (run the same "
 		     "command again to finish)", strerror(-ret));
-	free_old_keys(&o);
+	free_old_maps(&o);
 out:
 	compiled_free(&c);
 	free(fresh);
