@@ -77,7 +77,7 @@ nt_cleanup() {
 wait_port() {
 	local i
 	for i in $(seq 30); do
-		in_pod "$1" ss -Hln"${2:0:1}" "sport = :$3" | grep -q . && return 0
+		[ -n "$(in_pod "$1" ss -Hln"${2:0:1}" "sport = :$3")" ] && return 0
 		sleep 0.1
 	done
 	return 1

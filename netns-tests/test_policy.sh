@@ -120,7 +120,7 @@ test_sessions_and_cut() {
 	else
 		t_fail sessions_show_flow_at_both_veths "$s"
 	fi
-	tc_ sessions | grep -q "10.200.0.2:80" && t_pass sessions_text_lists_flow ||
+	grep -q "10.200.0.2:80" <<<"$(tc_ sessions)" && t_pass sessions_text_lists_flow ||
 		t_fail sessions_text_lists_flow "not in text output"
 	tc_ policy del id 40
 	wait $hold
