@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcctl: drive the tcseg data plane through its pinned maps.
- *   tcctl [-j] [-p] [--pin-dir DIR] [-n NETNS] OBJECT COMMAND [ARGS]
+ *   tcctl [-j] [-p] [--pin-dir DIR] [-n NETNS] [--socket PATH] OBJECT COMMAND [ARGS]
  * Words follow iproute2: unique prefixes work, `help` at every level.
  */
 #include <errno.h>
@@ -48,6 +48,16 @@ void tcctl_help(const char *what, const struct cmd *cmds)
 			printf("  %s\n", cmds->help);
 }
 
+/*
+ * The daemon commands came after `policy`, `stats` and `sessions`: they
+ * take whole words only, so `tcctl po`, `tcctl st` keep their meaning.
+ */
+static bool exact_only(const char *name)
+{
+	return !strcmp(name, "status") || !strcmp(name, "pods") ||
+	       !strcmp(name, "provider");
+}
+
 int tcctl_dispatch(struct tcctl *t, const char *what, const struct cmd *cmds,
 		   int argc, char **argv)
 {
@@ -65,7 +75,7 @@ int tcctl_dispatch(struct tcctl *t, const char *what, const struct cmd *cmds,
 			n = 1;
 			break;
 		}
-		if (tcctl_is(argv[0], c->name)) {
+		if (!exact_only(c->name) && tcctl_is(argv[0], c->name)) {
 			found = c;
 			n++;
 		}
@@ -189,6 +199,10 @@ static const struct cmd top_cmds[] = {
 	{ "load", do_load,
 	  "load [sessions N] [exact N] [cidr N] [cidr-entries N] [classes N] [devs N] [ringbuf BYTES]" },
 	{ "unload", do_unload, "unload                               detach all, remove pins" },
+	{ "status", do_status, "status                               tcsegd: provider, capture, counts" },
+	{ "pods", do_pods, "pods                                 tcsegd: pod mapping, local veths" },
+	{ "provider", do_provider, "provider get|set MODE                tcsegd key provider (tlshub|openssl|boringssl)" },
+	{ "monitor", do_monitor, "monitor                              tcsegd: live verdicts, flows, kTLS events" },
 	{ "help", do_help, NULL },
 	{ NULL, NULL, NULL },
 };
@@ -200,7 +214,9 @@ static int do_help(struct tcctl *t, int argc, char **argv)
 	(void)argv;
 	tcctl_help(NULL, top_cmds);
 	printf("Options: -j JSON, -p pretty JSON, --pin-dir DIR (or $%s, "
-	       "default %s), -n NETNS\n", TCSEG_PIN_ENV, TCSEG_PIN_DIR_DEFAULT);
+	       "default %s), -n NETNS, --socket PATH (tcsegd; or $TCSEG_SOCK, "
+	       "default /run/tcseg/tcsegd.sock)\n", TCSEG_PIN_ENV,
+	       TCSEG_PIN_DIR_DEFAULT);
 	return 0;
 }
 
@@ -224,6 +240,10 @@ int main(int argc, char **argv)
 			if (++i >= argc)
 				return tcctl_err("%s: missing directory", o), 1;
 			pin_opt = argv[i];
+		} else if (!strcmp(o, "--socket") || !strcmp(o, "-S")) {
+			if (++i >= argc)
+				return tcctl_err("%s: missing path", o), 1;
+			t.sock_path = argv[i];
 		} else if (!strcmp(o, "-n") || !strcmp(o, "--netns")) {
 			if (++i >= argc)
 				return tcctl_err("%s: missing netns", o), 1;

@@ -13,6 +13,7 @@ struct tcctl {
 	const char *pin_dir;
 	bool json;
 	bool pretty;
+	const char *sock_path;	/* tcsegd control socket (--socket) */
 };
 
 struct cmd {
@@ -58,5 +59,10 @@ int do_config(struct tcctl *t, int argc, char **argv);
 int do_policy(struct tcctl *t, int argc, char **argv);
 int do_stats(struct tcctl *t, int argc, char **argv);
 int do_sessions(struct tcctl *t, int argc, char **argv);
+/* tcsegd over its control socket (tcctl_daemon.c) */
+int do_status(struct tcctl *t, int argc, char **argv);
+int do_pods(struct tcctl *t, int argc, char **argv);
+int do_provider(struct tcctl *t, int argc, char **argv);
+int do_monitor(struct tcctl *t, int argc, char **argv);
 
 #endif

@@ -4,19 +4,11 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 
 #include "attach.h"
+#include "devices.h"
 #include "tcctl.h"
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int need_value(int argc, char **argv, const char *word)
 {
@@ -209,11 +201,11 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 
 int do_attach(struct tcctl *t, int argc, char **argv)
 {
-	struct tcseg_dev dev = { 0 }, old;
+	struct tcseg_dev_opts o = { 0 };
 	struct attach_args a;
 	struct tcseg_maps m;
 	char err[TCSEG_ERRLEN];
-	int ifindex, tcx = 0, had, ret;
+	int ifindex, tcx = 0, ret;
 
 	if (parse_attach(argc, argv, &a))
 		return -1;
@@ -222,42 +214,15 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 		return tcctl_err("attach: no such device '%s'", a.dev);
 	if (tcctl_ensure_loaded(t) || tcctl_open_maps(t, &m))
 		return -1;
-	had = !bpf_map_lookup_elem(m.devs, &ifindex, &old);
-	dev.default_action = a.def;
-	dev.flags = a.audit ? TCSEG_DEV_F_AUDIT : 0;
-	dev.attached_ns = had ? old.attached_ns : now_ns();
-	memcpy(dev.name, a.dev, strnlen(a.dev, sizeof(dev.name)));
-	/* settings first: the program must see the pod from its first packet */
-	if (bpf_map_update_elem(m.devs, &ifindex, &dev, BPF_ANY)) {
-		ret = tcctl_err("attach %s: cannot write device entry: %s "
-				"(too many devices?)", a.dev, strerror(errno));
-		goto out;
-	}
-	ret = tcseg_attach(t->pin_dir, ifindex, a.mode, &tcx, err, sizeof(err));
-	if (ret) {
-		if (had)
-			bpf_map_update_elem(m.devs, &ifindex, &old, BPF_ANY);
-		else
-			bpf_map_delete_elem(m.devs, &ifindex);
+	o.default_action = a.def;
+	o.audit = a.audit;
+	ret = tcseg_dev_attach(t->pin_dir, &m, ifindex, a.dev, &o, a.mode,
+			       &tcx, err, sizeof(err));
+	if (ret)
 		ret = tcctl_err("attach %s: %s", a.dev, err);
-		goto out;
-	}
-	if (had && (old.flags & TCSEG_DEV_F_TCX) && !tcx)
-		tcseg_detach(t->pin_dir, ifindex, 1, NULL, 0);
-	if (had && !(old.flags & TCSEG_DEV_F_TCX) && tcx)
-		tcseg_detach(t->pin_dir, ifindex, 0, NULL, 0);
-	if (tcx) {
-		dev.flags |= TCSEG_DEV_F_TCX;
-		bpf_map_update_elem(m.devs, &ifindex, &dev, BPF_ANY);
-	}
-	/* a new pod default or audit setting applies to live flows too */
-	if (had && (old.default_action != dev.default_action ||
-		    (old.flags ^ dev.flags) & TCSEG_DEV_F_AUDIT))
-		tcseg_policy_bump(&m);
-	if (!t->json)
+	else if (!t->json)
 		printf("attached %s (ifindex %d, %s)\n", a.dev, ifindex,
 		       tcx ? "tcx" : "clsact");
-out:
 	tcseg_maps_close(&m);
 	return ret;
 }

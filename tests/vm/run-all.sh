@@ -25,7 +25,7 @@ want() {
 	return 1
 }
 
-limit=${TCSEG_VM_TEST_TIMEOUT:-300}
+default_limit=${TCSEG_VM_TEST_TIMEOUT:-300}
 out=$(mktemp /tmp/tcseg-vmtest.XXXXXX)
 trap 'rm -f "$out"' EXIT
 fails=0 ran=0
@@ -35,6 +35,9 @@ for t in tests/vm/[0-9]*.sh; do
 	want "$name" "$@" || continue
 	ran=$((ran + 1))
 	echo "=== vm $name"
+	# a test may ask for more time with a line "# vm-timeout: SECONDS"
+	limit=$(awk '/^# vm-timeout: [0-9]+$/ { print $3; exit }' "$t")
+	limit=${limit:-$default_limit}
 	timeout -k 5 "$limit" "$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	f=$(grep -cE '^FAIL ' "$out")

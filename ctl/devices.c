@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Attach a pod's veth: device entry + TC programs (see devices.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "devices.h"
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
+		     int ifindex, const char *name,
+		     const struct tcseg_dev_opts *o, enum attach_mode mode,
+		     int *tcx, char *err, size_t errlen)
+{
+	struct tcseg_dev dev = { 0 }, old;
+	char aerr[256];
+	int had, ret;
+
+	*tcx = 0;
+	had = !bpf_map_lookup_elem(m->devs, &ifindex, &old);
+	dev.default_action = o->default_action;
+	dev.flags = o->audit ? TCSEG_DEV_F_AUDIT : 0;
+	if (had && o->keep) {
+		dev.default_action = old.default_action;
+		dev.flags = old.flags & TCSEG_DEV_F_AUDIT;
+	}
+	dev.attached_ns = had ? old.attached_ns : mono_ns();
+	memcpy(dev.name, name, strnlen(name, sizeof(dev.name)));
+	/* settings first: the program must see the pod from its first packet */
+	if (bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot write device entry: %s "
+			 "(too many devices?)", strerror(-ret));
+		return ret;
+	}
+	ret = tcseg_attach(pin_dir, ifindex, mode, tcx, aerr, sizeof(aerr));
+	if (ret) {
+		if (had)
+			bpf_map_update_elem(m->devs, &ifindex, &old, BPF_ANY);
+		else
+			bpf_map_delete_elem(m->devs, &ifindex);
+		snprintf(err, errlen, "%s", aerr);
+		return ret;
+	}
+	if (had && (old.flags & TCSEG_DEV_F_TCX) && !*tcx)
+		tcseg_detach(pin_dir, ifindex, 1, NULL, 0);
+	if (had && !(old.flags & TCSEG_DEV_F_TCX) && *tcx)
+		tcseg_detach(pin_dir, ifindex, 0, NULL, 0);
+	if (*tcx) {
+		dev.flags |= TCSEG_DEV_F_TCX;
+		bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_ANY);
+	}
+	/* a new pod default or audit setting applies to live flows too */
+	if (had && (old.default_action != dev.default_action ||
+		    (old.flags ^ dev.flags) & TCSEG_DEV_F_AUDIT))
+		tcseg_policy_bump(m);
+	return 0;
+}

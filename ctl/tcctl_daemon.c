@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcctl status|pods|provider|monitor: ask tcsegd over its control socket
+ * (--socket PATH, $TCSEG_SOCK, default /run/tcseg/tcsegd.sock). The daemon
+ * answers one JSON object a line; -j passes them through, text mode
+ * prints them for people.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "tcctl.h"
+
+#define DAEMON_SOCK_DEFAULT	"/run/tcseg/tcsegd.sock"
+#define DAEMON_SOCK_ENV		"TCSEG_SOCK"
+#define LINE_MAX_		8192
+#define FIELDS_MAX		32
+
+static const char *sock_path(const struct tcctl *t)
+{
+	const char *e = getenv(DAEMON_SOCK_ENV);
+
+	if (t->sock_path && *t->sock_path)
+		return t->sock_path;
+	return e && *e ? e : DAEMON_SOCK_DEFAULT;
+}
+
+static int daemon_connect(struct tcctl *t, const char *req)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *p = sock_path(t);
+	size_t len = strlen(req);
+	int fd;
+
+	if (strlen(p) >= sizeof(a.sun_path))
+		return tcctl_err("socket path too long: %s", p);
+	strcpy(a.sun_path, p);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return tcctl_err("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		tcctl_err("cannot reach tcsegd at %s: %s (is it running? "
+			  "--socket PATH or $%s)", p, strerror(errno),
+			  DAEMON_SOCK_ENV);
+		close(fd);
+		return -1;
+	}
+	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		tcctl_err("send to tcsegd: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read one line (without the newline); 1 ok, 0 EOF, -1 error. */
+static int read_line(FILE *f, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)len, f))
+		return 0;
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	else if (n == len - 1)
+		return tcctl_err("answer line too long"), -1;
+	return 1;
+}
+
+struct field {
+	char *key;
+	char *val;
+	bool str;
+};
+
+/* Decode a JSON string in place starting after the quote; returns end. */
+static char *json_str(char *s, char **out)
+{
+	char *w = s;
+
+	*out = s;
+	while (*s && *s != '"') {
+		if (*s == '\\' && s[1]) {
+			s++;
+			if (*s == 'u' && strlen(s) >= 5) {
+				unsigned int c;
+
+				if (sscanf(s + 1, "%4x", &c) == 1 && c < 0x80)
+					*w++ = c >= 0x20 ? (char)c : '?';
+				else
+					*w++ = '?';
+				s += 5;
+				continue;
+			}
+			*w++ = *s == 'n' ? ' ' : *s;
+			s++;
+			continue;
+		}
+		*w++ = *s++;
+	}
+	if (*s != '"')
+		return NULL;
+	*w = 0;
+	return s + 1;
+}
+
+/* Flat JSON object -> fields (the daemon sends no nesting). */
+static int parse_flat(char *s, struct field *f, int max)
+{
+	int n = 0;
+
+	while (*s == ' ')
+		s++;
+	if (*s++ != '{')
+		return -1;
+	while (*s && *s != '}' && n < max) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s != '"' || !(s = json_str(s + 1, &f[n].key)))
+			return -1;
+		if (*s++ != ':')
+			return -1;
+		if (*s == '"') {
+			if (!(s = json_str(s + 1, &f[n].val)))
+				return -1;
+			f[n].str = true;
+		} else {
+			f[n].val = s;
+			f[n].str = false;
+			while (*s && *s != ',' && *s != '}')
+				s++;
+			if (!*s)
+				return -1;
+			if (*s == ',') {
+				*s++ = 0;
+				n++;
+				continue;
+			}
+			*s = 0;
+			n++;
+			return n;
+		}
+		n++;
+	}
+	return n;
+}
+
+static const char *field(const struct field *f, int n, const char *key)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(f[i].key, key))
+			return f[i].val;
+	return NULL;
+}
+
+/* Run @req; each answer line goes to @show. Returns 0 or -1. */
+static int ask(struct tcctl *t, const char *req,
+	       int (*show)(struct tcctl *t, char *line, int first))
+{
+	char line[LINE_MAX_];
+	int fd, r, first = 1, ret = 0;
+	FILE *f;
+
+	fd = daemon_connect(t, req);
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return tcctl_err("fdopen: %s", strerror(errno));
+	}
+	while ((r = read_line(f, line, sizeof(line))) > 0) {
+		if (strstr(line, "\"error\":")) {
+			struct field fl[FIELDS_MAX];
+			int n = parse_flat(line, fl, FIELDS_MAX);
+			const char *e = n > 0 ? field(fl, n, "error") : NULL;
+
+			ret = tcctl_err("tcsegd: %s", e ? e : line);
+			continue;
+		}
+		if (show(t, line, first))
+			ret = -1;
+		first = 0;
+		fflush(stdout);
+	}
+	if (r < 0)
+		ret = -1;
+	fclose(f);
+	return ret;
+}
+
+static int show_kv(struct tcctl *t, char *line, int first)
+{
+	struct field f[FIELDS_MAX];
+	int i, n;
+
+	(void)first;
+	if (t->json) {
+		puts(line);
+		return 0;
+	}
+	n = parse_flat(line, f, FIELDS_MAX);
+	if (n < 0)
+		return tcctl_err("bad answer from tcsegd: %.80s", line);
+	for (i = 0; i < n; i++)
+		printf("%-18s %s\n", f[i].key, f[i].val);
+	return 0;
+}
+
+int do_status(struct tcctl *t, int argc, char **argv)
+{
+	if (argc)
+		return tcctl_err("status: unexpected '%s'", argv[0]);
+	return ask(t, "status\n", show_kv);
+}
+
+static int pods_seen;
+
+static int show_pod(struct tcctl *t, char *line, int first)
+{
+	struct field f[FIELDS_MAX];
+	const char *ifx;
+	int n;
+
+	if (t->json) {
+		printf("%s%s", first ? "[" : ",", line);
+		pods_seen = 1;
+		return 0;
+	}
+	n = parse_flat(line, f, FIELDS_MAX);
+	if (n < 0)
+		return tcctl_err("bad answer from tcsegd: %.80s", line);
+	if (first)
+		printf("%-24s %-12s %-15s %-15s %-5s %s\n", "POD", "NODE", "IP",
+		       "NODE-IP", "LOCAL", "IFINDEX");
+	ifx = field(f, n, "ifindex");
+	printf("%-24s %-12s %-15s %-15s %-5s %s\n", field(f, n, "pod") ?: "",
+	       field(f, n, "node") ?: "", field(f, n, "ip") ?: "",
+	       field(f, n, "node_ip") ?: "",
+	       !strcmp(field(f, n, "local") ?: "", "true") ? "yes" : "no",
+	       ifx && strcmp(ifx, "0") ? ifx : "-");
+	return 0;
+}
+
+int do_pods(struct tcctl *t, int argc, char **argv)
+{
+	int r;
+
+	if (argc)
+		return tcctl_err("pods: unexpected '%s'", argv[0]);
+	pods_seen = 0;
+	r = ask(t, "pods\n", show_pod);
+	if (t->json)
+		puts(pods_seen ? "]" : "[]");
+	return r;
+}
+
+static int show_mode(struct tcctl *t, char *line, int first)
+{
+	struct field f[FIELDS_MAX];
+	int n;
+
+	(void)first;
+	if (t->json) {
+		puts(line);
+		return 0;
+	}
+	n = parse_flat(line, f, FIELDS_MAX);
+	if (n < 0 || !field(f, n, "mode"))
+		return tcctl_err("bad answer from tcsegd: %.80s", line);
+	printf("mode %s\n", field(f, n, "mode"));
+	return 0;
+}
+
+int do_provider(struct tcctl *t, int argc, char **argv)
+{
+	char req[64];
+
+	if (argc == 1 && tcctl_is(argv[0], "get"))
+		return ask(t, "provider get\n", show_mode);
+	if (argc == 2 && tcctl_is(argv[0], "set")) {
+		if (strcmp(argv[1], "tlshub") && strcmp(argv[1], "openssl") &&
+		    strcmp(argv[1], "boringssl"))
+			return tcctl_err("provider set: '%.32s' is not tlshub, "
+					 "openssl or boringssl", argv[1]);
+		snprintf(req, sizeof(req), "provider set %s\n", argv[1]);
+		return ask(t, req, show_mode);
+	}
+	printf("Usage: tcctl provider get | provider set tlshub|openssl|boringssl\n");
+	return argc ? -1 : 0;
+}
+
+static int show_event(struct tcctl *t, char *line, int first)
+{
+	struct field f[FIELDS_MAX];
+	int i, n;
+
+	(void)first;
+	if (t->json) {
+		puts(line);
+		return 0;
+	}
+	n = parse_flat(line, f, FIELDS_MAX);
+	if (n < 0)
+		return tcctl_err("bad event from tcsegd: %.80s", line);
+	/* "ts type event?" first, then the rest as key=value */
+	printf("%s %s", field(f, n, "ts") ?: "-", field(f, n, "type") ?: "?");
+	for (i = 0; i < n; i++) {
+		if (!strcmp(f[i].key, "ts") || !strcmp(f[i].key, "type"))
+			continue;
+		if (f[i].str && !*f[i].val)
+			continue;
+		printf(f[i].str && strchr(f[i].val, ' ') ? " %s=\"%s\"" :
+		       " %s=%s", f[i].key, f[i].val);
+	}
+	putchar('\n');
+	return 0;
+}
+
+int do_monitor(struct tcctl *t, int argc, char **argv)
+{
+	if (argc)
+		return tcctl_err("monitor: unexpected '%s'", argv[0]);
+	return ask(t, "monitor\n", show_event);
+}

@@ -1,0 +1,1046 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcsegd: the tcseg daemon. Loads (or picks up) the pinned data plane,
+ * attaches the configured veths, runs the socket capture and the key
+ * provider, joins flow events with socket records and hands encrypt
+ * flows to kTLS (tcsegd_handoff.c). One epoll loop; see docs/DAEMON.md.
+ *
+ *   tcsegd [-c capture.conf] [-f] [-C auto|tracepoint|kprobe]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tcsegd.h"
+#include "devices.h"
+#include "key_provider.h"
+#include "ktls.h"
+#include "tlshub_client.h"
+
+struct tcsegd D;
+
+static int epfd = -1, sig_fd = -1, tick_fd = -1, rb_fd = -1;
+static struct ring_buffer *rb;
+static bool exiting;
+
+__u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void epoll_del_close(int ep, int fd)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	close(fd);
+}
+
+static const char *ip_str(__be32 a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* ---- pods of this node */
+
+static bool is_local_locked(__be32 ip)
+{
+	const char *node;
+
+	if (!D.pods)
+		return false;
+	node = pod_map_node_by_pod_ip(D.pods, ip);
+	return node && !strcmp(node, D.cfg.node_name);
+}
+
+bool tcsegd_is_local_pod(__be32 ip)
+{
+	bool r;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	r = is_local_locked(ip);
+	pthread_rwlock_unlock(&D.pods_lock);
+	return r;
+}
+
+unsigned int tcsegd_local_pod_count(void)
+{
+	unsigned int i, n = 0, c;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	c = D.pods ? pod_map_pod_count(D.pods) : 0;
+	for (i = 0; i < c; i++) {
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
+
+		n += !strcmp(p->node, D.cfg.node_name);
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	return n;
+}
+
+__u32 tcsegd_pod_ifindex(__be32 ip)
+{
+	unsigned int i;
+	__u32 r = 0;
+
+	pthread_mutex_lock(&D.learn_lock);
+	for (i = 0; i < D.n_learned; i++)
+		if (D.learned[i].ip == ip)
+			r = D.learned[i].ifindex;
+	pthread_mutex_unlock(&D.learn_lock);
+	return r;
+}
+
+static void cap_pod_write(__be32 ip, __u32 ifindex)
+{
+	struct tcseg_cap_pod v = { .ifindex = ifindex };
+
+	if (D.cap_pods_fd >= 0 &&
+	    bpf_map_update_elem(D.cap_pods_fd, &ip, &v, BPF_ANY)) {
+		char a[INET_ADDRSTRLEN];
+
+		dlog(L_ERR, "capture", "cannot write tcseg_cap_pods pod=%s "
+		     "error=\"%s\"", ip_str(ip, a), strerror(errno));
+	}
+}
+
+void tcsegd_learn_ifindex(__be32 ip, __u32 ifindex)
+{
+	unsigned int i;
+	bool changed = true;
+	char a[INET_ADDRSTRLEN];
+
+	if (!ifindex || !tcsegd_is_local_pod(ip))
+		return;
+	pthread_mutex_lock(&D.learn_lock);
+	for (i = 0; i < D.n_learned; i++)
+		if (D.learned[i].ip == ip)
+			break;
+	if (i < D.n_learned) {
+		changed = D.learned[i].ifindex != ifindex;
+		D.learned[i].ifindex = ifindex;
+	} else if (i < sizeof(D.learned) / sizeof(D.learned[0])) {
+		D.learned[i].ip = ip;
+		D.learned[i].ifindex = ifindex;
+		D.n_learned++;
+	}
+	pthread_mutex_unlock(&D.learn_lock);
+	if (!changed)
+		return;
+	cap_pod_write(ip, ifindex);
+	dlog(L_INFO, "pods", "pod veth known pod_ip=%s ifindex=%u",
+	     ip_str(ip, a), ifindex);
+}
+
+/*
+ * Which veth a pod sits behind, from the kernel's own tables: the ARP
+ * entry gives the pod's MAC and device; a bridge's forwarding database
+ * gives the port. Works for bridged (and routed /32) pod networks.
+ */
+struct fdb_entry {	/* struct __fdb_entry of linux/if_bridge.h */
+	__u8 mac[6];
+	__u8 port_no;
+	__u8 is_local;
+	__u32 ageing;
+	__u8 port_hi;
+	__u8 pad0;
+	__u16 unused;
+};
+
+static __u32 bridge_port_ifindex(const char *br, const __u8 mac[6])
+{
+	char p[PATH_MAX], name[IF_NAMESIZE + 1];
+	struct fdb_entry fe[128];
+	unsigned int port = 0;
+	ssize_t n, i;
+	int fd;
+	bool found = false;
+
+	snprintf(p, sizeof(p), "/sys/class/net/%s/brforward", br);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while (!found && (n = read(fd, fe, sizeof(fe))) > 0) {
+		for (i = 0; i < n / (ssize_t)sizeof(fe[0]); i++) {
+			if (!memcmp(fe[i].mac, mac, 6) && !fe[i].is_local) {
+				port = fe[i].port_no | (fe[i].port_hi << 8);
+				found = true;
+				break;
+			}
+		}
+	}
+	close(fd);
+	if (!found)
+		return 0;
+	/* the port's name: /sys/class/net/BR/brif/NAME/port_no */
+	snprintf(p, sizeof(p), "/sys/class/net/%s/brif", br);
+	{
+		DIR *d = opendir(p);
+		struct dirent *de;
+		__u32 r = 0;
+
+		if (!d)
+			return 0;
+		while (!r && (de = readdir(d))) {
+			char q[PATH_MAX + 300], val[32] = "";
+			FILE *f;
+
+			if (de->d_name[0] == '.' ||
+			    strlen(de->d_name) > IF_NAMESIZE)
+				continue;
+			snprintf(q, sizeof(q), "%s/%s/port_no", p, de->d_name);
+			f = fopen(q, "re");
+			if (!f)
+				continue;
+			if (fgets(val, sizeof(val), f) &&
+			    strtoul(val, NULL, 0) == port) {
+				snprintf(name, sizeof(name), "%s", de->d_name);
+				r = if_nametoindex(name);
+			}
+			fclose(f);
+		}
+		closedir(d);
+		return r;
+	}
+}
+
+static __u32 resolve_pod_ifindex(__be32 ip)
+{
+	char line[256], want[INET_ADDRSTRLEN], a[64], mac[32], dev[64];
+	unsigned int m[6], flags;
+	__u8 mb[6];
+	__u32 r = 0;
+	FILE *f = fopen("/proc/net/arp", "re");
+	int i;
+
+	if (!f)
+		return 0;
+	ip_str(ip, want);
+	while (!r && fgets(line, sizeof(line), f)) {
+		struct stat st;
+		char p[PATH_MAX];
+
+		if (sscanf(line, "%63s %*s %x %31s %*s %63s", a, &flags, mac,
+			   dev) != 4 || strcmp(a, want) || !(flags & 0x2))
+			continue;
+		if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2],
+			   &m[3], &m[4], &m[5]) != 6)
+			continue;
+		for (i = 0; i < 6; i++)
+			mb[i] = (__u8)m[i];
+		snprintf(p, sizeof(p), "/sys/class/net/%s/bridge", dev);
+		if (!stat(p, &st))
+			r = bridge_port_ifindex(dev, mb);
+		else
+			r = if_nametoindex(dev);
+	}
+	fclose(f);
+	return r;
+}
+
+/* Fill tcseg_cap_pods with this node's pods; drop the others. */
+static void sync_cap_pods(void)
+{
+	__be32 key, next, *prev = NULL, del[1024];
+	unsigned int i, n, nd = 0;
+
+	if (D.cap_pods_fd < 0)
+		return;
+	pthread_rwlock_rdlock(&D.pods_lock);
+	while (!bpf_map_get_next_key(D.cap_pods_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!is_local_locked(key) && nd < 1024)
+			del[nd++] = key;
+	}
+	n = D.pods ? pod_map_pod_count(D.pods) : 0;
+	for (i = 0; i < n; i++) {
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
+
+		if (p->ip && !strcmp(p->node, D.cfg.node_name))
+			cap_pod_write(p->ip, tcsegd_pod_ifindex(p->ip));
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	for (i = 0; i < nd; i++)
+		bpf_map_delete_elem(D.cap_pods_fd, &del[i]);
+}
+
+/* Look for the veth of local pods whose veth is not known yet. */
+static void resolve_pods(void)
+{
+	__be32 ips[1024];
+	unsigned int i, n, c = 0;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	n = D.pods ? pod_map_pod_count(D.pods) : 0;
+	for (i = 0; i < n && c < 1024; i++) {
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
+
+		if (p->ip && !strcmp(p->node, D.cfg.node_name))
+			ips[c++] = p->ip;
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	for (i = 0; i < c; i++)
+		if (!tcsegd_pod_ifindex(ips[i]))
+			tcsegd_learn_ifindex(ips[i], resolve_pod_ifindex(ips[i]));
+}
+
+static int load_pods(const char *path)
+{
+	struct pod_node_table *t, *old;
+	char err[512];
+
+	t = pod_map_load(path, 0, err, sizeof(err));
+	if (!t) {
+		dlog(L_ERR, "pods", "pod mapping refused error=\"%s\"", err);
+		return -EINVAL;
+	}
+	pthread_rwlock_wrlock(&D.pods_lock);
+	old = D.pods;
+	D.pods = t;
+	pthread_rwlock_unlock(&D.pods_lock);
+	free_pod_node_mapping(old);
+	dlog(L_INFO, "pods", "pod mapping loaded file=%s pods=%u nodes=%u "
+	     "local=%u", path, pod_map_pod_count(t), pod_map_node_count(t),
+	     tcsegd_local_pod_count());
+	return 0;
+}
+
+/* ---- devices */
+
+static void attach_one(const char *name)
+{
+	struct tcseg_dev_opts o = { .default_action = TCSEG_ACT_UNSET,
+				    .keep = true };
+	char err[256];
+	int ifindex = (int)if_nametoindex(name), tcx;
+	struct tcseg_dev old;
+
+	if (!ifindex) {
+		dlog(L_WARN, "attach", "device not found dev=%s", name);
+		return;
+	}
+	if (!bpf_map_lookup_elem(D.maps.devs, &ifindex, &old) &&
+	    !strncmp(old.name, name, sizeof(old.name)) && D.start_ns &&
+	    mono_ns() - D.start_ns > 1000000000ull)
+		return;		/* already ours: the pattern rescan */
+	if (tcseg_dev_attach(D.cfg.pin_dir, &D.maps, ifindex, name, &o,
+			     ATTACH_AUTO, &tcx, err, sizeof(err))) {
+		dlog(L_ERR, "attach", "attach failed dev=%s error=\"%s\"", name,
+		     err);
+		return;
+	}
+	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s", name,
+	     ifindex, tcx ? "tcx" : "clsact");
+}
+
+static void attach_configured(void)
+{
+	struct if_nameindex *ifs, *i;
+	unsigned int k;
+
+	for (k = 0; k < D.cfg.n_attach_devices; k++)
+		attach_one(D.cfg.attach_devices[k]);
+	if (!D.cfg.attach_pattern[0])
+		return;
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++)
+		if (!fnmatch(D.cfg.attach_pattern, i->if_name, 0))
+			attach_one(i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
+/* ---- key provider */
+
+static int kp_lookup(void *arg, __u32 addr, char *node, size_t node_len,
+		     struct sockaddr_in *svc)
+{
+	const char *n;
+	__be32 na;
+	int r = -ENOENT;
+
+	(void)arg;
+	pthread_rwlock_rdlock(&D.pods_lock);
+	n = D.pods ? pod_map_node_by_pod_ip(D.pods, addr) : NULL;
+	if (n) {
+		na = pod_map_node_addr(D.pods, n);
+		snprintf(node, node_len, "%s", n);
+		memset(svc, 0, sizeof(*svc));
+		svc->sin_family = AF_INET;
+		svc->sin_addr.s_addr = na;
+		svc->sin_port = D.cfg.key_service_listen.sin_port;
+		r = na ? 0 : -EHOSTUNREACH;
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	return r;
+}
+
+static void kp_log(void *arg, int level, const char *msg)
+{
+	static const int map[] = { L_ERR, L_WARN, L_INFO, L_DEBUG };
+
+	(void)arg;
+	dlog(map[level & 3], "keyprov", "%s", msg);
+}
+
+static int th_node_ip(void *arg, __u32 pod_ip, __u32 *node_ip)
+{
+	char node[64];
+	struct sockaddr_in svc;
+
+	(void)arg;
+	if (kp_lookup(NULL, pod_ip, node, sizeof(node), &svc))
+		return -ENOENT;
+	*node_ip = svc.sin_addr.s_addr;
+	return 0;
+}
+
+static int th_is_local(void *arg, __u32 pod_ip)
+{
+	(void)arg;
+	return tcsegd_is_local_pod(pod_ip);
+}
+
+static void th_log(void *arg, int level, const char *msg)
+{
+	static const int map[] = { L_ERR, L_WARN, L_INFO, L_DEBUG };
+
+	(void)arg;
+	dlog(map[level & 3], "tlshub", "%s", msg);
+}
+
+static int th_init(void)
+{
+	struct tlshub_config c = {
+		.protocol = (int)D.cfg.tlshub_netlink_protocol,
+		.peer_pid = D.cfg.tlshub_peer_port,
+		.layout = D.cfg.tlshub_layout == CFG_TLSHUB_V1 ?
+			  TLSHUB_LAYOUT_V1 : TLSHUB_LAYOUT_V2,
+		.timeout_ms = (int)D.cfg.key_fetch_timeout_ms,
+		.handshake_timeout_ms = (int)D.cfg.handshake_timeout_ms,
+		.cipher = D.cfg.cipher,
+		.node_ip = th_node_ip,
+		.is_local = th_is_local,
+		.log = th_log,
+	};
+	int r = tlshub_client_configure(&c);
+
+	return r ? r : tlshub_client_init();
+}
+
+static void th_cleanup(void)
+{
+	tlshub_client_cleanup();
+}
+
+static int th_get_key(struct flow_tuple *t, struct tls_key_info *ki)
+{
+	return tlshub_get_key(t, ki, TLSHUB_ROLE_AUTO);
+}
+
+static const struct kp_tlshub_ops th_ops = {
+	.init = th_init, .cleanup = th_cleanup, .get_key = th_get_key,
+};
+
+static int start_provider(void)
+{
+	struct kp_config kc = {
+		.node_name = D.cfg.node_name,
+		.cert_file = D.cfg.cert_file,
+		.key_file = D.cfg.key_file,
+		.ca_file = D.cfg.ca_file,
+		.serve = 1,
+		.listen = D.cfg.key_service_listen,
+		.lookup = kp_lookup,
+		.cipher = D.cfg.cipher,
+		.connect_timeout_ms = (int)D.cfg.handshake_timeout_ms,
+		.io_timeout_ms = (int)D.cfg.key_fetch_timeout_ms,
+		.flow_wait_ms = (int)D.cfg.flow_wait_ms,
+		.flow_ttl_ms = (int)D.cfg.flow_ttl_ms,
+		.idle_timeout_ms = (int)D.cfg.session_idle_timeout_ms,
+		.plugin_dir = D.cfg.kp_plugin_dir[0] ? D.cfg.kp_plugin_dir : NULL,
+		.log = kp_log,
+	};
+	int r;
+
+	r = key_provider_configure(&kc);
+	if (r)
+		goto fail;
+	key_provider_register_tlshub(&th_ops);
+	r = key_provider_init(D.cfg.mode);
+	if (r)
+		goto fail;
+	dlog(L_INFO, "keyprov", "key provider up mode=%s want=%s port=%d",
+	     kp_mode_name(key_provider_get_mode()), cfg_mode_name(D.cfg.mode),
+	     key_provider_port());
+	return 0;
+fail:
+	dlog(L_ERR, "keyprov", "key provider failed mode=%s error=\"%s\"",
+	     cfg_mode_name(D.cfg.mode), key_provider_last_error());
+	return r;
+}
+
+/* ---- records */
+
+static const char *const drop_names[TCSEG_DROP_MAX] = {
+	"policy", "pod_default", "global_default", "malformed", "syn_flood",
+	"map_full", "invalid_state", "fragment", "non_ipv4", "unsecured",
+};
+static const char *const act_names[TCSEG_ACT_MAX] = {
+	"allow", "deny", "log", "encrypt",
+};
+static const char *const tc_ev_names[] = {
+	"", "flow_log", "flow_encrypt", "audit", "drop",
+};
+static const char *const sock_ev_names[] = {
+	"", "connect", "accept", "sendmsg", "close",
+};
+
+static void maybe_start(struct corr_entry *ce)
+{
+	struct handoff_req r;
+	char flow[64];
+	long id;
+
+	flow_str(&ce->key, flow, sizeof(flow));
+	if (corr_client_ready(ce) && tcsegd_is_local_pod(ce->key.saddr)) {
+		memset(&r, 0, sizeof(r));
+		r.role = JOB_CLIENT;
+		r.key = ce->key;
+		r.tgid = ce->connect.tgid;
+		r.pid = ce->connect.pid;
+		r.cookie = ce->connect.cookie;
+		r.event_ns = ce->connect.ts_ns;
+		r.ifindex = ce->ifindex_from;
+		r.held = ce->connect.flags & TCSEG_SOCK_F_HELD;
+		ce->flags |= CORR_CLIENT_GO;
+		id = handoff_submit(&r);
+		ce->client_job = id > 0 ? id : 0;
+		dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "client hand-off %s "
+		     "flow=%s tgid=%u held=%d", id > 0 ? "queued" : "refused",
+		     flow, r.tgid, r.held);
+	}
+	if (corr_server_ready(ce) && tcsegd_is_local_pod(ce->key.daddr)) {
+		memset(&r, 0, sizeof(r));
+		r.role = JOB_SERVER;
+		r.key = ce->key;
+		r.tgid = ce->accept.tgid;
+		r.pid = ce->accept.pid;
+		r.cookie = ce->accept.cookie;
+		r.event_ns = ce->accept.ts_ns;
+		r.ifindex = ce->ifindex_to;
+		r.held = ce->accept.flags & TCSEG_SOCK_F_HELD;
+		ce->flags |= CORR_SERVER_GO;
+		id = handoff_submit(&r);
+		ce->server_job = id > 0 ? id : 0;
+		dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "server hand-off %s "
+		     "flow=%s tgid=%u held=%d", id > 0 ? "queued" : "refused",
+		     flow, r.tgid, r.held);
+	}
+}
+
+static int on_tc(void *ctx, void *data, size_t size)
+{
+	const struct tcseg_event *e = data;
+	struct corr_entry *ce;
+	struct corr_key k;
+	const char *why;
+	char flow[64];
+
+	(void)ctx;
+	if (corr_check_tc(data, size, &why)) {
+		MINC(tc_events_invalid);
+		dlog(L_DEBUG, "events", "flow event refused size=%zu why=\"%s\"",
+		     size, why);
+		return 0;
+	}
+	MINC(tc_events[e->type]);
+	corr_key_tc(e, &k);
+	flow_str(&k, flow, sizeof(flow));
+	monitor_eventf("\"type\":\"verdict\",\"event\":\"%s\",\"dir\":\"%s\","
+		       "\"ifindex\":%u,\"proto\":%u,\"flow\":\"%s\","
+		       "\"action\":\"%s\",\"rule\":%u,\"reason\":\"%s\"",
+		       tc_ev_names[e->type],
+		       e->dir == TCSEG_DIR_FROM_POD ? "from_pod" : "to_pod",
+		       e->ifindex, e->proto, flow, act_names[e->action],
+		       e->policy_id,
+		       e->type == TCSEG_EV_DROP ? drop_names[e->reason] : "");
+	if (e->type != TCSEG_EV_FLOW_ENCRYPT || e->proto != 6)
+		return 0;
+	tcsegd_learn_ifindex(e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr,
+			     e->ifindex);
+	ce = corr_add_tc(D.corr, e, mono_ns());
+	if (!ce) {
+		MINC(corr_dropped);
+		return 0;
+	}
+	if (e->dir == TCSEG_DIR_FROM_POD && ce->client_job)
+		handoff_set_ifindex(ce->client_job, e->ifindex);
+	if (e->dir == TCSEG_DIR_TO_POD && ce->server_job)
+		handoff_set_ifindex(ce->server_job, e->ifindex);
+	if (!exiting)
+		maybe_start(ce);
+	return 0;
+}
+
+static void release_unowned(const struct tcseg_sock_event *e)
+{
+	/* nobody will hand this one off: let it run, payload stays dropped */
+	if (e->flags & TCSEG_SOCK_F_HELD)
+		kill((pid_t)e->tgid, SIGCONT);
+}
+
+static int on_sock(void *ctx, void *data, size_t size)
+{
+	const struct tcseg_sock_event *e = data;
+	struct corr_entry *ce;
+	struct corr_key k;
+	const char *why;
+	char flow[64], comm[80], c16[17];
+
+	(void)ctx;
+	if (corr_check_sock(data, size, &why)) {
+		MINC(sock_events_invalid);
+		dlog(L_WARN, "capture", "socket record refused size=%zu "
+		     "why=\"%s\"", size, why);
+		/* a held process is still released if it is named */
+		if (size == sizeof(*e) && (e->flags & TCSEG_SOCK_F_HELD) &&
+		    e->tgid)
+			kill((pid_t)e->tgid, SIGCONT);
+		return 0;
+	}
+	if (e->type == TCSEG_SOCK_CONNECT)
+		MINC(captured_connect);
+	else if (e->type == TCSEG_SOCK_ACCEPT)
+		MINC(captured_accept);
+	else
+		MINC(captured_other);
+	corr_key_sock(e, &k);
+	flow_str(&k, flow, sizeof(flow));
+	memcpy(c16, e->comm, 16);
+	c16[16] = 0;
+	json_esc(c16, comm, sizeof(comm));
+	monitor_eventf("\"type\":\"capture\",\"event\":\"%s\",\"flow\":\"%s\","
+		       "\"tgid\":%u,\"pid\":%u,\"comm\":\"%s\",\"cookie\":%llu,"
+		       "\"netns_cookie\":%llu,\"held\":%s,\"encrypt\":%s,"
+		       "\"kprobe\":%s,\"action\":\"%s\",\"rule\":%u",
+		       sock_ev_names[e->type], flow, e->tgid, e->pid, comm,
+		       (unsigned long long)e->cookie,
+		       (unsigned long long)e->netns_cookie,
+		       e->flags & TCSEG_SOCK_F_HELD ? "true" : "false",
+		       e->flags & TCSEG_SOCK_F_ENCRYPT ? "true" : "false",
+		       e->flags & TCSEG_SOCK_F_KPROBE ? "true" : "false",
+		       act_names[e->action], e->policy_id);
+	dlog(e->flags & TCSEG_SOCK_F_ENCRYPT ? L_INFO : L_DEBUG, "capture",
+	     "%s flow=%s tgid=%u pid=%u comm=\"%s\" held=%d encrypt=%d",
+	     sock_ev_names[e->type], flow, e->tgid, e->pid, comm,
+	     !!(e->flags & TCSEG_SOCK_F_HELD),
+	     !!(e->flags & TCSEG_SOCK_F_ENCRYPT));
+	if (e->type != TCSEG_SOCK_CONNECT && e->type != TCSEG_SOCK_ACCEPT)
+		return 0;
+	if (exiting) {
+		release_unowned(e);
+		return 0;
+	}
+	ce = corr_add_sock(D.corr, e, mono_ns());
+	if (!ce) {
+		MINC(corr_dropped);
+		release_unowned(e);
+		return 0;
+	}
+	maybe_start(ce);
+	return 0;
+}
+
+/* ---- config, signals, loop */
+
+static int load_config(struct capture_config *cfg)
+{
+	char err[512];
+	int r;
+
+	r = daemon_config_load(D.cfg_path, 0, cfg, err, sizeof(err));
+	if (r)
+		dlog(L_ERR, "config", "configuration refused error=\"%s\"", err);
+	return r;
+}
+
+static void reload(void)
+{
+	struct capture_config c = D.cfg;
+
+	dlog(L_INFO, "config", "SIGHUP: reloading file=%s", D.cfg_path);
+	if (!load_config(&c)) {
+		if (strcmp(c.pin_dir, D.cfg.pin_dir) ||
+		    strcmp(c.control_socket, D.cfg.control_socket) ||
+		    strcmp(c.node_name, D.cfg.node_name) || c.mode != D.cfg.mode)
+			dlog(L_WARN, "config", "pin_dir, control_socket, "
+			     "node_name and mode changes need a restart");
+		strcpy(c.pin_dir, D.cfg.pin_dir);
+		strcpy(c.control_socket, D.cfg.control_socket);
+		strcpy(c.node_name, D.cfg.node_name);
+		c.mode = D.cfg.mode;
+		D.cfg = c;	/* workers read scalar settings only */
+		dlog_set_level(D.cfg.log_level);
+	}
+	if (!load_pods(D.cfg.pod_node_config_path)) {
+		sync_cap_pods();
+		resolve_pods();
+	}
+	attach_configured();
+	monitor_eventf("\"type\":\"reload\",\"pods\":%u",
+		       tcsegd_local_pod_count());
+}
+
+static int watch(int fd, __u32 events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup_loop(void)
+{
+	struct itimerspec its = { { 0, 100000000 }, { 0, 100000000 } };
+	sigset_t ss;
+	int r;
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sig_fd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (epfd < 0 || sig_fd < 0 || tick_fd < 0)
+		return -errno;
+	timerfd_settime(tick_fd, 0, &its, NULL);
+	rb = ring_buffer__new(D.maps.events, on_tc, NULL, NULL);
+	if (!rb)
+		return -errno;
+	r = ring_buffer__add(rb, tcseg_capture_events_fd(D.cap), on_sock, NULL);
+	if (r)
+		return r;
+	rb_fd = ring_buffer__epoll_fd(rb);
+	if (watch(sig_fd, EPOLLIN) || watch(tick_fd, EPOLLIN) ||
+	    watch(rb_fd, EPOLLIN) || watch(D.ctl_fd, EPOLLIN) ||
+	    (D.metrics_fd >= 0 && watch(D.metrics_fd, EPOLLIN)))
+		return -errno;
+	return 0;
+}
+
+static void on_tick(void)
+{
+	static unsigned int n;
+	__u64 x;
+
+	if (read(tick_fd, &x, sizeof(x)) < 0)
+		return;
+	handoff_watchdog();
+	monitor_reap();
+	ctl_reap(epfd);
+	n++;
+	if (n % 10 == 0)
+		corr_expire(D.corr, mono_ns());
+	if (n % 20 == 0) {
+		resolve_pods();
+		if (D.cfg.attach_pattern[0])
+			attach_configured();
+	}
+}
+
+/* Returns 1 to stop. */
+static int on_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload();
+			continue;
+		}
+		dlog(L_INFO, "daemon", "signal %s: exiting, enforcement stays",
+		     strsignal((int)si.ssi_signo));
+		return 1;
+	}
+	return 0;
+}
+
+static int loop(void)
+{
+	struct epoll_event ev[32];
+	int n, i, fd, r;
+
+	for (;;) {
+		n = epoll_wait(epfd, ev, 32, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			fd = ev[i].data.fd;
+			if (fd == sig_fd) {
+				if (on_signal())
+					return 0;
+			} else if (fd == tick_fd) {
+				on_tick();
+			} else if (fd == rb_fd) {
+				ring_buffer__consume(rb);
+			} else if (fd == D.ctl_fd || fd == D.metrics_fd) {
+				r = ctl_accept(fd);
+				if (r >= 0 && watch(r, EPOLLIN))
+					close(r);
+			} else {
+				r = ctl_client_io(fd);
+				if (r == 0)
+					epoll_del_close(epfd, fd);
+				else if (r == 2)
+					epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+			}
+		}
+	}
+}
+
+static int setup_dataplane(void)
+{
+	struct tcseg_sizes sz;
+	char err[512];
+	int r;
+
+	r = tcseg_ensure_bpffs(D.cfg.pin_dir, err, sizeof(err));
+	if (r) {
+		dlog(L_ERR, "daemon", "bpffs error=\"%s\"", err);
+		return r;
+	}
+	if (!tcseg_is_loaded(D.cfg.pin_dir)) {
+		tcseg_sizes_default(&sz);
+		r = tcseg_load(D.cfg.pin_dir, &sz, err, sizeof(err));
+		if (r) {
+			dlog(L_ERR, "daemon", "data plane load failed "
+			     "error=\"%s\"", err);
+			return r;
+		}
+		dlog(L_INFO, "daemon", "data plane loaded pin_dir=%s",
+		     D.cfg.pin_dir);
+	} else {
+		dlog(L_INFO, "daemon", "data plane picked up pin_dir=%s",
+		     D.cfg.pin_dir);
+	}
+	r = tcseg_maps_open(D.cfg.pin_dir, &D.maps, err, sizeof(err));
+	if (r) {
+		dlog(L_ERR, "daemon", "cannot open maps error=\"%s\"", err);
+		return r;
+	}
+	attach_configured();
+	r = tcseg_capture_load(D.cfg.pin_dir, D.variant, &D.cap, err,
+			       sizeof(err));
+	if (r) {
+		dlog(L_ERR, "capture", "socket capture failed error=\"%s\"", err);
+		return r;
+	}
+	D.variant = tcseg_capture_variant(D.cap);
+	D.cap_pods_fd = tcseg_capture_pods_fd(D.cap);
+	sync_cap_pods();
+	resolve_pods();
+	r = tcseg_capture_set_hold(D.cap, true);
+	if (r)
+		dlog(L_ERR, "capture", "cannot enable the hold error=\"%s\"",
+		     strerror(-r));
+	dlog(L_INFO, "capture", "socket capture up variant=%s hold=%s",
+	     tcseg_capture_variant_name(D.variant), r ? "off" : "on");
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: tcsegd [-c CONFIG] [-f] [-C auto|tracepoint|kprobe]\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -f       stay in the foreground, log to stderr\n"
+		"  -C V     socket capture variant (default auto)\n",
+		CFG_DEFAULT_PATH);
+}
+
+static int daemonize(void)
+{
+	pid_t p = fork();
+	int fd;
+
+	if (p < 0)
+		return -errno;
+	if (p > 0)
+		_exit(0);
+	setsid();
+	p = fork();
+	if (p < 0)
+		return -errno;
+	if (p > 0)
+		_exit(0);
+	if (chdir("/"))
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	dlog_use_syslog(true);
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	if (level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	if (strstr(buf, "Kernel error message"))
+		return 0;
+	dlog(L_DEBUG, "libbpf", "%s", buf);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	int c;
+
+	D.cfg_path = CFG_DEFAULT_PATH;
+	D.variant = CAPTURE_AUTO;
+	while ((c = getopt(argc, argv, "c:fC:h")) != -1) {
+		switch (c) {
+		case 'c':
+			D.cfg_path = optarg;
+			break;
+		case 'f':
+			D.foreground = true;
+			break;
+		case 'C':
+			if (tcseg_capture_parse_variant(optarg, &D.variant)) {
+				fprintf(stderr, "tcsegd: -C: '%.32s' is not auto, "
+					"tracepoint or kprobe\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tcsegd: unexpected '%.64s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t ss;
+	int r;
+
+	if (parse_args(argc, argv))
+		return 2;
+	pthread_rwlock_init(&D.pods_lock, NULL);
+	pthread_mutex_init(&D.learn_lock, NULL);
+	D.ctl_fd = D.metrics_fd = D.cap_pods_fd = -1;
+	daemon_config_defaults(&D.cfg);
+	if (load_config(&D.cfg))
+		return 1;
+	dlog_set_level(D.cfg.log_level);
+	if (!D.cfg.node_name[0]) {
+		dlog(L_ERR, "config", "node_name unknown: set node_name in %s",
+		     D.cfg_path);
+		return 1;
+	}
+	libbpf_set_print(libbpf_print);
+	signal(SIGPIPE, SIG_IGN);
+	/* signals go to the signalfd; threads started later inherit the mask */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	if (!D.foreground && daemonize())
+		return 1;
+	D.start_ns = mono_ns();
+	D.ktls_ok = ktls_available();
+	dlog(L_INFO, "daemon", "starting pid=%d node=%s config=%s ktls=%s",
+	     getpid(), D.cfg.node_name, D.cfg_path,
+	     D.ktls_ok ? "available" : "kernel TLS not available");
+	D.corr = corr_new(8192, 10000000000ull);
+	if (!D.corr || load_pods(D.cfg.pod_node_config_path) ||
+	    setup_dataplane() || start_provider())
+		goto fail;
+	D.ctl_fd = ctl_open(D.cfg.control_socket);
+	if (D.ctl_fd < 0) {
+		dlog(L_ERR, "control", "control socket failed path=%s error=\"%s\"",
+		     D.cfg.control_socket, D.ctl_fd == -EADDRINUSE ?
+		     "another tcsegd answers there" : strerror(-D.ctl_fd));
+		goto fail;
+	}
+	if (D.cfg.metrics_enabled) {
+		D.metrics_fd = metrics_open(&D.cfg.metrics_listen);
+		if (D.metrics_fd < 0) {
+			dlog(L_ERR, "metrics", "metrics listener failed "
+			     "error=\"%s\"", strerror(-D.metrics_fd));
+			goto fail;
+		}
+	}
+	r = handoff_start(TCSEGD_WORKERS);
+	if (r || setup_loop()) {
+		dlog(L_ERR, "daemon", "cannot set up the event loop");
+		goto fail;
+	}
+	dlog(L_INFO, "daemon", "ready control=%s metrics=%s capture=%s "
+	     "provider=%s", D.cfg.control_socket,
+	     D.cfg.metrics_enabled ? "on" : "off",
+	     tcseg_capture_variant_name(D.variant),
+	     kp_mode_name(key_provider_get_mode()));
+	r = loop();
+	/* no new holds; release what was captured meanwhile; fail the rest */
+	exiting = true;
+	tcseg_capture_set_hold(D.cap, false);
+	ring_buffer__consume(rb);
+	handoff_stop();
+	ring_buffer__free(rb);
+	tcseg_capture_destroy(D.cap);
+	key_provider_cleanup();
+	unlink(D.cfg.control_socket);
+	tcseg_maps_close(&D.maps);
+	dlog(L_INFO, "daemon", "stopped");
+	return r ? 1 : 0;
+fail:
+	if (D.cap) {
+		tcseg_capture_destroy(D.cap);
+	}
+	return 1;
+}

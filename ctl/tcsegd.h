@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcsegd internals shared by its files (ctl/tcsegd*.c): the daemon state,
+ * structured logging, metrics, monitor stream and the hand-off workers.
+ * See docs/DAEMON.md.
+ */
+#ifndef TCSEG_TCSEGD_H
+#define TCSEG_TCSEGD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "tcseg.h"
+#include "tcseg_keys.h"
+#include "daemon_config.h"
+#include "loader.h"
+#include "pod_map.h"
+#include "capture_loader.h"
+#include "tcsegd_corr.h"
+
+#define TCSEGD_SOCK_DEFAULT	"/run/tcseg/tcsegd.sock"
+#define TCSEGD_SOCK_ENV		"TCSEG_SOCK"
+#define TCSEGD_WORKERS		4
+#define TCSEGD_MAX_JOBS		256
+#define TCSEGD_MAX_CLIENTS	64
+#define TCSEGD_REQ_MAX		256	/* control request line, bytes */
+#define TCSEGD_EVENT_MAX	1024	/* one monitor line, bytes */
+
+/* ---- logging (seed 000 §10.1): "ts level component msg key=value..." */
+enum { L_ERR = CFG_LOG_ERR, L_WARN = CFG_LOG_WARN, L_INFO = CFG_LOG_INFO,
+       L_DEBUG = CFG_LOG_DEBUG };
+void dlog(int level, const char *comp, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dlog_set_level(int level);
+void dlog_use_syslog(bool on);
+
+/* ---- metrics (Prometheus text on the metrics listener) */
+struct tcsegd_metrics {
+	__u64 captured_connect, captured_accept, captured_other;
+	__u64 sock_events_invalid, tc_events_invalid;
+	__u64 tc_events[8];		/* by enum tcseg_event_type */
+	__u64 key_ok, key_err;
+	__u64 ktls_ok, ktls_unavailable, ktls_err;
+	__u64 handoff_ok, handoff_failed, handoff_timeout, handoff_optional;
+	__u64 handoff_dropped;		/* queue full */
+	__u64 corr_dropped;		/* join table full */
+	__u64 lat_bucket[12];		/* see tcsegd_lat_bounds_us */
+	__u64 lat_count, lat_sum_us;
+	__u64 monitor_dropped;
+};
+extern struct tcsegd_metrics M;
+extern const __u64 tcsegd_lat_bounds_us[11];
+#define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)
+#define MGET(f)	__atomic_load_n(&M.f, __ATOMIC_RELAXED)
+void metrics_latency(__u64 us);
+/* The whole exposition into @buf; returns its length. */
+size_t metrics_render(char *buf, size_t len);
+
+/* ---- monitor stream: one JSON object a line to every `monitor` client */
+void monitor_emit(const char *json_line);
+/* printf-style JSON body without braces: monitor_event("\"type\":\"x\""...) */
+void monitor_eventf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Escape @s for a JSON string (no quotes added); returns @out. */
+const char *json_esc(const char *s, char *out, size_t len);
+int monitor_add(int fd);
+void monitor_reap(void);
+int monitor_count(void);
+
+/* ---- hand-off */
+enum job_role { JOB_CLIENT = 1, JOB_SERVER = 2 };
+
+struct handoff_req {
+	enum job_role role;
+	struct corr_key key;		/* client -> server, network order */
+	__u32 tgid;			/* 0 = find the owner (accept, tp) */
+	__u32 pid;
+	__u64 cookie;			/* 0 = match by tuple */
+	__u64 event_ns;			/* capture record time (monotonic) */
+	__u32 ifindex;			/* veth of this end's pod, 0 = later */
+	bool held;			/* SIGSTOPped: we owe it a SIGCONT */
+	char comm[17];
+};
+
+int handoff_start(int nworkers);
+void handoff_stop(void);		/* fails every job in flight */
+/* Queue a hand-off; returns a job id (> 0) or negative errno. */
+long handoff_submit(const struct handoff_req *r);
+/* The veth of a job's end became known (TC event after the record). */
+void handoff_set_ifindex(long job, __u32 ifindex);
+/* Fail jobs past their deadline; called from the main loop's timer. */
+void handoff_watchdog(void);
+int handoff_in_flight(void);
+
+/* ---- daemon state */
+struct tcsegd {
+	struct capture_config cfg;
+	const char *cfg_path;
+	bool foreground;
+	enum capture_variant variant;
+	struct tcseg_maps maps;
+	struct tcseg_capture *cap;
+	int cap_pods_fd;
+	pthread_rwlock_t pods_lock;
+	struct pod_node_table *pods;	/* under pods_lock */
+	__u64 start_ns;
+	int ktls_ok;			/* ktls_available() at start */
+	struct corr_table *corr;	/* main thread only */
+	int ctl_fd;			/* control socket listener */
+	int metrics_fd;			/* metrics listener, -1 = off */
+	/* veth of each of this node's pods as learned (main thread writes) */
+	pthread_mutex_t learn_lock;
+	struct { __be32 ip; __u32 ifindex; } learned[1024];
+	unsigned int n_learned;
+};
+extern struct tcsegd D;
+
+__u64 mono_ns(void);
+/* This node's pod with IP @ip? (pods_lock taken inside) */
+bool tcsegd_is_local_pod(__be32 ip);
+__u32 tcsegd_pod_ifindex(__be32 ip);
+unsigned int tcsegd_local_pod_count(void);
+void epoll_del_close(int epfd, int fd);
+void tcsegd_learn_ifindex(__be32 ip, __u32 ifindex);
+
+/* Control socket and metrics listener (tcsegd_ctl.c). */
+int ctl_open(const char *path);
+int ctl_accept(int lfd);
+/* Close control clients that sent no complete request in time. */
+void ctl_reap(int epfd);
+/* A control client fd is readable: 1 keep, 0 closed. */
+int ctl_client_io(int fd);
+int metrics_open(const struct sockaddr_in *a);
+void metrics_serve(int lfd);
+
+/* Socket lookup (tcsegd_sock.c). */
+struct sock_match {
+	__be32 laddr, raddr;		/* local and remote, network order */
+	__be16 lport, rport;
+	__u64 cookie;			/* 0 = tuple only */
+};
+/* Find the socket in process @tgid; returns a dup'd fd or -errno. */
+int sock_find_in_pid(__u32 tgid, const struct sock_match *sm, char *why,
+		     size_t whylen);
+/*
+ * Find the process owning the established socket @sm anywhere on the
+ * host (/proc/PID/net/tcp per network namespace -> inode -> /proc/PID/fd).
+ * Returns a dup'd fd (and *tgid) or -errno (-ENOENT: not accepted yet).
+ */
+int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
+		    size_t whylen);
+/* Flow text "A:P->B:Q" of a corr key. */
+void flow_str(const struct corr_key *k, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcsegd hand-off workers: take the application's socket (pidfd_getfd),
+ * wait for the handshake, get the flow's keys, put kTLS on it, prove no
+ * plaintext left it, mark the session secured for the data path, release
+ * the process. Any failure or the hold timeout fails closed. A bounded
+ * pool of threads so the main loop never waits on the network.
+ * See docs/DAEMON.md §hand-off.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <bpf/bpf.h>
+
+#include "tcsegd.h"
+#include "key_provider.h"
+#include "ktls.h"
+#include "tlshub_hkdf.h"
+
+/* TCP states as TCP_INFO reports them (include/net/tcp_states.h). */
+#define ST_ESTABLISHED	1
+#define ST_SYN_SENT	2
+#define ST_SYN_RECV	3
+#define ST_CLOSE_WAIT	8
+
+enum job_state { J_FREE = 0, J_QUEUED, J_RUNNING };
+
+struct job {
+	enum job_state state;
+	long id;
+	struct handoff_req r;
+	__u64 deadline_ns;
+	int fd;			/* the socket's copy, -1 until found */
+	int pidfd;		/* held process, -1 if none */
+	bool finished;		/* outcome applied (worker or watchdog) */
+};
+
+static struct job jobs[TCSEGD_MAX_JOBS];
+static int queue[TCSEGD_MAX_JOBS];
+static unsigned int q_head, q_len;
+static long next_id = 1;
+static bool stopping;
+static pthread_mutex_t jl = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jc = PTHREAD_COND_INITIALIZER;
+static pthread_t workers[16];
+static int n_workers;
+
+static int pidfd_open_(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+int handoff_in_flight(void)
+{
+	int i, n = 0;
+
+	pthread_mutex_lock(&jl);
+	for (i = 0; i < TCSEGD_MAX_JOBS; i++)
+		n += jobs[i].state != J_FREE;
+	pthread_mutex_unlock(&jl);
+	return n;
+}
+
+static const char *role_name(enum job_role r)
+{
+	return r == JOB_CLIENT ? "client" : "server";
+}
+
+/* This end's pod: the client for connect, the server for accept. */
+static __be32 local_ip(const struct handoff_req *r)
+{
+	return r->role == JOB_CLIENT ? r->key.saddr : r->key.daddr;
+}
+
+static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
+{
+	struct tcseg_session_key k;
+	struct tcseg_secure v = { .ts_ns = mono_ns(), .state = state };
+
+	if (!ifindex)
+		return -ENODEV;
+	tcseg_session_key_make(&k, ifindex, r->key.saddr, r->key.daddr,
+			       r->key.sport, r->key.dport, IPPROTO_TCP);
+	if (bpf_map_update_elem(D.maps.secured, &k, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Fail closed, under jl: the application sees its connection die, the
+ * data path keeps dropping the flow's payload, the process runs again.
+ */
+static void fail_locked(struct job *j)
+{
+	__u32 ifindex = j->r.ifindex ? j->r.ifindex :
+			tcsegd_pod_ifindex(local_ip(&j->r));
+
+	if (j->fd >= 0)
+		shutdown(j->fd, SHUT_RDWR);
+	mark(&j->r, ifindex, TCSEG_SECURE_FAILED);
+	if (j->pidfd >= 0)
+		pidfd_signal(j->pidfd, SIGCONT);
+}
+
+static void emit_result(const struct job *j, const char *result,
+			const char *stage, const char *reason, __u64 lat_us)
+{
+	char flow[64], er[256];
+
+	flow_str(&j->r.key, flow, sizeof(flow));
+	monitor_eventf("\"type\":\"ktls\",\"result\":\"%s\",\"role\":\"%s\","
+		       "\"flow\":\"%s\",\"tgid\":%u,\"stage\":\"%s\","
+		       "\"reason\":\"%s\",\"latency_us\":%llu", result,
+		       role_name(j->r.role), flow, j->r.tgid, stage,
+		       json_esc(reason, er, sizeof(er)),
+		       (unsigned long long)lat_us);
+}
+
+void handoff_watchdog(void)
+{
+	__u64 now = mono_ns();
+	int i;
+
+	pthread_mutex_lock(&jl);
+	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
+		struct job *j = &jobs[i];
+		char flow[64];
+
+		if (j->state == J_FREE || j->finished || now < j->deadline_ns)
+			continue;
+		j->finished = true;
+		fail_locked(j);
+		MINC(handoff_timeout);
+		flow_str(&j->r.key, flow, sizeof(flow));
+		dlog(L_WARN, "handoff", "hold timeout, flow failed closed "
+		     "role=%s flow=%s tgid=%u timeout_ms=%u",
+		     role_name(j->r.role), flow, j->r.tgid,
+		     D.cfg.hold_timeout_ms);
+		emit_result(j, "failed", "timeout", "hold timeout", 0);
+	}
+	pthread_mutex_unlock(&jl);
+}
+
+/* ---- the steps */
+
+static int tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t l = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &l) ? -errno : 0;
+}
+
+static bool expired(const struct job *j)
+{
+	return mono_ns() >= j->deadline_ns ||
+	       __atomic_load_n(&j->finished, __ATOMIC_RELAXED);
+}
+
+/* The handshake finishes in the kernel while the process is held. */
+static int wait_established(struct job *j, int fd, char *why, size_t wl)
+{
+	struct tcp_info ti;
+
+	for (;;) {
+		if (tcp_info(fd, &ti)) {
+			snprintf(why, wl, "TCP_INFO: %s", strerror(errno));
+			return -EIO;
+		}
+		if (ti.tcpi_state == ST_ESTABLISHED ||
+		    ti.tcpi_state == ST_CLOSE_WAIT)
+			return 0;	/* CLOSE_WAIT: keys still set it up */
+		if (ti.tcpi_state != ST_SYN_SENT &&
+		    ti.tcpi_state != ST_SYN_RECV) {
+			snprintf(why, wl, "connection not established "
+				 "(TCP state %u)", ti.tcpi_state);
+			return -ENOTCONN;
+		}
+		if (expired(j)) {
+			snprintf(why, wl, "handshake not finished in time");
+			return -ETIMEDOUT;
+		}
+		sleep_us(500);
+	}
+}
+
+/* No payload byte went out, none is queued. */
+static int no_plaintext(int fd, const char *when, char *why, size_t wl)
+{
+	struct tcp_info ti;
+	int outq = 0;
+
+	if (tcp_info(fd, &ti) || ioctl(fd, SIOCOUTQ, &outq)) {
+		snprintf(why, wl, "cannot read socket state %s: %s", when,
+			 strerror(errno));
+		return -EIO;
+	}
+	if (ti.tcpi_bytes_sent || outq) {
+		snprintf(why, wl, "plaintext %s kTLS: %llu bytes sent, %d "
+			 "queued", when, (unsigned long long)ti.tcpi_bytes_sent,
+			 outq);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int find_socket(struct job *j, char *why, size_t wl)
+{
+	struct sock_match sm;
+	__u32 tgid = 0;
+	int fd;
+
+	if (j->r.role == JOB_CLIENT) {
+		sm.laddr = j->r.key.saddr, sm.lport = j->r.key.sport;
+		sm.raddr = j->r.key.daddr, sm.rport = j->r.key.dport;
+	} else {
+		sm.laddr = j->r.key.daddr, sm.lport = j->r.key.dport;
+		sm.raddr = j->r.key.saddr, sm.rport = j->r.key.sport;
+	}
+	sm.cookie = j->r.cookie;
+	if (j->r.tgid)
+		return sock_find_in_pid(j->r.tgid, &sm, why, wl);
+	/* accepted socket, owner unknown: until the application accept()s */
+	for (;;) {
+		fd = sock_find_owner(&sm, &tgid, why, wl);
+		if (fd >= 0) {
+			j->r.tgid = tgid;
+			return fd;
+		}
+		if (fd != -EAGAIN && fd != -ENOENT)
+			return fd;
+		if (expired(j)) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, wl - n, " (until the hold timeout)");
+			return -ETIMEDOUT;
+		}
+		sleep_us(2000);
+	}
+}
+
+/* First 8 bytes of SHA-256(c2s key | c2s iv | s2c key | s2c iv), hex. */
+static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
+			    char *out)
+{
+	const __u8 *ck = role == JOB_CLIENT ? ki->key : ki->rx_key;
+	const __u8 *civ = role == JOB_CLIENT ? ki->iv : ki->rx_iv;
+	const __u8 *sk = role == JOB_CLIENT ? ki->rx_key : ki->key;
+	const __u8 *siv = role == JOB_CLIENT ? ki->rx_iv : ki->iv;
+	__u32 kl = ki->key_len <= 32 ? ki->key_len : 32;
+	__u32 il = ki->iv_len <= 16 ? ki->iv_len : 16;
+	struct th_sha256 c;
+	__u8 h[TH_SHA256_LEN];
+	int i;
+
+	th_sha256_init(&c);
+	th_sha256_update(&c, ck, kl);
+	th_sha256_update(&c, civ, il);
+	th_sha256_update(&c, sk, kl);
+	th_sha256_update(&c, siv, il);
+	th_sha256_final(&c, h);
+	for (i = 0; i < 8; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+	explicit_bzero(&c, sizeof(c));
+}
+
+static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
+		    size_t wl)
+{
+	struct flow_tuple ft = {
+		.saddr = j->r.key.saddr, .daddr = j->r.key.daddr,
+		.sport = ntohs(j->r.key.sport), .dport = ntohs(j->r.key.dport),
+	};
+	char fp[17], flow[64];
+	int r;
+
+	r = key_provider_get_key_role(&ft, j->r.role == JOB_CLIENT ?
+				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
+	if (r) {
+		MINC(key_err);
+		snprintf(why, wl, "key provider: %s", key_provider_last_error());
+		return r;
+	}
+	MINC(key_ok);
+	key_fingerprint(ki, j->r.role, fp);
+	flow_str(&j->r.key, flow, sizeof(flow));
+	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s fp=%s",
+	     role_name(j->r.role), flow,
+	     kp_mode_name(key_provider_get_mode()), fp);
+	monitor_eventf("\"type\":\"keys\",\"role\":\"%s\",\"flow\":\"%s\","
+		       "\"fp\":\"%s\"", role_name(j->r.role), flow, fp);
+	return 0;
+}
+
+static int put_ktls(int fd, struct tls_key_info *ki, char *why, size_t wl)
+{
+	int r = configure_ktls(fd, ki);
+
+	explicit_bzero(ki, sizeof(*ki));
+	if (!r) {
+		MINC(ktls_ok);
+		return 0;
+	}
+	if (r == -ENOENT)
+		MINC(ktls_unavailable);
+	else
+		MINC(ktls_err);
+	snprintf(why, wl, "%s", ktls_strerror(r));
+	return r;
+}
+
+/* The veth of this end: from the flow event, or learned earlier. */
+static __u32 wait_ifindex(struct job *j)
+{
+	__u32 ifindex;
+
+	for (;;) {
+		pthread_mutex_lock(&jl);
+		ifindex = j->r.ifindex;
+		pthread_mutex_unlock(&jl);
+		if (!ifindex)
+			ifindex = tcsegd_pod_ifindex(local_ip(&j->r));
+		if (ifindex || expired(j))
+			return ifindex;
+		sleep_us(500);
+	}
+}
+
+/* Apply the outcome unless the watchdog already failed the job. */
+static void finish(struct job *j, int fd, const char *stage, int err,
+		   const char *why)
+{
+	bool optional = false, ok = !err;
+	__u64 lat_us = (mono_ns() - j->r.event_ns) / 1000;
+	char flow[64];
+	int r = 0;
+
+	pthread_mutex_lock(&jl);
+	if (j->finished) {
+		pthread_mutex_unlock(&jl);
+		return;
+	}
+	j->finished = true;
+	if (!ok && D.cfg.encrypt_optional && fd >= 0 &&
+	    (!strcmp(stage, "keys") || err == -ENOENT))
+		optional = true;	/* socket untouched by kTLS */
+	if (ok || optional)
+		r = mark(&j->r, j->r.ifindex, TCSEG_SECURE_OK);
+	if (r) {
+		ok = optional = false;
+		stage = "mark";
+		why = "cannot write tcseg_secured";
+	}
+	if (!ok && !optional)
+		fail_locked(j);
+	else if (j->pidfd >= 0)
+		pidfd_signal(j->pidfd, SIGCONT);
+	pthread_mutex_unlock(&jl);
+
+	flow_str(&j->r.key, flow, sizeof(flow));
+	if (ok) {
+		MINC(handoff_ok);
+		metrics_latency(lat_us);
+		dlog(L_INFO, "handoff", "secured role=%s flow=%s tgid=%u "
+		     "ifindex=%u latency_us=%llu", role_name(j->r.role), flow,
+		     j->r.tgid, j->r.ifindex, (unsigned long long)lat_us);
+		emit_result(j, "secured", "done", "", lat_us);
+	} else if (optional) {
+		MINC(handoff_optional);
+		dlog(L_WARN, "handoff", "encrypt-optional: flow continues in "
+		     "plaintext role=%s flow=%s stage=%s reason=\"%s\"",
+		     role_name(j->r.role), flow, stage, why);
+		emit_result(j, "plaintext", stage, why, lat_us);
+	} else {
+		MINC(handoff_failed);
+		dlog(L_WARN, "handoff", "failed closed role=%s flow=%s tgid=%u "
+		     "stage=%s reason=\"%s\"", role_name(j->r.role), flow,
+		     j->r.tgid, stage, why);
+		emit_result(j, "failed", stage, why, lat_us);
+	}
+}
+
+static void set_fd(struct job *j, int fd)
+{
+	pthread_mutex_lock(&jl);
+	j->fd = fd;
+	pthread_mutex_unlock(&jl);
+}
+
+/* Are all threads of @tgid stopped (state T)? */
+static bool all_stopped(__u32 tgid)
+{
+	char p[64], path[600], buf[512], *c;
+	struct dirent *de;
+	bool ok = true;
+	DIR *d;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%u/task", tgid);
+	d = opendir(p);
+	if (!d)
+		return false;
+	while (ok && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/stat", p, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;	/* thread gone */
+		if (fgets(buf, sizeof(buf), f) && (c = strrchr(buf, ')')))
+			ok = c[1] == ' ' && (c[2] == 'T' || c[2] == 't' ||
+					     c[2] == 'Z' || c[2] == 'X');
+		fclose(f);
+	}
+	closedir(d);
+	return ok;
+}
+
+/*
+ * The accepting process was not held by the capture (the tracepoint's
+ * accept runs in softirq). Stop it now, and wait until every thread is
+ * stopped: a thread already sleeping in recv() on the plain TCP socket
+ * would otherwise hand the first TLS record to the application
+ * undecrypted once it wakes up. SIGSTOP makes it leave the syscall; it
+ * restarts on SIGCONT through kTLS.
+ */
+static int stop_owner(struct job *j, char *why, size_t wl)
+{
+	int pidfd = pidfd_open_(j->r.tgid);
+
+	if (pidfd < 0) {
+		snprintf(why, wl, "process %u gone", j->r.tgid);
+		return -ESRCH;
+	}
+	pthread_mutex_lock(&jl);
+	j->pidfd = pidfd;
+	pthread_mutex_unlock(&jl);
+	if (pidfd_signal(pidfd, SIGSTOP)) {
+		snprintf(why, wl, "cannot stop process %u: %s", j->r.tgid,
+			 strerror(errno));
+		return -errno;
+	}
+	while (!all_stopped(j->r.tgid)) {
+		if (expired(j)) {
+			snprintf(why, wl, "process %u did not stop", j->r.tgid);
+			return -ETIMEDOUT;
+		}
+		sleep_us(200);
+	}
+	return 0;
+}
+
+/* A connect record of an unbound socket had no local port yet. */
+static int fix_sport(struct job *j, int fd)
+{
+	struct sockaddr_in l;
+	socklen_t ll = sizeof(l);
+
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) || !l.sin_port)
+		return -EIO;
+	pthread_mutex_lock(&jl);
+	j->r.key.sport = l.sin_port;
+	pthread_mutex_unlock(&jl);
+	return 0;
+}
+
+static void run(struct job *j)
+{
+	struct tls_key_info ki;
+	char why[256] = "", flow[64];
+	const char *stage;
+	int fd, r;
+
+	stage = "find";
+	fd = find_socket(j, why, sizeof(why));
+	if (fd < 0) {
+		finish(j, -1, stage, fd, why);
+		return;
+	}
+	set_fd(j, fd);
+	if (!j->r.key.sport && fix_sport(j, fd)) {
+		snprintf(why, sizeof(why), "cannot read the local port back");
+		finish(j, fd, stage, -EIO, why);
+		set_fd(j, -1);
+		close(fd);
+		return;
+	}
+	flow_str(&j->r.key, flow, sizeof(flow));
+	dlog(L_INFO, "handoff", "socket taken with pidfd_getfd role=%s "
+	     "flow=%s tgid=%u cookie=%llu", role_name(j->r.role), flow,
+	     j->r.tgid, (unsigned long long)j->r.cookie);
+	monitor_eventf("\"type\":\"socket\",\"role\":\"%s\",\"flow\":\"%s\","
+		       "\"tgid\":%u,\"cookie\":%llu", role_name(j->r.role),
+		       flow, j->r.tgid, (unsigned long long)j->r.cookie);
+	stage = "handshake";
+	r = 0;
+	if (j->pidfd < 0) {
+		stage = "stop";
+		r = stop_owner(j, why, sizeof(why));
+	}
+	if (!r) {
+		stage = "handshake";
+		r = wait_established(j, fd, why, sizeof(why));
+	}
+	if (!r) {
+		stage = "plaintext";
+		r = no_plaintext(fd, "before", why, sizeof(why));
+	}
+	if (!r) {
+		stage = "keys";
+		r = get_keys(j, &ki, why, sizeof(why));
+	}
+	if (!r) {
+		stage = "ktls";
+		r = put_ktls(fd, &ki, why, sizeof(why));
+	}
+	if (!r) {
+		stage = "plaintext";
+		r = no_plaintext(fd, "after", why, sizeof(why));
+	}
+	if (!r || (D.cfg.encrypt_optional && stage[0] != 'p')) {
+		__u32 ifindex = wait_ifindex(j);
+
+		pthread_mutex_lock(&jl);
+		j->r.ifindex = ifindex;
+		pthread_mutex_unlock(&jl);
+		if (!ifindex && !r) {
+			stage = "mark";
+			snprintf(why, sizeof(why), "veth of the pod unknown");
+			r = -ENODEV;
+		}
+	}
+	explicit_bzero(&ki, sizeof(ki));
+	finish(j, fd, stage, r, why);
+	set_fd(j, -1);
+	close(fd);
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct job *j;
+		int idx;
+
+		pthread_mutex_lock(&jl);
+		while (!q_len && !stopping)
+			pthread_cond_wait(&jc, &jl);
+		if (stopping) {
+			pthread_mutex_unlock(&jl);
+			return NULL;
+		}
+		idx = queue[q_head];
+		q_head = (q_head + 1) % TCSEGD_MAX_JOBS;
+		q_len--;
+		j = &jobs[idx];
+		j->state = J_RUNNING;
+		pthread_mutex_unlock(&jl);
+
+		if (!j->finished)
+			run(j);
+		pthread_mutex_lock(&jl);
+		if (j->pidfd >= 0)
+			close(j->pidfd);
+		j->pidfd = -1;
+		j->state = J_FREE;
+		pthread_mutex_unlock(&jl);
+	}
+}
+
+int handoff_start(int n)
+{
+	int i, r;
+
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++) {
+		r = pthread_create(&workers[i], NULL, worker, NULL);
+		if (r)
+			return -r;
+		n_workers++;
+	}
+	return 0;
+}
+
+void handoff_stop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&jl);
+	/* nobody is left stopped: every open job fails closed now */
+	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->state != J_FREE && !j->finished) {
+			j->finished = true;
+			fail_locked(j);
+		}
+	}
+	stopping = true;
+	pthread_cond_broadcast(&jc);
+	pthread_mutex_unlock(&jl);
+	/* workers may sit in a key fetch; they see "finished" and exit */
+	for (i = 0; i < n_workers; i++)
+		pthread_join(workers[i], NULL);
+	n_workers = 0;
+}
+
+long handoff_submit(const struct handoff_req *r)
+{
+	struct job *j = NULL;
+	long id;
+	int i, pidfd = -1;
+
+	if (r->held) {
+		pidfd = pidfd_open_(r->tgid);
+		if (pidfd < 0)
+			return -ESRCH;
+	}
+	pthread_mutex_lock(&jl);
+	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
+		if (jobs[i].state == J_FREE) {
+			j = &jobs[i];
+			break;
+		}
+	}
+	if (!j || stopping) {
+		pthread_mutex_unlock(&jl);
+		if (pidfd >= 0) {
+			/* cannot take it: let it run, its payload stays dropped */
+			pidfd_signal(pidfd, SIGCONT);
+			close(pidfd);
+		}
+		MINC(handoff_dropped);
+		return -ENOSPC;
+	}
+	memset(j, 0, sizeof(*j));
+	j->state = J_QUEUED;
+	j->id = id = next_id++;
+	j->r = *r;
+	j->fd = -1;
+	j->pidfd = pidfd;
+	j->deadline_ns = mono_ns() + (__u64)D.cfg.hold_timeout_ms * 1000000ull;
+	queue[(q_head + q_len) % TCSEGD_MAX_JOBS] = i;
+	q_len++;
+	pthread_cond_signal(&jc);
+	pthread_mutex_unlock(&jl);
+	return id;
+}
+
+void handoff_set_ifindex(long id, __u32 ifindex)
+{
+	int i;
+
+	pthread_mutex_lock(&jl);
+	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
+		if (jobs[i].state != J_FREE && jobs[i].id == id) {
+			if (!jobs[i].r.ifindex)
+				jobs[i].r.ifindex = ifindex;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&jl);
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcsegd: find an application's socket and take a copy of it with
+ * pidfd_getfd(2): by process (connect records name it) or, for accepted
+ * sockets whose owner the capture cannot know, by inode across every
+ * network namespace (/proc/PID/net/tcp, then /proc/PID/fd).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "tcsegd.h"
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+static int pidfd_open_(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_getfd_(int pidfd, int fd)
+{
+	return syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+}
+
+void flow_str(const struct corr_key *k, char *buf, size_t len)
+{
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &k->saddr, s, sizeof(s));
+	inet_ntop(AF_INET, &k->daddr, d, sizeof(d));
+	snprintf(buf, len, "%s:%u->%s:%u", s, ntohs(k->sport), d,
+		 ntohs(k->dport));
+}
+
+/* Is @fd the socket @sm describes? */
+static bool sock_matches(int fd, const struct sock_match *sm)
+{
+	struct sockaddr_in l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+	__u64 cookie = 0;
+	socklen_t cl = sizeof(cookie);
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) ||
+	    type != SOCK_STREAM)
+		return false;
+	if (sm->cookie) {
+		if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &cl))
+			return false;
+		return cookie == sm->cookie;
+	}
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
+	    getpeername(fd, (struct sockaddr *)&r, &rl) ||
+	    l.sin_family != AF_INET || r.sin_family != AF_INET)
+		return false;
+	return l.sin_addr.s_addr == sm->laddr &&
+	       (!sm->lport || l.sin_port == sm->lport) &&
+	       r.sin_addr.s_addr == sm->raddr && r.sin_port == sm->rport;
+}
+
+/* Inode of the socket behind /proc/PID/fd/NAME, 0 if not a socket. */
+static unsigned long fd_sock_ino(int dirfd, const char *name)
+{
+	char link[64];
+	unsigned long ino;
+	ssize_t n;
+
+	n = readlinkat(dirfd, name, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = 0;
+	if (sscanf(link, "socket:[%lu]", &ino) != 1)
+		return 0;
+	return ino;
+}
+
+/*
+ * Walk /proc/@tgid/fd; for each socket (with inode @want_ino if not 0)
+ * take a copy and keep it if it matches. Returns the fd or -errno.
+ */
+static int walk_pid(__u32 tgid, unsigned long want_ino,
+		    const struct sock_match *sm)
+{
+	char path[64];
+	struct dirent *de;
+	int pidfd, dfd, ret = -ENOENT, sfd;
+	unsigned long ino;
+	DIR *d;
+
+	pidfd = pidfd_open_(tgid);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%u/fd", tgid);
+	d = opendir(path);
+	if (!d) {
+		ret = -errno;
+		goto out;
+	}
+	dfd = dirfd(d);
+	while ((de = readdir(d))) {
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+
+		if (*end || n < 0 || n > INT_MAX)
+			continue;
+		ino = fd_sock_ino(dfd, de->d_name);
+		if (!ino || (want_ino && ino != want_ino))
+			continue;
+		sfd = pidfd_getfd_(pidfd, (int)n);
+		if (sfd < 0) {
+			ret = -errno;
+			continue;
+		}
+		if (sock_matches(sfd, sm)) {
+			ret = sfd;
+			break;
+		}
+		close(sfd);
+		ret = -ENOENT;
+	}
+	closedir(d);
+out:
+	close(pidfd);
+	return ret;
+}
+
+int sock_find_in_pid(__u32 tgid, const struct sock_match *sm, char *why,
+		     size_t whylen)
+{
+	int ret = walk_pid(tgid, 0, sm);
+
+	if (ret < 0)
+		snprintf(why, whylen, "%s in process %u",
+			 ret == -ENOENT ? "no such socket" :
+			 ret == -ESRCH ? "process gone" : strerror(-ret), tgid);
+	return ret;
+}
+
+/* Network namespaces already read in one scan. */
+struct ns_seen {
+	unsigned long ino[512];
+	unsigned int n;
+};
+
+static bool ns_check(struct ns_seen *s, unsigned long ino)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->ino[i] == ino)
+			return true;
+	if (s->n < sizeof(s->ino) / sizeof(s->ino[0]))
+		s->ino[s->n++] = ino;
+	return false;
+}
+
+static unsigned long pid_netns(const char *pid)
+{
+	char p[300];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "/proc/%s/ns/net", pid);
+	return stat(p, &st) ? 0 : (unsigned long)st.st_ino;
+}
+
+/*
+ * Look for the tuple in /proc/PID/net/tcp (the namespace of PID).
+ * 1 found with an inode (*ino), 0 not there, 2 there but not accepted yet.
+ */
+static int tcp_table_find(const char *pid, const struct sock_match *sm,
+			  unsigned long *ino)
+{
+	char p[300], line[512];
+	int found = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%s/net/tcp", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int la, lp, ra, rp, st;
+		unsigned long inode;
+
+		if (sscanf(line, " %*u: %8X:%4X %8X:%4X %2X %*s %*s %*s %*u %*u %lu",
+			   &la, &lp, &ra, &rp, &st, &inode) != 6)
+			continue;
+		/* /proc prints the raw __be32 as a host-order number */
+		/* ESTABLISHED, or CLOSE_WAIT: the peer closed meanwhile */
+		if (la != sm->laddr || lp != ntohs(sm->lport) ||
+		    ra != sm->raddr || rp != ntohs(sm->rport) ||
+		    (st != 1 && st != 8))
+			continue;
+		if (!inode) {
+			found = 2;
+			continue;
+		}
+		*ino = inode;
+		found = 1;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Processes in netns @ns: the one holding socket inode @ino. */
+static int find_holder(unsigned long ns, unsigned long ino,
+		       const struct sock_match *sm, __u32 *tgid)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int fd = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid_netns(de->d_name) != ns)
+			continue;
+		fd = walk_pid((__u32)pid, ino, sm);
+		if (fd >= 0) {
+			*tgid = (__u32)pid;
+			break;
+		}
+	}
+	closedir(d);
+	return fd;
+}
+
+int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
+		    size_t whylen)
+{
+	static __thread struct ns_seen seen;
+	struct dirent *de;
+	unsigned long ino = 0, ns = 0;
+	int r, pending = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d) {
+		snprintf(why, whylen, "/proc: %s", strerror(errno));
+		return -errno;
+	}
+	seen.n = 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		unsigned long n;
+
+		if (*end || pid <= 0)
+			continue;
+		n = pid_netns(de->d_name);
+		if (!n || ns_check(&seen, n))
+			continue;
+		r = tcp_table_find(de->d_name, sm, &ino);
+		if (r == 1) {
+			ns = n;
+			break;
+		}
+		if (r == 2)
+			pending = 1;
+	}
+	closedir(d);
+	if (!ns) {
+		snprintf(why, whylen, pending ? "not accepted yet" :
+			 "no established socket with this tuple");
+		return pending ? -EAGAIN : -ENOENT;
+	}
+	r = find_holder(ns, ino, sm, tgid);
+	if (r < 0)
+		snprintf(why, whylen, "socket inode %lu has no owner yet", ino);
+	return r < 0 ? -EAGAIN : r;
+}

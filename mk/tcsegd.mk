@@ -1,0 +1,33 @@
+# tcsegd: the daemon (ctl/tcsegd*.c) with the data plane loader, the
+# capture loader, the daemon configuration, key provider, kTLS and TLSHub
+# client libraries; its cmocka test (the flow/record join); and the tcctl
+# commands that talk to it (ctl/tcctl_daemon.c) plus the attach code
+# shared by tcctl and the daemon (ctl/devices.c).
+
+TCSEGD_SRCS	:= ctl/tcsegd.c ctl/tcsegd_handoff.c ctl/tcsegd_ctl.c \
+		   ctl/tcsegd_log.c ctl/tcsegd_sock.c ctl/tcsegd_corr.c \
+		   ctl/devices.c
+TCSEGD_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/tcsegd-obj/%.o,$(TCSEGD_SRCS))
+TCSEGD_HDRS	:= ctl/tcsegd.h ctl/tcsegd_corr.h ctl/devices.h \
+		   $(wildcard ctl/*.h include/*.h)
+
+$(TCSEGD_OBJS): $(BUILD)/tcsegd-obj/%.o: ctl/%.c $(TCSEGD_HDRS) \
+		$(BUILD)/tcseg.skel.h $(BUILD)/capture.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tcsegd: $(TCSEGD_OBJS) $(DATAPLANE_OBJS) $(CAPTURE_OBJS) \
+		 $(DAEMONCFG_LIB) $(KP_OBJ) $(KTLS_LIB) $(BUILD)/libtcseg_tlshub.a \
+		 $(BUILD)/libtcseg_policy.a | $(KP_PLUGINS)
+	$(CC) $(CFLAGS) -o $@ $(TCSEGD_OBJS) $(DATAPLANE_OBJS) \
+		$(CAPTURE_OBJS) $(DAEMONCFG_LIB) $(KP_OBJ) $(KTLS_LIB) \
+		$(TLSHUB_LIB) $(BUILD)/libtcseg_policy.a $(LIBBPF_LIBS) \
+		$(KP_LIBS) $(TLSHUB_LIBS)
+
+$(BUILD)/tests/unit/test_tcsegd_corr: tests/unit/test_tcsegd_corr.c \
+		ctl/tcsegd_corr.c ctl/tcsegd_corr.h include/tcseg.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< ctl/tcsegd_corr.c -lcmocka
+
+ALL_TARGETS	+= $(BUILD)/tcsegd $(BUILD)/tests/unit/test_tcsegd_corr
+UNIT_TESTS	+= $(BUILD)/tests/unit/test_tcsegd_corr

@@ -1,0 +1,628 @@
+#!/bin/bash
+# tcsegd end to end on the host kernel (root + BPF; no kTLS here).
+# Two "nodes" as network namespaces joined by a veth link, each with a
+# bridge, two pod namespaces and its own tcsegd (own bpffs, pin dir,
+# control socket, metrics, key service):
+#   node-a 10.100.0.1: pod-a1 10.200.1.1, pod-a2 10.200.1.2 (veths va1 va2)
+#   node-b 10.100.0.2: pod-b1 10.200.2.1, pod-b2 10.200.2.2 (veths vb1 vb2)
+# Real connections: capture + join, the hold (process stopped), the socket
+# taken with pidfd_getfd, key agreement between the two daemons (openssl
+# mTLS; fingerprints compared, never keys), kTLS missing -> fail closed with
+# no payload byte on the wire, allow flows untouched, kill -9 and restart,
+# SIGHUP, tcctl status/pods/provider, metrics, TLSHub mode against
+# tests/tlshub_peer. The VM runs the kTLS success path (tests/vm/40-*).
+set -uo pipefail
+. "$(dirname "$0")/../tests/lib/testlib.sh"
+
+ID=${NT_ID:-$$}
+NA=tcsegd-na-$ID NB=tcsegd-nb-$ID
+A1=10.200.1.1 A2=10.200.1.2 B1=10.200.2.1 B2=10.200.2.2
+NODE_A=10.100.0.1 NODE_B=10.100.0.2
+ENC_PORT=7000 ALLOW_PORT=7001 DENY_PORT=7002
+DIR= PIDS=() PODS=() DPID_A= DPID_B= TPIDS=()
+FLOW="python3 $TCSEG_ROOT/netns-tests/flow.py"
+TCSEGD=$TCSEG_BUILD/tcsegd
+TCCTL=$TCSEG_BUILD/tcctl
+VARIANT=${VARIANT:-auto}
+# hold and key timeouts (ms): the VM (TCG, slow) raises them
+HOLD_MS=${HOLD_MS:-2000}
+KEY_MS=${KEY_MS:-1000}
+# client timeout (s) for the encrypt flow: covers the hold
+CLIENT_S=${CLIENT_S:-5}
+
+pod_ns() { echo "tcsegd-$1-$ID"; }
+in_pod() { local p=$1; shift; ip netns exec "$(pod_ns "$p")" "$@"; }
+node_ns() { [ "$1" = a ] && echo $NA || echo $NB; }
+# tcctl against node A or B: data plane and daemon socket
+tcn() {
+	local n=$1
+	shift
+	"$TCCTL" -n "$(node_ns $n)" --pin-dir "$DIR/bpf-$n/tcseg" \
+		--socket "$DIR/$n.sock" "$@"
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}" "${TPIDS[@]}" $DPID_A $DPID_B; do
+		kill -CONT "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for p in "${PODS[@]}"; do
+		ip netns del "$(pod_ns "$p")" 2>/dev/null
+	done
+	ip netns del $NA 2>/dev/null
+	ip netns del $NB 2>/dev/null
+	if [ -n "$DIR" ]; then
+		umount "$DIR/bpf-a" 2>/dev/null
+		umount "$DIR/bpf-b" 2>/dev/null
+		[ -n "${KEEP:-}" ] || rm -rf "$DIR"
+	fi
+}
+
+add_pod() {	# add_pod NODE(a|b) NAME IP
+	local n=$1 p=$2 ip=$3 ns nn gw
+	ns=$(pod_ns "$p") nn=$(node_ns "$n")
+	gw=${ip%.*}.254
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	ip -n "$nn" link add "v${p#pod-}" type veth peer name eth0 netns "$ns" || return 1
+	ip -n "$nn" link set "v${p#pod-}" master br0 up
+	ip -n "$ns" addr add "$ip/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via "$gw"
+	PODS+=("$p")
+}
+
+write_conf() {	# write_conf NODE(a|b) NODE_NAME NODE_IP
+	cat >"$DIR/$1.conf" <<EOF
+mode = openssl
+fallback_mode = openssl
+node_name = $2
+pod_node_config_path = $DIR/pods.conf
+key_service_listen = $3:7443
+cert_file = $DIR/certs/$2.pem
+key_file = $DIR/certs/$2.key
+ca_file = $DIR/certs/ca.pem
+kp_plugin_dir = $TCSEG_BUILD
+tlshub_netlink_protocol = 2
+tlshub_peer_port = 4242
+hold_timeout_ms = $HOLD_MS
+key_fetch_timeout_ms = $KEY_MS
+handshake_timeout_ms = $((KEY_MS * 3))
+pin_dir = $DIR/bpf-$1/tcseg
+control_socket = $DIR/$1.sock
+metrics_listen = 127.0.0.1:9469
+log_level = debug
+attach_devices = v$1 1 v$1 2
+EOF
+	sed -i "s/^attach_devices = .*/attach_devices = v${1}1 v${1}2/" "$DIR/$1.conf"
+}
+
+setup() {
+	DIR=$(mktemp -d /tmp/tcseg-daemon.XXXXXX)
+	chmod 755 "$DIR"
+	umask 022
+	trap cleanup EXIT
+	mkdir -p "$DIR/bpf-a" "$DIR/bpf-b"
+	mount -t bpf bpf "$DIR/bpf-a" && mount -t bpf bpf "$DIR/bpf-b" || return 1
+	ip netns add $NA && ip netns add $NB || return 1
+	ip link add nla type veth peer name nlb || return 1
+	ip link set nla netns $NA && ip link set nlb netns $NB || return 1
+	local n ns
+	for n in a b; do
+		ns=$(node_ns $n)
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link add br0 type bridge
+		ip -n "$ns" link set br0 up
+		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+	done
+	ip -n $NA addr add $NODE_A/24 dev nla && ip -n $NA link set nla up
+	ip -n $NB addr add $NODE_B/24 dev nlb && ip -n $NB link set nlb up
+	ip -n $NA addr add 10.200.1.254/24 dev br0
+	ip -n $NB addr add 10.200.2.254/24 dev br0
+	ip -n $NA route add 10.200.2.0/24 via $NODE_B
+	ip -n $NB route add 10.200.1.0/24 via $NODE_A
+	add_pod a pod-a1 $A1 && add_pod a pod-a2 $A2 &&
+		add_pod b pod-b1 $B1 && add_pod b pod-b2 $B2 || return 1
+	# pods talk to their gateway once (as pods do when they start): the
+	# node learns their MAC (ARP), the bridge their port
+	local p
+	for p in pod-a1 pod-a2 pod-b1 pod-b2; do
+		in_pod $p python3 -c 'import socket,sys,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"hello", (sys.argv[1], 9)); time.sleep(0.1)' \
+			"$(in_pod $p ip route | awk '/default/{print $3}')"
+	done
+	"$TCSEG_ROOT/tools/gen-certs.sh" "$DIR/certs" node-a node-b >"$DIR/certs.log" 2>&1 || return 1
+	cat >"$DIR/pods.conf" <<EOF
+node node-a $NODE_A
+node node-b $NODE_B
+pod-a1 node-a pod_ip=$A1
+pod-a2 node-a pod_ip=$A2
+pod-b1 node-b pod_ip=$B1
+pod-b2 node-b pod_ip=$B2
+EOF
+	write_conf a node-a $NODE_A && write_conf b node-b $NODE_B
+	# servers in pod-b1: echo on the encrypt, allow and deny ports
+	local port
+	for port in $ALLOW_PORT $DENY_PORT; do
+		in_pod pod-b1 $FLOW tcp-server $port &
+		PIDS+=($!)
+	done
+	# encrypt port: a server busy for a moment after accept() (a closing
+	# peer must not make its socket vanish before tcsegd looks at it)
+	in_pod pod-b1 python3 -c '
+import socket, sys, threading, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
+def serve(c):
+    time.sleep(1)
+    try:
+        while True:
+            d = c.recv(65536)
+            if not d: break
+            c.sendall(d)
+    except OSError: pass
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+' $ENC_PORT &
+	PIDS+=($!)
+	start_daemon a && start_daemon b || return 1
+	local r
+	for n in a b; do
+		r="tcn $n policy add"
+		$r id 1 from $A1 to $B1 proto tcp dport $ENC_PORT action encrypt >/dev/null &&
+		$r id 2 from 10.200.1.0/24 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null &&
+		$r id 3 from $A2 to $B1 proto tcp dport $DENY_PORT action deny >/dev/null || return 1
+	done
+	for port in $ENC_PORT $ALLOW_PORT $DENY_PORT; do
+		for r in $(seq 30); do
+			[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$port")" ] && break
+			sleep 0.1
+		done
+	done
+}
+
+# start_daemon NODE: tcsegd in the node's namespace, wait until ready
+start_daemon() {
+	local n=$1 pid i before
+	before=$(grep -c " daemon ready " "$DIR/$n.log" 2>/dev/null)
+	ip netns exec "$(node_ns $n)" "$TCSEGD" -f -c "$DIR/$n.conf" -C "$VARIANT" \
+		>>"$DIR/$n.log" 2>&1 &
+	pid=$!
+	[ $n = a ] && DPID_A=$pid || DPID_B=$pid
+	for i in $(seq 100); do
+		[ "$(grep -c " daemon ready " "$DIR/$n.log")" -gt "${before:-0}" ] &&
+			return 0
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "tcsegd $n did not start: $(tail -n 3 "$DIR/$n.log")" >&2
+	return 1
+}
+
+# monitor NODE FILE: tcctl monitor -j in the background
+monitor() {
+	tcn "$1" -j monitor >"$2" 2>&1 &
+	TPIDS+=($!)
+	local i
+	for i in $(seq 50); do
+		grep -q '"hello"' "$2" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+capture() {	# capture NS DEV FILE
+	ip netns exec "$1" tcpdump -i "$2" -U -s 0 -w "$3" tcp >/dev/null 2>&1 &
+	TPIDS+=($!)
+}
+
+proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+
+# jq-less JSON lines filter: print lines of FILE where PYEXPR holds on `j`
+jsel() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+for l in open(sys.argv[1]):
+    try:
+        j = json.loads(l)
+    except ValueError:
+        continue
+    try:
+        if eval(sys.argv[2]):
+            print(l.rstrip())
+    except Exception:
+        pass
+EOF
+}
+
+# cap_pods_has PIN IP: the capture's pod filter holds IP
+cap_pods_has() {
+	bpftool -j map dump pinned "$1" 2>/dev/null | python3 -c '
+import json, socket, struct, sys
+want = socket.inet_aton(sys.argv[1])
+for e in json.load(sys.stdin):
+    k = e.get("key")
+    if isinstance(k, list):
+        k = bytes(int(x, 16) for x in k)
+    elif isinstance(k, int):
+        k = struct.pack("<I", k)
+    if k == want:
+        sys.exit(0)
+sys.exit(1)' "$2"
+}
+
+# enc_client IP PORT MSG: connect, send MSG, expect it echoed (timeout
+# CLIENT_S: a held connect counts against it)
+enc_client() {
+	exec python3 -c '
+import socket, sys
+t = float(sys.argv[4])
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=t)
+    c.settimeout(t); m = sys.argv[3].encode(); c.sendall(m); got = b""
+    while len(got) < len(m):
+        d = c.recv(65536)
+        if not d: break
+        got += d
+except OSError as e:
+    print("enc-client: %s" % e, file=sys.stderr); sys.exit(1)
+sys.exit(0 if got == m else 1)' "$1" "$2" "$3" "$CLIENT_S"
+}
+
+fp_of() {	# fp_of LOG ROLE FLOW
+	grep "keys agreed role=$2 flow=$3 " "$1" | tail -n1 | sed 's/.* fp=//'
+}
+
+test_hold_until_released() {
+	# node-b's daemon frozen: node-a's key fetch cannot finish, so the
+	# client stays stopped until the hold timeout fails the flow closed
+	local pid st i seen=0 t0 t1 rc
+	kill -STOP $DPID_B
+	t0=$(date +%s%N)
+	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT hold-marker &
+	pid=$!
+	for i in $(seq $((HOLD_MS / 50 + 20))); do
+		[ "$(proc_state $pid)" = T ] && { seen=$((seen + 1)); [ $seen -ge 10 ] && break; }
+		sleep 0.05
+	done
+	st=$(proc_state $pid)
+	wait $pid
+	rc=$?
+	t1=$(date +%s%N)
+	kill -CONT $DPID_B
+	if [ $seen -ge 10 ] && [ "$st" = T ]; then
+		t_pass daemon_client_held_stopped_while_keys_pending
+	else
+		t_fail daemon_client_held_stopped_while_keys_pending "state T seen $seen times, last '$st'"
+	fi
+	# released by the hold timeout, or by the key fetch timing out first
+	if [ $rc -ne 0 ] && grep -Eq "(hold timeout, flow failed closed .*tgid=$pid |failed closed role=client .*tgid=$pid stage=keys )" "$DIR/a.log" &&
+	   [ $(((t1 - t0) / 1000000)) -lt $((HOLD_MS * 3)) ]; then
+		t_pass daemon_held_client_released_and_failed_closed
+	else
+		t_fail daemon_held_client_released_and_failed_closed "rc $rc after $(((t1 - t0) / 1000000)) ms: $(grep "tgid=$pid" "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
+	fi
+}
+
+test_encrypt_flow_fails_closed() {
+	local pid rc marker="tcseg-daemon-marker-$RANDOM$RANDOM" sport flow i
+	capture $NA nla "$DIR/link.pcap"
+	capture $NA va1 "$DIR/va1.pcap"
+	capture $NB vb1 "$DIR/vb1.pcap"
+	sleep 1
+	ip netns exec "$(pod_ns pod-a1)" bash -c "$(declare -f enc_client); CLIENT_S=$CLIENT_S enc_client $B1 $ENC_PORT $marker" &
+	pid=$!
+	wait $pid
+	rc=$?
+	sleep 1.5
+	local cap sock
+	cap=$(jsel "$DIR/mon-a.json" "j.get('type')=='capture' and j.get('event')=='connect' and j.get('tgid')==$pid")
+	# the record of an unbound socket may carry local port 0 (connect()
+	# reaches the tracepoint before the port is chosen); the daemon's
+	# socket event has the real tuple
+	sock=$(jsel "$DIR/mon-a.json" "j.get('type')=='socket' and j.get('role')=='client' and j.get('tgid')==$pid")
+	flow=$(echo "$sock" | head -n1 | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["flow"])' 2>/dev/null)
+	sport=${flow#$A1:}
+	sport=${sport%%-*}
+	if [ -n "$cap" ] && [[ $flow == "$A1:"*"->$B1:$ENC_PORT" ]] &&
+	   grep -q "\"flow\":\"$A1:\(0\|$sport\)->$B1:$ENC_PORT\"" <<<"$cap" &&
+	   grep -q '"held":true' <<<"$cap" && grep -q '"rule":1' <<<"$cap"; then
+		t_pass daemon_capture_reports_pid_and_tuple
+	else
+		t_fail daemon_capture_reports_pid_and_tuple "pid $pid flow '$flow': $(grep -E 'capture|socket' "$DIR/mon-a.json" | tail -n 2 | tr '\n' ' ')"
+		return
+	fi
+	if [ -n "$(jsel "$DIR/mon-a.json" "j.get('type')=='socket' and j.get('flow')=='$flow' and j.get('tgid')==$pid")" ] &&
+	   grep -q "socket taken with pidfd_getfd role=client flow=$flow tgid=$pid" "$DIR/a.log"; then
+		t_pass daemon_pidfd_getfd_found_client_socket
+	else
+		t_fail daemon_pidfd_getfd_found_client_socket "$(grep "$flow" "$DIR/a.log" | head -n 3 | tr '\n' ' ')"
+	fi
+	if grep -q "socket taken with pidfd_getfd role=server flow=$flow" "$DIR/b.log"; then
+		t_pass daemon_accepted_socket_found_by_inode
+	else
+		t_fail daemon_accepted_socket_found_by_inode "$(grep "$flow" "$DIR/b.log" | head -n 3 | tr '\n' ' ')"
+	fi
+	local fa fb
+	fa=$(fp_of "$DIR/a.log" client "$flow") fb=$(fp_of "$DIR/b.log" server "$flow")
+	if [ -n "$fa" ] && [ "$fa" = "$fb" ]; then
+		t_pass daemon_keys_agreed_across_nodes
+	else
+		t_fail daemon_keys_agreed_across_nodes "client fp '$fa', server fp '$fb'"
+	fi
+	if [ "$KTLS" = 1 ]; then
+		# kernel TLS here (the VM): both ends secured, the marker comes
+		# back through kTLS
+		if [ $rc -eq 0 ] && grep -q "secured role=client flow=$flow " "$DIR/a.log" &&
+		   grep -q "secured role=server flow=$flow " "$DIR/b.log" &&
+		   [ -n "$(jsel "$DIR/mon-a.json" "j.get('type')=='ktls' and j.get('result')=='secured' and j.get('flow')=='$flow'")" ]; then
+			t_pass daemon_ktls_handoff_secures_both_ends
+		else
+			t_fail daemon_ktls_handoff_secures_both_ends "client rc $rc: $(grep "$flow" "$DIR/a.log" "$DIR/b.log" | grep -E 'secured|failed' | tr '\n' ' ')"
+		fi
+	elif grep -q "failed closed role=client flow=$flow .*stage=ktls reason=\"kernel TLS not available" "$DIR/a.log" &&
+	   [ -n "$(jsel "$DIR/mon-a.json" "j.get('type')=='ktls' and j.get('result')=='failed' and j.get('flow')=='$flow' and 'kernel TLS not available' in j.get('reason','')")" ] &&
+	   [ $rc -ne 0 ]; then
+		t_pass daemon_reports_ktls_missing_and_fails_closed
+	else
+		t_fail daemon_reports_ktls_missing_and_fails_closed "client rc $rc: $(grep "$flow" "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
+	fi
+	# no payload byte of the flow anywhere; the flow itself was on the wire
+	for i in ${TPIDS[@]: -3}; do kill -INT $i 2>/dev/null; done
+	sleep 0.5
+	local f bad=
+	for f in link va1 vb1; do
+		if grep -aq "$marker" "$DIR/$f.pcap"; then
+			bad="$bad marker-in-$f"
+		fi
+		if [ "$(tcpdump -nr "$DIR/$f.pcap" "tcp port $sport and tcp[tcpflags] & tcp-syn != 0" 2>/dev/null | wc -l)" -lt 1 ]; then
+			bad="$bad no-handshake-in-$f"
+		fi
+	done
+	[ -z "$bad" ] && t_pass daemon_no_plaintext_on_wire_or_veths ||
+		t_fail daemon_no_plaintext_on_wire_or_veths "$bad"
+	if [ "$KTLS" = 1 ]; then
+		local out
+		if out=$(python3 "$TCSEG_ROOT/tests/ktls_pcap_check.py" "$DIR/link.pcap" \
+			--port $ENC_PORT --marker "$marker" 2>&1); then
+			t_pass daemon_node_link_carries_tls_records_only
+		else
+			t_fail daemon_node_link_carries_tls_records_only "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+		fi
+	fi
+}
+
+test_allow_flow_not_held() {
+	local t0 t1 pid
+	t0=$(date +%s%N)
+	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ALLOW_PORT allow-flow &
+	pid=$!
+	if wait $pid; then
+		t1=$(date +%s%N)
+		sleep 0.3
+		if [ -n "$(jsel "$DIR/mon-a.json" "j.get('type')=='capture' and j.get('tgid')==$pid and j.get('held')==False and j.get('action')=='allow'")" ]; then
+			t_pass daemon_allow_flow_works_not_held
+		else
+			t_fail daemon_allow_flow_works_not_held "no capture record held=false for $pid"
+		fi
+	else
+		t_fail daemon_allow_flow_works_not_held "allowed flow failed"
+	fi
+}
+
+test_status_pods_provider() {
+	local s p
+	s=$(tcn a -j status)
+	if [ "$(echo "$s" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["node"], j["provider"], j["pods"], j["pid"]=='"$DPID_A"')')" = "node-a openssl 2 True" ]; then
+		t_pass daemon_tcctl_status
+	else
+		t_fail daemon_tcctl_status "$s"
+	fi
+	p=$(tcn a -j pods)
+	if [ "$(echo "$p" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j), sorted(x["pod"] for x in j if x["local"]), [x["ip"] for x in j if x["pod"]=="pod-b1"])')" = "4 ['pod-a1', 'pod-a2'] ['10.200.2.1']" ]; then
+		t_pass daemon_tcctl_pods
+	else
+		t_fail daemon_tcctl_pods "$p"
+	fi
+	p=$(tcn a pods)
+	grep -q "^pod-a1 .*10.200.1.1 .*yes" <<<"$p" && t_pass daemon_tcctl_pods_text ||
+		t_fail daemon_tcctl_pods_text "$(tcn a pods 2>&1 | head -n 3)"
+	if [ "$(tcn a provider get)" = "mode openssl" ] &&
+	   [ "$(tcn a provider set boringssl)" = "mode boringssl" ] &&
+	   [ "$(tcn a -j provider get)" = '{"mode":"boringssl"}' ] &&
+	   [ "$(tcn a provider set openssl)" = "mode openssl" ] &&
+	   ! tcn a provider set nonsense 2>/dev/null; then
+		t_pass daemon_tcctl_provider_get_set
+	else
+		t_fail daemon_tcctl_provider_get_set "now $(tcn a provider get 2>&1)"
+	fi
+	# hostile requests: long, binary, unknown; the daemon stays up
+	local out
+	out=$(ip netns exec $NA python3 -c '
+import socket,sys
+def ask(b):
+    s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b)
+    s.settimeout(2); r=b""
+    try:
+        while True:
+            d=s.recv(4096)
+            if not d: break
+            r+=d
+    except OSError: pass
+    return r
+print(ask(b"A"*5000).decode()[:40]); print(ask(b"st\x00atus\n").decode()[:40]); print(ask(b"reboot\n").decode()[:30])
+' "$DIR/a.sock" 2>&1)
+	if [ "$(echo "$out" | grep -c '"error"')" = 3 ] && tcn a status >/dev/null &&
+	   [ "$(stat -c %a "$DIR/a.sock")" = 600 ]; then
+		t_pass daemon_control_socket_hostile_input_and_0600
+	else
+		t_fail daemon_control_socket_hostile_input_and_0600 "$out / mode $(stat -c %a "$DIR/a.sock")"
+	fi
+}
+
+test_metrics() {
+	local m
+	m=$(ip netns exec $NA python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9469/metrics", timeout=3).read().decode())' 2>&1)
+	if echo "$m" | grep -Eq '^tcseg_captured_connections_total\{side="connect"\} [3-9]' &&
+	   echo "$m" | grep -Eq "^tcseg_ktls_total\\{result=\"$([ "$KTLS" = 1 ] && echo ok || echo unavailable)\"\\} [1-9]" &&
+	   echo "$m" | grep -Eq '^tcseg_key_fetch_total\{result="ok"\} [1-9]' &&
+	   echo "$m" | grep -Eq '^tcseg_handoff_latency_seconds_count ' &&
+	   echo "$m" | grep -Eq '^tcseg_handoff_total\{result="timeout"\} [1-9]'; then
+		t_pass daemon_metrics_endpoint
+	else
+		echo "$m" >"$DIR/metrics.txt"
+		t_fail daemon_metrics_endpoint "$(echo "$m" | grep -vE '^#' | tail -n 12 | tr '\n' ' ')"
+	fi
+}
+
+test_sighup_reloads_pods() {
+	cat >>"$DIR/pods.conf" <<EOF
+pod-a3 node-a pod_ip=10.200.1.3
+EOF
+	kill -HUP $DPID_A
+	local i ok=
+	for i in $(seq 30); do
+		grep -q '"pods":3' <<<"$(tcn a -j status 2>/dev/null)" && { ok=1; break; }
+		sleep 0.1
+	done
+	if [ -n "$ok" ] && cap_pods_has "$DIR/bpf-a/tcseg/tcseg_cap_pods" 10.200.1.3 &&
+	   ! cap_pods_has "$DIR/bpf-a/tcseg/tcseg_cap_pods" $B1; then
+		t_pass daemon_sighup_reloads_pod_map
+	else
+		t_fail daemon_sighup_reloads_pod_map "$(tcn a -j status 2>&1)"
+	fi
+	# a broken file is refused and the old table stays
+	echo "pod-a4 node-a pod_ip=300.1.1.1" >>"$DIR/pods.conf"
+	kill -HUP $DPID_A
+	sleep 0.5
+	grep -q '"pods":3' <<<"$(tcn a -j status)" && grep -q "pod mapping refused.*pods.conf:8" "$DIR/a.log" &&
+		t_pass daemon_sighup_bad_pod_map_keeps_old ||
+		t_fail daemon_sighup_bad_pod_map_keeps_old "$(grep 'pod mapping' "$DIR/a.log" | tail -n 1)"
+	sed -i '$d' "$DIR/pods.conf"
+}
+
+test_kill9_keeps_enforcement() {
+	local hold hpid out
+	hold=$DIR/hold.out
+	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-hold $B1 $ALLOW_PORT 5 >"$hold" 2>&1 &
+	hpid=$!
+	sleep 0.5
+	kill -9 $DPID_A
+	wait $DPID_A 2>/dev/null
+	sleep 0.3
+	if ! in_pod pod-a2 $FLOW tcp-client $B1 $DENY_PORT x >/dev/null 2>&1 &&
+	   in_pod pod-a2 $FLOW tcp-client $B1 $ALLOW_PORT y >/dev/null 2>&1; then
+		t_pass daemon_killed_deny_still_denies_allow_still_allows
+	else
+		t_fail daemon_killed_deny_still_denies_allow_still_allows "policy not enforced without the daemon"
+	fi
+	# encrypt flow without a daemon: not held (capture died with it), and
+	# its payload never leaves the veth (unsecured drop at tc ingress;
+	# tcpdump on va1 itself sees what the pod sends before tc does, so
+	# look behind it: the node link)
+	local marker="tcseg-nodaemon-$RANDOM$RANDOM"
+	capture $NA nla "$DIR/nodaemon.pcap"
+	sleep 1
+	in_pod pod-a1 $FLOW tcp-client $B1 $ENC_PORT "$marker" >/dev/null 2>&1
+	local rc=$?
+	kill -INT ${TPIDS[-1]} 2>/dev/null
+	sleep 0.3
+	if [ $rc -ne 0 ] && ! grep -aq "$marker" "$DIR/nodaemon.pcap" &&
+	   [ "$(tcpdump -nr "$DIR/nodaemon.pcap" "tcp port $ENC_PORT" 2>/dev/null | wc -l)" -gt 2 ]; then
+		t_pass daemon_killed_encrypt_flow_dropped_not_plaintext
+	else
+		t_fail daemon_killed_encrypt_flow_dropped_not_plaintext "rc $rc"
+	fi
+	start_daemon a || { t_fail daemon_restart "did not start"; return; }
+	monitor a "$DIR/mon-a2.json"
+	wait $hpid
+	out=$?
+	if [ $out = 0 ] && grep -q "data plane picked up" "$DIR/a.log" &&
+	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3]" ]; then
+		t_pass daemon_restart_keeps_rules_and_live_session
+	else
+		t_fail daemon_restart_keeps_rules_and_live_session "tcp-hold rc $out: $(tail -n 1 "$hold")"
+	fi
+	local pid
+	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT after-restart >/dev/null 2>&1 &
+	pid=$!
+	wait $pid
+	sleep 0.5
+	if [ -n "$(jsel "$DIR/mon-a2.json" "j.get('type')=='capture' and j.get('tgid')==$pid and j.get('held')==True")" ] &&
+	   [ -n "$(jsel "$DIR/mon-a2.json" "j.get('type')=='ktls' and j.get('tgid')==$pid")" ]; then
+		t_pass daemon_restarted_handles_new_encrypt_flows
+	else
+		t_fail daemon_restarted_handles_new_encrypt_flows "$(tail -n 3 "$DIR/mon-a2.json" | tr '\n' ' ')"
+	fi
+}
+
+test_tlshub_mode() {
+	local peer=$TCSEG_BUILD/tests/tlshub_peer n ns ip
+	if [ ! -x "$peer" ]; then
+		t_fail daemon_tlshub_mode "$peer missing (make all)"
+		return
+	fi
+	for n in a b; do
+		ns=$(node_ns $n)
+		[ $n = a ] && ip=$NODE_A || ip=$NODE_B
+		ip netns exec "$ns" "$peer" --node node-$n --certs "$DIR/certs" \
+			--listen $ip:7444 --node-ip $ip --node-port 7444 \
+			--nl-pid 4242 --proto 2 >"$DIR/peer-$n.out" 2>"$DIR/peer-$n.err" &
+		TPIDS+=($!)
+	done
+	local i
+	for i in $(seq 200); do
+		grep -q '^READY' "$DIR/peer-a.out" && grep -q '^READY' "$DIR/peer-b.out" && break
+		sleep 0.1
+	done
+	if [ "$(tcn a provider set tlshub 2>&1)" != "mode tlshub" ] ||
+	   [ "$(tcn b provider set tlshub 2>&1)" != "mode tlshub" ]; then
+		t_fail daemon_tlshub_mode "provider set tlshub: $(tcn a provider get 2>&1) $(tail -n 2 "$DIR/a.log" | tr '\n' ' ')"
+		return
+	fi
+	local pid flow fa fb
+	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT tlshub-flow >/dev/null 2>&1 &
+	pid=$!
+	wait $pid
+	sleep 1.5
+	flow=$(grep "keys agreed role=client .*mode=tlshub" "$DIR/a.log" | tail -n1 | sed 's/.* flow=\([^ ]*\) .*/\1/')
+	fa=$(fp_of "$DIR/a.log" client "$flow") fb=$(fp_of "$DIR/b.log" server "$flow")
+	local want="failed closed role=client flow=$flow .*kernel TLS not available"
+	[ "$KTLS" = 1 ] && want="secured role=client flow=$flow "
+	if [ -n "$flow" ] && [ -n "$fa" ] && [ "$fa" = "$fb" ] &&
+	   grep -q "$want" "$DIR/a.log"; then
+		t_pass daemon_tlshub_mode_keys_agreed_via_peer
+	else
+		t_fail daemon_tlshub_mode_keys_agreed_via_peer "flow '$flow' fp '$fa' vs '$fb': $(grep -i tlshub "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
+	fi
+	tcn a provider set openssl >/dev/null
+	tcn b provider set openssl >/dev/null
+}
+
+t_need_root daemon || exit 0
+for f in "$TCSEGD" "$TCCTL"; do
+	[ -x "$f" ] || { t_fail daemon_build "$f missing (make all)"; exit 1; }
+done
+if ! setup >"/tmp/tcsegd-setup.$ID.log" 2>&1; then
+	t_fail daemon_setup "$(tail -n 4 "/tmp/tcsegd-setup.$ID.log" | tr '\n' ' ')"
+	exit 1
+fi
+rm -f "/tmp/tcsegd-setup.$ID.log"
+monitor a "$DIR/mon-a.json" && monitor b "$DIR/mon-b.json" ||
+	{ t_fail daemon_monitor "tcctl monitor did not start"; exit 1; }
+KTLS=0
+grep -q '"ktls_available":true' <<<"$(tcn a -j status)" && KTLS=1
+echo "# tcsegd: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/'), kTLS $KTLS"
+test_hold_until_released
+test_encrypt_flow_fails_closed
+test_allow_flow_not_held
+test_status_pods_provider
+test_metrics
+test_sighup_reloads_pods
+test_tlshub_mode
+test_kill9_keeps_enforcement
+t_done

@@ -1,0 +1,67 @@
+#!/bin/bash
+# tcsegd on the host kernel (root + BPF): the two-node netns test
+# (netns-tests/test_daemon.sh: capture, hold, pidfd_getfd, key agreement,
+# kTLS missing -> fail closed, kill -9/restart, SIGHUP, tcctl, metrics,
+# TLSHub), and the daemon's refusals that need no topology.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/testlib.sh
+
+t_need_root daemon-suite || exit 0
+D=$TCSEG_BUILD/tcsegd
+if [ ! -x "$D" ]; then
+	t_fail daemon_build "$D missing (make all)"
+	exit 1
+fi
+
+tmp=$(mktemp -d /tmp/tcseg-50.XXXXXX)
+trap 'umount "$tmp/bpf" 2>/dev/null; rm -rf "$tmp"' EXIT
+umask 022
+
+# A bad configuration names the file and line, and the daemon exits.
+printf 'mode = openssl\nhold_timeout_ms = soon\n' >"$tmp/bad.conf"
+out=$("$D" -f -c "$tmp/bad.conf" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q "bad.conf:2: hold_timeout_ms" <<<"$out"; then
+	t_pass daemon_bad_config_names_file_and_line
+else
+	t_fail daemon_bad_config_names_file_and_line "rc $rc: $out"
+fi
+# A group-writable configuration is refused (seed 000 §8.3).
+printf 'mode = openssl\n' >"$tmp/perm.conf"
+chmod 664 "$tmp/perm.conf"
+out=$("$D" -f -c "$tmp/perm.conf" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q "perm.conf" <<<"$out"; then
+	t_pass daemon_refuses_writable_config
+else
+	t_fail daemon_refuses_writable_config "rc $rc: $out"
+fi
+out=$("$D" -C nonsense 2>&1)
+[ $? -eq 2 ] && grep -q "not auto, tracepoint or kprobe" <<<"$out" &&
+	t_pass daemon_bad_capture_variant_refused ||
+	t_fail daemon_bad_capture_variant_refused "$out"
+
+# The kprobe capture on a kernel without kprobes: a clear error, exit 1.
+if ! grep -q "kprobe" /sys/kernel/debug/tracing/available_events 2>/dev/null &&
+   [ ! -e /sys/kernel/debug/kprobes ]; then
+	mkdir -p "$tmp/bpf" && mount -t bpf bpf "$tmp/bpf"
+	cat >"$tmp/kp.conf" <<EOC
+mode = openssl
+node_name = node-a
+pod_node_config_path = $TCSEG_ROOT/config/pod_node_mapping.conf
+pin_dir = $tmp/bpf/tcseg
+control_socket = $tmp/d.sock
+metrics_listen = off
+EOC
+	out=$(timeout 20 "$D" -f -C kprobe -c "$tmp/kp.conf" 2>&1)
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "kprobe capture does not" <<<"$out"; then
+		t_pass daemon_kprobe_capture_refused_clearly_here
+	else
+		t_fail daemon_kprobe_capture_refused_clearly_here "rc $rc: $(echo "$out" | tail -n 2)"
+	fi
+fi
+
+netns-tests/test_daemon.sh || T_FAILS=$((T_FAILS + 1))
+t_done

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmocka tests of tcsegd's join of data-path flow events and socket
+ * capture records (ctl/tcsegd_corr.c): orientation, both arrival orders,
+ * readiness rules, port reuse, expiry, a full table, hostile records.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "tcsegd_corr.h"
+
+#define C_IP	0x0a0ac80a	/* any fixed values; byte order irrelevant */
+#define S_IP	0x0102c80a
+#define C_PORT	htons(40000)
+#define S_PORT	htons(7000)
+#define SEC	1000000000ull
+
+static struct tcseg_event tc(__u8 dir)
+{
+	struct tcseg_event e = {
+		.type = TCSEG_EV_FLOW_ENCRYPT, .ifindex = dir ? 20 : 10,
+		.saddr = C_IP, .daddr = S_IP, .sport = C_PORT, .dport = S_PORT,
+		.proto = 6, .dir = dir, .action = TCSEG_ACT_ENCRYPT,
+	};
+	return e;
+}
+
+static struct tcseg_sock_event sock(__u8 type, __u8 flags)
+{
+	struct tcseg_sock_event e = {
+		.type = type, .flags = flags, .tgid = 42, .pid = 43,
+		.cookie = 99, .action = TCSEG_ACT_ENCRYPT,
+	};
+
+	if (type == TCSEG_SOCK_ACCEPT) {	/* local end first */
+		e.saddr = S_IP, e.sport = S_PORT, e.daddr = C_IP, e.dport = C_PORT;
+		e.tgid = flags & TCSEG_SOCK_F_HELD ? 42 : 0;
+	} else {
+		e.saddr = C_IP, e.sport = C_PORT, e.daddr = S_IP, e.dport = S_PORT;
+	}
+	return e;
+}
+
+static void test_accept_record_is_turned_to_client_server(void **st)
+{
+	struct tcseg_sock_event a = sock(TCSEG_SOCK_ACCEPT, 0);
+	struct tcseg_event t = tc(TCSEG_DIR_TO_POD);
+	struct corr_key ka, kt;
+
+	(void)st;
+	corr_key_sock(&a, &ka);
+	corr_key_tc(&t, &kt);
+	assert_memory_equal(&ka, &kt, sizeof(ka));
+	assert_int_equal(ka.saddr, C_IP);
+	assert_int_equal(ka.dport, S_PORT);
+}
+
+static void test_held_connect_is_ready_alone(void **st)
+{
+	struct corr_table *t = corr_new(64, 10 * SEC);
+	struct tcseg_sock_event c = sock(TCSEG_SOCK_CONNECT,
+					 TCSEG_SOCK_F_HELD | TCSEG_SOCK_F_ENCRYPT);
+	struct corr_entry *e;
+
+	(void)st;
+	e = corr_add_sock(t, &c, SEC);
+	assert_non_null(e);
+	assert_true(corr_client_ready(e));
+	assert_false(corr_server_ready(e));
+	e->flags |= CORR_CLIENT_GO;
+	assert_false(corr_client_ready(e));	/* once only */
+	corr_free(t);
+}
+
+static void test_plain_connect_waits_for_flow_event(void **st)
+{
+	struct corr_table *t = corr_new(64, 10 * SEC);
+	struct tcseg_sock_event c = sock(TCSEG_SOCK_CONNECT, 0);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	struct corr_entry *e;
+
+	(void)st;
+	e = corr_add_sock(t, &c, SEC);
+	assert_false(corr_client_ready(e));
+	assert_ptr_equal(corr_add_tc(t, &f, SEC), e);
+	assert_true(corr_client_ready(e));
+	assert_int_equal(e->ifindex_from, 10);
+	assert_int_equal(corr_count(t), 1);
+	corr_free(t);
+}
+
+static void test_server_either_order(void **st)
+{
+	struct tcseg_sock_event a = sock(TCSEG_SOCK_ACCEPT, 0);
+	struct tcseg_event f = tc(TCSEG_DIR_TO_POD);
+	struct corr_table *t;
+	struct corr_entry *e;
+
+	(void)st;
+	t = corr_new(64, 10 * SEC);
+	e = corr_add_tc(t, &f, SEC);
+	assert_false(corr_server_ready(e));
+	corr_add_sock(t, &a, SEC);
+	assert_true(corr_server_ready(e));
+	assert_int_equal(e->ifindex_to, 20);
+	corr_free(t);
+
+	t = corr_new(64, 10 * SEC);
+	e = corr_add_sock(t, &a, SEC);
+	assert_false(corr_server_ready(e));
+	corr_add_tc(t, &f, SEC);
+	assert_true(corr_server_ready(e));
+	assert_false(corr_client_ready(e));
+	corr_free(t);
+}
+
+static void test_port_reuse_starts_a_new_entry(void **st)
+{
+	struct corr_table *t = corr_new(64, 10 * SEC);
+	struct tcseg_sock_event c = sock(TCSEG_SOCK_CONNECT, TCSEG_SOCK_F_HELD);
+	struct corr_entry *e;
+
+	(void)st;
+	e = corr_add_sock(t, &c, SEC);
+	e->flags |= CORR_CLIENT_GO;
+	e->client_job = 7;
+	c.tgid = 77;
+	e = corr_add_sock(t, &c, 2 * SEC);
+	assert_true(corr_client_ready(e));
+	assert_int_equal(e->connect.tgid, 77);
+	assert_int_equal(e->client_job, 0);
+	corr_free(t);
+}
+
+static void test_expiry_and_full_table(void **st)
+{
+	struct corr_table *t = corr_new(16, 10 * SEC);
+	struct tcseg_sock_event c = sock(TCSEG_SOCK_CONNECT, 0);
+	unsigned int i, added = 0;
+
+	(void)st;
+	for (i = 0; i < 64; i++) {
+		c.sport = htons(1000 + i);
+		added += corr_add_sock(t, &c, SEC) != NULL;
+	}
+	assert_int_equal(added, 16);	/* bounded: the rest refused */
+	c.sport = htons(5000);
+	assert_null(corr_add_sock(t, &c, 2 * SEC));
+	assert_int_equal(corr_expire(t, 20 * SEC), 16);
+	assert_non_null(corr_add_sock(t, &c, 21 * SEC));
+	/* an expired entry is taken over without corr_expire too */
+	c.sport = htons(5001);
+	assert_non_null(corr_add_sock(t, &c, 40 * SEC));
+	c.sport = htons(5000);
+	assert_null(corr_find(t, &(struct corr_key){ 0 }));
+	corr_free(t);
+}
+
+static void test_non_encrypt_events_are_not_joined(void **st)
+{
+	struct corr_table *t = corr_new(64, 10 * SEC);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	struct tcseg_sock_event s = sock(TCSEG_SOCK_SENDMSG, 0);
+
+	(void)st;
+	f.type = TCSEG_EV_FLOW_LOG;
+	assert_null(corr_add_tc(t, &f, SEC));
+	f.type = TCSEG_EV_FLOW_ENCRYPT;
+	f.proto = 17;
+	assert_null(corr_add_tc(t, &f, SEC));
+	assert_null(corr_add_sock(t, &s, SEC));
+	assert_int_equal(corr_count(t), 0);
+	corr_free(t);
+}
+
+static void test_hostile_records_refused(void **st)
+{
+	struct tcseg_sock_event s = sock(TCSEG_SOCK_CONNECT, 0);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	const char *why = NULL;
+
+	(void)st;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	assert_int_equal(corr_check_sock(&s, sizeof(s) - 1, &why), -EBADMSG);
+	s.type = 9;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_CONNECT, 0x80);
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_CONNECT, TCSEG_SOCK_F_HELD);
+	s.tgid = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	assert_non_null(strstr(why, "held"));
+	s = sock(TCSEG_SOCK_CONNECT, 0);
+	s.action = TCSEG_ACT_MAX;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_CONNECT, 0);
+	s.dport = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	/* unbound connect: no local port yet, the cookie names the socket */
+	s = sock(TCSEG_SOCK_CONNECT, 0);
+	s.sport = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	s.cookie = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_ACCEPT, 0);
+	s.sport = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), 0);
+	assert_int_equal(corr_check_tc(&f, sizeof(f) + 8, &why), -EBADMSG);
+	f.type = 0;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f = tc(5);
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f = tc(TCSEG_DIR_FROM_POD);
+	f.type = TCSEG_EV_DROP;
+	f.reason = TCSEG_DROP_MAX;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accept_record_is_turned_to_client_server),
+		cmocka_unit_test(test_held_connect_is_ready_alone),
+		cmocka_unit_test(test_plain_connect_waits_for_flow_event),
+		cmocka_unit_test(test_server_either_order),
+		cmocka_unit_test(test_port_reuse_starts_a_new_entry),
+		cmocka_unit_test(test_expiry_and_full_table),
+		cmocka_unit_test(test_non_encrypt_events_are_not_joined),
+		cmocka_unit_test(test_hostile_records_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
