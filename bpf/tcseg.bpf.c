@@ -198,6 +198,10 @@ static __always_inline int new_flow(struct ctx *c,
 	if (tcp && !syn) {
 		/* no session for a lone RST/FIN: nothing left to track */
 		if (p->tcp_flags & (TCP_FL_RST | TCP_FL_FIN)) {
+			/* ...but data riding on it is never let out in clear */
+			if (d.action == TCSEG_ACT_ENCRYPT && !audited &&
+			    p->payload_len > 0)
+				return drop(c, TCSEG_DROP_UNSECURED, &d);
 			stat_add(TCSEG_STAT_UNTRACKED_PASSES, 1);
 			return pass(c, d.slot);
 		}

@@ -245,6 +245,8 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 		/* RFC 1858: offset 1 can only serve to rewrite TCP flags */
 		if ((frag & IP_OFFSET) == 1 && p->proto == IPPROTO_TCP)
 			return PARSE_MALFORMED;
+		/* all of it is payload: an encrypt flow's unsecured drop sees it */
+		p->payload_len = l4len;
 		return frag_lookup(p, id);
 	}
 
