@@ -6,6 +6,7 @@
  * schedule from the flow's master key to per-direction kTLS material.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -421,24 +422,56 @@ static int handle_msg(struct txn *t, const struct nlmsghdr *nlh)
 		    t->out->msg_type, op_name(t->op));
 }
 
+/*
+ * One message fits in the @len bytes left. Not mnl_nlmsg_ok(): it
+ * compares (int)nlmsg_len, so a length of 2^31 or more passes it and
+ * mnl_nlmsg_next() then jumps far past the buffer (found by
+ * fuzz_tlshub_reply).
+ */
+static int msg_fits(const struct nlmsghdr *nlh, size_t len)
+{
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= len;
+}
+
 static int handle_datagram(struct txn *t, const void *buf, int len)
 {
 	const struct nlmsghdr *nlh = buf;
+	size_t left = len > 0 ? (size_t)len : 0, step;
 	int r;
 
-	if (!mnl_nlmsg_ok(nlh, len))
+	if (!msg_fits(nlh, left))
 		return fail(-EBADMSG, "malformed netlink reply to %s: %d "
 			    "bytes, nlmsg_len %u", op_name(t->op), len,
-			    len >= (int)sizeof(*nlh) ? nlh->nlmsg_len : 0);
-	while (mnl_nlmsg_ok(nlh, len)) {
+			    left >= sizeof(*nlh) ? nlh->nlmsg_len : 0);
+	while (msg_fits(nlh, left)) {
 		r = handle_msg(t, nlh);
 		if (r > 0)	/* the final answer carries the last log line */
 			memcpy(t->out->text, t->last_log, sizeof(t->last_log));
 		if (r)
 			return r;
-		nlh = mnl_nlmsg_next(nlh, &len);
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step >= left)
+			break;
+		left -= step;
+		nlh = (const struct nlmsghdr *)((const char *)nlh + step);
 	}
 	return 0;
+}
+
+int tlshub_handle_datagram(int op, __u32 seq, const void *buf, size_t len,
+			   struct tlshub_reply *out)
+{
+	struct txn t = { .op = op, .seq = seq, .out = out, .last_log = "" };
+	int r;
+
+	if (len > INT_MAX)
+		return fail(-EBADMSG, "datagram too long");
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&G.lock);
+	r = handle_datagram(&t, buf, (int)len);
+	pthread_mutex_unlock(&G.lock);
+	return r;
 }
 
 static int send_req(const struct tlshub_request *req, __u32 seq)
@@ -478,7 +511,8 @@ static int send_req(const struct tlshub_request *req, __u32 seq)
 
 static int wait_reply(struct txn *t, int timeout_ms)
 {
-	static __thread __u8 buf[8192];
+	/* netlink headers are read in place: keep them aligned */
+	static __thread __u8 buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct sockaddr_nl sa;
 	socklen_t salen;
 	long long deadline = now_ms() + timeout_ms, left;

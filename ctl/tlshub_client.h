@@ -158,6 +158,17 @@ int tlshub_parse_reply(int op, const void *payload, size_t len,
 		       struct tlshub_reply *out, const char **why);
 
 /*
+ * Test and fuzzing hook: run one received netlink datagram (@buf, @len
+ * bytes, 4-byte aligned) through the client's reply handling for a
+ * request @op with sequence number @seq, under the configured seq_check
+ * and max_log_lines. Returns 1 with the final reply in @out, 0 when more
+ * messages would be needed, or a negative errno (-EBADMSG, -EPROTO, a
+ * netlink error) with tlshub_last_error() set. No socket is used.
+ */
+int tlshub_handle_datagram(int op, __u32 seq, const void *buf, size_t len,
+			   struct tlshub_reply *out);
+
+/*
  * Key schedule (docs/TLSHUB.md §keys): fills ki for the socket's end of
  * the flow. role must be CLIENT or SERVER. -EINVAL bad role/cipher,
  * -EIO if a derived IV is zero or the two directions' keys are equal.

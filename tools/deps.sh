@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-	make gcc clang llvm pkg-config
+	make gcc clang llvm pkg-config libclang-rt-14-dev valgrind
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmnl-dev libssl-dev android-libboringssl-dev libcmocka-dev
 	iproute2 nftables iperf3 tcpdump netcat-openbsd python3 python3-cryptography procps openssl

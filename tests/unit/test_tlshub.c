@@ -399,6 +399,57 @@ static void t_parse_log(void **st)
 	assert_int_equal(r.msg_type, 1);
 }
 
+/*
+ * Regression (fuzz_tlshub_reply): a message with nlmsg_len >= 2^31 passed
+ * mnl_nlmsg_ok() (it compares as int) and the next-message step jumped
+ * far outside the datagram: SEGV. Such a datagram is malformed; one that
+ * follows an ignored message ends the datagram.
+ */
+static void put_nlmsg(__u8 *p, __u32 len, __u32 seq, const void *pl,
+		      size_t plen)
+{
+	struct nlmsghdr h = { .nlmsg_len = len, .nlmsg_seq = seq,
+			      .nlmsg_pid = 4242 };
+
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), pl, plen);
+}
+
+static void t_datagram_huge_nlmsg_len(void **st)
+{
+	struct tlshub_config c = { .peer_pid = 4242,
+				   .layout = TLSHUB_LAYOUT_V1 };
+	__u32 dgram[32] = { 0 };	/* aligned like the receive buffer */
+	__u8 *d = (__u8 *)dgram, pl[1 + 4 + 32];
+	struct tlshub_reply r;
+	__s32 status = 0;
+
+	(void)st;
+	assert_int_equal(tlshub_client_configure(&c), 0);
+	pl[0] = 0;
+	memcpy(pl + 1, &status, 4);
+	memset(pl + 5, 0xab, 32);
+	/* the only message claims 0xff000024 bytes */
+	put_nlmsg(d, 0xff000024u, 7, pl, sizeof(pl));
+	assert_int_equal(tlshub_handle_datagram(TLSHUB_OP_FETCH, 0x1234, d,
+						16 + sizeof(pl), &r), -EBADMSG);
+	/* an ignored message (wrong seq), then one with a huge length */
+	put_nlmsg(d, 16 + sizeof(pl), 7, pl, sizeof(pl));
+	put_nlmsg(d + NLMSG_ALIGN(16 + sizeof(pl)), 0x80000000u, 0x1234, pl,
+		  sizeof(pl));
+	assert_int_equal(tlshub_handle_datagram(TLSHUB_OP_FETCH, 0x1234, d,
+						2 * NLMSG_ALIGN(16 + sizeof(pl)),
+						&r), 0);
+	/* the same with a good second message: the key is taken */
+	put_nlmsg(d + NLMSG_ALIGN(16 + sizeof(pl)), 16 + sizeof(pl), 0x1234,
+		  pl, sizeof(pl));
+	assert_int_equal(tlshub_handle_datagram(TLSHUB_OP_FETCH, 0x1234, d,
+						2 * NLMSG_ALIGN(16 + sizeof(pl)),
+						&r), 1);
+	assert_int_equal(r.key_status, 0);
+	assert_int_equal(r.master[31], 0xab);
+}
+
 /* ---------- key schedule ---------- */
 
 static const __u16 ciphers[] = { TCSEG_CIPHER_AES_GCM_128,
@@ -1090,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(t_decode_bad_lengths),
 		cmocka_unit_test(t_parse_fetch),
 		cmocka_unit_test(t_parse_log),
+		cmocka_unit_test(t_datagram_huge_nlmsg_len),
 		cmocka_unit_test(t_schedule_known_answer),
 		cmocka_unit_test(t_schedule_mirror),
 		cmocka_unit_test_teardown(t_fetch_ok_v1, teardown),

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: a policy file (rules_read_file), then, when it
+ * parses, the compiler (policy_compile) as a differential target: for
+ * flows taken from the rules and from the input's last bytes, the
+ * compiled maps' decision (compiled_lookup, what the data path does)
+ * must equal the rule list's decision (rules_lookup, the documented
+ * order).
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include "rule.h"
+#include "compile.h"
+#include "fuzz_util.h"
+
+static struct fuzz_file file;
+
+static int resolve(const char *name, void *arg)
+{
+	(void)arg;
+	if (!strcmp(name, "veth0"))
+		return 7;
+	if (!strcmp(name, "veth1"))
+		return 8;
+	return -ENODEV;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_file_init(&file, "policy");
+	return 0;
+}
+
+/* Ids for rules without one, then slots (as tcctl does). */
+static void number(struct rule_set *s)
+{
+	__u32 next = 1;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].id >= next)
+			next = s->v[i].id + 1;
+	for (i = 0; i < s->n; i++) {
+		if (!s->v[i].id)
+			s->v[i].id = next++;
+		s->v[i].slot = (__u32)i + 1;
+	}
+}
+
+struct flow {
+	__u32 ifindex;
+	__be32 saddr, daddr;
+	__be16 sport, dport;
+	__u8 proto;
+};
+
+static void check_flow(const struct compiled *c, const struct rule_set *s,
+		       const struct flow *f)
+{
+	struct model_verdict a, b;
+
+	compiled_lookup(c, f->ifindex, f->saddr, f->daddr, f->sport, f->dport,
+			f->proto, &a);
+	rules_lookup(s->v, s->n, f->ifindex, f->saddr, f->daddr, f->sport,
+		     f->dport, f->proto, &b);
+	FUZZ_CHECK(a.found == b.found && a.rule_id == b.rule_id &&
+		   a.action == b.action && a.exact == b.exact,
+		   "flow if%u %08x:%u -> %08x:%u proto %u: compiled found %d rule %u action %u exact %d, rules found %d rule %u action %u exact %d",
+		   f->ifindex, ntohl(f->saddr), ntohs(f->sport),
+		   ntohl(f->daddr), ntohs(f->dport), f->proto, a.found,
+		   a.rule_id, a.action, a.exact, b.found, b.rule_id, b.action,
+		   b.exact);
+}
+
+static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 47 };
+
+/* Flows at and around each rule: inside, at the edges, just outside. */
+static void rule_flows(const struct compiled *c, const struct rule_set *s,
+		       const struct tcseg_rule *r, __u32 salt)
+{
+	__u32 smask = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
+	__u32 dmask = r->dst_plen ? ~0u << (32 - r->dst_plen) : 0;
+	struct flow f;
+	unsigned int k;
+
+	for (k = 0; k < 8; k++) {
+		f.ifindex = (k & 1) ? r->ifindex : (k & 2) ? 8 : 7;
+		f.saddr = htonl(ntohl(r->saddr) | (k & 4 ? ~smask & salt : 0));
+		f.daddr = htonl(ntohl(r->daddr) | (k & 2 ? ~dmask : 0));
+		if (k == 5)	/* just outside the source prefix */
+			f.saddr = htonl(ntohl(r->saddr) ^ (smask & -smask));
+		if (k == 6)
+			f.daddr = htonl(ntohl(r->daddr) ^ (dmask & -dmask));
+		f.sport = htons(k & 4 ? r->sport : (__u16)salt);
+		f.dport = htons(k == 7 ? (__u16)(r->dport + 1) : r->dport);
+		f.proto = r->proto ? r->proto : protos[(k + salt) % 4];
+		check_flow(c, s, &f);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[TCSEG_ERRLEN];
+	struct compiled c;
+	struct rule_set s;
+	struct flow f;
+	size_t i;
+	__u32 salt = 0x9e3779b9;
+	int ret;
+
+	if (size > 64 * 1024)
+		return 0;
+	fuzz_file_set(&file, data, size);
+	memset(err, 0x5a, sizeof(err));
+	ret = rules_read_file(file.path, &s, resolve, NULL, err, sizeof(err));
+	if (ret) {
+		FUZZ_CHECK(ret == -EINVAL, "rules_read_file returned %d: %s",
+			   ret, err);
+		fuzz_check_err(err, sizeof(err));
+		FUZZ_CHECK(s.n == 0 && s.v == NULL, "rule set left on error");
+		return 0;
+	}
+	for (i = 0; i < s.n; i++)
+		FUZZ_CHECK(rule_validate(&s.v[i], err, sizeof(err)) == 0,
+			   "rule %zu of a read file does not validate: %s", i,
+			   err);
+	number(&s);
+	ret = policy_compile(s.v, s.n, 0, &c, err, sizeof(err));
+	if (ret) {
+		/* the file reader refused duplicate matches already */
+		FUZZ_CHECK(ret == -E2BIG, "policy_compile: %d: %s", ret, err);
+		rule_set_free(&s);
+		return 0;
+	}
+	for (i = 0; i < size; i++)
+		salt = (salt ^ data[i]) * 16777619u;
+	for (i = 0; i < s.n && i < 64; i++)
+		rule_flows(&c, &s, &s.v[i], salt + (__u32)i);
+	/* and a few flows made of the input's last bytes */
+	for (i = 0; i + 17 <= size && i < 17 * 4; i += 17) {
+		const uint8_t *p = data + size - 17 - i;
+
+		memcpy(&f.saddr, p, 4);
+		memcpy(&f.daddr, p + 4, 4);
+		memcpy(&f.sport, p + 8, 2);
+		memcpy(&f.dport, p + 10, 2);
+		f.proto = protos[p[12] % 4];
+		f.ifindex = p[13] & 1 ? 7 : 8;
+		check_flow(&c, &s, &f);
+	}
+	compiled_free(&c);
+	rule_set_free(&s);
+	return 0;
+}
