@@ -34,6 +34,9 @@ static int kv_grow(struct kvvec *kv, size_t *cap, size_t need)
 	if (!v)
 		return -ENOMEM;
 	kv->v = v;
+	/* the kernel fills them; zeroed so tools like valgrind see them set */
+	memset((char *)k + *cap * kv->ksize, 0, (c - *cap) * kv->ksize);
+	memset((char *)v + *cap * kv->vsize, 0, (c - *cap) * kv->vsize);
 	*cap = c;
 	return 0;
 }

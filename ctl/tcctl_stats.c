@@ -95,7 +95,7 @@ static int read_counters(const struct tcseg_maps *m, __u64 *out)
 /* Entries in a map, by walking its keys. */
 static __u64 count_entries(int fd, size_t ksize)
 {
-	char key[64], next[64];
+	char key[64] = { 0 }, next[64] = { 0 };
 	__u64 n = 0;
 	void *prev = NULL;
 
