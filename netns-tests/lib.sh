@@ -62,6 +62,9 @@ nt_cleanup() {
 	for p in "${NT_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	for p in "${NT_PODS[@]}"; do
+		ip netns pids "$(nt_pod_ns "$p")" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
 	wait 2>/dev/null
 	for p in "${NT_PODS[@]}"; do
 		ip netns del "$(nt_pod_ns "$p")" 2>/dev/null

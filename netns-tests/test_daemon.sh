@@ -47,6 +47,11 @@ cleanup() {
 		kill -CONT "$p" 2>/dev/null
 		kill "$p" 2>/dev/null
 	done
+	# whatever still runs in the namespaces (servers started through a
+	# shell function leave their subshell's child behind)
+	for p in "${PODS[@]}"; do
+		ip netns pids "$(pod_ns "$p")" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
 	wait 2>/dev/null
 	for p in "${PODS[@]}"; do
 		ip netns del "$(pod_ns "$p")" 2>/dev/null
