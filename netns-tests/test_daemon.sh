@@ -472,15 +472,15 @@ print(ask(b"A"*5000).decode()[:40]); print(ask(b"st\x00atus\n").decode()[:40]); 
 test_metrics() {
 	local m
 	m=$(ip netns exec $NA python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9469/metrics", timeout=3).read().decode())' 2>&1)
-	if echo "$m" | grep -Eq '^tcseg_captured_connections_total\{side="connect"\} [3-9]' &&
-	   echo "$m" | grep -Eq "^tcseg_ktls_total\\{result=\"$([ "$KTLS" = 1 ] && echo ok || echo unavailable)\"\\} [1-9]" &&
-	   echo "$m" | grep -Eq '^tcseg_key_fetch_total\{result="ok"\} [1-9]' &&
-	   echo "$m" | grep -Eq '^tcseg_handoff_latency_seconds_count ' &&
-	   echo "$m" | grep -Eq '^tcseg_handoff_total\{result="timeout"\} [1-9]'; then
+	if grep -Eq '^tcseg_captured_connections_total\{side="connect"\} ([3-9]|[1-9][0-9]+)$' <<<"$m" &&
+	   grep -Eq "^tcseg_ktls_total\\{result=\"$([ "$KTLS" = 1 ] && echo ok || echo unavailable)\"\\} [1-9]" <<<"$m" &&
+	   grep -Eq '^tcseg_key_fetch_total\{result="ok"\} [1-9]' <<<"$m" &&
+	   grep -Eq '^tcseg_handoff_latency_seconds_count ' <<<"$m" &&
+	   grep -Eq '^tcseg_handoff_total\{result="timeout"\} [1-9]' <<<"$m"; then
 		t_pass daemon_metrics_endpoint
 	else
 		echo "$m" >"$DIR/metrics.txt"
-		t_fail daemon_metrics_endpoint "$(echo "$m" | grep -vE '^#' | tail -n 12 | tr '\n' ' ')"
+		t_fail daemon_metrics_endpoint "$(grep -E '^tcseg_(captured_connections|ktls|key_fetch|handoff)_total|^tcseg_handoff_latency_seconds_count' <<<"$m" | tr '\n' ' ')"
 	fi
 }
 
