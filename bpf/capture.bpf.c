@@ -164,13 +164,17 @@ static __always_inline __u8 encrypt_hold(const struct decision *d,
 }
 
 /*
- * Active open of a pod of this node, in connect()'s context: report it,
- * and stop the process if the flow is to be encrypted.
+ * A connection of a pod of this node opened: report it, and stop the
+ * process (in process context only) if the flow is to be encrypted.
+ * CONNECT comes from connect()'s context; ACCEPT from the tracepoint in
+ * softirq (@process 0: no owner yet) or from accept()'s return with
+ * kprobes (@process 1: the accepting process, held like a connect).
  */
-static __always_inline void on_connect(const struct tuple *t, __u64 cookie,
-				       __u64 netns_cookie, __u64 sock_key,
-				       __u8 flags)
+static __always_inline void on_open(__u8 type, const struct tuple *t,
+				    __u64 cookie, __u64 netns_cookie,
+				    __u64 sock_key, __u8 flags, int process)
 {
+	int local_init = type == TCSEG_SOCK_CONNECT;
 	struct tcseg_cap_pod *pod;
 	struct decision d;
 	struct flow f;
@@ -179,44 +183,16 @@ static __always_inline void on_connect(const struct tuple *t, __u64 cookie,
 	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &t->saddr);
 	if (!pod)
 		return;
-	f.saddr = t->saddr;
-	f.daddr = t->daddr;
-	f.sport = t->sport;
-	f.dport = t->dport;
-	f.proto = IPPROTO_TCP;
-	flow_policy(pod, &f, &d);
-	flags |= encrypt_hold(&d, 1);
-	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
-	emit(TCSEG_SOCK_CONNECT, t, cookie, netns_cookie, flags, &d, 1);
-}
-
-/*
- * Passive open of a pod of this node: from the tracepoint in softirq
- * (@process 0: no owner yet), or from accept()'s return with kprobes
- * (@process 1: the accepting process, which is held like a connect).
- */
-static __always_inline void on_accept(const struct tuple *t, __u64 cookie,
-				      __u64 netns_cookie, __u64 sock_key,
-				      __u8 flags, int process)
-{
-	struct tcseg_cap_pod *pod;
-	struct decision d;
-	struct flow f;
-	__u8 one = 1;
-
-	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &t->saddr);
-	if (!pod)
-		return;
-	/* the flow as its initiator (the remote end) opened it */
-	f.saddr = t->daddr;
-	f.daddr = t->saddr;
-	f.sport = t->dport;
-	f.dport = t->sport;
+	/* the flow as its initiator opened it */
+	f.saddr = local_init ? t->saddr : t->daddr;
+	f.daddr = local_init ? t->daddr : t->saddr;
+	f.sport = local_init ? t->sport : t->dport;
+	f.dport = local_init ? t->dport : t->sport;
 	f.proto = IPPROTO_TCP;
 	flow_policy(pod, &f, &d);
 	flags |= encrypt_hold(&d, process);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
-	emit(TCSEG_SOCK_ACCEPT, t, cookie, netns_cookie, flags, &d, process);
+	emit(type, t, cookie, netns_cookie, flags, &d, process);
 }
 
 /* First send on a captured socket (once per socket). */
@@ -242,9 +218,11 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		on_connect(&t, cookie, sk_netns_cookie(sk), cookie, 0);
+		on_open(TCSEG_SOCK_CONNECT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
+			1);
 	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		on_accept(&t, cookie, sk_netns_cookie(sk), cookie, 0, 0);
+		on_open(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
+			0);
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   bpf_map_lookup_elem(&tcseg_sock_info, &cookie)) {
 		bpf_map_delete_elem(&tcseg_sock_info, &cookie);
@@ -287,7 +265,8 @@ int BPF_KRETPROBE(tcseg_kp_connect_ret, int ret)
 	bpf_map_delete_elem(&tcseg_conn_track, &tid);
 	if (ret || sk_tuple(sk, &t))
 		return 0;
-	on_connect(&t, 0, sk_netns_cookie(sk), (__u64)sk, TCSEG_SOCK_F_KPROBE);
+	on_open(TCSEG_SOCK_CONNECT, &t, 0, sk_netns_cookie(sk), (__u64)sk,
+		TCSEG_SOCK_F_KPROBE, 1);
 	return 0;
 }
 
@@ -306,7 +285,7 @@ int BPF_KRETPROBE(tcseg_kp_accept_ret, struct sock *newsk)
 
 	if (!newsk || sk_tuple(newsk, &t))
 		return 0;
-	on_accept(&t, 0, sk_netns_cookie(newsk), (__u64)newsk,
-		  TCSEG_SOCK_F_KPROBE, 1);
+	on_open(TCSEG_SOCK_ACCEPT, &t, 0, sk_netns_cookie(newsk), (__u64)newsk,
+		TCSEG_SOCK_F_KPROBE, 1);
 	return 0;
 }
