@@ -515,46 +515,44 @@ static const char *const sock_ev_names[] = {
 	"", "connect", "accept", "sendmsg", "close",
 };
 
-static void maybe_start(struct corr_entry *ce)
+/* Queue the hand-off of one end of a joined flow, from its capture record. */
+static long start_end(struct corr_entry *ce, enum job_role role,
+		      const struct tcseg_sock_event *ev, __u32 ifindex,
+		      const char *flow)
 {
 	struct handoff_req r;
-	char flow[64];
 	long id;
+
+	memset(&r, 0, sizeof(r));
+	r.role = role;
+	r.key = ce->key;
+	r.tgid = ev->tgid;
+	r.pid = ev->pid;
+	r.cookie = ev->cookie;
+	r.event_ns = ev->ts_ns;
+	r.ifindex = ifindex;
+	r.held = ev->flags & TCSEG_SOCK_F_HELD;
+	id = handoff_submit(&r);
+	dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "%s hand-off %s "
+	     "flow=%s tgid=%u held=%d", role == JOB_CLIENT ? "client" : "server",
+	     id > 0 ? "queued" : "refused", flow, r.tgid, r.held);
+	return id > 0 ? id : 0;
+}
+
+static void maybe_start(struct corr_entry *ce)
+{
+	char flow[64];
 
 	flow_str(&ce->key, flow, sizeof(flow));
 	if (corr_client_ready(ce) && tcsegd_is_local_pod(ce->key.saddr)) {
-		memset(&r, 0, sizeof(r));
-		r.role = JOB_CLIENT;
-		r.key = ce->key;
-		r.tgid = ce->connect.tgid;
-		r.pid = ce->connect.pid;
-		r.cookie = ce->connect.cookie;
-		r.event_ns = ce->connect.ts_ns;
-		r.ifindex = ce->ifindex_from;
-		r.held = ce->connect.flags & TCSEG_SOCK_F_HELD;
 		ce->flags |= CORR_CLIENT_GO;
-		id = handoff_submit(&r);
-		ce->client_job = id > 0 ? id : 0;
-		dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "client hand-off %s "
-		     "flow=%s tgid=%u held=%d", id > 0 ? "queued" : "refused",
-		     flow, r.tgid, r.held);
+		ce->client_job = start_end(ce, JOB_CLIENT, &ce->connect,
+					   ce->ifindex_from, flow);
 	}
 	if (corr_server_ready(ce) && tcsegd_is_local_pod(ce->key.daddr)) {
-		memset(&r, 0, sizeof(r));
-		r.role = JOB_SERVER;
-		r.key = ce->key;
-		r.tgid = ce->accept.tgid;
-		r.pid = ce->accept.pid;
-		r.cookie = ce->accept.cookie;
-		r.event_ns = ce->accept.ts_ns;
-		r.ifindex = ce->ifindex_to;
-		r.held = ce->accept.flags & TCSEG_SOCK_F_HELD;
 		ce->flags |= CORR_SERVER_GO;
-		id = handoff_submit(&r);
-		ce->server_job = id > 0 ? id : 0;
-		dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "server hand-off %s "
-		     "flow=%s tgid=%u held=%d", id > 0 ? "queued" : "refused",
-		     flow, r.tgid, r.held);
+		ce->server_job = start_end(ce, JOB_SERVER, &ce->accept,
+					   ce->ifindex_to, flow);
 	}
 }
 
