@@ -1,10 +1,6 @@
 #!/bin/bash
-# tcsegd end to end on the host kernel (root + BPF; no kTLS here).
-# Two "nodes" as network namespaces joined by a veth link, each with a
-# bridge, two pod namespaces and its own tcsegd (own bpffs, pin dir,
-# control socket, metrics, key service):
-#   node-a 10.100.0.1: pod-a1 10.200.1.1, pod-a2 10.200.1.2 (veths va1 va2)
-#   node-b 10.100.0.2: pod-b1 10.200.2.1, pod-b2 10.200.2.2 (veths vb1 vb2)
+# tcsegd end to end on the host kernel (root + BPF; no kTLS here), on the
+# two-node topology of netns-tests/twonode.sh.
 # Real connections: capture + join, the hold (process stopped), the socket
 # taken with pidfd_getfd, key agreement between the two daemons (openssl
 # mTLS; fingerprints compared, never keys), kTLS missing -> fail closed with
@@ -13,142 +9,10 @@
 # tests/tlshub_peer. The VM runs the kTLS success path (tests/vm/40-*).
 set -uo pipefail
 . "$(dirname "$0")/../tests/lib/testlib.sh"
-
-ID=${NT_ID:-$$}
-NA=tcsegd-na-$ID NB=tcsegd-nb-$ID
-A1=10.200.1.1 A2=10.200.1.2 B1=10.200.2.1 B2=10.200.2.2
-NODE_A=10.100.0.1 NODE_B=10.100.0.2
-ENC_PORT=7000 ALLOW_PORT=7001 DENY_PORT=7002
-DIR= PIDS=() PODS=() DPID_A= DPID_B= TPIDS=()
-FLOW="python3 $TCSEG_ROOT/netns-tests/flow.py"
-TCSEGD=$TCSEG_BUILD/tcsegd
-TCCTL=$TCSEG_BUILD/tcctl
-VARIANT=${VARIANT:-auto}
-# hold and key timeouts (ms): the VM (TCG, slow) raises them
-HOLD_MS=${HOLD_MS:-2000}
-KEY_MS=${KEY_MS:-1000}
-# client timeout (s) for the encrypt flow: covers the hold
-CLIENT_S=${CLIENT_S:-5}
-
-pod_ns() { echo "tcsegd-$1-$ID"; }
-in_pod() { local p=$1; shift; ip netns exec "$(pod_ns "$p")" "$@"; }
-node_ns() { [ "$1" = a ] && echo $NA || echo $NB; }
-# tcctl against node A or B: data plane and daemon socket
-tcn() {
-	local n=$1
-	shift
-	"$TCCTL" -n "$(node_ns $n)" --pin-dir "$DIR/bpf-$n/tcseg" \
-		--socket "$DIR/$n.sock" "$@"
-}
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}" "${TPIDS[@]}" $DPID_A $DPID_B; do
-		kill -CONT "$p" 2>/dev/null
-		kill "$p" 2>/dev/null
-	done
-	# whatever still runs in the namespaces (servers started through a
-	# shell function leave their subshell's child behind)
-	for p in "${PODS[@]}"; do
-		ip netns pids "$(pod_ns "$p")" 2>/dev/null | xargs -r kill 2>/dev/null
-	done
-	wait 2>/dev/null
-	for p in "${PODS[@]}"; do
-		ip netns del "$(pod_ns "$p")" 2>/dev/null
-	done
-	ip netns del $NA 2>/dev/null
-	ip netns del $NB 2>/dev/null
-	if [ -n "$DIR" ]; then
-		umount "$DIR/bpf-a" 2>/dev/null
-		umount "$DIR/bpf-b" 2>/dev/null
-		[ -n "${KEEP:-}" ] || rm -rf "$DIR"
-	fi
-}
-
-add_pod() {	# add_pod NODE(a|b) NAME IP
-	local n=$1 p=$2 ip=$3 ns nn gw
-	ns=$(pod_ns "$p") nn=$(node_ns "$n")
-	gw=${ip%.*}.254
-	ip netns add "$ns" || return 1
-	ip -n "$ns" link set lo up
-	ip -n "$nn" link add "v${p#pod-}" type veth peer name eth0 netns "$ns" || return 1
-	ip -n "$nn" link set "v${p#pod-}" master br0 up
-	ip -n "$ns" addr add "$ip/24" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add default via "$gw"
-	PODS+=("$p")
-}
-
-write_conf() {	# write_conf NODE(a|b) NODE_NAME NODE_IP
-	cat >"$DIR/$1.conf" <<EOF
-mode = openssl
-fallback_mode = openssl
-node_name = $2
-pod_node_config_path = $DIR/pods.conf
-key_service_listen = $3:7443
-cert_file = $DIR/certs/$2.pem
-key_file = $DIR/certs/$2.key
-ca_file = $DIR/certs/ca.pem
-kp_plugin_dir = $TCSEG_BUILD
-tlshub_netlink_protocol = 2
-tlshub_peer_port = 4242
-hold_timeout_ms = $HOLD_MS
-key_fetch_timeout_ms = $KEY_MS
-handshake_timeout_ms = $((KEY_MS * 3))
-pin_dir = $DIR/bpf-$1/tcseg
-control_socket = $DIR/$1.sock
-metrics_listen = 127.0.0.1:9469
-log_level = debug
-attach_devices = v$1 1 v$1 2
-EOF
-	sed -i "s/^attach_devices = .*/attach_devices = v${1}1 v${1}2/" "$DIR/$1.conf"
-}
+. "$(dirname "$0")/twonode.sh"
 
 setup() {
-	DIR=$(mktemp -d /tmp/tcseg-daemon.XXXXXX)
-	chmod 755 "$DIR"
-	umask 022
-	trap cleanup EXIT
-	mkdir -p "$DIR/bpf-a" "$DIR/bpf-b"
-	mount -t bpf bpf "$DIR/bpf-a" && mount -t bpf bpf "$DIR/bpf-b" || return 1
-	ip netns add $NA && ip netns add $NB || return 1
-	ip link add nla type veth peer name nlb || return 1
-	ip link set nla netns $NA && ip link set nlb netns $NB || return 1
-	local n ns
-	for n in a b; do
-		ns=$(node_ns $n)
-		ip -n "$ns" link set lo up
-		ip -n "$ns" link add br0 type bridge
-		ip -n "$ns" link set br0 up
-		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
-	done
-	ip -n $NA addr add $NODE_A/24 dev nla && ip -n $NA link set nla up
-	ip -n $NB addr add $NODE_B/24 dev nlb && ip -n $NB link set nlb up
-	ip -n $NA addr add 10.200.1.254/24 dev br0
-	ip -n $NB addr add 10.200.2.254/24 dev br0
-	ip -n $NA route add 10.200.2.0/24 via $NODE_B
-	ip -n $NB route add 10.200.1.0/24 via $NODE_A
-	add_pod a pod-a1 $A1 && add_pod a pod-a2 $A2 &&
-		add_pod b pod-b1 $B1 && add_pod b pod-b2 $B2 || return 1
-	# pods talk to their gateway once (as pods do when they start): the
-	# node learns their MAC (ARP), the bridge their port
-	local p
-	for p in pod-a1 pod-a2 pod-b1 pod-b2; do
-		in_pod $p python3 -c 'import socket,sys,time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.sendto(b"hello", (sys.argv[1], 9)); time.sleep(0.1)' \
-			"$(in_pod $p ip route | awk '/default/{print $3}')"
-	done
-	"$TCSEG_ROOT/tools/gen-certs.sh" "$DIR/certs" node-a node-b >"$DIR/certs.log" 2>&1 || return 1
-	cat >"$DIR/pods.conf" <<EOF
-node node-a $NODE_A
-node node-b $NODE_B
-pod-a1 node-a pod_ip=$A1
-pod-a2 node-a pod_ip=$A2
-pod-b1 node-b pod_ip=$B1
-pod-b2 node-b pod_ip=$B2
-EOF
-	write_conf a node-a $NODE_A && write_conf b node-b $NODE_B
+	tn_setup || return 1
 	# servers in pod-b1: echo on the encrypt, allow and deny ports
 	local port
 	for port in $ALLOW_PORT $DENY_PORT; do
@@ -190,78 +54,6 @@ while True:
 	done
 }
 
-# start_daemon NODE: tcsegd in the node's namespace, wait until ready
-start_daemon() {
-	local n=$1 pid i before
-	before=$(grep -c " daemon ready " "$DIR/$n.log" 2>/dev/null)
-	ip netns exec "$(node_ns $n)" "$TCSEGD" -f -c "$DIR/$n.conf" -C "$VARIANT" \
-		>>"$DIR/$n.log" 2>&1 &
-	pid=$!
-	[ $n = a ] && DPID_A=$pid || DPID_B=$pid
-	for i in $(seq 100); do
-		[ "$(grep -c " daemon ready " "$DIR/$n.log")" -gt "${before:-0}" ] &&
-			return 0
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "tcsegd $n did not start: $(tail -n 3 "$DIR/$n.log")" >&2
-	return 1
-}
-
-# monitor NODE FILE: tcctl monitor -j in the background
-monitor() {
-	tcn "$1" -j monitor >"$2" 2>&1 &
-	TPIDS+=($!)
-	local i
-	for i in $(seq 50); do
-		grep -q '"hello"' "$2" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-capture() {	# capture NS DEV FILE
-	ip netns exec "$1" tcpdump -i "$2" -U -s 0 -w "$3" tcp >/dev/null 2>&1 &
-	TPIDS+=($!)
-}
-
-proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
-
-# jq-less JSON lines filter: print lines of FILE where PYEXPR holds on `j`
-jsel() {
-	python3 - "$1" "$2" <<'EOF'
-import json, sys
-for l in open(sys.argv[1]):
-    try:
-        j = json.loads(l)
-    except ValueError:
-        continue
-    try:
-        if eval(sys.argv[2]):
-            print(l.rstrip())
-    except Exception:
-        pass
-EOF
-}
-
-# cap_pods_has PIN IP: the capture's pod filter holds IP
-cap_pods_has() {
-	bpftool -j map dump pinned "$1" 2>/dev/null | python3 -c '
-import json, socket, struct, sys
-want = socket.inet_aton(sys.argv[1])
-for e in json.load(sys.stdin):
-    k = e.get("key")
-    if isinstance(k, list):
-        k = bytes(int(x, 16) for x in k)
-    elif isinstance(k, int):
-        k = struct.pack("<I", k)
-    if k == want:
-        sys.exit(0)
-sys.exit(1)' "$2"
-}
-
-# enc_client IP PORT MSG: connect, send MSG, expect it echoed (timeout
-# CLIENT_S: a held connect counts against it)
 enc_client() {
 	exec python3 -c '
 import socket, sys
