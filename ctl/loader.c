@@ -369,9 +369,7 @@ int tcseg_policy_bump(const struct tcseg_maps *m)
 
 	if (ret)
 		return ret;
-	cfg.policy_version++;
-	if (!cfg.policy_version)	/* 0 never names a live version */
-		cfg.policy_version = 1;
+	cfg.policy_version = tcseg_version_next(cfg.policy_version);
 	return tcseg_config_set(m, &cfg);
 }
 

@@ -72,6 +72,12 @@ __u32 tcseg_map_max(int fd);
 /* Read-modify-write helpers for the one-entry config map. */
 int tcseg_config_get(const struct tcseg_maps *m, struct tcseg_config *cfg);
 int tcseg_config_set(const struct tcseg_maps *m, const struct tcseg_config *cfg);
+/* The policy_version after @v: 0 never names a live version. */
+static inline __u32 tcseg_version_next(__u32 v)
+{
+	return v + 1 ? v + 1 : 1;
+}
+
 /* Bump policy_version so live sessions re-evaluate. */
 int tcseg_policy_bump(const struct tcseg_maps *m);
 

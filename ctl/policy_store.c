@@ -257,9 +257,7 @@ static int finish_config(const struct tcseg_maps *m, __u32 dev_rules)
 	if (ret)
 		return ret;
 	cfg.dev_rules = dev_rules;
-	cfg.policy_version++;
-	if (!cfg.policy_version)
-		cfg.policy_version = 1;
+	cfg.policy_version = tcseg_version_next(cfg.policy_version);
 	return tcseg_config_set(m, &cfg);
 }
 

@@ -370,7 +370,7 @@ int do_default(struct tcctl *t, int argc, char **argv)
 	}
 	cfg.default_action = a;
 	/* live sessions re-decide under the new default */
-	cfg.policy_version = cfg.policy_version + 1 ? cfg.policy_version + 1 : 1;
+	cfg.policy_version = tcseg_version_next(cfg.policy_version);
 	if (tcseg_config_set(&m, &cfg))
 		ret = tcctl_err("cannot write config: %s", strerror(errno));
 out:
@@ -493,8 +493,7 @@ int do_config(struct tcctl *t, int argc, char **argv)
 		goto out;
 	}
 	if ((next.flags ^ cfg.flags) & (TCSEG_CFG_F_AUDIT | TCSEG_CFG_F_STRICT_TCP))
-		next.policy_version = cfg.policy_version + 1 ?
-					      cfg.policy_version + 1 : 1;
+		next.policy_version = tcseg_version_next(cfg.policy_version);
 	if (tcseg_config_set(&m, &next))
 		ret = tcctl_err("cannot write config: %s", strerror(errno));
 out:
