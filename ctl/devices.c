@@ -6,15 +6,8 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "devices.h"
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		     int ifindex, const char *name,

@@ -6,14 +6,12 @@
 #include <time.h>
 
 #include "policy_store.h"
+#include "clock.h"
 #include "tcctl.h"
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return mono_ns() / 1e6;
 }
 
 /* Read the stored set, let @change edit a copy, commit the result. */

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "policy_store.h"
 #include "tcctl.h"
 
@@ -336,14 +337,6 @@ int do_stats(struct tcctl *t, int argc, char **argv)
 out:
 	tcseg_maps_close(&m);
 	return ret;
-}
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* The flow as its initiator sent it. */
