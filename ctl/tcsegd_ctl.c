@@ -20,6 +20,10 @@
 
 #include "tcsegd.h"
 #include "key_provider.h"
+#include "tcsegd_proto.h"
+
+_Static_assert(TCSEGD_REQ_MAX == CTL_REQ_MAX,
+	       "control request bound differs from the parser's");
 
 /* Partial request lines, by fd (control and metrics clients). */
 struct pending {
@@ -248,39 +252,11 @@ static void do_pods(int fd)
 	pthread_rwlock_unlock(&D.pods_lock);
 }
 
-static int parse_mode(const char *s, enum key_provider_mode *m)
+/* The request was parsed and validated by ctl_parse_request. */
+static void do_provider_set(int fd, enum key_provider_mode m)
 {
-	if (!strcmp(s, "tlshub"))
-		*m = MODE_TLSHUB;
-	else if (!strcmp(s, "openssl"))
-		*m = MODE_OPENSSL;
-	else if (!strcmp(s, "boringssl"))
-		*m = MODE_BORINGSSL;
-	else
-		return -EINVAL;
-	return 0;
-}
+	enum key_provider_mode before;
 
-static void do_provider(int fd, char *args)
-{
-	enum key_provider_mode m, before;
-	char *w1 = strtok(args, " \t"), *w2 = strtok(NULL, " \t");
-
-	if (w1 && !strcmp(w1, "get") && !w2) {
-		replyf(fd, "{\"mode\":\"%s\"}\n",
-		       kp_mode_name(key_provider_get_mode()));
-		return;
-	}
-	if (!w1 || strcmp(w1, "set") || !w2 || strtok(NULL, " \t")) {
-		reply(fd, "{\"error\":\"usage: provider get | provider set "
-			  "tlshub|openssl|boringssl\"}\n");
-		return;
-	}
-	if (parse_mode(w2, &m)) {
-		reply(fd, "{\"error\":\"unknown mode (tlshub, openssl or "
-			  "boringssl)\"}\n");
-		return;
-	}
 	before = key_provider_get_mode();
 	key_provider_set_mode(m);
 	dlog(L_INFO, "control", "key provider mode set want=%s now=%s was=%s",
@@ -308,28 +284,31 @@ static void do_metrics_http(int fd)
 	reply(fd, body);
 }
 
-/* Run one request line; returns 1 when the fd became a monitor stream. */
-static int run_request(int fd, char *line)
+/* Run one parsed request; returns 1 when the fd became a monitor stream. */
+static int run_request(int fd, const struct ctl_request *rq)
 {
-	char *cmd, *args;
-
-	cmd = strtok_r(line, " \t", &args);
-	if (!cmd) {
-		reply(fd, "{\"error\":\"empty request\"}\n");
-		return 0;
-	}
-	if (!strcmp(cmd, "status") && !*args) {
+	switch (rq->cmd) {
+	case CTL_STATUS:
 		do_status(fd);
-	} else if (!strcmp(cmd, "pods") && !*args) {
+		break;
+	case CTL_PODS:
 		do_pods(fd);
-	} else if (!strcmp(cmd, "provider")) {
-		do_provider(fd, args);
-	} else if (!strcmp(cmd, "metrics") && !*args) {
+		break;
+	case CTL_PROVIDER_GET:
+		replyf(fd, "{\"mode\":\"%s\"}\n",
+		       kp_mode_name(key_provider_get_mode()));
+		break;
+	case CTL_PROVIDER_SET:
+		do_provider_set(fd, rq->mode);
+		break;
+	case CTL_METRICS: {
 		static char body[16384];
 
 		metrics_render(body, sizeof(body));
 		reply(fd, body);
-	} else if (!strcmp(cmd, "monitor") && !*args) {
+		break;
+	}
+	case CTL_MONITOR:
 		if (monitor_add(fd)) {
 			reply(fd, "{\"error\":\"too many monitors\"}\n");
 			return 0;
@@ -338,28 +317,17 @@ static int run_request(int fd, char *line)
 		reply(fd, D.cfg.node_name);
 		reply(fd, "\"}\n");
 		return 1;
-	} else {
-		reply(fd, "{\"error\":\"unknown request (status, pods, "
-			  "provider get|set MODE, metrics, monitor)\"}\n");
 	}
 	return 0;
-}
-
-/* Printable ASCII only; everything else makes the request invalid. */
-static bool line_ok(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			if (*s != '\t')
-				return false;
-	return true;
 }
 
 int ctl_client_io(int fd)
 {
 	struct pending *p = pend_get(fd);
-	char *nl;
+	struct ctl_request rq;
+	char err[160];
 	ssize_t n;
+	int r;
 
 	if (!p)
 		return 0;
@@ -380,22 +348,17 @@ int ctl_client_io(int fd)
 		shutdown(fd, SHUT_WR);
 		goto done;
 	}
-	nl = memchr(p->buf, '\n', p->len);
-	if (!nl) {
-		if (p->len < TCSEGD_REQ_MAX)
-			return 1;
-		reply(fd, "{\"error\":\"request too long\"}\n");
-		goto done;
-	}
-	*nl = 0;
-	if (nl > p->buf && nl[-1] == '\r')
-		nl[-1] = 0;
-	if (!line_ok(p->buf) || memchr(p->buf, 0, (size_t)(nl - p->buf))) {
-		reply(fd, "{\"error\":\"request is not printable text\"}\n");
+	r = ctl_parse_request(p->buf, p->len, &rq, err, sizeof(err));
+	if (r == 0)
+		return 1;	/* no newline yet */
+	if (r < 0) {
+		/* err is JSON-safe (tcsegd_proto.h) */
+		replyf(fd, "{\"error\":\"%s\"}\n", err);
+		shutdown(fd, SHUT_WR);
 		goto done;
 	}
 	p->since_ns = 0;
-	if (run_request(fd, p->buf))
+	if (run_request(fd, &rq))
 		return 2;	/* now owned by the monitor list */
 	shutdown(fd, SHUT_WR);
 	return 0;

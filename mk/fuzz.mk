@@ -13,13 +13,14 @@ FUZZ_CFLAGS	:= -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 \
 		   -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ictl \
 		   -Itests/bpf -I$(BUILD)
 FUZZ_NAMES	:= policy_words policy_file pod_map config tlshub_reply json \
-		   ringbuf packet
+		   ringbuf packet ctl
 FUZZ_BINS	:= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The parsers, instrumented for coverage and the sanitizers.
 FUZZ_LIB_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c \
 		   ctl/conf_file.c ctl/pod_map.c ctl/daemon_config.c \
-		   ctl/tlshub_client.c ctl/tlshub_hkdf.c ctl/tcsegd_corr.c
+		   ctl/tlshub_client.c ctl/tlshub_hkdf.c ctl/tcsegd_corr.c \
+		   ctl/tcsegd_proto.c
 FUZZ_LIB_OBJS	:= $(patsubst ctl/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB	:= $(FUZZ_DIR)/libfuzzdeps.a
 FUZZ_HDRS	:= $(wildcard ctl/*.h include/*.h) fuzz/fuzz_util.h
