@@ -31,6 +31,7 @@ enum cfg_type {
 	T_LOGLEVEL,
 	T_DEVICES,	/* names separated by blanks or commas */
 	T_PATTERN,
+	T_PATH_OFF,	/* T_PATH | off (= "") */
 };
 
 struct cfg_key {
@@ -73,6 +74,7 @@ static const struct cfg_key keys[] = {
 	{ "log_level", T_LOGLEVEL, F(log_level), 0, 0 },
 	{ "attach_devices", T_DEVICES, F(attach_devices), 0, 0 },
 	{ "attach_pattern", T_PATTERN, F(attach_pattern), 0, 0 },
+	{ "perf_metrics_dir", T_PATH_OFF, F(perf_metrics_dir), 0, 0 },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -392,6 +394,12 @@ static int p_value(struct pctx *c, const struct cfg_key *k, char *v,
 		return p_devices(c, k, v, cfg);
 	case T_PATTERN:
 		return p_pattern(c, k, v, field);
+	case T_PATH_OFF:
+		if (!strcmp(v, "off")) {
+			memset(field, 0, k->size);
+			return 0;
+		}
+		return p_path(c, k, v, field, k->size);
 	}
 	return -EINVAL;
 }
@@ -516,6 +524,7 @@ static void dump_key(FILE *f, const struct cfg_key *k,
 	case T_SOCKPATH:
 	case T_NODE:
 	case T_PATTERN:
+	case T_PATH_OFF:
 		/* An empty value cannot be written: it is the default. */
 		fprintf(f, "%s%s = %s\n", *(const char *)field ? "" : "# ",
 			k->name, (const char *)field);

@@ -73,6 +73,7 @@ struct capture_config {
 	unsigned int n_attach_devices;
 	char attach_devices[CFG_MAX_DEVICES][CFG_IFNAME_MAX];
 	char attach_pattern[CFG_PATTERN_MAX];	/* fnmatch(3), "" = none */
+	char perf_metrics_dir[CFG_PATH_MAX];	/* "" = no perf_metrics files */
 };
 
 /* Every field at its default; node_name from uname(2) when it is a

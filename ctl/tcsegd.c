@@ -40,14 +40,6 @@ static int epfd = -1, sig_fd = -1, tick_fd = -1, rb_fd = -1;
 static struct ring_buffer *rb;
 static bool exiting;
 
-__u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 void epoll_del_close(int ep, int fd)
 {
 	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
@@ -1029,6 +1021,8 @@ int main(int argc, char **argv)
 	tcseg_capture_set_hold(D.cap, false);
 	ring_buffer__consume(rb);
 	handoff_stop();
+	perf_metrics_write(D.cfg.perf_metrics_dir, D.cfg.node_name,
+			   kp_mode_name(key_provider_get_mode()), NULL, 0);
 	ring_buffer__free(rb);
 	tcseg_capture_destroy(D.cap);
 	key_provider_cleanup();

@@ -17,6 +17,7 @@
 #include "pod_map.h"
 #include "capture_loader.h"
 #include "tcsegd_corr.h"
+#include "clock.h"
 
 #define TCSEGD_SOCK_DEFAULT	"/run/tcseg/tcsegd.sock"
 #define TCSEGD_SOCK_ENV		"TCSEG_SOCK"
@@ -34,27 +35,79 @@ void dlog(int level, const char *comp, const char *fmt, ...)
 void dlog_set_level(int level);
 void dlog_use_syslog(bool on);
 
-/* ---- metrics (Prometheus text on the metrics listener) */
+/*
+ * ---- metrics (ctl/tcsegd_metrics.c): counters, latency histograms, the
+ * Prometheus text on the metrics listener and the perf_metrics_*.json /
+ * .csv files written on exit. Every update is an atomic add: hand-off
+ * workers are threads. See docs/DAEMON.md §metrics.
+ */
 struct tcsegd_metrics {
 	__u64 captured_connect, captured_accept, captured_other;
 	__u64 sock_events_invalid, tc_events_invalid;
 	__u64 tc_events[8];		/* by enum tcseg_event_type */
 	__u64 key_ok, key_err;
+	__u64 key_handshake;		/* fetch with a fresh handshake */
+	__u64 key_handshake_unattributed; /* ... during parallel fetches */
 	__u64 ktls_ok, ktls_unavailable, ktls_err;
 	__u64 handoff_ok, handoff_failed, handoff_timeout, handoff_optional;
 	__u64 handoff_dropped;		/* queue full */
 	__u64 corr_dropped;		/* join table full */
-	__u64 lat_bucket[12];		/* see tcsegd_lat_bounds_us */
-	__u64 lat_count, lat_sum_us;
 	__u64 monitor_dropped;
 };
 extern struct tcsegd_metrics M;
-extern const __u64 tcsegd_lat_bounds_us[11];
 #define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)
 #define MGET(f)	__atomic_load_n(&M.f, __ATOMIC_RELAXED)
-void metrics_latency(__u64 us);
+
+/* One latency histogram: upper bounds (us, ascending), one bucket more. */
+#define TCSEGD_HIST_MAX		16	/* finite bounds at most */
+struct tcsegd_hist {
+	const char *key;		/* name in the perf_metrics files */
+	const char *prom;		/* Prometheus family (_seconds) */
+	const char *label;		/* "" or e.g. provider="openssl" */
+	const __u64 *bounds_us;
+	unsigned int nbounds;
+	__u64 bucket[TCSEGD_HIST_MAX + 1]; /* [nbounds]: above every bound */
+	__u64 count, sum_us;
+};
+/* A consistent copy: count is the sum of the copied buckets. */
+struct tcsegd_hist_snap {
+	__u64 bucket[TCSEGD_HIST_MAX + 1];
+	__u64 count, sum_us;
+};
+enum tcsegd_hist_id {
+	H_HANDOFF,			/* capture record -> socket secured */
+	H_KEY_TLSHUB, H_KEY_OPENSSL, H_KEY_BORINGSSL,	/* by enum mode */
+	H_HS_TLSHUB, H_HS_OPENSSL, H_HS_BORINGSSL,
+	H_KTLS,				/* configure_ktls() that succeeded */
+	H_NUM
+};
+extern struct tcsegd_hist tcsegd_hists[H_NUM];
+
+void hist_observe(struct tcsegd_hist *h, __u64 us);
+void hist_snapshot(const struct tcsegd_hist *h, struct tcsegd_hist_snap *s);
+/* Quantile @q (0..1) in us, estimated from the buckets (linear inside the
+ * bucket); 0 when empty, the last bound when it lies above every bound. */
+double hist_quantile(const struct tcsegd_hist *h,
+		     const struct tcsegd_hist_snap *s, double q);
+void metrics_reset(void);		/* tests */
+
+void metrics_latency(__u64 us);		/* hand-off latency */
+/* Around one key provider call (any thread). */
+struct kf_timer {
+	__u64 t0_ns, seq, handshakes;
+};
+void metrics_key_fetch_begin(struct kf_timer *t);
+void metrics_key_fetch_end(struct kf_timer *t, int mode, int err);
+void metrics_ktls_config(int err, __u64 us);
 /* The whole exposition into @buf; returns its length. */
 size_t metrics_render(char *buf, size_t len);
+/*
+ * perf_metrics_<YYYYmmdd-HHMMSS>.json and .csv (UTC) in @dir, 0600,
+ * through a temporary name; the JSON's path into @path (may be NULL).
+ * Logs the outcome; returns 0 or -errno. @dir "" = off: nothing written.
+ */
+int perf_metrics_write(const char *dir, const char *node,
+		       const char *provider, char *path, size_t pathlen);
 
 /* ---- monitor stream: one JSON object a line to every `monitor` client */
 void monitor_emit(const char *json_line);
@@ -114,7 +167,6 @@ struct tcsegd {
 };
 extern struct tcsegd D;
 
-__u64 mono_ns(void);
 /* This node's pod with IP @ip? (pods_lock taken inside) */
 bool tcsegd_is_local_pod(__be32 ip);
 __u32 tcsegd_pod_ifindex(__be32 ip);

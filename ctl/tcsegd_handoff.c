@@ -296,10 +296,13 @@ static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
 		.sport = ntohs(j->r.key.sport), .dport = ntohs(j->r.key.dport),
 	};
 	char fp[17], flow[64];
+	struct kf_timer kt;
 	int r;
 
+	metrics_key_fetch_begin(&kt);
 	r = key_provider_get_key_role(&ft, j->r.role == JOB_CLIENT ?
 				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
+	metrics_key_fetch_end(&kt, key_provider_get_mode(), r);
 	if (r) {
 		MINC(key_err);
 		snprintf(why, wl, "key provider: %s", key_provider_last_error());
@@ -318,8 +321,10 @@ static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
 
 static int put_ktls(int fd, struct tls_key_info *ki, char *why, size_t wl)
 {
+	__u64 t0 = mono_ns();
 	int r = configure_ktls(fd, ki);
 
+	metrics_ktls_config(r, (mono_ns() - t0) / 1000);
 	explicit_bzero(ki, sizeof(*ki));
 	if (!r) {
 		MINC(ktls_ok);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcsegd: structured log lines, metrics counters and their Prometheus
- * text, and the monitor stream (one JSON object a line to every
- * `tcctl monitor`). All callable from any thread.
+ * tcsegd: structured log lines and the monitor stream (one JSON object
+ * a line to every `tcctl monitor`). All callable from any thread. The
+ * metrics live in tcsegd_metrics.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,12 +14,6 @@
 #include <sys/socket.h>
 
 #include "tcsegd.h"
-
-struct tcsegd_metrics M;
-const __u64 tcsegd_lat_bounds_us[11] = {
-	250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 500000,
-	2000000,
-};
 
 static int log_level = L_INFO;
 static bool use_syslog;
@@ -65,100 +59,6 @@ void dlog(int level, const char *comp, const char *fmt, ...)
 		level_names[level & 3], comp, msg);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
-}
-
-void metrics_latency(__u64 us)
-{
-	unsigned int i;
-
-	for (i = 0; i < 11 && us > tcsegd_lat_bounds_us[i]; i++)
-		;
-	__atomic_add_fetch(&M.lat_bucket[i], 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&M.lat_count, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&M.lat_sum_us, us, __ATOMIC_RELAXED);
-}
-
-#define APPEND(...) do {						\
-	int _n = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__); \
-	if (_n > 0)							\
-		off += (size_t)_n;					\
-} while (0)
-
-static const char *const ev_names[] = {
-	"", "flow_log", "flow_encrypt", "audit", "drop",
-};
-
-size_t metrics_render(char *buf, size_t len)
-{
-	size_t off = 0;
-	__u64 cum = 0;
-	unsigned int i;
-
-	APPEND("# HELP tcseg_captured_connections_total TCP connections of "
-	       "this node's pods reported by the socket capture.\n"
-	       "# TYPE tcseg_captured_connections_total counter\n"
-	       "tcseg_captured_connections_total{side=\"connect\"} %llu\n"
-	       "tcseg_captured_connections_total{side=\"accept\"} %llu\n",
-	       (unsigned long long)MGET(captured_connect),
-	       (unsigned long long)MGET(captured_accept));
-	APPEND("# HELP tcseg_key_fetch_total Key provider requests by result.\n"
-	       "# TYPE tcseg_key_fetch_total counter\n"
-	       "tcseg_key_fetch_total{result=\"ok\"} %llu\n"
-	       "tcseg_key_fetch_total{result=\"error\"} %llu\n",
-	       (unsigned long long)MGET(key_ok),
-	       (unsigned long long)MGET(key_err));
-	APPEND("# HELP tcseg_ktls_total kTLS set-ups on application sockets.\n"
-	       "# TYPE tcseg_ktls_total counter\n"
-	       "tcseg_ktls_total{result=\"ok\"} %llu\n"
-	       "tcseg_ktls_total{result=\"unavailable\"} %llu\n"
-	       "tcseg_ktls_total{result=\"error\"} %llu\n",
-	       (unsigned long long)MGET(ktls_ok),
-	       (unsigned long long)MGET(ktls_unavailable),
-	       (unsigned long long)MGET(ktls_err));
-	APPEND("# HELP tcseg_handoff_total Hand-offs by outcome.\n"
-	       "# TYPE tcseg_handoff_total counter\n"
-	       "tcseg_handoff_total{result=\"secured\"} %llu\n"
-	       "tcseg_handoff_total{result=\"failed\"} %llu\n"
-	       "tcseg_handoff_total{result=\"timeout\"} %llu\n"
-	       "tcseg_handoff_total{result=\"plaintext_optional\"} %llu\n"
-	       "tcseg_handoff_total{result=\"queue_full\"} %llu\n",
-	       (unsigned long long)MGET(handoff_ok),
-	       (unsigned long long)MGET(handoff_failed),
-	       (unsigned long long)MGET(handoff_timeout),
-	       (unsigned long long)MGET(handoff_optional),
-	       (unsigned long long)MGET(handoff_dropped));
-	APPEND("# HELP tcseg_handoff_latency_seconds Capture record to socket "
-	       "secured.\n# TYPE tcseg_handoff_latency_seconds histogram\n");
-	for (i = 0; i < 11; i++) {
-		cum += MGET(lat_bucket[i]);
-		APPEND("tcseg_handoff_latency_seconds_bucket{le=\"%g\"} %llu\n",
-		       tcsegd_lat_bounds_us[i] / 1e6, (unsigned long long)cum);
-	}
-	APPEND("tcseg_handoff_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-	       "tcseg_handoff_latency_seconds_sum %.6f\n"
-	       "tcseg_handoff_latency_seconds_count %llu\n",
-	       (unsigned long long)MGET(lat_count), MGET(lat_sum_us) / 1e6,
-	       (unsigned long long)MGET(lat_count));
-	APPEND("# HELP tcseg_events_total Data path events read.\n"
-	       "# TYPE tcseg_events_total counter\n");
-	for (i = 1; i <= TCSEG_EV_DROP; i++)
-		APPEND("tcseg_events_total{type=\"%s\"} %llu\n", ev_names[i],
-		       (unsigned long long)MGET(tc_events[i]));
-	APPEND("# HELP tcseg_invalid_records_total Ring buffer records refused.\n"
-	       "# TYPE tcseg_invalid_records_total counter\n"
-	       "tcseg_invalid_records_total{ring=\"capture\"} %llu\n"
-	       "tcseg_invalid_records_total{ring=\"datapath\"} %llu\n"
-	       "# TYPE tcseg_join_dropped_total counter\n"
-	       "tcseg_join_dropped_total %llu\n"
-	       "# TYPE tcseg_monitor_dropped_total counter\n"
-	       "tcseg_monitor_dropped_total %llu\n"
-	       "# TYPE tcseg_handoff_in_flight gauge\n"
-	       "tcseg_handoff_in_flight %d\n",
-	       (unsigned long long)MGET(sock_events_invalid),
-	       (unsigned long long)MGET(tc_events_invalid),
-	       (unsigned long long)MGET(corr_dropped),
-	       (unsigned long long)MGET(monitor_dropped), handoff_in_flight());
-	return off < len ? off : len - 1;
 }
 
 /* ---- monitor clients */
