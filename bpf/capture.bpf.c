@@ -47,6 +47,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcseg_cap_config SEC(".maps");
 
+/* Held processes by thread id; see struct tcseg_held. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct tcseg_held);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcseg_held SEC(".maps");
+
 /* Seed 000's conn_track_map: the sock of a connect() in flight, by tid. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -143,11 +152,40 @@ static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 }
 
 /*
+ * Stop the current thread's process for tcsegd: recorded in tcseg_held
+ * first, so a process is never stopped without a trace a daemon (this one
+ * or the next) finds. No room, no hold: the data path still drops the
+ * flow's payload until it is secured.
+ */
+static __always_inline int hold(const struct tuple *t, __u64 cookie)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tcseg_held h = {
+		.boot_ns = bpf_ktime_get_boot_ns(),
+		.cookie = cookie,
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.saddr = t->saddr,
+		.daddr = t->daddr,
+		.sport = t->sport,
+		.dport = t->dport,
+	};
+
+	if (bpf_map_update_elem(&tcseg_held, &tid, &h, BPF_ANY))
+		return 0;
+	if (bpf_send_signal(SIGSTOP)) {
+		bpf_map_delete_elem(&tcseg_held, &tid);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * Flags for an encrypt flow: stop the current process (in process context
  * only) when the daemon asked for the hold.
  */
 static __always_inline __u8 encrypt_hold(const struct decision *d,
-					 int process)
+					 int process, const struct tuple *t,
+					 __u64 cookie)
 {
 	struct tcseg_cap_config *cc;
 	__u32 zero = 0;
@@ -157,8 +195,7 @@ static __always_inline __u8 encrypt_hold(const struct decision *d,
 		return 0;
 	flags = TCSEG_SOCK_F_ENCRYPT;
 	cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
-	if (process && cc && (cc->flags & TCSEG_CAP_F_HOLD) &&
-	    !bpf_send_signal(SIGSTOP))
+	if (process && cc && (cc->flags & TCSEG_CAP_F_HOLD) && hold(t, cookie))
 		flags |= TCSEG_SOCK_F_HELD;
 	return flags;
 }
@@ -190,7 +227,7 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	f.dport = local_init ? t->dport : t->sport;
 	f.proto = IPPROTO_TCP;
 	flow_policy(pod, &f, &d);
-	flags |= encrypt_hold(&d, process);
+	flags |= encrypt_hold(&d, process, t, cookie);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
 	emit(type, t, cookie, netns_cookie, flags, &d, process);
 }

@@ -214,6 +214,11 @@ int tcseg_capture_pods_fd(const struct tcseg_capture *c)
 	return bpf_map__fd(c->skel->maps.tcseg_cap_pods);
 }
 
+int tcseg_capture_held_fd(const struct tcseg_capture *c)
+{
+	return bpf_map__fd(c->skel->maps.tcseg_held);
+}
+
 int tcseg_capture_set_hold(const struct tcseg_capture *c, bool hold)
 {
 	struct tcseg_cap_config cc = { .flags = hold ? TCSEG_CAP_F_HOLD : 0 };

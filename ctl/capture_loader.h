@@ -4,8 +4,9 @@
  * where the kernel has them, kprobes otherwise (or when asked). Its maps
  * share the pin directory with the data path, whose policy maps it reads.
  * The links are NOT pinned: capture (and the SIGSTOP hold) ends with the
- * daemon, so a dead daemon never leaves processes stopped; enforcement
- * (TC, pinned) stays and drops unsecured payload meanwhile.
+ * daemon; enforcement (TC, pinned) stays and drops unsecured payload
+ * meanwhile. Processes stopped when the daemon died are in the pinned
+ * tcseg_held map, which the next daemon sweeps (ctl/tcsegd_held.c).
  */
 #ifndef TCSEG_CAPTURE_LOADER_H
 #define TCSEG_CAPTURE_LOADER_H
@@ -32,6 +33,7 @@ int tcseg_capture_parse_variant(const char *s, enum capture_variant *v);
 
 int tcseg_capture_events_fd(const struct tcseg_capture *c);	/* ringbuf */
 int tcseg_capture_pods_fd(const struct tcseg_capture *c);	/* tcseg_cap_pods */
+int tcseg_capture_held_fd(const struct tcseg_capture *c);	/* tcseg_held */
 
 /* Hold (SIGSTOP at connect/accept) encrypt flows or not. */
 int tcseg_capture_set_hold(const struct tcseg_capture *c, bool hold);

@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -749,8 +751,12 @@ static void on_tick(void)
 	monitor_reap();
 	ctl_reap(epfd);
 	n++;
-	if (n % 10 == 0)
+	if (n % 10 == 0) {
 		corr_expire(D.corr, mono_ns());
+		/* a job owns a hold for hold_timeout_ms at most */
+		held_sweep(boot_ns() - ((__u64)D.cfg.hold_timeout_ms + 2000) *
+				       1000000ull);
+	}
 	if (n % 20 == 0) {
 		resolve_pods();
 		if (D.cfg.attach_pattern[0])
@@ -814,6 +820,7 @@ static int setup_dataplane(void)
 {
 	struct tcseg_sizes sz;
 	char err[512];
+	__u64 t0;
 	int r;
 
 	r = tcseg_ensure_bpffs(D.cfg.pin_dir, err, sizeof(err));
@@ -841,6 +848,7 @@ static int setup_dataplane(void)
 		return r;
 	}
 	attach_configured();
+	t0 = boot_ns();
 	r = tcseg_capture_load(D.cfg.pin_dir, D.variant, &D.cap, err,
 			       sizeof(err));
 	if (r) {
@@ -849,6 +857,9 @@ static int setup_dataplane(void)
 	}
 	D.variant = tcseg_capture_variant(D.cap);
 	D.cap_pods_fd = tcseg_capture_pods_fd(D.cap);
+	/* whatever a killed predecessor left stopped is nobody's now */
+	held_init(tcseg_capture_held_fd(D.cap));
+	held_sweep(t0);
 	sync_cap_pods();
 	resolve_pods();
 	r = tcseg_capture_set_hold(D.cap, true);
@@ -952,6 +963,22 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Keys live on the hand-off workers' stacks for a moment: no core dump
+ * may ever carry them, and no unprivileged ptrace may read them.
+ */
+static int no_core_dumps(void)
+{
+	struct rlimit no = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || setrlimit(RLIMIT_CORE, &no)) {
+		fprintf(stderr, "tcsegd: cannot disable core dumps: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t ss;
@@ -959,6 +986,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv))
 		return 2;
+	if (no_core_dumps())
+		return 1;
 	pthread_rwlock_init(&D.pods_lock, NULL);
 	pthread_mutex_init(&D.learn_lock, NULL);
 	D.ctl_fd = D.metrics_fd = D.cap_pods_fd = -1;

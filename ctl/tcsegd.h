@@ -53,6 +53,7 @@ struct tcsegd_metrics {
 	__u64 handoff_dropped;		/* queue full */
 	__u64 corr_dropped;		/* join table full */
 	__u64 monitor_dropped;
+	__u64 held_swept;		/* stale holds released (tcsegd_held.c) */
 };
 extern struct tcsegd_metrics M;
 #define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)
@@ -173,6 +174,13 @@ __u32 tcsegd_pod_ifindex(__be32 ip);
 unsigned int tcsegd_local_pod_count(void);
 void epoll_del_close(int epfd, int fd);
 void tcsegd_learn_ifindex(__be32 ip, __u32 ifindex);
+
+/* Held-process ledger, pinned map tcseg_held (tcsegd_held.c). */
+void held_init(int map_fd);
+int held_record(__u32 tid, const struct tcseg_held *h);
+void held_forget(__u32 tid);		/* after the SIGCONT */
+/* Fail closed and release holds made before boot-clock @cutoff_ns. */
+void held_sweep(__u64 cutoff_ns);
 
 /* Control socket and metrics listener (tcsegd_ctl.c). */
 int ctl_open(const char *path);

@@ -44,6 +44,7 @@ struct job {
 	__u64 deadline_ns;
 	int fd;			/* the socket's copy, -1 until found */
 	int pidfd;		/* held process, -1 if none */
+	__u32 held_tid;		/* its tcseg_held entry, 0 if none */
 	bool finished;		/* outcome applied (worker or watchdog) */
 };
 
@@ -65,6 +66,16 @@ static int pidfd_open_(pid_t pid)
 static int pidfd_signal(int pidfd, int sig)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/* Let the held process of @j run, then drop its ledger entry. */
+static void release(struct job *j)
+{
+	if (j->pidfd >= 0 && pidfd_signal(j->pidfd, SIGCONT))
+		dlog(L_ERR, "handoff", "cannot release held process tgid=%u "
+		     "error=\"%s\" (CAP_KILL?)", j->r.tgid, strerror(errno));
+	held_forget(j->held_tid);
+	j->held_tid = 0;
 }
 
 static void sleep_us(long us)
@@ -122,8 +133,7 @@ static void fail_locked(struct job *j)
 	if (j->fd >= 0)
 		shutdown(j->fd, SHUT_RDWR);
 	mark(&j->r, ifindex, TCSEG_SECURE_FAILED);
-	if (j->pidfd >= 0)
-		pidfd_signal(j->pidfd, SIGCONT);
+	release(j);
 }
 
 static void emit_result(const struct job *j, const char *result,
@@ -382,8 +392,8 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	}
 	if (!ok && !optional)
 		fail_locked(j);
-	else if (j->pidfd >= 0)
-		pidfd_signal(j->pidfd, SIGCONT);
+	else
+		release(j);
 	pthread_mutex_unlock(&jl);
 
 	flow_str(&j->r.key, flow, sizeof(flow));
@@ -445,6 +455,30 @@ static bool all_stopped(__u32 tgid)
 	return ok;
 }
 
+/* Ledger entry for a stop by the daemon itself (key: the tgid). */
+static int record_hold(const struct job *j)
+{
+	const struct corr_key *k = &j->r.key;
+	struct tcseg_held h = {
+		.boot_ns = boot_ns(),
+		.cookie = j->r.cookie,
+		.tgid = j->r.tgid,
+	};
+
+	if (j->r.role == JOB_SERVER) {	/* local is the key's destination */
+		h.saddr = k->daddr;
+		h.daddr = k->saddr;
+		h.sport = k->dport;
+		h.dport = k->sport;
+	} else {
+		h.saddr = k->saddr;
+		h.daddr = k->daddr;
+		h.sport = k->sport;
+		h.dport = k->dport;
+	}
+	return held_record(j->r.tgid, &h);
+}
+
 /*
  * The accepting process was not held by the capture (the tracepoint's
  * accept runs in softirq). Stop it now, and wait until every thread is
@@ -461,8 +495,15 @@ static int stop_owner(struct job *j, char *why, size_t wl)
 		snprintf(why, wl, "process %u gone", j->r.tgid);
 		return -ESRCH;
 	}
+	if (record_hold(j)) {
+		snprintf(why, wl, "tcseg_held full, not stopping process %u",
+			 j->r.tgid);
+		close(pidfd);
+		return -ENOSPC;
+	}
 	pthread_mutex_lock(&jl);
 	j->pidfd = pidfd;
+	j->held_tid = j->r.tgid;
 	pthread_mutex_unlock(&jl);
 	if (pidfd_signal(pidfd, SIGSTOP)) {
 		snprintf(why, wl, "cannot stop process %u: %s", j->r.tgid,
@@ -659,6 +700,7 @@ long handoff_submit(const struct handoff_req *r)
 			/* cannot take it: let it run, its payload stays dropped */
 			pidfd_signal(pidfd, SIGCONT);
 			close(pidfd);
+			held_forget(r->pid);
 		}
 		MINC(handoff_dropped);
 		return -ENOSPC;
@@ -669,6 +711,7 @@ long handoff_submit(const struct handoff_req *r)
 	j->r = *r;
 	j->fd = -1;
 	j->pidfd = pidfd;
+	j->held_tid = r->held ? r->pid : 0;
 	j->deadline_ns = mono_ns() + (__u64)D.cfg.hold_timeout_ms * 1000000ull;
 	queue[(q_head + q_len) % TCSEGD_MAX_JOBS] = i;
 	q_len++;

@@ -129,6 +129,9 @@ static const struct mcounter counters[] = {
 	  "Flow/record joins lost (table full).", &M.corr_dropped },
 	{ "monitor_dropped", "tcseg_monitor_dropped_total", "",
 	  "Monitor clients dropped (too slow).", &M.monitor_dropped },
+	{ "held_released_stale", "tcseg_held_released_stale_total", "",
+	  "Processes left stopped by a killed daemon or a lost record, "
+	  "released with their flow failed closed.", &M.held_swept },
 };
 
 /* ---- histograms */

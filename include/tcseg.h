@@ -457,6 +457,23 @@ struct tcseg_cap_config {
 };
 
 /*
+ * Processes the capture stopped (BPF_MAP_TYPE_HASH "tcseg_held", pinned):
+ * thread id -> what was held. Written before the SIGSTOP, deleted by the
+ * daemon after its SIGCONT; an entry older than the hold timeout is one
+ * nobody owns (the daemon died, or the record was lost): tcsegd fails its
+ * flow closed and releases the process (ctl/tcsegd_held.c).
+ */
+struct tcseg_held {
+	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() at the hold */
+	__u64 cookie;		/* socket cookie, 0 from kprobes */
+	__u32 tgid;
+	__be32 saddr;		/* local end */
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+};
+
+/*
  * CIDR candidate order, highest wins: destination prefix length, then
  * source prefix length, then a destination port, then a protocol, then a
  * device. Identical matches are refused by tcctl, so no tie remains.

@@ -44,15 +44,29 @@ while True:
 		r="tcn $n policy add"
 		$r id 1 from $A1 to $B1 proto tcp dport $ENC_PORT action encrypt >/dev/null &&
 		$r id 2 from 10.200.1.0/24 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null &&
-		$r id 3 from $A2 to $B1 proto tcp dport $DENY_PORT action deny >/dev/null || return 1
+		$r id 3 from $A2 to $B1 proto tcp dport $DENY_PORT action deny >/dev/null &&
+		$r id 4 from $A1 to $B1 proto tcp dport $NC_PORT action encrypt >/dev/null &&
+		$r id 5 from $A1 to $B1 proto tcp dport $HTTP_PORT action encrypt >/dev/null || return 1
 	done
-	for port in $ENC_PORT $ALLOW_PORT $DENY_PORT; do
+	# unmodified applications on encrypt ports: OpenBSD nc writing what
+	# it receives to a file, and python's stock HTTP server
+	mkdir -p "$DIR/www" && echo "$HTTP_MARKER" >"$DIR/www/marker.txt"
+	in_pod pod-b1 nc -lk $NC_PORT >"$DIR/nc-received" 2>"$DIR/nc-server.err" &
+	PIDS+=($!)
+	in_pod pod-b1 python3 -m http.server $HTTP_PORT --bind $B1 \
+		--directory "$DIR/www" >"$DIR/http.log" 2>&1 &
+	PIDS+=($!)
+	for port in $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT; do
 		for r in $(seq 30); do
 			[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$port")" ] && break
 			sleep 0.1
 		done
 	done
 }
+
+NC_PORT=7003 HTTP_PORT=7004
+NC_MARKER="tcseg-nc-marker-$RANDOM$RANDOM"
+HTTP_MARKER="tcseg-http-marker-$RANDOM$RANDOM"
 
 enc_client() {
 	exec python3 -c '
@@ -139,7 +153,7 @@ test_encrypt_flow_fails_closed() {
 	else
 		t_fail daemon_pidfd_getfd_found_client_socket "$(grep "$flow" "$DIR/a.log" | head -n 3 | tr '\n' ' ')"
 	fi
-	if grep -q "socket taken with pidfd_getfd role=server flow=$flow" "$DIR/b.log"; then
+	if wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow"; then
 		t_pass daemon_accepted_socket_found_by_inode
 	else
 		t_fail daemon_accepted_socket_found_by_inode "$(grep "$flow" "$DIR/b.log" | head -n 3 | tr '\n' ' ')"
@@ -191,6 +205,78 @@ test_encrypt_flow_fails_closed() {
 			t_fail daemon_node_link_carries_tls_records_only "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
 		fi
 	fi
+}
+
+# wait_log FILE PATTERN: up to 10 s for a daemon log line (grep -q)
+wait_log() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# the flow A1:* -> B1:PORT of the last client socket taken on node a
+taken_flow() {
+	grep "socket taken with pidfd_getfd role=client flow=$A1:[0-9]*->$B1:$1 " "$DIR/a.log" |
+		tail -n 1 | sed 's/.* flow=\([^ ]*\) .*/\1/'
+}
+
+test_unmodified_nc_curl() {
+	# stock clients (nc, curl) to stock servers (nc -l, python http.server)
+	# in the other node's pod: with kTLS both flows are secured and the
+	# markers arrive; without it both fail closed. Never on the wire.
+	local rc_nc rc_curl got fnc fhttp bad=
+	capture $NA nla "$DIR/apps.pcap"
+	sleep 1
+	in_pod pod-a1 bash -c "echo $NC_MARKER | timeout $((CLIENT_S * 2)) nc -N $B1 $NC_PORT" >/dev/null 2>"$DIR/nc-client.err"
+	rc_nc=$?
+	got=$(in_pod pod-a1 curl -sS --max-time $((CLIENT_S * 2)) "http://$B1:$HTTP_PORT/marker.txt" 2>"$DIR/curl.err")
+	rc_curl=$?
+	sleep 1.5
+	kill -INT ${TPIDS[-1]} 2>/dev/null
+	sleep 0.5
+	fnc=$(taken_flow $NC_PORT) fhttp=$(taken_flow $HTTP_PORT)
+	if [ "$KTLS" = 1 ]; then
+		if [ $rc_nc -eq 0 ] && grep -qx "$NC_MARKER" "$DIR/nc-received" &&
+		   [ -n "$fnc" ] && grep -q "secured role=client flow=$fnc " "$DIR/a.log" &&
+		   wait_log "$DIR/b.log" "secured role=server flow=$fnc "; then
+			t_pass daemon_ktls_unmodified_nc_to_nc_server
+		else
+			t_fail daemon_ktls_unmodified_nc_to_nc_server "nc rc $rc_nc, received '$(head -c 80 "$DIR/nc-received")', flow '$fnc': $(cat "$DIR/nc-client.err") $(grep -E "flow=$fnc .*(secured|failed)" "$DIR/a.log" "$DIR/b.log" | tr '\n' ' ')"
+		fi
+		if [ $rc_curl -eq 0 ] && [ "$got" = "$HTTP_MARKER" ] && [ -n "$fhttp" ] &&
+		   grep -q "secured role=client flow=$fhttp " "$DIR/a.log" &&
+		   wait_log "$DIR/b.log" "secured role=server flow=$fhttp "; then
+			t_pass daemon_ktls_unmodified_curl_to_http_server
+		else
+			t_fail daemon_ktls_unmodified_curl_to_http_server "curl rc $rc_curl got '$got', flow '$fhttp': $(cat "$DIR/curl.err") $(grep -E "flow=$fhttp .*(secured|failed)" "$DIR/a.log" "$DIR/b.log" | tr '\n' ' ')"
+		fi
+		local p out
+		for p in $NC_PORT $HTTP_PORT; do
+			# nc -l answers nothing: its server->client stream may be
+			# empty; whatever is there must be TLS records
+			out=$(python3 "$TCSEG_ROOT/tests/ktls_pcap_check.py" "$DIR/apps.pcap" \
+				--port $p --one-way --marker "$([ $p = $NC_PORT ] && echo $NC_MARKER || echo $HTTP_MARKER)" 2>&1) ||
+				bad="$bad port $p: $(echo "$out" | tail -n 1)"
+		done
+	else
+		if ! grep -q "$NC_MARKER" "$DIR/nc-received" && [ -n "$fnc" ] &&
+		   grep -q "failed closed role=client flow=$fnc .*kernel TLS not available" "$DIR/a.log" &&
+		   [ $rc_curl -ne 0 ] && [ -n "$fhttp" ] &&
+		   grep -q "failed closed role=client flow=$fhttp .*kernel TLS not available" "$DIR/a.log"; then
+			t_pass daemon_unmodified_nc_curl_fail_closed_without_ktls
+		else
+			t_fail daemon_unmodified_nc_curl_fail_closed_without_ktls "nc rc $rc_nc received '$(head -c 80 "$DIR/nc-received")' flow '$fnc'; curl rc $rc_curl flow '$fhttp'"
+		fi
+	fi
+	grep -aq "$NC_MARKER" "$DIR/apps.pcap" && bad="$bad nc-marker-on-wire"
+	grep -aq "$HTTP_MARKER" "$DIR/apps.pcap" && bad="$bad http-marker-on-wire"
+	[ "$(tcpdump -nr "$DIR/apps.pcap" "tcp port $NC_PORT or tcp port $HTTP_PORT" 2>/dev/null | wc -l)" -ge 4 ] ||
+		bad="$bad no-flows-on-the-link"
+	[ -z "$bad" ] && t_pass daemon_unmodified_apps_no_plaintext_on_link ||
+		t_fail daemon_unmodified_apps_no_plaintext_on_link "$bad"
 }
 
 test_allow_flow_not_held() {
@@ -303,6 +389,47 @@ EOF
 	sed -i '$d' "$DIR/pods.conf"
 }
 
+test_kill9_releases_held() {
+	# a client held when its daemon dies stays stopped (nobody sends the
+	# SIGCONT) until a daemon comes back: the new one finds it in the
+	# pinned tcseg_held map, fails its flow closed and lets it run
+	local pid i st rc=x marker="tcseg-held-$RANDOM$RANDOM"
+	kill -STOP $DPID_B	# the key fetch cannot finish: the hold lasts
+	capture $NA nla "$DIR/held.pcap"
+	sleep 0.5
+	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT "$marker" &
+	pid=$!
+	for i in $(seq 100); do
+		[ "$(proc_state $pid)" = T ] && break
+		sleep 0.02
+	done
+	kill -9 $DPID_A
+	wait $DPID_A 2>/dev/null
+	sleep $(((KEY_MS + 1500) / 1000))
+	st=$(proc_state $pid)
+	start_daemon a || { kill -CONT $DPID_B; t_fail daemon_restart_releases_held "did not start"; return; }
+	for i in $(seq 100); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! kill -0 $pid 2>/dev/null; then
+		wait $pid
+		rc=$?
+	fi
+	kill -CONT $DPID_B
+	kill -INT ${TPIDS[-1]} 2>/dev/null
+	sleep 0.3
+	if [ "$st" = T ] && [ "$rc" != x ] && [ "$rc" -ne 0 ] &&
+	   grep -q "released a process nobody was handing off .*tgid=$pid " "$DIR/a.log" &&
+	   ! grep -aq "$marker" "$DIR/held.pcap"; then
+		t_pass daemon_restart_releases_client_held_by_killed_daemon
+	else
+		t_fail daemon_restart_releases_client_held_by_killed_daemon "state after kill '$st', client rc $rc: $(grep -E "hold|tgid=$pid" "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
+		kill -CONT $pid 2>/dev/null
+	fi
+	monitor a "$DIR/mon-a.json"
+}
+
 test_kill9_keeps_enforcement() {
 	local hold hpid out
 	hold=$DIR/hold.out
@@ -333,14 +460,14 @@ test_kill9_keeps_enforcement() {
 	   [ "$(tcpdump -nr "$DIR/nodaemon.pcap" "tcp port $ENC_PORT" 2>/dev/null | wc -l)" -gt 2 ]; then
 		t_pass daemon_killed_encrypt_flow_dropped_not_plaintext
 	else
-		t_fail daemon_killed_encrypt_flow_dropped_not_plaintext "rc $rc"
+		t_fail daemon_killed_encrypt_flow_dropped_not_plaintext "rc $rc, marker on the link $(grep -ac "$marker" "$DIR/nodaemon.pcap") times, $(tcpdump -nr "$DIR/nodaemon.pcap" "tcp port $ENC_PORT" 2>/dev/null | wc -l) packets"
 	fi
 	start_daemon a || { t_fail daemon_restart "did not start"; return; }
 	monitor a "$DIR/mon-a2.json"
 	wait $hpid
 	out=$?
 	if [ $out = 0 ] && grep -q "data plane picked up" "$DIR/a.log" &&
-	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3]" ]; then
+	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3, 4, 5]" ]; then
 		t_pass daemon_restart_keeps_rules_and_live_session
 	else
 		t_fail daemon_restart_keeps_rules_and_live_session "tcp-hold rc $out: $(tail -n 1 "$hold")"
@@ -386,8 +513,12 @@ test_tlshub_mode() {
 	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT tlshub-flow >/dev/null 2>&1 &
 	pid=$!
 	wait $pid
-	sleep 1.5
-	flow=$(grep "keys agreed role=client .*mode=tlshub" "$DIR/a.log" | tail -n1 | sed 's/.* flow=\([^ ]*\) .*/\1/')
+	# the server's daemon may log its side later than the client ends
+	for i in $(seq 100); do
+		flow=$(grep "keys agreed role=client .*mode=tlshub" "$DIR/a.log" | tail -n1 | sed 's/.* flow=\([^ ]*\) .*/\1/')
+		[ -n "$flow" ] && [ -n "$(fp_of "$DIR/b.log" server "$flow")" ] && break
+		sleep 0.1
+	done
 	fa=$(fp_of "$DIR/a.log" client "$flow") fb=$(fp_of "$DIR/b.log" server "$flow")
 	local want="failed closed role=client flow=$flow .*kernel TLS not available"
 	[ "$KTLS" = 1 ] && want="secured role=client flow=$flow "
@@ -417,10 +548,12 @@ grep -q '"ktls_available":true' <<<"$(tcn a -j status)" && KTLS=1
 echo "# tcsegd: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/'), kTLS $KTLS"
 test_hold_until_released
 test_encrypt_flow_fails_closed
+test_unmodified_nc_curl
 test_allow_flow_not_held
 test_status_pods_provider
 test_metrics
 test_sighup_reloads_pods
 test_tlshub_mode
+test_kill9_releases_held
 test_kill9_keeps_enforcement
 t_done

@@ -22,6 +22,8 @@ Usage: ktls_pcap_check.py PCAP --port P --marker M
 --partial: the capture may end mid-stream (-c N); skip the
 decryption/complete-parse checks, still check headers and absence.
 --expect-fail: negative control, passes only if the check fails.
+--one-way: the server may send nothing back (nc -l): an empty
+server->client stream is allowed; a non-empty one is still checked.
 Prints what it checked; exit 0 = all good, 1 = a check failed, 2 = usage.
 """
 import argparse
@@ -214,6 +216,7 @@ def check(argv, say):
     ap.add_argument("--absent-hex", default="")
     ap.add_argument("--partial", action="store_true")
     ap.add_argument("--expect-fail", action="store_true")
+    ap.add_argument("--one-way", action="store_true")
     a = ap.parse_args(argv)
     if a.expect_fail:
         # Negative control: the same checks with a deliberate error in
@@ -238,7 +241,7 @@ def check(argv, say):
     want = {"c2s": a.marker.encode(), "s2c": b"ECHO:" + a.marker.encode()}
     keys = derive(a.seed, a.cipher) if a.seed else None
     for d in ("c2s", "s2c"):
-        if a.partial and not streams[d]:
+        if not streams[d] and (a.partial or (a.one_way and d == "s2c")):
             continue
         stream, first = reassemble(streams[d], d, a.partial)
         if first[:3] != b"\x17\x03\x03":
