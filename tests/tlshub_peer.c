@@ -14,12 +14,19 @@
  *          [--server-wait-ms N] [--delay-ms N] [--short-reply]
  *          [--wrong-seq] [--spoof-pid] [--log-lines N] [--fail-handshake]
  *          [--expire] [--fault-on init,start,fetch]
+ *          [--fixed-key-file FILE]
  * START for a flow whose server node (v2 server_node_ip) is --node-ip
  * waits up to --server-wait-ms for the client node's announce; otherwise
  * it connects to server_node_ip:--node-port (v2) or --remote (v1).
  * Prints "READY nl_pid=N port=P" on stdout, diagnostics on stderr; never
  * prints key bytes.
+ * --fixed-key-file FILE (tests only, netns-tests/test_key_hygiene.sh):
+ * FILE holds 64 hex digits, a master key served for EVERY flow instead of
+ * the exported one (the mTLS session and announce still run), so a test
+ * knows the key and can look for it in the daemon's outputs. Warned about
+ * loudly on stderr; the key itself is never printed.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -66,6 +73,8 @@ static struct {
 	int proto;
 	int server_wait_ms, delay_ms, short_reply, wrong_seq, spoof_pid;
 	int log_lines, fail_hs, expire, fault_on;
+	int have_fixed;
+	__u8 fixed_key[TLSHUB_MASTER_LEN];	/* --fixed-key-file */
 } O = { .proto = 2, .server_wait_ms = 2000, .fault_on = 7 };
 
 struct flow {
@@ -180,6 +189,8 @@ static int export_key(SSL *ssl, const __u8 *t, const __u8 *nonce,
 	if (SSL_export_keying_material(ssl, key, TLSHUB_MASTER_LEN, LABEL,
 				       strlen(LABEL), ctx, sizeof(ctx), 1) != 1)
 		return -EIO;
+	if (O.have_fixed)	/* test-only: the known key instead */
+		memcpy(key, O.fixed_key, TLSHUB_MASTER_LEN);
 	return 0;
 }
 
@@ -623,6 +634,39 @@ static void parse_faults(const char *s)
 		die("bad --fault-on '%s'", s);
 }
 
+/* 64 hex digits (surrounding blanks allowed) -> O.fixed_key. */
+static void load_fixed_key(const char *path)
+{
+	char text[200], *p;
+	FILE *f = fopen(path, "r");
+	size_t n, i;
+	unsigned int b;
+
+	if (!f)
+		die("cannot open --fixed-key-file %s", path);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (p = text; *p == ' ' || *p == '\n'; p++)
+		;
+	for (i = 0; i < TLSHUB_MASTER_LEN; i++) {
+		if (!isxdigit((unsigned char)p[2 * i]) ||
+		    !isxdigit((unsigned char)p[2 * i + 1]) ||
+		    sscanf(p + 2 * i, "%2x", &b) != 1)
+			die("--fixed-key-file %s: want 64 hex digits", path);
+		O.fixed_key[i] = (__u8)b;
+	}
+	for (p += 2 * TLSHUB_MASTER_LEN; *p == ' ' || *p == '\n'; p++)
+		;
+	if (*p)
+		die("--fixed-key-file %s: want 64 hex digits", path);
+	explicit_bzero(text, sizeof(text));
+	O.have_fixed = 1;
+	fprintf(stderr, "tlshub_peer: WARNING: --fixed-key-file: serving ONE "
+		"KNOWN master key from %s for every flow. TEST ONLY: this "
+		"is no key agreement, never use it outside tests.\n", path);
+}
+
 static void parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -635,6 +679,7 @@ static void parse_args(int argc, char **argv)
 		{ "wrong-seq", 0, 0, 'q' }, { "spoof-pid", 0, 0, 'S' },
 		{ "log-lines", 1, 0, 'L' }, { "fail-handshake", 0, 0, 'f' },
 		{ "expire", 0, 0, 'e' }, { "fault-on", 1, 0, 'F' },
+		{ "fixed-key-file", 1, 0, 'K' },
 		{ 0 }
 	};
 	int c;
@@ -669,6 +714,7 @@ static void parse_args(int argc, char **argv)
 		case 'f': O.fail_hs = 1; break;
 		case 'e': O.expire = 1; break;
 		case 'F': parse_faults(optarg); break;
+		case 'K': load_fixed_key(optarg); break;
 		default: exit(2);
 		}
 	}

@@ -1,0 +1,196 @@
+#!/bin/bash
+# Key hygiene (issue #6 part 4): no key bytes in any log or core path.
+# Two-node topology (netns-tests/twonode.sh), both daemons in TLSHub mode
+# at log_level debug against tests/tlshub_peer --fixed-key-file, so the
+# master key of the run is KNOWN (random per run). One encrypt flow: keys
+# are fetched on both nodes (checked: the daemons' key fingerprints equal
+# the one recomputed from the known key, so the test cannot pass without
+# the daemons having held exactly the keys it looks for), then kTLS is
+# missing here and the flow fails closed (the VM has kTLS: secured).
+# Then every output of the run - daemon logs (also after SIGTERM), tcctl
+# monitor -j streams, tcctl status/pods/stats/sessions/provider text and
+# JSON, the metrics endpoint, the peers' stdout/stderr - is searched for
+# the master key, both directions' keys, IVs and salts as hex
+# (lower/upper/colon), base64 and raw bytes (netns-tests/key_hygiene.py),
+# and the daemons' live memory (what a core dump would hold) for the raw
+# and hex key bytes, which must have been wiped after use.
+set -uo pipefail
+. "$(dirname "$0")/../tests/lib/testlib.sh"
+. "$(dirname "$0")/twonode.sh"
+
+PEER=$TCSEG_BUILD/tests/tlshub_peer
+KH="python3 $TCSEG_ROOT/netns-tests/key_hygiene.py"
+
+start_peer() {	# start_peer NODE(a|b) NODE_IP
+	ip netns exec "$(node_ns $1)" "$PEER" --node node-$1 --certs "$DIR/certs" \
+		--listen $2:7444 --node-ip $2 --node-port 7444 --nl-pid 4242 \
+		--proto 2 --fixed-key-file "$DIR/fixed.key" \
+		>"$DIR/peer-$1.out" 2>"$DIR/peer-$1.err" &
+	TPIDS+=($!)
+}
+
+setup() {
+	tn_setup || return 1
+	# encrypt port: a server busy for a moment after accept() (the
+	# accepted socket must still be there when tcsegd looks for it)
+	in_pod pod-b1 python3 -c '
+import socket, sys, threading, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
+def serve(c):
+    time.sleep(1)
+    try:
+        while True:
+            d = c.recv(65536)
+            if not d: break
+            c.sendall(d)
+    except OSError: pass
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+' $ENC_PORT &
+	PIDS+=($!)
+	# the known master key of this run (random, never reused)
+	(umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$DIR/fixed.key")
+	[ "$(wc -c <"$DIR/fixed.key")" = 64 ] || return 1
+	start_peer a $NODE_A && start_peer b $NODE_B
+	local i
+	for i in $(seq 200); do
+		grep -q '^READY' "$DIR/peer-a.out" && grep -q '^READY' "$DIR/peer-b.out" && break
+		sleep 0.1
+	done
+	grep -q '^READY' "$DIR/peer-a.out" && grep -q '^READY' "$DIR/peer-b.out" ||
+		{ echo "tlshub_peer: $(cat "$DIR"/peer-*.err)"; return 1; }
+	sed -i 's/^mode = .*/mode = tlshub/' "$DIR/a.conf" "$DIR/b.conf"
+	grep -q '^log_level = debug$' "$DIR/a.conf" || return 1
+	# cores allowed for the daemons' parent: tcsegd must refuse them itself
+	ulimit -c unlimited
+	start_daemon a && start_daemon b || return 1
+	local n
+	for n in a b; do
+		tcn $n policy add id 1 from $A1 to $B1 proto tcp dport $ENC_PORT \
+			action encrypt >/dev/null || return 1
+	done
+	for i in $(seq 30); do
+		[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$ENC_PORT")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+fp_of() {	# fp_of LOG ROLE FLOW
+	grep "keys agreed role=$2 flow=$3 mode=tlshub " "$1" | tail -n1 | sed 's/.* fp=//'
+}
+
+# every tcctl view of the daemons and the metrics endpoint, into $DIR/out
+collect_outputs() {
+	local n c
+	mkdir -p "$DIR/out"
+	for n in a b; do
+		for c in status pods sessions stats "provider get"; do
+			tcn $n $c >"$DIR/out/$n-${c// /_}.txt" 2>&1
+			tcn $n -j $c >"$DIR/out/$n-${c// /_}.json" 2>&1
+		done
+		ip netns exec "$(node_ns $n)" python3 -c 'import urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:9469/metrics", timeout=3).read().decode())' \
+			>"$DIR/out/$n-metrics.txt" 2>&1
+	done
+}
+
+t_need_root key_hygiene || exit 0
+for f in "$TCSEGD" "$TCCTL" "$PEER"; do
+	[ -x "$f" ] || { t_fail key_hygiene_build "$f missing (make all)"; exit 1; }
+done
+if ! setup >"/tmp/tcseg-kh-setup.$ID.log" 2>&1; then
+	t_fail key_hygiene_setup "$(tail -n 4 "/tmp/tcseg-kh-setup.$ID.log" | tr '\n' ' ')"
+	rm -f "/tmp/tcseg-kh-setup.$ID.log"
+	exit 1
+fi
+rm -f "/tmp/tcseg-kh-setup.$ID.log"
+monitor a "$DIR/mon-a.json" && monitor b "$DIR/mon-b.json" ||
+	{ t_fail key_hygiene_monitor "tcctl monitor did not start"; exit 1; }
+KTLS=0
+grep -q '"ktls_available":true' <<<"$(tcn a -j status)" && KTLS=1
+
+# the test key is in use, announced loudly, and never printed by the peer
+if grep -q 'WARNING: --fixed-key-file' "$DIR/peer-a.err" &&
+   grep -q 'WARNING: --fixed-key-file' "$DIR/peer-b.err" &&
+   [ "$(tcn a provider get)" = "mode tlshub" ] &&
+   [ "$(tcn b provider get)" = "mode tlshub" ]; then
+	t_pass key_hygiene_tlshub_mode_with_known_key
+else
+	t_fail key_hygiene_tlshub_mode_with_known_key "$(cat "$DIR"/peer-*.err | head -n 2 | tr '\n' ' ') $(tcn a provider get 2>&1)"
+fi
+
+ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT kh-flow-marker >/dev/null 2>&1 &
+cpid=$!
+wait $cpid
+rc=$?
+sleep 1.5
+flow=$(grep "keys agreed role=client .*mode=tlshub" "$DIR/a.log" | tail -n1 | sed 's/.* flow=\([^ ]*\) .*/\1/')
+fa=$(fp_of "$DIR/a.log" client "$flow")
+fb=$(fp_of "$DIR/b.log" server "$flow")
+want="failed closed role=client flow=$flow .*kernel TLS not available"
+[ "$KTLS" = 1 ] && want="secured role=client flow=$flow "
+# keys fetched on both nodes, the flow then handled (not vacuous)
+if [ -n "$flow" ] && [ -n "$fa" ] && [ "$fa" = "$fb" ] &&
+   grep -q "$want" "$DIR/a.log" &&
+   { [ "$KTLS" = 1 ] || [ $rc -ne 0 ]; }; then
+	t_pass key_hygiene_keys_fetched_then_flow_handled
+else
+	t_fail key_hygiene_keys_fetched_then_flow_handled "client rc $rc flow '$flow' fp '$fa' vs '$fb': $(grep -iE 'tlshub|failed' "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
+	exit 1
+fi
+if [ "$(grep -c ' debug ' "$DIR/a.log")" -gt 0 ] && [ "$(grep -c ' debug ' "$DIR/b.log")" -gt 0 ]; then
+	t_pass key_hygiene_debug_logging_active
+else
+	t_fail key_hygiene_debug_logging_active "no debug lines in a.log/b.log"
+fi
+
+master=$(cat "$DIR/fixed.key")
+# no core path: tcsegd drops RLIMIT_CORE to 0 and makes itself
+# non-dumpable at start, although its parent allowed cores
+cores=$(awk '/^Max core file size/{print $5 "/" $6}' /proc/$DPID_A/limits /proc/$DPID_B/limits | tr '\n' ' ')
+if [ "$cores" = "0/0 0/0 " ] && [ "$(ulimit -c)" = unlimited ]; then
+	t_pass key_hygiene_daemon_refuses_core_dumps
+else
+	t_fail key_hygiene_daemon_refuses_core_dumps "RLIMIT_CORE of the daemons '$cores', parent $(ulimit -c)"
+fi
+# the daemons' memory after the flow: key material wiped after use
+out=$($KH --master "$master" --flow "$flow" --fp "$fa" --pid $DPID_A --pid $DPID_B 2>&1)
+rc=$?
+echo "# memory: $(grep '^scanned memory' <<<"$out" | tr '\n' ' ')"
+if [ $rc -eq 3 ]; then
+	t_fail key_hygiene_fingerprint_from_known_key "$out"
+	exit 1
+fi
+t_pass key_hygiene_fingerprint_from_known_key
+[ $rc -eq 0 ] && t_pass key_hygiene_no_key_in_daemon_memory ||
+	t_fail key_hygiene_no_key_in_daemon_memory "$(grep FOUND <<<"$out" | head -n 4 | tr '\n' ' ')"
+
+collect_outputs
+# daemons stop (their shutdown lines go to the logs too); then every file
+# the run wrote, except the key file itself, certificates and bpffs
+kill -TERM $DPID_A $DPID_B
+for i in $(seq 50); do
+	kill -0 $DPID_A 2>/dev/null || kill -0 $DPID_B 2>/dev/null || break
+	sleep 0.1
+done
+for p in "${TPIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+sleep 0.3
+mapfile -t files < <(find "$DIR" -type f ! -path "$DIR/bpf-*" ! -path "$DIR/certs/*" \
+	! -name fixed.key | sort)
+out=$($KH --master "$master" --flow "$flow" --fp "$fa" "${files[@]}" 2>&1)
+rc=$?
+echo "# outputs: $(tail -n 1 <<<"$out")"
+need="a.log b.log mon-a.json mon-b.json peer-a.err out/a-status.json out/a-metrics.txt out/b-pods.txt"
+missing=
+for f in $need; do
+	[ -s "$DIR/$f" ] || missing="$missing $f"
+done
+if [ $rc -eq 0 ] && [ -z "$missing" ]; then
+	t_pass key_hygiene_no_key_in_any_output
+else
+	t_fail key_hygiene_no_key_in_any_output "rc $rc, empty/missing:${missing:- none}: $(grep FOUND <<<"$out" | head -n 4 | tr '\n' ' ')"
+fi
+t_done
