@@ -31,6 +31,7 @@
 #include <bpf/libbpf.h>
 
 #include "tcsegd.h"
+#include "tcsegd_link.h"
 #include "devices.h"
 #include "key_provider.h"
 #include "ktls.h"
@@ -38,7 +39,7 @@
 
 struct tcsegd D;
 
-static int epfd = -1, sig_fd = -1, tick_fd = -1, rb_fd = -1;
+static int epfd = -1, sig_fd = -1, tick_fd = -1, rb_fd = -1, link_fd = -1;
 static struct ring_buffer *rb;
 static bool exiting;
 
@@ -320,7 +321,8 @@ static int load_pods(const char *path)
 
 /* ---- devices */
 
-static void attach_one(const char *name)
+/* @via: what found it (config, rescan, rtnetlink), for the log. */
+static void attach_one(const char *name, const char *via)
 {
 	struct tcseg_dev_opts o = { .default_action = TCSEG_ACT_UNSET,
 				    .keep = true };
@@ -342,8 +344,16 @@ static void attach_one(const char *name)
 		     err);
 		return;
 	}
-	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s", name,
-	     ifindex, tcx ? "tcx" : "clsact");
+	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s via=%s",
+	     name, ifindex, tcx ? "tcx" : "clsact", via);
+}
+
+/* A link appeared (or changed): attach it if the pattern wants it. */
+static void on_link(const char *name, void *arg)
+{
+	(void)arg;
+	if (D.cfg.attach_pattern[0] && !fnmatch(D.cfg.attach_pattern, name, 0))
+		attach_one(name, "rtnetlink");
 }
 
 static void attach_configured(void)
@@ -352,13 +362,13 @@ static void attach_configured(void)
 	unsigned int k;
 
 	for (k = 0; k < D.cfg.n_attach_devices; k++)
-		attach_one(D.cfg.attach_devices[k]);
+		attach_one(D.cfg.attach_devices[k], "config");
 	if (!D.cfg.attach_pattern[0])
 		return;
 	ifs = if_nameindex();
 	for (i = ifs; i && i->if_index; i++)
 		if (!fnmatch(D.cfg.attach_pattern, i->if_name, 0))
-			attach_one(i->if_name);
+			attach_one(i->if_name, "rescan");
 	if (ifs)
 		if_freenameindex(ifs);
 }
@@ -703,6 +713,23 @@ static void reload(void)
 		       tcsegd_local_pod_count());
 }
 
+static int watch(int fd, __u32 events);
+
+/* New links matching attach_pattern, as they appear (rescan: backstop). */
+static int watch_links(void)
+{
+	if (!D.cfg.attach_pattern[0])
+		return 0;
+	link_fd = link_watch_open();
+	if (link_fd < 0) {
+		dlog(L_WARN, "attach", "no rtnetlink link notifications, "
+		     "rescanning every 2 s only error=\"%s\"",
+		     strerror(-link_fd));
+		return 0;
+	}
+	return watch(link_fd, EPOLLIN) ? -errno : 0;
+}
+
 static int watch(int fd, __u32 events)
 {
 	struct epoll_event ev = { .events = events, .data.fd = fd };
@@ -737,7 +764,7 @@ static int setup_loop(void)
 	    watch(rb_fd, EPOLLIN) || watch(D.ctl_fd, EPOLLIN) ||
 	    (D.metrics_fd >= 0 && watch(D.metrics_fd, EPOLLIN)))
 		return -errno;
-	return 0;
+	return watch_links();
 }
 
 static void on_tick(void)
@@ -801,6 +828,10 @@ static int loop(void)
 				on_tick();
 			} else if (fd == rb_fd) {
 				ring_buffer__consume(rb);
+			} else if (fd == link_fd) {
+				if (link_watch_read(link_fd, on_link, NULL) < 0)
+					dlog(L_DEBUG, "attach", "link notifications "
+					     "lost, the rescan catches up");
 			} else if (fd == D.ctl_fd || fd == D.metrics_fd) {
 				r = ctl_accept(fd);
 				if (r >= 0 && watch(r, EPOLLIN))

@@ -15,7 +15,7 @@ if [ ! -x "$D" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/tcseg-50.XXXXXX)
-trap 'umount "$tmp/bpf" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/bpf" "$tmp/bpfl" 2>/dev/null; rm -rf "$tmp"' EXIT
 umask 022
 
 # A bad configuration names the file and line, and the daemon exits.
@@ -61,6 +61,53 @@ EOC
 	else
 		t_fail daemon_kprobe_capture_refused_clearly_here "rc $rc: $(echo "$out" | tail -n 2)"
 	fi
+fi
+
+# attach_pattern: a veth created after the start is attached at once,
+# from the kernel's rtnetlink notification (not the 2 s rescan)
+ns=tcseg-50-link-$$
+if ip netns add $ns; then
+	mkdir -p "$tmp/bpfl" && mount -t bpf bpf "$tmp/bpfl"
+	"$TCSEG_ROOT/tools/gen-certs.sh" "$tmp/certs" node-a >"$tmp/certs.log" 2>&1
+	cat >"$tmp/link.conf" <<EOC
+mode = openssl
+node_name = node-a
+key_service_listen = 127.0.0.1:7448
+cert_file = $tmp/certs/node-a.pem
+key_file = $tmp/certs/node-a.key
+ca_file = $tmp/certs/ca.pem
+kp_plugin_dir = $TCSEG_BUILD
+pod_node_config_path = $TCSEG_ROOT/config/pod_node_mapping.conf
+pin_dir = $tmp/bpfl/tcseg
+control_socket = $tmp/l.sock
+metrics_listen = off
+attach_pattern = lw*
+EOC
+	ip -n $ns link set lo up
+	ip netns exec $ns "$D" -f -c "$tmp/link.conf" >"$tmp/link.log" 2>&1 &
+	dpid=$!
+	for i in $(seq 100); do
+		grep -q " daemon ready " "$tmp/link.log" && break
+		sleep 0.1
+	done
+	ip -n $ns link add lw0 type veth peer name pw0
+	ip -n $ns link add other0 type veth peer name otherpeer0
+	for i in $(seq 15); do
+		grep -q "attached dev=lw0 " "$tmp/link.log" && break
+		sleep 0.1
+	done
+	if grep -q "attached dev=lw0 .*via=rtnetlink" "$tmp/link.log" &&
+	   ! grep -q "attached dev=\(other0\|pw0\|otherpeer0\) " "$tmp/link.log"; then
+		t_pass daemon_attach_pattern_new_link_via_rtnetlink
+	else
+		t_fail daemon_attach_pattern_new_link_via_rtnetlink "$(grep -E 'attach|error' "$tmp/link.log" | tail -n 3 | tr '\n' ' ')"
+	fi
+	kill $dpid 2>/dev/null
+	wait $dpid 2>/dev/null
+	ip netns del $ns
+	umount "$tmp/bpfl" 2>/dev/null
+else
+	t_fail daemon_attach_pattern_new_link_via_rtnetlink "cannot create netns $ns"
 fi
 
 netns-tests/test_daemon.sh || T_FAILS=$((T_FAILS + 1))
