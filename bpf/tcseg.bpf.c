@@ -258,6 +258,12 @@ static __always_inline int new_flow(struct ctx *c,
 		if (pr)
 			__sync_fetch_and_add(&pr->total_sessions, 1);
 	}
+	/*
+	 * A new connection on the tuple of an old one (a reused client
+	 * port): the old one's kTLS mark does not secure it.
+	 */
+	if (syn && (s.flags & TCSEG_SESS_F_ENCRYPT))
+		bpf_map_delete_elem(&tcseg_secured, key);
 	flow_events(c, &d, audited, syn);
 	/* data in a SYN (fast open) or a picked-up segment: not in clear */
 	if ((s.flags & TCSEG_SESS_F_ENCRYPT) && p->payload_len > 0)

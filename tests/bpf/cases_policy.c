@@ -437,6 +437,42 @@ static int test_encrypt_payload_unsecured_dropped(struct tb *t)
 	return 0;
 }
 
+/*
+ * A new connection on the tuple of an old, secured one (a client port
+ * reused) is not secured by the old mark: its payload is dropped until
+ * the daemon marks it again. Found by bench/perf_test.sh in the VM: the
+ * old TCSEG_SECURE_OK let a new connection's payload through both ways.
+ */
+static int test_encrypt_reused_tuple_needs_new_mark(struct tb *t)
+{
+	struct tb_rule r = { .dst = PEER "/32", .proto = IPPROTO_TCP,
+			     .dport = 443, .action = TCSEG_ACT_ENCRYPT,
+			     .id = 7 };
+	struct tcpflow f;
+
+	tf_make(&f, ifi_a, FROM, POD, 40001, PEER, 443);
+	T_OK(tb_rule(t, &r));
+	T_OK(tf_handshake(t, &f));
+	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_OK);
+	/* the connection ends (RST: session gone), the port is reused */
+	T_VERDICT(tf_send(t, &f, 1, PKT_RST, 0), TC_OK);
+	T_OK(tf_handshake(t, &f));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_SHOT);
+	T_VERDICT(tf_send(t, &f, 0, PKT_ACK | PKT_PSH, 100), TC_SHOT);
+	T_EQ(tb_drops(t, TCSEG_DROP_UNSECURED), 2);
+	/* same, with the old session still there (its end never seen) */
+	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_OK);
+	T_OK(tf_handshake(t, &f));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_SHOT);
+	T_EQ(tb_drops(t, TCSEG_DROP_UNSECURED), 3);
+	/* marked for the new connection: it flows */
+	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_OK);
+	return 0;
+}
+
 /* TCP fast open: data in the SYN of an encrypt flow is not let out. */
 static int test_encrypt_syn_with_data_dropped(struct tb *t)
 {
@@ -656,6 +692,7 @@ const struct tb_case cases_policy[] = {
 	TB_CASE(action_log_emits_flow_log_event),
 	TB_CASE(action_encrypt_emits_event_flags_session),
 	TB_CASE(encrypt_payload_unsecured_dropped),
+	TB_CASE(encrypt_reused_tuple_needs_new_mark),
 	TB_CASE(encrypt_syn_with_data_dropped),
 	TB_CASE(trace_drops_emits_drop_event),
 	TB_CASE(event_rate_limit_counts_dropped_events),
