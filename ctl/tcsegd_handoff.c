@@ -242,6 +242,7 @@ static int find_socket(struct job *j, char *why, size_t wl)
 {
 	struct sock_match sm;
 	__u32 tgid = 0;
+	long wait_us = 500;
 	int fd;
 
 	if (j->r.role == JOB_CLIENT) {
@@ -254,7 +255,12 @@ static int find_socket(struct job *j, char *why, size_t wl)
 	sm.cookie = j->r.cookie;
 	if (j->r.tgid)
 		return sock_find_in_pid(j->r.tgid, &sm, why, wl);
-	/* accepted socket, owner unknown: until the application accept()s */
+	/*
+	 * accepted socket, owner unknown: until the application accept()s.
+	 * Each look walks /proc: back off (0.5 ms doubling to 32 ms), so a
+	 * flow whose socket is gone (a peer that closed at once) does not
+	 * keep a core busy until the hold timeout.
+	 */
 	for (;;) {
 		fd = sock_find_owner(&sm, &tgid, why, wl);
 		if (fd >= 0) {
@@ -269,7 +275,9 @@ static int find_socket(struct job *j, char *why, size_t wl)
 			snprintf(why + n, wl - n, " (until the hold timeout)");
 			return -ETIMEDOUT;
 		}
-		sleep_us(2000);
+		sleep_us(wait_us);
+		if (wait_us < 32000)
+			wait_us *= 2;
 	}
 }
 
