@@ -28,5 +28,5 @@ $(PROG_BENCH): $(PROG_BENCH_SRCS) $(PROG_BENCH_HDRS) $(BUILD)/tcseg.skel.h \
 
 ALL_TARGETS	+= $(PROG_BENCH)
 
-bench: $(PROG_BENCH) $(BUILD)/tcctl
+bench: $(PROG_BENCH) $(BUILD)/tcctl vm-image
 	TCSEG_BUILD=$(abspath $(BUILD)) bench/run.sh

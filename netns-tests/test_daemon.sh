@@ -486,24 +486,15 @@ test_kill9_keeps_enforcement() {
 }
 
 test_tlshub_mode() {
-	local peer=$TCSEG_BUILD/tests/tlshub_peer n ns ip
-	if [ ! -x "$peer" ]; then
-		t_fail daemon_tlshub_mode "$peer missing (make all)"
+	local i
+	if [ ! -x "$TCSEG_BUILD/tests/tlshub_peer" ]; then
+		t_fail daemon_tlshub_mode "$TCSEG_BUILD/tests/tlshub_peer missing (make all)"
 		return
 	fi
-	for n in a b; do
-		ns=$(node_ns $n)
-		[ $n = a ] && ip=$NODE_A || ip=$NODE_B
-		ip netns exec "$ns" "$peer" --node node-$n --certs "$DIR/certs" \
-			--listen $ip:7444 --node-ip $ip --node-port 7444 \
-			--nl-pid 4242 --proto 2 >"$DIR/peer-$n.out" 2>"$DIR/peer-$n.err" &
-		TPIDS+=($!)
-	done
-	local i
-	for i in $(seq 200); do
-		grep -q '^READY' "$DIR/peer-a.out" && grep -q '^READY' "$DIR/peer-b.out" && break
-		sleep 0.1
-	done
+	if ! tn_start_tlshub_peers 2>"$DIR/peers.err"; then
+		t_fail daemon_tlshub_mode "$(cat "$DIR/peers.err")"
+		return
+	fi
 	if [ "$(tcn a provider set tlshub 2>&1)" != "mode tlshub" ] ||
 	   [ "$(tcn b provider set tlshub 2>&1)" != "mode tlshub" ]; then
 		t_fail daemon_tlshub_mode "provider set tlshub: $(tcn a provider get 2>&1) $(tail -n 2 "$DIR/a.log" | tr '\n' ' ')"

@@ -18,16 +18,7 @@ set -uo pipefail
 . "$(dirname "$0")/../tests/lib/testlib.sh"
 . "$(dirname "$0")/twonode.sh"
 
-PEER=$TCSEG_BUILD/tests/tlshub_peer
 KH="python3 $TCSEG_ROOT/netns-tests/key_hygiene.py"
-
-start_peer() {	# start_peer NODE(a|b) NODE_IP
-	ip netns exec "$(node_ns $1)" "$PEER" --node node-$1 --certs "$DIR/certs" \
-		--listen $2:7444 --node-ip $2 --node-port 7444 --nl-pid 4242 \
-		--proto 2 --fixed-key-file "$DIR/fixed.key" \
-		>"$DIR/peer-$1.out" 2>"$DIR/peer-$1.err" &
-	TPIDS+=($!)
-}
 
 setup() {
 	tn_setup || return 1
@@ -53,14 +44,7 @@ while True:
 	# the known master key of this run (random, never reused)
 	(umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$DIR/fixed.key")
 	[ "$(wc -c <"$DIR/fixed.key")" = 64 ] || return 1
-	start_peer a $NODE_A && start_peer b $NODE_B
-	local i
-	for i in $(seq 200); do
-		grep -q '^READY' "$DIR/peer-a.out" && grep -q '^READY' "$DIR/peer-b.out" && break
-		sleep 0.1
-	done
-	grep -q '^READY' "$DIR/peer-a.out" && grep -q '^READY' "$DIR/peer-b.out" ||
-		{ echo "tlshub_peer: $(cat "$DIR"/peer-*.err)"; return 1; }
+	tn_start_tlshub_peers --fixed-key-file "$DIR/fixed.key" || return 1
 	sed -i 's/^mode = .*/mode = tlshub/' "$DIR/a.conf" "$DIR/b.conf"
 	grep -q '^log_level = debug$' "$DIR/a.conf" || return 1
 	# cores allowed for the daemons' parent: tcsegd must refuse them itself
@@ -98,7 +82,7 @@ print(urllib.request.urlopen("http://127.0.0.1:9469/metrics", timeout=3).read().
 }
 
 t_need_root key_hygiene || exit 0
-for f in "$TCSEGD" "$TCCTL" "$PEER"; do
+for f in "$TCSEGD" "$TCCTL" "$TCSEG_BUILD/tests/tlshub_peer"; do
 	[ -x "$f" ] || { t_fail key_hygiene_build "$f missing (make all)"; exit 1; }
 done
 if ! setup >"/tmp/tcseg-kh-setup.$ID.log" 2>&1; then

@@ -150,6 +150,28 @@ EOF
 	return 0
 }
 
+# tn_start_tlshub_peers [ARG...]: the user-space TLSHub peer
+# (tests/tlshub_peer) in both nodes, netlink port 4242 protocol 2, node
+# sessions on :7444; extra ARGs go to both. Waits up to 30 s for READY.
+tn_start_tlshub_peers() {
+	local n ip i
+	for n in a b; do
+		[ $n = a ] && ip=$NODE_A || ip=$NODE_B
+		ip netns exec "$(node_ns $n)" "$TCSEG_BUILD/tests/tlshub_peer" \
+			--node node-$n --certs "$DIR/certs" --listen $ip:7444 \
+			--node-ip $ip --node-port 7444 --nl-pid 4242 --proto 2 "$@" \
+			>"$DIR/peer-$n.out" 2>"$DIR/peer-$n.err" &
+		TPIDS+=($!)
+	done
+	for i in $(seq 300); do
+		grep -q '^READY' "$DIR/peer-a.out" && grep -q '^READY' "$DIR/peer-b.out" &&
+			return 0
+		sleep 0.1
+	done
+	echo "tlshub_peer did not start: $(cat "$DIR"/peer-*.err)" >&2
+	return 1
+}
+
 # start_daemon NODE: tcsegd in the node's namespace, wait until ready
 start_daemon() {
 	local n=$1 pid i before
