@@ -65,7 +65,9 @@ struct {
 } tcseg_conn_track SEC(".maps");
 
 /* Seed 000's sock_info_map: captured sockets (cookie, or sock address for
- * kprobes) -> 1 until their first send has been reported. */
+ * kprobes) -> SI_* bits: first send not reported yet, encrypt flow. */
+#define SI_PENDING	0x01
+#define SI_ENCRYPT	0x02
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -119,9 +121,15 @@ static __always_inline void flow_policy(const struct tcseg_cap_pod *pod,
 	policy_decide(cfg, dev, ifindex, f, d);
 }
 
+/*
+ * @wake: the daemon has to act on it now (encrypt flows). The others
+ * (allow flows' records, for the monitor and the counters) wait for the
+ * daemon's next read, at the latest its 100 ms tick: no wake-up, no
+ * context switch on the connection's path.
+ */
 static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 				 __u64 netns_cookie, __u8 flags,
-				 const struct decision *d, int process)
+				 const struct decision *d, int process, int wake)
 {
 	struct tcseg_sock_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -148,7 +156,7 @@ static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 		e->action = d->action;
 		e->policy_id = d->rule_id;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake ? 0 : BPF_RB_NO_WAKEUP);
 }
 
 /*
@@ -215,7 +223,7 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	struct tcseg_cap_pod *pod;
 	struct decision d;
 	struct flow f;
-	__u8 one = 1;
+	__u8 si;
 
 	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &t->saddr);
 	if (!pod)
@@ -228,21 +236,24 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	f.proto = IPPROTO_TCP;
 	flow_policy(pod, &f, &d);
 	flags |= encrypt_hold(&d, process, t, cookie);
-	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &one, BPF_ANY);
-	emit(type, t, cookie, netns_cookie, flags, &d, process);
+	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0);
+	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &si, BPF_ANY);
+	emit(type, t, cookie, netns_cookie, flags, &d, process,
+	     d.action == TCSEG_ACT_ENCRYPT);
 }
 
 /* First send on a captured socket (once per socket). */
 static __always_inline void on_send(const struct sock *sk, __u64 sock_key,
 				    __u64 cookie, __u8 flags)
 {
-	__u8 *pending = bpf_map_lookup_elem(&tcseg_sock_info, &sock_key);
+	__u8 *si = bpf_map_lookup_elem(&tcseg_sock_info, &sock_key);
 	struct tuple t;
 
-	if (!pending || !*pending || sk_tuple(sk, &t))
+	if (!si || !(*si & SI_PENDING) || sk_tuple(sk, &t))
 		return;
-	*pending = 0;
-	emit(TCSEG_SOCK_SENDMSG, &t, cookie, 0, flags, NULL, 1);
+	*si &= ~SI_PENDING;
+	emit(TCSEG_SOCK_SENDMSG, &t, cookie, 0, flags, NULL, 1,
+	     *si & SI_ENCRYPT);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -250,6 +261,8 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 {
 	struct tuple t;
 	__u64 cookie;
+	__u8 *si;
+	int wake;
 
 	if (sk_tuple(sk, &t))
 		return 0;
@@ -261,9 +274,10 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 		on_open(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			0);
 	} else if (oldstate == TCP_ESTABLISHED &&
-		   bpf_map_lookup_elem(&tcseg_sock_info, &cookie)) {
+		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
+		wake = *si & SI_ENCRYPT;
 		bpf_map_delete_elem(&tcseg_sock_info, &cookie);
-		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0);
+		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, wake);
 	}
 	return 0;
 }
