@@ -161,14 +161,6 @@ on_exit() {
 
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
-wait_listen() {	# wait_listen POD PORT
-	for _ in $(seq 100); do
-		[ -n "$(in_pod "$1" ss -Hlnt "sport = :$2")" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 start_servers() {
 	local c=$DIR/certs
 	# `ip netns exec` execs: $! is the server (its tgid is in the logs)
@@ -182,8 +174,8 @@ start_servers() {
 	PIDS+=($!)
 	in_pod pod-b2 "$BENCH" --mode server --listen-port $ALLOW_PORT >"$DIR/srv-plain.log" 2>&1 &
 	PIDS+=($!)
-	wait_listen pod-b1 $ENC_PORT && wait_listen pod-b1 $ALLOW_PORT &&
-		wait_listen pod-b1 $TLS_PORT && wait_listen pod-b2 $ALLOW_PORT
+	tn_wait_listen 10 pod-b1 $ENC_PORT $ALLOW_PORT $TLS_PORT &&
+		tn_wait_listen 10 pod-b2 $ALLOW_PORT
 }
 
 setup() {

@@ -2,6 +2,10 @@
 """Traffic for the netns tests: small, deterministic, with timeouts.
 
   flow.py tcp-server PORT            echo server (threads), runs until killed
+  flow.py tcp-server-slow PORT       the same, busy 1 s after each accept()
+                                     (a peer that closes at once must not
+                                     make the accepted socket vanish before
+                                     tcsegd looks for it)
   flow.py udp-server PORT [LOG]      counts datagrams, appends to LOG
   flow.py tcp-client IP PORT [MSG [SPORT]]  connect, send, expect the echo
   flow.py udp-send IP PORT N SIZE    send N datagrams of SIZE bytes
@@ -19,13 +23,14 @@ import time
 TIMEOUT = 2.0
 
 
-def tcp_server(port):
+def tcp_server(port, delay=0.0):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", port))
     s.listen(128)
 
     def serve(c):
+        time.sleep(delay)
         try:
             while True:
                 d = c.recv(65536)
@@ -128,6 +133,8 @@ def main(a):
     m = a[0]
     if m == "tcp-server":
         return tcp_server(int(a[1]))
+    if m == "tcp-server-slow":
+        return tcp_server(int(a[1]), 1.0)
     if m == "udp-server":
         return udp_server(int(a[1]), a[2] if len(a) > 2 else None)
     if m == "tcp-client":

@@ -19,25 +19,7 @@ setup() {
 		in_pod pod-b1 $FLOW tcp-server $port &
 		PIDS+=($!)
 	done
-	# encrypt port: a server busy for a moment after accept() (a closing
-	# peer must not make its socket vanish before tcsegd looks at it)
-	in_pod pod-b1 python3 -c '
-import socket, sys, threading, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
-def serve(c):
-    time.sleep(1)
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d: break
-            c.sendall(d)
-    except OSError: pass
-    c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-' $ENC_PORT &
-	PIDS+=($!)
+	tn_enc_server $ENC_PORT
 	start_daemon a && start_daemon b || return 1
 	local r
 	for n in a b; do
@@ -56,12 +38,8 @@ while True:
 	in_pod pod-b1 python3 -m http.server $HTTP_PORT --bind $B1 \
 		--directory "$DIR/www" >"$DIR/http.log" 2>&1 &
 	PIDS+=($!)
-	for port in $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT; do
-		for r in $(seq 30); do
-			[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$port")" ] && break
-			sleep 0.1
-		done
-	done
+	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT
+	return 0
 }
 
 NC_PORT=7003 HTTP_PORT=7004

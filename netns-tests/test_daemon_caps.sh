@@ -43,24 +43,7 @@ setup() {
 		"$bset" "$REAL_TCSEGD" >"$DIR/tcsegd-caps"
 	chmod 755 "$DIR/tcsegd-caps"
 	TCSEGD=$DIR/tcsegd-caps
-	# encrypt port: a server busy for a moment after accept()
-	in_pod pod-b1 python3 -c '
-import socket, sys, threading, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
-def serve(c):
-    time.sleep(1)
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d: break
-            c.sendall(d)
-    except OSError: pass
-    c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-' $ENC_PORT &
-	PIDS+=($!)
+	tn_enc_server $ENC_PORT
 	in_pod pod-b1 $FLOW tcp-server $ALLOW_PORT &
 	PIDS+=($!)
 	start_daemon a && start_daemon b || return 1
@@ -70,12 +53,7 @@ while True:
 		tcn $n policy add id 2 from $A1 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null ||
 			return 1
 	done
-	for i in $(seq 30); do
-		[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$ENC_PORT")" ] &&
-			[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$ALLOW_PORT")" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT
 }
 
 # client in pod-a1 as an unprivileged user in its own session (the

@@ -24,34 +24,15 @@ setup() {
 	done
 	in_pod pod-b1 $FLOW tcp-server $ALLOW_PORT &
 	PIDS+=($!)
-	# encrypt port: busy a moment after accept() so the accepted socket
-	# is still there when tcsegd looks for it (as in test_daemon.sh)
-	in_pod pod-b1 python3 -c '
-import socket, sys, threading, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
-def serve(c):
-    time.sleep(1)
-    try:
-        while c.recv(65536): pass
-    except OSError: pass
-    c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-' $ENC_PORT &
-	PIDS+=($!)
+	tn_enc_server $ENC_PORT
 	start_daemon a && start_daemon b || return 1
 	for n in a b; do
 		r="tcn $n policy add"
 		$r id 1 from $A1 to $B1 proto tcp dport $ENC_PORT action encrypt >/dev/null &&
 		$r id 2 from 10.200.1.0/24 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null || return 1
 	done
-	for port in $ENC_PORT $ALLOW_PORT; do
-		for r in $(seq 30); do
-			[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$port")" ] && break
-			sleep 0.1
-		done
-	done
+	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT
+	return 0
 }
 
 scrape() {	# scrape NODE: the metrics text of the node's daemon

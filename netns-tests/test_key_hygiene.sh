@@ -22,25 +22,7 @@ KH="python3 $TCSEG_ROOT/netns-tests/key_hygiene.py"
 
 setup() {
 	tn_setup || return 1
-	# encrypt port: a server busy for a moment after accept() (the
-	# accepted socket must still be there when tcsegd looks for it)
-	in_pod pod-b1 python3 -c '
-import socket, sys, threading, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
-def serve(c):
-    time.sleep(1)
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d: break
-            c.sendall(d)
-    except OSError: pass
-    c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-' $ENC_PORT &
-	PIDS+=($!)
+	tn_enc_server $ENC_PORT
 	# the known master key of this run (random, never reused)
 	(umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$DIR/fixed.key")
 	[ "$(wc -c <"$DIR/fixed.key")" = 64 ] || return 1
@@ -55,11 +37,7 @@ while True:
 		tcn $n policy add id 1 from $A1 to $B1 proto tcp dport $ENC_PORT \
 			action encrypt >/dev/null || return 1
 	done
-	for i in $(seq 30); do
-		[ -n "$(in_pod pod-b1 ss -Hlnt "sport = :$ENC_PORT")" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	tn_wait_listen 3 pod-b1 $ENC_PORT
 }
 
 fp_of() {	# fp_of LOG ROLE FLOW

@@ -150,6 +150,29 @@ EOF
 	return 0
 }
 
+# tn_enc_server PORT: the echo server of the encrypt port in pod-b1, busy
+# for a moment after accept() (a closing peer must not make the accepted
+# socket vanish before tcsegd looks for it)
+tn_enc_server() {
+	in_pod pod-b1 $FLOW tcp-server-slow "$1" &
+	PIDS+=($!)
+}
+
+# tn_wait_listen SECS POD PORT...: up to SECS for each PORT to listen in
+# POD; 1 if one never did
+tn_wait_listen() {
+	local secs=$1 pod=$2 port i
+	shift 2
+	for port in "$@"; do
+		for i in $(seq $((secs * 10))); do
+			[ -n "$(in_pod "$pod" ss -Hlnt "sport = :$port")" ] && continue 2
+			sleep 0.1
+		done
+		return 1
+	done
+	return 0
+}
+
 # tn_start_tlshub_peers [ARG...]: the user-space TLSHub peer
 # (tests/tlshub_peer) in both nodes, netlink port 4242 protocol 2, node
 # sessions on :7444; extra ARGs go to both. Waits up to 30 s for READY.
