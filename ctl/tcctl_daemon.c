@@ -160,21 +160,53 @@ static const char *field(const struct field *f, int n, const char *key)
 	return NULL;
 }
 
-/* Run @req; each answer line goes to @show. Returns 0 or -1. */
-static int ask(struct tcctl *t, const char *req,
-	       int (*show)(struct tcctl *t, char *line, int first))
+/*
+ * How the answer lines of one request are shown: with -j as they come
+ * (one JSON object a line, or all in one array), otherwise parsed and
+ * given to @text, which returns -1 for a line it cannot show.
+ */
+struct answer_fmt {
+	int (*text)(const struct field *f, int n, int first);
+	bool json_array;
+	const char *what;		/* "answer", "event": for errors */
+};
+
+static int show_line(struct tcctl *t, const struct answer_fmt *af,
+		     char *line, int first)
+{
+	struct field f[FIELDS_MAX];
+	int n;
+
+	if (t->json) {
+		if (af->json_array)
+			printf("%s%s", first ? "[" : ",", line);
+		else
+			puts(line);
+		return 0;
+	}
+	n = parse_flat(line, f, FIELDS_MAX);
+	if (n < 0 || af->text(f, n, first))
+		return tcctl_err("bad %s from tcsegd: %.80s", af->what, line);
+	return 0;
+}
+
+/* Run @req; each answer line is shown as @af says. Returns 0 or -1. */
+static int ask(struct tcctl *t, const char *req, const struct answer_fmt *af)
 {
 	char line[LINE_MAX_];
 	int fd, r, first = 1, ret = 0;
 	FILE *f;
 
 	fd = daemon_connect(t, req);
-	if (fd < 0)
-		return -1;
+	if (fd < 0) {
+		ret = -1;
+		goto out;
+	}
 	f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
-		return tcctl_err("fdopen: %s", strerror(errno));
+		ret = tcctl_err("fdopen: %s", strerror(errno));
+		goto out;
 	}
 	while ((r = read_line(f, line, sizeof(line))) > 0) {
 		if (strstr(line, "\"error\":")) {
@@ -185,7 +217,7 @@ static int ask(struct tcctl *t, const char *req,
 			ret = tcctl_err("tcsegd: %s", e ? e : line);
 			continue;
 		}
-		if (show(t, line, first))
+		if (show_line(t, af, line, first))
 			ret = -1;
 		first = 0;
 		fflush(stdout);
@@ -193,22 +225,18 @@ static int ask(struct tcctl *t, const char *req,
 	if (r < 0)
 		ret = -1;
 	fclose(f);
+out:
+	/* an array is always closed, even around an error */
+	if (t->json && af->json_array)
+		puts(first ? "[]" : "]");
 	return ret;
 }
 
-static int show_kv(struct tcctl *t, char *line, int first)
+static int show_kv(const struct field *f, int n, int first)
 {
-	struct field f[FIELDS_MAX];
-	int i, n;
+	int i;
 
 	(void)first;
-	if (t->json) {
-		puts(line);
-		return 0;
-	}
-	n = parse_flat(line, f, FIELDS_MAX);
-	if (n < 0)
-		return tcctl_err("bad answer from tcsegd: %.80s", line);
 	for (i = 0; i < n; i++)
 		printf("%-18s %s\n", f[i].key, f[i].val);
 	return 0;
@@ -216,27 +244,17 @@ static int show_kv(struct tcctl *t, char *line, int first)
 
 int do_status(struct tcctl *t, int argc, char **argv)
 {
+	static const struct answer_fmt af = { show_kv, false, "answer" };
+
 	if (argc)
 		return tcctl_err("status: unexpected '%s'", argv[0]);
-	return ask(t, "status\n", show_kv);
+	return ask(t, "status\n", &af);
 }
 
-static int pods_seen;
-
-static int show_pod(struct tcctl *t, char *line, int first)
+static int show_pod(const struct field *f, int n, int first)
 {
-	struct field f[FIELDS_MAX];
 	const char *ifx;
-	int n;
 
-	if (t->json) {
-		printf("%s%s", first ? "[" : ",", line);
-		pods_seen = 1;
-		return 0;
-	}
-	n = parse_flat(line, f, FIELDS_MAX);
-	if (n < 0)
-		return tcctl_err("bad answer from tcsegd: %.80s", line);
 	if (first)
 		printf("%-24s %-12s %-15s %-15s %-5s %s\n", "POD", "NODE", "IP",
 		       "NODE-IP", "LOCAL", "IFINDEX");
@@ -251,65 +269,46 @@ static int show_pod(struct tcctl *t, char *line, int first)
 
 int do_pods(struct tcctl *t, int argc, char **argv)
 {
-	int r;
+	static const struct answer_fmt af = { show_pod, true, "answer" };
 
 	if (argc)
 		return tcctl_err("pods: unexpected '%s'", argv[0]);
-	pods_seen = 0;
-	r = ask(t, "pods\n", show_pod);
-	if (t->json)
-		puts(pods_seen ? "]" : "[]");
-	return r;
+	return ask(t, "pods\n", &af);
 }
 
-static int show_mode(struct tcctl *t, char *line, int first)
+static int show_mode(const struct field *f, int n, int first)
 {
-	struct field f[FIELDS_MAX];
-	int n;
-
 	(void)first;
-	if (t->json) {
-		puts(line);
-		return 0;
-	}
-	n = parse_flat(line, f, FIELDS_MAX);
-	if (n < 0 || !field(f, n, "mode"))
-		return tcctl_err("bad answer from tcsegd: %.80s", line);
+	if (!field(f, n, "mode"))
+		return -1;
 	printf("mode %s\n", field(f, n, "mode"));
 	return 0;
 }
 
 int do_provider(struct tcctl *t, int argc, char **argv)
 {
+	static const struct answer_fmt af = { show_mode, false, "answer" };
 	char req[64];
 
 	if (argc == 1 && tcctl_is(argv[0], "get"))
-		return ask(t, "provider get\n", show_mode);
+		return ask(t, "provider get\n", &af);
 	if (argc == 2 && tcctl_is(argv[0], "set")) {
 		if (strcmp(argv[1], "tlshub") && strcmp(argv[1], "openssl") &&
 		    strcmp(argv[1], "boringssl"))
 			return tcctl_err("provider set: '%.32s' is not tlshub, "
 					 "openssl or boringssl", argv[1]);
 		snprintf(req, sizeof(req), "provider set %s\n", argv[1]);
-		return ask(t, req, show_mode);
+		return ask(t, req, &af);
 	}
 	printf("Usage: tcctl provider get | provider set tlshub|openssl|boringssl\n");
 	return argc ? -1 : 0;
 }
 
-static int show_event(struct tcctl *t, char *line, int first)
+static int show_event(const struct field *f, int n, int first)
 {
-	struct field f[FIELDS_MAX];
-	int i, n;
+	int i;
 
 	(void)first;
-	if (t->json) {
-		puts(line);
-		return 0;
-	}
-	n = parse_flat(line, f, FIELDS_MAX);
-	if (n < 0)
-		return tcctl_err("bad event from tcsegd: %.80s", line);
 	/* "ts type event?" first, then the rest as key=value */
 	printf("%s %s", field(f, n, "ts") ?: "-", field(f, n, "type") ?: "?");
 	for (i = 0; i < n; i++) {
@@ -326,7 +325,9 @@ static int show_event(struct tcctl *t, char *line, int first)
 
 int do_monitor(struct tcctl *t, int argc, char **argv)
 {
+	static const struct answer_fmt af = { show_event, false, "event" };
+
 	if (argc)
 		return tcctl_err("monitor: unexpected '%s'", argv[0]);
-	return ask(t, "monitor\n", show_event);
+	return ask(t, "monitor\n", &af);
 }
