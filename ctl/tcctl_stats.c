@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "policy_store.h"
 #include "tcctl.h"
+#include "tcseg_names.h"
 
 static const char *const stat_names[TCSEG_STAT_DROP_BASE] = {
 	[TCSEG_STAT_TOTAL_PACKETS] = "total_packets",
@@ -37,18 +38,6 @@ static const char *const stat_names[TCSEG_STAT_DROP_BASE] = {
 	[TCSEG_STAT_ICMP_RELATED] = "icmp_related",
 };
 
-static const char *const drop_names[TCSEG_DROP_MAX] = {
-	[TCSEG_DROP_POLICY] = "policy",
-	[TCSEG_DROP_POD_DEFAULT] = "pod_default",
-	[TCSEG_DROP_GLOBAL_DEFAULT] = "global_default",
-	[TCSEG_DROP_MALFORMED] = "malformed",
-	[TCSEG_DROP_SYN_FLOOD] = "syn_flood",
-	[TCSEG_DROP_MAP_FULL] = "map_full",
-	[TCSEG_DROP_INVALID_STATE] = "invalid_state",
-	[TCSEG_DROP_FRAGMENT] = "fragment",
-	[TCSEG_DROP_NON_IPV4] = "non_ipv4",
-	[TCSEG_DROP_UNSECURED] = "unsecured",
-};
 
 static const char *const state_names[TCSEG_TCP_MAX] = {
 	[TCSEG_TCP_NONE] = "-",
@@ -187,7 +176,7 @@ static void stats_json(struct tcctl *t, const __u64 *v,
 	json_name(j, "drops");
 	json_start_object(j);
 	for (i = 0; i < TCSEG_DROP_MAX; i++)
-		json_uint_field(j, drop_names[i], v[TCSEG_STAT_DROP_BASE + i]);
+		json_uint_field(j, tcseg_drop_name(i), v[TCSEG_STAT_DROP_BASE + i]);
 	json_end_object(j);
 	json_name(j, "pressure");
 	json_start_object(j);
@@ -238,7 +227,7 @@ static void stats_text(const __u64 *v, const struct tcseg_pressure *p,
 						    p->evictions : v[i]));
 	printf("Drops by reason:\n");
 	for (i = 0; i < TCSEG_DROP_MAX; i++)
-		printf("  %-22s %llu\n", drop_names[i],
+		printf("  %-22s %llu\n", tcseg_drop_name(i),
 		       (unsigned long long)v[TCSEG_STAT_DROP_BASE + i]);
 	printf("Pressure: %llu/%u sessions (%s), %llu evictions, %llu "
 	       "insertion failures\n", (unsigned long long)p->total_sessions,

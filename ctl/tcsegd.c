@@ -33,6 +33,7 @@
 #include "tcsegd.h"
 #include "tcsegd_link.h"
 #include "devices.h"
+#include "tcseg_names.h"
 #include "key_provider.h"
 #include "ktls.h"
 #include "tlshub_client.h"
@@ -505,10 +506,6 @@ fail:
 
 /* ---- records */
 
-static const char *const drop_names[TCSEG_DROP_MAX] = {
-	"policy", "pod_default", "global_default", "malformed", "syn_flood",
-	"map_full", "invalid_state", "fragment", "non_ipv4", "unsecured",
-};
 static const char *const act_names[TCSEG_ACT_MAX] = {
 	"allow", "deny", "log", "encrypt",
 };
@@ -585,7 +582,7 @@ static int on_tc(void *ctx, void *data, size_t size)
 		       e->dir == TCSEG_DIR_FROM_POD ? "from_pod" : "to_pod",
 		       e->ifindex, e->proto, flow, act_names[e->action],
 		       e->policy_id,
-		       e->type == TCSEG_EV_DROP ? drop_names[e->reason] : "");
+		       e->type == TCSEG_EV_DROP ? tcseg_drop_name(e->reason) : "");
 	if (e->type != TCSEG_EV_FLOW_ENCRYPT || e->proto != 6)
 		return 0;
 	tcsegd_learn_ifindex(e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr,

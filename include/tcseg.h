@@ -284,15 +284,26 @@ struct tcseg_config {
 /* Attached device = pod (BPF_MAP_TYPE_HASH "tcseg_devs", by ifindex). */
 #define TCSEG_DEV_F_AUDIT	0x01
 #define TCSEG_DEV_F_TCX		0x02	/* attached with tcx links */
+#define TCSEG_DEV_F_BOUND	0x04	/* addrs4[] is the pod's source set */
+
+/*
+ * Addresses bound to a pod's veth (tcctl attach DEV addr A[,B...]): with
+ * TCSEG_DEV_F_BOUND set, a packet from the pod whose source is not one of
+ * them, or ARP whose sender is not, is dropped (TCSEG_DROP_SPOOFED).
+ * Unbound devices are not checked (docs/SECURITY.md states the risk).
+ */
+#define TCSEG_DEV_MAX_ADDRS4	8
 
 struct tcseg_dev {
 	__u8 default_action;	/* TCSEG_ACT_ALLOW/DENY or TCSEG_ACT_UNSET */
 	__u8 flags;
-	__u16 pad;
+	__u8 n_addrs4;		/* used entries of addrs4 */
+	__u8 pad;
 	__u32 syn_window;	/* index of the current SYN window */
 	__u64 syn_count[2];	/* half-open sessions opened per window */
 	__u64 attached_ns;
 	char name[16];
+	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
 };
 
 /*
@@ -372,6 +383,7 @@ enum tcseg_drop {
 	TCSEG_DROP_FRAGMENT,		/* later fragment with no first fragment */
 	TCSEG_DROP_NON_IPV4,		/* non-IPv4 with drop-non-ip set */
 	TCSEG_DROP_UNSECURED,		/* payload of an unsecured encrypt flow */
+	TCSEG_DROP_SPOOFED,		/* source not bound to the pod's veth */
 	TCSEG_DROP_MAX,
 };
 
