@@ -35,8 +35,14 @@ struct decision {
 static __always_inline void *set_lookup(__u16 set, void *map0, void *map1,
 					const void *key)
 {
-	if (set)
-		return bpf_map_lookup_elem(map1, key);
+	void *v;
+
+	if (set) {
+		v = bpf_map_lookup_elem(map1, key);
+		/* keeps clang from merging the two calls into one */
+		asm volatile("" : "+r"(v));
+		return v;
+	}
 	return bpf_map_lookup_elem(map0, key);
 }
 
