@@ -375,6 +375,42 @@ out:
 	return ret;
 }
 
+int store_change(const struct tcseg_maps *m, store_change_fn change,
+		 void *arg, char *err, size_t errlen)
+{
+	struct rule_set old = { 0 }, new = { 0 };
+	size_t i;
+	int ret;
+
+	ret = store_read(m, &old, err, errlen);
+	for (i = 0; !ret && i < old.n; i++)
+		ret = rule_set_push(&new, &old.v[i]);
+	if (!ret)
+		ret = change(&new, arg, err, errlen);
+	if (!ret)
+		ret = store_assign_ids(&new, err, errlen);
+	if (!ret)
+		ret = store_commit(m, &old, &new, err, errlen);
+	rule_set_free(&old);
+	rule_set_free(&new);
+	return ret;
+}
+
+int store_change_replace(struct rule_set *rules, void *arg, char *err,
+			 size_t errlen)
+{
+	const struct rule_set *file = arg;
+	size_t i;
+	int ret = 0;
+
+	(void)err;
+	(void)errlen;
+	rules->n = 0;
+	for (i = 0; !ret && i < file->n; i++)
+		ret = rule_set_push(rules, &file->v[i]);
+	return ret;
+}
+
 int store_rule_counter(const struct tcseg_maps *m, __u32 slot,
 		       struct tcseg_rule_counter *out)
 {

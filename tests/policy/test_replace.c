@@ -3,8 +3,8 @@
  * Policy replace under a packet stream: one thread runs packets through
  * the pinned from_pod program (BPF_PROG_TEST_RUN) without pause while
  * the main thread replaces rule set OLD by NEW and back, through the
- * code path of `tcctl policy apply` (store_read, store_assign_ids,
- * store_commit). Every packet must meet OLD or NEW as a whole:
+ * code path of `tcctl policy apply` (store_change with
+ * store_change_replace). Every packet must meet OLD or NEW as a whole:
  *   A  allowed by OLD only (CIDR allow; NEW: CIDR deny)
  *   B  allowed by NEW only (exact allow; OLD: global default deny)
  *   C  denied by both (OLD: exact deny over a CIDR allow; NEW: CIDR deny)
@@ -86,24 +86,13 @@ static int parse_set(const char *const *lines, struct rule_set *out)
 }
 
 /* What `tcctl policy apply` does with the file's rules. */
-static int apply(const struct tcseg_maps *m, const struct rule_set *file)
+static int apply(const struct tcseg_maps *m, struct rule_set *file)
 {
-	struct rule_set old = { 0 }, new = { 0 };
 	char err[TCSEG_ERRLEN] = "";
-	size_t i;
-	int ret;
+	int ret = store_change(m, store_change_replace, file, err, sizeof(err));
 
-	ret = store_read(m, &old, err, sizeof(err));
-	for (i = 0; !ret && i < file->n; i++)
-		ret = rule_set_push(&new, &file->v[i]);
-	if (!ret)
-		ret = store_assign_ids(&new, err, sizeof(err));
-	if (!ret)
-		ret = store_commit(m, &old, &new, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "apply: %s\n", err[0] ? err : strerror(-ret));
-	rule_set_free(&old);
-	rule_set_free(&new);
 	return ret;
 }
 
