@@ -193,6 +193,75 @@ static int check_quiet(struct stream *st, int is_new, const char *what)
 	return bad;
 }
 
+/* Counter of the stored rule whose match equals @want's, or -1. */
+static long long rule_packets(const struct tcseg_maps *m,
+			      const struct rule_set *cur, const char *line,
+			      __u32 *slot)
+{
+	const char *lines[] = { line, NULL };
+	struct tcseg_rule_counter c;
+	struct rule_set want;
+	long long n = -1;
+	size_t i;
+
+	if (parse_set(lines, &want))
+		return -1;
+	for (i = 0; i < cur->n; i++) {
+		if (!rule_same_match(&cur->v[i], &want.v[0]))
+			continue;
+		*slot = cur->v[i].slot;
+		if (!store_rule_counter(m, cur->v[i].slot, &c))
+			n = (long long)c.packets;
+	}
+	rule_set_free(&want);
+	return n;
+}
+
+/*
+ * Counters across flips: a rule that stays keeps its count; a new rule
+ * starts at zero in a slot that no rule of the old (still live) set uses.
+ */
+static int check_counters(struct stream *st, struct rule_set *sets)
+{
+	struct rule_set cur;
+	char err[TCSEG_ERRLEN];
+	__u32 slot_old = 0, slot_new = 0, s2, old_slots[8];
+	long long a, b, c;
+	int i, n_old, shared = 0;
+
+	if (apply(st->m, &sets[0]))
+		return 1;
+	for (i = 0; i < 5; i++)
+		run_one(st, 0);		/* A: counted by OLD's CIDR allow */
+	apply(st->m, &sets[0]);		/* same rules: counters stay */
+	store_read(st->m, &cur, err, sizeof(err));
+	a = rule_packets(st->m, &cur, set_old[1], &slot_old);
+	for (i = 0; i < (int)cur.n && i < 8; i++)
+		old_slots[i] = cur.v[i].slot;
+	n_old = i;
+	rule_set_free(&cur);
+	apply(st->m, &sets[1]);
+	store_read(st->m, &cur, err, sizeof(err));
+	b = rule_packets(st->m, &cur, set_new[0], &slot_new);
+	for (i = 0; i < (int)cur.n * n_old; i++)
+		shared += cur.v[i / n_old].slot == old_slots[i % n_old];
+	rule_set_free(&cur);
+	for (i = 0; i < 3; i++)
+		run_one(st, 0);		/* A: now NEW's CIDR deny */
+	store_read(st->m, &cur, err, sizeof(err));
+	c = rule_packets(st->m, &cur, set_new[0], &s2);
+	rule_set_free(&cur);
+	if (a != 5 || b != 0 || c != 3 || shared) {
+		printf("FAIL replace_counters: kept rule %lld (want 5), new rule "
+		       "%lld then %lld (want 0, 3), %d new rules in slots of the "
+		       "old set (%u, %u)\n", a, b, c, shared, slot_old,
+		       slot_new);
+		return 1;
+	}
+	printf("PASS replace_counters\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rule_set sets[2];
@@ -253,6 +322,7 @@ int main(int argc, char **argv)
 	else
 		printf("PASS replace_stream_ran\n");
 	fails += check_quiet(&st, flips % 2 == 0, "after");
+	fails += check_counters(&st, sets);
 	tcseg_maps_close(&m);
 	return fails ? 1 : 0;
 }
