@@ -267,7 +267,7 @@ struct tcseg_config {
 	__u32 policy_version;
 	__u8 default_action;	/* TCSEG_ACT_ALLOW or TCSEG_ACT_DENY */
 	__u8 flags;
-	__u16 pad;
+	__u16 policy_set;	/* live policy map set, 0 or 1 (DATAPATH.md) */
 	__u32 dev_rules;	/* rules with a device; 0 skips those lookups */
 	__u32 session_max;	/* max_entries of tcseg_sessions */
 	__u32 syn_limit;	/* half-open sessions per pod per window pair */
