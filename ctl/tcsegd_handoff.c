@@ -26,6 +26,7 @@
 
 #include "tcsegd.h"
 #include "key_provider.h"
+#include "kp_isn.h"
 #include "ktls.h"
 #include "tlshub_hkdf.h"
 
@@ -306,19 +307,27 @@ static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
 	explicit_bzero(&c, sizeof(c));
 }
 
-static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
-		    size_t wl)
+static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
+		    char *why, size_t wl)
 {
 	struct flow_tuple ft = {
 		.saddr = j->r.key.saddr, .daddr = j->r.key.daddr,
 		.sport = ntohs(j->r.key.sport), .dport = ntohs(j->r.key.dport),
 	};
-	char fp[17], flow[64];
+	char fp[17], flow[64], iw[128];
+	struct flow_isn isn;
 	struct kf_timer kt;
 	int r;
 
+	/* the per-connection value of the key schedule (docs/KEYS.md) */
+	r = kp_isn_read(fd, j->r.role == JOB_CLIENT, &isn, iw, sizeof(iw));
+	if (r) {
+		MINC(key_err);
+		snprintf(why, wl, "connection ISNs: %s", iw);
+		return r;
+	}
 	metrics_key_fetch_begin(&kt);
-	r = key_provider_get_key_role(&ft, j->r.role == JOB_CLIENT ?
+	r = key_provider_get_key_conn(&ft, &isn, j->r.role == JOB_CLIENT ?
 				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
 	metrics_key_fetch_end(&kt, key_provider_get_mode(), r);
 	if (r) {
@@ -586,7 +595,7 @@ static void run(struct job *j)
 	}
 	if (!r) {
 		stage = "keys";
-		r = get_keys(j, &ki, why, sizeof(why));
+		r = get_keys(j, fd, &ki, why, sizeof(why));
 	}
 	if (!r) {
 		stage = "ktls";
