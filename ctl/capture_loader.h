@@ -20,6 +20,14 @@ enum capture_variant {
 	CAPTURE_KPROBE,		/* kprobe/kretprobe tcp_v4_connect, tcp_sendmsg, inet_csk_accept */
 };
 
+/*
+ * Test hook: set (any value) in the loader's environment, the tracepoint
+ * variant reports every connect at connect()'s exit, the path that
+ * kernels choosing the source port after CLOSE->SYN_SENT take
+ * (docs/CAPTURE.md).
+ */
+#define CAPTURE_DEFER_ALL_ENV	"TCSEG_CAPTURE_DEFER_ALL"
+
 struct tcseg_capture;
 
 /* The data plane must be loaded in @pin_dir (its policy maps are shared). */
