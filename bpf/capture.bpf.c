@@ -95,6 +95,38 @@ struct {
 const volatile __u32 cap_defer_connect = 0;
 #define CONN_PENDING_MAX_NS	(10ULL * 1000000000ULL)
 
+/* ISNs of encrypt-flow sockets (struct tcseg_sock_isn, docs/KEYS.md §9). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tcseg_sock_isn);
+} tcseg_sock_isn SEC(".maps");
+
+/*
+ * At SYN_SENT/SYN_RECV -> ESTABLISHED both ISNs are exact: snd_una = own
+ * ISN + 1 (the SYN is acked), rcv_nxt = the peer's ISN + 1 (no data
+ * queued yet). Later the socket may carry data or a FIN; the stored pair
+ * stays right.
+ */
+static __always_inline void store_isn(const struct sock *sk, int client)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct tcseg_sock_isn *v;
+	__u32 own, peer;
+
+	if (!tp)
+		return;
+	own = tp->snd_una - 1;
+	peer = tp->rcv_nxt - 1;
+	v = bpf_sk_storage_get(&tcseg_sock_isn, (struct sock *)sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!v)
+		return;
+	v->client = client ? own : peer;
+	v->server = client ? peer : own;
+}
+
 /* Seed 000's sock_info_map: captured sockets (cookie, or sock address for
  * kprobes) -> SI_* bits: first send not reported yet, encrypt flow. */
 #define SI_PENDING	0x01
@@ -314,6 +346,13 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		on_open(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			0);
+		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
+		if (si && (*si & SI_ENCRYPT))
+			store_isn(sk, 0);
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
+		if (si && (*si & SI_ENCRYPT))
+			store_isn(sk, 1);
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
 		wake = *si & SI_ENCRYPT;

@@ -242,6 +242,11 @@ int tcseg_capture_held_fd(const struct tcseg_capture *c)
 	return bpf_map__fd(c->skel->maps.tcseg_held);
 }
 
+int tcseg_capture_isn_fd(const struct tcseg_capture *c)
+{
+	return c ? bpf_map__fd(c->skel->maps.tcseg_sock_isn) : -1;
+}
+
 int tcseg_capture_set_hold(const struct tcseg_capture *c, bool hold)
 {
 	struct tcseg_cap_config cc = { .flags = hold ? TCSEG_CAP_F_HOLD : 0 };

@@ -42,6 +42,8 @@ int tcseg_capture_parse_variant(const char *s, enum capture_variant *v);
 int tcseg_capture_events_fd(const struct tcseg_capture *c);	/* ringbuf */
 int tcseg_capture_pods_fd(const struct tcseg_capture *c);	/* tcseg_cap_pods */
 int tcseg_capture_held_fd(const struct tcseg_capture *c);	/* tcseg_held */
+/* tcseg_sock_isn (sk storage, key = a socket fd), -1 without capture */
+int tcseg_capture_isn_fd(const struct tcseg_capture *c);
 
 /* Hold (SIGSTOP at connect/accept) encrypt flows or not. */
 int tcseg_capture_set_hold(const struct tcseg_capture *c, bool hold);

@@ -7,13 +7,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
+#include <linux/bpf.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 
 #include "kp_isn.h"
+#include "tcseg.h"
 
 #define ST_ESTABLISHED	1	/* TCP_INFO's tcpi_state */
 
@@ -57,13 +61,32 @@ static int fresh(int fd, char *why, size_t wl)
 	return 0;
 }
 
-int kp_isn_read(int fd, int client, struct flow_isn *isn, char *why,
-		size_t wl)
+/* The capture's record for this socket (sk storage, key = our fd). */
+static int from_capture(int map_fd, int fd, struct flow_isn *isn)
+{
+	struct tcseg_sock_isn v;
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = map_fd;
+	a.key = (__u64)(unsigned long)&fd;
+	a.value = (__u64)(unsigned long)&v;
+	if (syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)))
+		return -errno;
+	isn->client = v.client;
+	isn->server = v.server;
+	return 0;
+}
+
+int kp_isn_read(int fd, int client, int map_fd, struct flow_isn *isn,
+		char *why, size_t wl)
 {
 	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, reuse = 0, r;
 	socklen_t l = sizeof(reuse);
 	__u32 snd = 0, rcv = 0;
 
+	if (map_fd >= 0 && from_capture(map_fd, fd, isn) == 0)
+		return 0;
 	r = fresh(fd, why, wl);
 	if (r)
 		return r;

@@ -11,12 +11,15 @@
 
 /*
  * @fd is the connecting end (@client 1) or the accepting end (@client 0)
- * of an ESTABLISHED connection that has carried no payload yet (else the
- * sequence numbers no longer show the ISNs: -EPROTO). Uses TCP_REPAIR
- * briefly (CAP_NET_ADMIN; no segment is sent) and restores SO_REUSEADDR.
- * Returns 0 or -errno; @why gets a one-line reason.
+ * of a connection. First the capture's record: @map_fd (>= 0) is the
+ * socket storage map tcseg_sock_isn (struct tcseg_sock_isn), written when
+ * the socket became ESTABLISHED, valid whatever happened since. Else the
+ * socket itself, which must be ESTABLISHED and have carried no payload
+ * (else the sequence numbers no longer show the ISNs: -EPROTO): read with
+ * TCP_REPAIR briefly (CAP_NET_ADMIN; no segment is sent), SO_REUSEADDR
+ * restored. Returns 0 or -errno; @why gets a one-line reason.
  */
-int kp_isn_read(int fd, int client, struct flow_isn *isn, char *why,
-		size_t whylen);
+int kp_isn_read(int fd, int client, int map_fd, struct flow_isn *isn,
+		char *why, size_t whylen);
 
 #endif

@@ -319,15 +319,17 @@ static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
 	struct kf_timer kt;
 	int r;
 
-	/* the per-connection value of the key schedule (docs/KEYS.md) */
-	r = kp_isn_read(fd, j->r.role == JOB_CLIENT, &isn, iw, sizeof(iw));
-	if (r) {
+	/* the per-connection value of the TLSHub schedule (docs/KEYS.md §9) */
+	r = kp_isn_read(fd, j->r.role == JOB_CLIENT,
+			tcseg_capture_isn_fd(D.cap), &isn, iw, sizeof(iw));
+	if (r && key_provider_get_mode() == MODE_TLSHUB) {
 		MINC(key_err);
 		snprintf(why, wl, "connection ISNs: %s", iw);
 		return r;
 	}
 	metrics_key_fetch_begin(&kt);
-	r = key_provider_get_key_conn(&ft, &isn, j->r.role == JOB_CLIENT ?
+	r = key_provider_get_key_conn(&ft, r ? NULL : &isn,
+				      j->r.role == JOB_CLIENT ?
 				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
 	metrics_key_fetch_end(&kt, key_provider_get_mode(), r);
 	if (r) {

@@ -31,7 +31,8 @@ $(BUILD)/ctl/key_provider.o: ctl/key_provider.c ctl/key_provider.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/ctl/kp_isn.o: ctl/kp_isn.c ctl/kp_isn.h include/tcseg_keys.h
+$(BUILD)/ctl/kp_isn.o: ctl/kp_isn.c ctl/kp_isn.h include/tcseg_keys.h \
+		include/tcseg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

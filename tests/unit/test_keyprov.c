@@ -966,9 +966,9 @@ static void test_isn_read(void **st)
 		tcp_conn(l, lport, &c, &s);
 		getsockname(c, (struct sockaddr *)&la, &ll);
 		lport = ntohs(la.sin_port);	/* the same port next time */
-		if (kp_isn_read(c, 1, &ic[i], why, sizeof(why)))
+		if (kp_isn_read(c, 1, -1, &ic[i], why, sizeof(why)))
 			fail_msg("client end: %s", why);
-		if (kp_isn_read(s, 0, &is, why, sizeof(why)))
+		if (kp_isn_read(s, 0, -1, &is, why, sizeof(why)))
 			fail_msg("server end: %s", why);
 		assert_int_equal(ic[i].client, is.client);
 		assert_int_equal(ic[i].server, is.server);
@@ -978,7 +978,7 @@ static void test_isn_read(void **st)
 		assert_int_equal(recv(s, buf, 4, MSG_WAITALL), 4);
 		assert_int_equal(send(s, "pong", 4, 0), 4);
 		assert_int_equal(recv(c, buf, 4, MSG_WAITALL), 4);
-		assert_int_equal(kp_isn_read(c, 1, &is, why, sizeof(why)),
+		assert_int_equal(kp_isn_read(c, 1, -1, &is, why, sizeof(why)),
 				 -EPROTO);
 		assert_non_null(strstr(why, "payload"));
 		tcp_abort(c);
