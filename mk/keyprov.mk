@@ -37,7 +37,8 @@ $(BUILD)/ctl/kp_isn.o: ctl/kp_isn.c ctl/kp_isn.h include/tcseg_keys.h \
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/unit/test_keyprov: tests/unit/test_keyprov.c $(KP_OBJ) \
-		ctl/key_provider.h ctl/kp_tls.h ctl/kp_isn.h | $(KP_PLUGINS)
+		ctl/key_provider.h ctl/kp_tls.h ctl/kp_isn.h \
+		tests/unit/keys_test_util.h | $(KP_PLUGINS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(KP_OBJ) -lcmocka $(KP_LIBS)
 

@@ -27,6 +27,7 @@
 #include "key_provider.h"
 #include "kp_isn.h"
 #include "kp_tls.h"
+#include "keys_test_util.h"
 
 static char certs[512];
 static char plugdir[512];
@@ -841,16 +842,6 @@ static void test_seed_api(void **state)
 }
 
 /* ---------- uniqueness (docs/KEYS.md §uniqueness) ---------- */
-
-/* No key or IV of @a in @b, in either direction. */
-static void assert_fresh(const struct tls_key_info *a,
-			 const struct tls_key_info *b)
-{
-	if (!memcmp(a->key, b->key, 16) || !memcmp(a->iv, b->iv, 12) ||
-	    !memcmp(a->rx_key, b->rx_key, 16) ||
-	    !memcmp(a->rx_iv, b->rx_iv, 12))
-		fail_msg("key/IV repeated for a new connection on the tuple");
-}
 
 /* A fresh pair of nodes (a restart of both) in mode @m. */
 static void nodes_up(enum key_provider_mode m, struct kp_node **a,

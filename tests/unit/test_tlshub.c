@@ -32,6 +32,7 @@
 
 #include "tlshub_client.h"
 #include "tlshub_hkdf.h"
+#include "keys_test_util.h"
 
 static void unhex(const char *h, __u8 *out, size_t *len)
 {
@@ -1184,16 +1185,6 @@ static void s_key_per_tuple(struct fake *f, int n, const struct nlmsghdr *req,
 	(void)f; (void)n;
 	send_key(F.fd, from, req->nlmsg_seq, 0,
 		 (__u8)(r->client_pod_port * 31 + 7) | 1);
-}
-
-/* No key and no IV of @a appears in @b (either direction). */
-static void assert_fresh(const struct tls_key_info *a,
-			 const struct tls_key_info *b)
-{
-	if (!memcmp(a->key, b->key, 16) || !memcmp(a->iv, b->iv, 12) ||
-	    !memcmp(a->rx_key, b->rx_key, 16) ||
-	    !memcmp(a->rx_iv, b->rx_iv, 12))
-		fail_msg("key/IV repeated for a new connection on the tuple");
 }
 
 /*
