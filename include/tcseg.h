@@ -451,6 +451,17 @@ struct tcseg_sock_event {
 };
 
 /*
+ * The initial sequence numbers of a captured encrypt-flow socket
+ * (BPF_MAP_TYPE_SK_STORAGE "tcseg_sock_isn", written when it becomes
+ * ESTABLISHED; user space looks it up with the socket's fd as key): the
+ * per-connection value of the key schedule (docs/KEYS.md §9).
+ */
+struct tcseg_sock_isn {
+	__u32 client;		/* ISN of the connecting end */
+	__u32 server;		/* ISN of the accepting end */
+};
+
+/*
  * Pods whose sockets are captured (BPF_MAP_TYPE_HASH "tcseg_cap_pods"):
  * pod IPv4 address -> host-side veth ifindex (for device rules), filled
  * by the daemon from the pod mapping and the attached devices.
