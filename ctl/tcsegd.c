@@ -94,14 +94,11 @@ unsigned int tcsegd_local_pod_count(void)
 
 __u32 tcsegd_pod_ifindex(__be32 ip)
 {
-	unsigned int i;
-	__u32 r = 0;
+	__u32 r;
 
-	pthread_mutex_lock(&D.learn_lock);
-	for (i = 0; i < D.n_learned; i++)
-		if (D.learned[i].ip == ip)
-			r = D.learned[i].ifindex;
-	pthread_mutex_unlock(&D.learn_lock);
+	pthread_mutex_lock(&D.veth_lock);
+	r = pod_veth_get(&D.veths, ip);
+	pthread_mutex_unlock(&D.veth_lock);
 	return r;
 }
 
@@ -118,32 +115,145 @@ static void cap_pod_write(__be32 ip, __u32 ifindex)
 	}
 }
 
-void tcsegd_learn_ifindex(__be32 ip, __u32 ifindex)
+static bool attach_wants(const char *name);
+static __u32 resolve_pod_ifindex(__be32 ip);
+
+/*
+ * Bind the addresses tcsegd knows behind a device it attaches itself
+ * (attach_devices, attach_pattern) and nobody bound yet: from then on
+ * the data path drops what another pod sends with those addresses
+ * (docs/SECURITY.md). A binding tcctl made is left alone.
+ */
+static void bind_known(__u32 ifindex)
 {
-	unsigned int i;
-	bool changed = true;
+	__be32 addrs[TCSEG_DEV_MAX_ADDRS4];
+	char list[TCSEG_DEV_MAX_ADDRS4 * (INET_ADDRSTRLEN + 1)] = "", a[20];
+	struct tcseg_dev dev;
+	int n, i, r;
+
+	if (bpf_map_lookup_elem(D.maps.devs, &ifindex, &dev) ||
+	    (dev.flags & TCSEG_DEV_F_BOUND))
+		return;
+	dev.name[sizeof(dev.name) - 1] = 0;
+	if (!attach_wants(dev.name))
+		return;
+	pthread_mutex_lock(&D.veth_lock);
+	n = pod_veth_addrs_of(&D.veths, ifindex, addrs, TCSEG_DEV_MAX_ADDRS4);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (!n)
+		return;
+	r = dev_bind_addrs(D.maps.devs, ifindex, addrs, n);
+	for (i = 0; i < n; i++) {
+		strcat(list, i ? "," : "");
+		strcat(list, ip_str(addrs[i], a));
+	}
+	if (r) {
+		dlog(L_ERR, "attach", "cannot bind addresses dev=%s addrs=%s "
+		     "error=\"%s\"", dev.name, list, strerror(-r));
+		return;
+	}
+	MINC(pod_bound);
+	dlog(L_INFO, "attach", "bound dev=%s ifindex=%u addrs=%s", dev.name,
+	     ifindex, list);
+}
+
+/* The kernel's tables say where a pod is: fills an unknown pod only. */
+static void pod_veth_found(__be32 ip, __u32 ifindex)
+{
 	char a[INET_ADDRSTRLEN];
+	int r;
 
 	if (!ifindex || !tcsegd_is_local_pod(ip))
 		return;
-	pthread_mutex_lock(&D.learn_lock);
-	for (i = 0; i < D.n_learned; i++)
-		if (D.learned[i].ip == ip)
-			break;
-	if (i < D.n_learned) {
-		changed = D.learned[i].ifindex != ifindex;
-		D.learned[i].ifindex = ifindex;
-	} else if (i < sizeof(D.learned) / sizeof(D.learned[0])) {
-		D.learned[i].ip = ip;
-		D.learned[i].ifindex = ifindex;
-		D.n_learned++;
-	}
-	pthread_mutex_unlock(&D.learn_lock);
-	if (!changed)
+	pthread_mutex_lock(&D.veth_lock);
+	r = pod_veth_kernel(&D.veths, ip, ifindex);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (r <= 0)
 		return;
 	cap_pod_write(ip, ifindex);
-	dlog(L_INFO, "pods", "pod veth known pod_ip=%s ifindex=%u",
+	dlog(L_INFO, "pods", "pod veth known pod_ip=%s ifindex=%u via=kernel",
 	     ip_str(ip, a), ifindex);
+	bind_known(ifindex);
+}
+
+static void sync_cap_pods(void);
+
+/*
+ * The bindings in tcseg_devs are the final word on where a pod is
+ * (tcctl attach DEV addr A, or bind_known above); re-read every 2 s.
+ */
+static void sync_bound(void)
+{
+	struct pod_veth_bound b[POD_VETH_MAX];
+	__u32 key, next, *prev = NULL;
+	struct tcseg_dev dev;
+	unsigned int n = 0, i;
+	int changed;
+
+	while (!bpf_map_get_next_key(D.maps.devs, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(D.maps.devs, &key, &dev) ||
+		    !(dev.flags & TCSEG_DEV_F_BOUND))
+			continue;
+		for (i = 0; i < dev.n_addrs4 && i < TCSEG_DEV_MAX_ADDRS4 &&
+			    n < POD_VETH_MAX; i++) {
+			if (!tcsegd_is_local_pod(dev.addrs4[i]))
+				continue;
+			b[n].ifindex = key;
+			b[n++].ip = dev.addrs4[i];
+		}
+	}
+	pthread_mutex_lock(&D.veth_lock);
+	changed = pod_veth_sync_bound(&D.veths, b, n);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (changed) {
+		dlog(L_INFO, "pods", "pod veths from bindings changed=%d", changed);
+		sync_cap_pods();
+	}
+}
+
+/*
+ * A flow event names a veth and a pod address, both in a packet the pod
+ * may have forged: it is checked against what the binding or the
+ * kernel's tables say, never learned from. Returns the veth to use for
+ * the hand-off (0: unknown yet, the worker waits for it), or -1 when
+ * the event claims a pod's address on another veth (refused, counted).
+ */
+static long event_veth(const struct tcseg_event *e)
+{
+	static __u64 last_log_ns, quiet;
+	__be32 ip = e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr;
+	enum pod_veth_verdict v;
+	char a[INET_ADDRSTRLEN];
+	__u32 known;
+
+	if (!tcsegd_is_local_pod(ip))
+		return e->ifindex;	/* not ours: never handed off here */
+	pthread_mutex_lock(&D.veth_lock);
+	v = pod_veth_check(&D.veths, ip, e->ifindex);
+	known = pod_veth_get(&D.veths, ip);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (v == POD_VETH_MATCH)
+		return e->ifindex;
+	if (v == POD_VETH_UNKNOWN) {
+		pod_veth_found(ip, resolve_pod_ifindex(ip));
+		return 0;
+	}
+	MINC(pod_veth_mismatch);
+	/* a flood of forged events must not flood the log: 1 line a second */
+	if (mono_ns() - last_log_ns < 1000000000ull) {
+		quiet++;
+		return -1;
+	}
+	last_log_ns = mono_ns();
+	dlog(L_WARN, "pods", "flow event refused: pod address on another veth "
+	     "pod_ip=%s ifindex=%u pod_ifindex=%u dir=%s suppressed=%llu",
+	     ip_str(ip, a), e->ifindex, known,
+	     e->dir == TCSEG_DIR_FROM_POD ? "from_pod" : "to_pod",
+	     (unsigned long long)quiet);
+	quiet = 0;
+	return -1;
 }
 
 /*
@@ -296,7 +406,24 @@ static void resolve_pods(void)
 	pthread_rwlock_unlock(&D.pods_lock);
 	for (i = 0; i < c; i++)
 		if (!tcsegd_pod_ifindex(ips[i]))
-			tcsegd_learn_ifindex(ips[i], resolve_pod_ifindex(ips[i]));
+			pod_veth_found(ips[i], resolve_pod_ifindex(ips[i]));
+}
+
+static bool still_local(__be32 ip, void *arg)
+{
+	(void)arg;
+	return tcsegd_is_local_pod(ip);
+}
+
+/* After start-up or a new pod mapping: where is every local pod? */
+static void pods_refresh(void)
+{
+	pthread_mutex_lock(&D.veth_lock);
+	pod_veth_prune(&D.veths, still_local, NULL);
+	pthread_mutex_unlock(&D.veth_lock);
+	sync_bound();
+	sync_cap_pods();
+	resolve_pods();
 }
 
 static int load_pods(const char *path)
@@ -347,6 +474,19 @@ static void attach_one(const char *name, const char *via)
 	}
 	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s via=%s",
 	     name, ifindex, tcx ? "tcx" : "clsact", via);
+	bind_known((__u32)ifindex);
+}
+
+/* A device tcsegd attaches itself: attach_devices or attach_pattern. */
+static bool attach_wants(const char *name)
+{
+	unsigned int k;
+
+	for (k = 0; k < D.cfg.n_attach_devices; k++)
+		if (!strcmp(D.cfg.attach_devices[k], name))
+			return true;
+	return D.cfg.attach_pattern[0] &&
+	       !fnmatch(D.cfg.attach_pattern, name, 0);
 }
 
 /* A link appeared (or changed): attach it if the pattern wants it. */
@@ -560,7 +700,9 @@ static void maybe_start(struct corr_entry *ce)
 static int on_tc(void *ctx, void *data, size_t size)
 {
 	const struct tcseg_event *e = data;
+	struct tcseg_event ev;
 	struct corr_entry *ce;
+	long veth;
 	struct corr_key k;
 	const char *why;
 	char flow[64];
@@ -585,17 +727,20 @@ static int on_tc(void *ctx, void *data, size_t size)
 		       e->type == TCSEG_EV_DROP ? tcseg_drop_name(e->reason) : "");
 	if (e->type != TCSEG_EV_FLOW_ENCRYPT || e->proto != 6)
 		return 0;
-	tcsegd_learn_ifindex(e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr,
-			     e->ifindex);
-	ce = corr_add_tc(D.corr, e, mono_ns());
+	veth = event_veth(e);
+	if (veth < 0)
+		return 0;
+	ev = *e;
+	ev.ifindex = (__u32)veth;
+	ce = corr_add_tc(D.corr, &ev, mono_ns());
 	if (!ce) {
 		MINC(corr_dropped);
 		return 0;
 	}
-	if (e->dir == TCSEG_DIR_FROM_POD && ce->client_job)
-		handoff_set_ifindex(ce->client_job, e->ifindex);
-	if (e->dir == TCSEG_DIR_TO_POD && ce->server_job)
-		handoff_set_ifindex(ce->server_job, e->ifindex);
+	if (veth && e->dir == TCSEG_DIR_FROM_POD && ce->client_job)
+		handoff_set_ifindex(ce->client_job, ev.ifindex);
+	if (veth && e->dir == TCSEG_DIR_TO_POD && ce->server_job)
+		handoff_set_ifindex(ce->server_job, ev.ifindex);
 	if (!exiting)
 		maybe_start(ce);
 	return 0;
@@ -701,10 +846,8 @@ static void reload(void)
 		D.cfg = c;	/* workers read scalar settings only */
 		dlog_set_level(D.cfg.log_level);
 	}
-	if (!load_pods(D.cfg.pod_node_config_path)) {
-		sync_cap_pods();
-		resolve_pods();
-	}
+	if (!load_pods(D.cfg.pod_node_config_path))
+		pods_refresh();
 	attach_configured();
 	monitor_eventf("\"type\":\"reload\",\"pods\":%u",
 		       tcsegd_local_pod_count());
@@ -784,6 +927,7 @@ static void on_tick(void)
 				       1000000ull);
 	}
 	if (n % 20 == 0) {
+		sync_bound();
 		resolve_pods();
 		if (D.cfg.attach_pattern[0])
 			attach_configured();
@@ -890,8 +1034,7 @@ static int setup_dataplane(void)
 	/* whatever a killed predecessor left stopped is nobody's now */
 	held_init(tcseg_capture_held_fd(D.cap));
 	held_sweep(t0);
-	sync_cap_pods();
-	resolve_pods();
+	pods_refresh();
 	r = tcseg_capture_set_hold(D.cap, true);
 	if (r)
 		dlog(L_ERR, "capture", "cannot enable the hold error=\"%s\"",
@@ -1019,7 +1162,7 @@ int main(int argc, char **argv)
 	if (no_core_dumps())
 		return 1;
 	pthread_rwlock_init(&D.pods_lock, NULL);
-	pthread_mutex_init(&D.learn_lock, NULL);
+	pthread_mutex_init(&D.veth_lock, NULL);
 	D.ctl_fd = D.metrics_fd = D.cap_pods_fd = -1;
 	daemon_config_defaults(&D.cfg);
 	if (load_config(&D.cfg))

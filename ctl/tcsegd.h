@@ -15,6 +15,7 @@
 #include "daemon_config.h"
 #include "loader.h"
 #include "pod_map.h"
+#include "pod_veth.h"
 #include "capture_loader.h"
 #include "tcsegd_corr.h"
 #include "clock.h"
@@ -54,6 +55,10 @@ struct tcsegd_metrics {
 	__u64 corr_dropped;		/* join table full */
 	__u64 monitor_dropped;
 	__u64 held_swept;		/* stale holds released (tcsegd_held.c) */
+	__u64 pod_veth_mismatch;	/* flow events refused (pod_veth.h) */
+	__u64 pod_bound;		/* devices whose pods tcsegd bound */
+	__u64 keysvc_unknown, keysvc_busy; /* key service refusals (copied) */
+	__u64 ctl_dropped;		/* control clients that did not read */
 };
 extern struct tcsegd_metrics M;
 #define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)
@@ -161,10 +166,9 @@ struct tcsegd {
 	struct corr_table *corr;	/* main thread only */
 	int ctl_fd;			/* control socket listener */
 	int metrics_fd;			/* metrics listener, -1 = off */
-	/* veth of each of this node's pods as learned (main thread writes) */
-	pthread_mutex_t learn_lock;
-	struct { __be32 ip; __u32 ifindex; } learned[1024];
-	unsigned int n_learned;
+	/* veth of each of this node's pods (main thread writes) */
+	pthread_mutex_t veth_lock;
+	struct pod_veth_table veths;	/* under veth_lock */
 };
 extern struct tcsegd D;
 
@@ -173,7 +177,6 @@ bool tcsegd_is_local_pod(__be32 ip);
 __u32 tcsegd_pod_ifindex(__be32 ip);
 unsigned int tcsegd_local_pod_count(void);
 void epoll_del_close(int epfd, int fd);
-void tcsegd_learn_ifindex(__be32 ip, __u32 ifindex);
 
 /* Held-process ledger, pinned map tcseg_held (tcsegd_held.c). */
 void held_init(int map_fd);

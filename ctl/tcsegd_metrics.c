@@ -132,6 +132,21 @@ static const struct mcounter counters[] = {
 	{ "held_released_stale", "tcseg_held_released_stale_total", "",
 	  "Processes left stopped by a killed daemon or a lost record, "
 	  "released with their flow failed closed.", &M.held_swept },
+	{ "pod_veth_mismatch", "tcseg_pod_veth_mismatch_total", "",
+	  "Flow events refused: a pod's address on another veth than its "
+	  "binding or the kernel's tables say (forged source).",
+	  &M.pod_veth_mismatch },
+	{ "pods_bound", "tcseg_pods_bound_total", "",
+	  "Devices tcsegd attached whose known pod addresses it bound.",
+	  &M.pod_bound },
+	{ "key_service_refused_unknown", "tcseg_key_service_refused_total",
+	  "reason=\"unknown_peer\"", "Key service connections closed at "
+	  "accept.", &M.keysvc_unknown },
+	{ "key_service_refused_busy", "tcseg_key_service_refused_total",
+	  "reason=\"per_source_limit\"", NULL, &M.keysvc_busy },
+	{ "control_dropped", "tcseg_control_dropped_total", "",
+	  "Control clients dropped: their answer did not fit the output "
+	  "buffer or they read nothing for 5 s.", &M.ctl_dropped },
 };
 
 /* ---- histograms */
