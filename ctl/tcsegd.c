@@ -439,6 +439,7 @@ static int load_pods(const char *path)
 	pthread_rwlock_wrlock(&D.pods_lock);
 	old = D.pods;
 	D.pods = t;
+	D.pods_gen++;
 	pthread_rwlock_unlock(&D.pods_lock);
 	free_pod_node_mapping(old);
 	dlog(L_INFO, "pods", "pod mapping loaded file=%s pods=%u nodes=%u "
@@ -954,7 +955,7 @@ static int on_signal(void)
 static int loop(void)
 {
 	struct epoll_event ev[32];
-	int n, i, fd, r;
+	int n, i, fd;
 
 	for (;;) {
 		n = epoll_wait(epfd, ev, 32, -1);
@@ -976,15 +977,9 @@ static int loop(void)
 					dlog(L_DEBUG, "attach", "link notifications "
 					     "lost, the rescan catches up");
 			} else if (fd == D.ctl_fd || fd == D.metrics_fd) {
-				r = ctl_accept(fd);
-				if (r >= 0 && watch(r, EPOLLIN))
-					close(r);
+				ctl_accept(epfd, fd);
 			} else {
-				r = ctl_client_io(fd);
-				if (r == 0)
-					epoll_del_close(epfd, fd);
-				else if (r == 2)
-					epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+				ctl_client_io(epfd, fd);
 			}
 		}
 	}

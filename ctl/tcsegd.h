@@ -161,6 +161,7 @@ struct tcsegd {
 	int cap_pods_fd;
 	pthread_rwlock_t pods_lock;
 	struct pod_node_table *pods;	/* under pods_lock */
+	unsigned int pods_gen;		/* new mapping loaded: +1 */
 	__u64 start_ns;
 	int ktls_ok;			/* ktls_available() at start */
 	struct corr_table *corr;	/* main thread only */
@@ -187,11 +188,12 @@ void held_sweep(__u64 cutoff_ns);
 
 /* Control socket and metrics listener (tcsegd_ctl.c). */
 int ctl_open(const char *path);
-int ctl_accept(int lfd);
-/* Close control clients that sent no complete request in time. */
+/* Accept a control (or metrics) client and add it to @epfd. */
+void ctl_accept(int epfd, int lfd);
+/* Close control clients that sent no request, or read nothing, in 5 s. */
 void ctl_reap(int epfd);
-/* A control client fd is readable: 1 keep, 0 closed. */
-int ctl_client_io(int fd);
+/* Events on a control client: read, answer, send; never waits. */
+void ctl_client_io(int epfd, int fd);
 int metrics_open(const struct sockaddr_in *a);
 void metrics_serve(int lfd);
 
