@@ -540,6 +540,18 @@ static int kp_lookup(void *arg, __u32 addr, char *node, size_t node_len,
 	return r;
 }
 
+/* The key service talks to the nodes of the pod mapping only. */
+static int kp_peer_known(void *arg, __u32 addr)
+{
+	int r;
+
+	(void)arg;
+	pthread_rwlock_rdlock(&D.pods_lock);
+	r = D.pods && pod_map_node_by_addr(D.pods, addr);
+	pthread_rwlock_unlock(&D.pods_lock);
+	return r;
+}
+
 static void kp_log(void *arg, int level, const char *msg)
 {
 	static const int map[] = { L_ERR, L_WARN, L_INFO, L_DEBUG };
@@ -617,6 +629,7 @@ static int start_provider(void)
 		.serve = 1,
 		.listen = D.cfg.key_service_listen,
 		.lookup = kp_lookup,
+		.peer_allowed = kp_peer_known,
 		.cipher = D.cfg.cipher,
 		.connect_timeout_ms = (int)D.cfg.handshake_timeout_ms,
 		.io_timeout_ms = (int)D.cfg.key_fetch_timeout_ms,

@@ -274,10 +274,21 @@ void metrics_key_fetch_end(struct kf_timer *t, int mode, int err)
 		off += (size_t)_n;					\
 } while (0)
 
+/* Counters the key service keeps itself (ctl/key_provider.c). */
+static void counters_refresh(void)
+{
+	struct kp_stats k;
+
+	key_provider_stats(&k);
+	__atomic_store_n(&M.keysvc_unknown, k.refused_unknown, __ATOMIC_RELAXED);
+	__atomic_store_n(&M.keysvc_busy, k.refused_busy, __ATOMIC_RELAXED);
+}
+
 static size_t render_counters(char *buf, size_t len, size_t off)
 {
 	const struct mcounter *c;
 
+	counters_refresh();
 	for (c = counters; c < counters + N(counters); c++) {
 		if (c->help)
 			APPEND("# HELP %s %s\n# TYPE %s counter\n", c->prom,
@@ -383,6 +394,7 @@ static void write_json(FILE *f, const char *node, const char *provider,
 	fprintf(f, ",\n  \"percentiles\": \"estimated from the histogram "
 		"buckets: linear inside the bucket; above the last bound "
 		"reported as that bound\",\n  \"counters\": {\n");
+	counters_refresh();
 	for (i = 0; i < N(counters); i++)
 		fprintf(f, "    \"%s\": %llu%s\n", counters[i].key,
 			(unsigned long long)__atomic_load_n(counters[i].v,
