@@ -879,11 +879,11 @@ static unsigned int preauth_from(const struct kp_node *n, __u32 src)
  * Refuse at accept, before any handshake: unknown peers (peer_allowed)
  * and a source that already has KP_MAX_PREAUTH_PER_SRC connections
  * before authentication, so nobody can hold the KP_MAX_CONNS slots with
- * idle connections (docs/SECURITY.md). One log line a second at most.
+ * idle connections (docs/SECURITY.md). One log line a second per reason.
  */
 static void refuse(struct kp_node *n, __u32 src, int busy)
 {
-	static long long last_ms;
+	static long long last_ms[2];	/* by reason */
 	char ip[INET_ADDRSTRLEN];
 	long long now = now_ms();
 
@@ -892,11 +892,11 @@ static void refuse(struct kp_node *n, __u32 src, int busy)
 		n->st.refused_busy++;
 	else
 		n->st.refused_unknown++;
-	if (now - last_ms < 1000) {
+	if (now - last_ms[busy] < 1000) {
 		pthread_mutex_unlock(&n->lock);
 		return;
 	}
-	last_ms = now;
+	last_ms[busy] = now;
 	pthread_mutex_unlock(&n->lock);
 	ip_str(src, ip, sizeof(ip));
 	kp_log(&n->cfg, KP_LOG_WARN, "key service: connection from %s "
