@@ -222,7 +222,7 @@ static void sync_bound(void)
  */
 static long event_veth(const struct tcseg_event *e)
 {
-	static __u64 last_log_ns, quiet;
+	static __u64 last_log_ns, last_resolve_ns, quiet;
 	__be32 ip = e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr;
 	enum pod_veth_verdict v;
 	char a[INET_ADDRSTRLEN];
@@ -237,7 +237,11 @@ static long event_veth(const struct tcseg_event *e)
 	if (v == POD_VETH_MATCH)
 		return e->ifindex;
 	if (v == POD_VETH_UNKNOWN) {
-		pod_veth_found(ip, resolve_pod_ifindex(ip));
+		/* ask the kernel now, but forged events cannot make us spin */
+		if (mono_ns() - last_resolve_ns > 100000000ull) {
+			last_resolve_ns = mono_ns();
+			pod_veth_found(ip, resolve_pod_ifindex(ip));
+		}
 		return 0;
 	}
 	MINC(pod_veth_mismatch);
