@@ -173,11 +173,28 @@ struct tcsegd {
 };
 extern struct tcsegd D;
 
+void epoll_del_close(int epfd, int fd);
+
+/* This node's pods (tcsegd_pods.c, docs/DAEMON.md §Pod veths). */
 /* This node's pod with IP @ip? (pods_lock taken inside) */
 bool tcsegd_is_local_pod(__be32 ip);
+/* Its veth from the binding or the kernel's tables, 0 = unknown. */
 __u32 tcsegd_pod_ifindex(__be32 ip);
 unsigned int tcsegd_local_pod_count(void);
-void epoll_del_close(int epfd, int fd);
+/* Load the pod mapping (a bad file keeps the old table); 0 or -EINVAL. */
+int tcsegd_load_pods(const char *path);
+/* After start-up or a new mapping: bindings, tcseg_cap_pods, lookups. */
+void tcsegd_pods_refresh(void);
+/* Every 2 s: bindings re-read, unknown pods looked up. */
+void tcsegd_pods_tick(void);
+/* Bind the known pod addresses on a device tcsegd attached, if unbound. */
+void tcsegd_bind_known(__u32 ifindex);
+/*
+ * Check a flow event's veth against the pod's: the veth for the hand-off
+ * (0 = unknown yet), or -1 when it names the pod's address on another
+ * veth (refused, logged, counted).
+ */
+long tcsegd_event_veth(const struct tcseg_event *e);
 
 /* Held-process ledger, pinned map tcseg_held (tcsegd_held.c). */
 void held_init(int map_fd);
