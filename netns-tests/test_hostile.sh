@@ -13,7 +13,7 @@ set -uo pipefail
 
 A=10.200.0.1 B=10.200.0.2 C=10.200.0.3 H=10.200.0.254
 HOSTILE="/usr/bin/python3 $TCSEG_ROOT/netns-tests/hostile.py"
-SINK= MAC_B= MAC_H= CNT_PID= CNT_OUT= COUNT=
+SINK='' MAC_B='' MAC_H='' CNT_PID='' CNT_OUT='' COUNT=''
 
 mac_of() { ip -n "$1" -br link show "$2" | awk '{print $3}'; }
 
@@ -41,15 +41,15 @@ sink_count() { cat "$SINK" 2>/dev/null || echo 0; }
 # count_start WHERE KIND FIELD=VALUE...: count frames arriving at pod
 # WHERE's eth0 (or at the host's br0 for WHERE=host) until count_stop
 count_start() {
-	local where=$1 ns dev=eth0 i
+	local where=$1 ns dev=eth0
 	shift
 	ns=$(nt_pod_ns "$where")
 	[ "$where" = host ] && ns=$NS_HOST dev=br0
 	CNT_OUT=$(mktemp "$NT_DIR/count.XXXXXX")
 	ip netns exec "$ns" $HOSTILE count $dev "$@" >"$CNT_OUT" 2>&1 &
 	CNT_PID=$!
-	NT_PIDS+=($CNT_PID)
-	for i in $(seq 50); do
+	NT_PIDS+=("$CNT_PID")
+	for _ in $(seq 50); do
 		grep -q ready "$CNT_OUT" && return 0
 		sleep 0.1
 	done
@@ -63,6 +63,29 @@ count_stop() {
 	kill -TERM "$CNT_PID" 2>/dev/null
 	wait "$CNT_PID" 2>/dev/null
 	COUNT=$(sed -n 's/^count //p' "$CNT_OUT")
+}
+
+# arrivals NAME N WHERE "KIND FIELD=VALUE..." CMD...: run CMD (a sender)
+# while counting matching frames at WHERE (count_start); PASS if N came
+arrivals() {
+	local name=$1 n=$2 where=$3 filter=$4
+	shift 4
+	# shellcheck disable=SC2086 # the filter is several words
+	count_start "$where" $filter || { t_fail "$name" "counter not ready"; return; }
+	"$@"
+	count_stop
+	want "$name" "$COUNT" "$n"
+}
+
+# sink_gets NAME N CMD...: run CMD (a sender); PASS if b's udp 5000 sink
+# received N datagrams
+sink_gets() {
+	local name=$1 n=$2 n0
+	shift 2
+	n0=$(sink_count)
+	"$@"
+	sleep 0.3
+	want "$name" "$(($(sink_count) - n0))" "$n"
 }
 
 # want NAME GOT WANT: PASS if equal
@@ -83,33 +106,25 @@ test_list_shows_binding() {
 
 # The issue's scenario: c sends to b:5000 in a's name; only a may.
 test_spoofed_udp() {
-	local n0 s0
-	n0=$(sink_count) s0=$(spoofed)
-	in_pod c $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 5
-	sleep 0.3
-	want spoofed_udp_does_not_reach_b "$(sink_count)" "$n0"
+	local s0
+	s0=$(spoofed)
+	sink_gets spoofed_udp_does_not_reach_b 0 \
+		in_pod c $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 5
 	want spoofed_udp_counted "$(($(spoofed) - s0))" 5
 	# the very same frames from a's own veth arrive
-	in_pod a $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 5
-	sleep 0.3
-	want own_udp_reaches_b "$(sink_count)" "$((n0 + 5))"
+	sink_gets own_udp_reaches_b 5 \
+		in_pod a $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 5
 	want own_udp_not_counted_spoofed "$(($(spoofed) - s0))" 5
 }
 
 test_spoofed_tcp() {
 	local s0
 	s0=$(spoofed)
-	count_start b tcp src=$A dport=80 sport=40001 flags=2 ||
-		{ t_fail spoofed_tcp_syn_does_not_reach_b "counter not ready"; return; }
-	in_pod c $HOSTILE syn $A 40001 $B 80 "$MAC_B" 3
-	count_stop
-	want spoofed_tcp_syn_does_not_reach_b "$COUNT" 0
+	arrivals spoofed_tcp_syn_does_not_reach_b 0 b "tcp src=$A dport=80 sport=40001 flags=2" \
+		in_pod c $HOSTILE syn $A 40001 $B 80 "$MAC_B" 3
 	want spoofed_tcp_syn_counted "$(($(spoofed) - s0))" 3
-	count_start b tcp src=$A dport=80 sport=40002 flags=2 ||
-		{ t_fail own_tcp_syn_reaches_b "counter not ready"; return; }
-	in_pod a $HOSTILE syn $A 40002 $B 80 "$MAC_B" 3
-	count_stop
-	want own_tcp_syn_reaches_b "$COUNT" 3
+	arrivals own_tcp_syn_reaches_b 3 b "tcp src=$A dport=80 sport=40002 flags=2" \
+		in_pod a $HOSTILE syn $A 40002 $B 80 "$MAC_B" 3
 	in_pod a $FLOW tcp-client $B 80 >/dev/null 2>&1 &&
 		t_pass own_tcp_connection_works ||
 		t_fail own_tcp_connection_works "a cannot reach b:80"
@@ -119,17 +134,11 @@ test_spoofed_tcp() {
 test_spoofed_arp() {
 	local s0
 	s0=$(spoofed)
-	count_start b arp psrc=$A ||
-		{ t_fail spoofed_arp_does_not_reach_b "counter not ready"; return; }
-	in_pod c $HOSTILE arp $A $B "$MAC_B" 3
-	count_stop
-	want spoofed_arp_does_not_reach_b "$COUNT" 0
+	arrivals spoofed_arp_does_not_reach_b 0 b "arp psrc=$A" \
+		in_pod c $HOSTILE arp $A $B "$MAC_B" 3
 	want spoofed_arp_counted "$(($(spoofed) - s0))" 3
-	count_start b arp psrc=$C ||
-		{ t_fail own_gratuitous_arp_reaches_b "counter not ready"; return; }
-	in_pod c $HOSTILE arp $C $C ff:ff:ff:ff:ff:ff 2
-	count_stop
-	want own_gratuitous_arp_reaches_b "$COUNT" 2
+	arrivals own_gratuitous_arp_reaches_b 2 b "arp psrc=$C" \
+		in_pod c $HOSTILE arp $C $C ff:ff:ff:ff:ff:ff 2
 }
 
 # c's DNS session to b must not carry ICMP "errors" anywhere else.
@@ -139,53 +148,38 @@ test_icmp_tunnel() {
 		{ t_fail icmp_tunnel_setup "c's DNS query to b failed"; return; }
 	r0=$(stat_of 'j["counters"]["icmp_related"]')
 	u0=$(stat_of 'j["counters"]["icmp_unrelated"]')
-	count_start host icmp src=$C dst=$H ||
-		{ t_fail icmp_tunnel_to_host_blocked "counter not ready"; return; }
-	in_pod c $HOSTILE icmp-err $C $H "$MAC_H" $B 53 $C 33333 1000 5
-	count_stop
-	want icmp_tunnel_to_host_blocked "$COUNT" 0
+	arrivals icmp_tunnel_to_host_blocked 0 host "icmp src=$C dst=$H" \
+		in_pod c $HOSTILE icmp-err $C $H "$MAC_H" $B 53 $C 33333 1000 5
 	want icmp_tunnel_counted_unrelated \
 		"$(($(stat_of 'j["counters"]["icmp_unrelated"]') - u0))" 5
 	# the genuine error: port unreachable back to b, short
-	count_start b icmp src=$C dst=$B type=3 ||
-		{ t_fail icmp_error_of_session_reaches_b "counter not ready"; return; }
-	in_pod c $HOSTILE icmp-err $C $B "$MAC_B" $B 53 $C 33333 0 2
-	count_stop
-	want icmp_error_of_session_reaches_b "$COUNT" 2
+	arrivals icmp_error_of_session_reaches_b 2 b "icmp src=$C dst=$B type=3" \
+		in_pod c $HOSTILE icmp-err $C $B "$MAC_B" $B 53 $C 33333 0 2
 	# related at both veths, c's and b's
 	want icmp_error_of_session_counted_related \
 		"$(($(stat_of 'j["counters"]["icmp_related"]') - r0))" 4
 	# to the right peer, but 1000 bytes longer than any real error
-	count_start b icmp src=$C dst=$B type=3 ||
-		{ t_fail icmp_oversize_error_blocked "counter not ready"; return; }
-	in_pod c $HOSTILE icmp-err $C $B "$MAC_B" $B 53 $C 33333 1000 2
-	count_stop
-	want icmp_oversize_error_blocked "$COUNT" 0
+	arrivals icmp_oversize_error_blocked 0 b "icmp src=$C dst=$B type=3" \
+		in_pod c $HOSTILE icmp-err $C $B "$MAC_B" $B 53 $C 33333 1000 2
 }
+
+# c sends 2 datagrams to b:5000 in a's name
+c_as_a() { in_pod c $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 2; }
 
 # attach DEV addr ... replaces the set; none unbinds; no addr keeps it.
 test_rebind() {
-	local n0
 	tc_ attach vc addr $C,$A >/dev/null
-	n0=$(sink_count)
-	in_pod c $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 2
-	sleep 0.3
-	want rebind_with_a_lets_c_send_as_a "$(sink_count)" "$((n0 + 2))"
+	sink_gets rebind_with_a_lets_c_send_as_a 2 c_as_a
 	tc_ attach vc addr $C >/dev/null
 	tc_ attach vc default deny >/dev/null
 	want attach_without_addr_keeps_binding \
 		"$(json_get "$(tc_ -j list)" '[d["addrs"] for d in j if d["dev"]=="vc"][0]')" "['$C']"
-	n0=$(sink_count)
-	in_pod c $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 2
-	sleep 0.3
-	want rebind_without_a_blocks_again "$(sink_count)" "$n0"
+	sink_gets rebind_without_a_blocks_again 0 c_as_a
 	# unbound: no source check at all (docs/SECURITY.md)
 	tc_ attach vc addr none >/dev/null
 	want addr_none_unbinds \
 		"$(json_get "$(tc_ -j list)" '[d["binding"] for d in j if d["dev"]=="vc"][0]')" unbound
-	in_pod c $HOSTILE udp $A 40000 $B 5000 "$MAC_B" 2
-	sleep 0.3
-	want unbound_veth_not_checked "$(sink_count)" "$((n0 + 2))"
+	sink_gets unbound_veth_not_checked 2 c_as_a
 	tc_ attach vc addr $C >/dev/null
 }
 
@@ -195,11 +189,8 @@ test_rebind_drops_sessions() {
 	in_pod c $HOSTILE udp-query $B 53 33334 ||
 		{ t_fail rebind_setup "c's DNS query to b failed"; return; }
 	tc_ attach vc addr 10.200.0.33 >/dev/null
-	count_start b udp src=$C sport=33334 dport=53 ||
-		{ t_fail rebind_drops_sessions_of_unbound_address "counter not ready"; return; }
-	in_pod c $HOSTILE udp $C 33334 $B 53 "$MAC_B" 2
-	count_stop
-	want rebind_drops_sessions_of_unbound_address "$COUNT" 0
+	arrivals rebind_drops_sessions_of_unbound_address 0 b "udp src=$C sport=33334 dport=53" \
+		in_pod c $HOSTILE udp $C 33334 $B 53 "$MAC_B" 2
 	tc_ attach vc addr $C >/dev/null
 	in_pod c $HOSTILE udp-query $B 53 33334 &&
 		t_pass rebind_back_restores_c ||

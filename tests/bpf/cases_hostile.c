@@ -240,6 +240,36 @@ static int test_icmp_error_of_session_passes(struct tb *t)
 	return 0;
 }
 
+/* Port unreachable @from -> @to quoting @q, @extra bytes longer: verdict. */
+static int icmp_err_run(struct tb *t, int dir, __u32 ifindex,
+			const char *from, const char *to,
+			const struct pkt_spec *q, size_t extra)
+{
+	uint8_t b[PKT_MAX];
+	size_t n;
+
+	n = pkt_icmp_error_len(b, pkt_ip(from), pkt_ip(to), 3, 3, q, extra);
+	return tb_run(t, dir, ifindex, b, n);
+}
+
+/*
+ * That error, sent @dir on @ifindex, is not related: judged by policy
+ * and, under icmp_setup()'s default deny, dropped.
+ */
+static int unrelated_dropped(struct tb *t, int dir, __u32 ifindex,
+			     const char *from, const char *to,
+			     const struct pkt_spec *q, size_t extra)
+{
+	__u64 unrelated = tb_stat(t, TCSEG_STAT_ICMP_UNRELATED);
+	__u64 denied = tb_drops(t, TCSEG_DROP_GLOBAL_DEFAULT);
+
+	T_VERDICT(icmp_err_run(t, dir, ifindex, from, to, q, extra), TC_SHOT);
+	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_UNRELATED), unrelated + 1);
+	T_EQ(tb_drops(t, TCSEG_DROP_GLOBAL_DEFAULT), denied + 1);
+	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_RELATED), 0);
+	return 0;
+}
+
 /* The tunnel: 1000 bytes to a host the policy denies. */
 static int test_icmp_error_to_other_host_judged_by_policy(struct tb *t)
 {
@@ -247,21 +277,13 @@ static int test_icmp_error_to_other_host_judged_by_policy(struct tb *t)
 				.proto = IPPROTO_ICMP,
 				.action = TCSEG_ACT_ALLOW, .id = 2 };
 	struct pkt_spec query, answer;
-	uint8_t b[PKT_MAX];
-	size_t n;
 
 	T_OK(icmp_setup(t, &query, &answer));
-	n = pkt_icmp_error_len(b, pkt_ip(POD), pkt_ip(OFFNET), 3, 3, &answer,
-			       1000);
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_SHOT);
-	n = pkt_icmp_error(b, pkt_ip(POD), pkt_ip(OFFNET), 3, 3, &answer);
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_SHOT);
-	T_EQ(tb_drops(t, TCSEG_DROP_GLOBAL_DEFAULT), 2);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_UNRELATED), 2);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_RELATED), 0);
+	T_OK(unrelated_dropped(t, FROM, ifi_a, POD, OFFNET, &answer, 1000));
+	T_OK(unrelated_dropped(t, FROM, ifi_a, POD, OFFNET, &answer, 0));
 	/* judged as ICMP, a rule may still allow it */
 	T_OK(tb_rule(t, &icmp));
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_OK);
+	T_VERDICT(icmp_err_run(t, FROM, ifi_a, POD, OFFNET, &answer, 0), TC_OK);
 	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_RELATED), 0);
 	return 0;
 }
@@ -269,33 +291,22 @@ static int test_icmp_error_to_other_host_judged_by_policy(struct tb *t)
 static int test_icmp_error_longer_than_576_judged_by_policy(struct tb *t)
 {
 	struct pkt_spec query, answer;
-	uint8_t b[PKT_MAX];
-	size_t n;
 
 	T_OK(icmp_setup(t, &query, &answer));
-	n = pkt_icmp_error_len(b, pkt_ip(POD), pkt_ip(PEER), 3, 3, &answer,
-			       577 - ICMP_ERR_IP_LEN(0));
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_SHOT);
-	n = pkt_icmp_error_len(b, pkt_ip(POD), pkt_ip(PEER), 3, 3, &answer,
-			       1000);
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_SHOT);
-	T_EQ(tb_drops(t, TCSEG_DROP_GLOBAL_DEFAULT), 2);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_UNRELATED), 2);
+	T_OK(unrelated_dropped(t, FROM, ifi_a, POD, PEER, &answer,
+			       577 - ICMP_ERR_IP_LEN(0)));
+	T_OK(unrelated_dropped(t, FROM, ifi_a, POD, PEER, &answer, 1000));
 	return 0;
 }
 
+/* The same error is related on the pod's veth, not on pod b's. */
 static int test_icmp_error_quote_not_session_of_this_veth(struct tb *t)
 {
 	struct pkt_spec query, answer;
-	uint8_t b[PKT_MAX];
-	size_t n;
 
 	T_OK(icmp_setup(t, &query, &answer));
-	/* the same error is related on ifi_a, not on pod b's veth */
-	n = pkt_icmp_error(b, pkt_ip(POD), pkt_ip(PEER), 3, 3, &answer);
-	T_VERDICT(tb_run(t, FROM, ifi_b, b, n), TC_SHOT);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_UNRELATED), 1);
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_OK);
+	T_OK(unrelated_dropped(t, FROM, ifi_b, POD, PEER, &answer, 0));
+	T_VERDICT(icmp_err_run(t, FROM, ifi_a, POD, PEER, &answer, 0), TC_OK);
 	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_RELATED), 1);
 	return 0;
 }
@@ -309,15 +320,9 @@ static int test_icmp_error_quote_not_session_of_this_veth(struct tb *t)
 static int test_icmp_error_wrong_direction_judged_by_policy(struct tb *t)
 {
 	struct pkt_spec query, answer;
-	uint8_t b[PKT_MAX];
-	size_t n;
 
 	T_OK(icmp_setup(t, &query, &answer));
-	n = pkt_icmp_error(b, pkt_ip(ROUTER), pkt_ip(PEER), 3, 1, &answer);
-	T_VERDICT(tb_run(t, TO, ifi_a, b, n), TC_SHOT);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_UNRELATED), 1);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_RELATED), 0);
-	return 0;
+	return unrelated_dropped(t, TO, ifi_a, ROUTER, PEER, &answer, 0);
 }
 
 /*
@@ -331,17 +336,11 @@ static int test_icmp_error_about_flooded_flow_judged_by_policy(struct tb *t)
 				    .action = TCSEG_ACT_ALLOW, .id = 3 };
 	struct pkt_spec flooded = udp_spec(PEER, 53, OTHER, SPORT);
 	struct pkt_spec query, answer;
-	uint8_t b[PKT_MAX];
-	size_t n;
 
 	T_OK(icmp_setup(t, &query, &answer));
 	T_OK(tb_rule(t, &to_other));
 	T_VERDICT(tb_send(t, TO, ifi_a, &flooded), TC_OK);
-	n = pkt_icmp_error(b, pkt_ip(POD), pkt_ip(PEER), 3, 3, &flooded);
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_SHOT);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_UNRELATED), 1);
-	T_EQ(tb_stat(t, TCSEG_STAT_ICMP_RELATED), 0);
-	return 0;
+	return unrelated_dropped(t, FROM, ifi_a, POD, PEER, &flooded, 0);
 }
 
 /* encrypt with proto any: TCP is encrypted, nothing else leaves. */
