@@ -7,7 +7,9 @@
  * Two variants, the loader picks what the kernel supports:
  *  - BTF tracepoints: inet_sock_set_state (CLOSE->SYN_SENT runs inside
  *    connect() in the caller's context; SYN_RECV->ESTABLISHED is the
- *    passive side, in softirq) and tcp_sendmsg_locked (first send).
+ *    passive side, in softirq) and tcp_sendmsg_locked (first send); the
+ *    syscalls/sys_exit_connect tracepoint for sockets whose source port
+ *    is chosen after CLOSE->SYN_SENT (docs/CAPTURE.md).
  *  - kprobes (seed 000): kprobe+kretprobe tcp_v4_connect, kprobe
  *    tcp_sendmsg, with conn_track and sock_info maps.
  * An encrypt flow's process is stopped (SIGSTOP) before connect() returns,
@@ -63,6 +65,67 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } tcseg_conn_track SEC(".maps");
+
+/*
+ * connect() of an unbound socket: at CLOSE->SYN_SENT the kernel has not
+ * chosen the source port yet (inet_hash_connect runs right after), so the
+ * record and the policy decision wait for the syscall's exit, same thread,
+ * port known, before user space runs. By tid.
+ */
+struct conn_pending {
+	__u64 sk;
+	__u64 cookie;
+	__u64 netns_cookie;
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct conn_pending);
+} tcseg_conn_pending SEC(".maps");
+
+/*
+ * Set by the loader when tcseg_cap_connect_exit is attached: 1 = defer
+ * the connects whose port is not known yet, 2 = defer every connect (a
+ * test hook: kernels that choose the port before CLOSE->SYN_SENT, like
+ * 6.18, never take the deferred path otherwise).
+ */
+const volatile __u32 cap_defer_connect = 0;
+#define CONN_PENDING_MAX_NS	(10ULL * 1000000000ULL)
+
+/* ISNs of encrypt-flow sockets (struct tcseg_sock_isn, docs/KEYS.md §9). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tcseg_sock_isn);
+} tcseg_sock_isn SEC(".maps");
+
+/*
+ * At SYN_SENT/SYN_RECV -> ESTABLISHED both ISNs are exact: snd_una = own
+ * ISN + 1 (the SYN is acked), rcv_nxt = the peer's ISN + 1 (no data
+ * queued yet). Later the socket may carry data or a FIN; the stored pair
+ * stays right.
+ */
+static __always_inline void store_isn(const struct sock *sk, int client)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct tcseg_sock_isn *v;
+	__u32 own, peer;
+
+	if (!tp)
+		return;
+	own = tp->snd_una - 1;
+	peer = tp->rcv_nxt - 1;
+	v = bpf_sk_storage_get(&tcseg_sock_isn, (struct sock *)sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!v)
+		return;
+	v->client = client ? own : peer;
+	v->server = client ? peer : own;
+}
 
 /* Seed 000's sock_info_map: captured sockets (cookie, or sock address for
  * kprobes) -> SI_* bits: first send not reported yet, encrypt flow. */
@@ -267,18 +330,65 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 	if (sk_tuple(sk, &t))
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT &&
+	    ((!t.sport && cap_defer_connect) || cap_defer_connect == 2)) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct conn_pending cp = {
+			.sk = (__u64)sk, .cookie = cookie,
+			.netns_cookie = sk_netns_cookie(sk),
+			.ts_ns = bpf_ktime_get_ns(),
+		};
+
+		bpf_map_update_elem(&tcseg_conn_pending, &tid, &cp, BPF_ANY);
+	} else if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		on_open(TCSEG_SOCK_CONNECT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			1);
 	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		on_open(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			0);
+		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
+		if (si && (*si & SI_ENCRYPT))
+			store_isn(sk, 0);
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
+		if (si && (*si & SI_ENCRYPT))
+			store_isn(sk, 1);
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
 		wake = *si & SI_ENCRYPT;
 		bpf_map_delete_elem(&tcseg_sock_info, &cookie);
 		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, wake);
 	}
+	return 0;
+}
+
+/*
+ * connect() returns (0, EINPROGRESS, EINTR...): the deferred record of
+ * its socket, now with the source port, in the caller's context (it can
+ * be held). A socket back in CLOSE (connect failed) is not reported.
+ */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tcseg_cap_connect_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct conn_pending *p, cp;
+	const struct sock *sk;
+	struct tuple t;
+
+	(void)ctx;
+	p = bpf_map_lookup_elem(&tcseg_conn_pending, &tid);
+	if (!p)
+		return 0;
+	cp = *p;
+	bpf_map_delete_elem(&tcseg_conn_pending, &tid);
+	if (bpf_ktime_get_ns() - cp.ts_ns > CONN_PENDING_MAX_NS)
+		return 0;	/* left by a connect inside another call */
+	sk = (const struct sock *)cp.sk;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE ||
+	    sk_tuple(sk, &t) || !t.sport)
+		return 0;
+	on_open(TCSEG_SOCK_CONNECT, &t, cp.cookie, cp.netns_cookie, cp.cookie,
+		0, 1);
 	return 0;
 }
 

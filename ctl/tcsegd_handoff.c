@@ -26,6 +26,7 @@
 
 #include "tcsegd.h"
 #include "key_provider.h"
+#include "kp_isn.h"
 #include "ktls.h"
 #include "tlshub_hkdf.h"
 
@@ -306,19 +307,31 @@ static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
 	explicit_bzero(&c, sizeof(c));
 }
 
-static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
-		    size_t wl)
+static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
+		    char *why, size_t wl)
 {
 	struct flow_tuple ft = {
 		.saddr = j->r.key.saddr, .daddr = j->r.key.daddr,
 		.sport = ntohs(j->r.key.sport), .dport = ntohs(j->r.key.dport),
 	};
-	char fp[17], flow[64];
+	char fp[17], flow[64], iw[128];
+	struct flow_isn isn;
 	struct kf_timer kt;
+	bool has_isn;
 	int r;
 
+	/* the per-connection value of the TLSHub schedule (docs/KEYS.md §9) */
+	r = kp_isn_read(fd, j->r.role == JOB_CLIENT,
+			tcseg_capture_isn_fd(D.cap), &isn, iw, sizeof(iw));
+	has_isn = !r;
+	if (r && key_provider_get_mode() == MODE_TLSHUB) {
+		MINC(key_err);
+		snprintf(why, wl, "connection ISNs: %s", iw);
+		return r;
+	}
 	metrics_key_fetch_begin(&kt);
-	r = key_provider_get_key_role(&ft, j->r.role == JOB_CLIENT ?
+	r = key_provider_get_key_conn(&ft, has_isn ? &isn : NULL,
+				      j->r.role == JOB_CLIENT ?
 				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
 	metrics_key_fetch_end(&kt, key_provider_get_mode(), r);
 	if (r) {
@@ -329,9 +342,11 @@ static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
 	MINC(key_ok);
 	key_fingerprint(ki, j->r.role, fp);
 	flow_str(&j->r.key, flow, sizeof(flow));
-	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s fp=%s",
-	     role_name(j->r.role), flow,
-	     kp_mode_name(key_provider_get_mode()), fp);
+	/* ISNs are on the wire in every segment: no secret (tests use them) */
+	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s "
+	     "isn=%u:%u fp=%s", role_name(j->r.role), flow,
+	     kp_mode_name(key_provider_get_mode()), has_isn ? isn.client : 0,
+	     has_isn ? isn.server : 0, fp);
 	monitor_eventf("\"type\":\"keys\",\"role\":\"%s\",\"flow\":\"%s\","
 		       "\"fp\":\"%s\"", role_name(j->r.role), flow, fp);
 	return 0;
@@ -586,7 +601,7 @@ static void run(struct job *j)
 	}
 	if (!r) {
 		stage = "keys";
-		r = get_keys(j, &ki, why, sizeof(why));
+		r = get_keys(j, fd, &ki, why, sizeof(why));
 	}
 	if (!r) {
 		stage = "ktls";
