@@ -37,6 +37,7 @@ struct tcseg_maps {
 	int events;
 	int evrate;
 	int secured;
+	int sweep;		/* the sweep's timer (bpf/lib/sweep.h) */
 };
 
 void tcseg_sizes_default(struct tcseg_sizes *sz);
