@@ -57,8 +57,11 @@ static long sweep_session(struct bpf_map *map, struct tcseg_session_key *k,
 
 	if (session_expired(x->cfg, s, k->proto, x->now)) {
 		session_forget_mark(k);
-		if (!bpf_map_delete_elem(&tcseg_sessions, k))
+		if (!bpf_map_delete_elem(&tcseg_sessions, k)) {
+			/* as when a packet finds it expired (session_end) */
 			stat_add(TCSEG_STAT_SESSIONS_EXPIRED, 1);
+			stat_add(TCSEG_STAT_SESSIONS_CLOSED, 1);
+		}
 		return 0;
 	}
 	x->live++;
