@@ -112,11 +112,19 @@ static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
 {
 	struct tcseg_session_key k;
 	struct tcseg_secure v = { .ts_ns = mono_ns(), .state = state };
+	struct tcseg_session s;
 
 	if (!ifindex)
 		return -ENODEV;
 	tcseg_session_key_make(&k, ifindex, r->key.saddr, r->key.daddr,
 			       r->key.sport, r->key.dport, IPPROTO_TCP);
+	/* the mark secures this session only (docs/SECURITY.md, "Marks") */
+	if (bpf_map_lookup_elem(D.maps.sessions, &k, &s)) {
+		if (state == TCSEG_SECURE_OK)
+			return -errno;
+	} else {
+		v.session_ns = s.created_ns;
+	}
 	if (bpf_map_update_elem(D.maps.secured, &k, &v, BPF_ANY))
 		return -errno;
 	return 0;
