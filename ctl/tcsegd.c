@@ -31,6 +31,7 @@
 #include "tcsegd_link.h"
 #include "devices.h"
 #include "tcseg_names.h"
+#include "pin_lock.h"
 #include "key_provider.h"
 #include "ktls.h"
 #include "tlshub_client.h"
@@ -50,6 +51,9 @@ void epoll_del_close(int ep, int fd)
 /* ---- devices */
 
 /* @via: what found it (config, rescan, rtnetlink), for the log. */
+/* how long an attach waits for a tcctl writer before the rescan retries */
+#define ATTACH_LOCK_MS	2000
+
 static void attach_one(const char *name, const char *via)
 {
 	struct tcseg_dev_opts o = { .default_action = TCSEG_ACT_UNSET,
@@ -66,8 +70,18 @@ static void attach_one(const char *name, const char *via)
 	    !strncmp(old.name, name, sizeof(old.name)) && D.start_ns &&
 	    mono_ns() - D.start_ns > 1000000000ull)
 		return;		/* already ours: the pattern rescan */
+	/*
+	 * tcctl's writer lock (docs/POLICY.md "Concurrent writers"), waited
+	 * for briefly: the loop must not stall; the rescan tries again.
+	 */
+	if (pin_lock(D.cfg.pin_dir, ATTACH_LOCK_MS, 0, err, sizeof(err))) {
+		dlog(L_WARN, "attach", "attach deferred dev=%s error=\"%s\"",
+		     name, err);
+		return;
+	}
 	if (tcseg_dev_attach(D.cfg.pin_dir, &D.maps, ifindex, name, &o,
 			     ATTACH_AUTO, &tcx, err, sizeof(err))) {
+		pin_unlock();
 		dlog(L_ERR, "attach", "attach failed dev=%s error=\"%s\"", name,
 		     err);
 		return;
@@ -75,6 +89,7 @@ static void attach_one(const char *name, const char *via)
 	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s via=%s",
 	     name, ifindex, tcx ? "tcx" : "clsact", via);
 	tcsegd_bind_known((__u32)ifindex);
+	pin_unlock();
 }
 
 /* A link appeared (or changed): attach it if the pattern wants it. */
@@ -592,11 +607,11 @@ static int loop(void)
 	}
 }
 
+static int setup_dataplane_locked(void);
+
 static int setup_dataplane(void)
 {
-	struct tcseg_sizes sz;
 	char err[512];
-	__u64 t0;
 	int r;
 
 	r = tcseg_ensure_bpffs(D.cfg.pin_dir, err, sizeof(err));
@@ -604,6 +619,24 @@ static int setup_dataplane(void)
 		dlog(L_ERR, "daemon", "bpffs error=\"%s\"", err);
 		return r;
 	}
+	/* a tcctl writing meanwhile must not see a half-made data plane */
+	r = pin_lock(D.cfg.pin_dir, PIN_LOCK_TIMEOUT_MS, 1, err, sizeof(err));
+	if (r) {
+		dlog(L_ERR, "daemon", "pin dir lock error=\"%s\"", err);
+		return r;
+	}
+	r = setup_dataplane_locked();
+	pin_unlock();
+	return r;
+}
+
+static int setup_dataplane_locked(void)
+{
+	struct tcseg_sizes sz;
+	char err[512];
+	__u64 t0;
+	int r;
+
 	if (!tcseg_is_loaded(D.cfg.pin_dir)) {
 		tcseg_sizes_default(&sz);
 		r = tcseg_load(D.cfg.pin_dir, &sz, err, sizeof(err));
