@@ -132,6 +132,7 @@ struct handoff_req {
 	__u64 event_ns;			/* capture record time (monotonic) */
 	__u32 ifindex;			/* veth of this end's pod, 0 = later */
 	bool held;			/* SIGSTOPped: we owe it a SIGCONT */
+	int fd;				/* accept()'s fd in tgid, -1 = search */
 	char comm[17];
 };
 
@@ -141,6 +142,8 @@ void handoff_stop(void);		/* fails every job in flight */
 long handoff_submit(const struct handoff_req *r);
 /* The veth of a job's end became known (TC event after the record). */
 void handoff_set_ifindex(long job, __u32 ifindex);
+/* The handshake of the client socket with @cookie completed. */
+void handoff_established(__u64 cookie);
 /* Fail jobs past their deadline; called from the main loop's timer. */
 void handoff_watchdog(void);
 int handoff_in_flight(void);
@@ -198,6 +201,9 @@ struct sock_match {
 	__be16 lport, rport;
 	__u64 cookie;			/* 0 = tuple only */
 };
+/* Take fd @fd of process @tgid if it is @sm; a dup'd fd or -errno. */
+int sock_take_fd(__u32 tgid, int fd, const struct sock_match *sm, char *why,
+		 size_t whylen);
 /* Find the socket in process @tgid; returns a dup'd fd or -errno. */
 int sock_find_in_pid(__u32 tgid, const struct sock_match *sm, char *why,
 		     size_t whylen);

@@ -76,13 +76,26 @@ int corr_check_sock(const void *data, size_t size, const char **why)
 		*why = "socket record of the wrong size";
 		return -EBADMSG;
 	}
-	if (e->type < TCSEG_SOCK_CONNECT || e->type > TCSEG_SOCK_CLOSE) {
+	if (e->type < TCSEG_SOCK_CONNECT || e->type > TCSEG_SOCK_ESTABLISHED) {
 		*why = "socket record of unknown type";
 		return -EBADMSG;
 	}
 	if (e->flags & ~(TCSEG_SOCK_F_HELD | TCSEG_SOCK_F_ENCRYPT |
-			 TCSEG_SOCK_F_KPROBE)) {
+			 TCSEG_SOCK_F_KPROBE | TCSEG_SOCK_F_OWNER_LATER)) {
 		*why = "socket record with unknown flags";
+		return -EBADMSG;
+	}
+	/* only a softirq accept (no owner yet) has its owner come later */
+	if ((e->flags & TCSEG_SOCK_F_OWNER_LATER) &&
+	    (e->type != TCSEG_SOCK_ACCEPT || e->tgid ||
+	     (e->flags & TCSEG_SOCK_F_HELD))) {
+		*why = "socket record with an owner to come that has one";
+		return -EBADMSG;
+	}
+	/* an fd only from accept()'s return, with its process */
+	if (e->fd < -1 || (e->fd >= 0 && (e->type != TCSEG_SOCK_ACCEPT ||
+					  !e->tgid || !e->cookie))) {
+		*why = "socket record with a bad fd";
 		return -EBADMSG;
 	}
 	if (e->action >= TCSEG_ACT_MAX) {
@@ -260,7 +273,8 @@ bool corr_client_ready(const struct corr_entry *e)
 
 bool corr_server_ready(const struct corr_entry *e)
 {
-	if (!(e->flags & CORR_ACCEPT) || (e->flags & CORR_SERVER_GO))
+	if (!(e->flags & CORR_ACCEPT) || (e->flags & CORR_SERVER_GO) ||
+	    (e->accept.flags & TCSEG_SOCK_F_OWNER_LATER))
 		return false;
 	return (e->accept.flags & (TCSEG_SOCK_F_HELD | TCSEG_SOCK_F_ENCRYPT)) ||
 	       (e->flags & CORR_TC_TO);

@@ -28,7 +28,11 @@ setup() {
 		$r id 2 from 10.200.1.0/24 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null &&
 		$r id 3 from $A2 to $B1 proto tcp dport $DENY_PORT action deny >/dev/null &&
 		$r id 4 from $A1 to $B1 proto tcp dport $NC_PORT action encrypt >/dev/null &&
-		$r id 5 from $A1 to $B1 proto tcp dport $HTTP_PORT action encrypt >/dev/null || return 1
+		$r id 5 from $A1 to $B1 proto tcp dport $HTTP_PORT action encrypt >/dev/null &&
+		$r id 6 from $A1 to $B1 proto tcp dport $FX_PORT action encrypt >/dev/null &&
+		$r id 7 from $A1 to $B1 proto tcp dport $BANNER_PORT action encrypt >/dev/null &&
+		$r id 8 from $A1 to $B1 proto tcp dport $DUAL_ENC action encrypt >/dev/null &&
+		$r id 9 from 10.200.1.0/24 to $B1 proto tcp dport $DUAL_ALLOW action allow >/dev/null || return 1
 	done
 	# unmodified applications on encrypt ports: OpenBSD nc writing what
 	# it receives to a file, and python's stock HTTP server
@@ -38,11 +42,24 @@ setup() {
 	in_pod pod-b1 python3 -m http.server $HTTP_PORT --bind $B1 \
 		--directory "$DIR/www" >"$DIR/http.log" 2>&1 &
 	PIDS+=($!)
-	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT
+	# the first exchange, timed: client-first (echo) and server-first
+	# (the server writes a banner before it reads)
+	in_pod pod-b1 python3 "$FX" server $FX_PORT echo - "$DIR/fx-echo.json" &
+	PIDS+=($!)
+	in_pod pod-b1 python3 "$FX" server $BANNER_PORT banner "$BANNER" "$DIR/fx-banner.json" &
+	PIDS+=($!)
+	# one server process for an allow and an encrypt port
+	in_pod pod-b1 python3 "$FX" dual $DUAL_ALLOW $DUAL_ENC &
+	PIDS+=($!)
+	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT \
+		$FX_PORT $BANNER_PORT $DUAL_ALLOW $DUAL_ENC
 	return 0
 }
 
-NC_PORT=7003 HTTP_PORT=7004
+NC_PORT=7003 HTTP_PORT=7004 FX_PORT=7005 BANNER_PORT=7006
+DUAL_ALLOW=7007 DUAL_ENC=7008
+FX=$TCSEG_ROOT/netns-tests/first_exchange.py
+BANNER="tcseg-banner-$RANDOM$RANDOM"
 NC_MARKER="tcseg-nc-marker-$RANDOM$RANDOM"
 HTTP_MARKER="tcseg-http-marker-$RANDOM$RANDOM"
 
@@ -257,6 +274,96 @@ test_unmodified_nc_curl() {
 		t_fail daemon_unmodified_apps_no_plaintext_on_link "$bad"
 }
 
+# unsecured drops of node N's data path (its pods' veths)
+unsecured_drops() {
+	tcn "$1" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["drops"]["unsecured"])'
+}
+
+# fx_client ORDER MSG: the timed first exchange from pod-a1 (JSON line)
+fx_client() {
+	local port=$FX_PORT
+	[ "$1" = server-first ] && port=$BANNER_PORT
+	in_pod pod-a1 python3 "$FX" client $B1 $port "$1" "$2" $CLIENT_S
+}
+
+test_both_ends_before_payload() {
+	# a process runs only once both ends of its flow are secured: with
+	# kTLS no record of the first exchange meets an unsecured veth (no
+	# `unsecured` drop on either node, no TCP retransmission), whichever
+	# end writes first; without kTLS both orders fail closed, no byte of
+	# either side's first message on the node link
+	local ua ub ua2 ub2 order out rc bad= sum=
+	ua=$(unsecured_drops a) ub=$(unsecured_drops b)
+	capture $NA nla "$DIR/fx.pcap"
+	sleep 1
+	for order in client-first server-first; do
+		out=$(fx_client $order "fx-$order-$RANDOM$RANDOM")
+		rc=$?
+		sum="$sum $order: $out;"
+		if [ "$KTLS" = 1 ]; then
+			[ $rc -eq 0 ] && grep -q '"retrans": 0' <<<"$out" ||
+				bad="$bad $order-client($out)"
+			[ $order = server-first ] && ! grep -q "\"got\": \"$BANNER\"" <<<"$out" &&
+				bad="$bad banner-not-received"
+		else
+			[ $rc -ne 0 ] || bad="$bad $order-completed-without-ktls"
+		fi
+	done
+	sleep 1
+	kill -INT ${TPIDS[-1]} 2>/dev/null
+	sleep 0.3
+	ua2=$(unsecured_drops a) ub2=$(unsecured_drops b)
+	echo "# first exchange:$sum unsecured drops node-a +$((ua2 - ua)) node-b +$((ub2 - ub))"
+	grep -aq "fx-client-first\|fx-server-first\|$BANNER" "$DIR/fx.pcap" && bad="$bad plaintext-on-link"
+	if [ "$KTLS" = 1 ]; then
+		[ "$ua2" = "$ua" ] && [ "$ub2" = "$ub" ] ||
+			bad="$bad unsecured-drops(a +$((ua2 - ua)), b +$((ub2 - ub)))"
+		grep -q '"retrans": 0' "$DIR/fx-echo.json" && grep -q '"retrans": 0' "$DIR/fx-banner.json" ||
+			bad="$bad server-retrans($(cat "$DIR/fx-echo.json" "$DIR/fx-banner.json" | tr '\n' ' '))"
+		[ -z "$bad" ] && t_pass daemon_ktls_first_exchange_both_orders_no_unsecured_drop ||
+			t_fail daemon_ktls_first_exchange_both_orders_no_unsecured_drop "$bad"
+	else
+		[ -z "$bad" ] && t_pass daemon_first_exchange_both_orders_fail_closed_without_ktls ||
+			t_fail daemon_first_exchange_both_orders_fail_closed_without_ktls "$bad"
+	fi
+}
+
+# traced_thread PID: a thread of PID in ptrace-stop (state t)
+traced_thread() {
+	grep -l '^[0-9]* ([^)]*) t ' /proc/"$1"/task/*/stat 2>/dev/null | head -n 1
+}
+
+test_server_keeps_serving_allow_during_encrypt_handoff() {
+	# node-a's daemon frozen: the encrypt flow's keys never come, so the
+	# server's hand-off lasts until it fails (the hold timeout); meanwhile
+	# the same server process must answer an allow flow at once: only
+	# its accepting thread is held, not the whole process
+	local spid epid i tr= t0 t1 rc ms
+	spid=$(in_pod pod-b1 ss -Hltnp "sport = :$DUAL_ENC" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
+	kill -STOP $DPID_A
+	in_pod pod-a1 $FLOW tcp-client $B1 $DUAL_ENC dual-enc >/dev/null 2>&1 &
+	epid=$!
+	for i in $(seq 100); do
+		tr=$(traced_thread "$spid")
+		[ -n "$tr" ] && break
+		sleep 0.02
+	done
+	t0=$(date +%s%N)
+	in_pod pod-a2 $FLOW tcp-client $B1 $DUAL_ALLOW dual-allow >/dev/null 2>&1
+	rc=$?
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	local still=$(traced_thread "$spid")
+	kill -CONT $DPID_A
+	wait $epid
+	echo "# allow flow to the server during its encrypt hand-off: $ms ms (server pid '$spid', held thread '$tr', still held after '$still')"
+	if [ -n "$tr" ] && [ -n "$still" ] && [ $rc -eq 0 ] && [ $ms -lt $((HOLD_MS / 2)) ]; then
+		t_pass daemon_server_serves_allow_during_encrypt_handoff
+	else
+		t_fail daemon_server_serves_allow_during_encrypt_handoff "held thread '$tr' (after: '$still'), allow rc $rc in $ms ms: $(grep "$DUAL_ENC" "$DIR/b.log" | grep -E 'taken|failed|hold' | tail -n 2 | tr '\n' ' ')"
+	fi
+}
+
 test_allow_flow_not_held() {
 	local t0 t1 pid
 	t0=$(date +%s%N)
@@ -445,7 +552,7 @@ test_kill9_keeps_enforcement() {
 	wait $hpid
 	out=$?
 	if [ $out = 0 ] && grep -q "data plane picked up" "$DIR/a.log" &&
-	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3, 4, 5]" ]; then
+	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3, 4, 5, 6, 7, 8, 9]" ]; then
 		t_pass daemon_restart_keeps_rules_and_live_session
 	else
 		t_fail daemon_restart_keeps_rules_and_live_session "tcp-hold rc $out: $(tail -n 1 "$hold")"
@@ -521,6 +628,8 @@ echo "# tcsegd: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/
 test_hold_until_released
 test_encrypt_flow_fails_closed
 test_unmodified_nc_curl
+test_both_ends_before_payload
+test_server_keeps_serving_allow_during_encrypt_handoff
 test_allow_flow_not_held
 test_status_pods_provider
 test_metrics
