@@ -26,6 +26,7 @@
 #define TCSEGD_MAX_CLIENTS	64
 #define TCSEGD_REQ_MAX		256	/* control request line, bytes */
 #define TCSEGD_EVENT_MAX	1024	/* one monitor line, bytes */
+#define TCSEGD_METRICS_MAX	32768	/* the Prometheus text, bytes */
 
 /* ---- logging (seed 000 §10.1): "ts level component msg key=value..." */
 enum { L_ERR = CFG_LOG_ERR, L_WARN = CFG_LOG_WARN, L_INFO = CFG_LOG_INFO,
@@ -80,6 +81,8 @@ enum tcsegd_hist_id {
 	H_KEY_TLSHUB, H_KEY_OPENSSL, H_KEY_BORINGSSL,	/* by enum mode */
 	H_HS_TLSHUB, H_HS_OPENSSL, H_HS_BORINGSSL,
 	H_KTLS,				/* configure_ktls() that succeeded */
+	H_HANDOFF_NEW,			/* hand-offs that opened a node session */
+	H_HANDOFF_REUSED,		/* ... that found it open */
 	H_NUM
 };
 extern struct tcsegd_hist tcsegd_hists[H_NUM];
@@ -93,6 +96,10 @@ double hist_quantile(const struct tcsegd_hist *h,
 void metrics_reset(void);		/* tests */
 
 void metrics_latency(__u64 us);		/* hand-off latency */
+/* The same, by whether the hand-off opened a provider session. */
+void metrics_handoff_session(__u64 us, bool new_session);
+/* Fresh provider sessions so far (kp + TLSHub), to tell new from reused. */
+__u64 metrics_provider_handshakes(void);
 /* Around one key provider call (any thread). */
 struct kf_timer {
 	__u64 t0_ns, seq, handshakes;

@@ -275,7 +275,7 @@ static void do_provider_set(int fd, enum key_provider_mode m)
 
 static void do_metrics_http(int fd)
 {
-	static char body[16384];
+	static char body[TCSEGD_METRICS_MAX];
 	size_t n = metrics_render(body, sizeof(body));
 
 	replyf(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
@@ -302,7 +302,7 @@ static int run_request(int fd, const struct ctl_request *rq)
 		do_provider_set(fd, rq->mode);
 		break;
 	case CTL_METRICS: {
-		static char body[16384];
+		static char body[TCSEGD_METRICS_MAX];
 
 		metrics_render(body, sizeof(body));
 		reply(fd, body);

@@ -53,6 +53,9 @@ struct job {
 	bool told;		/* the other end heard our outcome */
 	bool peer_failed;	/* ... or told us its end failed */
 	bool established;	/* the capture saw the handshake complete */
+	/* per-stage times (monotonic ns, 0 = not reached), for the logs */
+	__u64 t_found, t_est, t_keys, t_ktls, t_peer;
+	__u64 hs0;		/* provider sessions opened before the keys */
 	pid_t traced;		/* the held thread, ptrace-stopped by this
 				 * job's worker (the hold narrowed to it) */
 	unsigned int events;	/* bumped (under jl) by handoff_established,
@@ -160,6 +163,28 @@ static void emit_result(const struct job *j, const char *result,
 		       role_name(j->r.role), flow, j->r.tgid, stage,
 		       json_esc(reason, er, sizeof(er)),
 		       (unsigned long long)lat_us);
+}
+
+/*
+ * "find_us=.. handshake_us=.. keys_us=.. ktls_us=.. peer_us=..": how long
+ * each stage reached took (find counts from the capture record).
+ */
+static const char *stages_str(const struct job *j, char *buf, size_t len)
+{
+	const __u64 t[] = { j->r.event_ns, j->t_found, j->t_est, j->t_keys,
+			    j->t_ktls, j->t_peer };
+	static const char *const name[] = { "find", "handshake", "keys",
+					    "ktls", "peer" };
+	size_t off = 0;
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 1; i < sizeof(t) / sizeof(t[0]) && t[i] && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s_us=%llu",
+				i > 1 ? " " : "", name[i - 1],
+				(unsigned long long)(t[i] > t[i - 1] ?
+						     (t[i] - t[i - 1]) / 1000 : 0));
+	return buf;
 }
 
 void handoff_watchdog(void)
@@ -412,11 +437,12 @@ static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
 		    size_t wl)
 {
 	struct flow_tuple ft;
-	char fp[2 * ENDS_FP_LEN + 1], flow[64];
+	char fp[2 * ENDS_FP_LEN + 1], flow[64], st[160];
 	struct kf_timer kt;
 	int r, i;
 
 	job_tuple(j, &ft);
+	j->hs0 = metrics_provider_handshakes();
 	metrics_key_fetch_begin(&kt);
 	r = key_provider_get_key_role(&ft, j->r.role == JOB_CLIENT ?
 				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
@@ -427,13 +453,16 @@ static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
 		return r;
 	}
 	MINC(key_ok);
+	j->t_keys = mono_ns();
 	key_fingerprint(ki, j->r.role, j->fp);
 	for (i = 0; i < ENDS_FP_LEN; i++)
 		sprintf(fp + 2 * i, "%02x", j->fp[i]);
 	flow_str(&j->r.key, flow, sizeof(flow));
-	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s fp=%s",
-	     role_name(j->r.role), flow,
-	     kp_mode_name(key_provider_get_mode()), fp);
+	/* fp last: scripts read it as the rest of the line */
+	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s %s "
+	     "fp=%s", role_name(j->r.role), flow,
+	     kp_mode_name(key_provider_get_mode()),
+	     stages_str(j, st, sizeof(st)), fp);
 	monitor_eventf("\"type\":\"keys\",\"role\":\"%s\",\"flow\":\"%s\","
 		       "\"fp\":\"%s\"", role_name(j->r.role), flow, fp);
 	return 0;
@@ -570,9 +599,9 @@ static __u32 wait_ifindex(struct job *j)
 static void finish(struct job *j, int fd, const char *stage, int err,
 		   const char *why)
 {
-	bool optional = false, ok = !err;
+	bool optional = false, ok = !err, fresh;
 	__u64 lat_us = (mono_ns() - j->r.event_ns) / 1000;
-	char flow[64];
+	char flow[64], st[160];
 	int r = 0;
 
 	pthread_mutex_lock(&jl);
@@ -601,12 +630,17 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 		tell_peer(j, err < 0 ? -err : EPROTO);
 
 	flow_str(&j->r.key, flow, sizeof(flow));
+	stages_str(j, st, sizeof(st));
+	/* a fresh node session (ours or the END's) during this hand-off */
+	fresh = j->t_keys && metrics_provider_handshakes() != j->hs0;
 	if (ok) {
 		MINC(handoff_ok);
 		metrics_latency(lat_us);
+		metrics_handoff_session(lat_us, fresh);
 		dlog(L_INFO, "handoff", "secured role=%s flow=%s tgid=%u "
-		     "ifindex=%u latency_us=%llu", role_name(j->r.role), flow,
-		     j->r.tgid, j->r.ifindex, (unsigned long long)lat_us);
+		     "ifindex=%u latency_us=%llu session=%s %s",
+		     role_name(j->r.role), flow, j->r.tgid, j->r.ifindex,
+		     (unsigned long long)lat_us, fresh ? "new" : "reused", st);
 		emit_result(j, "secured", "done", "", lat_us);
 	} else if (optional) {
 		MINC(handoff_optional);
@@ -617,8 +651,9 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	} else {
 		MINC(handoff_failed);
 		dlog(L_WARN, "handoff", "failed closed role=%s flow=%s tgid=%u "
-		     "stage=%s reason=\"%s\"", role_name(j->r.role), flow,
-		     j->r.tgid, stage, why);
+		     "stage=%s reason=\"%s\" latency_us=%llu %s",
+		     role_name(j->r.role), flow, j->r.tgid, stage, why,
+		     (unsigned long long)lat_us, st);
 		emit_result(j, "failed", stage, why, lat_us);
 	}
 }
@@ -754,6 +789,7 @@ static void run(struct job *j)
 		return;
 	}
 	set_fd(j, fd);
+	j->t_found = mono_ns();
 	if (!j->r.key.sport && fix_sport(j, fd)) {
 		snprintf(why, sizeof(why), "cannot read the local port back");
 		finish(j, fd, stage, -EIO, why);
@@ -778,6 +814,7 @@ static void run(struct job *j)
 	if (!r) {
 		stage = "handshake";
 		r = wait_established(j, fd, why, sizeof(why));
+		j->t_est = r ? 0 : mono_ns();
 	}
 	if (!r) {
 		stage = "plaintext";
@@ -790,6 +827,7 @@ static void run(struct job *j)
 	if (!r) {
 		stage = "ktls";
 		r = put_ktls(fd, &ki, why, sizeof(why));
+		j->t_ktls = r ? 0 : mono_ns();
 	}
 	if (!r) {
 		stage = "plaintext";
@@ -810,6 +848,7 @@ static void run(struct job *j)
 	if (!r) {
 		stage = "peer";
 		r = sync_ends(j, why, sizeof(why));
+		j->t_peer = r ? 0 : mono_ns();
 	}
 	explicit_bzero(&ki, sizeof(ki));
 	finish(j, fd, stage, r, why);
