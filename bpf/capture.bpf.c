@@ -68,7 +68,8 @@ struct {
  * kprobes) -> SI_* bits: first send not reported yet, encrypt flow. */
 #define SI_PENDING	0x01
 #define SI_ENCRYPT	0x02
-#define SI_OWNED	0x04	/* accept() returned it: reported once */
+#define SI_OWNED	0x04	/* its syscall's return reported (once) */
+#define SI_FD_LATER	0x08	/* held connect: connect()'s return reports */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -215,7 +216,7 @@ static __always_inline __u8 encrypt_hold(const struct decision *d,
 	if (process && (cap_flags() & TCSEG_CAP_F_HOLD) && hold(t, cookie))
 		flags |= TCSEG_SOCK_F_HELD;
 	else if (!process && (cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
-		flags |= TCSEG_SOCK_F_OWNER_LATER;
+		flags |= TCSEG_SOCK_F_FD_LATER;
 	return flags;
 }
 
@@ -247,12 +248,18 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	f.proto = IPPROTO_TCP;
 	flow_policy(pod, &f, &d);
 	flags |= encrypt_hold(&d, process, t, cookie);
-	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0);
+	/* tracepoint: connect()'s return names the fd (and the local port) */
+	if (type == TCSEG_SOCK_CONNECT && (flags & TCSEG_SOCK_F_HELD) &&
+	    !(flags & TCSEG_SOCK_F_KPROBE) &&
+	    (cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
+		flags |= TCSEG_SOCK_F_FD_LATER;
+	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0) |
+	     (flags & TCSEG_SOCK_F_FD_LATER ? SI_FD_LATER : 0);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &si, BPF_ANY);
 	/* an accept whose owner comes later wakes the daemon then */
 	emit(type, t, cookie, netns_cookie, flags, &d, process,
 	     d.action == TCSEG_ACT_ENCRYPT &&
-	     !(flags & TCSEG_SOCK_F_OWNER_LATER), -1);
+	     !(flags & TCSEG_SOCK_F_FD_LATER), -1);
 }
 
 /* First send on a captured socket (once per socket). */
@@ -301,7 +308,8 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-#define NR_ACCEPT	43	/* x86-64; the loader enables this on x86-64 only */
+#define NR_CONNECT	42	/* x86-64; the loader enables this on x86-64 only */
+#define NR_ACCEPT	43
 #define NR_ACCEPT4	288
 
 /* The socket behind fd @fd of the current process. */
@@ -324,7 +332,10 @@ static __always_inline struct sock *fd_sock(long fd)
  * accept()/accept4() returning a socket of an encrypt flow (the softirq
  * accept record marked it in tcseg_sock_info): report the owner, thread
  * and fd, so the daemon takes it with pidfd_getfd at once, and hold the
- * process before it returns to user space (docs/CAPTURE.md).
+ * process before it returns to user space. connect() of a socket held at
+ * SYN_SENT returning (any result: EINPROGRESS, or interrupted by the
+ * hold): the same record for the client, with the local port now chosen
+ * (docs/CAPTURE.md).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tcseg_cap_sys_exit, struct pt_regs *regs, long ret)
@@ -333,26 +344,32 @@ int BPF_PROG(tcseg_cap_sys_exit, struct pt_regs *regs, long ret)
 	struct sock *sk;
 	struct tuple t;
 	__u64 cookie;
-	__u8 *si, flags = TCSEG_SOCK_F_ENCRYPT;
-	long nr;
+	__u8 *si, flags = TCSEG_SOCK_F_ENCRYPT, type = TCSEG_SOCK_ACCEPT;
+	long nr, fd = ret;
 
-	if (ret < 0)
-		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr != NR_ACCEPT && nr != NR_ACCEPT4)
+	if (nr == NR_CONNECT) {
+		fd = BPF_CORE_READ(regs, di);	/* connect(fd, ...) */
+		type = TCSEG_SOCK_CONNECT;
+	} else if (nr != NR_ACCEPT && nr != NR_ACCEPT4) {
 		return 0;
-	sk = fd_sock(ret);
+	}
+	if (fd < 0)
+		return 0;
+	sk = fd_sock(fd);
 	if (!sk || sk_tuple(sk, &t))
 		return 0;
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	si = cookie ? bpf_map_lookup_elem(&tcseg_sock_info, &cookie) : NULL;
-	if (!si || !(*si & SI_ENCRYPT) || (*si & SI_OWNED))
+	if (!si || !(*si & SI_ENCRYPT) || (*si & SI_OWNED) ||
+	    (type == TCSEG_SOCK_CONNECT && !(*si & SI_FD_LATER)))
 		return 0;
 	*si |= SI_OWNED;
-	if ((cap_flags() & TCSEG_CAP_F_HOLD) && hold(&t, cookie))
+	if (type == TCSEG_SOCK_CONNECT)	/* held at SYN_SENT already */
 		flags |= TCSEG_SOCK_F_HELD;
-	emit(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), flags, &d, 1,
-	     1, (int)ret);
+	else if ((cap_flags() & TCSEG_CAP_F_HOLD) && hold(&t, cookie))
+		flags |= TCSEG_SOCK_F_HELD;
+	emit(type, &t, cookie, sk_netns_cookie(sk), flags, &d, 1, 1, (int)fd);
 	return 0;
 }
 

@@ -60,6 +60,12 @@ test_encrypt_connect_held() {
 		grep -q "^accept tgid=0 .*src=$B:7000 dst=$A:.* flags=encrypt" "$OUT" &&
 			t_pass passive_side_reported ||
 			t_fail passive_side_reported "$(grep "^accept" "$OUT" | head -n 2 | tr '\n' ' ')"
+		# the syscalls' returns name owner and fd (tp_btf/sys_exit):
+		# connect() with the local port chosen, accept() held there
+		grep -q "^connect tgid=$st pid=$st .*src=$A:[1-9][0-9]* dst=$B:7000 flags=held,encrypt, .* fd=[0-9]" "$OUT" &&
+		   grep -q "^accept tgid=[1-9][0-9]* .*src=$B:7000 dst=$A:.* flags=held,encrypt, .* fd=[0-9]" "$OUT" &&
+			t_pass syscall_returns_name_owner_and_fd ||
+			t_fail syscall_returns_name_owner_and_fd "$(grep -E "^(connect|accept)" "$OUT" | head -n 4 | tr '\n' ' ')"
 	else
 		grep -q "^accept tgid=[1-9].* src=$B:7000 dst=$A:.* flags=held,encrypt,kprobe" "$OUT" &&
 			t_pass passive_side_reported_and_held ||
