@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The first exchange of a connection, timed, with TCP's retransmission count.
 
-  first_exchange.py server PORT echo|banner BANNER OUT
+  first_exchange.py server PORT echo|banner BANNER OUT [DELAY]
       echo: read one line, send it back; banner: send BANNER + "\\n" first,
-      then read one line. Per connection one JSON line to OUT:
+      then read one line. DELAY: seconds to wait before each accept() (a
+      slow-accepting server). Per connection one JSON line to OUT:
       {"peer": ..., "retrans": N} (tcpi_total_retrans of the accepted socket
       after the exchange). Runs until killed.
   first_exchange.py dual PORT1 PORT2
@@ -46,7 +47,7 @@ def read_line(s):
     return got
 
 
-def server(port, mode, banner, out):
+def server(port, mode, banner, out, delay=0.0):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("0.0.0.0", port))
@@ -70,6 +71,7 @@ def server(port, mode, banner, out):
         c.close()
 
     while True:
+        time.sleep(delay)
         c, peer = ls.accept()
         threading.Thread(target=serve, args=(c, peer), daemon=True).start()
 
@@ -106,8 +108,8 @@ def client(ip, port, order, msg, timeout):
 
 
 def main(a):
-    if len(a) == 6 and a[1] == "server" and a[3] in ("echo", "banner"):
-        server(int(a[2]), a[3], a[4], a[5])
+    if len(a) in (6, 7) and a[1] == "server" and a[3] in ("echo", "banner"):
+        server(int(a[2]), a[3], a[4], a[5], float(a[6]) if len(a) == 7 else 0)
         return 0
     if len(a) == 4 and a[1] == "dual":
         dual([int(a[2]), int(a[3])])

@@ -32,7 +32,8 @@ setup() {
 		$r id 6 from $A1 to $B1 proto tcp dport $FX_PORT action encrypt >/dev/null &&
 		$r id 7 from $A1 to $B1 proto tcp dport $BANNER_PORT action encrypt >/dev/null &&
 		$r id 8 from $A1 to $B1 proto tcp dport $DUAL_ENC action encrypt >/dev/null &&
-		$r id 9 from 10.200.1.0/24 to $B1 proto tcp dport $DUAL_ALLOW action allow >/dev/null || return 1
+		$r id 9 from 10.200.1.0/24 to $B1 proto tcp dport $DUAL_ALLOW action allow >/dev/null &&
+		$r id 10 from $A1 to $B1 proto tcp dport $FX_SLOW_PORT action encrypt >/dev/null || return 1
 	done
 	# unmodified applications on encrypt ports: OpenBSD nc writing what
 	# it receives to a file, and python's stock HTTP server
@@ -48,16 +49,20 @@ setup() {
 	PIDS+=($!)
 	in_pod pod-b1 python3 "$FX" server $BANNER_PORT banner "$BANNER" "$DIR/fx-banner.json" &
 	PIDS+=($!)
+	# the same echo, accept()ing 0.5 s late: the client's end is secured
+	# long before the server's can be
+	in_pod pod-b1 python3 "$FX" server $FX_SLOW_PORT echo - "$DIR/fx-slow.json" 0.5 &
+	PIDS+=($!)
 	# one server process for an allow and an encrypt port
 	in_pod pod-b1 python3 "$FX" dual $DUAL_ALLOW $DUAL_ENC &
 	PIDS+=($!)
 	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT \
-		$FX_PORT $BANNER_PORT $DUAL_ALLOW $DUAL_ENC
+		$FX_PORT $BANNER_PORT $DUAL_ALLOW $DUAL_ENC $FX_SLOW_PORT
 	return 0
 }
 
 NC_PORT=7003 HTTP_PORT=7004 FX_PORT=7005 BANNER_PORT=7006
-DUAL_ALLOW=7007 DUAL_ENC=7008
+DUAL_ALLOW=7007 DUAL_ENC=7008 FX_SLOW_PORT=7009
 FX=$TCSEG_ROOT/netns-tests/first_exchange.py
 BANNER="tcseg-banner-$RANDOM$RANDOM"
 NC_MARKER="tcseg-nc-marker-$RANDOM$RANDOM"
@@ -282,11 +287,13 @@ unsecured_drops() {
 	tcn "$1" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["drops"]["unsecured"])'
 }
 
-# fx_client ORDER MSG: the timed first exchange from pod-a1 (JSON line)
+# fx_client CASE MSG: the timed first exchange from pod-a1 (JSON line);
+# CASE client-first, server-first or slow-accept (client-first)
 fx_client() {
-	local port=$FX_PORT
+	local port=$FX_PORT order=$1
 	[ "$1" = server-first ] && port=$BANNER_PORT
-	in_pod pod-a1 python3 "$FX" client $B1 $port "$1" "$2" $CLIENT_S
+	[ "$1" = slow-accept ] && port=$FX_SLOW_PORT order=client-first
+	in_pod pod-a1 python3 "$FX" client $B1 $port $order "$2" $CLIENT_S
 }
 
 test_both_ends_before_payload() {
@@ -299,7 +306,7 @@ test_both_ends_before_payload() {
 	ua=$(unsecured_drops a) ub=$(unsecured_drops b)
 	capture $NA nla "$DIR/fx.pcap"
 	sleep 1
-	for order in client-first server-first; do
+	for order in client-first server-first slow-accept; do
 		out=$(fx_client $order "fx-$order-$RANDOM$RANDOM")
 		rc=$?
 		sum="$sum $order: $out;"
@@ -317,12 +324,13 @@ test_both_ends_before_payload() {
 	sleep 0.3
 	ua2=$(unsecured_drops a) ub2=$(unsecured_drops b)
 	echo "# first exchange:$sum unsecured drops node-a +$((ua2 - ua)) node-b +$((ub2 - ub))"
-	grep -aq "fx-client-first\|fx-server-first\|$BANNER" "$DIR/fx.pcap" && bad="$bad plaintext-on-link"
+	grep -aq "fx-client-first\|fx-server-first\|fx-slow-accept\|$BANNER" "$DIR/fx.pcap" && bad="$bad plaintext-on-link"
 	if [ "$KTLS" = 1 ]; then
 		[ "$ua2" = "$ua" ] && [ "$ub2" = "$ub" ] ||
 			bad="$bad unsecured-drops(a +$((ua2 - ua)), b +$((ub2 - ub)))"
-		grep -q '"retrans": 0' "$DIR/fx-echo.json" && grep -q '"retrans": 0' "$DIR/fx-banner.json" ||
-			bad="$bad server-retrans($(cat "$DIR/fx-echo.json" "$DIR/fx-banner.json" | tr '\n' ' '))"
+		grep -q '"retrans": 0' "$DIR/fx-echo.json" && grep -q '"retrans": 0' "$DIR/fx-banner.json" &&
+		   grep -q '"retrans": 0' "$DIR/fx-slow.json" ||
+			bad="$bad server-retrans($(cat "$DIR/fx-echo.json" "$DIR/fx-banner.json" "$DIR/fx-slow.json" | tr '\n' ' '))"
 		[ -z "$bad" ] && t_pass daemon_ktls_first_exchange_both_orders_no_unsecured_drop ||
 			t_fail daemon_ktls_first_exchange_both_orders_no_unsecured_drop "$bad"
 	else
@@ -557,7 +565,7 @@ test_kill9_keeps_enforcement() {
 	wait $hpid
 	out=$?
 	if [ $out = 0 ] && grep -q "data plane picked up" "$DIR/a.log" &&
-	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3, 4, 5, 6, 7, 8, 9]" ]; then
+	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]" ]; then
 		t_pass daemon_restart_keeps_rules_and_live_session
 	else
 		t_fail daemon_restart_keeps_rules_and_live_session "tcp-hold rc $out: $(tail -n 1 "$hold")"
