@@ -3,8 +3,8 @@
 
   first_exchange.py server PORT echo|banner BANNER OUT [DELAY]
       echo: read one line, send it back; banner: send BANNER + "\\n" first,
-      then read one line. DELAY: seconds to wait before each accept() (a
-      slow-accepting server). Per connection one JSON line to OUT:
+      then read one line. DELAY: seconds a connection waits in the
+      accept queue before accept() (a slow-accepting server). Per connection one JSON line to OUT:
       {"peer": ..., "retrans": N} (tcpi_total_retrans of the accepted socket
       after the exchange). Runs until killed.
   first_exchange.py dual PORT1 PORT2
@@ -17,6 +17,7 @@
        "retrans": N}. Exit 0 when the exchange completed.
 """
 import json
+import select
 import socket
 import struct
 import sys
@@ -71,7 +72,9 @@ def server(port, mode, banner, out, delay=0.0):
         c.close()
 
     while True:
-        time.sleep(delay)
+        if delay:	# a connection waits in the queue, then accept()
+            select.select([ls], [], [])
+            time.sleep(delay)
         c, peer = ls.accept()
         threading.Thread(target=serve, args=(c, peer), daemon=True).start()
 
