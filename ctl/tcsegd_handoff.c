@@ -222,6 +222,29 @@ void handoff_watchdog(void)
  * worker thread: ptrace belongs to the tracer thread). Where ptrace is
  * refused (already traced, Yama) the whole process stays held.
  */
+/*
+ * Another server hand-off of the same process whose thread is not
+ * narrowed yet (two accept()s at once): a SIGCONT now would let that
+ * thread run before its socket has kTLS. That job's own narrowing (or
+ * release) sends the SIGCONT.
+ */
+static bool other_hold_pending(const struct job *j)
+{
+	bool pending = false;
+	int i;
+
+	pthread_mutex_lock(&jl);
+	for (i = 0; i < TCSEGD_MAX_JOBS && !pending; i++) {
+		const struct job *o = &jobs[i];
+
+		pending = o != j && o->state != J_FREE && !o->finished &&
+			  o->pidfd >= 0 && o->r.tgid == j->r.tgid &&
+			  o->r.role == JOB_SERVER && !o->traced;
+	}
+	pthread_mutex_unlock(&jl);
+	return pending;
+}
+
 static void narrow_hold(struct job *j)
 {
 	pid_t tid = (pid_t)j->r.pid;
@@ -244,9 +267,12 @@ static void narrow_hold(struct job *j)
 		ptrace(PTRACE_DETACH, tid, NULL, NULL);
 		return;
 	}
+	pthread_mutex_lock(&jl);
 	j->traced = tid;
+	pthread_mutex_unlock(&jl);
 	/* every other thread runs again; this one stays in ptrace-stop */
-	pidfd_signal(j->pidfd, SIGCONT);
+	if (!other_hold_pending(j))
+		pidfd_signal(j->pidfd, SIGCONT);
 }
 
 /* Let the narrowed thread go (the worker that traced it). */
