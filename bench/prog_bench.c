@@ -368,7 +368,12 @@ static int load_policy(const struct opts *o, struct env *e)
 	if (!err)
 		printf("policy apply (%u exact + %u CIDR fillers): %.0f ms\n",
 		       o->exact, o->cidr, (now_ns() - t0) / 1e6);
-	return err;
+	/*
+	 * Once more: the first apply filled policy set 1, this one set 0 as
+	 * well (docs/DATAPATH.md "Atomic policy replace"), which is the one
+	 * cost.bpf.c's single-lookup programs read.
+	 */
+	return err ?: run_tcctl(o, e, "policy", "apply", "-f", e->policy, NULL);
 }
 
 static int open_pinned(struct env *e)

@@ -7,7 +7,9 @@
  * Two variants, the loader picks what the kernel supports:
  *  - BTF tracepoints: inet_sock_set_state (CLOSE->SYN_SENT runs inside
  *    connect() in the caller's context; SYN_RECV->ESTABLISHED is the
- *    passive side, in softirq) and tcp_sendmsg_locked (first send).
+ *    passive side, in softirq) and tcp_sendmsg_locked (first send); the
+ *    syscalls/sys_exit_connect tracepoint for sockets whose source port
+ *    is chosen after CLOSE->SYN_SENT (docs/CAPTURE.md).
  *  - kprobes (seed 000): kprobe+kretprobe tcp_v4_connect, kprobe
  *    tcp_sendmsg, with conn_track and sock_info maps.
  * An encrypt flow's process is stopped (SIGSTOP) before connect() returns,
@@ -64,12 +66,72 @@ struct {
 	__type(value, __u64);
 } tcseg_conn_track SEC(".maps");
 
+/*
+ * connect() of an unbound socket: at CLOSE->SYN_SENT the kernel has not
+ * chosen the source port yet (inet_hash_connect runs right after), so the
+ * record and the policy decision wait for the syscall's exit, same thread,
+ * port known, before user space runs. By tid.
+ */
+struct conn_pending {
+	__u64 sk;
+	__u64 cookie;
+	__u64 netns_cookie;
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct conn_pending);
+} tcseg_conn_pending SEC(".maps");
+
+/*
+ * Set by the loader when tcseg_cap_connect_exit is attached: 1 = defer
+ * the connects whose port is not known yet, 2 = defer every connect (a
+ * test hook: kernels that choose the port before CLOSE->SYN_SENT, like
+ * 6.18, never take the deferred path otherwise).
+ */
+const volatile __u32 cap_defer_connect = 0;
+#define CONN_PENDING_MAX_NS	(10ULL * 1000000000ULL)
+
+/* ISNs of encrypt-flow sockets (struct tcseg_sock_isn, docs/KEYS.md §9). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tcseg_sock_isn);
+} tcseg_sock_isn SEC(".maps");
+
+/*
+ * At SYN_SENT/SYN_RECV -> ESTABLISHED both ISNs are exact: snd_una = own
+ * ISN + 1 (the SYN is acked), rcv_nxt = the peer's ISN + 1 (no data
+ * queued yet). Later the socket may carry data or a FIN; the stored pair
+ * stays right.
+ */
+static __always_inline void store_isn(const struct sock *sk, int client)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct tcseg_sock_isn *v;
+	__u32 own, peer;
+
+	if (!tp)
+		return;
+	own = tp->snd_una - 1;
+	peer = tp->rcv_nxt - 1;
+	v = bpf_sk_storage_get(&tcseg_sock_isn, (struct sock *)sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!v)
+		return;
+	v->client = client ? own : peer;
+	v->server = client ? peer : own;
+}
+
 /* Seed 000's sock_info_map: captured sockets (cookie, or sock address for
  * kprobes) -> SI_* bits: first send not reported yet, encrypt flow. */
 #define SI_PENDING	0x01
 #define SI_ENCRYPT	0x02
 #define SI_OWNED	0x04	/* its syscall's return reported (once) */
-#define SI_FD_LATER	0x08	/* held connect: connect()'s return reports */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -248,13 +310,7 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	f.proto = IPPROTO_TCP;
 	flow_policy(pod, &f, &d);
 	flags |= encrypt_hold(&d, process, t, cookie);
-	/* tracepoint: connect()'s return names the fd (and the local port) */
-	if (type == TCSEG_SOCK_CONNECT && (flags & TCSEG_SOCK_F_HELD) &&
-	    !(flags & TCSEG_SOCK_F_KPROBE) &&
-	    (cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
-		flags |= TCSEG_SOCK_F_FD_LATER;
-	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0) |
-	     (flags & TCSEG_SOCK_F_FD_LATER ? SI_FD_LATER : 0);
+	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &si, BPF_ANY);
 	/* an accept whose owner comes later wakes the daemon then */
 	emit(type, t, cookie, netns_cookie, flags, &d, process,
@@ -287,18 +343,33 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 	if (sk_tuple(sk, &t))
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT &&
+	    ((!t.sport && cap_defer_connect) || cap_defer_connect == 2)) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct conn_pending cp = {
+			.sk = (__u64)sk, .cookie = cookie,
+			.netns_cookie = sk_netns_cookie(sk),
+			.ts_ns = bpf_ktime_get_ns(),
+		};
+
+		bpf_map_update_elem(&tcseg_conn_pending, &tid, &cp, BPF_ANY);
+	} else if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		on_open(TCSEG_SOCK_CONNECT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			1);
 	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		on_open(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			0);
-	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED &&
-		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie)) &&
-		   (*si & SI_ENCRYPT)) {
-		/* the held client's hand-off waits for this (no polling) */
-		emit(TCSEG_SOCK_ESTABLISHED, &t, cookie, 0,
-		     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 1, -1);
+		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
+		if (si && (*si & SI_ENCRYPT))
+			store_isn(sk, 0);
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
+		if (si && (*si & SI_ENCRYPT)) {
+			store_isn(sk, 1);
+			/* the held client's hand-off waits for this (no polling) */
+			emit(TCSEG_SOCK_ESTABLISHED, &t, cookie, 0,
+			     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 1, -1);
+		}
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
 		wake = *si & SI_ENCRYPT;
@@ -308,8 +379,37 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-#define NR_CONNECT	42	/* x86-64; the loader enables this on x86-64 only */
-#define NR_ACCEPT	43
+/*
+ * connect() returns (0, EINPROGRESS, EINTR...): the deferred record of
+ * its socket, now with the source port, in the caller's context (it can
+ * be held). A socket back in CLOSE (connect failed) is not reported.
+ */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tcseg_cap_connect_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct conn_pending *p, cp;
+	const struct sock *sk;
+	struct tuple t;
+
+	(void)ctx;
+	p = bpf_map_lookup_elem(&tcseg_conn_pending, &tid);
+	if (!p)
+		return 0;
+	cp = *p;
+	bpf_map_delete_elem(&tcseg_conn_pending, &tid);
+	if (bpf_ktime_get_ns() - cp.ts_ns > CONN_PENDING_MAX_NS)
+		return 0;	/* left by a connect inside another call */
+	sk = (const struct sock *)cp.sk;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE ||
+	    sk_tuple(sk, &t) || !t.sport)
+		return 0;
+	on_open(TCSEG_SOCK_CONNECT, &t, cp.cookie, cp.netns_cookie, cp.cookie,
+		0, 1);
+	return 0;
+}
+
+#define NR_ACCEPT	43	/* x86-64; the loader enables this on x86-64 only */
 #define NR_ACCEPT4	288
 
 /* The socket behind fd @fd of the current process. */
@@ -332,10 +432,7 @@ static __always_inline struct sock *fd_sock(long fd)
  * accept()/accept4() returning a socket of an encrypt flow (the softirq
  * accept record marked it in tcseg_sock_info): report the owner, thread
  * and fd, so the daemon takes it with pidfd_getfd at once, and hold the
- * process before it returns to user space. connect() of a socket held at
- * SYN_SENT returning (any result: EINPROGRESS, or interrupted by the
- * hold): the same record for the client, with the local port now chosen
- * (docs/CAPTURE.md).
+ * process before it returns to user space (docs/CAPTURE.md).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tcseg_cap_sys_exit, struct pt_regs *regs, long ret)
@@ -344,32 +441,26 @@ int BPF_PROG(tcseg_cap_sys_exit, struct pt_regs *regs, long ret)
 	struct sock *sk;
 	struct tuple t;
 	__u64 cookie;
-	__u8 *si, flags = TCSEG_SOCK_F_ENCRYPT, type = TCSEG_SOCK_ACCEPT;
-	long nr, fd = ret;
+	__u8 *si, flags = TCSEG_SOCK_F_ENCRYPT;
+	long nr;
 
+	if (ret < 0)
+		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr == NR_CONNECT) {
-		fd = BPF_CORE_READ(regs, di);	/* connect(fd, ...) */
-		type = TCSEG_SOCK_CONNECT;
-	} else if (nr != NR_ACCEPT && nr != NR_ACCEPT4) {
+	if (nr != NR_ACCEPT && nr != NR_ACCEPT4)
 		return 0;
-	}
-	if (fd < 0)
-		return 0;
-	sk = fd_sock(fd);
+	sk = fd_sock(ret);
 	if (!sk || sk_tuple(sk, &t))
 		return 0;
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	si = cookie ? bpf_map_lookup_elem(&tcseg_sock_info, &cookie) : NULL;
-	if (!si || !(*si & SI_ENCRYPT) || (*si & SI_OWNED) ||
-	    (type == TCSEG_SOCK_CONNECT && !(*si & SI_FD_LATER)))
+	if (!si || !(*si & SI_ENCRYPT) || (*si & SI_OWNED))
 		return 0;
 	*si |= SI_OWNED;
-	if (type == TCSEG_SOCK_CONNECT)	/* held at SYN_SENT already */
+	if ((cap_flags() & TCSEG_CAP_F_HOLD) && hold(&t, cookie))
 		flags |= TCSEG_SOCK_F_HELD;
-	else if ((cap_flags() & TCSEG_CAP_F_HOLD) && hold(&t, cookie))
-		flags |= TCSEG_SOCK_F_HELD;
-	emit(type, &t, cookie, sk_netns_cookie(sk), flags, &d, 1, 1, (int)fd);
+	emit(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), flags, &d, 1,
+	     1, (int)ret);
 	return 0;
 }
 

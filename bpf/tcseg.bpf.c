@@ -228,7 +228,7 @@ static __always_inline int new_flow(struct ctx *c,
 	s.bytes = p->len;
 	s.last_seen_ns = c->now;
 	s.policy_id = d.rule_id;
-	s.policy_version = c->cfg->policy_version;
+	s.policy_version = d.version;
 	s.slot = d.slot;
 	s.action = d.action;
 	s.verdict_src = d.src;
@@ -297,7 +297,7 @@ static __always_inline void session_reevaluate(struct ctx *c,
 	s->verdict_src = d.src;
 	s->flags &= ~(TCSEG_SESS_F_AUDIT | TCSEG_SESS_F_ENCRYPT);
 	s->flags |= verdict_flags(&d, audited, p->proto);
-	s->policy_version = c->cfg->policy_version;
+	s->policy_version = d.version;
 	stat_add(TCSEG_STAT_REEVALUATIONS, 1);
 }
 

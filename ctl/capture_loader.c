@@ -82,10 +82,31 @@ static int reuse_pinned(struct bpf_object *obj, const char *pin_dir)
 	return 0;
 }
 
+/* The syscalls/NAME tracepoint exists (tracefs or debugfs). */
+static bool kernel_has_syscall_tp(const char *name)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing",
+					     "/sys/kernel/debug/tracing" };
+	char p[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/events/syscalls/%s", roots[i], name);
+		if (access(p, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void select_progs(struct capture_bpf *s, enum capture_variant v)
 {
 	bool tp = v == CAPTURE_TP, kp = v == CAPTURE_KPROBE;
+	bool defer = tp && kernel_has_syscall_tp("sys_exit_connect");
 
+	/* connect records with the real source port (docs/CAPTURE.md) */
+	bpf_program__set_autoload(s->progs.tcseg_cap_connect_exit, defer);
+	s->rodata->cap_defer_connect = !defer ? 0 :
+		getenv(CAPTURE_DEFER_ALL_ENV) ? 2 : 1;
 	bpf_program__set_autoload(s->progs.tcseg_cap_state, tp);
 	bpf_program__set_autoload(s->progs.tcseg_cap_send,
 				  tp && kernel_has_btf_tp("tcp_sendmsg_locked"));
@@ -125,6 +146,8 @@ static int attach_progs(struct capture_bpf *s)
 			s->links.tcseg_kp_connect_ret = l;
 		else if (p == s->progs.tcseg_kp_sendmsg)
 			s->links.tcseg_kp_sendmsg = l;
+		else if (p == s->progs.tcseg_cap_connect_exit)
+			s->links.tcseg_cap_connect_exit = l;
 		else
 			s->links.tcseg_kp_accept_ret = l;
 	}
@@ -232,6 +255,11 @@ int tcseg_capture_pods_fd(const struct tcseg_capture *c)
 int tcseg_capture_held_fd(const struct tcseg_capture *c)
 {
 	return bpf_map__fd(c->skel->maps.tcseg_held);
+}
+
+int tcseg_capture_isn_fd(const struct tcseg_capture *c)
+{
+	return c ? bpf_map__fd(c->skel->maps.tcseg_sock_isn) : -1;
 }
 
 int tcseg_capture_set_hold(const struct tcseg_capture *c, bool hold)

@@ -20,6 +20,14 @@ enum capture_variant {
 	CAPTURE_KPROBE,		/* kprobe/kretprobe tcp_v4_connect, tcp_sendmsg, inet_csk_accept */
 };
 
+/*
+ * Test hook: set (any value) in the loader's environment, the tracepoint
+ * variant reports every connect at connect()'s exit, the path that
+ * kernels choosing the source port after CLOSE->SYN_SENT take
+ * (docs/CAPTURE.md).
+ */
+#define CAPTURE_DEFER_ALL_ENV	"TCSEG_CAPTURE_DEFER_ALL"
+
 struct tcseg_capture;
 
 /* The data plane must be loaded in @pin_dir (its policy maps are shared). */
@@ -36,6 +44,8 @@ int tcseg_capture_parse_variant(const char *s, enum capture_variant *v);
 int tcseg_capture_events_fd(const struct tcseg_capture *c);	/* ringbuf */
 int tcseg_capture_pods_fd(const struct tcseg_capture *c);	/* tcseg_cap_pods */
 int tcseg_capture_held_fd(const struct tcseg_capture *c);	/* tcseg_held */
+/* tcseg_sock_isn (sk storage, key = a socket fd), -1 without capture */
+int tcseg_capture_isn_fd(const struct tcseg_capture *c);
 
 /* Hold (SIGSTOP at connect/accept) encrypt flows or not. */
 int tcseg_capture_set_hold(const struct tcseg_capture *c, bool hold);

@@ -1170,6 +1170,9 @@ static int cfg_check(struct kp_node *n, const struct kp_config *c)
 		return fail(n, -EINVAL, "config: lookup callback required");
 	if (c->cipher && cipher_key_len(c->cipher) < 0)
 		return fail(n, -EINVAL, "config: unknown cipher %u", c->cipher);
+	if ((unsigned int)c->fallback > KP_FALLBACK_NONE)
+		return fail(n, -EINVAL, "config: unknown fallback %d",
+			    (int)c->fallback);
 	return 0;
 }
 
@@ -1326,35 +1329,55 @@ void key_provider_register_tlshub(const struct kp_tlshub_ops *ops)
 	pthread_rwlock_unlock(&G.lock);
 }
 
+/* The provider behind MODE_TLSHUB when TLSHub cannot serve. */
+static enum key_provider_mode g_fallback(void)
+{
+	return G.cfg.fallback == KP_FALLBACK_BORINGSSL ? MODE_BORINGSSL :
+	       MODE_OPENSSL;
+}
+
+static const char *g_fallback_name(void)
+{
+	return G.cfg.fallback == KP_FALLBACK_NONE ? "none" :
+	       kp_mode_name(g_fallback());
+}
+
 /* Caller holds G.lock. */
 static int g_start(enum key_provider_mode mode)
 {
 	enum key_provider_mode tls_mode = mode;
-	int r;
+	int none = G.cfg.fallback == KP_FALLBACK_NONE, r;
 
 	if (!G.configured)
 		return fail(NULL, -EINVAL, "key_provider_init: call "
 			    "key_provider_configure first");
-	if (mode == MODE_TLSHUB) {
-		if (G.tlshub && G.tlshub->init && G.tlshub->init() == 0) {
-			G.tlshub_up = 1;
-		} else {
-			kp_log(&G.cfg, KP_LOG_WARN, "TLSHub key provider %s; "
-			       "falling back to openssl", G.tlshub ?
-			       "failed to start" : "not available");
-			mode = MODE_OPENSSL;
-		}
-		tls_mode = MODE_OPENSSL;
-	}
 	if (mode != MODE_TLSHUB && mode != MODE_OPENSSL &&
 	    mode != MODE_BORINGSSL)
 		return fail(NULL, -EINVAL, "unknown key provider mode %d",
 			    mode);
+	if (mode == MODE_TLSHUB) {
+		tls_mode = g_fallback();
+		if (G.tlshub && G.tlshub->init && G.tlshub->init() == 0)
+			G.tlshub_up = 1;
+		else
+			kp_log(&G.cfg, none ? KP_LOG_ERR : KP_LOG_WARN,
+			       "TLSHub key provider %s; falling back to %s%s",
+			       G.tlshub ? "failed to start" : "not available",
+			       g_fallback_name(), none ? ": encrypt flows "
+			       "fail closed" : "");
+		if (none) {	/* no TLS node: nothing to fall back to */
+			G.mode = MODE_TLSHUB;
+			return 0;
+		}
+		if (!G.tlshub_up)
+			mode = tls_mode;
+	}
 	r = kp_node_new(&G.cfg, tls_mode, &G.node);
 	if (r && !G.tlshub_up)
 		return r;
-	if (r)	/* tlshub works; openssl fallback does not */
-		kp_log(&G.cfg, KP_LOG_WARN, "openssl fallback unavailable");
+	if (r)	/* tlshub works; the fallback does not */
+		kp_log(&G.cfg, KP_LOG_WARN, "%s fallback unavailable",
+		       g_fallback_name());
 	G.mode = mode;
 	return 0;
 }
@@ -1416,21 +1439,29 @@ enum key_provider_mode key_provider_get_mode(void)
 	return G.mode;
 }
 
-int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
+int key_provider_get_key_conn(struct flow_tuple *tuple,
+			      const struct flow_isn *isn, enum kp_role role,
 			      struct tls_key_info *key_info)
 {
 	int r = -ENODEV;
 
 	pthread_rwlock_rdlock(&G.lock);
 	if (G.tlshub_up) {
-		r = G.tlshub->get_key(tuple, key_info);
+		r = G.tlshub->get_key(tuple, isn, role, key_info);
 		if (r == 0)
 			goto out;
-		kp_log(&G.cfg, KP_LOG_WARN, "TLSHub get_key failed (%d); "
-		       "falling back to openssl for this flow", r);
+		if (G.node)
+			kp_log(&G.cfg, KP_LOG_WARN, "TLSHub get_key failed "
+			       "(%d); falling back to %s for this flow", r,
+			       G.node->ops->name);
 	}
 	if (!G.node) {
-		r = fail(NULL, -ENODEV, "key provider not initialised");
+		r = G.mode != MODE_TLSHUB ?
+		    fail(NULL, -ENODEV, "key provider not initialised") :
+		    fail(NULL, G.tlshub_up ? r : -ENODEV, "TLSHub %s and "
+			 "fallback_mode is %s: the flow fails closed",
+			 G.tlshub_up ? "cannot serve the flow" :
+			 "not available", g_fallback_name());
 		goto out;
 	}
 	/* Read lock: flows run in parallel; the node has its own locks. */
@@ -1438,6 +1469,12 @@ int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
 out:
 	pthread_rwlock_unlock(&G.lock);
 	return r;
+}
+
+int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
+			      struct tls_key_info *key_info)
+{
+	return key_provider_get_key_conn(tuple, NULL, role, key_info);
 }
 
 int key_provider_get_key(struct flow_tuple *tuple,
@@ -1456,6 +1493,16 @@ int key_provider_tell_end(const struct flow_tuple *t, enum kp_role end,
 		     fail(NULL, -ENODEV, "key provider not initialised");
 	pthread_rwlock_unlock(&G.lock);
 	return r;
+}
+
+const char *key_provider_tls_name(void)
+{
+	const char *name;
+
+	pthread_rwlock_rdlock(&G.lock);
+	name = G.node ? G.node->ops->name : "none";
+	pthread_rwlock_unlock(&G.lock);
+	return name;
 }
 
 int key_provider_port(void)

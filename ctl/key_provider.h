@@ -4,7 +4,8 @@
  * agreed between the two nodes of a flow. Modes openssl and boringssl run
  * a TLS 1.3 mTLS session between the nodes' key services and derive each
  * flow's keys with the TLS exporter (docs/KEYS.md); tlshub is a hook
- * filled in later and falls back to openssl (seed 000 §6.3).
+ * (ctl/tlshub_client.c in the daemon) that falls back to the configured
+ * fallback provider, or to none (seed 000 §6.3, docs/CONFIG.md).
  * This file links no SSL library: the TLS code is a plugin dlopen()ed
  * from libtcseg_kp_{openssl,boringssl}.so.
  */
@@ -39,6 +40,17 @@
 typedef int (*kp_lookup_fn)(void *arg, __u32 addr, char *node,
 			    size_t node_len, struct sockaddr_in *svc);
 
+/*
+ * MODE_TLSHUB's fallback (docs/CONFIG.md fallback_mode): the provider
+ * used when TLSHub cannot start or cannot serve a flow; NONE = no
+ * fallback, such flows fail closed.
+ */
+enum kp_fallback {
+	KP_FALLBACK_OPENSSL = 0,
+	KP_FALLBACK_BORINGSSL = 1,
+	KP_FALLBACK_NONE = 2,
+};
+
 enum kp_log_level { KP_LOG_ERR, KP_LOG_WARN, KP_LOG_INFO, KP_LOG_DEBUG };
 typedef void (*kp_log_fn)(void *arg, int level, const char *msg);
 
@@ -58,6 +70,7 @@ struct kp_config {
 	int flow_ttl_ms;	/* unclaimed announced flows expire, 30000 */
 	int idle_timeout_ms;	/* key service closes idle sessions, 600000 */
 	const char *plugin_dir;	/* NULL: $TCSEG_KP_DIR, then the exe's dir */
+	enum kp_fallback fallback; /* MODE_TLSHUB only, 0 = openssl */
 	kp_log_fn log;		/* NULL: stderr */
 	void *log_arg;
 };
@@ -103,6 +116,15 @@ enum key_provider_mode key_provider_get_mode(void);
 /* Same as get_key with the socket's end given (AUTO = from lookup). */
 int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
 			      struct tls_key_info *key_info);
+/*
+ * Same, with the connection's ISNs (ctl/kp_isn.h) for the TLSHub key
+ * schedule (NULL: the seed API's; docs/KEYS.md §uniqueness).
+ */
+int key_provider_get_key_conn(struct flow_tuple *tuple,
+			      const struct flow_isn *isn, enum kp_role role,
+			      struct tls_key_info *key_info);
+/* TLS provider behind the current mode: "openssl", "boringssl", "none". */
+const char *key_provider_tls_name(void);
 /* Actual key service port (host order), 0 when not serving. */
 int key_provider_port(void);
 void key_provider_stats(struct kp_stats *st);
@@ -110,14 +132,16 @@ void key_provider_stats(struct kp_stats *st);
 const char *key_provider_last_error(void);
 
 /*
- * TLSHub hook (issue: tlshub client). When registered before init,
- * MODE_TLSHUB calls it first and falls back to openssl per flow with a
- * warning; without it MODE_TLSHUB falls back to openssl at init.
+ * TLSHub hook. When registered before init, MODE_TLSHUB calls it first
+ * and per flow falls back (with a warning) to cfg.fallback; without it,
+ * or when init fails, MODE_TLSHUB runs on the fallback (NONE: every flow
+ * fails closed). get_key gets the connection's ISNs (may be NULL).
  */
 struct kp_tlshub_ops {
 	int (*init)(void);
 	void (*cleanup)(void);
-	int (*get_key)(struct flow_tuple *tuple, struct tls_key_info *ki);
+	int (*get_key)(struct flow_tuple *tuple, const struct flow_isn *isn,
+		       enum kp_role role, struct tls_key_info *ki);
 };
 void key_provider_register_tlshub(const struct kp_tlshub_ops *ops);
 

@@ -91,7 +91,7 @@ int tcseg_ensure_bpffs(const char *pin_dir, char *err, size_t errlen)
 	return -ENOTSUP;
 }
 
-static int mkdir_p(const char *dir)
+int tcseg_mkdir_p(const char *dir)
 {
 	char p[PATH_MAX];
 	char *s;
@@ -122,6 +122,9 @@ static int set_sizes(struct tcseg_bpf *skel, const struct tcseg_sizes *sz)
 		{ skel->maps.tcseg_exact, sz->exact_rules },
 		{ skel->maps.tcseg_cidr, sz->cidr_entries },
 		{ skel->maps.tcseg_src_class, sz->src_classes },
+		{ skel->maps.tcseg_exact1, sz->exact_rules },
+		{ skel->maps.tcseg_cidr1, sz->cidr_entries },
+		{ skel->maps.tcseg_src_class1, sz->src_classes },
 		{ skel->maps.tcseg_rules, sz->exact_rules + sz->cidr_rules },
 		{ skel->maps.tcseg_rule_stats,
 		  sz->exact_rules + sz->cidr_rules + 1 },
@@ -217,15 +220,15 @@ int tcseg_load(const char *pin_dir, const struct tcseg_sizes *sz, char *err,
 	ret = tcseg_ensure_bpffs(pin_dir, err, errlen);
 	if (ret)
 		return ret;
-	ret = mkdir_p(pin_dir);
+	ret = tcseg_mkdir_p(pin_dir);
 	if (!ret)
 		ret = path_join(p, sizeof(p), pin_dir, "progs");
 	if (!ret)
-		ret = mkdir_p(p);
+		ret = tcseg_mkdir_p(p);
 	if (!ret)
 		ret = path_join(p, sizeof(p), pin_dir, "links");
 	if (!ret)
-		ret = mkdir_p(p);
+		ret = tcseg_mkdir_p(p);
 	if (ret) {
 		errf("cannot create %s: %s", pin_dir, strerror(-ret));
 		return ret;
@@ -272,7 +275,8 @@ static const char *const map_names[] = {
 	"tcseg_src_class",   "tcseg_cidr",	"tcseg_rules",
 	"tcseg_rule_stats",  "tcseg_sessions",	"tcseg_pressure",
 	"tcseg_frags",	     "tcseg_stats",	"tcseg_events",
-	"tcseg_evrate",	     "tcseg_secured",
+	"tcseg_evrate",	     "tcseg_secured",	"tcseg_exact1",
+	"tcseg_src_class1",  "tcseg_cidr1",
 };
 
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))

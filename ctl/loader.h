@@ -37,7 +37,30 @@ struct tcseg_maps {
 	int events;
 	int evrate;
 	int secured;
+	int exact1;		/* policy set 1 (set 0: exact, src_class, cidr) */
+	int src_class1;
+	int cidr1;
 };
+
+/* The compiled-policy maps of one set (0 or 1), see docs/DATAPATH.md. */
+struct tcseg_policy_fds {
+	int exact;
+	int src_class;
+	int cidr;
+};
+
+static inline struct tcseg_policy_fds
+tcseg_policy_fds(const struct tcseg_maps *m, unsigned int set)
+{
+	struct tcseg_policy_fds p = { m->exact, m->src_class, m->cidr };
+
+	if (set) {
+		p.exact = m->exact1;
+		p.src_class = m->src_class1;
+		p.cidr = m->cidr1;
+	}
+	return p;
+}
 
 void tcseg_sizes_default(struct tcseg_sizes *sz);
 
@@ -80,6 +103,9 @@ static inline __u32 tcseg_version_next(__u32 v)
 
 /* Bump policy_version so live sessions re-evaluate. */
 int tcseg_policy_bump(const struct tcseg_maps *m);
+
+/* mkdir -p with mode 0700. */
+int tcseg_mkdir_p(const char *dir);
 
 /* Mount bpffs at @dir's parent if @dir is the default and bpffs is absent. */
 int tcseg_ensure_bpffs(const char *pin_dir, char *err, size_t errlen);

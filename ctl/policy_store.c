@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -79,43 +83,70 @@ static const struct tcseg_rule *find_id(const struct rule_set *s, __u32 id)
 	return NULL;
 }
 
-/* Counter slots: kept for unchanged rules, the lowest free one otherwise. */
+/*
+ * Counter slots: kept for unchanged rules; a new rule takes a slot no rule
+ * of the old set uses (the old set stays live until the flip and keeps
+ * counting into its slots), and only when none is left one that a removed
+ * rule used.
+ */
+#define SLOT_KEPT	2	/* used by a rule of both sets */
+#define SLOT_OLD	1	/* used by the old set only */
+
+/* @cur[0]: next never-used slot to try, @cur[1]: next old-only one. */
+static int take_slot(unsigned char *used, __u32 max_slots, __u32 cur[2],
+		     __u32 *slot)
+{
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (; cur[pass] < max_slots; cur[pass]++) {
+			__u32 i = cur[pass];
+
+			if (used[i] == 0 || (pass && used[i] == SLOT_OLD)) {
+				used[i] = SLOT_KEPT;
+				*slot = i;
+				return 0;
+			}
+		}
+	}
+	return -ENOSPC;
+}
+
 static int assign_slots(const struct rule_set *old, struct rule_set *new,
 			__u32 max_slots, unsigned char *fresh, char *err,
 			size_t errlen)
 {
 	unsigned char *used = calloc(max_slots + 1, 1);
-	__u32 next = 1;
+	__u32 cur[2] = { 1, 1 };
 	size_t i;
 
 	if (!used)
 		return -ENOMEM;
+	for (i = 0; i < old->n; i++)
+		if (old->v[i].slot && old->v[i].slot < max_slots)
+			used[old->v[i].slot] = SLOT_OLD;
 	for (i = 0; i < new->n; i++) {
 		struct tcseg_rule *r = &new->v[i];
 		const struct tcseg_rule *o = find_id(old, r->id);
 
 		fresh[i] = 1;
 		r->slot = 0;
-		if (o && o->slot && o->slot < max_slots && !used[o->slot] &&
-		    rule_same_match(o, r)) {
+		if (o && o->slot && o->slot < max_slots &&
+		    used[o->slot] == SLOT_OLD && rule_same_match(o, r)) {
 			r->slot = o->slot;
-			used[o->slot] = 1;
+			used[o->slot] = SLOT_KEPT;
 			fresh[i] = 0;
 		}
 	}
 	for (i = 0; i < new->n; i++) {
 		if (new->v[i].slot)
 			continue;
-		while (next < max_slots && used[next])
-			next++;
-		if (next >= max_slots) {
+		if (take_slot(used, max_slots, cur, &new->v[i].slot)) {
 			free(used);
 			errf("too many rules: %zu, the maps hold %u (tcctl load "
 			     "exact/cidr N)", new->n, max_slots - 1);
 			return -ENOSPC;
 		}
-		new->v[i].slot = next;
-		used[next] = 1;
 	}
 	free(used);
 	return 0;
@@ -175,12 +206,13 @@ out:
 	return ret;
 }
 
-/* What the maps hold now, keys and values. */
+/* What the maps hold now, keys and values: the rules and one policy set. */
 struct old_maps {
 	struct kvvec rules, exact, src, cidr;
 };
 
-static int read_old_maps(const struct tcseg_maps *m, struct old_maps *o)
+static int read_old_maps(const struct tcseg_maps *m,
+			 const struct tcseg_policy_fds *p, struct old_maps *o)
 {
 	int ret;
 
@@ -188,13 +220,13 @@ static int read_old_maps(const struct tcseg_maps *m, struct old_maps *o)
 	ret = kv_read(m->rules, sizeof(__u32), sizeof(struct tcseg_rule),
 		      &o->rules);
 	if (!ret)
-		ret = kv_read(m->exact, sizeof(struct tcseg_exact_key),
+		ret = kv_read(p->exact, sizeof(struct tcseg_exact_key),
 			      sizeof(struct tcseg_verdict), &o->exact);
 	if (!ret)
-		ret = kv_read(m->src_class, sizeof(struct tcseg_src_key),
+		ret = kv_read(p->src_class, sizeof(struct tcseg_src_key),
 			      sizeof(struct tcseg_src_class), &o->src);
 	if (!ret)
-		ret = kv_read(m->cidr, sizeof(struct tcseg_cidr_key),
+		ret = kv_read(p->cidr, sizeof(struct tcseg_cidr_key),
 			      sizeof(struct tcseg_verdict), &o->cidr);
 	return ret;
 }
@@ -207,14 +239,23 @@ static void free_old_maps(struct old_maps *o)
 	kv_free(&o->cidr);
 }
 
+/* Bring one map to the @n wanted entries: write what differs, drop the rest. */
+static int sync_map(int fd, const void *keys, const void *vals, size_t n,
+		    const struct kvvec *old)
+{
+	int ret = map_sync_write(fd, keys, vals, n, old, NULL);
+
+	return ret ? ret : map_sync_prune(fd, keys, n, old, NULL);
+}
+
 /*
- * Only what differs is written. Order matters for packets in flight: new
- * CIDR entries go in before the source classes that reach them, stale
- * classes go before their entries, so a lookup never lands on a class
- * without its rules.
+ * Fill the set no packet reads (only what differs from what it held)
+ * and the rule map (tcctl's own; the data path never reads it).
  */
-static int write_maps(const struct tcseg_maps *m, const struct rule_set *s,
-		      const struct compiled *c, struct old_maps *o)
+static int write_maps(const struct tcseg_maps *m,
+		      const struct tcseg_policy_fds *p,
+		      const struct rule_set *s, const struct compiled *c,
+		      struct old_maps *o)
 {
 	__u32 *ids = malloc((s->n ? s->n : 1) * sizeof(*ids));
 	size_t i;
@@ -224,50 +265,75 @@ static int write_maps(const struct tcseg_maps *m, const struct rule_set *s,
 		return -ENOMEM;
 	for (i = 0; i < s->n; i++)
 		ids[i] = s->v[i].id;
-	ret = map_sync_write(m->rules, ids, s->v, s->n, &o->rules, NULL);
+	ret = sync_map(p->exact, c->ekeys, c->evals, c->n_exact, &o->exact);
 	if (!ret)
-		ret = map_sync_write(m->exact, c->ekeys, c->evals, c->n_exact,
-				     &o->exact, NULL);
+		ret = sync_map(p->cidr, c->ckeys, c->cvals, c->n_cidr, &o->cidr);
 	if (!ret)
-		ret = map_sync_prune(m->exact, c->ekeys, c->n_exact, &o->exact,
-				     NULL);
+		ret = sync_map(p->src_class, c->skeys, c->svals, c->n_src,
+			       &o->src);
 	if (!ret)
-		ret = map_sync_write(m->cidr, c->ckeys, c->cvals, c->n_cidr,
-				     &o->cidr, NULL);
-	if (!ret)
-		ret = map_sync_write(m->src_class, c->skeys, c->svals, c->n_src,
-				     &o->src, NULL);
-	if (!ret)
-		ret = map_sync_prune(m->src_class, c->skeys, c->n_src, &o->src,
-				     NULL);
-	if (!ret)
-		ret = map_sync_prune(m->cidr, c->ckeys, c->n_cidr, &o->cidr,
-				     NULL);
-	if (!ret)
-		ret = map_sync_prune(m->rules, ids, s->n, &o->rules, NULL);
+		ret = sync_map(m->rules, ids, s->v, s->n, &o->rules);
 	free(ids);
 	return ret;
 }
 
-static int finish_config(const struct tcseg_maps *m, __u32 dev_rules)
+/*
+ * Wait until no packet still uses what it read before: the programs run
+ * under RCU, and membarrier(MEMBARRIER_CMD_GLOBAL) returns after an RCU
+ * grace period (synchronize_rcu()). Where the kernel refuses it
+ * (nohz_full CPUs), a pause far longer than one program run.
+ */
+static void grace_period(void)
 {
-	struct tcseg_config cfg;
-	int ret = tcseg_config_get(m, &cfg);
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
 
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * Make the filled set @next live (docs/DATAPATH.md "Atomic policy
+ * replace"): device lookups on if it needs them, flip the set word,
+ * then bump the version (in that order: a packet that reads the new
+ * version reads the new set too), wait for packets that read the old
+ * set word, and only then lower dev_rules to what the new set needs.
+ */
+static int flip(const struct tcseg_maps *m, struct tcseg_config *cfg,
+		__u16 next, __u32 dev_rules)
+{
+	int ret = 0;
+
+	if (dev_rules && !cfg->dev_rules) {
+		cfg->dev_rules = dev_rules;
+		ret = tcseg_config_set(m, cfg);
+	}
+	if (!ret) {
+		cfg->policy_set = next;
+		ret = tcseg_config_set(m, cfg);
+	}
+	if (!ret) {
+		cfg->policy_version = tcseg_version_next(cfg->policy_version);
+		ret = tcseg_config_set(m, cfg);
+	}
 	if (ret)
 		return ret;
-	cfg.dev_rules = dev_rules;
-	cfg.policy_version = tcseg_version_next(cfg.policy_version);
-	return tcseg_config_set(m, &cfg);
+	grace_period();
+	if (cfg->dev_rules != dev_rules) {
+		cfg->dev_rules = dev_rules;
+		ret = tcseg_config_set(m, cfg);
+	}
+	return ret;
 }
 
 int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 		 struct rule_set *new, char *err, size_t errlen)
 {
 	struct compiled c = { 0 };
+	struct tcseg_policy_fds p;
+	struct tcseg_config cfg;
 	struct old_maps o;
 	unsigned char *fresh;
-	struct tcseg_config cfg;
+	__u16 next;
 	int ret;
 
 	fresh = calloc(new->n ? new->n : 1, 1);
@@ -285,23 +351,20 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 	if (ret)
 		goto out;
 	ret = tcseg_config_get(m, &cfg);
+	next = !(cfg.policy_set & 1);
+	p = tcseg_policy_fds(m, next);
 	if (!ret)
-		ret = read_old_maps(m, &o);
+		ret = read_old_maps(m, &p, &o);
 	if (ret) {
 		errf("cannot read the maps: %s", strerror(-ret));
 		goto out;
 	}
-	/* from here on the maps change */
+	/* from here on the maps change; the live set only at the flip */
 	ret = zero_counters(m, new, fresh);
-	if (!ret) {
-		/* device lookups on before the first device rule lands */
-		if (c.dev_rules && !cfg.dev_rules)
-			ret = finish_config(m, c.dev_rules);
-	}
 	if (!ret)
-		ret = write_maps(m, new, &c, &o);
+		ret = write_maps(m, &p, new, &c, &o);
 	if (!ret)
-		ret = finish_config(m, c.dev_rules);
+		ret = flip(m, &cfg, next, c.dev_rules);
 	if (ret)
 		errf("writing the maps failed half way: %s (run the same "
 		     "command again to finish)", strerror(-ret));
@@ -309,6 +372,42 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 out:
 	compiled_free(&c);
 	free(fresh);
+	return ret;
+}
+
+int store_change(const struct tcseg_maps *m, store_change_fn change,
+		 void *arg, char *err, size_t errlen)
+{
+	struct rule_set old = { 0 }, new = { 0 };
+	size_t i;
+	int ret;
+
+	ret = store_read(m, &old, err, errlen);
+	for (i = 0; !ret && i < old.n; i++)
+		ret = rule_set_push(&new, &old.v[i]);
+	if (!ret)
+		ret = change(&new, arg, err, errlen);
+	if (!ret)
+		ret = store_assign_ids(&new, err, errlen);
+	if (!ret)
+		ret = store_commit(m, &old, &new, err, errlen);
+	rule_set_free(&old);
+	rule_set_free(&new);
+	return ret;
+}
+
+int store_change_replace(struct rule_set *rules, void *arg, char *err,
+			 size_t errlen)
+{
+	const struct rule_set *file = arg;
+	size_t i;
+	int ret = 0;
+
+	(void)err;
+	(void)errlen;
+	rules->n = 0;
+	for (i = 0; !ret && i < file->n; i++)
+		ret = rule_set_push(rules, &file->v[i]);
 	return ret;
 }
 

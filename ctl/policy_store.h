@@ -28,6 +28,22 @@ int store_assign_ids(struct rule_set *rules, char *err, size_t errlen);
 int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 		 struct rule_set *new, char *err, size_t errlen);
 
+/* Edit @rules in place (add, delete, replace); err gets why not. */
+typedef int (*store_change_fn)(struct rule_set *rules, void *arg, char *err,
+			       size_t errlen);
+
+/*
+ * One rule change as every tcctl writer makes it: read the stored set,
+ * let @change edit a copy, give new rules ids, commit. The caller holds
+ * the pin directory's writer lock (pin_lock.h) around the whole call.
+ */
+int store_change(const struct tcseg_maps *m, store_change_fn change,
+		 void *arg, char *err, size_t errlen);
+
+/* A store_change_fn: the set becomes @arg (a const struct rule_set *). */
+int store_change_replace(struct rule_set *rules, void *arg, char *err,
+			 size_t errlen);
+
 /* Per-rule counters summed over CPUs. */
 int store_rule_counter(const struct tcseg_maps *m, __u32 slot,
 		       struct tcseg_rule_counter *out);

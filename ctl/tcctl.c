@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "pin_lock.h"
 #include "tcctl.h"
 
 struct tcctl *tcctl_global;
@@ -98,11 +99,22 @@ int tcctl_open_maps(struct tcctl *t, struct tcseg_maps *m)
 	return 0;
 }
 
+int tcctl_write_lock(struct tcctl *t, int create)
+{
+	char err[TCSEG_ERRLEN];
+
+	if (pin_lock(t->pin_dir, t->lock_timeout_ms, create, err, sizeof(err)))
+		return tcctl_err("%s", err);
+	return 0;
+}
+
 int tcctl_ensure_loaded(struct tcctl *t)
 {
 	struct tcseg_sizes sz;
 	char err[TCSEG_ERRLEN];
 
+	if (tcctl_write_lock(t, 1))
+		return -1;
 	if (tcseg_is_loaded(t->pin_dir))
 		return 0;
 	tcseg_sizes_default(&sz);
@@ -169,6 +181,21 @@ static int enter_netns(const char *ns)
 	return 0;
 }
 
+/* --lock-timeout SECONDS: 0 .. 3600, decimals allowed ("0.5"). */
+static int parse_lock_timeout(const char *v, unsigned int *ms)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(v, &end);
+	if (errno || end == v || *end || !(s >= 0 && s <= 3600))
+		return tcctl_err("--lock-timeout: bad seconds '%s' (0..3600)",
+				 v);
+	*ms = (unsigned int)(s * 1000 + 0.5);
+	return 0;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
@@ -215,8 +242,9 @@ static int do_help(struct tcctl *t, int argc, char **argv)
 	tcctl_help(NULL, top_cmds);
 	printf("Options: -j JSON, -p pretty JSON, --pin-dir DIR (or $%s, "
 	       "default %s), -n NETNS, --socket PATH (tcsegd; or $TCSEG_SOCK, "
-	       "default /run/tcseg/tcsegd.sock)\n", TCSEG_PIN_ENV,
-	       TCSEG_PIN_DIR_DEFAULT);
+	       "default /run/tcseg/tcsegd.sock), --lock-timeout SECONDS "
+	       "(writers wait this long for another writer, default %u)\n",
+	       TCSEG_PIN_ENV, TCSEG_PIN_DIR_DEFAULT, PIN_LOCK_TIMEOUT_MS / 1000);
 	return 0;
 }
 
@@ -227,6 +255,7 @@ int main(int argc, char **argv)
 	int i;
 
 	tcctl_global = &t;
+	t.lock_timeout_ms = PIN_LOCK_TIMEOUT_MS;
 	libbpf_set_print(libbpf_print);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *o = argv[i];
@@ -244,6 +273,11 @@ int main(int argc, char **argv)
 			if (++i >= argc)
 				return tcctl_err("%s: missing path", o), 1;
 			t.sock_path = argv[i];
+		} else if (!strcmp(o, "--lock-timeout")) {
+			if (++i >= argc)
+				return tcctl_err("%s: missing seconds", o), 1;
+			if (parse_lock_timeout(argv[i], &t.lock_timeout_ms))
+				return 1;
 		} else if (!strcmp(o, "-n") || !strcmp(o, "--netns")) {
 			if (++i >= argc)
 				return tcctl_err("%s: missing netns", o), 1;

@@ -14,6 +14,7 @@ struct tcctl {
 	bool json;
 	bool pretty;
 	const char *sock_path;	/* tcsegd control socket (--socket) */
+	unsigned int lock_timeout_ms;	/* --lock-timeout */
 };
 
 struct cmd {
@@ -38,7 +39,14 @@ bool tcctl_is(const char *word, const char *full);
 /* Open the pinned maps or print why not. */
 int tcctl_open_maps(struct tcctl *t, struct tcseg_maps *m);
 
-/* Load with default sizes if nothing is loaded yet. */
+/*
+ * Take the pin directory's writer lock (ctl/pin_lock.h) for the rest of
+ * the command: every command that writes the pinned maps calls it before
+ * it reads what it will change. @create: make the directory if missing.
+ */
+int tcctl_write_lock(struct tcctl *t, int create);
+
+/* Lock, then load with default sizes if nothing is loaded yet. */
 int tcctl_ensure_loaded(struct tcctl *t);
 
 /* Device name -> ifindex for rule parsing (dev_resolver_fn). */

@@ -55,6 +55,8 @@ int do_load(struct tcctl *t, int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
+	if (tcctl_write_lock(t, 1))
+		return -1;
 	if (tcseg_is_loaded(t->pin_dir))
 		return tcctl_err("already loaded in %s (tcctl unload first to "
 				 "change sizes)", t->pin_dir);
@@ -140,6 +142,8 @@ int do_unload(struct tcctl *t, int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return tcctl_err("unload: unexpected '%s'", argv[0]);
+	if (tcctl_write_lock(t, 0))
+		return -1;
 	if (!tcseg_maps_open(t->pin_dir, &m, err, sizeof(err))) {
 		read_devs(&m, &l);
 		for (i = 0; i < l.n; i++)
@@ -261,7 +265,7 @@ int do_detach(struct tcctl *t, int argc, char **argv)
 		return tcctl_err(argc ? "detach: unexpected '%s'" :
 					"detach: missing device (tcctl detach DEV)",
 				 argc ? argv[1] : "");
-	if (tcctl_open_maps(t, &m))
+	if (tcctl_write_lock(t, 0) || tcctl_open_maps(t, &m))
 		return -1;
 	if (find_dev(&m, argv[0], &ifindex, &dev))
 		ret = tcctl_err("detach: '%s' is not attached", argv[0]);

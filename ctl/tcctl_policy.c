@@ -14,33 +14,18 @@ static double now_ms(void)
 	return mono_ns() / 1e6;
 }
 
-/* Read the stored set, let @change edit a copy, commit the result. */
-typedef int (*change_fn)(struct rule_set *rules, void *arg, char *err,
-			 size_t errlen);
-
-static int policy_change(struct tcctl *t, change_fn change, void *arg)
+/* Under the writer lock: read, change, commit (store_change()). */
+static int policy_change(struct tcctl *t, store_change_fn change, void *arg)
 {
-	struct rule_set old = { 0 }, new = { 0 };
 	struct tcseg_maps m;
 	char err[TCSEG_ERRLEN] = "";
-	size_t i;
 	int ret;
 
 	if (tcctl_ensure_loaded(t) || tcctl_open_maps(t, &m))
 		return -1;
-	ret = store_read(&m, &old, err, sizeof(err));
-	for (i = 0; !ret && i < old.n; i++)
-		ret = rule_set_push(&new, &old.v[i]);
-	if (!ret)
-		ret = change(&new, arg, err, sizeof(err));
-	if (!ret)
-		ret = store_assign_ids(&new, err, sizeof(err));
-	if (!ret)
-		ret = store_commit(&m, &old, &new, err, sizeof(err));
+	ret = store_change(&m, change, arg, err, sizeof(err));
 	if (ret)
 		tcctl_err("%s", err[0] ? err : strerror(-ret));
-	rule_set_free(&old);
-	rule_set_free(&new);
 	tcseg_maps_close(&m);
 	return ret ? -1 : 0;
 }
@@ -160,42 +145,23 @@ static int policy_flush(struct tcctl *t, int argc, char **argv)
 	return policy_change(t, change_flush, NULL);
 }
 
-struct apply_arg {
-	struct rule_set file;
-};
-
-static int change_replace(struct rule_set *rules, void *arg, char *err,
-			  size_t errlen)
-{
-	struct apply_arg *a = arg;
-	size_t i;
-	int ret = 0;
-
-	(void)err;
-	(void)errlen;
-	rules->n = 0;
-	for (i = 0; !ret && i < a->file.n; i++)
-		ret = rule_set_push(rules, &a->file.v[i]);
-	return ret;
-}
-
 static int policy_apply(struct tcctl *t, int argc, char **argv)
 {
-	struct apply_arg a = { 0 };
+	struct rule_set file = { 0 };
 	char err[TCSEG_ERRLEN];
 	double t0 = now_ms();
 	int ret;
 
 	if (argc != 2 || strcmp(argv[0], "-f"))
 		return tcctl_err("policy apply: usage: tcctl policy apply -f FILE");
-	if (rules_read_file(argv[1], &a.file, tcctl_resolve_dev, NULL, err,
+	if (rules_read_file(argv[1], &file, tcctl_resolve_dev, NULL, err,
 			    sizeof(err)))
 		return tcctl_err("%s", err);
-	ret = policy_change(t, change_replace, &a);
+	ret = policy_change(t, store_change_replace, &file);
 	if (!ret && !t->json)
-		printf("applied %zu rules from %s in %.1f ms\n", a.file.n,
+		printf("applied %zu rules from %s in %.1f ms\n", file.n,
 		       argv[1], now_ms() - t0);
-	rule_set_free(&a.file);
+	rule_set_free(&file);
 	return ret;
 }
 

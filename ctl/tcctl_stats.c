@@ -126,18 +126,24 @@ struct fill {
 static void read_fill(const struct tcseg_maps *m, __u64 sessions,
 		      struct fill *f)
 {
+	struct tcseg_config cfg = { 0 };
+	struct tcseg_policy_fds p;
+
+	/* the live policy set (docs/DATAPATH.md "Atomic policy replace") */
+	tcseg_config_get(m, &cfg);
+	p = tcseg_policy_fds(m, cfg.policy_set & 1);
 	f[0] = (struct fill){ "sessions", sessions, tcseg_map_max(m->sessions) };
 	f[1] = (struct fill){ "rules", count_entries(m->rules, 4),
 			      tcseg_map_max(m->rules) };
-	f[2] = (struct fill){ "exact", count_entries(m->exact,
+	f[2] = (struct fill){ "exact", count_entries(p.exact,
 					sizeof(struct tcseg_exact_key)),
-			      tcseg_map_max(m->exact) };
-	f[3] = (struct fill){ "cidr", count_entries(m->cidr,
+			      tcseg_map_max(p.exact) };
+	f[3] = (struct fill){ "cidr", count_entries(p.cidr,
 					sizeof(struct tcseg_cidr_key)),
-			      tcseg_map_max(m->cidr) };
-	f[4] = (struct fill){ "src_classes", count_entries(m->src_class,
+			      tcseg_map_max(p.cidr) };
+	f[4] = (struct fill){ "src_classes", count_entries(p.src_class,
 					sizeof(struct tcseg_src_key)),
-			      tcseg_map_max(m->src_class) };
+			      tcseg_map_max(p.src_class) };
 	f[5] = (struct fill){ "devs", count_entries(m->devs, 4),
 			      tcseg_map_max(m->devs) };
 	f[6] = (struct fill){ "frags", count_entries(m->frags,
@@ -305,7 +311,7 @@ int do_stats(struct tcctl *t, int argc, char **argv)
 	if (argc > 1 || (argc == 1 && !tcctl_is(argv[0], "reset")))
 		return tcctl_err("stats: unexpected '%s' (tcctl stats [reset])",
 				 argv[argc - 1]);
-	if (tcctl_open_maps(t, &m))
+	if ((argc && tcctl_write_lock(t, 0)) || tcctl_open_maps(t, &m))
 		return -1;
 	if (argc) {
 		ret = stats_reset(&m);

@@ -457,9 +457,12 @@ static void th_cleanup(void)
 	tlshub_client_cleanup();
 }
 
-static int th_get_key(struct flow_tuple *t, struct tls_key_info *ki)
+static int th_get_key(struct flow_tuple *t, const struct flow_isn *isn,
+		      enum kp_role role, struct tls_key_info *ki)
 {
-	return tlshub_get_key(t, ki, TLSHUB_ROLE_AUTO);
+	return tlshub_get_key_conn(t, isn, ki, role == KP_ROLE_CLIENT ?
+				   TLSHUB_ROLE_CLIENT : role == KP_ROLE_SERVER ?
+				   TLSHUB_ROLE_SERVER : TLSHUB_ROLE_AUTO);
 }
 
 static const struct kp_tlshub_ops th_ops = {
@@ -483,6 +486,10 @@ static int start_provider(void)
 		.flow_ttl_ms = (int)D.cfg.flow_ttl_ms,
 		.idle_timeout_ms = (int)D.cfg.session_idle_timeout_ms,
 		.plugin_dir = D.cfg.kp_plugin_dir[0] ? D.cfg.kp_plugin_dir : NULL,
+		.fallback = D.cfg.fallback_mode == CFG_FALLBACK_NONE ?
+			    KP_FALLBACK_NONE :
+			    D.cfg.fallback_mode == MODE_BORINGSSL ?
+			    KP_FALLBACK_BORINGSSL : KP_FALLBACK_OPENSSL,
 		.log = kp_log,
 	};
 	int r;
@@ -494,9 +501,10 @@ static int start_provider(void)
 	r = key_provider_init(D.cfg.mode);
 	if (r)
 		goto fail;
-	dlog(L_INFO, "keyprov", "key provider up mode=%s want=%s port=%d",
-	     kp_mode_name(key_provider_get_mode()), cfg_mode_name(D.cfg.mode),
-	     key_provider_port());
+	dlog(L_INFO, "keyprov", "key provider up mode=%s want=%s tls=%s "
+	     "fallback=%s port=%d", kp_mode_name(key_provider_get_mode()),
+	     cfg_mode_name(D.cfg.mode), key_provider_tls_name(),
+	     cfg_mode_name(D.cfg.fallback_mode), key_provider_port());
 	return 0;
 fail:
 	dlog(L_ERR, "keyprov", "key provider failed mode=%s error=\"%s\"",

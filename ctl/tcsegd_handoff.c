@@ -28,6 +28,7 @@
 
 #include "tcsegd.h"
 #include "key_provider.h"
+#include "kp_isn.h"
 #include "ktls.h"
 #include "tlshub_hkdf.h"
 #include "tcsegd_ends.h"
@@ -459,18 +460,30 @@ static void job_tuple(const struct job *j, struct flow_tuple *ft)
 	ft->dport = ntohs(j->r.key.dport);
 }
 
-static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
-		    size_t wl)
+static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
+		    char *why, size_t wl)
 {
+	char fp[2 * ENDS_FP_LEN + 1], flow[64], iw[128], st[160];
 	struct flow_tuple ft;
-	char fp[2 * ENDS_FP_LEN + 1], flow[64], st[160];
+	struct flow_isn isn;
 	struct kf_timer kt;
+	bool has_isn;
 	int r, i;
 
 	job_tuple(j, &ft);
 	j->hs0 = metrics_provider_handshakes();
+	/* the per-connection value of the TLSHub schedule (docs/KEYS.md §9) */
+	r = kp_isn_read(fd, j->r.role == JOB_CLIENT,
+			tcseg_capture_isn_fd(D.cap), &isn, iw, sizeof(iw));
+	has_isn = !r;
+	if (r && key_provider_get_mode() == MODE_TLSHUB) {
+		MINC(key_err);
+		snprintf(why, wl, "connection ISNs: %s", iw);
+		return r;
+	}
 	metrics_key_fetch_begin(&kt);
-	r = key_provider_get_key_role(&ft, j->r.role == JOB_CLIENT ?
+	r = key_provider_get_key_conn(&ft, has_isn ? &isn : NULL,
+				      j->r.role == JOB_CLIENT ?
 				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
 	metrics_key_fetch_end(&kt, key_provider_get_mode(), r);
 	if (r) {
@@ -484,11 +497,14 @@ static int get_keys(struct job *j, struct tls_key_info *ki, char *why,
 	for (i = 0; i < ENDS_FP_LEN; i++)
 		sprintf(fp + 2 * i, "%02x", j->fp[i]);
 	flow_str(&j->r.key, flow, sizeof(flow));
-	/* fp last: scripts read it as the rest of the line */
-	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s %s "
-	     "fp=%s", role_name(j->r.role), flow,
-	     kp_mode_name(key_provider_get_mode()),
-	     stages_str(j, st, sizeof(st)), fp);
+	/*
+	 * ISNs are on the wire in every segment: no secret (tests use them);
+	 * fp last: scripts read it as the rest of the line
+	 */
+	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s "
+	     "isn=%u:%u %s fp=%s", role_name(j->r.role), flow,
+	     kp_mode_name(key_provider_get_mode()), has_isn ? isn.client : 0,
+	     has_isn ? isn.server : 0, stages_str(j, st, sizeof(st)), fp);
 	monitor_eventf("\"type\":\"keys\",\"role\":\"%s\",\"flow\":\"%s\","
 		       "\"fp\":\"%s\"", role_name(j->r.role), flow, fp);
 	return 0;
@@ -848,7 +864,7 @@ static void run(struct job *j)
 	}
 	if (!r) {
 		stage = "keys";
-		r = get_keys(j, &ki, why, sizeof(why));
+		r = get_keys(j, fd, &ki, why, sizeof(why));
 	}
 	if (!r) {
 		stage = "ktls";

@@ -29,7 +29,9 @@
 #define GUARD_SLOTS		1024
 #define GUARD_TAG_LEN		16
 #define KS_SALT			"tcseg tlshub v1"
+#define KS_SALT_V2		"tcseg tlshub v2"
 #define KS_CTX_LEN		14
+#define KS_CTX_V2_LEN		22	/* + client ISN, server ISN (BE) */
 #define TLS13_IV_LEN		12
 
 struct guard_entry {
@@ -146,6 +148,12 @@ static void put_be16(__u8 *p, __u16 v)
 static __u16 get_be16(const __u8 *p)
 {
 	return (__u16)(p[0] << 8 | p[1]);
+}
+
+static void put_be32(__u8 *p, __u32 v)
+{
+	put_be16(p, v >> 16);
+	put_be16(p + 2, v & 0xffff);
 }
 
 int tlshub_encode_request(enum tlshub_layout layout,
@@ -275,13 +283,15 @@ static int all_zero(const __u8 *p, size_t len)
 	return acc == 0;
 }
 
-int tlshub_derive(const __u8 master[TLSHUB_MASTER_LEN],
-		  const struct flow_tuple *tuple, __u16 cipher,
-		  enum tlshub_role role, struct tls_key_info *ki)
+int tlshub_derive_conn(const __u8 master[TLSHUB_MASTER_LEN],
+		       const struct flow_tuple *tuple,
+		       const struct flow_isn *isn, __u16 cipher,
+		       enum tlshub_role role, struct tls_key_info *ki)
 {
-	__u8 ctx[KS_CTX_LEN], prk[TH_SHA256_LEN];
+	__u8 ctx[KS_CTX_V2_LEN], prk[TH_SHA256_LEN];
 	__u8 ck[32], sk[32], civ[TLS13_IV_LEN], siv[TLS13_IV_LEN];
 	int klen = cipher_key_len(cipher), r;
+	size_t cl = isn ? KS_CTX_V2_LEN : KS_CTX_LEN;
 
 	memset(ki, 0, sizeof(*ki));
 	if (klen < 0 || (role != TLSHUB_ROLE_CLIENT &&
@@ -292,14 +302,20 @@ int tlshub_derive(const __u8 master[TLSHUB_MASTER_LEN],
 	put_be16(ctx + 8, tuple->sport);
 	put_be16(ctx + 10, tuple->dport);
 	put_be16(ctx + 12, cipher);
-	th_hkdf_extract(KS_SALT, sizeof(KS_SALT) - 1, master,
-			TLSHUB_MASTER_LEN, prk);
-	r = th_hkdf_expand_label(prk, "tcseg c2s key", ctx, sizeof(ctx), ck, klen);
-	r = r ?: th_hkdf_expand_label(prk, "tcseg c2s iv", ctx, sizeof(ctx),
+	if (isn) {
+		put_be32(ctx + 14, isn->client);
+		put_be32(ctx + 18, isn->server);
+		th_hkdf_extract(KS_SALT_V2, sizeof(KS_SALT_V2) - 1, master,
+				TLSHUB_MASTER_LEN, prk);
+	} else {
+		th_hkdf_extract(KS_SALT, sizeof(KS_SALT) - 1, master,
+				TLSHUB_MASTER_LEN, prk);
+	}
+	r = th_hkdf_expand_label(prk, "tcseg c2s key", ctx, cl, ck, klen);
+	r = r ?: th_hkdf_expand_label(prk, "tcseg c2s iv", ctx, cl,
 				      civ, sizeof(civ));
-	r = r ?: th_hkdf_expand_label(prk, "tcseg s2c key", ctx, sizeof(ctx),
-				      sk, klen);
-	r = r ?: th_hkdf_expand_label(prk, "tcseg s2c iv", ctx, sizeof(ctx),
+	r = r ?: th_hkdf_expand_label(prk, "tcseg s2c key", ctx, cl, sk, klen);
+	r = r ?: th_hkdf_expand_label(prk, "tcseg s2c iv", ctx, cl,
 				      siv, sizeof(siv));
 	if (r)
 		goto out;
@@ -326,6 +342,13 @@ out:
 	explicit_bzero(civ, sizeof(civ));
 	explicit_bzero(siv, sizeof(siv));
 	return r;
+}
+
+int tlshub_derive(const __u8 master[TLSHUB_MASTER_LEN],
+		  const struct flow_tuple *tuple, __u16 cipher,
+		  enum tlshub_role role, struct tls_key_info *ki)
+{
+	return tlshub_derive_conn(master, tuple, NULL, cipher, role, ki);
 }
 
 /* ---------- transport (caller holds G.lock) ---------- */
@@ -778,22 +801,31 @@ static enum tlshub_role pick_role(const struct flow_tuple *t,
 
 /*
  * A module keeps one master key per 4-tuple. If the tuple comes back (the
- * client port is reused) it may hand out the same key again; with record
- * sequence numbers restarting at 0 that is AEAD nonce reuse. Remember a
- * keyed tag of each key handed out per flow and role, refuse repeats.
+ * client port is reused) it may hand out the same key again. The v2
+ * schedule mixes in the connection's ISNs, so a new connection gets new
+ * keys anyway (docs/KEYS.md §uniqueness); this guard is the second line:
+ * it remembers a keyed tag of (master key, ISNs) per flow and role in a
+ * ring and refuses the very same input twice, as that would be AEAD nonce
+ * reuse with record sequence numbers restarting at 0.
  */
 static int guard_check(const struct flow_tuple *t, enum tlshub_role role,
-		       const __u8 *master)
+		       const __u8 *master, const struct flow_isn *isn)
 {
-	__u8 mac[TH_SHA256_LEN];
+	__u8 in[TLSHUB_MASTER_LEN + 8], mac[TH_SHA256_LEN];
 	struct guard_entry *e, *hit = NULL;
 	unsigned int i;
 	int r = 0;
 
 	if (G.cfg.no_reuse_guard)
 		return 0;
-	th_hmac_sha256(G.guard_key, sizeof(G.guard_key), master,
-		       TLSHUB_MASTER_LEN, mac);
+	memcpy(in, master, TLSHUB_MASTER_LEN);
+	memset(in + TLSHUB_MASTER_LEN, 0, 8);
+	if (isn) {
+		put_be32(in + TLSHUB_MASTER_LEN, isn->client);
+		put_be32(in + TLSHUB_MASTER_LEN + 4, isn->server);
+	}
+	th_hmac_sha256(G.guard_key, sizeof(G.guard_key), in, sizeof(in), mac);
+	explicit_bzero(in, sizeof(in));
 	for (i = 0; i < GUARD_SLOTS; i++) {
 		e = &G.guard[i];
 		if (e->used && e->role == role && !memcmp(&e->t, t, sizeof(*t))) {
@@ -817,8 +849,8 @@ static int guard_check(const struct flow_tuple *t, enum tlshub_role role,
 	return r;
 }
 
-static int fetch_locked(struct flow_tuple *t, struct tls_key_info *ki,
-			enum tlshub_role role)
+static int fetch_locked(struct flow_tuple *t, const struct flow_isn *isn,
+			struct tls_key_info *ki, enum tlshub_role role)
 {
 	struct tlshub_request req;
 	struct tlshub_reply rep;
@@ -839,14 +871,15 @@ static int fetch_locked(struct flow_tuple *t, struct tls_key_info *ki,
 	} else if (rep.key_status == TLSHUB_KEY_EXPIRED) {
 		r = fail(-EKEYEXPIRED, "TLSHub master key of flow %s expired",
 			 fs);
-	} else if (guard_check(t, role, rep.master)) {
+	} else if (guard_check(t, role, rep.master, isn)) {
 		G.st.reuse_refused++;
 		r = fail(-ESTALE, "TLSHub returned the master key already "
-			 "used for flow %s (%s end); refusing to reuse "
-			 "key and IV", fs,
+			 "used for flow %s (%s end, same ISNs); refusing to "
+			 "reuse key and IV", fs,
 			 role == TLSHUB_ROLE_CLIENT ? "client" : "server");
 	} else {
-		r = tlshub_derive(rep.master, t, G.cfg.cipher, role, ki);
+		r = tlshub_derive_conn(rep.master, t, isn, G.cfg.cipher, role,
+				       ki);
 		if (r)
 			fail(r, "key schedule failed for flow %s", fs);
 		else
@@ -859,7 +892,8 @@ out:
 	return r;
 }
 
-int tlshub_fetch_key_role(struct flow_tuple *tuple,
+int tlshub_fetch_key_conn(struct flow_tuple *tuple,
+			  const struct flow_isn *isn,
 			  struct tls_key_info *key_info, enum tlshub_role role)
 {
 	int r = check_tuple(tuple, key_info);
@@ -867,9 +901,15 @@ int tlshub_fetch_key_role(struct flow_tuple *tuple,
 	if (r)
 		return r;
 	pthread_mutex_lock(&G.lock);
-	r = fetch_locked(tuple, key_info, role);
+	r = fetch_locked(tuple, isn, key_info, role);
 	pthread_mutex_unlock(&G.lock);
 	return r;
+}
+
+int tlshub_fetch_key_role(struct flow_tuple *tuple,
+			  struct tls_key_info *key_info, enum tlshub_role role)
+{
+	return tlshub_fetch_key_conn(tuple, NULL, key_info, role);
 }
 
 int tlshub_fetch_key(struct flow_tuple *tuple, struct tls_key_info *key_info)
@@ -913,15 +953,21 @@ int tlshub_handshake(struct flow_tuple *tuple)
 	return r;
 }
 
-int tlshub_get_key(struct flow_tuple *tuple, struct tls_key_info *key_info,
-		   enum tlshub_role role)
+int tlshub_get_key_conn(struct flow_tuple *tuple, const struct flow_isn *isn,
+			struct tls_key_info *key_info, enum tlshub_role role)
 {
-	int r = tlshub_fetch_key_role(tuple, key_info, role);
+	int r = tlshub_fetch_key_conn(tuple, isn, key_info, role);
 
 	if (r != -ENOKEY && r != -EKEYEXPIRED)
 		return r;
 	r = tlshub_handshake(tuple);
 	if (r)
 		return r;
-	return tlshub_fetch_key_role(tuple, key_info, role);
+	return tlshub_fetch_key_conn(tuple, isn, key_info, role);
+}
+
+int tlshub_get_key(struct flow_tuple *tuple, struct tls_key_info *key_info,
+		   enum tlshub_role role)
+{
+	return tlshub_get_key_conn(tuple, NULL, key_info, role);
 }

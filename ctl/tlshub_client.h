@@ -111,6 +111,17 @@ int tlshub_get_key(struct flow_tuple *tuple, struct tls_key_info *key_info,
 		   enum tlshub_role role);
 int tlshub_fetch_key_role(struct flow_tuple *tuple,
 			  struct tls_key_info *key_info, enum tlshub_role role);
+/*
+ * The same with the connection's ISNs mixed into the key schedule (v2,
+ * docs/TLSHUB.md §4): a reused tuple gets fresh keys although the module
+ * hands out the same master key. The daemon always uses these; isn NULL
+ * is the seed API's v1 schedule.
+ */
+int tlshub_get_key_conn(struct flow_tuple *tuple, const struct flow_isn *isn,
+			struct tls_key_info *key_info, enum tlshub_role role);
+int tlshub_fetch_key_conn(struct flow_tuple *tuple,
+			  const struct flow_isn *isn,
+			  struct tls_key_info *key_info, enum tlshub_role role);
 /* Why the last failing call in this thread failed (no key bytes). */
 const char *tlshub_last_error(void);
 
@@ -176,6 +187,11 @@ int tlshub_handle_datagram(int op, __u32 seq, const void *buf, size_t len,
 int tlshub_derive(const __u8 master[TLSHUB_MASTER_LEN],
 		  const struct flow_tuple *tuple, __u16 cipher,
 		  enum tlshub_role role, struct tls_key_info *ki);
+/* v2: ISNs appended to the context, salt "tcseg tlshub v2"; NULL = v1. */
+int tlshub_derive_conn(const __u8 master[TLSHUB_MASTER_LEN],
+		       const struct flow_tuple *tuple,
+		       const struct flow_isn *isn, __u16 cipher,
+		       enum tlshub_role role, struct tls_key_info *ki);
 
 /* errno -> short text for the client's errors ("TLSHub not available"). */
 const char *tlshub_strerror(int err);

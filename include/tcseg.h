@@ -267,7 +267,7 @@ struct tcseg_config {
 	__u32 policy_version;
 	__u8 default_action;	/* TCSEG_ACT_ALLOW or TCSEG_ACT_DENY */
 	__u8 flags;
-	__u16 pad;
+	__u16 policy_set;	/* live policy map set, 0 or 1 (DATAPATH.md) */
 	__u32 dev_rules;	/* rules with a device; 0 skips those lookups */
 	__u32 session_max;	/* max_entries of tcseg_sessions */
 	__u32 syn_limit;	/* half-open sessions per pod per window pair */
@@ -454,6 +454,17 @@ struct tcseg_sock_event {
 	__u32 policy_id;
 	char comm[16];
 	__s32 fd;		/* from accept()/connect()'s return, else -1 */
+};
+
+/*
+ * The initial sequence numbers of a captured encrypt-flow socket
+ * (BPF_MAP_TYPE_SK_STORAGE "tcseg_sock_isn", written when it becomes
+ * ESTABLISHED; user space looks it up with the socket's fd as key): the
+ * per-connection value of the key schedule (docs/KEYS.md §9).
+ */
+struct tcseg_sock_isn {
+	__u32 client;		/* ISN of the connecting end */
+	__u32 server;		/* ISN of the accepting end */
 };
 
 /*

@@ -21,6 +21,17 @@ struct flow_tuple {
 	__u16 dport;
 };
 
+/*
+ * The per-connection value both ends of one TCP connection know without
+ * a message: the two initial sequence numbers (the SYN's and the
+ * SYN-ACK's). Mixed into the TLSHub key schedule so that a reused
+ * 4-tuple gets fresh keys (docs/KEYS.md §uniqueness).
+ */
+struct flow_isn {
+	__u32 client;		/* ISN of the connecting end */
+	__u32 server;		/* ISN of the accepting end */
+};
+
 /* Cipher ids: the kernel's TLS_CIPHER_* values from <linux/tls.h>. */
 #define TCSEG_CIPHER_AES_GCM_128	51
 #define TCSEG_CIPHER_AES_GCM_256	52

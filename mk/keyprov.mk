@@ -23,7 +23,7 @@ $(KP_BORINGSSL_SO): $(KP_PLUGIN_DEPS) | $(BUILD)
 		-o $@ $< -L$(BSSL_LIBDIR) -Wl,-rpath,$(BSSL_LIBDIR) \
 		-lssl -lcrypto
 
-KP_OBJ		:= $(BUILD)/ctl/key_provider.o
+KP_OBJ		:= $(BUILD)/ctl/key_provider.o $(BUILD)/ctl/kp_isn.o
 KP_LIBS		:= -ldl -lpthread
 
 $(BUILD)/ctl/key_provider.o: ctl/key_provider.c ctl/key_provider.h \
@@ -31,8 +31,14 @@ $(BUILD)/ctl/key_provider.o: ctl/key_provider.c ctl/key_provider.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/ctl/kp_isn.o: ctl/kp_isn.c ctl/kp_isn.h include/tcseg_keys.h \
+		include/tcseg.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/tests/unit/test_keyprov: tests/unit/test_keyprov.c $(KP_OBJ) \
-		ctl/key_provider.h ctl/kp_tls.h | $(KP_PLUGINS)
+		ctl/key_provider.h ctl/kp_tls.h ctl/kp_isn.h \
+		tests/unit/keys_test_util.h | $(KP_PLUGINS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(KP_OBJ) -lcmocka $(KP_LIBS)
 

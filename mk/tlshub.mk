@@ -23,7 +23,7 @@ $(TLSHUB_LIB): $(TLSHUB_OBJS)
 
 # The test cross-checks the HKDF against OpenSSL's, hence -lcrypto here only.
 $(BUILD)/tests/unit/test_tlshub: tests/unit/test_tlshub.c $(TLSHUB_LIB) \
-		$(TLSHUB_HDRS)
+		$(TLSHUB_HDRS) tests/unit/keys_test_util.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ $(TLSHUB_LIB) -lcmocka -lcrypto $(TLSHUB_LIBS)
 

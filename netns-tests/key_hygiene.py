@@ -10,7 +10,9 @@
 # every readable mapping: what a core dump of it would hold) for the raw
 # and hex forms of the secrets that must have been wiped after use.
 # Usage: key_hygiene.py --master HEX --flow A:P->B:Q --fp FP [--cipher N]
-#                       [--pid PID]... [FILE...]
+#                       [--isn CLIENT:SERVER] [--pid PID]... [FILE...]
+# --isn: the connection's ISNs as the daemon logged them (isn=C:S): the v2
+# schedule; without it v1.
 # Exit 0 clean, 1 a secret found (one "FOUND" line each), 2 usage,
 # 3 fingerprint mismatch (the needles would be wrong: test cannot pass).
 import argparse
@@ -22,6 +24,7 @@ import struct
 import sys
 
 SALT = b"tcseg tlshub v1"
+SALT_V2 = b"tcseg tlshub v2"
 KEYLEN = {51: 16, 52: 32, 54: 32}	# AES-GCM-128/256, ChaCha20-Poly1305
 
 
@@ -36,13 +39,18 @@ def expand_label(prk, label, ctx, n):
     return out[:n]
 
 
-def derive(master, flow, cipher):
+def derive(master, flow, cipher, isn=None):
     src, dst = flow.split("->")
     sa, sp = src.rsplit(":", 1)
     da, dp = dst.rsplit(":", 1)
     ctx = (socket.inet_aton(sa) + socket.inet_aton(da) +
            struct.pack(">HHH", int(sp), int(dp), cipher))
-    prk = hmac.new(SALT, master, hashlib.sha256).digest()
+    salt = SALT
+    if isn:
+        c, s = isn.split(":")
+        ctx += struct.pack(">II", int(c), int(s))
+        salt = SALT_V2
+    prk = hmac.new(salt, master, hashlib.sha256).digest()
     k = KEYLEN[cipher]
     return {
         "c2s_key": expand_label(prk, "tcseg c2s key", ctx, k),
@@ -111,11 +119,12 @@ def main():
     ap.add_argument("--flow", required=True)
     ap.add_argument("--fp", required=True)
     ap.add_argument("--cipher", type=int, default=51)
+    ap.add_argument("--isn")
     ap.add_argument("--pid", type=int, action="append", default=[])
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     master = bytes.fromhex(a.master)
-    d = derive(master, a.flow, a.cipher)
+    d = derive(master, a.flow, a.cipher, a.isn)
     fp = hashlib.sha256(d["c2s_key"] + d["c2s_iv"] + d["s2c_key"] +
                         d["s2c_iv"]).hexdigest()[:16]
     if fp != a.fp:

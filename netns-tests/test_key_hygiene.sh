@@ -119,7 +119,9 @@ else
 	t_fail key_hygiene_daemon_refuses_core_dumps "RLIMIT_CORE of the daemons '$cores', parent $(ulimit -c)"
 fi
 # the daemons' memory after the flow: key material wiped after use
-out=$($KH --master "$master" --flow "$flow" --fp "$fa" --pid $DPID_A --pid $DPID_B 2>&1)
+# the connection's ISNs (v2 schedule, docs/TLSHUB.md §4), logged in the clear
+isn=$(grep "keys agreed role=client flow=$flow mode=tlshub " "$DIR/a.log" | tail -n1 | sed -n 's/.* isn=\([0-9]*:[0-9]*\) .*/\1/p')
+out=$($KH --master "$master" --flow "$flow" --fp "$fa" ${isn:+--isn "$isn"} --pid $DPID_A --pid $DPID_B 2>&1)
 rc=$?
 echo "# memory: $(grep '^scanned memory' <<<"$out" | tr '\n' ' ')"
 if [ $rc -eq 3 ]; then
@@ -142,7 +144,7 @@ for p in "${TPIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
 sleep 0.3
 mapfile -t files < <(find "$DIR" -type f ! -path "$DIR/bpf-*" ! -path "$DIR/certs/*" \
 	! -name fixed.key | sort)
-out=$($KH --master "$master" --flow "$flow" --fp "$fa" "${files[@]}" 2>&1)
+out=$($KH --master "$master" --flow "$flow" --fp "$fa" ${isn:+--isn "$isn"} "${files[@]}" 2>&1)
 rc=$?
 echo "# outputs: $(tail -n 1 <<<"$out")"
 need="a.log b.log mon-a.json mon-b.json peer-a.err out/a-status.json out/a-metrics.txt out/b-pods.txt"

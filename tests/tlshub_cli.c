@@ -8,7 +8,10 @@
  * Usage: tlshub_cli [--proto N] [--peer-pid N] [--layout v1|v2]
  *          [--node-ip IP] [--timeout MS] [--hs-timeout MS]
  *          [--seq auto|strict|zero] [--cipher aes128|aes256|chacha]
- *          [--max-log-lines N] [--skip-init] [--no-reuse-guard] CMD...
+ *          [--max-log-lines N] [--skip-init] [--no-reuse-guard]
+ *          [--isn CLIENT:SERVER] CMD...
+ * --isn: the connection's ISNs for the v2 key schedule (docs/TLSHUB.md
+ * §4), as the daemon reads them from the socket; without it: v1.
  * CMD: fetch TUPLE ROLE | handshake TUPLE | get TUPLE ROLE | stats
  *      TUPLE = SADDR:SPORT-DADDR:DPORT, ROLE = client|server
  * Output: "INIT ok" or "INIT ERR <errno> <text>", then per command
@@ -85,6 +88,9 @@ static int report(const char *cmd, int r)
 	return r ? 1 : 0;
 }
 
+static struct flow_isn isn_opt;
+static int have_isn;
+
 static int role_of(const char *s, enum tlshub_role *r)
 {
 	if (!strcmp(s, "client"))
@@ -109,8 +115,9 @@ static int do_key(const char *cmd, const char *ts, const char *rs)
 			ts, rs);
 		exit(2);
 	}
-	r = !strcmp(cmd, "get") ? tlshub_get_key(&t, &ki, role) :
-	    tlshub_fetch_key_role(&t, &ki, role);
+	r = !strcmp(cmd, "get") ?
+	    tlshub_get_key_conn(&t, have_isn ? &isn_opt : NULL, &ki, role) :
+	    tlshub_fetch_key_conn(&t, have_isn ? &isn_opt : NULL, &ki, role);
 	if (report(cmd, r))
 		return 1;
 	fp(ki.key, ki.key_len, ki.iv, ki.iv_len, tx);
@@ -136,7 +143,7 @@ static void parse_opts(int argc, char **argv, struct tlshub_config *c)
 		{ "timeout", 1, 0, 't' }, { "hs-timeout", 1, 0, 'T' },
 		{ "seq", 1, 0, 's' }, { "cipher", 1, 0, 'c' },
 		{ "max-log-lines", 1, 0, 'm' }, { "skip-init", 0, 0, 'k' },
-		{ "no-reuse-guard", 0, 0, 'g' }, { 0 }
+		{ "no-reuse-guard", 0, 0, 'g' }, { "isn", 1, 0, 'I' }, { 0 }
 	};
 	int o;
 
@@ -169,6 +176,12 @@ static void parse_opts(int argc, char **argv, struct tlshub_config *c)
 		case 'm': c->max_log_lines = atoi(optarg); break;
 		case 'k': c->skip_init = 1; break;
 		case 'g': c->no_reuse_guard = 1; break;
+		case 'I':
+			if (sscanf(optarg, "%u:%u", &isn_opt.client,
+				   &isn_opt.server) != 2)
+				usage();
+			have_isn = 1;
+			break;
 		default: usage();
 		}
 	}

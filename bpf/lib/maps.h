@@ -26,31 +26,48 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcseg_devs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TCSEG_DEF_EXACT_RULES);
-	__type(key, struct tcseg_exact_key);
-	__type(value, struct tcseg_verdict);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcseg_exact SEC(".maps");
+/*
+ * The compiled policy, twice: set 0 (tcseg_exact, tcseg_src_class,
+ * tcseg_cidr) and set 1 (the same names with 1). tcseg_config.policy_set
+ * names the live set; tcctl fills the other one and flips the word, so a
+ * packet meets the whole old rule set or the whole new one, never a mix
+ * (docs/DATAPATH.md "Atomic policy replace").
+ */
+#define TCSEG_EXACT_MAP(name)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_HASH);			\
+		__uint(max_entries, TCSEG_DEF_EXACT_RULES);		\
+		__type(key, struct tcseg_exact_key);			\
+		__type(value, struct tcseg_verdict);			\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, TCSEG_DEF_SRC_CLASSES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct tcseg_src_key);
-	__type(value, struct tcseg_src_class);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcseg_src_class SEC(".maps");
+#define TCSEG_SRC_CLASS_MAP(name)					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);			\
+		__uint(max_entries, TCSEG_DEF_SRC_CLASSES);		\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, struct tcseg_src_key);			\
+		__type(value, struct tcseg_src_class);			\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, TCSEG_DEF_CIDR_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct tcseg_cidr_key);
-	__type(value, struct tcseg_verdict);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcseg_cidr SEC(".maps");
+#define TCSEG_CIDR_MAP(name)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);			\
+		__uint(max_entries, TCSEG_DEF_CIDR_ENTRIES);		\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, struct tcseg_cidr_key);			\
+		__type(value, struct tcseg_verdict);			\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
+	} name SEC(".maps")
+
+TCSEG_EXACT_MAP(tcseg_exact);
+TCSEG_SRC_CLASS_MAP(tcseg_src_class);
+TCSEG_CIDR_MAP(tcseg_cidr);
+TCSEG_EXACT_MAP(tcseg_exact1);
+TCSEG_SRC_CLASS_MAP(tcseg_src_class1);
+TCSEG_CIDR_MAP(tcseg_cidr1);
 
 /* The rules as written; only tcctl reads it (list, compile). */
 struct {

@@ -19,6 +19,7 @@ struct flow {
 };
 
 struct decision {
+	__u32 version;		/* policy_version the decision was made under */
 	__u32 rule_id;
 	__u32 slot;
 	__u8 action;
@@ -26,8 +27,27 @@ struct decision {
 	__u8 rule_flags;
 };
 
+/*
+ * A lookup in the live set's map: @set was read once for the packet, so
+ * every lookup of one decision goes to the same set. Two call sites, one
+ * map each, so the verifier keeps the lookups of the hash map inlined.
+ */
+static __always_inline void *set_lookup(__u16 set, void *map0, void *map1,
+					const void *key)
+{
+	void *v;
+
+	if (set) {
+		v = bpf_map_lookup_elem(map1, key);
+		/* keeps clang from merging the two calls into one */
+		asm volatile("" : "+r"(v));
+		return v;
+	}
+	return bpf_map_lookup_elem(map0, key);
+}
+
 static __always_inline struct tcseg_verdict *
-exact_lookup(const struct flow *f, __u32 ifindex)
+exact_lookup(const struct flow *f, __u32 ifindex, __u16 set)
 {
 	struct tcseg_exact_key k = {
 		.ifindex = ifindex,
@@ -36,7 +56,7 @@ exact_lookup(const struct flow *f, __u32 ifindex)
 		.proto = f->proto,
 	};
 
-	return bpf_map_lookup_elem(&tcseg_exact, &k);
+	return set_lookup(set, &tcseg_exact, &tcseg_exact1, &k);
 }
 
 static __always_inline __u8 proto_key(__u8 proto)
@@ -59,7 +79,7 @@ better(struct tcseg_verdict *a, struct tcseg_verdict *b)
 
 static __always_inline struct tcseg_verdict *
 cidr_lookup_dev(const struct flow *f, const struct tcseg_src_class *sc,
-		__u32 ifindex)
+		__u32 ifindex, __u16 set)
 {
 	struct tcseg_cidr_key k = {
 		.prefixlen = TCSEG_CIDR_FIXED_BITS + 32,
@@ -74,24 +94,24 @@ cidr_lookup_dev(const struct flow *f, const struct tcseg_src_class *sc,
 
 	/* ports only mean something for TCP and UDP */
 	if (k.proto == IPPROTO_TCP || k.proto == IPPROTO_UDP)
-		v = bpf_map_lookup_elem(&tcseg_cidr, &k);
+		v = set_lookup(set, &tcseg_cidr, &tcseg_cidr1, &k);
 	k.dport = 0;
-	return better(v, bpf_map_lookup_elem(&tcseg_cidr, &k));
+	return better(v, set_lookup(set, &tcseg_cidr, &tcseg_cidr1, &k));
 }
 
 static __always_inline struct tcseg_verdict *
-cidr_lookup(const struct flow *f, __u32 ifindex, __u32 dev_rules)
+cidr_lookup(const struct flow *f, __u32 ifindex, __u32 dev_rules, __u16 set)
 {
 	struct tcseg_src_key sk = { .prefixlen = 32, .saddr = f->saddr };
 	struct tcseg_src_class *sc;
 	struct tcseg_verdict *v;
 
-	sc = bpf_map_lookup_elem(&tcseg_src_class, &sk);
+	sc = set_lookup(set, &tcseg_src_class, &tcseg_src_class1, &sk);
 	if (!sc)
 		return NULL;
-	v = cidr_lookup_dev(f, sc, 0);
+	v = cidr_lookup_dev(f, sc, 0, set);
 	if (dev_rules)
-		v = better(v, cidr_lookup_dev(f, sc, ifindex));
+		v = better(v, cidr_lookup_dev(f, sc, ifindex, set));
 	return v;
 }
 
@@ -111,17 +131,26 @@ static __always_inline void policy_decide(const struct tcseg_config *cfg,
 					  struct decision *d)
 {
 	struct tcseg_verdict *v = NULL;
+	__u16 set;
 
+	/*
+	 * The version first, then the set: tcctl flips the set before it
+	 * bumps the version, so a session stamped with this version was
+	 * decided by this version's set or a newer one (DATAPATH.md).
+	 */
+	d->version = *(volatile const __u32 *)&cfg->policy_version;
+	asm volatile("" ::: "memory");
+	set = *(volatile const __u16 *)&cfg->policy_set;
 	stat_add(TCSEG_STAT_POLICY_LOOKUPS, 1);
 	if (cfg->dev_rules)
-		v = exact_lookup(f, ifindex);
+		v = exact_lookup(f, ifindex, set);
 	if (!v)
-		v = exact_lookup(f, 0);
+		v = exact_lookup(f, 0, set);
 	if (v) {
 		decide_from(d, v, TCSEG_SRC_EXACT);
 		return;
 	}
-	v = cidr_lookup(f, ifindex, cfg->dev_rules);
+	v = cidr_lookup(f, ifindex, cfg->dev_rules, set);
 	if (v) {
 		decide_from(d, v, TCSEG_SRC_CIDR);
 		return;

@@ -152,6 +152,23 @@ else
 	t_fail tlshub_ciphers_distinct_keys "$(cat "$tmp/a5aes256" "$tmp/a5chacha" | tr '\n' ' ')"
 fi
 
+# The tuple used again by a new connection after a client restart (a new
+# process: daemon restart or provider switch, empty reuse guard): the
+# module hands out the same master key, the new ISNs give new keys, and
+# the server end of the new connection mirrors its client end.
+cli "$tmp/a7a" "$PID_node_a" --isn 1000:5000 get "$T1" client
+cli "$tmp/a7b" "$PID_node_a" --isn 3000:9000 get "$T1" client
+cli "$tmp/b7b" "$PID_node_b" --isn 3000:9000 get "$T1" server
+x1=$(fps "$tmp/a7a" "$T1" client)
+x2=$(fps "$tmp/a7b" "$T1" client)
+if [ -n "$x1" ] && [ -n "$x2" ] && [ "${x1% *}" != "${x2% *}" ] &&
+   [ "${x1#* }" != "${x2#* }" ]; then
+	t_pass tlshub_tuple_reuse_after_restart_new_keys
+else
+	t_fail tlshub_tuple_reuse_after_restart_new_keys "'$x1' vs '$x2' $(grep -h ERR "$tmp/a7a" "$tmp/a7b" | tr '\n' ' ')"
+fi
+mirrored tlshub_tuple_reuse_server_mirrors "$tmp/a7b" "$tmp/b7b" "$T1"
+
 # Same flow and end again (4-tuple reuse): same master key, refused.
 cli "$tmp/a6" "$PID_node_a" get "$T1" client get "$T1" client
 if grep -q '^KEY' "$tmp/a6" && grep -q '^ERR get ESTALE' "$tmp/a6"; then

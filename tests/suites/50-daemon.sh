@@ -15,7 +15,7 @@ if [ ! -x "$D" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/tcseg-50.XXXXXX)
-trap 'umount "$tmp/bpf" "$tmp/bpfl" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/bpf" "$tmp/bpfl" "$tmp/bpff" 2>/dev/null; rm -rf "$tmp"' EXIT
 umask 022
 
 # A bad configuration names the file and line, and the daemon exits.
@@ -108,6 +108,54 @@ EOC
 	umount "$tmp/bpfl" 2>/dev/null
 else
 	t_fail daemon_attach_pattern_new_link_via_rtnetlink "cannot create netns $ns"
+fi
+
+# fallback_mode with mode tlshub and no TLSHub module here: the daemon
+# runs on the configured fallback; none = no TLS provider, no key service
+# (encrypt flows fail closed; docs/CONFIG.md, docs/KEYS.md §6).
+ns=tcseg-50-fb-$$
+if ip netns add $ns; then
+	[ -e "$tmp/certs/node-a.pem" ] ||
+		"$TCSEG_ROOT/tools/gen-certs.sh" "$tmp/certs" node-a >"$tmp/certs.log" 2>&1
+	mkdir -p "$tmp/bpff" && mount -t bpf bpf "$tmp/bpff"
+	ip -n $ns link set lo up
+	for fb in openssl boringssl none; do
+		cat >"$tmp/fb.conf" <<EOC
+mode = tlshub
+fallback_mode = $fb
+node_name = node-a
+key_service_listen = 127.0.0.1:7449
+cert_file = $tmp/certs/node-a.pem
+key_file = $tmp/certs/node-a.key
+ca_file = $tmp/certs/ca.pem
+kp_plugin_dir = $TCSEG_BUILD
+pod_node_config_path = $TCSEG_ROOT/config/pod_node_mapping.conf
+pin_dir = $tmp/bpff/tcseg
+control_socket = $tmp/fb.sock
+metrics_listen = off
+EOC
+		ip netns exec $ns "$D" -f -c "$tmp/fb.conf" >"$tmp/fb-$fb.log" 2>&1 &
+		dpid=$!
+		for i in $(seq 100); do
+			grep -q " daemon ready " "$tmp/fb-$fb.log" && break
+			sleep 0.1
+		done
+		kill $dpid 2>/dev/null
+		wait $dpid 2>/dev/null
+		case $fb in
+		none) want="mode=tlshub want=tlshub tls=none fallback=none port=0" ;;
+		*) want="mode=$fb want=tlshub tls=$fb fallback=$fb port=7449" ;;
+		esac
+		if grep -q "key provider up $want" "$tmp/fb-$fb.log"; then
+			t_pass "daemon_fallback_mode_$fb"
+		else
+			t_fail "daemon_fallback_mode_$fb" "want '$want': $(grep -E 'keyprov|error' "$tmp/fb-$fb.log" | tail -n 2 | tr '\n' ' ')"
+		fi
+	done
+	ip netns del $ns
+	umount "$tmp/bpff" 2>/dev/null
+else
+	t_fail daemon_fallback_mode "cannot create netns $ns"
 fi
 
 netns-tests/test_daemon.sh || T_FAILS=$((T_FAILS + 1))

@@ -4,7 +4,8 @@
  * talking over loopback. Mirrored keys for all four library pairings, a
  * known-answer check of the wire format and the exporter context built
  * by hand, and the error paths (wrong CA, rogue cert, wrong node name,
- * peer down, timeouts, hostile peers).
+ * peer down, timeouts, hostile peers); no key/IV twice for a reused
+ * tuple; the connection ISNs read from real sockets; fallback_mode.
  * Certificates: $TCSEG_KP_CERTS, else tools/gen-certs.sh into a temp dir.
  */
 #include <errno.h>
@@ -19,11 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
 #include "key_provider.h"
+#include "kp_isn.h"
 #include "kp_tls.h"
+#include "keys_test_util.h"
 
 static char certs[512];
 static char plugdir[512];
@@ -838,6 +842,10 @@ static void test_end_messages(void **state)
 	key_provider_set_end_handler(NULL, NULL);
 	kp_node_free(a);
 	kp_node_free(b);
+	/* its refusals filled the shared log: later tests search theirs */
+	pthread_mutex_lock(&log_lock);
+	log_all[0] = 0;
+	pthread_mutex_unlock(&log_lock);
 }
 
 /* The server restarts: the client's stale session is replaced. */
@@ -929,6 +937,243 @@ static void test_seed_api(void **state)
 	kp_node_free(b);
 }
 
+/* ---------- uniqueness (docs/KEYS.md §uniqueness) ---------- */
+
+/* A fresh pair of nodes (a restart of both) in mode @m. */
+static void nodes_up(enum key_provider_mode m, struct kp_node **a,
+		     struct kp_node **b)
+{
+	*a = node("node-a", "node-a.pem", m);
+	*b = node("node-b", "node-b.pem", m);
+	port_a = kp_node_port(*a);
+	port_b = kp_node_port(*b);
+}
+
+/*
+ * One tuple used again: after 10 000 other flows on the same session,
+ * after a restart of both nodes, after a switch to the other library.
+ * Every time the key and IV are new (and still mirrored).
+ */
+static void reuse_case(enum key_provider_mode m, enum key_provider_mode other)
+{
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443), o = t;
+	struct tls_key_info c[4], s, x, y;
+	struct kp_node *a, *b;
+	int i, j;
+
+	nodes_up(m, &a, &b);
+	flow(a, b, &t, &c[0], &s);
+	for (i = 0; i < 10000; i++) {
+		o.sport = 1024 + i;
+		flow(a, b, &o, &x, &y);
+	}
+	flow(a, b, &t, &c[1], &s);
+	assert_mirrored(&c[1], &s, 16);
+	kp_node_free(a);
+	kp_node_free(b);
+	nodes_up(m, &a, &b);
+	flow(a, b, &t, &c[2], &s);
+	kp_node_free(a);
+	kp_node_free(b);
+	nodes_up(other, &a, &b);
+	flow(a, b, &t, &c[3], &s);
+	assert_mirrored(&c[3], &s, 16);
+	kp_node_free(a);
+	kp_node_free(b);
+	for (i = 0; i < 4; i++)
+		for (j = i + 1; j < 4; j++)
+			assert_fresh(&c[i], &c[j]);
+	explicit_bzero(c, sizeof(c));
+}
+
+static void test_reuse_openssl(void **st)
+{
+	(void)st;
+	reuse_case(MODE_OPENSSL, MODE_BORINGSSL);
+}
+
+static void test_reuse_boringssl(void **st)
+{
+	(void)st;
+	reuse_case(MODE_BORINGSSL, MODE_OPENSSL);
+}
+
+/* A loopback connection from 127.0.0.1:@lport to @l (listening). */
+static void tcp_conn(int l, __u16 lport, int *c, int *s)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int one = 1;
+
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(*c >= 0);
+	setsockopt(*c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in b = { .sin_family = AF_INET,
+				 .sin_port = htons(lport),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(bind(*c, (struct sockaddr *)&b, sizeof(b)), 0);
+	assert_int_equal(connect(*c, (struct sockaddr *)&a, sizeof(a)), 0);
+	*s = accept(l, NULL, NULL);
+	assert_true(*s >= 0);
+}
+
+/* Close with RST: no TIME_WAIT, the tuple can be used again at once. */
+static void tcp_abort(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/*
+ * Both ends of a connection read the same ISN pair; the same 4-tuple
+ * used again gives another pair; the connection still carries data and
+ * keeps its SO_REUSEADDR; once payload flowed the ISNs are refused.
+ */
+static void test_isn_read(void **st)
+{
+	struct flow_isn ic[2], is;
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t ol = sizeof(int);
+	char why[128], buf[4];
+	__u16 lport = 0;
+	int l, c, s, i, reuse = 0;
+
+	(void)st;
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_in la;
+		socklen_t ll = sizeof(la);
+
+		tcp_conn(l, lport, &c, &s);
+		getsockname(c, (struct sockaddr *)&la, &ll);
+		lport = ntohs(la.sin_port);	/* the same port next time */
+		if (kp_isn_read(c, 1, -1, &ic[i], why, sizeof(why)))
+			fail_msg("client end: %s", why);
+		if (kp_isn_read(s, 0, -1, &is, why, sizeof(why)))
+			fail_msg("server end: %s", why);
+		assert_int_equal(ic[i].client, is.client);
+		assert_int_equal(ic[i].server, is.server);
+		getsockopt(c, SOL_SOCKET, SO_REUSEADDR, &reuse, &ol);
+		assert_int_equal(reuse, 1);
+		assert_int_equal(send(c, "ping", 4, 0), 4);
+		assert_int_equal(recv(s, buf, 4, MSG_WAITALL), 4);
+		assert_int_equal(send(s, "pong", 4, 0), 4);
+		assert_int_equal(recv(c, buf, 4, MSG_WAITALL), 4);
+		assert_int_equal(kp_isn_read(c, 1, -1, &is, why, sizeof(why)),
+				 -EPROTO);
+		assert_non_null(strstr(why, "payload"));
+		tcp_abort(c);
+		tcp_abort(s);
+	}
+	assert_true(ic[0].client != ic[1].client ||
+		    ic[0].server != ic[1].server);
+	close(l);
+}
+
+/* ---------- fallback_mode (docs/CONFIG.md) ---------- */
+
+static int th_init_ret, th_calls;
+
+static int th_init(void)
+{
+	return th_init_ret;
+}
+
+static void th_cleanup(void)
+{
+}
+
+/* A TLSHub that cannot serve any flow. */
+static int th_get_key(struct flow_tuple *t, const struct flow_isn *isn,
+		      enum kp_role role, struct tls_key_info *ki)
+{
+	(void)t; (void)isn; (void)role; (void)ki;
+	th_calls++;
+	return -EKEYREJECTED;
+}
+
+static const struct kp_tlshub_ops th_ops = {
+	.init = th_init, .cleanup = th_cleanup, .get_key = th_get_key,
+};
+
+/*
+ * MODE_TLSHUB with @fb: TLSHub up but failing a flow, then TLSHub not
+ * starting. openssl/boringssl: the flow gets keys from that library
+ * (agreeing with a plain node b); none: the flow fails closed, nothing
+ * is announced, no key service runs.
+ */
+static void fallback_case(enum kp_fallback fb, const char *tls,
+			  enum key_provider_mode down_mode)
+{
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_OPENSSL);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct flow_isn isn = { 1, 2 };
+	struct tls_key_info ck, sk;
+	struct kp_config c;
+	int up, r;
+
+	cfg_init(&c, "node-a", "node-a.pem");
+	c.fallback = fb;
+	assert_int_equal(key_provider_configure(&c), 0);
+	cfg_fini(&c);
+	key_provider_register_tlshub(&th_ops);
+	port_b = kp_node_port(b);
+	for (up = 1; up >= 0; up--) {
+		th_init_ret = up ? 0 : -EPROTONOSUPPORT;
+		th_calls = 0;
+		assert_int_equal(key_provider_init(MODE_TLSHUB), 0);
+		assert_string_equal(key_provider_tls_name(), tls);
+		assert_int_equal(key_provider_get_mode(),
+				 up ? MODE_TLSHUB : down_mode);
+		port_a = key_provider_port();
+		r = key_provider_get_key_conn(&t, &isn, KP_ROLE_CLIENT, &ck);
+		assert_int_equal(th_calls, up);
+		if (fb == KP_FALLBACK_NONE) {
+			assert_int_equal(r, up ? -EKEYREJECTED : -ENODEV);
+			assert_non_null(strstr(key_provider_last_error(),
+					       "fallback_mode is none"));
+			assert_int_equal(port_a, 0);
+			assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER,
+							 &sk), -ETIMEDOUT);
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER,
+							 &sk), 0);
+			assert_mirrored(&ck, &sk, 16);
+		}
+	}
+	key_provider_cleanup();
+	key_provider_register_tlshub(NULL);
+	kp_node_free(b);
+}
+
+static void test_fallback_openssl(void **st)
+{
+	(void)st;
+	fallback_case(KP_FALLBACK_OPENSSL, "openssl", MODE_OPENSSL);
+	assert_true(log_has("falling back to openssl"));
+}
+
+static void test_fallback_boringssl(void **st)
+{
+	(void)st;
+	fallback_case(KP_FALLBACK_BORINGSSL, "boringssl", MODE_BORINGSSL);
+	assert_true(log_has("falling back to boringssl"));
+}
+
+static void test_fallback_none(void **st)
+{
+	(void)st;
+	fallback_case(KP_FALLBACK_NONE, "none", MODE_TLSHUB);
+	assert_true(log_has("encrypt flows fail closed"));
+}
+
 /* ---------- setup ---------- */
 
 static int setup(void **state)
@@ -997,6 +1242,12 @@ int main(void)
 		cmocka_unit_test(test_server_restart),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_seed_api),
+		cmocka_unit_test(test_reuse_openssl),
+		cmocka_unit_test(test_reuse_boringssl),
+		cmocka_unit_test(test_isn_read),
+		cmocka_unit_test(test_fallback_openssl),
+		cmocka_unit_test(test_fallback_boringssl),
+		cmocka_unit_test(test_fallback_none),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

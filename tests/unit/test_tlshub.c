@@ -32,6 +32,7 @@
 
 #include "tlshub_client.h"
 #include "tlshub_hkdf.h"
+#include "keys_test_util.h"
 
 static void unhex(const char *h, __u8 *out, size_t *len)
 {
@@ -465,25 +466,35 @@ static struct flow_tuple sample_tuple(void)
 	return t;
 }
 
-/* Independent recomputation: OpenSSL HKDF + HkdfLabel built by hand. */
+/*
+ * Independent recomputation: OpenSSL HKDF + HkdfLabel built by hand.
+ * Context: the sample tuple, the cipher and, with @isn (v2), the client
+ * and the server ISN, all big-endian.
+ */
 static void ossl_label(const __u8 *prk, const char *label, __u16 cipher,
-		       __u8 *out, size_t len)
+		       const struct flow_isn *isn, __u8 *out, size_t len)
 {
-	__u8 info[64], ctx[14] = { 10, 1, 0, 1, 10, 2, 0, 1, 0x9c, 0x40,
+	__u8 info[72], ctx[22] = { 10, 1, 0, 1, 10, 2, 0, 1, 0x9c, 0x40,
 				   0x01, 0xbb };
-	size_t n = 0, ll = strlen(label);
+	size_t n = 0, ll = strlen(label), cl = isn ? 22 : 14;
 
 	ctx[12] = cipher >> 8;
 	ctx[13] = cipher & 0xff;
+	if (isn) {
+		__u32 c = htonl(isn->client), sv = htonl(isn->server);
+
+		memcpy(ctx + 14, &c, 4);
+		memcpy(ctx + 18, &sv, 4);
+	}
 	info[n++] = 0;
 	info[n++] = len;
 	info[n++] = 6 + ll;
 	memcpy(info + n, "tls13 ", 6);
 	memcpy(info + n + 6, label, ll);
 	n += 6 + ll;
-	info[n++] = sizeof(ctx);
-	memcpy(info + n, ctx, sizeof(ctx));
-	n += sizeof(ctx);
+	info[n++] = cl;
+	memcpy(info + n, ctx, cl);
+	n += cl;
 	ossl_hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, 32, NULL, 0, info, n,
 		  out, len);
 }
@@ -504,10 +515,10 @@ static void t_schedule_known_answer(void **st)
 		kl = ciphers[i] == TCSEG_CIPHER_AES_GCM_128 ? 16 : 32;
 		ossl_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, master, 32,
 			  (const __u8 *)salt, strlen(salt), NULL, 0, prk, 32);
-		ossl_label(prk, "tcseg c2s key", ciphers[i], ck, kl);
-		ossl_label(prk, "tcseg c2s iv", ciphers[i], civ, 12);
-		ossl_label(prk, "tcseg s2c key", ciphers[i], sk, kl);
-		ossl_label(prk, "tcseg s2c iv", ciphers[i], siv, 12);
+		ossl_label(prk, "tcseg c2s key", ciphers[i], NULL, ck, kl);
+		ossl_label(prk, "tcseg c2s iv", ciphers[i], NULL, civ, 12);
+		ossl_label(prk, "tcseg s2c key", ciphers[i], NULL, sk, kl);
+		ossl_label(prk, "tcseg s2c iv", ciphers[i], NULL, siv, 12);
 		assert_int_equal(tlshub_derive(master, &t, ciphers[i],
 					       TLSHUB_ROLE_CLIENT, &c), 0);
 		assert_int_equal(tlshub_derive(master, &t, ciphers[i],
@@ -576,6 +587,67 @@ static void t_schedule_mirror(void **st)
 			 -EINVAL);
 	assert_int_equal(tlshub_derive(master, &t, TCSEG_CIPHER_AES_GCM_128,
 				       TLSHUB_ROLE_AUTO, &x), -EINVAL);
+}
+
+/*
+ * v2 schedule (docs/TLSHUB.md §4): the ISNs are in the context, the salt
+ * is "tcseg tlshub v2"; recomputed with OpenSSL for all three ciphers.
+ * Both ends derive the same mirrored material, and a change of either
+ * ISN changes every key and IV although master key and tuple are equal.
+ */
+static void t_schedule_isn(void **st)
+{
+	static const char salt[] = "tcseg tlshub v2";
+	struct flow_tuple t = sample_tuple();
+	struct flow_isn isn = { 0x01020304, 0xa0b0c0d0 }, i2;
+	struct tls_key_info c, s, x, v1;
+	__u8 master[32], prk[32], ck[32], civ[12], sk[32], siv[12];
+	int i, kl;
+
+	(void)st;
+	for (i = 0; i < 32; i++)
+		master[i] = i * 5 + 3;
+	for (i = 0; i < 3; i++) {
+		kl = ciphers[i] == TCSEG_CIPHER_AES_GCM_128 ? 16 : 32;
+		ossl_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, master, 32,
+			  (const __u8 *)salt, strlen(salt), NULL, 0, prk, 32);
+		ossl_label(prk, "tcseg c2s key", ciphers[i], &isn, ck, kl);
+		ossl_label(prk, "tcseg c2s iv", ciphers[i], &isn, civ, 12);
+		ossl_label(prk, "tcseg s2c key", ciphers[i], &isn, sk, kl);
+		ossl_label(prk, "tcseg s2c iv", ciphers[i], &isn, siv, 12);
+		assert_int_equal(tlshub_derive_conn(master, &t, &isn,
+						    ciphers[i],
+						    TLSHUB_ROLE_CLIENT, &c), 0);
+		assert_int_equal(tlshub_derive_conn(master, &t, &isn,
+						    ciphers[i],
+						    TLSHUB_ROLE_SERVER, &s), 0);
+		assert_memory_equal(c.key, ck, kl);
+		assert_memory_equal(c.iv, civ, 12);
+		assert_memory_equal(c.rx_key, sk, kl);
+		assert_memory_equal(c.rx_iv, siv, 12);
+		assert_memory_equal(s.key, sk, kl);
+		assert_memory_equal(s.iv, siv, 12);
+		assert_memory_equal(s.rx_key, ck, kl);
+		assert_memory_equal(s.rx_iv, civ, 12);
+	}
+	assert_int_equal(tlshub_derive_conn(master, &t, &isn,
+					    TCSEG_CIPHER_AES_GCM_128,
+					    TLSHUB_ROLE_CLIENT, &c), 0);
+	assert_int_equal(tlshub_derive(master, &t, TCSEG_CIPHER_AES_GCM_128,
+				       TLSHUB_ROLE_CLIENT, &v1), 0);
+	assert_memory_not_equal(c.key, v1.key, 16);
+	for (i = 0; i < 2; i++) {
+		i2 = isn;
+		if (i == 0) i2.client++;
+		if (i == 1) i2.server++;
+		assert_int_equal(tlshub_derive_conn(master, &t, &i2,
+						    TCSEG_CIPHER_AES_GCM_128,
+						    TLSHUB_ROLE_CLIENT, &x), 0);
+		assert_memory_not_equal(c.key, x.key, 16);
+		assert_memory_not_equal(c.iv, x.iv, 12);
+		assert_memory_not_equal(c.rx_key, x.rx_key, 16);
+		assert_memory_not_equal(c.rx_iv, x.rx_iv, 12);
+	}
 }
 
 /* ---------- transport against a scripted fake module ---------- */
@@ -654,15 +726,17 @@ static void *fake_main(void *arg)
 		sl = sizeof(sa);
 		n = recvfrom(F.fd, buf, sizeof(buf), 0, (struct sockaddr *)&sa,
 			     &sl);
-		if (n < NLMSG_HDRLEN || F.nreq >= 32)
+		if (n < NLMSG_HDRLEN)
 			continue;
 		if (tlshub_decode_request(NLMSG_DATA(nlh),
 					  nlh->nlmsg_len - NLMSG_HDRLEN, &r,
 					  NULL))
 			continue;
-		F.ops[F.nreq] = r.opcode;
-		F.reqs[F.nreq] = r;
-		F.lens[F.nreq] = nlh->nlmsg_len;
+		if (F.nreq < 32) {	/* the first 32 are kept for checks */
+			F.ops[F.nreq] = r.opcode;
+			F.reqs[F.nreq] = r;
+			F.lens[F.nreq] = nlh->nlmsg_len;
+		}
 		F.nreq++;
 		if (r.opcode == TLSHUB_OP_INIT)
 			send_type(sa.nl_pid, nlh->nlmsg_seq, TLSHUB_MSG_INIT_DONE);
@@ -1101,6 +1175,66 @@ static void t_seq_zero_modes(void **st)
 			 -ETIMEDOUT);
 }
 
+/*
+ * Like the module: one master key per 4-tuple, the same every time the
+ * tuple comes back (a function of the client port here).
+ */
+static void s_key_per_tuple(struct fake *f, int n, const struct nlmsghdr *req,
+			    const struct tlshub_request *r, __u32 from)
+{
+	(void)f; (void)n;
+	send_key(F.fd, from, req->nlmsg_seq, 0,
+		 (__u8)(r->client_pod_port * 31 + 7) | 1);
+}
+
+/*
+ * No key/IV pair twice for a reused tuple (docs/KEYS.md §uniqueness):
+ * the module returns the same master key for the tuple every time; new
+ * connections on it (new ISNs) get fresh keys after 10 000 other flows
+ * (more than the guard ring holds) and after a client restart (empty
+ * guard). The very same connection values twice are still refused.
+ */
+static void t_tuple_reuse_fresh_keys(void **st)
+{
+	struct flow_tuple t = sample_tuple(), o = t;
+	struct flow_isn isn[3] = { { 1000, 5000 }, { 1000 + 0x9e3779b9u,
+				   5000 + 0x9e3779b9u }, { 77, 99 } }, oi;
+	struct tls_key_info k[3], x;
+	int i;
+
+	(void)st;
+	client_up(s_key_per_tuple, TLSHUB_LAYOUT_V1, 0);
+	assert_int_equal(tlshub_get_key_conn(&t, &isn[0], &k[0],
+					     TLSHUB_ROLE_CLIENT), 0);
+	for (i = 0; i < 10000; i++) {
+		o.sport = 1024 + i;	/* never 40000 */
+		oi.client = i * 2654435761u;
+		oi.server = ~oi.client;
+		assert_int_equal(tlshub_get_key_conn(&o, &oi, &x,
+						     TLSHUB_ROLE_CLIENT), 0);
+	}
+	assert_int_equal(tlshub_get_key_conn(&t, &isn[1], &k[1],
+					     TLSHUB_ROLE_CLIENT), 0);
+	assert_fresh(&k[0], &k[1]);
+	/* restart of the client (daemon restart, provider switch) */
+	tlshub_client_cleanup();
+	assert_int_equal(tlshub_client_init(), 0);
+	assert_int_equal(tlshub_get_key_conn(&t, &isn[2], &k[2],
+					     TLSHUB_ROLE_CLIENT), 0);
+	assert_fresh(&k[0], &k[2]);
+	assert_fresh(&k[1], &k[2]);
+	/* the same connection values again: refused, not repeated */
+	assert_int_equal(tlshub_get_key_conn(&t, &isn[2], &x,
+					     TLSHUB_ROLE_CLIENT), -ESTALE);
+	/* the other end of that connection derives the mirror */
+	assert_int_equal(tlshub_get_key_conn(&t, &isn[2], &x,
+					     TLSHUB_ROLE_SERVER), 0);
+	assert_memory_equal(x.key, k[2].rx_key, 16);
+	assert_memory_equal(x.rx_iv, k[2].iv, 12);
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(&x, sizeof(x));
+}
+
 static void t_peer_absent(void **st)
 {
 	struct tlshub_config c = {
@@ -1144,6 +1278,7 @@ int main(void)
 		cmocka_unit_test(t_datagram_huge_nlmsg_len),
 		cmocka_unit_test(t_schedule_known_answer),
 		cmocka_unit_test(t_schedule_mirror),
+		cmocka_unit_test(t_schedule_isn),
 		cmocka_unit_test_teardown(t_fetch_ok_v1, teardown),
 		cmocka_unit_test_teardown(t_fetch_v2_node_ip, teardown),
 		cmocka_unit_test_teardown(t_stale_and_spoofed_ignored, teardown),
@@ -1156,6 +1291,7 @@ int main(void)
 		cmocka_unit_test_teardown(t_get_key_sequence, teardown),
 		cmocka_unit_test_teardown(t_expired, teardown),
 		cmocka_unit_test_teardown(t_seq_zero_modes, teardown),
+		cmocka_unit_test_teardown(t_tuple_reuse_fresh_keys, teardown),
 		cmocka_unit_test(t_peer_absent),
 	};
 
