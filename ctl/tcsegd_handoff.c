@@ -668,8 +668,6 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	else
 		release(j);
 	pthread_mutex_unlock(&jl);
-	if (!ok)
-		tell_peer(j, err < 0 ? -err : EPROTO);
 
 	flow_str(&j->r.key, flow, sizeof(flow));
 	stages_str(j, st, sizeof(st));
@@ -698,6 +696,9 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 		     (unsigned long long)lat_us, st);
 		emit_result(j, "failed", stage, why, lat_us);
 	}
+	/* after the log: the message may wait on a slow peer */
+	if (!ok)
+		tell_peer(j, err < 0 ? -err : EPROTO);
 }
 
 static void set_fd(struct job *j, int fd)
