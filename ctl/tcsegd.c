@@ -277,7 +277,7 @@ static const char *const tc_ev_names[] = {
 	"", "flow_log", "flow_encrypt", "audit", "drop",
 };
 static const char *const sock_ev_names[] = {
-	"", "connect", "accept", "sendmsg", "close",
+	"", "connect", "accept", "sendmsg", "close", "established",
 };
 
 /* Queue the hand-off of one end of a joined flow, from its capture record. */
@@ -297,6 +297,7 @@ static long start_end(struct corr_entry *ce, enum job_role role,
 	r.event_ns = ev->ts_ns;
 	r.ifindex = ifindex;
 	r.held = ev->flags & TCSEG_SOCK_F_HELD;
+	r.fd = ev->fd;
 	id = handoff_submit(&r);
 	dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "%s hand-off %s "
 	     "flow=%s tgid=%u held=%d", role == JOB_CLIENT ? "client" : "server",
@@ -423,6 +424,8 @@ static int on_sock(void *ctx, void *data, size_t size)
 	     sock_ev_names[e->type], flow, e->tgid, e->pid, comm,
 	     !!(e->flags & TCSEG_SOCK_F_HELD),
 	     !!(e->flags & TCSEG_SOCK_F_ENCRYPT));
+	if (e->type == TCSEG_SOCK_ESTABLISHED)
+		handoff_established(e->cookie);
 	if (e->type != TCSEG_SOCK_CONNECT && e->type != TCSEG_SOCK_ACCEPT)
 		return 0;
 	if (exiting) {

@@ -504,12 +504,17 @@ enum tcseg_sock_ev_type {
 	TCSEG_SOCK_ACCEPT = 2,		/* passive open established (softirq) */
 	TCSEG_SOCK_SENDMSG = 3,		/* first send on a captured socket */
 	TCSEG_SOCK_CLOSE = 4,		/* a captured socket left ESTABLISHED */
+	TCSEG_SOCK_ESTABLISHED = 5,	/* an encrypt connect's handshake done */
 };
 
 /* tcseg_sock_event.flags */
 #define TCSEG_SOCK_F_HELD	0x01	/* SIGSTOP sent: the daemon must SIGCONT */
 #define TCSEG_SOCK_F_ENCRYPT	0x02	/* policy says encrypt at connect time */
 #define TCSEG_SOCK_F_KPROBE	0x04	/* from the kprobe variant */
+#define TCSEG_SOCK_F_FD_LATER	0x08	/* a record from the syscall's return
+					 * (accept()/connect(), with owner and
+					 * fd) follows and starts the hand-off;
+					 * this one does not */
 
 struct tcseg_sock_event {
 	__u64 ts_ns;
@@ -527,6 +532,7 @@ struct tcseg_sock_event {
 	__u8 pad;
 	__u32 policy_id;
 	char comm[16];
+	__s32 fd;		/* from accept()/connect()'s return, else -1 */
 };
 
 /*
@@ -552,6 +558,8 @@ struct tcseg_cap_pod {
 
 /* Capture settings (BPF_MAP_TYPE_ARRAY "tcseg_cap_config", one entry). */
 #define TCSEG_CAP_F_HOLD	0x01	/* SIGSTOP encrypt flows at connect */
+#define TCSEG_CAP_F_ACCEPT_EXIT	0x02	/* tp_btf/sys_exit reports the return
+					 * of accept() and connect() */
 
 struct tcseg_cap_config {
 	__u32 flags;
