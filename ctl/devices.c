@@ -24,7 +24,9 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 	dev.flags = o->audit ? TCSEG_DEV_F_AUDIT : 0;
 	if (had && o->keep) {
 		dev.default_action = old.default_action;
-		dev.flags = old.flags & TCSEG_DEV_F_AUDIT;
+		dev.flags = old.flags & (TCSEG_DEV_F_AUDIT | TCSEG_DEV_F_BOUND);
+		dev.n_addrs4 = old.n_addrs4;
+		memcpy(dev.addrs4, old.addrs4, sizeof(dev.addrs4));
 	}
 	dev.attached_ns = had ? old.attached_ns : mono_ns();
 	memcpy(dev.name, name, strnlen(name, sizeof(dev.name)));
@@ -56,5 +58,27 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 	if (had && (old.default_action != dev.default_action ||
 		    (old.flags ^ dev.flags) & TCSEG_DEV_F_AUDIT))
 		tcseg_policy_bump(m);
+	return 0;
+}
+
+int dev_bind_addrs(int devs_fd, __u32 ifindex, const __be32 *addrs, int n)
+{
+	struct tcseg_dev dev;
+
+	if (n < 0 || n > TCSEG_DEV_MAX_ADDRS4)
+		return -E2BIG;
+	if (bpf_map_lookup_elem(devs_fd, &ifindex, &dev))
+		return -errno;
+	memset(dev.addrs4, 0, sizeof(dev.addrs4));
+	if (n)
+		memcpy(dev.addrs4, addrs, (size_t)n * sizeof(addrs[0]));
+	dev.n_addrs4 = (__u8)n;
+	if (n)
+		dev.flags |= TCSEG_DEV_F_BOUND;
+	else
+		dev.flags &= (__u8)~TCSEG_DEV_F_BOUND;
+	/* BPF_EXIST: a device detached meanwhile is not brought back */
+	if (bpf_map_update_elem(devs_fd, &ifindex, &dev, BPF_EXIST))
+		return -errno;
 	return 0;
 }

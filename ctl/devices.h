@@ -30,4 +30,12 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		     const struct tcseg_dev_opts *o, enum attach_mode mode,
 		     int *tcx, char *err, size_t errlen);
 
+/*
+ * Bind @n addresses (network order) to the pod behind @ifindex: a
+ * read-modify-write of its tcseg_devs entry (addrs4, n_addrs4,
+ * TCSEG_DEV_F_BOUND); @n 0 clears the binding. Returns 0, -ENOENT (not
+ * attached), -E2BIG (more than TCSEG_DEV_MAX_ADDRS4) or -errno.
+ */
+int dev_bind_addrs(int devs_fd, __u32 ifindex, const __be32 *addrs, int n);
+
 #endif

@@ -51,8 +51,10 @@ struct kp_peer {
 struct kp_conn {
 	struct kp_node *node;
 	int fd;
+	__u32 src;			/* peer address, network order */
 	pthread_t thread;
 	int done;
+	int authed;			/* handshake done: a known node */
 	struct kp_conn *next;
 };
 
@@ -825,6 +827,7 @@ static void *conn_thread(void *arg)
 		n->st.accept_errors++;
 	else
 		n->st.accepts++;
+	c->authed = !r;
 	pthread_mutex_unlock(&n->lock);
 	if (r) {
 		kp_log(&n->cfg, KP_LOG_WARN, "key service: %s: %s", ip, err);
@@ -861,12 +864,66 @@ static void conns_reap(struct kp_node *n, int all)
 	}
 }
 
-static void conn_start(struct kp_node *n, int fd)
+/* Connections from @src still before authentication. Caller holds lock. */
+static unsigned int preauth_from(const struct kp_node *n, __u32 src)
 {
-	struct kp_conn *c = calloc(1, sizeof(*c));
+	const struct kp_conn *c;
+	unsigned int k = 0;
+
+	for (c = n->conns; c; c = c->next)
+		k += c->src == src && !c->authed && !c->done;
+	return k;
+}
+
+/*
+ * Refuse at accept, before any handshake: unknown peers (peer_allowed)
+ * and a source that already has KP_MAX_PREAUTH_PER_SRC connections
+ * before authentication, so nobody can hold the KP_MAX_CONNS slots with
+ * idle connections (docs/SECURITY.md). One log line a second per reason.
+ */
+static void refuse(struct kp_node *n, __u32 src, int busy)
+{
+	static long long last_ms[2];	/* by reason */
+	char ip[INET_ADDRSTRLEN];
+	long long now = now_ms();
 
 	pthread_mutex_lock(&n->lock);
+	if (busy)
+		n->st.refused_busy++;
+	else
+		n->st.refused_unknown++;
+	if (now - last_ms[busy] < 1000) {
+		pthread_mutex_unlock(&n->lock);
+		return;
+	}
+	last_ms[busy] = now;
+	pthread_mutex_unlock(&n->lock);
+	ip_str(src, ip, sizeof(ip));
+	kp_log(&n->cfg, KP_LOG_WARN, "key service: connection from %s "
+	       "refused: %s", ip, busy ? "too many connections before "
+	       "authentication from this address" : "not a known node");
+}
+
+static void conn_start(struct kp_node *n, int fd, __u32 src)
+{
+	struct kp_conn *c;
+
+	if (n->cfg.peer_allowed &&
+	    !n->cfg.peer_allowed(n->cfg.lookup_arg, src)) {
+		close(fd);
+		refuse(n, src, 0);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	pthread_mutex_lock(&n->lock);
 	conns_reap(n, 0);
+	if (c && preauth_from(n, src) >= KP_MAX_PREAUTH_PER_SRC) {
+		pthread_mutex_unlock(&n->lock);
+		close(fd);
+		free(c);
+		refuse(n, src, 1);
+		return;
+	}
 	if (!c || n->nconns >= KP_MAX_CONNS) {
 		pthread_mutex_unlock(&n->lock);
 		kp_log(&n->cfg, KP_LOG_WARN, "key service: too many sessions, "
@@ -877,6 +934,7 @@ static void conn_start(struct kp_node *n, int fd)
 	}
 	c->node = n;
 	c->fd = fd;
+	c->src = src;
 	if (pthread_create(&c->thread, NULL, conn_thread, c)) {
 		pthread_mutex_unlock(&n->lock);
 		close(fd);
@@ -896,6 +954,8 @@ static void *listen_thread(void *arg)
 		{ .fd = n->listen_fd, .events = POLLIN },
 		{ .fd = n->stop_pipe[0], .events = POLLIN },
 	};
+	struct sockaddr_in sa;
+	socklen_t sl;
 	int fd;
 
 	for (;;) {
@@ -905,9 +965,11 @@ static void *listen_thread(void *arg)
 			break;
 		if (!(p[0].revents & POLLIN))
 			continue;
-		fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		sl = sizeof(sa);
+		fd = accept4(n->listen_fd, (struct sockaddr *)&sa, &sl,
+			     SOCK_CLOEXEC);
 		if (fd >= 0)
-			conn_start(n, fd);
+			conn_start(n, fd, sa.sin_addr.s_addr);
 	}
 	return NULL;
 }

@@ -61,6 +61,12 @@ struct kp_config {
 	struct sockaddr_in listen; /* port 0 with serve: ephemeral port */
 	kp_lookup_fn lookup;	/* required */
 	void *lookup_arg;
+	/*
+	 * Key service: may a connection from @addr (network order) start a
+	 * handshake at all? Called at accept with lookup_arg; anything else
+	 * is closed at once. NULL: every address (docs/SECURITY.md).
+	 */
+	int (*peer_allowed)(void *arg, __u32 addr);
 	__u16 cipher;		/* TCSEG_CIPHER_*, 0 = AES-GCM-128 */
 	int connect_timeout_ms;	/* TCP connect + TLS handshake, 3000 */
 	int io_timeout_ms;	/* one announce round trip, 3000 */
@@ -86,7 +92,12 @@ struct kp_stats {
 	__u64 expired;		/* announced flows never claimed */
 	__u64 accepts;		/* key service handshakes that succeeded */
 	__u64 accept_errors;	/* ... that failed */
+	__u64 refused_unknown;	/* closed at accept: peer_allowed said no */
+	__u64 refused_busy;	/* ... source had KP_MAX_PREAUTH_PER_SRC */
 };
+
+/* Key service connections one address may have before authentication. */
+#define KP_MAX_PREAUTH_PER_SRC	4
 
 /* --- seed 001 API, one process-wide provider --- */
 int key_provider_configure(const struct kp_config *cfg);

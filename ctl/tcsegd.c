@@ -7,12 +7,10 @@
  *
  *   tcsegd [-c capture.conf] [-f] [-C auto|tracepoint|kprobe]
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
-#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,7 +23,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -48,276 +45,6 @@ void epoll_del_close(int ep, int fd)
 {
 	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
 	close(fd);
-}
-
-static const char *ip_str(__be32 a, char *buf)
-{
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
-/* ---- pods of this node */
-
-static bool is_local_locked(__be32 ip)
-{
-	const char *node;
-
-	if (!D.pods)
-		return false;
-	node = pod_map_node_by_pod_ip(D.pods, ip);
-	return node && !strcmp(node, D.cfg.node_name);
-}
-
-bool tcsegd_is_local_pod(__be32 ip)
-{
-	bool r;
-
-	pthread_rwlock_rdlock(&D.pods_lock);
-	r = is_local_locked(ip);
-	pthread_rwlock_unlock(&D.pods_lock);
-	return r;
-}
-
-unsigned int tcsegd_local_pod_count(void)
-{
-	unsigned int i, n = 0, c;
-
-	pthread_rwlock_rdlock(&D.pods_lock);
-	c = D.pods ? pod_map_pod_count(D.pods) : 0;
-	for (i = 0; i < c; i++) {
-		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
-
-		n += !strcmp(p->node, D.cfg.node_name);
-	}
-	pthread_rwlock_unlock(&D.pods_lock);
-	return n;
-}
-
-__u32 tcsegd_pod_ifindex(__be32 ip)
-{
-	unsigned int i;
-	__u32 r = 0;
-
-	pthread_mutex_lock(&D.learn_lock);
-	for (i = 0; i < D.n_learned; i++)
-		if (D.learned[i].ip == ip)
-			r = D.learned[i].ifindex;
-	pthread_mutex_unlock(&D.learn_lock);
-	return r;
-}
-
-static void cap_pod_write(__be32 ip, __u32 ifindex)
-{
-	struct tcseg_cap_pod v = { .ifindex = ifindex };
-
-	if (D.cap_pods_fd >= 0 &&
-	    bpf_map_update_elem(D.cap_pods_fd, &ip, &v, BPF_ANY)) {
-		char a[INET_ADDRSTRLEN];
-
-		dlog(L_ERR, "capture", "cannot write tcseg_cap_pods pod=%s "
-		     "error=\"%s\"", ip_str(ip, a), strerror(errno));
-	}
-}
-
-void tcsegd_learn_ifindex(__be32 ip, __u32 ifindex)
-{
-	unsigned int i;
-	bool changed = true;
-	char a[INET_ADDRSTRLEN];
-
-	if (!ifindex || !tcsegd_is_local_pod(ip))
-		return;
-	pthread_mutex_lock(&D.learn_lock);
-	for (i = 0; i < D.n_learned; i++)
-		if (D.learned[i].ip == ip)
-			break;
-	if (i < D.n_learned) {
-		changed = D.learned[i].ifindex != ifindex;
-		D.learned[i].ifindex = ifindex;
-	} else if (i < sizeof(D.learned) / sizeof(D.learned[0])) {
-		D.learned[i].ip = ip;
-		D.learned[i].ifindex = ifindex;
-		D.n_learned++;
-	}
-	pthread_mutex_unlock(&D.learn_lock);
-	if (!changed)
-		return;
-	cap_pod_write(ip, ifindex);
-	dlog(L_INFO, "pods", "pod veth known pod_ip=%s ifindex=%u",
-	     ip_str(ip, a), ifindex);
-}
-
-/*
- * Which veth a pod sits behind, from the kernel's own tables: the ARP
- * entry gives the pod's MAC and device; a bridge's forwarding database
- * gives the port. Works for bridged (and routed /32) pod networks.
- */
-struct fdb_entry {	/* struct __fdb_entry of linux/if_bridge.h */
-	__u8 mac[6];
-	__u8 port_no;
-	__u8 is_local;
-	__u32 ageing;
-	__u8 port_hi;
-	__u8 pad0;
-	__u16 unused;
-};
-
-static __u32 bridge_port_ifindex(const char *br, const __u8 mac[6])
-{
-	char p[PATH_MAX], name[IF_NAMESIZE + 1];
-	struct fdb_entry fe[128];
-	unsigned int port = 0;
-	ssize_t n, i;
-	int fd;
-	bool found = false;
-
-	snprintf(p, sizeof(p), "/sys/class/net/%s/brforward", br);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	while (!found && (n = read(fd, fe, sizeof(fe))) > 0) {
-		for (i = 0; i < n / (ssize_t)sizeof(fe[0]); i++) {
-			if (!memcmp(fe[i].mac, mac, 6) && !fe[i].is_local) {
-				port = fe[i].port_no | (fe[i].port_hi << 8);
-				found = true;
-				break;
-			}
-		}
-	}
-	close(fd);
-	if (!found)
-		return 0;
-	/* the port's name: /sys/class/net/BR/brif/NAME/port_no */
-	snprintf(p, sizeof(p), "/sys/class/net/%s/brif", br);
-	{
-		DIR *d = opendir(p);
-		struct dirent *de;
-		__u32 r = 0;
-
-		if (!d)
-			return 0;
-		while (!r && (de = readdir(d))) {
-			char q[PATH_MAX + 300], val[32] = "";
-			FILE *f;
-
-			if (de->d_name[0] == '.' ||
-			    strlen(de->d_name) > IF_NAMESIZE)
-				continue;
-			snprintf(q, sizeof(q), "%s/%s/port_no", p, de->d_name);
-			f = fopen(q, "re");
-			if (!f)
-				continue;
-			if (fgets(val, sizeof(val), f) &&
-			    strtoul(val, NULL, 0) == port) {
-				snprintf(name, sizeof(name), "%s", de->d_name);
-				r = if_nametoindex(name);
-			}
-			fclose(f);
-		}
-		closedir(d);
-		return r;
-	}
-}
-
-static __u32 resolve_pod_ifindex(__be32 ip)
-{
-	char line[256], want[INET_ADDRSTRLEN], a[64], mac[32], dev[64];
-	unsigned int m[6], flags;
-	__u8 mb[6];
-	__u32 r = 0;
-	FILE *f = fopen("/proc/net/arp", "re");
-	int i;
-
-	if (!f)
-		return 0;
-	ip_str(ip, want);
-	while (!r && fgets(line, sizeof(line), f)) {
-		struct stat st;
-		char p[PATH_MAX];
-
-		if (sscanf(line, "%63s %*s %x %31s %*s %63s", a, &flags, mac,
-			   dev) != 4 || strcmp(a, want) || !(flags & 0x2))
-			continue;
-		if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2],
-			   &m[3], &m[4], &m[5]) != 6)
-			continue;
-		for (i = 0; i < 6; i++)
-			mb[i] = (__u8)m[i];
-		snprintf(p, sizeof(p), "/sys/class/net/%s/bridge", dev);
-		if (!stat(p, &st))
-			r = bridge_port_ifindex(dev, mb);
-		else
-			r = if_nametoindex(dev);
-	}
-	fclose(f);
-	return r;
-}
-
-/* Fill tcseg_cap_pods with this node's pods; drop the others. */
-static void sync_cap_pods(void)
-{
-	__be32 key, next, *prev = NULL, del[1024];
-	unsigned int i, n, nd = 0;
-
-	if (D.cap_pods_fd < 0)
-		return;
-	pthread_rwlock_rdlock(&D.pods_lock);
-	while (!bpf_map_get_next_key(D.cap_pods_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!is_local_locked(key) && nd < 1024)
-			del[nd++] = key;
-	}
-	n = D.pods ? pod_map_pod_count(D.pods) : 0;
-	for (i = 0; i < n; i++) {
-		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
-
-		if (p->ip && !strcmp(p->node, D.cfg.node_name))
-			cap_pod_write(p->ip, tcsegd_pod_ifindex(p->ip));
-	}
-	pthread_rwlock_unlock(&D.pods_lock);
-	for (i = 0; i < nd; i++)
-		bpf_map_delete_elem(D.cap_pods_fd, &del[i]);
-}
-
-/* Look for the veth of local pods whose veth is not known yet. */
-static void resolve_pods(void)
-{
-	__be32 ips[1024];
-	unsigned int i, n, c = 0;
-
-	pthread_rwlock_rdlock(&D.pods_lock);
-	n = D.pods ? pod_map_pod_count(D.pods) : 0;
-	for (i = 0; i < n && c < 1024; i++) {
-		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
-
-		if (p->ip && !strcmp(p->node, D.cfg.node_name))
-			ips[c++] = p->ip;
-	}
-	pthread_rwlock_unlock(&D.pods_lock);
-	for (i = 0; i < c; i++)
-		if (!tcsegd_pod_ifindex(ips[i]))
-			tcsegd_learn_ifindex(ips[i], resolve_pod_ifindex(ips[i]));
-}
-
-static int load_pods(const char *path)
-{
-	struct pod_node_table *t, *old;
-	char err[512];
-
-	t = pod_map_load(path, 0, err, sizeof(err));
-	if (!t) {
-		dlog(L_ERR, "pods", "pod mapping refused error=\"%s\"", err);
-		return -EINVAL;
-	}
-	pthread_rwlock_wrlock(&D.pods_lock);
-	old = D.pods;
-	D.pods = t;
-	pthread_rwlock_unlock(&D.pods_lock);
-	free_pod_node_mapping(old);
-	dlog(L_INFO, "pods", "pod mapping loaded file=%s pods=%u nodes=%u "
-	     "local=%u", path, pod_map_pod_count(t), pod_map_node_count(t),
-	     tcsegd_local_pod_count());
-	return 0;
 }
 
 /* ---- devices */
@@ -347,6 +74,7 @@ static void attach_one(const char *name, const char *via)
 	}
 	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s via=%s",
 	     name, ifindex, tcx ? "tcx" : "clsact", via);
+	tcsegd_bind_known((__u32)ifindex);
 }
 
 /* A link appeared (or changed): attach it if the pattern wants it. */
@@ -395,6 +123,18 @@ static int kp_lookup(void *arg, __u32 addr, char *node, size_t node_len,
 		svc->sin_port = D.cfg.key_service_listen.sin_port;
 		r = na ? 0 : -EHOSTUNREACH;
 	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	return r;
+}
+
+/* The key service talks to the nodes of the pod mapping only. */
+static int kp_peer_known(void *arg, __u32 addr)
+{
+	int r;
+
+	(void)arg;
+	pthread_rwlock_rdlock(&D.pods_lock);
+	r = D.pods && pod_map_node_by_addr(D.pods, addr);
 	pthread_rwlock_unlock(&D.pods_lock);
 	return r;
 }
@@ -479,6 +219,7 @@ static int start_provider(void)
 		.serve = 1,
 		.listen = D.cfg.key_service_listen,
 		.lookup = kp_lookup,
+		.peer_allowed = kp_peer_known,
 		.cipher = D.cfg.cipher,
 		.connect_timeout_ms = (int)D.cfg.handshake_timeout_ms,
 		.io_timeout_ms = (int)D.cfg.key_fetch_timeout_ms,
@@ -568,7 +309,9 @@ static void maybe_start(struct corr_entry *ce)
 static int on_tc(void *ctx, void *data, size_t size)
 {
 	const struct tcseg_event *e = data;
+	struct tcseg_event ev;
 	struct corr_entry *ce;
+	long veth;
 	struct corr_key k;
 	const char *why;
 	char flow[64];
@@ -593,17 +336,20 @@ static int on_tc(void *ctx, void *data, size_t size)
 		       e->type == TCSEG_EV_DROP ? tcseg_drop_name(e->reason) : "");
 	if (e->type != TCSEG_EV_FLOW_ENCRYPT || e->proto != 6)
 		return 0;
-	tcsegd_learn_ifindex(e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr,
-			     e->ifindex);
-	ce = corr_add_tc(D.corr, e, mono_ns());
+	veth = tcsegd_event_veth(e);
+	if (veth < 0)
+		return 0;
+	ev = *e;
+	ev.ifindex = (__u32)veth;
+	ce = corr_add_tc(D.corr, &ev, mono_ns());
 	if (!ce) {
 		MINC(corr_dropped);
 		return 0;
 	}
-	if (e->dir == TCSEG_DIR_FROM_POD && ce->client_job)
-		handoff_set_ifindex(ce->client_job, e->ifindex);
-	if (e->dir == TCSEG_DIR_TO_POD && ce->server_job)
-		handoff_set_ifindex(ce->server_job, e->ifindex);
+	if (veth && e->dir == TCSEG_DIR_FROM_POD && ce->client_job)
+		handoff_set_ifindex(ce->client_job, ev.ifindex);
+	if (veth && e->dir == TCSEG_DIR_TO_POD && ce->server_job)
+		handoff_set_ifindex(ce->server_job, ev.ifindex);
 	if (!exiting)
 		maybe_start(ce);
 	return 0;
@@ -709,10 +455,8 @@ static void reload(void)
 		D.cfg = c;	/* workers read scalar settings only */
 		dlog_set_level(D.cfg.log_level);
 	}
-	if (!load_pods(D.cfg.pod_node_config_path)) {
-		sync_cap_pods();
-		resolve_pods();
-	}
+	if (!tcsegd_load_pods(D.cfg.pod_node_config_path))
+		tcsegd_pods_refresh();
 	attach_configured();
 	monitor_eventf("\"type\":\"reload\",\"pods\":%u",
 		       tcsegd_local_pod_count());
@@ -792,7 +536,7 @@ static void on_tick(void)
 				       1000000ull);
 	}
 	if (n % 20 == 0) {
-		resolve_pods();
+		tcsegd_pods_tick();
 		if (D.cfg.attach_pattern[0])
 			attach_configured();
 	}
@@ -818,7 +562,7 @@ static int on_signal(void)
 static int loop(void)
 {
 	struct epoll_event ev[32];
-	int n, i, fd, r;
+	int n, i, fd;
 
 	for (;;) {
 		n = epoll_wait(epfd, ev, 32, -1);
@@ -840,15 +584,9 @@ static int loop(void)
 					dlog(L_DEBUG, "attach", "link notifications "
 					     "lost, the rescan catches up");
 			} else if (fd == D.ctl_fd || fd == D.metrics_fd) {
-				r = ctl_accept(fd);
-				if (r >= 0 && watch(r, EPOLLIN))
-					close(r);
+				ctl_accept(epfd, fd);
 			} else {
-				r = ctl_client_io(fd);
-				if (r == 0)
-					epoll_del_close(epfd, fd);
-				else if (r == 2)
-					epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+				ctl_client_io(epfd, fd);
 			}
 		}
 	}
@@ -898,8 +636,7 @@ static int setup_dataplane(void)
 	/* whatever a killed predecessor left stopped is nobody's now */
 	held_init(tcseg_capture_held_fd(D.cap));
 	held_sweep(t0);
-	sync_cap_pods();
-	resolve_pods();
+	tcsegd_pods_refresh();
 	r = tcseg_capture_set_hold(D.cap, true);
 	if (r)
 		dlog(L_ERR, "capture", "cannot enable the hold error=\"%s\"",
@@ -1027,7 +764,7 @@ int main(int argc, char **argv)
 	if (no_core_dumps())
 		return 1;
 	pthread_rwlock_init(&D.pods_lock, NULL);
-	pthread_mutex_init(&D.learn_lock, NULL);
+	pthread_mutex_init(&D.veth_lock, NULL);
 	D.ctl_fd = D.metrics_fd = D.cap_pods_fd = -1;
 	daemon_config_defaults(&D.cfg);
 	if (load_config(&D.cfg))
@@ -1054,7 +791,7 @@ int main(int argc, char **argv)
 	     getpid(), D.cfg.node_name, D.cfg_path,
 	     D.ktls_ok ? "available" : "kernel TLS not available");
 	D.corr = corr_new(8192, 10000000000ull);
-	if (!D.corr || load_pods(D.cfg.pod_node_config_path) ||
+	if (!D.corr || tcsegd_load_pods(D.cfg.pod_node_config_path) ||
 	    setup_dataplane() || start_provider())
 		goto fail;
 	D.ctl_fd = ctl_open(D.cfg.control_socket);

@@ -15,6 +15,7 @@
 #include "daemon_config.h"
 #include "loader.h"
 #include "pod_map.h"
+#include "pod_veth.h"
 #include "capture_loader.h"
 #include "tcsegd_corr.h"
 #include "clock.h"
@@ -54,6 +55,10 @@ struct tcsegd_metrics {
 	__u64 corr_dropped;		/* join table full */
 	__u64 monitor_dropped;
 	__u64 held_swept;		/* stale holds released (tcsegd_held.c) */
+	__u64 pod_veth_mismatch;	/* flow events refused (pod_veth.h) */
+	__u64 pod_bound;		/* devices whose pods tcsegd bound */
+	__u64 keysvc_unknown, keysvc_busy; /* key service refusals (copied) */
+	__u64 ctl_dropped;		/* control clients that did not read */
 };
 extern struct tcsegd_metrics M;
 #define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)
@@ -156,24 +161,40 @@ struct tcsegd {
 	int cap_pods_fd;
 	pthread_rwlock_t pods_lock;
 	struct pod_node_table *pods;	/* under pods_lock */
+	unsigned int pods_gen;		/* new mapping loaded: +1 */
 	__u64 start_ns;
 	int ktls_ok;			/* ktls_available() at start */
 	struct corr_table *corr;	/* main thread only */
 	int ctl_fd;			/* control socket listener */
 	int metrics_fd;			/* metrics listener, -1 = off */
-	/* veth of each of this node's pods as learned (main thread writes) */
-	pthread_mutex_t learn_lock;
-	struct { __be32 ip; __u32 ifindex; } learned[1024];
-	unsigned int n_learned;
+	/* veth of each of this node's pods (main thread writes) */
+	pthread_mutex_t veth_lock;
+	struct pod_veth_table veths;	/* under veth_lock */
 };
 extern struct tcsegd D;
 
+void epoll_del_close(int epfd, int fd);
+
+/* This node's pods (tcsegd_pods.c, docs/DAEMON.md §Pod veths). */
 /* This node's pod with IP @ip? (pods_lock taken inside) */
 bool tcsegd_is_local_pod(__be32 ip);
+/* Its veth from the binding or the kernel's tables, 0 = unknown. */
 __u32 tcsegd_pod_ifindex(__be32 ip);
 unsigned int tcsegd_local_pod_count(void);
-void epoll_del_close(int epfd, int fd);
-void tcsegd_learn_ifindex(__be32 ip, __u32 ifindex);
+/* Load the pod mapping (a bad file keeps the old table); 0 or -EINVAL. */
+int tcsegd_load_pods(const char *path);
+/* After start-up or a new mapping: bindings, tcseg_cap_pods, lookups. */
+void tcsegd_pods_refresh(void);
+/* Every 2 s: bindings re-read, unknown pods looked up. */
+void tcsegd_pods_tick(void);
+/* Bind the known pod addresses on a device tcsegd attached, if unbound. */
+void tcsegd_bind_known(__u32 ifindex);
+/*
+ * Check a flow event's veth against the pod's: the veth for the hand-off
+ * (0 = unknown yet), or -1 when it names the pod's address on another
+ * veth (refused, logged, counted).
+ */
+long tcsegd_event_veth(const struct tcseg_event *e);
 
 /* Held-process ledger, pinned map tcseg_held (tcsegd_held.c). */
 void held_init(int map_fd);
@@ -184,11 +205,12 @@ void held_sweep(__u64 cutoff_ns);
 
 /* Control socket and metrics listener (tcsegd_ctl.c). */
 int ctl_open(const char *path);
-int ctl_accept(int lfd);
-/* Close control clients that sent no complete request in time. */
+/* Accept a control (or metrics) client and add it to @epfd. */
+void ctl_accept(int epfd, int lfd);
+/* Close control clients that sent no request, or read nothing, in 5 s. */
 void ctl_reap(int epfd);
-/* A control client fd is readable: 1 keep, 0 closed. */
-int ctl_client_io(int fd);
+/* Events on a control client: read, answer, send; never waits. */
+void ctl_client_io(int epfd, int fd);
 int metrics_open(const struct sockaddr_in *a);
 void metrics_serve(int lfd);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,15 +26,28 @@
 _Static_assert(TCSEGD_REQ_MAX == CTL_REQ_MAX,
 	       "control request bound differs from the parser's");
 
-/* Partial request lines, by fd (control and metrics clients). */
-struct pending {
+/*
+ * One control or metrics client. Nothing here ever waits for it: the
+ * answer goes into a bounded buffer, sent as the socket takes it
+ * (EPOLLOUT); a listing is produced a chunk at a time as the buffer
+ * drains. A client whose answer does not fit, or that reads nothing for
+ * CTL_IDLE_NS, is dropped (docs/DAEMON.md §control socket).
+ */
+#define CTL_OUT_MAX	(64 * 1024)	/* answer bytes buffered per client */
+#define CTL_IDLE_NS	5000000000ull	/* no request / no progress: drop */
+
+struct client {
 	int fd;
-	bool metrics;
-	size_t len;
-	__u64 since_ns;
+	bool used, metrics, answering, monitor, overflow;
+	bool listing;			/* `pods` still producing */
+	unsigned int pod_next, pods_gen;
+	size_t len;			/* request bytes so far */
+	__u64 since_ns;			/* connected, then last progress */
 	char buf[TCSEGD_REQ_MAX + 1];
+	char *out;			/* CTL_OUT_MAX bytes while answering */
+	size_t out_len, out_off;
 };
-static struct pending pend[TCSEGD_MAX_CLIENTS];
+static struct client clients[TCSEGD_MAX_CLIENTS];
 
 static int mkdir_parent(const char *path)
 {
@@ -112,85 +126,85 @@ int metrics_open(const struct sockaddr_in *a)
 	return fd;
 }
 
-static struct pending *pend_get(int fd)
+static struct client *client_get(int fd)
 {
 	int i;
 
 	for (i = 0; i < TCSEGD_MAX_CLIENTS; i++)
-		if (pend[i].fd == fd && pend[i].since_ns)
-			return &pend[i];
+		if (clients[i].used && clients[i].fd == fd)
+			return &clients[i];
 	return NULL;
 }
 
-static struct pending *pend_new(int fd, bool metrics)
+static void client_close(int epfd, struct client *c)
 {
-	int i;
-
-	for (i = 0; i < TCSEGD_MAX_CLIENTS; i++) {
-		if (!pend[i].since_ns) {
-			memset(&pend[i], 0, sizeof(pend[i]));
-			pend[i].fd = fd;
-			pend[i].metrics = metrics;
-			pend[i].since_ns = mono_ns();
-			return &pend[i];
-		}
-	}
-	return NULL;
+	epoll_del_close(epfd, c->fd);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
 }
 
-/* Accept one client; returns its fd (to watch) or -1. */
-int ctl_accept(int lfd)
+/* Accept one client and watch it; at most TCSEGD_MAX_CLIENTS at once. */
+void ctl_accept(int epfd, int lfd)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	bool metrics = lfd != -1 && lfd == D.metrics_fd;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct client *c = NULL;
 
 	if (fd < 0)
-		return -1;
-	if (!pend_new(fd, metrics)) {
+		return;
+	for (i = 0; i < TCSEGD_MAX_CLIENTS && !c; i++)
+		if (!clients[i].used)
+			c = &clients[i];
+	ev.data.fd = fd;
+	if (!c || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		close(fd);	/* too many clients at once */
-		return -1;
+		return;
 	}
-	return fd;
+	memset(c, 0, sizeof(*c));
+	c->used = true;
+	c->fd = fd;
+	c->metrics = lfd == D.metrics_fd;
+	c->since_ns = mono_ns();
 }
 
-/* Drop clients that sent no complete request within 5 s. */
+/* Drop clients without a request, or not reading their answer, for 5 s. */
 void ctl_reap(int epfd)
 {
 	__u64 now = mono_ns();
 	int i;
 
 	for (i = 0; i < TCSEGD_MAX_CLIENTS; i++) {
-		if (pend[i].since_ns && now - pend[i].since_ns > 5000000000ull) {
-			epoll_del_close(epfd, pend[i].fd);
-			pend[i].since_ns = 0;
+		struct client *c = &clients[i];
+
+		if (!c->used || now - c->since_ns <= CTL_IDLE_NS)
+			continue;
+		if (c->answering) {
+			MINC(ctl_dropped);
+			dlog(L_DEBUG, "control", "client dropped: read nothing "
+			     "for 5 s");
 		}
+		client_close(epfd, c);
 	}
 }
 
-static void reply(int fd, const char *s)
+/* Queue answer bytes; an answer that does not fit drops the client. */
+static void reply(struct client *c, const char *s)
 {
-	size_t len = strlen(s), off = 0;
-	int tries = 0;
+	size_t len = strlen(s);
 
-	/* answers are small; a client that does not read is cut short */
-	while (off < len && tries++ < 100) {
-		ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
-
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EAGAIN) {
-			usleep(1000);
-			continue;
-		}
-		break;
+	if (c->overflow)
+		return;
+	if (c->out_len + len > CTL_OUT_MAX) {
+		c->overflow = true;
+		return;
 	}
+	memcpy(c->out + c->out_len, s, len);
+	c->out_len += len;
 }
 
-static void replyf(int fd, const char *fmt, ...)
+static void replyf(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void replyf(int fd, const char *fmt, ...)
+static void replyf(struct client *c, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -198,14 +212,14 @@ static void replyf(int fd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	reply(fd, buf);
+	reply(c, buf);
 }
 
-static void do_status(int fd)
+static void do_status(struct client *c)
 {
 	char node[CFG_NODE_NAME_MAX * 2];
 
-	replyf(fd, "{\"pid\":%d,\"uptime_s\":%llu,\"node\":\"%s\","
+	replyf(c, "{\"pid\":%d,\"uptime_s\":%llu,\"node\":\"%s\","
 	       "\"provider\":\"%s\",\"capture\":\"%s\",\"pin_dir\":\"%s\","
 	       "\"ktls_available\":%s,\"hold_timeout_ms\":%u,\"pods\":%u,"
 	       "\"captured_connect\":%llu,\"captured_accept\":%llu,"
@@ -225,14 +239,24 @@ static void do_status(int fd)
 	       handoff_in_flight(), monitor_count());
 }
 
-static void do_pods(int fd)
+/*
+ * The next pods of a `pods` listing, as many as leave room for one more
+ * line; a new pod mapping in the middle ends the listing with an error.
+ */
+static void pods_more(struct client *c)
 {
-	unsigned int i, n;
+	unsigned int n;
 
 	pthread_rwlock_rdlock(&D.pods_lock);
 	n = D.pods ? pod_map_pod_count(D.pods) : 0;
-	for (i = 0; i < n; i++) {
-		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
+	if (D.pods_gen != c->pods_gen) {
+		reply(c, "{\"error\":\"pod mapping reloaded during the "
+		      "listing\"}\n");
+		n = 0;
+	}
+	for (; c->pod_next < n && c->out_len + 1024 < CTL_OUT_MAX;
+	     c->pod_next++) {
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, c->pod_next);
 		char ip[INET_ADDRSTRLEN] = "", nip[INET_ADDRSTRLEN] = "";
 		char name[600], node[200];
 		bool local;
@@ -242,18 +266,19 @@ static void do_pods(int fd)
 		if (p->node_ip)
 			inet_ntop(AF_INET, &p->node_ip, nip, sizeof(nip));
 		local = !strcmp(p->node, D.cfg.node_name);
-		replyf(fd, "{\"pod\":\"%s\",\"node\":\"%s\",\"ip\":\"%s\","
+		replyf(c, "{\"pod\":\"%s\",\"node\":\"%s\",\"ip\":\"%s\","
 		       "\"node_ip\":\"%s\",\"local\":%s,\"ifindex\":%u}\n",
 		       json_esc(p->name, name, sizeof(name)),
 		       json_esc(p->node, node, sizeof(node)), ip, nip,
 		       local ? "true" : "false",
 		       local && p->ip ? tcsegd_pod_ifindex(p->ip) : 0);
 	}
+	c->listing = c->pod_next < n;
 	pthread_rwlock_unlock(&D.pods_lock);
 }
 
 /* The request was parsed and validated by ctl_parse_request. */
-static void do_provider_set(int fd, enum key_provider_mode m)
+static void do_provider_set(struct client *c, enum key_provider_mode m)
 {
 	enum key_provider_mode before;
 
@@ -265,104 +290,169 @@ static void do_provider_set(int fd, enum key_provider_mode m)
 	monitor_eventf("\"type\":\"provider\",\"mode\":\"%s\"",
 		       kp_mode_name(key_provider_get_mode()));
 	if (key_provider_get_mode() != m)
-		replyf(fd, "{\"error\":\"mode %s not available, still %s\","
+		replyf(c, "{\"error\":\"mode %s not available, still %s\","
 		       "\"mode\":\"%s\"}\n", kp_mode_name(m),
 		       kp_mode_name(key_provider_get_mode()),
 		       kp_mode_name(key_provider_get_mode()));
 	else
-		replyf(fd, "{\"mode\":\"%s\"}\n", kp_mode_name(m));
+		replyf(c, "{\"mode\":\"%s\"}\n", kp_mode_name(m));
 }
 
-static void do_metrics_http(int fd)
+static void do_metrics_http(struct client *c)
 {
 	static char body[16384];
 	size_t n = metrics_render(body, sizeof(body));
 
-	replyf(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
+	replyf(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
 	       "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close"
 	       "\r\n\r\n", n);
-	reply(fd, body);
+	reply(c, body);
 }
 
-/* Run one parsed request; returns 1 when the fd became a monitor stream. */
-static int run_request(int fd, const struct ctl_request *rq)
+/* Run one parsed request into the client's answer buffer. */
+static void run_request(struct client *c, const struct ctl_request *rq)
 {
 	switch (rq->cmd) {
 	case CTL_STATUS:
-		do_status(fd);
+		do_status(c);
 		break;
 	case CTL_PODS:
-		do_pods(fd);
+		pthread_rwlock_rdlock(&D.pods_lock);
+		c->pods_gen = D.pods_gen;
+		pthread_rwlock_unlock(&D.pods_lock);
+		c->listing = true;
 		break;
 	case CTL_PROVIDER_GET:
-		replyf(fd, "{\"mode\":\"%s\"}\n",
+		replyf(c, "{\"mode\":\"%s\"}\n",
 		       kp_mode_name(key_provider_get_mode()));
 		break;
 	case CTL_PROVIDER_SET:
-		do_provider_set(fd, rq->mode);
+		do_provider_set(c, rq->mode);
 		break;
 	case CTL_METRICS: {
 		static char body[16384];
 
 		metrics_render(body, sizeof(body));
-		reply(fd, body);
+		reply(c, body);
 		break;
 	}
 	case CTL_MONITOR:
-		if (monitor_add(fd)) {
-			reply(fd, "{\"error\":\"too many monitors\"}\n");
+		if (monitor_count() >= TCSEGD_MAX_CLIENTS) {
+			reply(c, "{\"error\":\"too many monitors\"}\n");
+			break;
+		}
+		c->monitor = true;
+		replyf(c, "{\"type\":\"hello\",\"node\":\"%s\"}\n",
+		       D.cfg.node_name);
+		break;
+	}
+}
+
+/*
+ * Send what the socket takes now. Returns 1 to keep the client (more to
+ * send: EPOLLOUT armed), 0 when it is finished or dropped.
+ */
+static int flush(int epfd, struct client *c)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.fd = c->fd };
+
+	for (;;) {
+		if (c->overflow) {
+			MINC(ctl_dropped);
+			dlog(L_DEBUG, "control", "client dropped: answer larger "
+			     "than its buffer");
 			return 0;
 		}
-		reply(fd, "{\"type\":\"hello\",\"node\":\"");
-		reply(fd, D.cfg.node_name);
-		reply(fd, "\"}\n");
-		return 1;
+		if (c->out_off == c->out_len) {
+			c->out_off = c->out_len = 0;
+			if (!c->listing)
+				break;
+			pods_more(c);
+			continue;
+		}
+		ssize_t n = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) ? 0 : 1;
+		if (n <= 0)
+			return 0;
+		c->out_off += (size_t)n;
+		c->since_ns = mono_ns();
 	}
+	if (c->monitor) {
+		/* the stream: monitor_emit never waits either (tcsegd_log.c) */
+		epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		if (!monitor_add(c->fd)) {
+			free(c->out);
+			memset(c, 0, sizeof(*c));
+			return 1;
+		}
+		return 0;
+	}
+	/* FIN, not RST: the client reads all of it */
+	shutdown(c->fd, SHUT_WR);
 	return 0;
 }
 
-int ctl_client_io(int fd)
+/* Read the request; once it is complete, answer it. 1 keep, 0 close. */
+static int client_read(struct client *c)
 {
-	struct pending *p = pend_get(fd);
 	struct ctl_request rq;
 	char err[160];
 	ssize_t n;
-	int r;
+	int r = 0;
 
-	if (!p)
-		return 0;
-	n = recv(fd, p->buf + p->len, TCSEGD_REQ_MAX - p->len, MSG_DONTWAIT);
-	if (n < 0 && errno == EAGAIN)
+	n = recv(c->fd, c->buf + c->len, TCSEGD_REQ_MAX - c->len,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 1;
 	if (n <= 0)
-		goto done;
-	p->len += (size_t)n;
-	p->buf[p->len] = 0;
-	if (p->metrics) {
+		return 0;
+	c->len += (size_t)n;
+	c->buf[c->len] = 0;
+	if (c->metrics) {
 		/* any HTTP request gets the metrics once its head is in */
-		if (!strstr(p->buf, "\r\n\r\n") && !strstr(p->buf, "\n\n") &&
-		    p->len < TCSEGD_REQ_MAX)
+		if (!strstr(c->buf, "\r\n\r\n") && !strstr(c->buf, "\n\n") &&
+		    c->len < TCSEGD_REQ_MAX)
 			return 1;
-		do_metrics_http(fd);
-		/* FIN, not RST: the client reads all of it */
-		shutdown(fd, SHUT_WR);
-		goto done;
+	} else {
+		r = ctl_parse_request(c->buf, c->len, &rq, err, sizeof(err));
+		if (r == 0)
+			return 1;	/* no newline yet */
 	}
-	r = ctl_parse_request(p->buf, p->len, &rq, err, sizeof(err));
-	if (r == 0)
-		return 1;	/* no newline yet */
-	if (r < 0) {
+	c->out = malloc(CTL_OUT_MAX);
+	if (!c->out)
+		return 0;
+	c->answering = true;
+	c->since_ns = mono_ns();
+	if (c->metrics)
+		do_metrics_http(c);
+	else if (r < 0)
 		/* err is JSON-safe (tcsegd_proto.h) */
-		replyf(fd, "{\"error\":\"%s\"}\n", err);
-		shutdown(fd, SHUT_WR);
-		goto done;
+		replyf(c, "{\"error\":\"%s\"}\n", err);
+	else
+		run_request(c, &rq);
+	return 1;
+}
+
+void ctl_client_io(int epfd, int fd)
+{
+	struct client *c = client_get(fd);
+
+	if (!c) {
+		epoll_del_close(epfd, fd);
+		return;
 	}
-	p->since_ns = 0;
-	if (run_request(fd, &rq))
-		return 2;	/* now owned by the monitor list */
-	shutdown(fd, SHUT_WR);
-	return 0;
-done:
-	p->since_ns = 0;
-	return 0;
+	if (!c->answering) {
+		if (!client_read(c))
+			client_close(epfd, c);
+		if (!c->answering)
+			return;
+	}
+	if (c->answering && !flush(epfd, c) && c->used)
+		client_close(epfd, c);
 }

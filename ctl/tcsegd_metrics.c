@@ -132,6 +132,21 @@ static const struct mcounter counters[] = {
 	{ "held_released_stale", "tcseg_held_released_stale_total", "",
 	  "Processes left stopped by a killed daemon or a lost record, "
 	  "released with their flow failed closed.", &M.held_swept },
+	{ "pod_veth_mismatch", "tcseg_pod_veth_mismatch_total", "",
+	  "Flow events refused: a pod's address on another veth than its "
+	  "binding or the kernel's tables say (forged source).",
+	  &M.pod_veth_mismatch },
+	{ "pods_bound", "tcseg_pods_bound_total", "",
+	  "Devices tcsegd attached whose known pod addresses it bound.",
+	  &M.pod_bound },
+	{ "key_service_refused_unknown", "tcseg_key_service_refused_total",
+	  "reason=\"unknown_peer\"", "Key service connections closed at "
+	  "accept.", &M.keysvc_unknown },
+	{ "key_service_refused_busy", "tcseg_key_service_refused_total",
+	  "reason=\"per_source_limit\"", NULL, &M.keysvc_busy },
+	{ "control_dropped", "tcseg_control_dropped_total", "",
+	  "Control clients dropped: their answer did not fit the output "
+	  "buffer or they read nothing for 5 s.", &M.ctl_dropped },
 };
 
 /* ---- histograms */
@@ -259,10 +274,21 @@ void metrics_key_fetch_end(struct kf_timer *t, int mode, int err)
 		off += (size_t)_n;					\
 } while (0)
 
+/* Counters the key service keeps itself (ctl/key_provider.c). */
+static void counters_refresh(void)
+{
+	struct kp_stats k;
+
+	key_provider_stats(&k);
+	__atomic_store_n(&M.keysvc_unknown, k.refused_unknown, __ATOMIC_RELAXED);
+	__atomic_store_n(&M.keysvc_busy, k.refused_busy, __ATOMIC_RELAXED);
+}
+
 static size_t render_counters(char *buf, size_t len, size_t off)
 {
 	const struct mcounter *c;
 
+	counters_refresh();
 	for (c = counters; c < counters + N(counters); c++) {
 		if (c->help)
 			APPEND("# HELP %s %s\n# TYPE %s counter\n", c->prom,
@@ -368,6 +394,7 @@ static void write_json(FILE *f, const char *node, const char *provider,
 	fprintf(f, ",\n  \"percentiles\": \"estimated from the histogram "
 		"buckets: linear inside the bucket; above the last bound "
 		"reported as that bound\",\n  \"counters\": {\n");
+	counters_refresh();
 	for (i = 0; i < N(counters); i++)
 		fprintf(f, "    \"%s\": %llu%s\n", counters[i].key,
 			(unsigned long long)__atomic_load_n(counters[i].v,

@@ -7,7 +7,8 @@
 TCSEGD_SRCS	:= ctl/tcsegd.c ctl/tcsegd_handoff.c ctl/tcsegd_ctl.c \
 		   ctl/tcsegd_log.c ctl/tcsegd_sock.c ctl/tcsegd_corr.c \
 		   ctl/tcsegd_held.c ctl/tcsegd_metrics.c ctl/tcsegd_proto.c \
-		   ctl/tcsegd_link.c ctl/devices.c
+		   ctl/tcsegd_link.c ctl/tcsegd_pods.c ctl/devices.c \
+		   ctl/pod_veth.c
 TCSEGD_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/tcsegd-obj/%.o,$(TCSEGD_SRCS))
 TCSEGD_HDRS	:= ctl/tcsegd.h ctl/tcsegd_corr.h ctl/devices.h \
 		   $(wildcard ctl/*.h include/*.h)
@@ -35,7 +36,14 @@ $(BUILD)/tests/unit/test_link_watch: tests/unit/test_link_watch.c \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< ctl/tcsegd_link.c -lcmocka
 
+$(BUILD)/tests/unit/test_pod_veth: tests/unit/test_pod_veth.c \
+		ctl/pod_veth.c ctl/pod_veth.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< ctl/pod_veth.c -lcmocka
+
 ALL_TARGETS	+= $(BUILD)/tcsegd $(BUILD)/tests/unit/test_tcsegd_corr \
-		   $(BUILD)/tests/unit/test_link_watch
+		   $(BUILD)/tests/unit/test_link_watch \
+		   $(BUILD)/tests/unit/test_pod_veth
 UNIT_TESTS	+= $(BUILD)/tests/unit/test_tcsegd_corr \
-		   $(BUILD)/tests/unit/test_link_watch
+		   $(BUILD)/tests/unit/test_link_watch \
+		   $(BUILD)/tests/unit/test_pod_veth

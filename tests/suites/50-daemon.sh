@@ -2,7 +2,8 @@
 # tcsegd on the host kernel (root + BPF): the two-node netns test
 # (netns-tests/test_daemon.sh: capture, hold, pidfd_getfd, key agreement,
 # kTLS missing -> fail closed, kill -9/restart, SIGHUP, tcctl, metrics,
-# TLSHub), and the daemon's refusals that need no topology.
+# TLSHub), netns-tests/test_daemon_hostile.sh (hostile pods), and the
+# daemon's refusals that need no topology.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/testlib.sh
@@ -159,4 +160,7 @@ else
 fi
 
 netns-tests/test_daemon.sh || T_FAILS=$((T_FAILS + 1))
+# hostile pods against the daemon (forged SYN, key service flood, control
+# clients that never read): docs/SECURITY.md
+netns-tests/test_daemon_hostile.sh || T_FAILS=$((T_FAILS + 1))
 t_done

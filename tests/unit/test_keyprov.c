@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <cmocka.h>
 
 #include "key_provider.h"
@@ -1120,6 +1121,108 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ---------- key service accept: known peers, per-source limit ---------- */
+
+static int allow_none(void *arg, __u32 addr)
+{
+	(void)arg;
+	(void)addr;
+	return 0;
+}
+
+static int allow_loopback(void *arg, __u32 addr)
+{
+	(void)arg;
+	return addr == htonl(INADDR_LOOPBACK);
+}
+
+/* A plain TCP connection to the key service on @port, sending nothing. */
+static int idle_conn(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((__u16)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* 1 when the server closed @fd within @ms (recv returns 0 or an error). */
+static int closed_within(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+	char c;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return recv(fd, &c, 1, 0) <= 0 && errno != EAGAIN;
+}
+
+static void test_service_refuses_unknown_peer(void **state)
+{
+	struct kp_config c;
+	struct kp_node *b;
+	struct kp_stats st;
+	int fd;
+
+	(void)state;
+	cfg_init(&c, "node-b", "node-b.pem");
+	c.peer_allowed = allow_none;
+	b = node_cfg(&c, MODE_OPENSSL);
+	cfg_fini(&c);
+	fd = idle_conn(kp_node_port(b));
+	errno = 0;
+	assert_true(closed_within(fd, 1000));	/* not after io_timeout */
+	close(fd);
+	kp_node_stats(b, &st);
+	assert_int_equal(st.refused_unknown, 1);
+	assert_int_equal(st.accept_errors, 0);	/* no handshake started */
+	assert_true(log_has("not a known node"));
+	kp_node_free(b);
+}
+
+/* A known address holds KP_MAX_PREAUTH_PER_SRC idle slots, not more;
+ * once they go, a real node session from that address works. */
+static void test_service_preauth_limit_per_source(void **state)
+{
+	struct flow_tuple t = tup("10.1.0.1", 40100, "10.2.0.1", 443);
+	struct tls_key_info ck, sk;
+	int fds[KP_MAX_PREAUTH_PER_SRC], extra, i;
+	struct kp_node *a, *b;
+	struct kp_config c;
+	struct kp_stats st;
+
+	(void)state;
+	cfg_init(&c, "node-b", "node-b.pem");
+	c.peer_allowed = allow_loopback;
+	b = node_cfg(&c, MODE_OPENSSL);
+	cfg_fini(&c);
+	a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	for (i = 0; i < KP_MAX_PREAUTH_PER_SRC; i++)
+		fds[i] = idle_conn(port_b);
+	usleep(100000);		/* the listener took them */
+	extra = idle_conn(port_b);
+	errno = 0;
+	assert_true(closed_within(extra, 1000));
+	close(extra);
+	errno = 0;
+	assert_false(closed_within(fds[0], 100));	/* still waiting */
+	kp_node_stats(b, &st);
+	assert_int_equal(st.refused_busy, 1);
+	assert_int_equal(st.refused_unknown, 0);
+	for (i = 0; i < KP_MAX_PREAUTH_PER_SRC; i++)
+		close(fds[i]);
+	usleep(200000);		/* their handshakes fail on EOF */
+	flow(a, b, &t, &ck, &sk);
+	assert_mirrored(&ck, &sk, 16);
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1151,6 +1254,8 @@ int main(void)
 		cmocka_unit_test(test_fallback_openssl),
 		cmocka_unit_test(test_fallback_boringssl),
 		cmocka_unit_test(test_fallback_none),
+		cmocka_unit_test(test_service_refuses_unknown_peer),
+		cmocka_unit_test(test_service_preauth_limit_per_source),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcsegd: this node's pods. The pod mapping (which pods are local), which
+ * veth each sits behind (the address binding or the kernel's ARP entry
+ * and bridge FDB, ctl/pod_veth.c; flow events are only checked), the
+ * capture's tcseg_cap_pods, and the binding of the addresses it knows on
+ * the devices it attaches itself. See docs/DAEMON.md §Pod veths.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+
+#include "tcsegd.h"
+#include "devices.h"
+
+static const char *ip_str(__be32 a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* ---- pods of this node */
+
+static bool is_local_locked(__be32 ip)
+{
+	const char *node;
+
+	if (!D.pods)
+		return false;
+	node = pod_map_node_by_pod_ip(D.pods, ip);
+	return node && !strcmp(node, D.cfg.node_name);
+}
+
+bool tcsegd_is_local_pod(__be32 ip)
+{
+	bool r;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	r = is_local_locked(ip);
+	pthread_rwlock_unlock(&D.pods_lock);
+	return r;
+}
+
+unsigned int tcsegd_local_pod_count(void)
+{
+	unsigned int i, n = 0, c;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	c = D.pods ? pod_map_pod_count(D.pods) : 0;
+	for (i = 0; i < c; i++) {
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
+
+		n += !strcmp(p->node, D.cfg.node_name);
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	return n;
+}
+
+__u32 tcsegd_pod_ifindex(__be32 ip)
+{
+	__u32 r;
+
+	pthread_mutex_lock(&D.veth_lock);
+	r = pod_veth_get(&D.veths, ip);
+	pthread_mutex_unlock(&D.veth_lock);
+	return r;
+}
+
+static void cap_pod_write(__be32 ip, __u32 ifindex)
+{
+	struct tcseg_cap_pod v = { .ifindex = ifindex };
+
+	if (D.cap_pods_fd >= 0 &&
+	    bpf_map_update_elem(D.cap_pods_fd, &ip, &v, BPF_ANY)) {
+		char a[INET_ADDRSTRLEN];
+
+		dlog(L_ERR, "capture", "cannot write tcseg_cap_pods pod=%s "
+		     "error=\"%s\"", ip_str(ip, a), strerror(errno));
+	}
+}
+
+/* A device tcsegd attaches itself: attach_devices or attach_pattern. */
+static bool attach_wants(const char *name)
+{
+	unsigned int k;
+
+	for (k = 0; k < D.cfg.n_attach_devices; k++)
+		if (!strcmp(D.cfg.attach_devices[k], name))
+			return true;
+	return D.cfg.attach_pattern[0] &&
+	       !fnmatch(D.cfg.attach_pattern, name, 0);
+}
+
+static __u32 resolve_pod_ifindex(__be32 ip);
+
+/*
+ * Bind the addresses tcsegd knows behind a device it attaches itself
+ * (attach_devices, attach_pattern) and nobody bound yet: from then on
+ * the data path drops what another pod sends with those addresses
+ * (docs/SECURITY.md). A binding tcctl made is left alone.
+ */
+void tcsegd_bind_known(__u32 ifindex)
+{
+	__be32 addrs[TCSEG_DEV_MAX_ADDRS4];
+	char list[TCSEG_DEV_MAX_ADDRS4 * (INET_ADDRSTRLEN + 1)] = "", a[20];
+	struct tcseg_dev dev;
+	int n, i, r;
+
+	if (bpf_map_lookup_elem(D.maps.devs, &ifindex, &dev) ||
+	    (dev.flags & TCSEG_DEV_F_BOUND))
+		return;
+	dev.name[sizeof(dev.name) - 1] = 0;
+	if (!attach_wants(dev.name))
+		return;
+	pthread_mutex_lock(&D.veth_lock);
+	n = pod_veth_addrs_of(&D.veths, ifindex, addrs, TCSEG_DEV_MAX_ADDRS4);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (!n)
+		return;
+	r = dev_bind_addrs(D.maps.devs, ifindex, addrs, n);
+	for (i = 0; i < n; i++) {
+		strcat(list, i ? "," : "");
+		strcat(list, ip_str(addrs[i], a));
+	}
+	if (r) {
+		dlog(L_ERR, "attach", "cannot bind addresses dev=%s addrs=%s "
+		     "error=\"%s\"", dev.name, list, strerror(-r));
+		return;
+	}
+	MINC(pod_bound);
+	dlog(L_INFO, "attach", "bound dev=%s ifindex=%u addrs=%s", dev.name,
+	     ifindex, list);
+}
+
+/* The kernel's tables say where a pod is: fills an unknown pod only. */
+static void pod_veth_found(__be32 ip, __u32 ifindex)
+{
+	char a[INET_ADDRSTRLEN];
+	int r;
+
+	if (!ifindex || !tcsegd_is_local_pod(ip))
+		return;
+	pthread_mutex_lock(&D.veth_lock);
+	r = pod_veth_kernel(&D.veths, ip, ifindex);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (r <= 0)
+		return;
+	cap_pod_write(ip, ifindex);
+	dlog(L_INFO, "pods", "pod veth known pod_ip=%s ifindex=%u via=kernel",
+	     ip_str(ip, a), ifindex);
+	tcsegd_bind_known(ifindex);
+}
+
+static void sync_cap_pods(void);
+
+/*
+ * The bindings in tcseg_devs are the final word on where a pod is
+ * (tcctl attach DEV addr A, or tcsegd_bind_known above); re-read
+ * every 2 s.
+ */
+static void sync_bound(void)
+{
+	struct pod_veth_bound b[POD_VETH_MAX];
+	__u32 key, next, *prev = NULL;
+	struct tcseg_dev dev;
+	unsigned int n = 0, i;
+	int changed;
+
+	while (!bpf_map_get_next_key(D.maps.devs, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(D.maps.devs, &key, &dev) ||
+		    !(dev.flags & TCSEG_DEV_F_BOUND))
+			continue;
+		for (i = 0; i < dev.n_addrs4 && i < TCSEG_DEV_MAX_ADDRS4 &&
+			    n < POD_VETH_MAX; i++) {
+			if (!tcsegd_is_local_pod(dev.addrs4[i]))
+				continue;
+			b[n].ifindex = key;
+			b[n++].ip = dev.addrs4[i];
+		}
+	}
+	pthread_mutex_lock(&D.veth_lock);
+	changed = pod_veth_sync_bound(&D.veths, b, n);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (changed) {
+		dlog(L_INFO, "pods", "pod veths from bindings changed=%d", changed);
+		sync_cap_pods();
+	}
+}
+
+/*
+ * A flow event names a veth and a pod address, both in a packet the pod
+ * may have forged: it is checked against what the binding or the
+ * kernel's tables say, never learned from. Returns the veth to use for
+ * the hand-off (0: unknown yet, the worker waits for it), or -1 when
+ * the event claims a pod's address on another veth (refused, counted).
+ */
+long tcsegd_event_veth(const struct tcseg_event *e)
+{
+	static __u64 last_log_ns, last_resolve_ns, quiet;
+	__be32 ip = e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr;
+	enum pod_veth_verdict v;
+	char a[INET_ADDRSTRLEN];
+	__u32 known;
+
+	if (!tcsegd_is_local_pod(ip))
+		return e->ifindex;	/* not ours: never handed off here */
+	pthread_mutex_lock(&D.veth_lock);
+	v = pod_veth_check(&D.veths, ip, e->ifindex);
+	known = pod_veth_get(&D.veths, ip);
+	pthread_mutex_unlock(&D.veth_lock);
+	if (v == POD_VETH_MATCH)
+		return e->ifindex;
+	if (v == POD_VETH_UNKNOWN) {
+		/* ask the kernel now, but forged events cannot make us spin */
+		if (mono_ns() - last_resolve_ns > 100000000ull) {
+			last_resolve_ns = mono_ns();
+			pod_veth_found(ip, resolve_pod_ifindex(ip));
+		}
+		return 0;
+	}
+	MINC(pod_veth_mismatch);
+	/* a flood of forged events must not flood the log: 1 line a second */
+	if (mono_ns() - last_log_ns < 1000000000ull) {
+		quiet++;
+		return -1;
+	}
+	last_log_ns = mono_ns();
+	dlog(L_WARN, "pods", "flow event refused: pod address on another veth "
+	     "pod_ip=%s ifindex=%u pod_ifindex=%u dir=%s suppressed=%llu",
+	     ip_str(ip, a), e->ifindex, known,
+	     e->dir == TCSEG_DIR_FROM_POD ? "from_pod" : "to_pod",
+	     (unsigned long long)quiet);
+	quiet = 0;
+	return -1;
+}
+
+/*
+ * Which veth a pod sits behind, from the kernel's own tables: the ARP
+ * entry gives the pod's MAC and device; a bridge's forwarding database
+ * gives the port. Works for bridged (and routed /32) pod networks.
+ */
+struct fdb_entry {	/* struct __fdb_entry of linux/if_bridge.h */
+	__u8 mac[6];
+	__u8 port_no;
+	__u8 is_local;
+	__u32 ageing;
+	__u8 port_hi;
+	__u8 pad0;
+	__u16 unused;
+};
+
+static __u32 bridge_port_ifindex(const char *br, const __u8 mac[6])
+{
+	char p[PATH_MAX], name[IF_NAMESIZE + 1];
+	struct fdb_entry fe[128];
+	unsigned int port = 0;
+	ssize_t n, i;
+	int fd;
+	bool found = false;
+
+	snprintf(p, sizeof(p), "/sys/class/net/%s/brforward", br);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while (!found && (n = read(fd, fe, sizeof(fe))) > 0) {
+		for (i = 0; i < n / (ssize_t)sizeof(fe[0]); i++) {
+			if (!memcmp(fe[i].mac, mac, 6) && !fe[i].is_local) {
+				port = fe[i].port_no | (fe[i].port_hi << 8);
+				found = true;
+				break;
+			}
+		}
+	}
+	close(fd);
+	if (!found)
+		return 0;
+	/* the port's name: /sys/class/net/BR/brif/NAME/port_no */
+	snprintf(p, sizeof(p), "/sys/class/net/%s/brif", br);
+	{
+		DIR *d = opendir(p);
+		struct dirent *de;
+		__u32 r = 0;
+
+		if (!d)
+			return 0;
+		while (!r && (de = readdir(d))) {
+			char q[PATH_MAX + 300], val[32] = "";
+			FILE *f;
+
+			if (de->d_name[0] == '.' ||
+			    strlen(de->d_name) > IF_NAMESIZE)
+				continue;
+			snprintf(q, sizeof(q), "%s/%s/port_no", p, de->d_name);
+			f = fopen(q, "re");
+			if (!f)
+				continue;
+			if (fgets(val, sizeof(val), f) &&
+			    strtoul(val, NULL, 0) == port) {
+				snprintf(name, sizeof(name), "%s", de->d_name);
+				r = if_nametoindex(name);
+			}
+			fclose(f);
+		}
+		closedir(d);
+		return r;
+	}
+}
+
+static __u32 resolve_pod_ifindex(__be32 ip)
+{
+	char line[256], want[INET_ADDRSTRLEN], a[64], mac[32], dev[64];
+	unsigned int m[6], flags;
+	__u8 mb[6];
+	__u32 r = 0;
+	FILE *f = fopen("/proc/net/arp", "re");
+	int i;
+
+	if (!f)
+		return 0;
+	ip_str(ip, want);
+	while (!r && fgets(line, sizeof(line), f)) {
+		struct stat st;
+		char p[PATH_MAX];
+
+		if (sscanf(line, "%63s %*s %x %31s %*s %63s", a, &flags, mac,
+			   dev) != 4 || strcmp(a, want) || !(flags & 0x2))
+			continue;
+		if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2],
+			   &m[3], &m[4], &m[5]) != 6)
+			continue;
+		for (i = 0; i < 6; i++)
+			mb[i] = (__u8)m[i];
+		snprintf(p, sizeof(p), "/sys/class/net/%s/bridge", dev);
+		if (!stat(p, &st))
+			r = bridge_port_ifindex(dev, mb);
+		else
+			r = if_nametoindex(dev);
+	}
+	fclose(f);
+	return r;
+}
+
+/* Fill tcseg_cap_pods with this node's pods; drop the others. */
+static void sync_cap_pods(void)
+{
+	__be32 key, next, *prev = NULL, del[1024];
+	unsigned int i, n, nd = 0;
+
+	if (D.cap_pods_fd < 0)
+		return;
+	pthread_rwlock_rdlock(&D.pods_lock);
+	while (!bpf_map_get_next_key(D.cap_pods_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!is_local_locked(key) && nd < 1024)
+			del[nd++] = key;
+	}
+	n = D.pods ? pod_map_pod_count(D.pods) : 0;
+	for (i = 0; i < n; i++) {
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
+
+		if (p->ip && !strcmp(p->node, D.cfg.node_name))
+			cap_pod_write(p->ip, tcsegd_pod_ifindex(p->ip));
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	for (i = 0; i < nd; i++)
+		bpf_map_delete_elem(D.cap_pods_fd, &del[i]);
+}
+
+/* Look for the veth of local pods whose veth is not known yet. */
+static void resolve_pods(void)
+{
+	__be32 ips[1024];
+	unsigned int i, n, c = 0;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	n = D.pods ? pod_map_pod_count(D.pods) : 0;
+	for (i = 0; i < n && c < 1024; i++) {
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
+
+		if (p->ip && !strcmp(p->node, D.cfg.node_name))
+			ips[c++] = p->ip;
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	for (i = 0; i < c; i++)
+		if (!tcsegd_pod_ifindex(ips[i]))
+			pod_veth_found(ips[i], resolve_pod_ifindex(ips[i]));
+}
+
+static bool still_local(__be32 ip, void *arg)
+{
+	(void)arg;
+	return tcsegd_is_local_pod(ip);
+}
+
+/* After start-up or a new pod mapping: where is every local pod? */
+void tcsegd_pods_refresh(void)
+{
+	pthread_mutex_lock(&D.veth_lock);
+	pod_veth_prune(&D.veths, still_local, NULL);
+	pthread_mutex_unlock(&D.veth_lock);
+	sync_bound();
+	sync_cap_pods();
+	resolve_pods();
+}
+
+int tcsegd_load_pods(const char *path)
+{
+	struct pod_node_table *t, *old;
+	char err[512];
+
+	t = pod_map_load(path, 0, err, sizeof(err));
+	if (!t) {
+		dlog(L_ERR, "pods", "pod mapping refused error=\"%s\"", err);
+		return -EINVAL;
+	}
+	pthread_rwlock_wrlock(&D.pods_lock);
+	old = D.pods;
+	D.pods = t;
+	D.pods_gen++;
+	pthread_rwlock_unlock(&D.pods_lock);
+	free_pod_node_mapping(old);
+	dlog(L_INFO, "pods", "pod mapping loaded file=%s pods=%u nodes=%u "
+	     "local=%u", path, pod_map_pod_count(t), pod_map_node_count(t),
+	     tcsegd_local_pod_count());
+	return 0;
+}
+
+/* Every 2 s: bindings re-read, pods still unknown looked up. */
+void tcsegd_pods_tick(void)
+{
+	sync_bound();
+	resolve_pods();
+}
