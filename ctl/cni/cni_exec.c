@@ -103,8 +103,6 @@ int cni_tcctl_run(const struct cni_tcctl *t, const char *const *words,
 		argv[n++] = "--pin-dir";
 		argv[n++] = t->pin_dir;
 	}
-	argv[n++] = "--lock-timeout";
-	argv[n++] = "10";
 	while (*words && n < sizeof(argv) / sizeof(argv[0]) - 1)
 		argv[n++] = *words++;
 	argv[n] = NULL;

@@ -17,8 +17,8 @@ struct cni_tcctl {
 void cni_tcctl_find(struct cni_tcctl *t, const char *conf_path);
 
 /*
- * Run "tcctl [--pin-dir D] --lock-timeout 10 WORDS..." (@words ends
- * with NULL). Exit status of tcctl (0 ok), or -errno if it could not
+ * Run "tcctl [--pin-dir D] WORDS..." (@words ends
+ * with NULL; tcctl waits for its writer lock as it does). Exit status of tcctl (0 ok), or -errno if it could not
  * run. Its stdout in *@out (malloc'd, NUL-terminated; may be NULL), the
  * last line of its stderr in @msg.
  */
