@@ -12,6 +12,7 @@
 #include "lib/policy.h"
 #include "lib/events.h"
 #include "lib/session.h"
+#include "lib/bind.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -132,14 +133,17 @@ static __always_inline void flow_events(struct ctx *c, const struct decision *d,
 			   &c->p, d, 0, c->now);
 }
 
-static __always_inline __u16 verdict_flags(const struct decision *d, int audited,
-					   __u8 proto)
+/*
+ * Encrypt is flagged for any protocol: a non-TCP session whose rule
+ * turned into encrypt drops everything (unsecured_payload()).
+ */
+static __always_inline __u16 verdict_flags(const struct decision *d, int audited)
 {
 	__u16 f = 0;
 
 	if (audited)
 		f |= TCSEG_SESS_F_AUDIT;
-	if (d->action == TCSEG_ACT_ENCRYPT && proto == IPPROTO_TCP)
+	if (d->action == TCSEG_ACT_ENCRYPT)
 		f |= TCSEG_SESS_F_ENCRYPT;
 	return f;
 }
@@ -157,6 +161,9 @@ static __always_inline int unsecured_payload(struct ctx *c,
 
 	if (!(s->flags & TCSEG_SESS_F_ENCRYPT) || (s->flags & TCSEG_SESS_F_SECURED))
 		return 0;
+	/* a live non-TCP session whose rule became encrypt: never secured */
+	if (c->p.proto != IPPROTO_TCP)
+		return 1;
 	sec = bpf_map_lookup_elem(&tcseg_secured, key);
 	if (sec && sec->state == TCSEG_SECURE_OK) {
 		s->flags |= TCSEG_SESS_F_SECURED;
@@ -181,6 +188,9 @@ static __always_inline int new_flow(struct ctx *c,
 
 	flow_of_packet(&f, p);
 	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d);
+	/* only TCP can be handed to kTLS: encrypt never lets the rest out */
+	if (d.action == TCSEG_ACT_ENCRYPT && !tcp)
+		return drop(c, TCSEG_DROP_UNSECURED, &d);
 	pr = pressure_get();
 	critical = pressure_level(c->cfg, pr) == TCSEG_PRESSURE_CRITICAL;
 	if (critical && d.src != TCSEG_SRC_EXACT && d.src != TCSEG_SRC_CIDR &&
@@ -232,9 +242,10 @@ static __always_inline int new_flow(struct ctx *c,
 	s.slot = d.slot;
 	s.action = d.action;
 	s.verdict_src = d.src;
-	s.flags = verdict_flags(&d, audited, p->proto);
+	s.flags = verdict_flags(&d, audited);
 	if (!src_lo)
 		s.flags |= TCSEG_SESS_F_INIT_HI;
+	s.flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->daddr);
 	if (tcp) {
 		s.state = syn ? TCSEG_TCP_SYN_SENT : TCSEG_TCP_ESTABLISHED;
 		s.seq_init = p->seq;
@@ -296,7 +307,7 @@ static __always_inline void session_reevaluate(struct ctx *c,
 	s->action = d.action;
 	s->verdict_src = d.src;
 	s->flags &= ~(TCSEG_SESS_F_AUDIT | TCSEG_SESS_F_ENCRYPT);
-	s->flags |= verdict_flags(&d, audited, p->proto);
+	s->flags |= verdict_flags(&d, audited);
 	s->policy_version = d.version;
 	stat_add(TCSEG_STAT_REEVALUATIONS, 1);
 }
@@ -362,27 +373,55 @@ static __always_inline int session_hit(struct ctx *c,
 }
 
 /*
- * ICMP errors carry the header of a packet of some flow: if that flow is
- * tracked and allowed here, the error belongs to it (path MTU discovery
- * depends on this). Otherwise the error is judged as ICMP on its own,
- * without a session.
+ * ICMP errors carry the header of a packet of some flow. The error is
+ * related to that flow (and passes; path MTU discovery depends on it)
+ * only if it goes back to the quoted packet's sender, the flow is a
+ * session of this veth that is not denied, the quoted packet crossed
+ * this veth the other way (the pod's side of the session is its
+ * destination for an error from the pod, its source for an error to the
+ * pod), and the error is no longer than RFC 1812 4.3.2.3 allows. Anything
+ * else is judged by policy as ICMP on its own, without a session, so an
+ * allowed session cannot carry data to an address the policy denies
+ * (docs/DATAPATH.md, "ICMP errors").
  */
-static __always_inline int icmp_error(struct ctx *c)
+#define ICMP_ERROR_MAX_LEN	576	/* IP bytes, RFC 1812 4.3.2.3 */
+
+static __always_inline int icmp_related(struct ctx *c)
 {
 	struct tcseg_session_key key;
 	struct tcseg_session *s;
+	int q_src_lo;
+
+	if (c->p.daddr != c->p.in_saddr ||
+	    c->p.len > ETH_HLEN + ICMP_ERROR_MAX_LEN)
+		return 0;
+	q_src_lo = tcseg_session_key_make(&key, c->ifindex, c->p.in_saddr,
+					  c->p.in_daddr, c->p.in_sport,
+					  c->p.in_dport, c->p.in_proto);
+	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
+	if (!s || (s->action == TCSEG_ACT_DENY && !(s->flags & TCSEG_SESS_F_AUDIT)))
+		return 0;
+	/* the pod's side: the quote's source to the pod, its destination from */
+	return s->flags & pod_side_flag((c->dir == TCSEG_DIR_TO_POD) == q_src_lo);
+}
+
+static __always_inline int icmp_error(struct ctx *c)
+{
 	struct decision d;
 	struct flow f;
 
-	tcseg_session_key_make(&key, c->ifindex, c->p.in_saddr, c->p.in_daddr,
-			       c->p.in_sport, c->p.in_dport, c->p.in_proto);
-	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
-	if (s && (s->action != TCSEG_ACT_DENY || (s->flags & TCSEG_SESS_F_AUDIT))) {
+	if (c->dir == TCSEG_DIR_FROM_POD &&
+	    dev_addr_foreign(dev_of(c), c->p.saddr))
+		return drop(c, TCSEG_DROP_SPOOFED, NULL);
+	if (icmp_related(c)) {
 		stat_add(TCSEG_STAT_ICMP_RELATED, 1);
 		return pass(c, 0);
 	}
+	stat_add(TCSEG_STAT_ICMP_UNRELATED, 1);
 	flow_of_packet(&f, &c->p);
 	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d);
+	if (d.action == TCSEG_ACT_ENCRYPT)
+		return drop(c, TCSEG_DROP_UNSECURED, &d);
 	if (d.action != TCSEG_ACT_DENY)
 		return pass(c, d.slot);
 	if (audit_applies(c->cfg, dev_of(c), &d)) {
@@ -390,6 +429,28 @@ static __always_inline int icmp_error(struct ctx *c)
 		return pass(c, d.slot);
 	}
 	return drop(c, drop_reason_of(d.src), &d);
+}
+
+/*
+ * ARP from a bound pod must claim one of its addresses (docs/DATAPATH.md,
+ * "Address binding"). A probe (sender 0.0.0.0, RFC 5227 duplicate
+ * address detection) claims nothing and passes.
+ */
+static __always_inline int arp(struct ctx *c)
+{
+	struct tcseg_dev *dev;
+
+	stat_add(TCSEG_STAT_NON_IPV4, 1);
+	if (c->dir != TCSEG_DIR_FROM_POD)
+		return pass(c, 0);
+	dev = dev_of(c);
+	if (!dev || !(dev->flags & TCSEG_DEV_F_BOUND))
+		return pass(c, 0);
+	if (parse_arp_sender(c->skb, &c->p.saddr))
+		return drop(c, TCSEG_DROP_MALFORMED, NULL);
+	if (c->p.saddr && !dev_addr_bound(dev, c->p.saddr))
+		return drop(c, TCSEG_DROP_SPOOFED, NULL);
+	return pass(c, 0);
 }
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
@@ -416,8 +477,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	case PARSE_OK:
 		break;
 	case PARSE_ARP:
-		stat_add(TCSEG_STAT_NON_IPV4, 1);
-		return pass(&c, 0);
+		return arp(&c);
 	case PARSE_NON_IP:
 		stat_add(TCSEG_STAT_NON_IPV4, 1);
 		if (c.cfg->flags & TCSEG_CFG_F_DROP_NON_IP)
@@ -436,6 +496,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 					c.p.sport, c.p.dport, c.p.proto);
 	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
 	if (s) {
+		/* one compare: the pod sends from its side of the session */
+		if (pod_side_forged(s, dir, src_lo))
+			return drop(&c, TCSEG_DROP_SPOOFED, NULL);
 		/* a fresh SYN on a finished or stale tuple: a new connection */
 		if (c.p.proto == IPPROTO_TCP &&
 		    (c.p.tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN &&
@@ -447,6 +510,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			return session_hit(&c, &key, s, src_lo);
 		}
 	}
+	if (dir == TCSEG_DIR_FROM_POD && dev_addr_foreign(dev_of(&c), c.p.saddr))
+		return drop(&c, TCSEG_DROP_SPOOFED, NULL);
 	return new_flow(&c, &key, src_lo);
 }
 

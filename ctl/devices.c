@@ -2,12 +2,126 @@
 /* Attach a pod's veth: device entry + TC programs (see devices.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
 
 #include "clock.h"
 #include "devices.h"
+#include "parse.h"
+
+static void dev_set_addrs(struct tcseg_dev *d, const __be32 *a, int n)
+{
+	if (n > TCSEG_DEV_MAX_ADDRS4)
+		n = TCSEG_DEV_MAX_ADDRS4;
+	memset(d->addrs4, 0, sizeof(d->addrs4));
+	if (n > 0)
+		memcpy(d->addrs4, a, n * sizeof(*a));
+	d->n_addrs4 = n;
+	d->flags &= ~TCSEG_DEV_F_BOUND;
+	if (n > 0)
+		d->flags |= TCSEG_DEV_F_BOUND;
+}
+
+static bool same_binding(const struct tcseg_dev *a, const struct tcseg_dev *b)
+{
+	return !((a->flags ^ b->flags) & TCSEG_DEV_F_BOUND) &&
+	       a->n_addrs4 == b->n_addrs4 &&
+	       !memcmp(a->addrs4, b->addrs4, sizeof(a->addrs4));
+}
+
+/* Is the session's pod side, if it has one, an address @d binds? */
+static int pod_side_bound(const struct tcseg_session_key *k,
+			  const struct tcseg_session *s,
+			  const struct tcseg_dev *d)
+{
+	__be32 a;
+	int i;
+
+	if (s->flags & TCSEG_SESS_F_POD_LO)
+		a = k->addr_lo;
+	else if (s->flags & TCSEG_SESS_F_POD_HI)
+		a = k->addr_hi;
+	else
+		return 1;	/* no side: the pod can send nothing on it */
+	for (i = 0; i < d->n_addrs4 && i < TCSEG_DEV_MAX_ADDRS4; i++)
+		if (d->addrs4[i] == a)
+			return 1;
+	return 0;
+}
+
+/*
+ * A session hit only compares the packet with the session's pod side
+ * (docs/DATAPATH.md): sessions made under the old binding whose pod
+ * side the new one no longer binds must go.
+ */
+static void dev_rebound(const struct tcseg_maps *m, __u32 ifindex,
+			const struct tcseg_dev *old, const struct tcseg_dev *dev)
+{
+	if ((dev->flags & TCSEG_DEV_F_BOUND) && !same_binding(old, dev))
+		tcseg_dev_sessions_delete(m, ifindex, pod_side_bound, dev);
+}
+
+int tcseg_dev_sessions_delete(const struct tcseg_maps *m, __u32 ifindex,
+			      int (*keep)(const struct tcseg_session_key *k,
+					  const struct tcseg_session *s,
+					  const struct tcseg_dev *d),
+			      const struct tcseg_dev *d)
+{
+	struct tcseg_session_key key, next, *prev = NULL;
+	struct tcseg_session_key *del = NULL;
+	struct tcseg_session s;
+	size_t n = 0, cap = 0, i;
+	int gone = 0;
+
+	while (!bpf_map_get_next_key(m->sessions, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.ifindex != ifindex)
+			continue;
+		if (keep && (bpf_map_lookup_elem(m->sessions, &key, &s) ||
+			     keep(&key, &s, d)))
+			continue;
+		if (n == cap) {
+			void *p;
+
+			cap = cap ? cap * 2 : 256;
+			p = realloc(del, cap * sizeof(*del));
+			if (!p)
+				break;
+			del = p;
+		}
+		del[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		gone += !bpf_map_delete_elem(m->sessions, &del[i]);
+	free(del);
+	return gone;
+}
+
+int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
+		   const __be32 *a, int n, char *err, size_t errlen)
+{
+	struct tcseg_dev dev, old;
+	int ret;
+
+	ret = check_addr_list(a, n, TCSEG_DEV_MAX_ADDRS4, err, errlen);
+	if (ret)
+		return ret;
+	if (bpf_map_lookup_elem(m->devs, &ifindex, &old))
+		return tcseg_errf(err, errlen, -ENOENT,
+				  "ifindex %u is not attached", ifindex);
+	dev = old;
+	dev_set_addrs(&dev, a, n);
+	if (bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_EXIST)) {
+		ret = -errno;
+		return tcseg_errf(err, errlen, ret,
+				  "cannot write device entry: %s", strerror(-ret));
+	}
+	dev_rebound(m, ifindex, &old, &dev);
+	return 0;
+}
 
 int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		     int ifindex, const char *name,
@@ -27,6 +141,15 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		dev.flags = old.flags & (TCSEG_DEV_F_AUDIT | TCSEG_DEV_F_BOUND);
 		dev.n_addrs4 = old.n_addrs4;
 		memcpy(dev.addrs4, old.addrs4, sizeof(dev.addrs4));
+	}
+	if (o->bind) {
+		ret = check_addr_list(o->addrs4, o->n_addrs4,
+				      TCSEG_DEV_MAX_ADDRS4, err, errlen);
+		if (ret)
+			return ret;
+		dev_set_addrs(&dev, o->addrs4, o->n_addrs4);
+	} else if (had && (old.flags & TCSEG_DEV_F_BOUND)) {
+		dev_set_addrs(&dev, old.addrs4, old.n_addrs4);
 	}
 	dev.attached_ns = had ? old.attached_ns : mono_ns();
 	memcpy(dev.name, name, strnlen(name, sizeof(dev.name)));
@@ -54,31 +177,11 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		dev.flags |= TCSEG_DEV_F_TCX;
 		bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_ANY);
 	}
+	if (had)
+		dev_rebound(m, ifindex, &old, &dev);
 	/* a new pod default or audit setting applies to live flows too */
 	if (had && (old.default_action != dev.default_action ||
 		    (old.flags ^ dev.flags) & TCSEG_DEV_F_AUDIT))
 		tcseg_policy_bump(m);
-	return 0;
-}
-
-int dev_bind_addrs(int devs_fd, __u32 ifindex, const __be32 *addrs, int n)
-{
-	struct tcseg_dev dev;
-
-	if (n < 0 || n > TCSEG_DEV_MAX_ADDRS4)
-		return -E2BIG;
-	if (bpf_map_lookup_elem(devs_fd, &ifindex, &dev))
-		return -errno;
-	memset(dev.addrs4, 0, sizeof(dev.addrs4));
-	if (n)
-		memcpy(dev.addrs4, addrs, (size_t)n * sizeof(addrs[0]));
-	dev.n_addrs4 = (__u8)n;
-	if (n)
-		dev.flags |= TCSEG_DEV_F_BOUND;
-	else
-		dev.flags &= (__u8)~TCSEG_DEV_F_BOUND;
-	/* BPF_EXIST: a device detached meanwhile is not brought back */
-	if (bpf_map_update_elem(devs_fd, &ifindex, &dev, BPF_EXIST))
-		return -errno;
 	return 0;
 }

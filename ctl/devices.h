@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Attach a pod's veth: the tcseg_devs entry (pod default, audit, name)
- * and the TC programs, in that order so the program sees the pod's
- * settings from its first packet. Shared by `tcctl attach` and tcsegd.
+ * Attach a pod's veth: the tcseg_devs entry (pod default, audit, name,
+ * bound addresses) and the TC programs, in that order so the program
+ * sees the pod's settings from its first packet. Shared by `tcctl
+ * attach` and tcsegd.
  */
 #ifndef TCSEG_DEVICES_H
 #define TCSEG_DEVICES_H
@@ -16,12 +17,16 @@ struct tcseg_dev_opts {
 	__u8 default_action;	/* TCSEG_ACT_ALLOW/DENY or TCSEG_ACT_UNSET */
 	bool audit;
 	bool keep;		/* keep the existing entry's settings, if any */
+	bool bind;		/* set the bound addresses (else keep them) */
+	int n_addrs4;		/* with bind: 0 unbinds */
+	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
 };
 
 /*
  * Write the device entry and attach both programs to @ifindex. An
- * entry that already exists keeps its attach time (and, with o->keep,
- * its default and audit settings). A changed default or audit setting
+ * entry that already exists keeps its attach time, its bound addresses
+ * unless o->bind (see tcseg_dev_bind()) and, with o->keep, its default
+ * and audit settings. A changed default or audit setting
  * bumps the policy version. *tcx says how it went (tcx or clsact).
  * Returns 0 or negative errno with a message in @err.
  */
@@ -31,11 +36,25 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		     int *tcx, char *err, size_t errlen);
 
 /*
- * Bind @n addresses (network order) to the pod behind @ifindex: a
- * read-modify-write of its tcseg_devs entry (addrs4, n_addrs4,
- * TCSEG_DEV_F_BOUND); @n 0 clears the binding. Returns 0, -ENOENT (not
- * attached), -E2BIG (more than TCSEG_DEV_MAX_ADDRS4) or -errno.
+ * Bind @n IPv4 addresses to an attached device (0 unbinds): from then
+ * on a packet or ARP from the pod with another source is dropped
+ * (docs/DATAPATH.md, "Address binding"). The addresses are checked
+ * first (unicast, distinct, at most TCSEG_DEV_MAX_ADDRS4); the entry is
+ * written whole, then the device's sessions whose pod side is no longer
+ * bound are deleted. Returns 0 or negative errno with a message in @err;
+ * nothing is written on a bad address or an unattached device.
  */
-int dev_bind_addrs(int devs_fd, __u32 ifindex, const __be32 *addrs, int n);
+int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
+		   const __be32 *a, int n, char *err, size_t errlen);
+
+/*
+ * Delete the sessions of @ifindex (all of them when @keep is NULL, else
+ * those @keep refuses). Returns how many were deleted.
+ */
+int tcseg_dev_sessions_delete(const struct tcseg_maps *m, __u32 ifindex,
+			      int (*keep)(const struct tcseg_session_key *k,
+					  const struct tcseg_session *s,
+					  const struct tcseg_dev *d),
+			      const struct tcseg_dev *d);
 
 #endif

@@ -78,6 +78,7 @@ struct kp_node {
 	int listening;
 	struct kp_conn *conns;
 	unsigned int nconns;
+	long long refuse_log_ms[2];	/* last refusal logged, by reason */
 };
 
 /* ---------- small helpers ---------- */
@@ -883,7 +884,6 @@ static unsigned int preauth_from(const struct kp_node *n, __u32 src)
  */
 static void refuse(struct kp_node *n, __u32 src, int busy)
 {
-	static long long last_ms[2];	/* by reason */
 	char ip[INET_ADDRSTRLEN];
 	long long now = now_ms();
 
@@ -892,11 +892,11 @@ static void refuse(struct kp_node *n, __u32 src, int busy)
 		n->st.refused_busy++;
 	else
 		n->st.refused_unknown++;
-	if (now - last_ms[busy] < 1000) {
+	if (n->refuse_log_ms[busy] && now - n->refuse_log_ms[busy] < 1000) {
 		pthread_mutex_unlock(&n->lock);
 		return;
 	}
-	last_ms[busy] = now;
+	n->refuse_log_ms[busy] = now;
 	pthread_mutex_unlock(&n->lock);
 	ip_str(src, ip, sizeof(ip));
 	kp_log(&n->cfg, KP_LOG_WARN, "key service: connection from %s "
@@ -910,8 +910,8 @@ static void conn_start(struct kp_node *n, int fd, __u32 src)
 
 	if (n->cfg.peer_allowed &&
 	    !n->cfg.peer_allowed(n->cfg.lookup_arg, src)) {
+		refuse(n, src, 0);	/* counted before the peer sees the close */
 		close(fd);
-		refuse(n, src, 0);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -919,9 +919,9 @@ static void conn_start(struct kp_node *n, int fd, __u32 src)
 	conns_reap(n, 0);
 	if (c && preauth_from(n, src) >= KP_MAX_PREAUTH_PER_SRC) {
 		pthread_mutex_unlock(&n->lock);
+		refuse(n, src, 1);
 		close(fd);
 		free(c);
-		refuse(n, src, 1);
 		return;
 	}
 	if (!c || n->nconns >= KP_MAX_CONNS) {

@@ -117,6 +117,77 @@ bad_addr:
 	return bad(err, errlen, "address", s, "expected A.B.C.D or A.B.C.D/N");
 }
 
+/* 0/8, 127/8, 224/4 (multicast), 240/4 (reserved, broadcast) */
+static int unicast_host(__be32 a)
+{
+	__u32 h = ntohl(a);
+
+	return (h >> 24) != 0 && (h >> 24) != 127 && h < 0xe0000000u;
+}
+
+int check_addr_list(const __be32 *a, int n, int max, char *err,
+		    size_t errlen)
+{
+	char s[INET_ADDRSTRLEN];
+	int i, j;
+
+	if (n < 0 || n > max)
+		return tcseg_errf(err, errlen, -EINVAL,
+				  "too many addresses (%d, at most %d)", n, max);
+	for (i = 0; i < n; i++) {
+		format_cidr(a[i], 32, s, sizeof(s));
+		if (!unicast_host(a[i]))
+			return tcseg_errf(err, errlen, -EINVAL,
+					  "%s is not a unicast host address", s);
+		for (j = 0; j < i; j++)
+			if (a[j] == a[i])
+				return tcseg_errf(err, errlen, -EINVAL,
+						  "duplicate address %s", s);
+	}
+	return 0;
+}
+
+int parse_addr_list(const char *s, __be32 *out, int max, char *err,
+		    size_t errlen)
+{
+	__be32 a[TCSEG_DEV_MAX_ADDRS4 * 4];
+	const char *p = s, *end;
+	char one[INET_ADDRSTRLEN];
+	int n = 0, cap = sizeof(a) / sizeof(a[0]);
+	size_t len;
+	__u8 plen;
+
+	if (max > cap)
+		max = cap;
+	for (;;) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (n == max)
+			return tcseg_errf(err, errlen, -EINVAL,
+					  "too many addresses (at most %d)", max);
+		if (len >= sizeof(one) || memchr(p, '/', len))
+			goto bad_addr;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (parse_cidr(one, &a[n], &plen, NULL, 0))
+			goto bad_addr;
+		n++;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (check_addr_list(a, n, max, err, errlen))
+		return -EINVAL;
+	memcpy(out, a, n * sizeof(a[0]));
+	return n;
+
+bad_addr:
+	len = len > QUOTE_MAX ? QUOTE_MAX : len;
+	return tcseg_errf(err, errlen, -EINVAL,
+			  "bad address '%.*s': expected A.B.C.D[,A.B.C.D...]",
+			  (int)len, p);
+}
+
 int parse_port(const char *s, __u16 *port, char *err, size_t errlen)
 {
 	unsigned long v = 0;
@@ -243,4 +314,21 @@ void format_cidr(__be32 addr, __u8 plen, char *buf, size_t len)
 		snprintf(buf, len, "%s", a);
 	else
 		snprintf(buf, len, "%s/%u", a, plen);
+}
+
+void format_addr_list(const __be32 *a, int n, const char *none, char *buf,
+		      size_t len)
+{
+	char one[INET_ADDRSTRLEN];
+	size_t used = 0;
+	int i;
+
+	if (!len)
+		return;
+	snprintf(buf, len, "%s", n ? "" : none);
+	for (i = 0; i < n && used < len; i++) {
+		format_cidr(a[i], 32, one, sizeof(one));
+		used += snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+				 one);
+	}
 }

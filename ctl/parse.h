@@ -31,10 +31,25 @@ int parse_default_action(const char *s, __u8 *action, char *err,
 /* Decimal 0..UINT32_MAX, no sign, no trailing junk. */
 int parse_u32(const char *s, __u32 *v, char *err, size_t errlen);
 
+/*
+ * A pod's own addresses, "A.B.C.D[,A.B.C.D...]": at most @max, each a
+ * unicast host address (not 0/8, 127/8, multicast, reserved or
+ * broadcast), no duplicates. Returns how many were stored in @out, or
+ * -EINVAL with a message naming the bad one (@out untouched then).
+ */
+int parse_addr_list(const char *s, __be32 *out, int max, char *err,
+		    size_t errlen);
+/* The same checks for addresses from elsewhere (tcsegd's pod map). */
+int check_addr_list(const __be32 *a, int n, int max, char *err,
+		    size_t errlen);
+
 const char *action_name(__u8 action);	/* "allow", ... or "?" */
 const char *proto_name(__u8 proto);	/* "tcp", "udp", "icmp", "any", or number */
 
 /* "A.B.C.D/N" into @buf (bare address when N = 32). */
 void format_cidr(__be32 addr, __u8 plen, char *buf, size_t len);
+/* "A.B.C.D,A.B.C.D" into @buf; @none when @n is 0. */
+void format_addr_list(const __be32 *a, int n, const char *none, char *buf,
+		      size_t len);
 
 #endif

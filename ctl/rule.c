@@ -28,7 +28,9 @@
  *  - sport is only allowed in exact rules;
  *  - ports need proto tcp, udp or any; "proto any dport P" matches TCP
  *    and UDP to port P only;
- *  - encrypt needs proto tcp or any (only TCP flows are encrypted).
+ *  - encrypt needs proto tcp or any: only TCP flows can be handed to
+ *    kTLS, so proto udp|icmp is refused; under proto any the data path
+ *    drops every non-TCP packet the rule matches (docs/POLICY.md).
  *
  * Policy files: one rule a line with the same words, '#' to the end of
  * the line is a comment, blank lines are ignored, lines are at most 4096
@@ -209,7 +211,8 @@ int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 	if (r->action == TCSEG_ACT_ENCRYPT && r->proto != 0 &&
 	    r->proto != IPPROTO_TCP)
 		return tcseg_errf(err, errlen, -EINVAL,
-			    "action encrypt: only TCP flows can be encrypted");
+			    "action encrypt: only TCP flows can be encrypted, not %s (use proto tcp)",
+			    proto_name(r->proto));
 	return 0;
 }
 

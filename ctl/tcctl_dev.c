@@ -87,34 +87,6 @@ static int read_devs(const struct tcseg_maps *m, struct dev_list *l)
 	return 0;
 }
 
-/* Remove the sessions a device saw: its view of every flow goes with it. */
-static void flush_dev_sessions(const struct tcseg_maps *m, __u32 ifindex)
-{
-	struct tcseg_session_key key, next, *prev = NULL;
-	struct tcseg_session_key *del = NULL;
-	size_t n = 0, cap = 0, i;
-
-	while (!bpf_map_get_next_key(m->sessions, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (key.ifindex != ifindex)
-			continue;
-		if (n == cap) {
-			void *p;
-
-			cap = cap ? cap * 2 : 256;
-			p = realloc(del, cap * sizeof(*del));
-			if (!p)
-				break;
-			del = p;
-		}
-		del[n++] = key;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(m->sessions, &del[i]);
-	free(del);
-}
-
 static int detach_one(struct tcctl *t, const struct tcseg_maps *m,
 		      __u32 ifindex, const struct tcseg_dev *dev)
 {
@@ -127,7 +99,8 @@ static int detach_one(struct tcctl *t, const struct tcseg_maps *m,
 	if (ret && ret != -ENODEV)
 		return tcctl_err("detach %.16s: %s", dev->name, err);
 	bpf_map_delete_elem(m->devs, &ifindex);
-	flush_dev_sessions(m, ifindex);
+	/* its view of every flow goes with it */
+	tcseg_dev_sessions_delete(m, ifindex, NULL, NULL);
 	return 0;
 }
 
@@ -156,12 +129,47 @@ int do_unload(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
+/* The bound addresses of @d (at most TCSEG_DEV_MAX_ADDRS4). */
+static int dev_n_addrs(const struct tcseg_dev *d)
+{
+	if (!(d->flags & TCSEG_DEV_F_BOUND))
+		return 0;
+	return d->n_addrs4 < TCSEG_DEV_MAX_ADDRS4 ? d->n_addrs4 :
+						    TCSEG_DEV_MAX_ADDRS4;
+}
+
+/* "10.0.0.1,10.0.0.2" or "unbound". */
+static void dev_addrs_str(const struct tcseg_dev *d, char *buf, size_t len)
+{
+	format_addr_list(d->addrs4, dev_n_addrs(d), "unbound", buf, len);
+}
+
 struct attach_args {
 	const char *dev;
 	__u8 def;
 	bool audit;
 	enum attach_mode mode;
+	bool bind;		/* "addr" given: replace the bound set */
+	int n_addrs4;
+	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
 };
+
+/* addr A[,B...] binds the pod's addresses, addr none unbinds. */
+static int parse_addr_word(const char *val, struct attach_args *a)
+{
+	char err[TCSEG_ERRLEN];
+	int n = 0;
+
+	if (strcmp(val, "none")) {
+		n = parse_addr_list(val, a->addrs4, TCSEG_DEV_MAX_ADDRS4, err,
+				    sizeof(err));
+		if (n < 0)
+			return tcctl_err("addr: %s", err);
+	}
+	a->bind = true;
+	a->n_addrs4 = n;
+	return 0;
+}
 
 static int parse_attach(int argc, char **argv, struct attach_args *a)
 {
@@ -182,6 +190,11 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 			if (parse_default_action(argv[1], &a->def, err,
 						 sizeof(err)))
 				return tcctl_err("default: %s", err);
+			argc--, argv++;
+		} else if (!strcmp(argv[0], "addr")) {
+			if (need_value(argc, argv, "addr") ||
+			    parse_addr_word(argv[1], a))
+				return -1;
 			argc--, argv++;
 		} else if (!strcmp(argv[0], "mode")) {
 			if (need_value(argc, argv, "mode"))
@@ -208,7 +221,8 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 	struct tcseg_dev_opts o = { 0 };
 	struct attach_args a;
 	struct tcseg_maps m;
-	char err[TCSEG_ERRLEN];
+	struct tcseg_dev dev;
+	char err[TCSEG_ERRLEN], addrs[TCSEG_DEV_MAX_ADDRS4 * 16 + 8];
 	int ifindex, tcx = 0, ret;
 
 	if (parse_attach(argc, argv, &a))
@@ -220,13 +234,20 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 		return -1;
 	o.default_action = a.def;
 	o.audit = a.audit;
+	o.bind = a.bind;
+	o.n_addrs4 = a.n_addrs4;
+	memcpy(o.addrs4, a.addrs4, sizeof(o.addrs4));
 	ret = tcseg_dev_attach(t->pin_dir, &m, ifindex, a.dev, &o, a.mode,
 			       &tcx, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		ret = tcctl_err("attach %s: %s", a.dev, err);
-	else if (!t->json)
-		printf("attached %s (ifindex %d, %s)\n", a.dev, ifindex,
-		       tcx ? "tcx" : "clsact");
+	} else if (!t->json) {
+		if (bpf_map_lookup_elem(m.devs, &ifindex, &dev))
+			memset(&dev, 0, sizeof(dev));
+		dev_addrs_str(&dev, addrs, sizeof(addrs));
+		printf("attached %s (ifindex %d, %s, addr %s)\n", a.dev, ifindex,
+		       tcx ? "tcx" : "clsact", addrs);
+	}
 	tcseg_maps_close(&m);
 	return ret;
 }
@@ -275,6 +296,22 @@ int do_detach(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
+/* "binding": "bound"|"unbound", "addrs": [...] */
+static void dev_addrs_json(struct json *j, const struct tcseg_dev *d)
+{
+	char a[16];
+	int i, n = dev_n_addrs(d);
+
+	json_string_field(j, "binding", n ? "bound" : "unbound");
+	json_name(j, "addrs");
+	json_start_array(j);
+	for (i = 0; i < n; i++) {
+		format_cidr(d->addrs4[i], 32, a, sizeof(a));
+		json_string(j, a);
+	}
+	json_end_array(j);
+}
+
 static const char *default_name(__u8 a)
 {
 	return a == TCSEG_ACT_UNSET ? "global" : action_name(a);
@@ -299,15 +336,16 @@ int do_list(struct tcctl *t, int argc, char **argv)
 			goto out;
 		json_start_array(j);
 	} else {
-		printf("%-16s %8s %-6s %-8s %-5s %s\n", "DEV", "IFINDEX", "MODE",
-		       "DEFAULT", "AUDIT", "STATE");
+		printf("%-16s %8s %-6s %-8s %-5s %-5s %s\n", "DEV", "IFINDEX",
+		       "MODE", "DEFAULT", "AUDIT", "STATE", "ADDR");
 	}
 	for (i = 0; i < l.n; i++) {
 		const struct tcseg_dev *d = &l.dev[i];
 		bool present = if_indextoname(l.ifindex[i], name) != NULL;
-		char dname[17];
+		char dname[17], addrs[TCSEG_DEV_MAX_ADDRS4 * 16 + 8];
 
 		snprintf(dname, sizeof(dname), "%.16s", d->name);
+		dev_addrs_str(d, addrs, sizeof(addrs));
 		if (j) {
 			json_start_object(j);
 			json_string_field(j, "dev", dname);
@@ -317,14 +355,15 @@ int do_list(struct tcctl *t, int argc, char **argv)
 			json_string_field(j, "default", default_name(d->default_action));
 			json_bool_field(j, "audit", d->flags & TCSEG_DEV_F_AUDIT);
 			json_bool_field(j, "present", present);
+			dev_addrs_json(j, d);
 			json_end_object(j);
 		} else {
-			printf("%-16s %8u %-6s %-8s %-5s %s\n", dname,
+			printf("%-16s %8u %-6s %-8s %-5s %-5s %s\n", dname,
 			       l.ifindex[i],
 			       d->flags & TCSEG_DEV_F_TCX ? "tcx" : "tc",
 			       default_name(d->default_action),
 			       d->flags & TCSEG_DEV_F_AUDIT ? "yes" : "no",
-			       present ? "up" : "gone");
+			       present ? "up" : "gone", addrs);
 		}
 	}
 	if (j) {

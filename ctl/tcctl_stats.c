@@ -36,6 +36,7 @@ static const char *const stat_names[TCSEG_STAT_DROP_BASE] = {
 	[TCSEG_STAT_EVENTS_DROPPED] = "events_dropped",
 	[TCSEG_STAT_FRAGMENTS] = "fragments",
 	[TCSEG_STAT_ICMP_RELATED] = "icmp_related",
+	[TCSEG_STAT_ICMP_UNRELATED] = "icmp_unrelated",
 };
 
 

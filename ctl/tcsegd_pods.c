@@ -112,6 +112,7 @@ void tcsegd_bind_known(__u32 ifindex)
 {
 	__be32 addrs[TCSEG_DEV_MAX_ADDRS4];
 	char list[TCSEG_DEV_MAX_ADDRS4 * (INET_ADDRSTRLEN + 1)] = "", a[20];
+	char err[160];
 	struct tcseg_dev dev;
 	int n, i, r;
 
@@ -126,14 +127,14 @@ void tcsegd_bind_known(__u32 ifindex)
 	pthread_mutex_unlock(&D.veth_lock);
 	if (!n)
 		return;
-	r = dev_bind_addrs(D.maps.devs, ifindex, addrs, n);
+	r = tcseg_dev_bind(&D.maps, ifindex, addrs, n, err, sizeof(err));
 	for (i = 0; i < n; i++) {
 		strcat(list, i ? "," : "");
 		strcat(list, ip_str(addrs[i], a));
 	}
 	if (r) {
 		dlog(L_ERR, "attach", "cannot bind addresses dev=%s addrs=%s "
-		     "error=\"%s\"", dev.name, list, strerror(-r));
+		     "error=\"%s\"", dev.name, list, err);
 		return;
 	}
 	MINC(pod_bound);

@@ -217,6 +217,13 @@ enum tcseg_tcp_state {
 #define TCSEG_SESS_F_FINACK_LO	0x0100	/* the lo endpoint's FIN was acked */
 #define TCSEG_SESS_F_FINACK_HI	0x0200	/* the hi endpoint's FIN was acked */
 #define TCSEG_SESS_F_CLOSER_HI	0x0400	/* the hi endpoint sent the first FIN */
+/*
+ * The endpoint a packet from the pod may come from (set when the session
+ * is made; none for a packet flooded to a bound pod for another address).
+ * POD_HI must stay POD_LO << 1 (bpf/lib/bind.h).
+ */
+#define TCSEG_SESS_F_POD_LO	0x4000
+#define TCSEG_SESS_F_POD_HI	0x8000
 
 /* Session value (BPF_MAP_TYPE_LRU_HASH "tcseg_sessions"), seed 003 §2.2. */
 struct tcseg_session {
@@ -366,6 +373,7 @@ enum tcseg_stat {
 	TCSEG_STAT_EVENTS_DROPPED,
 	TCSEG_STAT_FRAGMENTS,
 	TCSEG_STAT_ICMP_RELATED,
+	TCSEG_STAT_ICMP_UNRELATED,	/* ICMP errors judged by policy */
 	/* drops by reason: one counter each, in enum tcseg_drop order */
 	TCSEG_STAT_DROP_BASE,
 	TCSEG_STAT_MAX = TCSEG_STAT_DROP_BASE + 16,

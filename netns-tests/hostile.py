@@ -1,170 +1,157 @@
-#!/usr/bin/env python3
-"""Hostile clients for netns-tests/test_daemon_hostile.sh.
+#!/usr/bin/python3
+"""Raw packets of a hostile pod, and a counter of what arrives, for
+netns-tests/test_hostile.sh. Senders write Ethernet frames on eth0 of the
+namespace they run in (scapy: run with /usr/bin/python3).
 
-  hostile.py spoof-syn SRC DST DPORT N   N TCP SYNs with a forged source
-                                         (scapy: run with /usr/bin/python3)
-  hostile.py idle-flood IP PORT N SECS [SRC]
-                                         keep N idle connections open for
-                                         SECS (reopened when closed), from
-                                         SRC if given; prints
-                                         "opened N closed_fast M"
-  hostile.py ctl-stall SOCK REQ SECS     send REQ on the control socket and
-                                         never read, for SECS
-  hostile.py ctl-time SOCK REQ N         N requests one after the other;
-                                         prints the slowest answer in ms
-  hostile.py ctl SOCK REQ                one request, its answer on stdout
-  hostile.py map PIN cap_pods|secured|devs
-                                         pinned map entries, one a line
+  hostile.py udp SRC SPORT DST DPORT DMAC N    N UDP datagrams (40 bytes)
+  hostile.py syn SRC SPORT DST DPORT DMAC N    N TCP SYNs
+  hostile.py arp PSRC PDST DMAC N              N ARP replies "PSRC is at
+                                               my MAC" (gratuitous if
+                                               PSRC = PDST)
+  hostile.py icmp-err SRC DST DMAC QSRC QSPORT QDST QDPORT EXTRA N
+                       N ICMP port unreachable from SRC to DST quoting a
+                       UDP packet QSRC:QSPORT -> QDST:QDPORT, followed by
+                       EXTRA bytes of data
+  hostile.py udp-query DST DPORT SPORT         one "echo" datagram from
+                       SPORT (a real socket); exit 0 when it comes back
+  hostile.py count IFACE KIND [FIELD=VALUE...] count received frames of
+                       KIND (udp, tcp, icmp, arp) whose fields (src, dst,
+                       sport, dport, flags (TCP, decimal), psrc (ARP),
+                       type (ICMP)) match; prints "ready",
+                       then "count N" when terminated (SIGTERM)
 Exit status 1 = failure, 2 = usage.
 """
-import json
-import resource
-import select
+import signal
 import socket
 import struct
-import subprocess
 import sys
-import time
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+PROTOS = {"icmp": 1, "tcp": 6, "udp": 17}
 
 
-def spoof_syn(src, dst, dport, n):
-    from scapy.all import IP, TCP, send  # only this command needs scapy
-    for i in range(n):
-        send(IP(src=src, dst=dst) / TCP(sport=40000 + i, dport=dport,
-                                        flags="S", seq=1000 + i),
-             verbose=False)
+def my_mac():
+    from scapy.all import get_if_hwaddr
+    return get_if_hwaddr("eth0")
 
 
-def idle_flood(ip, port, n, secs, src=None):
-    socks, opened, fast = {}, 0, 0
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < n + 64:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
-    end = time.time() + secs
-    while time.time() < end:
-        while len(socks) < n:
-            s = socket.socket()
-            s.setblocking(False)
-            if src:
-                s.bind((src, 0))
-            try:
-                s.connect((ip, port))
-            except BlockingIOError:
-                pass
-            except OSError:
-                s.close()
-                time.sleep(0.01)
-                break
-            socks[s] = time.time()
-            opened += 1
-        p = select.poll()
-        byfd = {}
-        for s in socks:
-            p.register(s, select.POLLIN | select.POLLHUP | select.POLLERR)
-            byfd[s.fileno()] = s
-        for fd, _ in p.poll(50):
-            s = byfd[fd]
-            try:
-                d = s.recv(4096)
-            except OSError:
-                d = b""
-            if not d:
-                # closed by the server: refused at accept when fast
-                fast += time.time() - socks[s] < 0.2
-                del socks[s]
-                s.close()
-    print("opened %d closed_fast %d" % (opened, fast))
+def send_frames(frames):
+    from scapy.all import sendp
+    sendp(frames, iface="eth0", verbose=False)
 
 
-def ctl_stall(path, req, secs):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.sendall(req.encode() + b"\n")
-    print("stalling", flush=True)
-    time.sleep(secs)
+def cmd_udp(src, sport, dst, dport, dmac, n):
+    from scapy.all import IP, UDP, Ether, Raw
+    f = Ether(src=my_mac(), dst=dmac) / IP(src=src, dst=dst) / \
+        UDP(sport=int(sport), dport=int(dport)) / Raw(b"s" * 40)
+    send_frames([f] * int(n))
+    return 0
 
 
-def ctl(path, req):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(req.encode() + b"\n")
-    got = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        got += d
-    s.close()
-    return got
+def cmd_syn(src, sport, dst, dport, dmac, n):
+    from scapy.all import IP, TCP, Ether
+    f = Ether(src=my_mac(), dst=dmac) / IP(src=src, dst=dst) / \
+        TCP(sport=int(sport), dport=int(dport), flags="S", seq=1000)
+    send_frames([f] * int(n))
+    return 0
 
 
-def ctl_time(path, req, n):
-    worst = 0.0
-    for _ in range(n):
-        t0 = time.monotonic()
-        got = ctl(path, req)
-        if not got:
-            print("no answer")
-            sys.exit(1)
-        worst = max(worst, (time.monotonic() - t0) * 1000)
-        time.sleep(0.02)
-    print("%.1f" % worst)
+def cmd_arp(psrc, pdst, dmac, n):
+    from scapy.all import ARP, Ether
+    f = Ether(src=my_mac(), dst=dmac) / \
+        ARP(op=2, hwsrc=my_mac(), psrc=psrc, pdst=pdst, hwdst=dmac)
+    send_frames([f] * int(n))
+    return 0
 
 
-def raw(e, name):
-    v = e[name]
-    if isinstance(v, list):
-        return bytes(int(x, 16) for x in v)
-    raise ValueError("unexpected bpftool output")
+def cmd_icmp_err(src, dst, dmac, qsrc, qsport, qdst, qdport, extra, n):
+    from scapy.all import ICMP, IP, UDP, Ether, Raw
+    quote = bytes(IP(src=qsrc, dst=qdst) /
+                  UDP(sport=int(qsport), dport=int(qdport)))[:28]
+    f = Ether(src=my_mac(), dst=dmac) / IP(src=src, dst=dst) / \
+        ICMP(type=3, code=3) / Raw(quote + b"t" * int(extra))
+    send_frames([f] * int(n))
+    return 0
 
 
-def dump(pin, kind):
-    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pin],
-                         capture_output=True, text=True, check=True).stdout
-    for e in json.loads(out):
-        if "formatted" in e and not isinstance(e.get("key"), list):
-            e = {"key": e["key"], "value": e["value"]}
-        k, v = raw(e, "key"), raw(e, "value")
-        if kind == "cap_pods":
-            print(socket.inet_ntoa(k[:4]), struct.unpack_from("<I", v)[0])
-        elif kind == "secured":
-            ifx, = struct.unpack_from("<I", k)
-            print(ifx, socket.inet_ntoa(k[4:8]), socket.inet_ntoa(k[8:12]),
-                  struct.unpack_from("<I", v, 8)[0])
-        elif kind == "devs":
-            flags, n = v[1], v[2]
-            addrs = [socket.inet_ntoa(v[48 + 4 * i:52 + 4 * i])
-                     for i in range(min(n, 8))]
-            print(struct.unpack_from("<I", k)[0], flags,
-                  ",".join(addrs) or "-")
+def cmd_udp_query(dst, dport, sport):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", int(sport)))
+    s.settimeout(2.0)
+    try:
+        s.sendto(b"echo hostile", (dst, int(dport)))
+        d, _ = s.recvfrom(100)
+    except OSError as e:
+        print("udp-query: %s" % e, file=sys.stderr)
+        return 1
+    return 0 if d == b"echo hostile" else 1
+
+
+def frame_fields(f):
+    """The fields count can match, or None for other frames."""
+    if len(f) < 14:
+        return None
+    etype = struct.unpack("!H", f[12:14])[0]
+    if etype == 0x0806 and len(f) >= 42:
+        return {"kind": "arp", "psrc": socket.inet_ntoa(f[28:32])}
+    if etype != 0x0800 or len(f) < 34:
+        return None
+    ihl = (f[14] & 0x0f) * 4
+    kinds = {v: k for k, v in PROTOS.items()}
+    r = {"kind": kinds.get(f[23], "other"),
+         "src": socket.inet_ntoa(f[26:30]), "dst": socket.inet_ntoa(f[30:34])}
+    l4 = f[14 + ihl:]
+    if r["kind"] in ("tcp", "udp") and len(l4) >= 4:
+        r["sport"], r["dport"] = (str(x) for x in struct.unpack("!HH", l4[:4]))
+    if r["kind"] == "tcp" and len(l4) >= 14:
+        r["flags"] = str(l4[13])
+    if r["kind"] == "icmp" and len(l4) >= 1:
+        r["type"] = str(l4[0])
+    return r
+
+
+def cmd_count(iface, kind, *fields):
+    want = dict(x.split("=", 1) for x in fields)
+    want["kind"] = kind
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                      socket.htons(ETH_P_ALL))
+    s.bind((iface, 0))
+    s.settimeout(0.1)
+    done = []
+    signal.signal(signal.SIGTERM, lambda *_: done.append(1))
+    print("ready", flush=True)
+    n = 0
+    while not done:
+        try:
+            f, addr = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        except InterruptedError:
+            continue
+        if addr[2] == PACKET_OUTGOING:
+            continue
+        r = frame_fields(f)
+        if r and all(r.get(k) == v for k, v in want.items()):
+            n += 1
+    print("count %d" % n, flush=True)
+    return 0
+
+
+CMDS = {
+    "udp": (cmd_udp, 6), "syn": (cmd_syn, 6), "arp": (cmd_arp, 4),
+    "icmp-err": (cmd_icmp_err, 9), "udp-query": (cmd_udp_query, 3),
+}
 
 
 def main(a):
-    try:
-        if a[0] == "spoof-syn":
-            spoof_syn(a[1], a[2], int(a[3]), int(a[4]))
-        elif a[0] == "idle-flood":
-            idle_flood(a[1], int(a[2]), int(a[3]), float(a[4]),
-                       a[5] if len(a) > 5 else None)
-        elif a[0] == "ctl-stall":
-            ctl_stall(a[1], a[2], float(a[3]))
-        elif a[0] == "ctl-time":
-            ctl_time(a[1], a[2], int(a[3]))
-        elif a[0] == "ctl":
-            sys.stdout.write(ctl(a[1], a[2]).decode())
-        elif a[0] == "map":
-            dump(a[1], a[2])
-        else:
-            raise IndexError
-    except (IndexError, ValueError):
+    if a and a[0] == "count" and len(a) >= 3:
+        return cmd_count(*a[1:])
+    if not a or a[0] not in CMDS or len(a) - 1 != CMDS[a[0]][1]:
         print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    except OSError as e:
-        print("hostile: %s" % e, file=sys.stderr)
-        sys.exit(1)
+        return 2
+    return CMDS[a[0]][0](*a[1:])
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -19,7 +19,7 @@ KEY_MS=${KEY_MS:-3000} HOLD_MS=${HOLD_MS:-4000} CLIENT_S=${CLIENT_S:-6}
 . "$(dirname "$0")/../tests/lib/testlib.sh"
 . "$(dirname "$0")/twonode.sh"
 
-HOSTILE=$TCSEG_ROOT/netns-tests/hostile.py
+HOSTILE=$TCSEG_ROOT/netns-tests/hostile_clients.py
 NODE_C=10.100.0.3	# in the mapping, not running: a known address
 A3=10.200.1.3		# pod-a3: not in the mapping, the forger
 KSVC=7443

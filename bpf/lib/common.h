@@ -15,6 +15,7 @@
 #define ETH_P_IP	0x0800
 #define ETH_P_ARP	0x0806
 #define ETH_HLEN	14
+#define ARPHRD_ETHER	1
 
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff

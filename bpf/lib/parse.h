@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Ethernet/IPv4/TCP/UDP/ICMP parsing with bounds checks. Headers outside
+ * Ethernet/IPv4/TCP/UDP/ICMP (and the ARP sender) parsing with bounds checks. Headers outside
  * the linear part of the skb are pulled in; anything truncated or invalid
  * is reported as malformed (and dropped by the caller).
  */
@@ -179,6 +179,32 @@ static __always_inline int parse_icmp(struct __sk_buff *skb, __u32 off,
 			p->icmp_error = 1;
 	}
 	return PARSE_OK;
+}
+
+/*
+ * Sender protocol address of an ARP packet (RFC 826, IPv4 over
+ * Ethernet only). Returns 0, or -1 for anything truncated or of another
+ * hardware or protocol type.
+ */
+static __always_inline int parse_arp_sender(struct __sk_buff *skb, __be32 *spa)
+{
+	struct {
+		__be16 htype;
+		__be16 ptype;
+		__u8 hlen;
+		__u8 plen;
+		__be16 oper;
+		__u8 sha[6];
+		__u8 spa[4];
+	} __attribute__((packed)) a;
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &a, sizeof(a)))
+		return -1;
+	if (a.htype != bpf_htons(ARPHRD_ETHER) || a.ptype != bpf_htons(ETH_P_IP) ||
+	    a.hlen != 6 || a.plen != 4)
+		return -1;
+	__builtin_memcpy(spa, a.spa, sizeof(*spa));
+	return 0;
 }
 
 /* Ports of a non-first fragment come from its first fragment. */

@@ -295,6 +295,23 @@ int tb_dev_get(struct tb *t, __u32 ifindex, struct tcseg_dev *d)
 				   &ifindex, d) ? -errno : 0;
 }
 
+int tb_dev_bind(struct tb *t, __u32 ifindex, const char *const *addrs, int n)
+{
+	struct tcseg_dev d;
+	int i;
+
+	if (tb_dev_get(t, ifindex, &d) || n > TCSEG_DEV_MAX_ADDRS4) {
+		tb_fail(__FILE__, __LINE__, "bind if%u: %d addresses", ifindex, n);
+		return -1;
+	}
+	memset(d.addrs4, 0, sizeof(d.addrs4));
+	for (i = 0; i < n; i++)
+		d.addrs4[i] = pkt_ip(addrs[i]);
+	d.n_addrs4 = n;
+	d.flags = n ? d.flags | TCSEG_DEV_F_BOUND : d.flags & ~TCSEG_DEV_F_BOUND;
+	return tb_update(t->skel->maps.tcseg_devs, &ifindex, &d);
+}
+
 int tb_dev_del(struct tb *t, __u32 ifindex)
 {
 	return bpf_map_delete_elem(bpf_map__fd(t->skel->maps.tcseg_devs),

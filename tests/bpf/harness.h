@@ -53,6 +53,7 @@ extern const struct tb_case cases_parse[];
 extern const struct tb_case cases_policy[];
 extern const struct tb_case cases_session[];
 extern const struct tb_case cases_limits[];
+extern const struct tb_case cases_hostile[];
 
 /* A CIDR rule as tcctl would compile it (NULL prefixes = 0.0.0.0/0). */
 struct tb_rule {
@@ -81,6 +82,8 @@ int tb_cfg_write(struct tb *t);
 int tb_dev(struct tb *t, __u32 ifindex, __u8 def_action, __u8 flags);
 int tb_dev_get(struct tb *t, __u32 ifindex, struct tcseg_dev *d);
 int tb_dev_del(struct tb *t, __u32 ifindex);
+/* Bind @n addresses (dotted quads) to an attached device; 0 unbinds. */
+int tb_dev_bind(struct tb *t, __u32 ifindex, const char *const *addrs, int n);
 int tb_src_class(struct tb *t, const char *cidr);
 int tb_rule(struct tb *t, const struct tb_rule *r);
 int tb_exact(struct tb *t, __u32 ifindex, const struct pkt_spec *s,

@@ -172,11 +172,13 @@ static inline size_t pkt_build(uint8_t *b, const struct pkt_spec *s)
 
 /*
  * ICMP error (@type/@code) from @from to @to quoting the IPv4 header and
- * first 8 bytes of the packet @inner (as its sender sent it).
+ * first 8 bytes of the packet @inner (as its sender sent it), then @extra
+ * zero bytes (a longer quote, or data smuggled in the error).
  */
-static inline size_t pkt_icmp_error(uint8_t *b, __be32 from, __be32 to,
-				    uint8_t type, uint8_t code,
-				    const struct pkt_spec *inner)
+static inline size_t pkt_icmp_error_len(uint8_t *b, __be32 from, __be32 to,
+					uint8_t type, uint8_t code,
+					const struct pkt_spec *inner,
+					size_t extra)
 {
 	struct pkt_spec o = {
 		.saddr = from, .daddr = to, .proto = IPPROTO_ICMP,
@@ -190,16 +192,28 @@ static inline size_t pkt_icmp_error(uint8_t *b, __be32 from, __be32 to,
 	qlen = pkt_ipv4_hdr(quote, inner, ilen);
 	pkt_l4(quote + qlen, inner);
 	qlen += 8;
+	if (PKT_ETH_HLEN + 20 + 8 + qlen + extra > PKT_MAX)
+		extra = PKT_MAX - (PKT_ETH_HLEN + 20 + 8 + qlen);
 	off = pkt_eth(b, 0x0800);
-	ihl = pkt_ipv4_hdr(b + off, &o, 8 + qlen);
+	ihl = pkt_ipv4_hdr(b + off, &o, 8 + qlen + extra);
 	memset(b + off + ihl, 0, 8);
 	b[off + ihl] = type;
 	b[off + ihl + 1] = code;
 	memcpy(b + off + ihl + 8, quote, qlen);
-	return off + ihl + 8 + qlen;
+	memset(b + off + ihl + 8 + qlen, 0, extra);
+	return off + ihl + 8 + qlen + extra;
 }
 
-static inline size_t pkt_arp(uint8_t *b)
+static inline size_t pkt_icmp_error(uint8_t *b, __be32 from, __be32 to,
+				    uint8_t type, uint8_t code,
+				    const struct pkt_spec *inner)
+{
+	return pkt_icmp_error_len(b, from, to, type, code, inner, 0);
+}
+
+/* ARP (RFC 826, IPv4 over Ethernet): @op 1 request, 2 reply. */
+static inline size_t pkt_arp_ip(uint8_t *b, uint16_t op, __be32 spa,
+				__be32 tpa)
 {
 	size_t off = pkt_eth(b, 0x0806);
 	uint8_t *a = b + off;
@@ -209,10 +223,16 @@ static inline size_t pkt_arp(uint8_t *b)
 	pkt_put16(a + 2, 0x0800);
 	a[4] = 6;
 	a[5] = 4;
-	pkt_put16(a + 6, 1);		/* request */
-	a[14] = 10;
-	a[24] = 10;
+	pkt_put16(a + 6, op);
+	memcpy(a + 8, b + 6, 6);	/* sender MAC = frame source */
+	memcpy(a + 14, &spa, 4);
+	memcpy(a + 24, &tpa, 4);
 	return off + 28;
+}
+
+static inline size_t pkt_arp(uint8_t *b)
+{
+	return pkt_arp_ip(b, 1, pkt_ip("10.0.0.0"), pkt_ip("10.0.0.0"));
 }
 
 /* IPv6 + UDP, just enough to be a real IPv6 frame. */

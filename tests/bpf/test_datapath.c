@@ -186,7 +186,8 @@ static int run_case(const struct tb_case *c)
 int main(int argc, char **argv)
 {
 	const struct tb_case *tables[] = { cases_parse, cases_policy,
-					   cases_session, cases_limits };
+					   cases_session, cases_limits,
+					   cases_hostile };
 	const struct tb_case *c;
 	int pass = 0, fail = 0, i;
 	size_t k;

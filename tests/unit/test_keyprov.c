@@ -66,8 +66,22 @@ static void log_cb(void *arg, int level, const char *msg)
 {
 	(void)arg;
 	(void)level;
+	size_t len, ml = strlen(msg);
+
 	pthread_mutex_lock(&log_lock);
-	if (strlen(log_all) + strlen(msg) + 2 < sizeof(log_all)) {
+	/* keep the newest lines: a long run (10 000 flows) must not fill the
+	 * buffer so that a later test's message is silently lost */
+	len = strlen(log_all);
+	if (len + ml + 2 >= sizeof(log_all)) {
+		size_t keep = sizeof(log_all) / 2 > ml + 2 ?
+			      sizeof(log_all) / 2 - ml - 2 : 0;
+
+		if (keep > len)
+			keep = len;
+		memmove(log_all, log_all + len - keep, keep);
+		log_all[keep] = '\0';
+	}
+	if (strlen(log_all) + ml + 2 < sizeof(log_all)) {
 		strcat(log_all, msg);
 		strcat(log_all, "\n");
 	}

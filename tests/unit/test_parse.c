@@ -247,6 +247,71 @@ static void test_cidr_round_trip(void **state)
 	}
 }
 
+static void expect_bad_addrs(const char *s, const char *msg)
+{
+	__be32 a[TCSEG_DEV_MAX_ADDRS4] = { 0x01020304 };
+
+	err[0] = '\0';
+	assert_int_equal(parse_addr_list(s, a, TCSEG_DEV_MAX_ADDRS4, err,
+					 sizeof(err)), -EINVAL);
+	if (!strstr(err, msg))
+		fail_msg("'%s': error '%s', want '%s'", s, err, msg);
+	assert_int_equal(a[0], 0x01020304);	/* untouched on error */
+}
+
+/* A pod's addresses for tcctl attach DEV addr A[,B...]. */
+static void test_addr_list(void **state)
+{
+	__be32 a[TCSEG_DEV_MAX_ADDRS4];
+	char buf[160];
+
+	(void)state;
+	assert_int_equal(parse_addr_list("10.0.0.1", a, 8, err, sizeof(err)), 1);
+	assert_int_equal(a[0], inet_addr("10.0.0.1"));
+	assert_int_equal(parse_addr_list("10.0.0.1,192.168.7.9", a, 8, err,
+					 sizeof(err)), 2);
+	assert_int_equal(a[1], inet_addr("192.168.7.9"));
+	assert_int_equal(parse_addr_list("1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,"
+					 "1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8",
+					 a, 8, err, sizeof(err)), 8);
+	format_addr_list(a, 3, "unbound", buf, sizeof(buf));
+	assert_string_equal(buf, "1.0.0.1,1.0.0.2,1.0.0.3");
+	format_addr_list(a, 0, "unbound", buf, sizeof(buf));
+	assert_string_equal(buf, "unbound");
+	format_addr_list(a, 8, "", buf, 12);
+	assert_string_equal(buf, "1.0.0.1,1.0");
+
+	expect_bad_addrs("", "bad address ''");
+	expect_bad_addrs("10.0.0.1,", "bad address ''");
+	expect_bad_addrs(",10.0.0.1", "bad address ''");
+	expect_bad_addrs("10.0.0.1,,10.0.0.2", "bad address ''");
+	expect_bad_addrs("10.0.0.256", "bad address '10.0.0.256'");
+	expect_bad_addrs("10.0.0.1/32", "bad address '10.0.0.1/32'");
+	expect_bad_addrs("10.0.0.1 ", "bad address '10.0.0.1 '");
+	expect_bad_addrs("10.0.0.1;10.0.0.2", "bad address '10.0.0.1;10.0.0.2'");
+	expect_bad_addrs("10.0.0.1,10.0.0.01", "bad address '10.0.0.01'");
+	expect_bad_addrs("10.0.0.1,10.0.0.2,10.0.0.1",
+			 "duplicate address 10.0.0.1");
+	expect_bad_addrs("1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,1.0.0.5,1.0.0.6,"
+			 "1.0.0.7,1.0.0.8,1.0.0.9", "too many addresses (at most 8)");
+	expect_bad_addrs("0.0.0.0", "0.0.0.0 is not a unicast host address");
+	expect_bad_addrs("127.0.0.1", "127.0.0.1 is not a unicast host address");
+	expect_bad_addrs("224.0.0.1", "224.0.0.1 is not a unicast host address");
+	expect_bad_addrs("255.255.255.255", "is not a unicast host address");
+	expect_bad_addrs("10.0.0.1,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+			 "bad address 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	/* the same checks for addresses that come from elsewhere */
+	a[0] = inet_addr("10.0.0.1");
+	a[1] = inet_addr("10.0.0.1");
+	assert_int_equal(check_addr_list(a, 2, 8, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "duplicate address 10.0.0.1");
+	assert_int_equal(check_addr_list(a, 9, 8, err, sizeof(err)), -EINVAL);
+	assert_int_equal(check_addr_list(a, -1, 8, err, sizeof(err)), -EINVAL);
+	assert_int_equal(check_addr_list(a, 1, 8, err, sizeof(err)), 0);
+	assert_int_equal(check_addr_list(a, 0, 8, err, sizeof(err)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_u32),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_cidr_round_trip),
+		cmocka_unit_test(test_addr_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

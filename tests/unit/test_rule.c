@@ -181,9 +181,9 @@ static void test_validate(void **state)
 	expect_error("proto icmp dport 80 action allow",
 		     "dport: ports need proto tcp, udp or any (icmp has no ports)");
 	expect_error("proto udp action encrypt",
-		     "action encrypt: only TCP flows can be encrypted");
-	expect_error("proto icmp action encrypt",
-		     "action encrypt: only TCP flows can be encrypted");
+		     "action encrypt: only TCP flows can be encrypted, not udp (use proto tcp)");
+	expect_error("action encrypt proto icmp",
+		     "action encrypt: only TCP flows can be encrypted, not icmp (use proto tcp)");
 	assert_int_equal(parse_line("proto tcp action encrypt", &r), 0);
 	assert_int_equal(parse_line("action encrypt", &r), 0);
 	assert_int_equal(parse_line("dport 53 action allow", &r), 0);
