@@ -3,7 +3,8 @@
 # the CNI backend, a conflist bridge + host-local + tcseg-cni, containers
 # from a busybox rootfs built here. Checks: ADD attached tcseg to each
 # container's host veth with its address bound; default deny blocks A ->
-# B and a tcctl rule opens it (real HTTP, busybox httpd and nc); CHECK passes, and fails once
+# B and a tcctl rule opens it (real HTTP, busybox httpd and nc); a
+# spoofed source sent from a container's netns is dropped; CHECK passes, and fails once
 # the veth is detached by hand; podman rm -f leaves no attachment,
 # binding, session or record behind. Nothing under /etc changes: a
 # private containers.conf (CONTAINERS_CONF), conflist dir, plugin dir,
@@ -176,6 +177,36 @@ test_check() {
 	fi
 }
 
+# stats_get PYEXPR: evaluate PYEXPR on `tcctl -j stats` as `s`
+stats_get() {
+	tc_ -j stats | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+# Container A sends UDP to B from a source it does not own (raw scapy in
+# its netns) and from its own: the binding ADD made drops the first
+# (drop reason spoofed), the rule lets the second through.
+test_spoofed_source_dropped() {
+	local ns sp0 sp1 hits
+	ns=$(pm inspect -f '{{.NetworkSettings.SandboxKey}}' "tcsegt-a-$ID")
+	tc_ policy add id 2 from 0.0.0.0/0 to "$IP_b" proto udp dport 9000 \
+		action allow >/dev/null
+	sp0=$(stats_get 's["drops"]["spoofed"]')
+	nsenter --net="$ns" /usr/bin/python3 -c '
+import sys
+from scapy.all import IP, UDP, send, conf
+conf.verb = 0
+for src in (sys.argv[1], sys.argv[2]):
+    send(IP(src=src, dst=sys.argv[3]) / UDP(sport=4444, dport=9000) / b"x", count=3)
+' "${SUB}77" "$IP_a" "$IP_b" 2>/dev/null
+	sp1=$(stats_get 's["drops"]["spoofed"]')
+	hits=$(stats_get '[r["packets"] for r in s["rules"] if r["id"] == 2][0]')
+	if [ $((sp1 - sp0)) -ge 3 ] && [ "$hits" -ge 3 ]; then
+		t_pass spoofed_source_dropped
+	else
+		t_fail spoofed_source_dropped "spoofed drops $sp0 -> $sp1, rule hits $hits"
+	fi
+}
+
 sessions_of() {
 	tc_ -j sessions | python3 -c '
 import json, sys
@@ -223,6 +254,7 @@ for c in a b; do
 done
 test_add_attaches_and_binds
 test_default_deny_then_rule
+test_spoofed_source_dropped
 test_rm_cleans_up
 test_check
 t_done
