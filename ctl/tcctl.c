@@ -215,7 +215,7 @@ static const struct cmd top_cmds[] = {
 	{ "policy", do_policy,
 	  "policy add|del|list|flush|apply ...   rules (tcctl policy help)" },
 	{ "attach", do_attach,
-	  "attach DEV [default allow|deny] [audit] [addr A[,B...]|none] [mode auto|tcx|tc]" },
+	  "attach DEV [default allow|deny] [audit] [addr A[,B...]|none] [mode auto|tcx|tc] [first|last]" },
 	{ "detach", do_detach, "detach DEV" },
 	{ "list", do_list, "list                                 attached devices" },
 	{ "default", do_default, "default [allow|deny]                 global default action" },
