@@ -9,7 +9,7 @@ PKGS=(
 	libmnl-dev libjansson-dev libssl-dev android-libboringssl-dev libcmocka-dev
 	iproute2 nftables iperf3 tcpdump netcat-openbsd curl python3 python3-cryptography python3-scapy procps openssl
 	qemu-system-x86 busybox-static cpio kmod xz-utils
-	podman runc containernetworking-plugins
+	podman runc containernetworking-plugins dpkg-dev man-db gzip
 )
 
 missing=()
