@@ -63,41 +63,52 @@ static int opt_path(json_t *o, const char *key, char *out, size_t len,
 	return 0;
 }
 
+/*
+ * An optional word out of @words (NULL-terminated; "" = absent is
+ * words[0]'s index 0): its index in *@idx, or an error naming the key.
+ */
+static int opt_word(json_t *o, const char *key, const char *const *words,
+		    const char *choices, int *idx, struct cni_err *e)
+{
+	char v[16] = "";
+	int i;
+
+	if (opt_string(o, key, v, sizeof(v), e))
+		return cni_errf(e, CNI_E_CONFIG, "config: \"%s\" is not %s",
+				key, choices);
+	for (i = 0; words[i]; i++)
+		if (!strcmp(v, words[i])) {
+			*idx = i;
+			return 0;
+		}
+	return cni_errf(e, CNI_E_CONFIG, "config: \"%s\" is not %s", key,
+			choices);
+}
+
+static const char *const defaults[] = { "", "allow", "deny", NULL };
+static const __u8 default_acts[] = { TCSEG_ACT_UNSET, TCSEG_ACT_ALLOW,
+				     TCSEG_ACT_DENY };
+static const char *const modes[] = { "", "auto", "tcx", "tc", NULL };
+/* in enum cni_position's order */
+static const char *const positions[] = { "", "first", "last", NULL };
+
 static int parse_options(json_t *r, struct cni_conf *c, struct cni_err *e)
 {
-	char def[8] = "", pos[8] = "";
+	int def, mode, pos;
 
-	if (opt_string(r, "default", def, sizeof(def), e) ||
-	    opt_string(r, "mode", c->mode, sizeof(c->mode), e) ||
-	    opt_string(r, "position", pos, sizeof(pos), e) ||
+	if (opt_word(r, "default", defaults, "\"allow\" or \"deny\"", &def,
+		     e) ||
+	    opt_word(r, "mode", modes, "\"auto\", \"tcx\" or \"tc\"", &mode,
+		     e) ||
+	    opt_word(r, "position", positions, "\"first\" or \"last\"", &pos,
+		     e) ||
 	    opt_path(r, "tcctl", c->tcctl, sizeof(c->tcctl), e) ||
 	    opt_path(r, "pin_dir", c->pin_dir, sizeof(c->pin_dir), e) ||
 	    opt_path(r, "state_dir", c->state_dir, sizeof(c->state_dir), e))
 		return -1;
-	if (!def[0])
-		c->def = TCSEG_ACT_UNSET;
-	else if (!strcmp(def, "allow"))
-		c->def = TCSEG_ACT_ALLOW;
-	else if (!strcmp(def, "deny"))
-		c->def = TCSEG_ACT_DENY;
-	else
-		return cni_errf(e, CNI_E_CONFIG,
-				"config: \"default\" is not \"allow\" or \"deny\"");
-	if (!c->mode[0])
-		strcpy(c->mode, "auto");
-	if (strcmp(c->mode, "auto") && strcmp(c->mode, "tcx") &&
-	    strcmp(c->mode, "tc"))
-		return cni_errf(e, CNI_E_CONFIG,
-				"config: \"mode\" is not \"auto\", \"tcx\" or \"tc\"");
-	if (!pos[0])
-		c->pos = CNI_POS_ANY;
-	else if (!strcmp(pos, "first"))
-		c->pos = CNI_POS_FIRST;
-	else if (!strcmp(pos, "last"))
-		c->pos = CNI_POS_LAST;
-	else
-		return cni_errf(e, CNI_E_CONFIG,
-				"config: \"position\" is not \"first\" or \"last\"");
+	c->def = default_acts[def];
+	strcpy(c->mode, mode ? modes[mode] : "auto");
+	c->pos = pos;
 	if (!c->state_dir[0])
 		strcpy(c->state_dir, CNI_STATE_DIR);
 	return 0;
@@ -166,18 +177,24 @@ int cni_ifname_ok(const char *s)
 	return 1;
 }
 
-int cni_id_ok(const char *s)
+/* [A-Za-z0-9_.-], @n of them (Kubernetes names, container ids) */
+static int name_chars_ok(const char *s, size_t n)
 {
-	size_t n = strlen(s), i;
+	size_t i;
 
-	if (!n || n > CNI_ID_MAX || s[0] == '.')
-		return 0;
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		      (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
 			return 0;
 	return 1;
+}
+
+int cni_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= CNI_ID_MAX && s[0] != '.' && name_chars_ok(s, n);
 }
 
 /* interfaces[i] -> its name; @sandbox says if it is in a container */
@@ -330,19 +347,11 @@ int cni_prev_pod(const struct cni_conf *c, const char *ifname,
 	return 0;
 }
 
-/* Kubernetes names: DNS labels and subdomains, [a-z0-9.-]. */
+/* Kubernetes names: DNS labels and subdomains (and the older _ and
+ * capitals some runtimes pass). */
 static int k8s_name_ok(const char *s, size_t n)
 {
-	size_t i;
-
-	if (!n || n > CNI_NAME_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || strchr(".-_", s[i])))
-			return 0;
-	return 1;
+	return n && n <= CNI_NAME_MAX && name_chars_ok(s, n);
 }
 
 int cni_args_parse(const char *s, struct cni_args *a, struct cni_err *e)

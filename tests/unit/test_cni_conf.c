@@ -318,6 +318,18 @@ static void test_names(void **state)
 	assert_false(cni_id_ok("a/b"));
 }
 
+static void test_id_length(void **state)
+{
+	char id[CNI_ID_MAX + 2];
+
+	(void)state;
+	memset(id, 'f', CNI_ID_MAX);
+	id[CNI_ID_MAX] = 0;
+	assert_true(cni_id_ok(id));
+	strcat(id, "f");
+	assert_false(cni_id_ok(id));
+}
+
 static void test_addrs_str(void **state)
 {
 	__be32 a[2] = { inet_addr("10.0.0.1"), inet_addr("192.168.1.254") };
@@ -381,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_cni_args),
 		cmocka_unit_test(test_long_pod_name),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_id_length),
 		cmocka_unit_test(test_addrs_str),
 		cmocka_unit_test(test_state_round_trip),
 	};
