@@ -131,6 +131,7 @@ static __always_inline void store_isn(const struct sock *sk, int client)
  * kprobes) -> SI_* bits: first send not reported yet, encrypt flow. */
 #define SI_PENDING	0x01
 #define SI_ENCRYPT	0x02
+#define SI_OWNED	0x04	/* its syscall's return reported (once) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -192,7 +193,8 @@ static __always_inline void flow_policy(const struct tcseg_cap_pod *pod,
  */
 static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 				 __u64 netns_cookie, __u8 flags,
-				 const struct decision *d, int process, int wake)
+				 const struct decision *d, int process, int wake,
+				 int fd)
 {
 	struct tcseg_sock_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -215,6 +217,7 @@ static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 	e->dport = t->dport;
 	e->type = type;
 	e->flags = flags;
+	e->fd = fd;
 	if (d) {
 		e->action = d->action;
 		e->policy_id = d->rule_id;
@@ -254,20 +257,28 @@ static __always_inline int hold(const struct tuple *t, __u64 cookie)
  * Flags for an encrypt flow: stop the current process (in process context
  * only) when the daemon asked for the hold.
  */
+static __always_inline __u32 cap_flags(void)
+{
+	struct tcseg_cap_config *cc;
+	__u32 zero = 0;
+
+	cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
+	return cc ? cc->flags : 0;
+}
+
 static __always_inline __u8 encrypt_hold(const struct decision *d,
 					 int process, const struct tuple *t,
 					 __u64 cookie)
 {
-	struct tcseg_cap_config *cc;
-	__u32 zero = 0;
 	__u8 flags;
 
 	if (d->action != TCSEG_ACT_ENCRYPT)
 		return 0;
 	flags = TCSEG_SOCK_F_ENCRYPT;
-	cc = bpf_map_lookup_elem(&tcseg_cap_config, &zero);
-	if (process && cc && (cc->flags & TCSEG_CAP_F_HOLD) && hold(t, cookie))
+	if (process && (cap_flags() & TCSEG_CAP_F_HOLD) && hold(t, cookie))
 		flags |= TCSEG_SOCK_F_HELD;
+	else if (!process && (cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
+		flags |= TCSEG_SOCK_F_FD_LATER;
 	return flags;
 }
 
@@ -301,8 +312,10 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	flags |= encrypt_hold(&d, process, t, cookie);
 	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &si, BPF_ANY);
+	/* an accept whose owner comes later wakes the daemon then */
 	emit(type, t, cookie, netns_cookie, flags, &d, process,
-	     d.action == TCSEG_ACT_ENCRYPT);
+	     d.action == TCSEG_ACT_ENCRYPT &&
+	     !(flags & TCSEG_SOCK_F_FD_LATER), -1);
 }
 
 /* First send on a captured socket (once per socket). */
@@ -316,7 +329,7 @@ static __always_inline void on_send(const struct sock *sk, __u64 sock_key,
 		return;
 	*si &= ~SI_PENDING;
 	emit(TCSEG_SOCK_SENDMSG, &t, cookie, 0, flags, NULL, 1,
-	     *si & SI_ENCRYPT);
+	     *si & SI_ENCRYPT, -1);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -351,13 +364,17 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 			store_isn(sk, 0);
 	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
 		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
-		if (si && (*si & SI_ENCRYPT))
+		if (si && (*si & SI_ENCRYPT)) {
 			store_isn(sk, 1);
+			/* the held client's hand-off waits for this (no polling) */
+			emit(TCSEG_SOCK_ESTABLISHED, &t, cookie, 0,
+			     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 1, -1);
+		}
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
 		wake = *si & SI_ENCRYPT;
 		bpf_map_delete_elem(&tcseg_sock_info, &cookie);
-		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, wake);
+		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, wake, -1);
 	}
 	return 0;
 }
@@ -389,6 +406,61 @@ int tcseg_cap_connect_exit(void *ctx)
 		return 0;
 	on_open(TCSEG_SOCK_CONNECT, &t, cp.cookie, cp.netns_cookie, cp.cookie,
 		0, 1);
+	return 0;
+}
+
+#define NR_ACCEPT	43	/* x86-64; the loader enables this on x86-64 only */
+#define NR_ACCEPT4	288
+
+/* The socket behind fd @fd of the current process. */
+static __always_inline struct sock *fd_sock(long fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct file **fds, *f = NULL;
+	struct socket *so;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	return so ? BPF_CORE_READ(so, sk) : NULL;
+}
+
+/*
+ * accept()/accept4() returning a socket of an encrypt flow (the softirq
+ * accept record marked it in tcseg_sock_info): report the owner, thread
+ * and fd, so the daemon takes it with pidfd_getfd at once, and hold the
+ * process before it returns to user space (docs/CAPTURE.md).
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tcseg_cap_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct decision d = { .action = TCSEG_ACT_ENCRYPT };
+	struct sock *sk;
+	struct tuple t;
+	__u64 cookie;
+	__u8 *si, flags = TCSEG_SOCK_F_ENCRYPT;
+	long nr;
+
+	if (ret < 0)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr != NR_ACCEPT && nr != NR_ACCEPT4)
+		return 0;
+	sk = fd_sock(ret);
+	if (!sk || sk_tuple(sk, &t))
+		return 0;
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	si = cookie ? bpf_map_lookup_elem(&tcseg_sock_info, &cookie) : NULL;
+	if (!si || !(*si & SI_ENCRYPT) || (*si & SI_OWNED))
+		return 0;
+	*si |= SI_OWNED;
+	if ((cap_flags() & TCSEG_CAP_F_HOLD) && hold(&t, cookie))
+		flags |= TCSEG_SOCK_F_HELD;
+	emit(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), flags, &d, 1,
+	     1, (int)ret);
 	return 0;
 }
 

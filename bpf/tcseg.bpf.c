@@ -13,6 +13,7 @@
 #include "lib/events.h"
 #include "lib/session.h"
 #include "lib/bind.h"
+#include "lib/sweep.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -70,11 +71,11 @@ static __always_inline void flow_of_packet(struct flow *f, const struct pkt *p)
 }
 
 /*
- * Map-full degradation (seed 003 §2.4), made safe: nothing the policy
- * denies passes. Flows allowed by an explicit rule pass untracked (but
- * encrypt flows, which need a session, fail closed); DNS and ICMP pass
- * untracked if allowed; the rest, including default-allowed traffic, is
- * shed.
+ * A session could not be inserted (the LRU found no entry to evict: it
+ * does not refuse for fullness, docs/DATAPATH.md "Session table"). Nothing
+ * the policy denies passes. Flows allowed by an explicit rule pass
+ * untracked (but encrypt flows, which need a session, fail closed); DNS
+ * and ICMP pass untracked if allowed; the rest is shed.
  */
 static __always_inline int degrade(struct ctx *c, const struct decision *d,
 				   int audited)
@@ -90,33 +91,6 @@ static __always_inline int degrade(struct ctx *c, const struct decision *d,
 	}
 	stat_add(TCSEG_STAT_MAP_FULL_DROPS, 1);
 	return drop(c, TCSEG_DROP_MAP_FULL, d);
-}
-
-/*
- * Under critical pressure a flow allowed by a rule passes untracked, so
- * its replies find no session either: let through what answers such a
- * flow (the reversed tuple is allowed by an explicit rule). For TCP only
- * segments with ACK set qualify: a reply can never open a connection.
- */
-static __always_inline int reply_of_allowed(struct ctx *c)
-{
-	struct pkt *p = &c->p;
-	struct decision r;
-	struct flow f;
-
-	if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TCP_FL_ACK))
-		return 0;
-	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
-		return 0;
-	f.saddr = p->daddr;
-	f.daddr = p->saddr;
-	f.sport = p->dport;
-	f.dport = p->sport;
-	f.proto = p->proto;
-	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &r);
-	return (r.src == TCSEG_SRC_EXACT || r.src == TCSEG_SRC_CIDR) &&
-	       r.action != TCSEG_ACT_DENY && r.action != TCSEG_ACT_ENCRYPT &&
-	       !(r.rule_flags & TCSEG_RULE_F_AUDIT);
 }
 
 static __always_inline void flow_events(struct ctx *c, const struct decision *d,
@@ -165,11 +139,41 @@ static __always_inline int unsecured_payload(struct ctx *c,
 	if (c->p.proto != IPPROTO_TCP)
 		return 1;
 	sec = bpf_map_lookup_elem(&tcseg_secured, key);
-	if (sec && sec->state == TCSEG_SECURE_OK) {
+	/* a mark of an earlier connection on this tuple secures nothing */
+	if (sec && sec->state == TCSEG_SECURE_OK &&
+	    sec->session_ns == s->created_ns) {
 		s->flags |= TCSEG_SESS_F_SECURED;
 		return 0;
 	}
 	return c->p.payload_len > 0;
+}
+
+/* The session a new flow starts with (TCP: window tracking from here). */
+static __always_inline void session_init(struct ctx *c, struct tcseg_session *s,
+					 const struct decision *d, int audited,
+					 int src_lo, int syn)
+{
+	struct pkt *p = &c->p;
+
+	s->created_ns = bpf_ktime_get_ns();	/* unique: the marks' id */
+	s->packets = 1;
+	s->bytes = p->len;
+	s->last_seen_ns = c->now;
+	s->policy_id = d->rule_id;
+	s->policy_version = d->version;
+	s->slot = d->slot;
+	s->action = d->action;
+	s->verdict_src = d->src;
+	s->flags = verdict_flags(d, audited);
+	if (!src_lo)
+		s->flags |= TCSEG_SESS_F_INIT_HI;
+	if (p->proto == IPPROTO_TCP) {
+		s->state = syn ? TCSEG_TCP_SYN_SENT : TCSEG_TCP_ESTABLISHED;
+		s->seq_init = p->seq;
+		if (!syn)
+			s->flags |= TCSEG_SESS_F_MIDSTREAM;
+		tcp_window_update(s, p, src_lo);
+	}
 }
 
 /* First packet of a flow on this device: verdict, then maybe a session. */
@@ -179,25 +183,19 @@ static __always_inline int new_flow(struct ctx *c,
 	struct pkt *p = &c->p;
 	int tcp = p->proto == IPPROTO_TCP;
 	int syn = tcp && (p->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN;
+	int from_pod = c->dir == TCSEG_DIR_FROM_POD;
 	struct tcseg_session s = {};
 	struct tcseg_pressure *pr;
 	struct decision d;
 	struct flow f;
 	__u32 win = 0;
-	int audited = 0, counted = 0, critical, ret;
+	int audited = 0, counted = 0, ret;
 
 	flow_of_packet(&f, p);
 	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d);
 	/* only TCP can be handed to kTLS: encrypt never lets the rest out */
 	if (d.action == TCSEG_ACT_ENCRYPT && !tcp)
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
-	pr = pressure_get();
-	critical = pressure_level(c->cfg, pr) == TCSEG_PRESSURE_CRITICAL;
-	if (critical && d.src != TCSEG_SRC_EXACT && d.src != TCSEG_SRC_CIDR &&
-	    reply_of_allowed(c)) {
-		stat_add(TCSEG_STAT_UNTRACKED_PASSES, 1);
-		return pass(c, 0);
-	}
 	if (d.action == TCSEG_ACT_DENY) {
 		if (!audit_applies(c->cfg, dev_of(c), &d))
 			return drop(c, drop_reason_of(d.src), &d);
@@ -222,10 +220,10 @@ static __always_inline int new_flow(struct ctx *c,
 		}
 	}
 
-	if (critical)
-		return degrade(c, &d, audited);
-
-	if (syn) {
+	/* the pod pays for the flows it opens, nobody else's */
+	if (from_pod && quota_exceeded(c->cfg, dev_of(c)))
+		return drop(c, TCSEG_DROP_QUOTA, &d);
+	if (syn && from_pod) {
 		counted = syn_guard_admit(c->cfg, dev_of(c), c->now, &win);
 		if (!counted) {
 			stat_add(TCSEG_STAT_TCP_SYN_FLOODS, 1);
@@ -233,30 +231,18 @@ static __always_inline int new_flow(struct ctx *c,
 		}
 	}
 
-	s.created_ns = c->now;
-	s.packets = 1;
-	s.bytes = p->len;
-	s.last_seen_ns = c->now;
-	s.policy_id = d.rule_id;
-	s.policy_version = d.version;
-	s.slot = d.slot;
-	s.action = d.action;
-	s.verdict_src = d.src;
-	s.flags = verdict_flags(&d, audited);
-	if (!src_lo)
-		s.flags |= TCSEG_SESS_F_INIT_HI;
+	session_init(c, &s, &d, audited, src_lo, syn);
 	s.flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->daddr);
-	if (tcp) {
-		s.state = syn ? TCSEG_TCP_SYN_SENT : TCSEG_TCP_ESTABLISHED;
-		s.seq_init = p->seq;
-		if (!syn)
-			s.flags |= TCSEG_SESS_F_MIDSTREAM;
-	}
 	if (counted == 2) {
 		s.flags |= TCSEG_SESS_F_SYN_COUNTED;
 		s.syn_window = win;
 	}
+	if (from_pod && dev_of(c))
+		s.flags |= TCSEG_SESS_F_CHARGED;
 
+	sweep_ensure(c->cfg);
+	pr = pressure_get();
+	pressure_level(c->cfg, pr);
 	ret = bpf_map_update_elem(&tcseg_sessions, key, &s, BPF_NOEXIST);
 	if (ret && ret != -EEXIST) {
 		if (pr)
@@ -268,6 +254,8 @@ static __always_inline int new_flow(struct ctx *c,
 		stat_add(TCSEG_STAT_NEW_SESSIONS, 1);
 		if (pr)
 			__sync_fetch_and_add(&pr->total_sessions, 1);
+		if ((s.flags & TCSEG_SESS_F_CHARGED) && c->dev)
+			__sync_fetch_and_add(&c->dev->sessions, 1);
 	}
 	/*
 	 * A new connection on the tuple of an old one (a reused client
@@ -312,63 +300,68 @@ static __always_inline void session_reevaluate(struct ctx *c,
 	stat_add(TCSEG_STAT_REEVALUATIONS, 1);
 }
 
+/* The verdict a session holds, for the counters of a drop. */
+static __always_inline void session_decision(const struct tcseg_session *s,
+					     struct decision *d)
+{
+	d->rule_id = s->policy_id;
+	d->slot = s->slot;
+	d->action = s->action;
+	d->src = s->verdict_src;
+	d->rule_flags = 0;
+}
+
 static __always_inline int session_hit(struct ctx *c,
 				       struct tcseg_session_key *key,
 				       struct tcseg_session *s, int src_lo)
 {
 	int from_init = src_lo == !(s->flags & TCSEG_SESS_F_INIT_HI);
 	struct decision d;
-	int closed = 0;
+	int closed = 0, ret;
 
 	stat_add(TCSEG_STAT_SESSION_HITS, 1);
 	if (s->policy_version != c->cfg->policy_version)
 		session_reevaluate(c, s, from_init);
 
-	__sync_fetch_and_add(&s->packets, 1);
-	__sync_fetch_and_add(&s->bytes, c->p.len);
-	s->last_seen_ns = c->now;
-
 	if (c->p.proto == IPPROTO_TCP) {
 		__u8 before = s->state;
 
-		if (tcp_track(s, &c->p, from_init, src_lo, &closed)) {
+		ret = tcp_track(s, &c->p, from_init, src_lo, &closed);
+		if (ret == -2) {
+			/* blind RST: the session stays as it was */
+			session_decision(s, &d);
+			return drop(c, TCSEG_DROP_RST_WINDOW, &d);
+		}
+		if (ret) {
 			stat_add(TCSEG_STAT_INVALID_STATE_TRANS, 1);
 			if (c->cfg->flags & TCSEG_CFG_F_STRICT_TCP) {
-				d.rule_id = s->policy_id;
-				d.slot = s->slot;
-				d.action = s->action;
-				d.src = s->verdict_src;
+				session_decision(s, &d);
 				return drop(c, TCSEG_DROP_INVALID_STATE, &d);
 			}
 		}
 		if (before != s->state && s->state >= TCSEG_TCP_ESTABLISHED)
 			syn_guard_release(dev_of(c), s);
 	}
+	__sync_fetch_and_add(&s->packets, 1);
+	__sync_fetch_and_add(&s->bytes, c->p.len);
+	s->last_seen_ns = c->now;
 
 	if (s->action == TCSEG_ACT_DENY && !(s->flags & TCSEG_SESS_F_AUDIT)) {
-		d.rule_id = s->policy_id;
-		d.slot = s->slot;
-		d.action = s->action;
-		d.src = s->verdict_src;
-		d.rule_flags = 0;
+		session_decision(s, &d);
 		if (closed)
-			session_delete(key);
+			session_end(dev_of(c), key, s);
 		return drop(c, drop_reason_of(d.src), &d);
 	}
 	if (s->flags & TCSEG_SESS_F_AUDIT)
 		stat_add(TCSEG_STAT_AUDIT_PASSES, 1);
 	if (unsecured_payload(c, key, s)) {
-		d.rule_id = s->policy_id;
-		d.slot = s->slot;
-		d.action = s->action;
-		d.src = s->verdict_src;
-		d.rule_flags = 0;
+		session_decision(s, &d);
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
 	}
 	__u32 slot = s->slot;
 
 	if (closed)
-		session_delete(key);
+		session_end(dev_of(c), key, s);
 	return pass(c, slot);
 }
 
@@ -499,13 +492,19 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		/* one compare: the pod sends from its side of the session */
 		if (pod_side_forged(s, dir, src_lo))
 			return drop(&c, TCSEG_DROP_SPOOFED, NULL);
-		/* a fresh SYN on a finished or stale tuple: a new connection */
-		if (c.p.proto == IPPROTO_TCP &&
-		    (c.p.tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN &&
-		    s->state != TCSEG_TCP_SYN_SENT &&
-		    s->state != TCSEG_TCP_SYN_RECV) {
-			syn_guard_release(dev_of(&c), s);
-			session_delete(&key);
+		/*
+		 * An expired session is no session; a fresh SYN on a
+		 * finished or stale tuple is a new connection.
+		 */
+		if (session_expired(c.cfg, s, c.p.proto, c.now)) {
+			stat_add(TCSEG_STAT_SESSIONS_EXPIRED, 1);
+			session_end(dev_of(&c), &key, s);
+		} else if (c.p.proto == IPPROTO_TCP &&
+			   (c.p.tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) ==
+				   TCP_FL_SYN &&
+			   s->state != TCSEG_TCP_SYN_SENT &&
+			   s->state != TCSEG_TCP_SYN_RECV) {
+			session_end(dev_of(&c), &key, s);
 		} else {
 			return session_hit(&c, &key, s, src_lo);
 		}

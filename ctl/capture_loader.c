@@ -19,6 +19,7 @@
 struct tcseg_capture {
 	struct capture_bpf *skel;
 	enum capture_variant variant;
+	bool accept_exit;	/* tcseg_cap_sys_exit attached */
 };
 
 const char *tcseg_capture_variant_name(enum capture_variant v)
@@ -109,6 +110,12 @@ static void select_progs(struct capture_bpf *s, enum capture_variant v)
 	bpf_program__set_autoload(s->progs.tcseg_cap_state, tp);
 	bpf_program__set_autoload(s->progs.tcseg_cap_send,
 				  tp && kernel_has_btf_tp("tcp_sendmsg_locked"));
+	/* its syscall numbers are x86-64's (bpf/capture.bpf.c) */
+#if defined(__x86_64__)
+	bpf_program__set_autoload(s->progs.tcseg_cap_sys_exit, tp);
+#else
+	bpf_program__set_autoload(s->progs.tcseg_cap_sys_exit, false);
+#endif
 	bpf_program__set_autoload(s->progs.tcseg_kp_connect, kp);
 	bpf_program__set_autoload(s->progs.tcseg_kp_connect_ret, kp);
 	bpf_program__set_autoload(s->progs.tcseg_kp_sendmsg, kp);
@@ -131,6 +138,8 @@ static int attach_progs(struct capture_bpf *s)
 			s->links.tcseg_cap_state = l;
 		else if (p == s->progs.tcseg_cap_send)
 			s->links.tcseg_cap_send = l;
+		else if (p == s->progs.tcseg_cap_sys_exit)
+			s->links.tcseg_cap_sys_exit = l;
 		else if (p == s->progs.tcseg_kp_connect)
 			s->links.tcseg_kp_connect = l;
 		else if (p == s->progs.tcseg_kp_connect_ret)
@@ -209,6 +218,7 @@ int tcseg_capture_load(const char *pin_dir, enum capture_variant want,
 		free(c);
 		return ret;
 	}
+	c->accept_exit = bpf_program__autoload(c->skel->progs.tcseg_cap_sys_exit);
 	*out = c;
 	return 0;
 }
@@ -225,6 +235,11 @@ void tcseg_capture_destroy(struct tcseg_capture *c)
 enum capture_variant tcseg_capture_variant(const struct tcseg_capture *c)
 {
 	return c->variant;
+}
+
+bool tcseg_capture_accept_exit(const struct tcseg_capture *c)
+{
+	return c->accept_exit;
 }
 
 int tcseg_capture_events_fd(const struct tcseg_capture *c)
@@ -249,7 +264,10 @@ int tcseg_capture_isn_fd(const struct tcseg_capture *c)
 
 int tcseg_capture_set_hold(const struct tcseg_capture *c, bool hold)
 {
-	struct tcseg_cap_config cc = { .flags = hold ? TCSEG_CAP_F_HOLD : 0 };
+	struct tcseg_cap_config cc = {
+		.flags = (hold ? TCSEG_CAP_F_HOLD : 0) |
+			 (c->accept_exit ? TCSEG_CAP_F_ACCEPT_EXIT : 0),
+	};
 	__u32 zero = 0;
 
 	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.tcseg_cap_config),

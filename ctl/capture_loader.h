@@ -36,6 +36,8 @@ int tcseg_capture_load(const char *pin_dir, enum capture_variant want,
 void tcseg_capture_destroy(struct tcseg_capture *c);
 
 enum capture_variant tcseg_capture_variant(const struct tcseg_capture *c);
+/* accept() returns are reported with owner and fd (tracepoint, x86-64). */
+bool tcseg_capture_accept_exit(const struct tcseg_capture *c);
 const char *tcseg_capture_variant_name(enum capture_variant v);
 int tcseg_capture_parse_variant(const char *s, enum capture_variant *v);
 

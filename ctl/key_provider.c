@@ -252,6 +252,24 @@ static void mirror(const struct tls_key_info *a, struct tls_key_info *b)
 
 /* ---------- wire ---------- */
 
+/* The tuple at bytes 8..19 of a request (addresses as they are). */
+static void put_tuple(unsigned char *m, const struct flow_tuple *t)
+{
+	memcpy(m + 8, &t->saddr, 4);
+	memcpy(m + 12, &t->daddr, 4);
+	put16(m + 16, t->sport);
+	put16(m + 18, t->dport);
+}
+
+static void get_tuple(const unsigned char *m, struct flow_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(&t->saddr, m + 8, 4);
+	memcpy(&t->daddr, m + 12, 4);
+	t->sport = get16(m + 16);
+	t->dport = get16(m + 18);
+}
+
 static void enc_req(unsigned char *m, const struct flow_tuple *t,
 		    const unsigned char *nonce, __u16 cipher)
 {
@@ -259,10 +277,7 @@ static void enc_req(unsigned char *m, const struct flow_tuple *t,
 	memcpy(m, KP_MSG_MAGIC, 4);
 	m[4] = KP_MSG_ANNOUNCE;
 	put16(m + 6, cipher);
-	memcpy(m + 8, &t->saddr, 4);
-	memcpy(m + 12, &t->daddr, 4);
-	put16(m + 16, t->sport);
-	put16(m + 18, t->dport);
+	put_tuple(m, t);
 	memcpy(m + 20, nonce, KP_NONCE_LEN);
 }
 
@@ -282,11 +297,7 @@ static int dec_req(const unsigned char *m, struct flow_tuple *t,
 		return -EPROTO;
 	}
 	*cipher = get16(m + 6);
-	memset(t, 0, sizeof(*t));
-	memcpy(&t->saddr, m + 8, 4);
-	memcpy(&t->daddr, m + 12, 4);
-	t->sport = get16(m + 16);
-	t->dport = get16(m + 18);
+	get_tuple(m, t);
 	memcpy(nonce, m + 20, KP_NONCE_LEN);
 	return 0;
 }
@@ -298,6 +309,71 @@ static void enc_ack(unsigned char *m, int status, const unsigned char *nonce)
 	m[4] = KP_MSG_ACK;
 	m[5] = status > 255 ? 255 : status;
 	memcpy(m + 8, nonce, KP_NONCE_LEN);
+}
+
+/*
+ * END (36 bytes, docs/KEYS.md §wire): magic, type 3, the end (1 client,
+ * 2 server), status (16 bits, 0 = secured, else errno), the tuple, the
+ * key fingerprint (8) and a random id (8); the ACK echoes bytes 20..35.
+ */
+static void enc_end(unsigned char *m, const struct flow_tuple *t,
+		    enum kp_role end, int status, const unsigned char *fp,
+		    const unsigned char *id)
+{
+	memset(m, 0, KP_REQ_LEN);
+	memcpy(m, KP_MSG_MAGIC, 4);
+	m[4] = KP_MSG_END;
+	m[5] = (unsigned char)end;
+	put16(m + 6, status < 0 || status > 0xffff ? EPROTO : status);
+	put_tuple(m, t);
+	if (fp)
+		memcpy(m + 20, fp, KP_FP_LEN);
+	memcpy(m + 28, id, 8);
+}
+
+static int dec_end(const unsigned char *m, struct flow_tuple *t,
+		   enum kp_role *end, int *status, const char **why)
+{
+	if (memcmp(m, KP_MSG_MAGIC, 4) || m[4] != KP_MSG_END) {
+		*why = "not an end message";
+		return -EPROTO;
+	}
+	if (m[5] != KP_ROLE_CLIENT && m[5] != KP_ROLE_SERVER) {
+		*why = "unknown end";
+		return -EPROTO;
+	}
+	*end = m[5];
+	*status = get16(m + 6);
+	get_tuple(m, t);
+	if (!t->saddr || !t->daddr || !t->sport || !t->dport) {
+		*why = "incomplete tuple";
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* The hand-off's handler of end messages (one per process). */
+static struct {
+	kp_end_fn fn;
+	void *arg;
+	pthread_mutex_t lock;
+} end_handler = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void key_provider_set_end_handler(kp_end_fn fn, void *arg)
+{
+	pthread_mutex_lock(&end_handler.lock);
+	end_handler.fn = fn;
+	end_handler.arg = arg;
+	pthread_mutex_unlock(&end_handler.lock);
+}
+
+static void end_deliver(const struct flow_tuple *t, enum kp_role end,
+			int status, const unsigned char *fp)
+{
+	pthread_mutex_lock(&end_handler.lock);
+	if (end_handler.fn)
+		end_handler.fn(end_handler.arg, t, end, status, fp);
+	pthread_mutex_unlock(&end_handler.lock);
 }
 
 /* ---------- plugin loading ---------- */
@@ -554,23 +630,24 @@ static int sess_alive(struct kp_node *n, struct kp_sess *s)
 	return poll(&p, 1, 0) == 0;
 }
 
-/* 0 and the server's status in *status, or a transport error. */
-static int announce(struct kp_node *n, struct kp_peer *p,
-		    const struct flow_tuple *t, const unsigned char *nonce,
-		    __u16 cipher, int *status)
+/*
+ * One request @req, one ACK echoing its bytes 20..35: 0 and the server's
+ * status in *status, or a transport error.
+ */
+static int exchange(struct kp_node *n, struct kp_peer *p,
+		    const unsigned char *req, int *status)
 {
-	unsigned char req[KP_REQ_LEN], ack[KP_ACK_LEN];
+	unsigned char ack[KP_ACK_LEN];
 	int r;
 
-	enc_req(req, t, nonce, cipher);
-	r = n->ops->send(p->sess, req, sizeof(req), n->cfg.io_timeout_ms);
+	r = n->ops->send(p->sess, req, KP_REQ_LEN, n->cfg.io_timeout_ms);
 	if (r)
 		return r;
 	r = n->ops->recv(p->sess, ack, sizeof(ack), n->cfg.io_timeout_ms, -1);
 	if (r)
 		return r;
 	if (memcmp(ack, KP_MSG_MAGIC, 4) || ack[4] != KP_MSG_ACK ||
-	    memcmp(ack + 8, nonce, KP_NONCE_LEN))
+	    memcmp(ack + 8, req + 20, KP_NONCE_LEN))
 		return -EPROTO;
 	*status = ack[5];
 	return 0;
@@ -593,6 +670,20 @@ static int open_sess(struct kp_node *n, struct kp_peer *p)
 }
 
 /*
+ * The peer's session, opened if there is none or the old one is dead;
+ * *reused says whether it was already open. Caller holds p->lock.
+ */
+static int sess_ready(struct kp_node *n, struct kp_peer *p, int *reused)
+{
+	if (p->sess && !sess_alive(n, p->sess)) {
+		n->ops->sess_free(p->sess);
+		p->sess = NULL;
+	}
+	*reused = p->sess != NULL;
+	return *reused ? 0 : open_sess(n, p);
+}
+
+/*
  * Announce on the open session (or a new one); a reused session that
  * turns out dead is replaced once. Caller holds p->lock.
  */
@@ -600,22 +691,17 @@ static int client_announce(struct kp_node *n, struct kp_peer *p,
 			   const struct flow_tuple *t,
 			   const unsigned char *nonce)
 {
+	unsigned char req[KP_REQ_LEN];
 	int tries, r = 0, reused, status = 0;
 	char ts[64];
 
 	tuple_str(t, ts, sizeof(ts));
+	enc_req(req, t, nonce, n->cfg.cipher);
 	for (tries = 0; tries < 2; tries++) {
-		if (p->sess && !sess_alive(n, p->sess)) {
-			n->ops->sess_free(p->sess);
-			p->sess = NULL;
-		}
-		reused = p->sess != NULL;
-		if (!reused) {
-			r = open_sess(n, p);
-			if (r)
-				return r;
-		}
-		r = announce(n, p, t, nonce, n->cfg.cipher, &status);
+		r = sess_ready(n, p, &reused);
+		if (r)
+			return r;
+		r = exchange(n, p, req, &status);
 		if (r == 0 && status)	/* the server answered: no retry */
 			return fail(n, -status, "node %s refused flow %s: %s",
 				    p->name, ts, strerror(status));
@@ -722,6 +808,61 @@ int kp_node_get_key(struct kp_node *n, const struct flow_tuple *t,
 	return r;
 }
 
+/* ---------- hand-off sync ---------- */
+
+int kp_node_tell_end(struct kp_node *n, const struct flow_tuple *t,
+		     enum kp_role end, int status, const unsigned char *fp)
+{
+	static const unsigned char nofp[KP_FP_LEN];
+	unsigned char req[KP_REQ_LEN], id[8];
+	char name[KP_NODE_NAME_MAX], ts[64];
+	struct sockaddr_in svc;
+	struct kp_peer *p;
+	int tries, reused, st = 0, r;
+
+	if (!n || !t || (end != KP_ROLE_CLIENT && end != KP_ROLE_SERVER))
+		return fail(n, -EINVAL, "tell_end: bad argument");
+	tuple_str(t, ts, sizeof(ts));
+	/* the node of the other end */
+	if (lookup(n, end == KP_ROLE_CLIENT ? t->daddr : t->saddr, name, &svc))
+		return fail(n, -ENOENT, "flow %s: the other end maps to no "
+			    "node", ts);
+	if (!strcmp(name, n->cfg.node_name)) {
+		end_deliver(t, end, status, fp ? fp : nofp);
+		return 0;
+	}
+	if (!svc.sin_port)
+		return fail(n, -EDESTADDRREQ, "node %s: no key service address",
+			    name);
+	r = n->ops->random(id, sizeof(id));
+	if (r)
+		return fail(n, r, "no random bytes for the message id");
+	enc_end(req, t, end, status, fp, id);
+	p = peer_get(n, name, &svc);
+	if (!p)
+		return fail(n, -ENOMEM, "out of memory");
+	for (tries = 0; tries < 2; tries++) {
+		r = sess_ready(n, p, &reused);
+		if (r)
+			break;
+		r = exchange(n, p, req, &st);
+		if (!r)
+			break;
+		n->ops->sess_free(p->sess);
+		p->sess = NULL;
+		if (!reused)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (r)
+		return fail(n, r, "node %s: telling flow %s's end: %s", name,
+			    ts, strerror(-r));
+	if (st)
+		return fail(n, -st, "node %s refused flow %s's end: %s", name,
+			    ts, strerror(st));
+	return 0;
+}
+
 /* ---------- key service (server side) ---------- */
 
 /* Check and park one announce; returns the ack status (errno or 0). */
@@ -762,6 +903,38 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 	return -r;
 }
 
+/*
+ * An END message: the sender must be the node of the end it speaks for,
+ * and the other end must be ours. Returns the ack status.
+ */
+static int serve_end(struct kp_node *n, struct kp_sess *s,
+		     const unsigned char *req, const char *peer)
+{
+	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[64];
+	struct sockaddr_in svc;
+	struct flow_tuple t;
+	enum kp_role end;
+	const char *why;
+	int status;
+
+	if (dec_end(req, &t, &end, &status, &why)) {
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: malformed "
+		       "end message (%s)", peer, why);
+		return EPROTO;
+	}
+	tuple_str(&t, ts, sizeof(ts));
+	if (lookup(n, t.saddr, sn, &svc) || lookup(n, t.daddr, dn, &svc) ||
+	    !n->ops->peer_is(s, end == KP_ROLE_CLIENT ? sn : dn) ||
+	    strcmp(end == KP_ROLE_CLIENT ? dn : sn, n->cfg.node_name)) {
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
+		       "speak for the %s end of flow %s", peer,
+		       end == KP_ROLE_CLIENT ? "client" : "server", ts);
+		return EACCES;
+	}
+	end_deliver(&t, end, status, req + 20);
+	return 0;
+}
+
 static void serve_sess(struct kp_node *n, struct kp_sess *s,
 		       const char *peer)
 {
@@ -781,6 +954,14 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 			kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: "
 			       "%s", peer, strerror(-r));
 			break;
+		}
+		if (req[4] == KP_MSG_END && !memcmp(req, KP_MSG_MAGIC, 4)) {
+			st = serve_end(n, s, req, peer);
+			enc_ack(ack, st, req + 20);
+			if (n->ops->send(s, ack, sizeof(ack),
+					 n->cfg.io_timeout_ms) || st == EPROTO)
+				break;	/* malformed: error ack, then close */
+			continue;
 		}
 		if (dec_req(req, &t, nonce, &cipher, &why)) {
 			kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: "
@@ -1362,6 +1543,18 @@ int key_provider_get_key(struct flow_tuple *tuple,
 			 struct tls_key_info *key_info)
 {
 	return key_provider_get_key_role(tuple, KP_ROLE_AUTO, key_info);
+}
+
+int key_provider_tell_end(const struct flow_tuple *t, enum kp_role end,
+			  int status, const unsigned char *fp)
+{
+	int r;
+
+	pthread_rwlock_rdlock(&G.lock);
+	r = G.node ? kp_node_tell_end(G.node, t, end, status, fp) :
+		     fail(NULL, -ENODEV, "key provider not initialised");
+	pthread_rwlock_unlock(&G.lock);
+	return r;
 }
 
 const char *key_provider_tls_name(void)

@@ -26,8 +26,10 @@
 #define KP_MSG_MAGIC		"TKP1"
 #define KP_MSG_ANNOUNCE		1
 #define KP_MSG_ACK		2
+#define KP_MSG_END		3	/* one end of a flow secured/failed */
 #define KP_REQ_LEN		36
 #define KP_ACK_LEN		24
+#define KP_FP_LEN		8	/* key fingerprint in KP_MSG_END */
 
 /*
  * Who owns an address: fills the node's name and the address of its key
@@ -81,6 +83,21 @@ struct kp_config {
 
 /* Which end of the flow the caller's socket is. */
 enum kp_role { KP_ROLE_AUTO = 0, KP_ROLE_CLIENT = 1, KP_ROLE_SERVER = 2 };
+
+/*
+ * Hand-off sync (docs/DAEMON.md §hand-off): the daemon of one end tells
+ * the other end's node that its end is secured (@status 0) or failed
+ * (errno), with the fingerprint of the flow's keys (zeros when unknown).
+ * The receiving node's key service checks the sender owns that end and
+ * calls the handler (also called directly for a same-node flow).
+ */
+typedef void (*kp_end_fn)(void *arg, const struct flow_tuple *t,
+			  enum kp_role end, int status,
+			  const unsigned char *fp);
+void key_provider_set_end_handler(kp_end_fn fn, void *arg);
+/* Tell the other end of @t that end @end is secured/failed. 0 or -errno. */
+int key_provider_tell_end(const struct flow_tuple *t, enum kp_role end,
+			  int status, const unsigned char *fp);
 
 struct kp_stats {
 	__u64 handshakes;	/* client sessions opened */
@@ -149,6 +166,8 @@ void kp_node_free(struct kp_node *n);
 int kp_node_get_key(struct kp_node *n, const struct flow_tuple *tuple,
 		    enum kp_role role, struct tls_key_info *ki);
 int kp_node_port(struct kp_node *n);
+int kp_node_tell_end(struct kp_node *n, const struct flow_tuple *t,
+		     enum kp_role end, int status, const unsigned char *fp);
 void kp_node_stats(struct kp_node *n, struct kp_stats *st);
 /* The loaded TLS plugin (tests use it to build messages by hand). */
 const struct kp_tls_ops *kp_node_tls(struct kp_node *n);

@@ -177,6 +177,7 @@ static int init_config(struct tcseg_bpf *skel)
 	};
 	__u32 zero = 0;
 
+	tcseg_config_lifetime_default(&cfg);
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.tcseg_config), &zero,
 				   &cfg, BPF_ANY);
 }
@@ -276,7 +277,7 @@ static const char *const map_names[] = {
 	"tcseg_rule_stats",  "tcseg_sessions",	"tcseg_pressure",
 	"tcseg_frags",	     "tcseg_stats",	"tcseg_events",
 	"tcseg_evrate",	     "tcseg_secured",	"tcseg_exact1",
-	"tcseg_src_class1",  "tcseg_cidr1",
+	"tcseg_src_class1",  "tcseg_cidr1",	"tcseg_sweep",
 };
 
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))

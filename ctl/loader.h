@@ -40,6 +40,7 @@ struct tcseg_maps {
 	int exact1;		/* policy set 1 (set 0: exact, src_class, cidr) */
 	int src_class1;
 	int cidr1;
+	int sweep;		/* the sweep's timer (bpf/lib/sweep.h) */
 };
 
 /* The compiled-policy maps of one set (0 or 1), see docs/DATAPATH.md. */

@@ -16,6 +16,7 @@
 #define errf(fmt, ...) snprintf(err, errlen, fmt, ##__VA_ARGS__)
 
 static int held_fd = -1;
+static unsigned int depth;	/* pin_lock() calls not yet undone */
 
 static void nap_ms(unsigned int ms)
 {
@@ -63,8 +64,10 @@ int pin_lock(const char *pin_dir, unsigned int timeout_ms, int create,
 	unsigned int nap = 1;
 	int fd;
 
-	if (held_fd >= 0)
+	if (held_fd >= 0) {
+		depth++;
 		return 0;
+	}
 	for (;;) {
 		fd = open_dir(pin_dir, create, err, errlen);
 		if (fd == -ENOENT && !create)
@@ -91,6 +94,7 @@ int pin_lock(const char *pin_dir, unsigned int timeout_ms, int create,
 		}
 		if (same_dir(fd, pin_dir)) {
 			held_fd = fd;
+			depth = 1;
 			return 0;
 		}
 		/* unloaded (and maybe loaded again) while we waited */
@@ -100,7 +104,7 @@ int pin_lock(const char *pin_dir, unsigned int timeout_ms, int create,
 
 void pin_unlock(void)
 {
-	if (held_fd < 0)
+	if (held_fd < 0 || --depth)
 		return;
 	flock(held_fd, LOCK_UN);
 	close(held_fd);

@@ -3,8 +3,9 @@
  * The writer lock of a pin directory: flock(LOCK_EX) on the directory
  * itself (bpffs directories take flock like any other), so every tcctl
  * that changes the pinned maps runs its whole read-modify-write alone.
- * Held until pin_unlock() or the process exits; taking it again in the
- * same process is a no-op. See docs/POLICY.md "Concurrent writers".
+ * Held until as many pin_unlock() as pin_lock() calls, or the process
+ * exits; taking it again in the same process only counts (tcsegd's
+ * start-up attaches devices under its own load lock). See docs/POLICY.md "Concurrent writers".
  */
 #ifndef TCSEG_PIN_LOCK_H
 #define TCSEG_PIN_LOCK_H

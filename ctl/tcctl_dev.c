@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tcctl load|unload|attach|detach|list|default|config. */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,33 +441,83 @@ static const struct {
 
 #define N_CFG_FLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
 
-static __u32 *cfg_num(struct tcseg_config *c, const char *word)
+/*
+ * Numeric settings: word, JSON name, field, accepted range. max 0 means
+ * session_max (the quota cannot exceed the table).
+ */
+static const struct {
+	const char *word;
+	const char *json;
+	size_t off;
+	__u32 min, max;
+} cfg_nums[] = {
+#define CFG_NUM(w, j, f, lo, hi) { w, j, offsetof(struct tcseg_config, f), lo, hi }
+	CFG_NUM("syn-limit", "syn_limit", syn_limit, 0, UINT32_MAX),
+	CFG_NUM("syn-window-ms", "syn_window_ms", syn_window_ms, 1, UINT32_MAX),
+	CFG_NUM("event-rate", "event_rate", event_rate, 0, UINT32_MAX),
+	CFG_NUM("event-burst", "event_burst", event_burst, 0, UINT32_MAX),
+	CFG_NUM("timeout-tcp-syn", "timeout_tcp_syn", to_tcp_syn, 1,
+		TCSEG_MAX_TIMEOUT),
+	CFG_NUM("timeout-tcp-established", "timeout_tcp_established",
+		to_tcp_est, 1, TCSEG_MAX_TIMEOUT),
+	CFG_NUM("timeout-tcp-fin", "timeout_tcp_fin", to_tcp_fin, 1,
+		TCSEG_MAX_TIMEOUT),
+	CFG_NUM("timeout-tcp-time-wait", "timeout_tcp_time_wait", to_tcp_tw, 1,
+		TCSEG_MAX_TIMEOUT),
+	CFG_NUM("timeout-udp", "timeout_udp", to_udp, 1, TCSEG_MAX_TIMEOUT),
+	CFG_NUM("timeout-icmp", "timeout_icmp", to_icmp, 1, TCSEG_MAX_TIMEOUT),
+	CFG_NUM("session-quota", "session_quota", session_quota, 1, 0),
+	CFG_NUM("sweep-interval", "sweep_interval", sweep_s, 1,
+		TCSEG_MAX_SWEEP_S),
+#undef CFG_NUM
+};
+
+#define N_CFG_NUMS (sizeof(cfg_nums) / sizeof(cfg_nums[0]))
+
+static __u32 *cfg_field(struct tcseg_config *c, size_t i)
 {
-	if (!strcmp(word, "syn-limit"))
-		return &c->syn_limit;
-	if (!strcmp(word, "syn-window-ms"))
-		return &c->syn_window_ms;
-	if (!strcmp(word, "event-rate"))
-		return &c->event_rate;
-	if (!strcmp(word, "event-burst"))
-		return &c->event_burst;
-	return NULL;
+	return (__u32 *)((char *)c + cfg_nums[i].off);
+}
+
+static __u32 cfg_get(const struct tcseg_config *c, size_t i)
+{
+	return *cfg_field((struct tcseg_config *)c, i);
+}
+
+/* A numeric word; 1 if @word is not one, -1 on a bad value. */
+static int config_num(struct tcseg_config *c, const char *word,
+		      const char *val)
+{
+	__u32 v, max;
+	size_t i;
+
+	for (i = 0; i < N_CFG_NUMS; i++)
+		if (!strcmp(word, cfg_nums[i].word))
+			break;
+	if (i == N_CFG_NUMS)
+		return 1;
+	if (parse_u32_word(word, val, &v))
+		return -1;
+	max = cfg_nums[i].max ?: c->session_max;
+	if (v < cfg_nums[i].min || v > max)
+		return tcctl_err("%s: %u is out of range %u..%u", word, v,
+				 cfg_nums[i].min, max);
+	*cfg_field(c, i) = v;
+	return 0;
 }
 
 static int config_apply_words(struct tcseg_config *c, int argc, char **argv)
 {
 	size_t i;
-	__u32 *num;
+	int r;
 
 	for (; argc > 0; argc -= 2, argv += 2) {
 		if (need_value(argc, argv, argv[0]))
 			return -1;
-		num = cfg_num(c, argv[0]);
-		if (num) {
-			if (parse_u32_word(argv[0], argv[1], num))
+		r = config_num(c, argv[0], argv[1]);
+		if (r <= 0) {
+			if (r)
 				return -1;
-			if (!strcmp(argv[0], "syn-window-ms") && !*num)
-				return tcctl_err("syn-window-ms: must be >= 1");
 			continue;
 		}
 		for (i = 0; i < N_CFG_FLAGS; i++)
@@ -495,10 +547,9 @@ static void config_show(struct tcctl *t, const struct tcseg_config *c)
 		for (i = 0; i < N_CFG_FLAGS; i++)
 			printf("%s %s\n", cfg_flags[i].word,
 			       c->flags & cfg_flags[i].flag ? "on" : "off");
-		printf("syn-limit %u\nsyn-window-ms %u\nevent-rate %u\n"
-		       "event-burst %u\nsession-max %u\n", c->syn_limit,
-		       c->syn_window_ms, c->event_rate, c->event_burst,
-		       c->session_max);
+		for (i = 0; i < N_CFG_NUMS; i++)
+			printf("%s %u\n", cfg_nums[i].word, cfg_get(c, i));
+		printf("session-max %u\n", c->session_max);
 		return;
 	}
 	j = tcctl_json(t);
@@ -509,10 +560,8 @@ static void config_show(struct tcctl *t, const struct tcseg_config *c)
 	json_string_field(j, "default", action_name(c->default_action));
 	for (i = 0; i < N_CFG_FLAGS; i++)
 		json_bool_field(j, cfg_flags[i].word, c->flags & cfg_flags[i].flag);
-	json_uint_field(j, "syn_limit", c->syn_limit);
-	json_uint_field(j, "syn_window_ms", c->syn_window_ms);
-	json_uint_field(j, "event_rate", c->event_rate);
-	json_uint_field(j, "event_burst", c->event_burst);
+	for (i = 0; i < N_CFG_NUMS; i++)
+		json_uint_field(j, cfg_nums[i].json, cfg_get(c, i));
 	json_uint_field(j, "session_max", c->session_max);
 	json_end_object(j);
 	json_destroy(&j);

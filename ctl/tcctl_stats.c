@@ -37,6 +37,7 @@ static const char *const stat_names[TCSEG_STAT_DROP_BASE] = {
 	[TCSEG_STAT_FRAGMENTS] = "fragments",
 	[TCSEG_STAT_ICMP_RELATED] = "icmp_related",
 	[TCSEG_STAT_ICMP_UNRELATED] = "icmp_unrelated",
+	[TCSEG_STAT_SESSIONS_EXPIRED] = "sessions_expired",
 };
 
 

@@ -31,6 +31,7 @@
 #include "tcsegd_link.h"
 #include "devices.h"
 #include "tcseg_names.h"
+#include "pin_lock.h"
 #include "key_provider.h"
 #include "ktls.h"
 #include "tlshub_client.h"
@@ -51,6 +52,9 @@ void epoll_del_close(int ep, int fd)
 /* ---- devices */
 
 /* @via: what found it (config, rescan, rtnetlink), for the log. */
+/* how long an attach waits for a tcctl writer before the rescan retries */
+#define ATTACH_LOCK_MS	2000
+
 static void attach_one(const char *name, const char *via)
 {
 	struct tcseg_dev_opts o = { .default_action = TCSEG_ACT_UNSET,
@@ -67,8 +71,18 @@ static void attach_one(const char *name, const char *via)
 	    !strncmp(old.name, name, sizeof(old.name)) && D.start_ns &&
 	    mono_ns() - D.start_ns > 1000000000ull)
 		return;		/* already ours: the pattern rescan */
+	/*
+	 * tcctl's writer lock (docs/POLICY.md "Concurrent writers"), waited
+	 * for briefly: the loop must not stall; the rescan tries again.
+	 */
+	if (pin_lock(D.cfg.pin_dir, ATTACH_LOCK_MS, 0, err, sizeof(err))) {
+		dlog(L_WARN, "attach", "attach deferred dev=%s error=\"%s\"",
+		     name, err);
+		return;
+	}
 	if (tcseg_dev_attach(D.cfg.pin_dir, &D.maps, ifindex, name, &o,
 			     ATTACH_AUTO, &tcx, err, sizeof(err))) {
+		pin_unlock();
 		dlog(L_ERR, "attach", "attach failed dev=%s error=\"%s\"", name,
 		     err);
 		return;
@@ -76,6 +90,7 @@ static void attach_one(const char *name, const char *via)
 	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s via=%s",
 	     name, ifindex, tcx ? "tcx" : "clsact", via);
 	tcsegd_bind_known((__u32)ifindex);
+	pin_unlock();
 }
 
 /* A link appeared (or changed): attach it if the pattern wants it. */
@@ -263,7 +278,7 @@ static const char *const tc_ev_names[] = {
 	"", "flow_log", "flow_encrypt", "audit", "drop",
 };
 static const char *const sock_ev_names[] = {
-	"", "connect", "accept", "sendmsg", "close",
+	"", "connect", "accept", "sendmsg", "close", "established",
 };
 
 /* Queue the hand-off of one end of a joined flow, from its capture record. */
@@ -283,6 +298,7 @@ static long start_end(struct corr_entry *ce, enum job_role role,
 	r.event_ns = ev->ts_ns;
 	r.ifindex = ifindex;
 	r.held = ev->flags & TCSEG_SOCK_F_HELD;
+	r.fd = ev->fd;
 	id = handoff_submit(&r);
 	dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "%s hand-off %s "
 	     "flow=%s tgid=%u held=%d", role == JOB_CLIENT ? "client" : "server",
@@ -409,6 +425,8 @@ static int on_sock(void *ctx, void *data, size_t size)
 	     sock_ev_names[e->type], flow, e->tgid, e->pid, comm,
 	     !!(e->flags & TCSEG_SOCK_F_HELD),
 	     !!(e->flags & TCSEG_SOCK_F_ENCRYPT));
+	if (e->type == TCSEG_SOCK_ESTABLISHED)
+		handoff_established(e->cookie);
 	if (e->type != TCSEG_SOCK_CONNECT && e->type != TCSEG_SOCK_ACCEPT)
 		return 0;
 	if (exiting) {
@@ -593,11 +611,11 @@ static int loop(void)
 	}
 }
 
+static int setup_dataplane_locked(void);
+
 static int setup_dataplane(void)
 {
-	struct tcseg_sizes sz;
 	char err[512];
-	__u64 t0;
 	int r;
 
 	r = tcseg_ensure_bpffs(D.cfg.pin_dir, err, sizeof(err));
@@ -605,6 +623,24 @@ static int setup_dataplane(void)
 		dlog(L_ERR, "daemon", "bpffs error=\"%s\"", err);
 		return r;
 	}
+	/* a tcctl writing meanwhile must not see a half-made data plane */
+	r = pin_lock(D.cfg.pin_dir, PIN_LOCK_TIMEOUT_MS, 1, err, sizeof(err));
+	if (r) {
+		dlog(L_ERR, "daemon", "pin dir lock error=\"%s\"", err);
+		return r;
+	}
+	r = setup_dataplane_locked();
+	pin_unlock();
+	return r;
+}
+
+static int setup_dataplane_locked(void)
+{
+	struct tcseg_sizes sz;
+	char err[512];
+	__u64 t0;
+	int r;
+
 	if (!tcseg_is_loaded(D.cfg.pin_dir)) {
 		tcseg_sizes_default(&sz);
 		r = tcseg_load(D.cfg.pin_dir, &sz, err, sizeof(err));

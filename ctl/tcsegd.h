@@ -27,6 +27,7 @@
 #define TCSEGD_MAX_CLIENTS	64
 #define TCSEGD_REQ_MAX		256	/* control request line, bytes */
 #define TCSEGD_EVENT_MAX	1024	/* one monitor line, bytes */
+#define TCSEGD_METRICS_MAX	32768	/* the Prometheus text, bytes */
 
 /* ---- logging (seed 000 §10.1): "ts level component msg key=value..." */
 enum { L_ERR = CFG_LOG_ERR, L_WARN = CFG_LOG_WARN, L_INFO = CFG_LOG_INFO,
@@ -85,6 +86,8 @@ enum tcsegd_hist_id {
 	H_KEY_TLSHUB, H_KEY_OPENSSL, H_KEY_BORINGSSL,	/* by enum mode */
 	H_HS_TLSHUB, H_HS_OPENSSL, H_HS_BORINGSSL,
 	H_KTLS,				/* configure_ktls() that succeeded */
+	H_HANDOFF_NEW,			/* hand-offs that opened a node session */
+	H_HANDOFF_REUSED,		/* ... that found it open */
 	H_NUM
 };
 extern struct tcsegd_hist tcsegd_hists[H_NUM];
@@ -98,6 +101,10 @@ double hist_quantile(const struct tcsegd_hist *h,
 void metrics_reset(void);		/* tests */
 
 void metrics_latency(__u64 us);		/* hand-off latency */
+/* The same, by whether the hand-off opened a provider session. */
+void metrics_handoff_session(__u64 us, bool new_session);
+/* Fresh provider sessions so far (kp + TLSHub), to tell new from reused. */
+__u64 metrics_provider_handshakes(void);
 /* Around one key provider call (any thread). */
 struct kf_timer {
 	__u64 t0_ns, seq, handshakes;
@@ -137,6 +144,7 @@ struct handoff_req {
 	__u64 event_ns;			/* capture record time (monotonic) */
 	__u32 ifindex;			/* veth of this end's pod, 0 = later */
 	bool held;			/* SIGSTOPped: we owe it a SIGCONT */
+	int fd;				/* accept()'s fd in tgid, -1 = search */
 	char comm[17];
 };
 
@@ -146,6 +154,8 @@ void handoff_stop(void);		/* fails every job in flight */
 long handoff_submit(const struct handoff_req *r);
 /* The veth of a job's end became known (TC event after the record). */
 void handoff_set_ifindex(long job, __u32 ifindex);
+/* The handshake of the client socket with @cookie completed. */
+void handoff_established(__u64 cookie);
 /* Fail jobs past their deadline; called from the main loop's timer. */
 void handoff_watchdog(void);
 int handoff_in_flight(void);
@@ -220,6 +230,9 @@ struct sock_match {
 	__be16 lport, rport;
 	__u64 cookie;			/* 0 = tuple only */
 };
+/* Take fd @fd of process @tgid if it is @sm; a dup'd fd or -errno. */
+int sock_take_fd(__u32 tgid, int fd, const struct sock_match *sm, char *why,
+		 size_t whylen);
 /* Find the socket in process @tgid; returns a dup'd fd or -errno. */
 int sock_find_in_pid(__u32 tgid, const struct sock_match *sm, char *why,
 		     size_t whylen);

@@ -76,13 +76,33 @@ int corr_check_sock(const void *data, size_t size, const char **why)
 		*why = "socket record of the wrong size";
 		return -EBADMSG;
 	}
-	if (e->type < TCSEG_SOCK_CONNECT || e->type > TCSEG_SOCK_CLOSE) {
+	if (e->type < TCSEG_SOCK_CONNECT || e->type > TCSEG_SOCK_ESTABLISHED) {
 		*why = "socket record of unknown type";
 		return -EBADMSG;
 	}
 	if (e->flags & ~(TCSEG_SOCK_F_HELD | TCSEG_SOCK_F_ENCRYPT |
-			 TCSEG_SOCK_F_KPROBE)) {
+			 TCSEG_SOCK_F_KPROBE | TCSEG_SOCK_F_FD_LATER)) {
 		*why = "socket record with unknown flags";
+		return -EBADMSG;
+	}
+	/*
+	 * A record from the syscall's return follows: a softirq accept (no
+	 * owner yet) or a connect held at SYN_SENT (its process named).
+	 */
+	if ((e->flags & TCSEG_SOCK_F_FD_LATER) &&
+	    !(e->type == TCSEG_SOCK_ACCEPT && !e->tgid &&
+	      !(e->flags & TCSEG_SOCK_F_HELD)) &&
+	    !(e->type == TCSEG_SOCK_CONNECT && e->tgid &&
+	      (e->flags & TCSEG_SOCK_F_HELD))) {
+		*why = "socket record with a syscall return to come that "
+		       "cannot have one";
+		return -EBADMSG;
+	}
+	/* an fd only from accept()/connect()'s return, with its process */
+	if (e->fd < -1 || (e->fd >= 0 && ((e->type != TCSEG_SOCK_ACCEPT &&
+					   e->type != TCSEG_SOCK_CONNECT) ||
+					  !e->tgid || !e->cookie))) {
+		*why = "socket record with a bad fd";
 		return -EBADMSG;
 	}
 	if (e->action >= TCSEG_ACT_MAX) {
@@ -252,7 +272,8 @@ struct corr_entry *corr_add_sock(struct corr_table *t,
 
 bool corr_client_ready(const struct corr_entry *e)
 {
-	if (!(e->flags & CORR_CONNECT) || (e->flags & CORR_CLIENT_GO))
+	if (!(e->flags & CORR_CONNECT) || (e->flags & CORR_CLIENT_GO) ||
+	    (e->connect.flags & TCSEG_SOCK_F_FD_LATER))
 		return false;
 	return (e->connect.flags & (TCSEG_SOCK_F_HELD | TCSEG_SOCK_F_ENCRYPT)) ||
 	       (e->flags & CORR_TC_FROM);
@@ -260,7 +281,8 @@ bool corr_client_ready(const struct corr_entry *e)
 
 bool corr_server_ready(const struct corr_entry *e)
 {
-	if (!(e->flags & CORR_ACCEPT) || (e->flags & CORR_SERVER_GO))
+	if (!(e->flags & CORR_ACCEPT) || (e->flags & CORR_SERVER_GO) ||
+	    (e->accept.flags & TCSEG_SOCK_F_FD_LATER))
 		return false;
 	return (e->accept.flags & (TCSEG_SOCK_F_HELD | TCSEG_SOCK_F_ENCRYPT)) ||
 	       (e->flags & CORR_TC_TO);

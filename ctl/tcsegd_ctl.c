@@ -300,7 +300,7 @@ static void do_provider_set(struct client *c, enum key_provider_mode m)
 
 static void do_metrics_http(struct client *c)
 {
-	static char body[16384];
+	static char body[TCSEGD_METRICS_MAX];
 	size_t n = metrics_render(body, sizeof(body));
 
 	replyf(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
@@ -330,7 +330,7 @@ static void run_request(struct client *c, const struct ctl_request *rq)
 		do_provider_set(c, rq->mode);
 		break;
 	case CTL_METRICS: {
-		static char body[16384];
+		static char body[TCSEGD_METRICS_MAX];
 
 		metrics_render(body, sizeof(body));
 		reply(c, body);

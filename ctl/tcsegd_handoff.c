@@ -18,8 +18,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <bpf/bpf.h>
@@ -29,6 +31,7 @@
 #include "kp_isn.h"
 #include "ktls.h"
 #include "tlshub_hkdf.h"
+#include "tcsegd_ends.h"
 
 /* TCP states as TCP_INFO reports them (include/net/tcp_states.h). */
 #define ST_ESTABLISHED	1
@@ -47,6 +50,17 @@ struct job {
 	int pidfd;		/* held process, -1 if none */
 	__u32 held_tid;		/* its tcseg_held entry, 0 if none */
 	bool finished;		/* outcome applied (worker or watchdog) */
+	__u8 fp[ENDS_FP_LEN];	/* key fingerprint, zeros before the keys */
+	bool told;		/* the other end heard our outcome */
+	bool peer_failed;	/* ... or told us its end failed */
+	bool established;	/* the capture saw the handshake complete */
+	/* per-stage times (monotonic ns, 0 = not reached), for the logs */
+	__u64 t_found, t_est, t_keys, t_ktls, t_peer;
+	__u64 hs0;		/* provider sessions opened before the keys */
+	pid_t traced;		/* the held thread, ptrace-stopped by this
+				 * job's worker (the hold narrowed to it) */
+	unsigned int events;	/* bumped (under jl) by handoff_established,
+				 * handoff_set_ifindex; jev broadcast */
 };
 
 static struct job jobs[TCSEGD_MAX_JOBS];
@@ -56,6 +70,7 @@ static long next_id = 1;
 static bool stopping;
 static pthread_mutex_t jl = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t jc = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t jev;	/* CLOCK_MONOTONIC, see wait_event() */
 static pthread_t workers[16];
 static int n_workers;
 
@@ -112,11 +127,19 @@ static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
 {
 	struct tcseg_session_key k;
 	struct tcseg_secure v = { .ts_ns = mono_ns(), .state = state };
+	struct tcseg_session s;
 
 	if (!ifindex)
 		return -ENODEV;
 	tcseg_session_key_make(&k, ifindex, r->key.saddr, r->key.daddr,
 			       r->key.sport, r->key.dport, IPPROTO_TCP);
+	/* the mark secures this session only (docs/SECURITY.md, "Marks") */
+	if (bpf_map_lookup_elem(D.maps.sessions, &k, &s)) {
+		if (state == TCSEG_SECURE_OK)
+			return -errno;
+	} else {
+		v.session_ns = s.created_ns;
+	}
 	if (bpf_map_update_elem(D.maps.secured, &k, &v, BPF_ANY))
 		return -errno;
 	return 0;
@@ -151,6 +174,28 @@ static void emit_result(const struct job *j, const char *result,
 		       (unsigned long long)lat_us);
 }
 
+/*
+ * "find_us=.. handshake_us=.. keys_us=.. ktls_us=.. peer_us=..": how long
+ * each stage reached took (find counts from the capture record).
+ */
+static const char *stages_str(const struct job *j, char *buf, size_t len)
+{
+	const __u64 t[] = { j->r.event_ns, j->t_found, j->t_est, j->t_keys,
+			    j->t_ktls, j->t_peer };
+	static const char *const name[] = { "find", "handshake", "keys",
+					    "ktls", "peer" };
+	size_t off = 0;
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 1; i < sizeof(t) / sizeof(t[0]) && t[i] && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s_us=%llu",
+				i > 1 ? " " : "", name[i - 1],
+				(unsigned long long)(t[i] > t[i - 1] ?
+						     (t[i] - t[i - 1]) / 1000 : 0));
+	return buf;
+}
+
 void handoff_watchdog(void)
 {
 	__u64 now = mono_ns();
@@ -176,6 +221,81 @@ void handoff_watchdog(void)
 	pthread_mutex_unlock(&jl);
 }
 
+/*
+ * Narrow the capture's hold to the thread that connected or accepted
+ * (docs/DAEMON.md §hand-off): SIGSTOP stops every thread of the process
+ * (a group stop), so a busy server would stop serving its other
+ * connections. The worker takes the thread into a ptrace-stop
+ * (PTRACE_SEIZE + PTRACE_INTERRUPT), then lets the process run; only that
+ * thread stays stopped until unnarrow() (PTRACE_DETACH, from this same
+ * worker thread: ptrace belongs to the tracer thread). Where ptrace is
+ * refused (already traced, Yama) the whole process stays held.
+ */
+/*
+ * Another server hand-off of the same process whose thread is not
+ * narrowed yet (two accept()s at once): a SIGCONT now would let that
+ * thread run before its socket has kTLS. That job's own narrowing (or
+ * release) sends the SIGCONT.
+ */
+static bool other_hold_pending(const struct job *j)
+{
+	bool pending = false;
+	int i;
+
+	pthread_mutex_lock(&jl);
+	for (i = 0; i < TCSEGD_MAX_JOBS && !pending; i++) {
+		const struct job *o = &jobs[i];
+
+		pending = o != j && o->state != J_FREE && !o->finished &&
+			  o->pidfd >= 0 && o->r.tgid == j->r.tgid &&
+			  o->r.role == JOB_SERVER && !o->traced;
+	}
+	pthread_mutex_unlock(&jl);
+	return pending;
+}
+
+static void narrow_hold(struct job *j)
+{
+	pid_t tid = (pid_t)j->r.pid;
+	__u64 until = mono_ns() + 100000000ull;
+	int st, r;
+
+	/* servers only: a client stays held whole, so a kill -9 of the
+	 * daemon leaves it stopped for the next one (tcsegd_held.c) */
+	if (j->r.role != JOB_SERVER || j->pidfd < 0 || !tid)
+		return;
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL)) {
+		dlog(L_DEBUG, "handoff", "hold stays process-wide tgid=%u "
+		     "tid=%d error=\"%s\"", j->r.tgid, tid, strerror(errno));
+		return;
+	}
+	ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+	while (!(r = waitpid(tid, &st, __WALL | WNOHANG)) && mono_ns() < until)
+		sleep_us(20);
+	if (r != tid || !WIFSTOPPED(st)) {	/* gone, or not stopping */
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		return;
+	}
+	pthread_mutex_lock(&jl);
+	j->traced = tid;
+	pthread_mutex_unlock(&jl);
+	/* every other thread runs again; this one stays in ptrace-stop */
+	if (!other_hold_pending(j))
+		pidfd_signal(j->pidfd, SIGCONT);
+}
+
+/* Let the narrowed thread go (the worker that traced it). */
+static void unnarrow(struct job *j)
+{
+	if (!j->traced)
+		return;
+	/* signal 0: a SIGSTOP not yet acted on is dropped */
+	if (ptrace(PTRACE_DETACH, j->traced, NULL, NULL))
+		dlog(L_WARN, "handoff", "cannot let thread %d go error=\"%s\"",
+		     j->traced, strerror(errno));
+	j->traced = 0;
+}
+
 /* ---- the steps */
 
 static int tcp_info(int fd, struct tcp_info *ti)
@@ -192,9 +312,41 @@ static bool expired(const struct job *j)
 	       __atomic_load_n(&j->finished, __ATOMIC_RELAXED);
 }
 
+/*
+ * Wait until something happens to @j (j->events moves past @seen) or
+ * @max_ns passed; returns the new events count. The capture's records
+ * wake it (no polling); @max_ns is the backstop.
+ */
+static unsigned int wait_event(struct job *j, unsigned int seen, __u64 max_ns)
+{
+	__u64 until = mono_ns() + max_ns;
+	struct timespec ts;
+	unsigned int ev;
+
+	if (until > j->deadline_ns)
+		until = j->deadline_ns;
+	ts.tv_sec = until / 1000000000ull;
+	ts.tv_nsec = until % 1000000000ull;
+	pthread_mutex_lock(&jl);
+	while (j->events == seen && !j->finished && mono_ns() < until)
+		pthread_cond_timedwait(&jev, &jl, &ts);
+	ev = j->events;
+	pthread_mutex_unlock(&jl);
+	return ev;
+}
+
+/* Backstop of a wait on the capture's records, which only the tracepoint
+ * variant sends (its state changes); kprobes: poll every 500 us. */
+static __u64 event_backstop_ns(void)
+{
+	return tcseg_capture_variant(D.cap) == CAPTURE_TP ? 20000000ull :
+							    500000ull;
+}
+
 /* The handshake finishes in the kernel while the process is held. */
 static int wait_established(struct job *j, int fd, char *why, size_t wl)
 {
+	unsigned int seen = __atomic_load_n(&j->events, __ATOMIC_RELAXED);
 	struct tcp_info ti;
 
 	for (;;) {
@@ -215,7 +367,7 @@ static int wait_established(struct job *j, int fd, char *why, size_t wl)
 			snprintf(why, wl, "handshake not finished in time");
 			return -ETIMEDOUT;
 		}
-		sleep_us(500);
+		seen = wait_event(j, seen, event_backstop_ns());
 	}
 }
 
@@ -254,6 +406,8 @@ static int find_socket(struct job *j, char *why, size_t wl)
 		sm.raddr = j->r.key.saddr, sm.rport = j->r.key.sport;
 	}
 	sm.cookie = j->r.cookie;
+	if (j->r.tgid && j->r.fd >= 0)	/* accept()'s return named it */
+		return sock_take_fd(j->r.tgid, j->r.fd, &sm, why, wl);
 	if (j->r.tgid)
 		return sock_find_in_pid(j->r.tgid, &sm, why, wl);
 	/*
@@ -282,9 +436,9 @@ static int find_socket(struct job *j, char *why, size_t wl)
 	}
 }
 
-/* First 8 bytes of SHA-256(c2s key | c2s iv | s2c key | s2c iv), hex. */
+/* First 8 bytes of SHA-256(c2s key | c2s iv | s2c key | s2c iv). */
 static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
-			    char *out)
+			    __u8 *out)
 {
 	const __u8 *ck = role == JOB_CLIENT ? ki->key : ki->rx_key;
 	const __u8 *civ = role == JOB_CLIENT ? ki->iv : ki->rx_iv;
@@ -294,7 +448,6 @@ static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
 	__u32 il = ki->iv_len <= 16 ? ki->iv_len : 16;
 	struct th_sha256 c;
 	__u8 h[TH_SHA256_LEN];
-	int i;
 
 	th_sha256_init(&c);
 	th_sha256_update(&c, ck, kl);
@@ -302,24 +455,31 @@ static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
 	th_sha256_update(&c, sk, kl);
 	th_sha256_update(&c, siv, il);
 	th_sha256_final(&c, h);
-	for (i = 0; i < 8; i++)
-		sprintf(out + 2 * i, "%02x", h[i]);
+	memcpy(out, h, ENDS_FP_LEN);
 	explicit_bzero(&c, sizeof(c));
+}
+
+static void job_tuple(const struct job *j, struct flow_tuple *ft)
+{
+	memset(ft, 0, sizeof(*ft));
+	ft->saddr = j->r.key.saddr;
+	ft->daddr = j->r.key.daddr;
+	ft->sport = ntohs(j->r.key.sport);
+	ft->dport = ntohs(j->r.key.dport);
 }
 
 static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
 		    char *why, size_t wl)
 {
-	struct flow_tuple ft = {
-		.saddr = j->r.key.saddr, .daddr = j->r.key.daddr,
-		.sport = ntohs(j->r.key.sport), .dport = ntohs(j->r.key.dport),
-	};
-	char fp[17], flow[64], iw[128];
+	char fp[2 * ENDS_FP_LEN + 1], flow[64], iw[128], st[160];
+	struct flow_tuple ft;
 	struct flow_isn isn;
 	struct kf_timer kt;
 	bool has_isn;
-	int r;
+	int r, i;
 
+	job_tuple(j, &ft);
+	j->hs0 = metrics_provider_handshakes();
 	/* the per-connection value of the TLSHub schedule (docs/KEYS.md §9) */
 	r = kp_isn_read(fd, j->r.role == JOB_CLIENT,
 			tcseg_capture_isn_fd(D.cap), &isn, iw, sizeof(iw));
@@ -340,13 +500,19 @@ static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
 		return r;
 	}
 	MINC(key_ok);
-	key_fingerprint(ki, j->r.role, fp);
+	j->t_keys = mono_ns();
+	key_fingerprint(ki, j->r.role, j->fp);
+	for (i = 0; i < ENDS_FP_LEN; i++)
+		sprintf(fp + 2 * i, "%02x", j->fp[i]);
 	flow_str(&j->r.key, flow, sizeof(flow));
-	/* ISNs are on the wire in every segment: no secret (tests use them) */
+	/*
+	 * ISNs are on the wire in every segment: no secret (tests use them);
+	 * fp last: scripts read it as the rest of the line
+	 */
 	dlog(L_INFO, "handoff", "keys agreed role=%s flow=%s mode=%s "
-	     "isn=%u:%u fp=%s", role_name(j->r.role), flow,
+	     "isn=%u:%u %s fp=%s", role_name(j->r.role), flow,
 	     kp_mode_name(key_provider_get_mode()), has_isn ? isn.client : 0,
-	     has_isn ? isn.server : 0, fp);
+	     has_isn ? isn.server : 0, stages_str(j, st, sizeof(st)), fp);
 	monitor_eventf("\"type\":\"keys\",\"role\":\"%s\",\"flow\":\"%s\","
 		       "\"fp\":\"%s\"", role_name(j->r.role), flow, fp);
 	return 0;
@@ -371,20 +537,111 @@ static int put_ktls(int fd, struct tls_key_info *ki, char *why, size_t wl)
 	return r;
 }
 
+/* ---- both ends secured before either process runs (docs/DAEMON.md) */
+
+static enum job_role other_role(enum job_role r)
+{
+	return r == JOB_CLIENT ? JOB_SERVER : JOB_CLIENT;
+}
+
+/* The other end's pod: the server for a client job. */
+static __be32 peer_ip(const struct handoff_req *r)
+{
+	return r->role == JOB_CLIENT ? r->key.daddr : r->key.saddr;
+}
+
+/* Tell the other end's daemon our outcome, once: 0 secured, else errno. */
+static void tell_peer(struct job *j, int status)
+{
+	struct flow_tuple ft;
+	char flow[64];
+
+	if (j->told || j->peer_failed)
+		return;
+	j->told = true;
+	if (tcsegd_is_local_pod(peer_ip(&j->r))) {
+		ends_put(&j->r.key, j->r.role, status, j->fp, mono_ns());
+		return;
+	}
+	job_tuple(j, &ft);
+	if (!key_provider_tell_end(&ft, j->r.role == JOB_CLIENT ?
+				   KP_ROLE_CLIENT : KP_ROLE_SERVER, status,
+				   j->fp))
+		return;
+	flow_str(&j->r.key, flow, sizeof(flow));
+	dlog(L_WARN, "handoff", "cannot tell the other end role=%s flow=%s "
+	     "error=\"%s\"", role_name(j->r.role), flow,
+	     key_provider_last_error());
+}
+
+/* An END message from the other end's node (key service thread). */
+static void on_end(void *arg, const struct flow_tuple *t, enum kp_role end,
+		   int status, const unsigned char *fp)
+{
+	struct corr_key k = {
+		.saddr = t->saddr, .daddr = t->daddr,
+		.sport = htons(t->sport), .dport = htons(t->dport),
+	};
+	enum job_role r = end == KP_ROLE_CLIENT ? JOB_CLIENT : JOB_SERVER;
+	char flow[64];
+
+	(void)arg;
+	ends_put(&k, r, status, fp, mono_ns());
+	flow_str(&k, flow, sizeof(flow));
+	dlog(L_DEBUG, "handoff", "other end %s role=%s flow=%s",
+	     status ? "failed" : "secured", role_name(r), flow);
+}
+
+/*
+ * Our end has kTLS: let the other end's records in (the mark), tell the
+ * other end, and wait until it says its end is secured too. Only then
+ * does our process run, so none of its records meets an unsecured veth,
+ * whichever end writes first.
+ */
+static int sync_ends(struct job *j, char *why, size_t wl)
+{
+	int st = 0, r = 0;
+
+	pthread_mutex_lock(&jl);
+	if (!j->finished)
+		r = mark(&j->r, j->r.ifindex, TCSEG_SECURE_OK);
+	pthread_mutex_unlock(&jl);
+	if (r) {
+		snprintf(why, wl, "cannot write tcseg_secured");
+		return r;
+	}
+	tell_peer(j, 0);
+	r = ends_wait(&j->r.key, other_role(j->r.role), j->fp, j->r.event_ns,
+		      j->deadline_ns, &j->finished, &st);
+	if (r) {
+		snprintf(why, wl, "the other end was not secured in time");
+		return r;
+	}
+	if (st) {
+		j->peer_failed = true;
+		snprintf(why, wl, "the other end failed closed (%s)",
+			 strerror(st));
+		return -EPIPE;
+	}
+	return 0;
+}
+
 /* The veth of this end: from the flow event, or learned earlier. */
 static __u32 wait_ifindex(struct job *j)
 {
+	unsigned int seen;
 	__u32 ifindex;
 
 	for (;;) {
 		pthread_mutex_lock(&jl);
 		ifindex = j->r.ifindex;
+		seen = j->events;
 		pthread_mutex_unlock(&jl);
 		if (!ifindex)
 			ifindex = tcsegd_pod_ifindex(local_ip(&j->r));
 		if (ifindex || expired(j))
 			return ifindex;
-		sleep_us(500);
+		wait_event(j, seen, 500000ull);
 	}
 }
 
@@ -392,14 +649,15 @@ static __u32 wait_ifindex(struct job *j)
 static void finish(struct job *j, int fd, const char *stage, int err,
 		   const char *why)
 {
-	bool optional = false, ok = !err;
+	bool optional = false, ok = !err, fresh;
 	__u64 lat_us = (mono_ns() - j->r.event_ns) / 1000;
-	char flow[64];
+	char flow[64], st[160];
 	int r = 0;
 
 	pthread_mutex_lock(&jl);
-	if (j->finished) {
+	if (j->finished) {	/* the watchdog failed it */
 		pthread_mutex_unlock(&jl);
+		tell_peer(j, ETIMEDOUT);
 		return;
 	}
 	j->finished = true;
@@ -420,12 +678,17 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	pthread_mutex_unlock(&jl);
 
 	flow_str(&j->r.key, flow, sizeof(flow));
+	stages_str(j, st, sizeof(st));
+	/* a fresh node session (ours or the END's) during this hand-off */
+	fresh = j->t_keys && metrics_provider_handshakes() != j->hs0;
 	if (ok) {
 		MINC(handoff_ok);
 		metrics_latency(lat_us);
+		metrics_handoff_session(lat_us, fresh);
 		dlog(L_INFO, "handoff", "secured role=%s flow=%s tgid=%u "
-		     "ifindex=%u latency_us=%llu", role_name(j->r.role), flow,
-		     j->r.tgid, j->r.ifindex, (unsigned long long)lat_us);
+		     "ifindex=%u latency_us=%llu session=%s %s",
+		     role_name(j->r.role), flow, j->r.tgid, j->r.ifindex,
+		     (unsigned long long)lat_us, fresh ? "new" : "reused", st);
 		emit_result(j, "secured", "done", "", lat_us);
 	} else if (optional) {
 		MINC(handoff_optional);
@@ -436,10 +699,14 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	} else {
 		MINC(handoff_failed);
 		dlog(L_WARN, "handoff", "failed closed role=%s flow=%s tgid=%u "
-		     "stage=%s reason=\"%s\"", role_name(j->r.role), flow,
-		     j->r.tgid, stage, why);
+		     "stage=%s reason=\"%s\" latency_us=%llu %s",
+		     role_name(j->r.role), flow, j->r.tgid, stage, why,
+		     (unsigned long long)lat_us, st);
 		emit_result(j, "failed", stage, why, lat_us);
 	}
+	/* after the log: the message may wait on a slow peer */
+	if (!ok)
+		tell_peer(j, err < 0 ? -err : EPROTO);
 }
 
 static void set_fd(struct job *j, int fd)
@@ -564,16 +831,20 @@ static void run(struct job *j)
 	const char *stage;
 	int fd, r;
 
+	narrow_hold(j);
 	stage = "find";
 	fd = find_socket(j, why, sizeof(why));
 	if (fd < 0) {
 		finish(j, -1, stage, fd, why);
+		unnarrow(j);
 		return;
 	}
 	set_fd(j, fd);
+	j->t_found = mono_ns();
 	if (!j->r.key.sport && fix_sport(j, fd)) {
 		snprintf(why, sizeof(why), "cannot read the local port back");
 		finish(j, fd, stage, -EIO, why);
+		unnarrow(j);
 		set_fd(j, -1);
 		close(fd);
 		return;
@@ -594,6 +865,7 @@ static void run(struct job *j)
 	if (!r) {
 		stage = "handshake";
 		r = wait_established(j, fd, why, sizeof(why));
+		j->t_est = r ? 0 : mono_ns();
 	}
 	if (!r) {
 		stage = "plaintext";
@@ -606,6 +878,7 @@ static void run(struct job *j)
 	if (!r) {
 		stage = "ktls";
 		r = put_ktls(fd, &ki, why, sizeof(why));
+		j->t_ktls = r ? 0 : mono_ns();
 	}
 	if (!r) {
 		stage = "plaintext";
@@ -623,8 +896,14 @@ static void run(struct job *j)
 			r = -ENODEV;
 		}
 	}
+	if (!r) {
+		stage = "peer";
+		r = sync_ends(j, why, sizeof(why));
+		j->t_peer = r ? 0 : mono_ns();
+	}
 	explicit_bzero(&ki, sizeof(ki));
 	finish(j, fd, stage, r, why);
+	unnarrow(j);
 	set_fd(j, -1);
 	close(fd);
 }
@@ -665,6 +944,14 @@ int handoff_start(int n)
 {
 	int i, r;
 
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&jev, &ca);
+	pthread_condattr_destroy(&ca);
+	ends_init();
+	key_provider_set_end_handler(on_end, NULL);
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++) {
@@ -752,7 +1039,29 @@ void handoff_set_ifindex(long id, __u32 ifindex)
 		if (jobs[i].state != J_FREE && jobs[i].id == id) {
 			if (!jobs[i].r.ifindex)
 				jobs[i].r.ifindex = ifindex;
+			jobs[i].events++;
+			pthread_cond_broadcast(&jev);
 			break;
+		}
+	}
+	pthread_mutex_unlock(&jl);
+}
+
+void handoff_established(__u64 cookie)
+{
+	int i;
+
+	if (!cookie)
+		return;
+	pthread_mutex_lock(&jl);
+	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->state != J_FREE && j->r.role == JOB_CLIENT &&
+		    j->r.cookie == cookie) {
+			j->established = true;
+			j->events++;
+			pthread_cond_broadcast(&jev);
 		}
 	}
 	pthread_mutex_unlock(&jl);

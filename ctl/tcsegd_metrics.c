@@ -41,6 +41,7 @@ static const __u64 b_ktls[] = {
 			   .bounds_us = b, .nbounds = N(b) }
 #define KF		"tcseg_key_fetch_seconds"
 #define HS		"tcseg_provider_handshake_seconds"
+#define HO_S		"tcseg_handoff_session_latency_seconds"
 
 struct tcsegd_hist tcsegd_hists[H_NUM] = {
 	[H_HANDOFF] = HIST("handoff_latency", "tcseg_handoff_latency_seconds",
@@ -58,6 +59,10 @@ struct tcsegd_hist tcsegd_hists[H_NUM] = {
 	[H_HS_BORINGSSL] = HIST("handshake_boringssl", HS,
 				"provider=\"boringssl\"", b_key),
 	[H_KTLS] = HIST("ktls_config", "tcseg_ktls_config_seconds", "", b_ktls),
+	[H_HANDOFF_NEW] = HIST("handoff_latency_session_new", HO_S,
+			       "session=\"new\"", b_handoff),
+	[H_HANDOFF_REUSED] = HIST("handoff_latency_session_reused", HO_S,
+				  "session=\"reused\"", b_handoff),
 };
 
 static const char *const hist_help[H_NUM] = {
@@ -68,6 +73,9 @@ static const char *const hist_help[H_NUM] = {
 			"(mTLS to the peer node, TLSHub START); the whole "
 			"fetch.",
 	[H_KTLS] = "configure_ktls() on the application socket, successful.",
+	[H_HANDOFF_NEW] = "Capture record to socket secured, by whether the "
+			  "hand-off opened a provider session (new) or used "
+			  "an open one (reused).",
 };
 
 /* Counters: one table walked by the Prometheus text, the JSON and CSV. */
@@ -235,6 +243,17 @@ static __u64 provider_handshakes(void)
 	key_provider_stats(&k);
 	tlshub_client_stats(&t);
 	return k.handshakes + t.handshakes;
+}
+
+__u64 metrics_provider_handshakes(void)
+{
+	return provider_handshakes();
+}
+
+void metrics_handoff_session(__u64 us, bool new_session)
+{
+	hist_observe(&tcsegd_hists[new_session ? H_HANDOFF_NEW :
+				   H_HANDOFF_REUSED], us);
 }
 
 void metrics_key_fetch_begin(struct kf_timer *t)

@@ -138,6 +138,33 @@ out:
 	return ret;
 }
 
+int sock_take_fd(__u32 tgid, int fd, const struct sock_match *sm, char *why,
+		 size_t whylen)
+{
+	int pidfd = pidfd_open_(tgid), sfd, r;
+
+	if (pidfd < 0) {
+		r = -errno;
+		snprintf(why, whylen, "process %u gone", tgid);
+		return r;
+	}
+	sfd = pidfd_getfd_(pidfd, fd);
+	r = -errno;
+	close(pidfd);
+	if (sfd < 0) {
+		snprintf(why, whylen, "fd %d of process %u: %s", fd, tgid,
+			 strerror(-r));
+		return r;
+	}
+	if (!sock_matches(sfd, sm)) {
+		close(sfd);
+		snprintf(why, whylen, "fd %d of process %u is not the "
+			 "accepted socket", fd, tgid);
+		return -ENOENT;
+	}
+	return sfd;
+}
+
 int sock_find_in_pid(__u32 tgid, const struct sock_match *sm, char *why,
 		     size_t whylen)
 {

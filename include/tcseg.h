@@ -226,6 +226,16 @@ enum tcseg_tcp_state {
 #define TCSEG_SESS_F_FINACK_LO	0x0100	/* the lo endpoint's FIN was acked */
 #define TCSEG_SESS_F_FINACK_HI	0x0200	/* the hi endpoint's FIN was acked */
 #define TCSEG_SESS_F_CLOSER_HI	0x0400	/* the hi endpoint sent the first FIN */
+#define TCSEG_SESS_F_SIMOPEN	0x2000	/* SYN crossed SYN (simultaneous open) */
+#define TCSEG_SESS_F_CHARGED	0x1000	/* counted in the pod's session quota */
+
+/*
+ * Window scale assumed for every endpoint: the SYN options are not parsed,
+ * so a window is taken as raw << 7, Linux's scale for its usual buffers
+ * (docs/DATAPATH.md, "TCP tracking", says what this bounds).
+ */
+#define TCSEG_RST_WSCALE	7
+
 /*
  * The endpoint a packet from the pod may come from (set when the session
  * is made; none for a packet flooded to a bound pod for another address).
@@ -254,6 +264,14 @@ struct tcseg_session {
 	__u32 fin_ack_hi;	/* ack number that acknowledges hi's FIN */
 	__u32 syn_window;	/* SYN-guard window the flow was counted in */
 	__u32 pad2;
+	/*
+	 * TCP window tracking, per endpoint ([0] = lo, [1] = hi) for the
+	 * RST check of RFC 5961 §3 (docs/DATAPATH.md, "TCP tracking").
+	 */
+	__u32 end[2];		/* highest seq + len (+SYN/FIN) it sent */
+	__u32 maxwin[2];	/* largest raw window it advertised */
+	__u8 end_known;		/* bit i: end[i] is known */
+	__u8 pad3[7];
 };
 
 /*
@@ -271,6 +289,11 @@ struct tcseg_secure {
 	__u64 ts_ns;
 	__u32 state;			/* TCSEG_SECURE_* */
 	__u32 pad;
+	/*
+	 * created_ns of the session this mark secures: a mark left on the
+	 * tuple by an earlier connection secures nothing (docs/SECURITY.md).
+	 */
+	__u64 session_ns;
 };
 
 /* Global configuration (BPF_MAP_TYPE_ARRAY "tcseg_config", one entry). */
@@ -290,12 +313,49 @@ struct tcseg_config {
 	__u32 syn_window_ms;
 	__u32 event_rate;	/* events per second per CPU, 0 = no limit */
 	__u32 event_burst;
+	/*
+	 * Session lifetime (docs/DATAPATH.md, "Session lifetime"): idle
+	 * timeouts in seconds (0 = the TCSEG_DEF_TO_* default), the number
+	 * of sessions a pod may open (0 = session_max / TCSEG_QUOTA_DIV) and
+	 * the period of the in-kernel sweep that reclaims expired sessions.
+	 */
+	__u32 to_tcp_syn;	/* SYN_SENT, SYN_RECV */
+	__u32 to_tcp_est;	/* ESTABLISHED */
+	__u32 to_tcp_fin;	/* FIN_WAIT1/2, CLOSING, LAST_ACK, CLOSE_WAIT */
+	__u32 to_tcp_tw;	/* TIME_WAIT */
+	__u32 to_udp;		/* UDP and protocols without ports */
+	__u32 to_icmp;
+	__u32 session_quota;
+	__u32 sweep_s;
 };
 
 #define TCSEG_DEF_SYN_LIMIT	1024
 #define TCSEG_DEF_SYN_WINDOW_MS	1000
 #define TCSEG_DEF_EVENT_RATE	10000
 #define TCSEG_DEF_EVENT_BURST	1000
+#define TCSEG_DEF_TO_TCP_SYN	60
+#define TCSEG_DEF_TO_TCP_EST	21600	/* 6 h, Cilium's; see docs/DATAPATH.md */
+#define TCSEG_DEF_TO_TCP_FIN	30
+#define TCSEG_DEF_TO_TCP_TW	30
+#define TCSEG_DEF_TO_UDP	60
+#define TCSEG_DEF_TO_ICMP	30
+#define TCSEG_DEF_SWEEP_S	5
+#define TCSEG_QUOTA_DIV		8	/* default quota: session_max / 8 */
+#define TCSEG_MAX_TIMEOUT	(366 * 86400)
+#define TCSEG_MAX_SWEEP_S	3600
+
+/* The lifetime settings a fresh data plane starts with. */
+static inline void tcseg_config_lifetime_default(struct tcseg_config *c)
+{
+	c->to_tcp_syn = TCSEG_DEF_TO_TCP_SYN;
+	c->to_tcp_est = TCSEG_DEF_TO_TCP_EST;
+	c->to_tcp_fin = TCSEG_DEF_TO_TCP_FIN;
+	c->to_tcp_tw = TCSEG_DEF_TO_TCP_TW;
+	c->to_udp = TCSEG_DEF_TO_UDP;
+	c->to_icmp = TCSEG_DEF_TO_ICMP;
+	c->session_quota = c->session_max / TCSEG_QUOTA_DIV ?: 1;
+	c->sweep_s = TCSEG_DEF_SWEEP_S;
+}
 
 /* Attached device = pod (BPF_MAP_TYPE_HASH "tcseg_devs", by ifindex). */
 #define TCSEG_DEV_F_AUDIT	0x01
@@ -320,6 +380,14 @@ struct tcseg_dev {
 	__u64 attached_ns;
 	char name[16];
 	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
+	/*
+	 * Sessions the pod opened (first packet from the pod) that live on
+	 * its veth: the quota's count. The data path adds and removes; the
+	 * sweep recounts into @sessions_sweep and writes the truth back, so
+	 * silent LRU evictions do not leave the count high for long.
+	 */
+	__u32 sessions;
+	__u32 sessions_sweep;
 };
 
 /*
@@ -383,6 +451,7 @@ enum tcseg_stat {
 	TCSEG_STAT_FRAGMENTS,
 	TCSEG_STAT_ICMP_RELATED,
 	TCSEG_STAT_ICMP_UNRELATED,	/* ICMP errors judged by policy */
+	TCSEG_STAT_SESSIONS_EXPIRED,	/* idle past their timeout, reclaimed */
 	/* drops by reason: one counter each, in enum tcseg_drop order */
 	TCSEG_STAT_DROP_BASE,
 	TCSEG_STAT_MAX = TCSEG_STAT_DROP_BASE + 16,
@@ -401,6 +470,8 @@ enum tcseg_drop {
 	TCSEG_DROP_NON_IPV4,		/* non-IPv4 with drop-non-ip set */
 	TCSEG_DROP_UNSECURED,		/* payload of an unsecured encrypt flow */
 	TCSEG_DROP_SPOOFED,		/* source not bound to the pod's veth */
+	TCSEG_DROP_QUOTA,		/* the pod's session quota is used up */
+	TCSEG_DROP_RST_WINDOW,		/* RST outside the window (RFC 5961) */
 	TCSEG_DROP_MAX,
 };
 
@@ -442,12 +513,17 @@ enum tcseg_sock_ev_type {
 	TCSEG_SOCK_ACCEPT = 2,		/* passive open established (softirq) */
 	TCSEG_SOCK_SENDMSG = 3,		/* first send on a captured socket */
 	TCSEG_SOCK_CLOSE = 4,		/* a captured socket left ESTABLISHED */
+	TCSEG_SOCK_ESTABLISHED = 5,	/* an encrypt connect's handshake done */
 };
 
 /* tcseg_sock_event.flags */
 #define TCSEG_SOCK_F_HELD	0x01	/* SIGSTOP sent: the daemon must SIGCONT */
 #define TCSEG_SOCK_F_ENCRYPT	0x02	/* policy says encrypt at connect time */
 #define TCSEG_SOCK_F_KPROBE	0x04	/* from the kprobe variant */
+#define TCSEG_SOCK_F_FD_LATER	0x08	/* a record from the syscall's return
+					 * (accept()/connect(), with owner and
+					 * fd) follows and starts the hand-off;
+					 * this one does not */
 
 struct tcseg_sock_event {
 	__u64 ts_ns;
@@ -465,6 +541,7 @@ struct tcseg_sock_event {
 	__u8 pad;
 	__u32 policy_id;
 	char comm[16];
+	__s32 fd;		/* from accept()/connect()'s return, else -1 */
 };
 
 /*
@@ -490,6 +567,8 @@ struct tcseg_cap_pod {
 
 /* Capture settings (BPF_MAP_TYPE_ARRAY "tcseg_cap_config", one entry). */
 #define TCSEG_CAP_F_HOLD	0x01	/* SIGSTOP encrypt flows at connect */
+#define TCSEG_CAP_F_ACCEPT_EXIT	0x02	/* tp_btf/sys_exit reports the return
+					 * of accept() and connect() */
 
 struct tcseg_cap_config {
 	__u32 flags;

@@ -20,6 +20,8 @@ static const char *const tcseg_drop_names[TCSEG_DROP_MAX] = {
 	[TCSEG_DROP_NON_IPV4] = "non_ipv4",
 	[TCSEG_DROP_UNSECURED] = "unsecured",
 	[TCSEG_DROP_SPOOFED] = "spoofed",
+	[TCSEG_DROP_QUOTA] = "quota",
+	[TCSEG_DROP_RST_WINDOW] = "rst_window",
 };
 
 static inline const char *tcseg_drop_name(unsigned int r)

@@ -8,7 +8,7 @@ TCCTL_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/tcctl-obj/%.o,$(TCCTL_SRCS))
 # loader.o and attach.o are shared with the daemon and the tests
 DATAPLANE_OBJS	:= $(BUILD)/tcctl-obj/loader.o $(BUILD)/tcctl-obj/attach.o \
 		   $(BUILD)/tcctl-obj/policy_store.o $(BUILD)/tcctl-obj/map_sync.o \
-		   $(BUILD)/tcctl-obj/runtime.o
+		   $(BUILD)/tcctl-obj/pin_lock.o $(BUILD)/tcctl-obj/runtime.o
 
 $(BUILD)/tcctl-obj/%.o: ctl/%.c $(wildcard ctl/*.h include/*.h) \
 			$(BUILD)/tcseg.skel.h

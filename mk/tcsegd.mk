@@ -7,8 +7,8 @@
 TCSEGD_SRCS	:= ctl/tcsegd.c ctl/tcsegd_handoff.c ctl/tcsegd_ctl.c \
 		   ctl/tcsegd_log.c ctl/tcsegd_sock.c ctl/tcsegd_corr.c \
 		   ctl/tcsegd_held.c ctl/tcsegd_metrics.c ctl/tcsegd_proto.c \
-		   ctl/tcsegd_link.c ctl/tcsegd_pods.c ctl/devices.c \
-		   ctl/pod_veth.c
+		   ctl/tcsegd_link.c ctl/tcsegd_pods.c ctl/tcsegd_ends.c \
+		   ctl/devices.c ctl/pod_veth.c
 TCSEGD_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/tcsegd-obj/%.o,$(TCSEGD_SRCS))
 TCSEGD_HDRS	:= ctl/tcsegd.h ctl/tcsegd_corr.h ctl/devices.h \
 		   $(wildcard ctl/*.h include/*.h)
@@ -31,6 +31,11 @@ $(BUILD)/tests/unit/test_tcsegd_corr: tests/unit/test_tcsegd_corr.c \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< ctl/tcsegd_corr.c -lcmocka
 
+$(BUILD)/tests/unit/test_tcsegd_ends: tests/unit/test_tcsegd_ends.c \
+		ctl/tcsegd_ends.c ctl/tcsegd_ends.h ctl/tcsegd_corr.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< ctl/tcsegd_ends.c -lcmocka -lpthread
+
 $(BUILD)/tests/unit/test_link_watch: tests/unit/test_link_watch.c \
 		ctl/tcsegd_link.c ctl/tcsegd_link.h
 	@mkdir -p $(@D)
@@ -42,8 +47,10 @@ $(BUILD)/tests/unit/test_pod_veth: tests/unit/test_pod_veth.c \
 	$(CC) $(CFLAGS) -o $@ $< ctl/pod_veth.c -lcmocka
 
 ALL_TARGETS	+= $(BUILD)/tcsegd $(BUILD)/tests/unit/test_tcsegd_corr \
+		   $(BUILD)/tests/unit/test_tcsegd_ends \
 		   $(BUILD)/tests/unit/test_link_watch \
 		   $(BUILD)/tests/unit/test_pod_veth
 UNIT_TESTS	+= $(BUILD)/tests/unit/test_tcsegd_corr \
+		   $(BUILD)/tests/unit/test_tcsegd_ends \
 		   $(BUILD)/tests/unit/test_link_watch \
 		   $(BUILD)/tests/unit/test_pod_veth

@@ -67,6 +67,11 @@ test_encrypt_connect_held() {
 		grep -q "^accept tgid=0 .*src=$B:7000 dst=$A:.* flags=encrypt" "$OUT" &&
 			t_pass passive_side_reported ||
 			t_fail passive_side_reported "$(grep "^accept" "$OUT" | head -n 2 | tr '\n' ' ')"
+		# accept()'s return names owner and fd (tp_btf/sys_exit) and
+		# holds there
+		grep -q "^accept tgid=[1-9][0-9]* .*src=$B:7000 dst=$A:.* flags=held,encrypt, .* fd=[0-9]" "$OUT" &&
+			t_pass accept_return_names_owner_and_fd ||
+			t_fail accept_return_names_owner_and_fd "$(grep -E "^accept" "$OUT" | head -n 4 | tr '\n' ' ')"
 	else
 		grep -q "^accept tgid=[1-9].* src=$B:7000 dst=$A:.* flags=held,encrypt,kprobe" "$OUT" &&
 			t_pass passive_side_reported_and_held ||

@@ -28,7 +28,12 @@ setup() {
 		$r id 2 from 10.200.1.0/24 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null &&
 		$r id 3 from $A2 to $B1 proto tcp dport $DENY_PORT action deny >/dev/null &&
 		$r id 4 from $A1 to $B1 proto tcp dport $NC_PORT action encrypt >/dev/null &&
-		$r id 5 from $A1 to $B1 proto tcp dport $HTTP_PORT action encrypt >/dev/null || return 1
+		$r id 5 from $A1 to $B1 proto tcp dport $HTTP_PORT action encrypt >/dev/null &&
+		$r id 6 from $A1 to $B1 proto tcp dport $FX_PORT action encrypt >/dev/null &&
+		$r id 7 from $A1 to $B1 proto tcp dport $BANNER_PORT action encrypt >/dev/null &&
+		$r id 8 from $A1 to $B1 proto tcp dport $DUAL_ENC action encrypt >/dev/null &&
+		$r id 9 from 10.200.1.0/24 to $B1 proto tcp dport $DUAL_ALLOW action allow >/dev/null &&
+		$r id 10 from $A1 to $B1 proto tcp dport $FX_SLOW_PORT action encrypt >/dev/null || return 1
 	done
 	# unmodified applications on encrypt ports: OpenBSD nc writing what
 	# it receives to a file, and python's stock HTTP server
@@ -38,11 +43,28 @@ setup() {
 	in_pod pod-b1 python3 -m http.server $HTTP_PORT --bind $B1 \
 		--directory "$DIR/www" >"$DIR/http.log" 2>&1 &
 	PIDS+=($!)
-	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT
+	# the first exchange, timed: client-first (echo) and server-first
+	# (the server writes a banner before it reads)
+	in_pod pod-b1 python3 "$FX" server $FX_PORT echo - "$DIR/fx-echo.json" &
+	PIDS+=($!)
+	in_pod pod-b1 python3 "$FX" server $BANNER_PORT banner "$BANNER" "$DIR/fx-banner.json" &
+	PIDS+=($!)
+	# the same echo, accept()ing 0.5 s late: the client's end is secured
+	# long before the server's can be
+	in_pod pod-b1 python3 "$FX" server $FX_SLOW_PORT echo - "$DIR/fx-slow.json" 0.5 &
+	PIDS+=($!)
+	# one server process for an allow and an encrypt port
+	in_pod pod-b1 python3 "$FX" dual $DUAL_ALLOW $DUAL_ENC &
+	PIDS+=($!)
+	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT $DENY_PORT $NC_PORT $HTTP_PORT \
+		$FX_PORT $BANNER_PORT $DUAL_ALLOW $DUAL_ENC $FX_SLOW_PORT
 	return 0
 }
 
-NC_PORT=7003 HTTP_PORT=7004
+NC_PORT=7003 HTTP_PORT=7004 FX_PORT=7005 BANNER_PORT=7006
+DUAL_ALLOW=7007 DUAL_ENC=7008 FX_SLOW_PORT=7009
+FX=$TCSEG_ROOT/netns-tests/first_exchange.py
+BANNER="tcseg-banner-$RANDOM$RANDOM"
 NC_MARKER="tcseg-nc-marker-$RANDOM$RANDOM"
 HTTP_MARKER="tcseg-http-marker-$RANDOM$RANDOM"
 
@@ -131,10 +153,13 @@ test_encrypt_flow_fails_closed() {
 	else
 		t_fail daemon_pidfd_getfd_found_client_socket "$(grep "$flow" "$DIR/a.log" | head -n 3 | tr '\n' ' ')"
 	fi
-	if wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow"; then
-		t_pass daemon_accepted_socket_found_by_inode
+	# the accepting process named by accept()'s return (tracepoint) or
+	# held in it (kprobe), never searched for
+	if wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow" &&
+	   grep -q "capture accept flow=$flow tgid=[1-9][0-9]* .*held=1 encrypt=1" "$DIR/b.log"; then
+		t_pass daemon_accepted_socket_taken_from_accept
 	else
-		t_fail daemon_accepted_socket_found_by_inode "$(grep "$flow" "$DIR/b.log" | head -n 3 | tr '\n' ' ')"
+		t_fail daemon_accepted_socket_taken_from_accept "$(grep "$flow" "$DIR/b.log" | head -n 3 | tr '\n' ' ')"
 	fi
 	local fa fb
 	fa=$(fp_of "$DIR/a.log" client "$flow") fb=$(fp_of "$DIR/b.log" server "$flow")
@@ -255,6 +280,101 @@ test_unmodified_nc_curl() {
 		bad="$bad no-flows-on-the-link"
 	[ -z "$bad" ] && t_pass daemon_unmodified_apps_no_plaintext_on_link ||
 		t_fail daemon_unmodified_apps_no_plaintext_on_link "$bad"
+}
+
+# unsecured drops of node N's data path (its pods' veths)
+unsecured_drops() {
+	tcn "$1" -j stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["drops"]["unsecured"])'
+}
+
+# fx_client CASE MSG: the timed first exchange from pod-a1 (JSON line);
+# CASE client-first, server-first or slow-accept (client-first)
+fx_client() {
+	local port=$FX_PORT order=$1
+	[ "$1" = server-first ] && port=$BANNER_PORT
+	[ "$1" = slow-accept ] && port=$FX_SLOW_PORT order=client-first
+	in_pod pod-a1 python3 "$FX" client $B1 $port $order "$2" $CLIENT_S
+}
+
+test_both_ends_before_payload() {
+	# a process runs only once both ends of its flow are secured: with
+	# kTLS no record of the first exchange meets an unsecured veth (no
+	# `unsecured` drop on either node, no TCP retransmission), whichever
+	# end writes first; without kTLS both orders fail closed, no byte of
+	# either side's first message on the node link
+	local ua ub ua2 ub2 order out rc bad= sum=
+	ua=$(unsecured_drops a) ub=$(unsecured_drops b)
+	capture $NA nla "$DIR/fx.pcap"
+	sleep 1
+	for order in client-first server-first slow-accept; do
+		out=$(fx_client $order "fx-$order-$RANDOM$RANDOM")
+		rc=$?
+		sum="$sum $order: $out;"
+		if [ "$KTLS" = 1 ]; then
+			[ $rc -eq 0 ] && grep -q '"retrans": 0' <<<"$out" ||
+				bad="$bad $order-client($out)"
+			[ $order = server-first ] && ! grep -q "\"got\": \"$BANNER\"" <<<"$out" &&
+				bad="$bad banner-not-received"
+		else
+			[ $rc -ne 0 ] || bad="$bad $order-completed-without-ktls"
+		fi
+	done
+	sleep 1
+	kill -INT ${TPIDS[-1]} 2>/dev/null
+	sleep 0.3
+	ua2=$(unsecured_drops a) ub2=$(unsecured_drops b)
+	echo "# first exchange:$sum unsecured drops node-a +$((ua2 - ua)) node-b +$((ub2 - ub))"
+	grep -aq "fx-client-first\|fx-server-first\|fx-slow-accept\|$BANNER" "$DIR/fx.pcap" && bad="$bad plaintext-on-link"
+	if [ "$KTLS" = 1 ]; then
+		[ "$ua2" = "$ua" ] && [ "$ub2" = "$ub" ] ||
+			bad="$bad unsecured-drops(a +$((ua2 - ua)), b +$((ub2 - ub)))"
+		grep -q '"retrans": 0' "$DIR/fx-echo.json" && grep -q '"retrans": 0' "$DIR/fx-banner.json" &&
+		   grep -q '"retrans": 0' "$DIR/fx-slow.json" ||
+			bad="$bad server-retrans($(cat "$DIR/fx-echo.json" "$DIR/fx-banner.json" "$DIR/fx-slow.json" | tr '\n' ' '))"
+		[ -z "$bad" ] && t_pass daemon_ktls_first_exchange_both_orders_no_unsecured_drop ||
+			t_fail daemon_ktls_first_exchange_both_orders_no_unsecured_drop "$bad"
+	else
+		[ -z "$bad" ] && t_pass daemon_first_exchange_both_orders_fail_closed_without_ktls ||
+			t_fail daemon_first_exchange_both_orders_fail_closed_without_ktls "$bad"
+	fi
+}
+
+# traced_thread PID: a thread of PID in ptrace-stop (state t)
+traced_thread() {
+	grep -l '^[0-9]* ([^)]*) t ' /proc/"$1"/task/*/stat 2>/dev/null | head -n 1
+}
+
+test_server_keeps_serving_allow_during_encrypt_handoff() {
+	# node-a's daemon frozen: the encrypt flow's keys never come, so the
+	# server's hand-off lasts until it fails (the key claim's wait);
+	# meanwhile the same server process keeps answering a live allow
+	# connection (a ping every 50 ms, 1 s without an answer ends it): only
+	# its accepting thread is held (ptrace-stop), not the whole process
+	# (SIGSTOP would stop every thread, the pings with them)
+	local spid epid hpid i tr= rc over=
+	spid=$(in_pod pod-b1 ss -Hltnp "sport = :$DUAL_ENC" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
+	in_pod pod-a2 $FLOW tcp-hold $B1 $DUAL_ALLOW 8 >"$DIR/dual-hold.out" 2>&1 &
+	hpid=$!
+	for i in $(seq 100); do
+		grep -q '^ok 3$' "$DIR/dual-hold.out" && break
+		sleep 0.05
+	done
+	kill -STOP $DPID_A
+	in_pod pod-a1 $FLOW tcp-client $B1 $DUAL_ENC dual-enc >/dev/null 2>&1 &
+	epid=$!
+	wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$A1:[0-9]*->$B1:$DUAL_ENC " &&
+		tr=$(traced_thread "$spid")
+	wait_log "$DIR/b.log" "failed closed role=server flow=$A1:[0-9]*->$B1:$DUAL_ENC " && over=1
+	kill -CONT $DPID_A
+	wait $hpid
+	rc=$?
+	wait $epid
+	echo "# live allow connection to the server during its encrypt hand-off: $(tail -n 1 "$DIR/dual-hold.out") (server pid '$spid', held thread '$tr')"
+	if [ -n "$tr" ] && [ -n "$over" ] && [ $rc -eq 0 ]; then
+		t_pass daemon_server_serves_allow_during_encrypt_handoff
+	else
+		t_fail daemon_server_serves_allow_during_encrypt_handoff "held thread '$tr', hand-off over '$over', allow pings rc $rc ($(tail -n 1 "$DIR/dual-hold.out")): $(grep "$DUAL_ENC" "$DIR/b.log" | grep -E 'taken|failed|hold' | tail -n 2 | tr '\n' ' ')"
+	fi
 }
 
 test_allow_flow_not_held() {
@@ -445,7 +565,7 @@ test_kill9_keeps_enforcement() {
 	wait $hpid
 	out=$?
 	if [ $out = 0 ] && grep -q "data plane picked up" "$DIR/a.log" &&
-	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3, 4, 5]" ]; then
+	   [ "$(tcn a -j policy list | python3 -c 'import json,sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')" = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]" ]; then
 		t_pass daemon_restart_keeps_rules_and_live_session
 	else
 		t_fail daemon_restart_keeps_rules_and_live_session "tcp-hold rc $out: $(tail -n 1 "$hold")"
@@ -521,6 +641,8 @@ echo "# tcsegd: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/
 test_hold_until_released
 test_encrypt_flow_fails_closed
 test_unmodified_nc_curl
+test_both_ends_before_payload
+test_server_keeps_serving_allow_during_encrypt_handoff
 test_allow_flow_not_held
 test_status_pods_provider
 test_metrics

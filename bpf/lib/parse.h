@@ -30,6 +30,7 @@ struct pkt {
 	__u32 seq;		/* host order */
 	__u32 ack_seq;		/* host order */
 	__u32 payload_len;	/* L4 payload bytes (TCP/UDP) */
+	__u16 window;		/* TCP window field, host order, unscaled */
 	__u32 len;		/* skb->len */
 	/* inner packet of an ICMP error, as its sender sent it */
 	__be32 in_saddr;
@@ -129,6 +130,7 @@ static __always_inline int parse_tcp(struct __sk_buff *skb, __u32 off,
 	p->seq = bpf_ntohl(th->seq);
 	p->ack_seq = bpf_ntohl(th->ack_seq);
 	p->tcp_flags = ((__u8 *)th)[13];
+	p->window = bpf_ntohs(th->window);
 	p->payload_len = l4len - doff;
 	return PARSE_OK;
 }

@@ -204,7 +204,8 @@ static int obj_reset(struct tb_obj *o, int ncpus)
 	       map_zero(s->maps.tcseg_pressure, ncpus) ?:
 	       map_zero(s->maps.tcseg_rule_stats, ncpus) ?:
 	       map_zero(s->maps.tcseg_stats, ncpus) ?:
-	       map_zero(s->maps.tcseg_evrate, ncpus);
+	       map_zero(s->maps.tcseg_evrate, ncpus) ?:
+	       map_zero(s->maps.tcseg_sweep, ncpus);	/* cancels the timer */
 }
 
 int tb_open(struct tb *t, __u32 sessions)
@@ -230,6 +231,7 @@ int tb_open(struct tb *t, __u32 sessions)
 	t->cfg.default_action = TCSEG_ACT_ALLOW;
 	t->cfg.session_max = t->sessions_max;
 	t->cfg.syn_window_ms = TB_SYN_WINDOW_MS;
+	tcseg_config_lifetime_default(&t->cfg);
 	err = tb_cfg_write(t) ?: tb_src_class(t, "0.0.0.0/0") ?:
 	      tb_dev(t, ifi_a, TCSEG_ACT_UNSET, 0) ?:
 	      tb_dev(t, ifi_b, TCSEG_ACT_UNSET, 0);
@@ -562,8 +564,13 @@ int tb_secure(struct tb *t, __u32 ifindex, const struct pkt_spec *s,
 {
 	struct tcseg_session_key k;
 	struct tcseg_secure v = { .ts_ns = 1, .state = state };
+	struct tcseg_session sess;
 
 	spec_key(&k, ifindex, s);
+	/* as tcsegd does: the mark names the session it secures */
+	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tcseg_sessions),
+				 &k, &sess))
+		v.session_ns = sess.created_ns;
 	return tb_update(t->skel->maps.tcseg_secured, &k, &v);
 }
 

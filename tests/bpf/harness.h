@@ -55,6 +55,7 @@ extern const struct tb_case cases_policy[];
 extern const struct tb_case cases_session[];
 extern const struct tb_case cases_limits[];
 extern const struct tb_case cases_hostile[];
+extern const struct tb_case cases_lifetime[];
 
 /* A CIDR rule as tcctl would compile it (NULL prefixes = 0.0.0.0/0). */
 struct tb_rule {

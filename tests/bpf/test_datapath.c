@@ -187,7 +187,8 @@ int main(int argc, char **argv)
 {
 	const struct tb_case *tables[] = { cases_parse, cases_policy,
 					   cases_session, cases_limits,
-					   cases_hostile };
+					   cases_hostile,
+					   cases_lifetime };
 	const struct tb_case *c;
 	int pass = 0, fail = 0, i;
 	size_t k;

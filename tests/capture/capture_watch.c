@@ -37,6 +37,7 @@ static const char *type_name(__u8 t)
 	case TCSEG_SOCK_ACCEPT: return "accept";
 	case TCSEG_SOCK_SENDMSG: return "sendmsg";
 	case TCSEG_SOCK_CLOSE: return "close";
+	case TCSEG_SOCK_ESTABLISHED: return "established";
 	default: return "?";
 	}
 }
@@ -51,15 +52,18 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	inet_ntop(AF_INET, &e->saddr, s, sizeof(s));
 	inet_ntop(AF_INET, &e->daddr, d, sizeof(d));
-	printf("%s tgid=%u pid=%u comm=%.16s src=%s:%u dst=%s:%u flags=%s%s%s "
-	       "action=%u rule=%u cookie=%llu\n", type_name(e->type), e->tgid,
+	printf("%s tgid=%u pid=%u comm=%.16s src=%s:%u dst=%s:%u flags=%s%s%s%s "
+	       "action=%u rule=%u cookie=%llu fd=%d\n", type_name(e->type), e->tgid,
 	       e->pid, e->tgid ? e->comm : "-", s, ntohs(e->sport), d,
 	       ntohs(e->dport), e->flags & TCSEG_SOCK_F_HELD ? "held," : "",
 	       e->flags & TCSEG_SOCK_F_ENCRYPT ? "encrypt," : "",
-	       e->flags & TCSEG_SOCK_F_KPROBE ? "kprobe," : "", e->action,
-	       e->policy_id, (unsigned long long)e->cookie);
+	       e->flags & TCSEG_SOCK_F_KPROBE ? "kprobe," : "",
+	       e->flags & TCSEG_SOCK_F_FD_LATER ? "fd-later," : "", e->action,
+	       e->policy_id, (unsigned long long)e->cookie, e->fd);
 	fflush(stdout);
-	if (e->flags & TCSEG_SOCK_F_HELD) {
+	/* like tcsegd: the record from the syscall's return (fd) releases */
+	if ((e->flags & TCSEG_SOCK_F_HELD) &&
+	    !(e->flags & TCSEG_SOCK_F_FD_LATER)) {
 		struct timespec ts = { release_ms / 1000,
 				       (release_ms % 1000) * 1000000L };
 

@@ -148,11 +148,9 @@ static void *stream_fn(void *arg)
 
 static int setup(const char *pin, struct tcseg_maps *m)
 {
-	struct tcseg_dev dev = { .default_action = TCSEG_ACT_UNSET };
 	struct tcseg_sizes sz;
 	struct tcseg_config cfg;
 	char err[TCSEG_ERRLEN];
-	__u32 ifindex = IFINDEX;
 
 	tcseg_sizes_default(&sz);
 	sz.sessions = 4096;
@@ -164,12 +162,16 @@ static int setup(const char *pin, struct tcseg_maps *m)
 		fprintf(stderr, "load %s: %s\n", pin, err);
 		return -1;
 	}
-	memcpy(dev.name, "lo", 2);
 	if (tcseg_config_get(m, &cfg))
 		return -1;
 	cfg.default_action = TCSEG_ACT_DENY;
-	if (tcseg_config_set(m, &cfg) ||
-	    bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_ANY))
+	/*
+	 * No tcseg_devs entry: the stream deletes each session behind the
+	 * data path's back, which a pod's quota count (docs/DATAPATH.md
+	 * "Session table") would only learn at the next sweep; without a
+	 * device nothing is charged and only the policy decides.
+	 */
+	if (tcseg_config_set(m, &cfg))
 		return -1;
 	return 0;
 }

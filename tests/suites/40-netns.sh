@@ -4,7 +4,8 @@ cd "$(dirname "$0")/../.." || exit 1
 rc=0
 # the daemon's netns test has its own suite (50-daemon.sh)
 for t in netns-tests/test_policy.sh netns-tests/test_capture.sh \
-	netns-tests/test_hostile.sh; do
+	netns-tests/test_hostile.sh \
+	netns-tests/test_sessions.sh; do
 	echo "# $t"
 	"$t" || rc=1
 done

@@ -85,12 +85,25 @@ metrics_listen = off
 attach_pattern = lw*
 EOC
 	ip -n $ns link set lo up
+	# a tcctl writing the pin dir: tcsegd waits for its lock to load
+	mkdir -p "$tmp/bpfl/tcseg"
+	flock -o -x "$tmp/bpfl/tcseg" sleep 2 &
+	fpid=$!
+	sleep 0.2
 	ip netns exec $ns "$D" -f -c "$tmp/link.conf" >"$tmp/link.log" 2>&1 &
 	dpid=$!
-	for i in $(seq 100); do
+	sleep 1
+	early=$(grep -c "data plane loaded" "$tmp/link.log")
+	wait $fpid
+	for i in $(seq 200); do
 		grep -q " daemon ready " "$tmp/link.log" && break
 		sleep 0.1
 	done
+	if [ "$early" = 0 ] && grep -q "data plane loaded" "$tmp/link.log"; then
+		t_pass daemon_load_waits_for_tcctl_writer_lock
+	else
+		t_fail daemon_load_waits_for_tcctl_writer_lock "loaded while locked: $early; $(grep -E 'data plane|lock|error' "$tmp/link.log" | tail -n 2 | tr '\n' ' ')"
+	fi
 	ip -n $ns link add lw0 type veth peer name pw0
 	ip -n $ns link add other0 type veth peer name otherpeer0
 	for i in $(seq 15); do

@@ -767,6 +767,102 @@ static void test_hostile_peer(void **state)
 	kp_node_free(b);
 }
 
+/* What the hand-off's END handler last got (key_provider_set_end_handler). */
+static struct {
+	int calls, end, status;
+	struct flow_tuple t;
+	unsigned char fp[KP_FP_LEN];
+} endrec;
+
+static void end_cb(void *arg, const struct flow_tuple *t, enum kp_role end,
+		   int status, const unsigned char *fp)
+{
+	(void)arg;
+	endrec.calls++;
+	endrec.t = *t;
+	endrec.end = end;
+	endrec.status = status;
+	memcpy(endrec.fp, fp, KP_FP_LEN);
+}
+
+/* A hand-made END message: magic, type 3, end, status, tuple, fp, id. */
+static void hand_end(unsigned char *m, const char *s, __u16 sp, const char *d,
+		     __u16 dp, int end)
+{
+	struct flow_tuple t = tup(s, sp, d, dp);
+
+	memset(m, 0, 36);
+	memcpy(m, "TKP1", 4);
+	m[4] = KP_MSG_END;
+	m[5] = end;
+	memcpy(m + 8, &t.saddr, 4);
+	memcpy(m + 12, &t.daddr, 4);
+	m[16] = sp >> 8, m[17] = sp & 0xff, m[18] = dp >> 8, m[19] = dp & 0xff;
+	memset(m + 20, 0x5a, 16);
+}
+
+/*
+ * Hand-off sync: each end tells the other node it is secured (or failed)
+ * with the keys' fingerprint; a node may speak only for its own end.
+ */
+static void test_end_messages(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_BORINGSSL);
+	const struct kp_tls_ops *ops = kp_node_tls(a);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	const unsigned char fp[KP_FP_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	unsigned char req[36];
+	struct kp_sess *s;
+	int r;
+
+	(void)state;
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	memset(&endrec, 0, sizeof(endrec));
+	key_provider_set_end_handler(end_cb, NULL);
+	/* the client's node tells the server's node: its end is secured */
+	assert_int_equal(kp_node_tell_end(a, &t, KP_ROLE_CLIENT, 0, fp), 0);
+	assert_int_equal(endrec.calls, 1);
+	assert_int_equal(endrec.end, KP_ROLE_CLIENT);
+	assert_int_equal(endrec.status, 0);
+	assert_memory_equal(&endrec.t, &t, sizeof(t));
+	assert_memory_equal(endrec.fp, fp, KP_FP_LEN);
+	/* and back: the server end failed */
+	assert_int_equal(kp_node_tell_end(b, &t, KP_ROLE_SERVER, EPIPE, fp), 0);
+	assert_int_equal(endrec.calls, 2);
+	assert_int_equal(endrec.end, KP_ROLE_SERVER);
+	assert_int_equal(endrec.status, EPIPE);
+	/* node-a may not speak for the server end (node-b's pod) ... */
+	s = raw_connect(a, port_b, "node-b", &r);
+	assert_int_equal(r, 0);
+	hand_end(req, "10.1.0.1", 40000, "10.2.0.1", 443, KP_ROLE_SERVER);
+	send_expect(ops, s, req, EACCES);
+	/* ... nor for a node-c pod's client end */
+	hand_end(req, "10.3.0.1", 40000, "10.2.0.1", 443, KP_ROLE_CLIENT);
+	send_expect(ops, s, req, EACCES);
+	/* nor about a flow with no end on node-b */
+	hand_end(req, "10.1.0.1", 40000, "10.1.0.2", 443, KP_ROLE_CLIENT);
+	send_expect(ops, s, req, EACCES);
+	assert_int_equal(endrec.calls, 2);
+	/* its own end: delivered, the ack echoes fp and id */
+	hand_end(req, "10.1.0.1", 40000, "10.2.0.1", 443, KP_ROLE_CLIENT);
+	send_expect(ops, s, req, 0);
+	assert_int_equal(endrec.calls, 3);
+	/* an unknown end is malformed: error ack, session closed */
+	hand_end(req, "10.1.0.1", 40000, "10.2.0.1", 443, 7);
+	send_expect(ops, s, req, EPROTO);
+	assert_int_equal(endrec.calls, 3);
+	ops->sess_free(s);
+	key_provider_set_end_handler(NULL, NULL);
+	kp_node_free(a);
+	kp_node_free(b);
+	/* its refusals filled the shared log: later tests search theirs */
+	pthread_mutex_lock(&log_lock);
+	log_all[0] = 0;
+	pthread_mutex_unlock(&log_lock);
+}
+
 /* The server restarts: the client's stale session is replaced. */
 static void test_server_restart(void **state)
 {
@@ -1255,6 +1351,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_ca),
 		cmocka_unit_test(test_rogue_cert),
 		cmocka_unit_test(test_wrong_node_name),
+		cmocka_unit_test(test_end_messages),
 		cmocka_unit_test(test_peer_down),
 		cmocka_unit_test(test_peer_timeout),
 		cmocka_unit_test(test_server_wait_timeout),

@@ -35,7 +35,7 @@ static struct tcseg_sock_event sock(__u8 type, __u8 flags)
 {
 	struct tcseg_sock_event e = {
 		.type = type, .flags = flags, .tgid = 42, .pid = 43,
-		.cookie = 99, .action = TCSEG_ACT_ENCRYPT,
+		.cookie = 99, .action = TCSEG_ACT_ENCRYPT, .fd = -1,
 	};
 
 	if (type == TCSEG_SOCK_ACCEPT) {	/* local end first */
@@ -179,6 +179,59 @@ static void test_non_encrypt_events_are_not_joined(void **st)
 	corr_free(t);
 }
 
+/*
+ * Tracepoint capture with accept()'s return: the softirq accept record
+ * (owner later) starts nothing, even with the flow event; the record
+ * from accept()'s return (held, with fd) starts the server end.
+ */
+static void test_accept_owner_later_waits_for_accept_return(void **st)
+{
+	struct corr_table *t = corr_new(64, 10);
+	struct tcseg_sock_event a = sock(TCSEG_SOCK_ACCEPT,
+					 TCSEG_SOCK_F_ENCRYPT |
+					 TCSEG_SOCK_F_FD_LATER);
+	struct tcseg_event ev = tc(TCSEG_DIR_TO_POD);
+	const char *why;
+	struct corr_entry *e;
+
+	(void)st;
+	assert_int_equal(corr_check_sock(&a, sizeof(a), &why), 0);
+	e = corr_add_sock(t, &a, 1);
+	assert_non_null(corr_add_tc(t, &ev, 2));
+	assert_false(corr_server_ready(e));
+	a = sock(TCSEG_SOCK_ACCEPT, TCSEG_SOCK_F_ENCRYPT | TCSEG_SOCK_F_HELD);
+	a.fd = 7;
+	assert_int_equal(corr_check_sock(&a, sizeof(a), &why), 0);
+	e = corr_add_sock(t, &a, 3);
+	assert_true(corr_server_ready(e));
+	assert_int_equal(e->accept.fd, 7);
+	assert_int_equal(e->accept.tgid, 42);
+	corr_free(t);
+}
+
+/* A connect held at SYN_SENT waits for connect()'s return (fd, port). */
+static void test_connect_fd_later_waits_for_connect_return(void **st)
+{
+	struct corr_table *t = corr_new(64, 10);
+	struct tcseg_sock_event c = sock(TCSEG_SOCK_CONNECT,
+					 TCSEG_SOCK_F_ENCRYPT |
+					 TCSEG_SOCK_F_HELD |
+					 TCSEG_SOCK_F_FD_LATER);
+	struct tcseg_event ev = tc(TCSEG_DIR_FROM_POD);
+	struct corr_entry *e;
+
+	(void)st;
+	e = corr_add_sock(t, &c, 1);
+	assert_non_null(corr_add_tc(t, &ev, 2));
+	assert_false(corr_client_ready(e));
+	c = sock(TCSEG_SOCK_CONNECT, TCSEG_SOCK_F_ENCRYPT | TCSEG_SOCK_F_HELD);
+	c.fd = 5;
+	e = corr_add_sock(t, &c, 3);
+	assert_true(corr_client_ready(e));
+	assert_int_equal(e->connect.fd, 5);
+	corr_free(t);
+}
+
 static void test_hostile_records_refused(void **st)
 {
 	struct tcseg_sock_event s = sock(TCSEG_SOCK_CONNECT, 0);
@@ -211,6 +264,36 @@ static void test_hostile_records_refused(void **st)
 	s = sock(TCSEG_SOCK_ACCEPT, 0);
 	s.sport = 0;
 	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	/* an owner to come on a record that has one, or not an accept */
+	s = sock(TCSEG_SOCK_ACCEPT, TCSEG_SOCK_F_FD_LATER | TCSEG_SOCK_F_HELD);
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_CONNECT, TCSEG_SOCK_F_FD_LATER);	/* not held */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_SENDMSG, TCSEG_SOCK_F_FD_LATER);
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_CONNECT, TCSEG_SOCK_F_FD_LATER | TCSEG_SOCK_F_HELD);
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	/* fds: only accept()/connect()'s return, with process and cookie;
+	 * never < -1 */
+	s = sock(TCSEG_SOCK_SENDMSG, 0);
+	s.fd = 3;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_CONNECT, TCSEG_SOCK_F_HELD);
+	s.fd = 3;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	s.cookie = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_ACCEPT, 0);
+	s.fd = 3;	/* softirq accept: no process */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_ACCEPT, TCSEG_SOCK_F_HELD);
+	s.fd = -2;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s.fd = 3;
+	s.cookie = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s = sock(TCSEG_SOCK_ESTABLISHED, TCSEG_SOCK_F_ENCRYPT);
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
 
 	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), 0);
 	assert_int_equal(corr_check_tc(&f, sizeof(f) + 8, &why), -EBADMSG);
@@ -234,6 +317,8 @@ int main(void)
 		cmocka_unit_test(test_port_reuse_starts_a_new_entry),
 		cmocka_unit_test(test_expiry_and_full_table),
 		cmocka_unit_test(test_non_encrypt_events_are_not_joined),
+		cmocka_unit_test(test_accept_owner_later_waits_for_accept_return),
+		cmocka_unit_test(test_connect_fd_later_waits_for_connect_return),
 		cmocka_unit_test(test_hostile_records_refused),
 	};
 
