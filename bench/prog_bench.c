@@ -51,8 +51,9 @@
 #include "pkt.h"
 #include "bench_policy.h"
 
-#define TC_OK		0
-#define TC_SHOT		2
+#define TC_OK		0	/* bench/cost.bpf.c */
+#define TC_PASS		TCSEG_VERDICT_PASS	/* tcseg's programs */
+#define TC_SHOT		TCSEG_VERDICT_DROP
 #define BENCH_IFINDEX	1	/* lo of the private netns */
 #define MAX_ROUNDS	101
 
@@ -535,9 +536,9 @@ static void one_round(struct env *e, const struct opts *o, struct frames *f,
 	unsigned int n = o->flows, r = o->repeat;
 	double empty, empty1;
 
-	empty = run_repeat(e->empty, &f->hit, r, TC_OK, "empty");
+	empty = run_repeat(e->empty, &f->hit, r, TC_PASS, "empty");
 	add(S_EMPTY, empty);
-	add(S_HIT, run_repeat(e->from_pod, &f->hit, r, TC_OK, "session hit"));
+	add(S_HIT, run_repeat(e->from_pod, &f->hit, r, TC_PASS, "session hit"));
 	add(S_DENY_EXACT, run_repeat(e->from_pod, &f->deny_exact, r, TC_SHOT,
 				     "deny exact"));
 	add(S_DENY_CIDR, run_repeat(e->from_pod, &f->deny_cidr, r, TC_SHOT,
@@ -545,15 +546,15 @@ static void one_round(struct env *e, const struct opts *o, struct frames *f,
 	add(S_DENY_DEFAULT, run_repeat(e->from_pod, &f->deny_default, r,
 				       TC_SHOT, "deny default"));
 
-	empty1 = run_single(e->empty, f->single, n, TC_OK, "empty single");
+	empty1 = run_single(e->empty, f->single, n, TC_PASS, "empty single");
 	add(S_EMPTY1, empty1);
-	add(S_HIT1, run_single(e->from_pod, f->single, n, TC_OK, "hit single"));
+	add(S_HIT1, run_single(e->from_pod, f->single, n, TC_PASS, "hit single"));
 	frames_new_cidr(f->new_cidr, n, round);
-	add(S_NEW_CIDR1, run_single(e->from_pod, f->new_cidr, n, TC_OK,
+	add(S_NEW_CIDR1, run_single(e->from_pod, f->new_cidr, n, TC_PASS,
 				    "new flow cidr"));
 	sessions_drop(e, f->new_cidr, n, "new flow cidr");
 	add(S_NEW_EXACT1, run_single(e->from_pod, f->new_exact, f->n_exact,
-				     TC_OK, "new flow exact"));
+				     TC_PASS, "new flow exact"));
 	sessions_drop(e, f->new_exact, f->n_exact, "new flow exact");
 
 	add(S_HIT_SINGLE, ser[S_HIT1].v[ser[S_HIT1].n - 1] - empty1 + empty);
@@ -573,7 +574,7 @@ static int profile(struct env *e, const struct opts *o, struct frames *f)
 		const struct frame *fr;
 		__u32 want;
 	} rep[] = {
-		{ "empty", &f->hit, TC_OK }, { "hit", &f->hit, TC_OK },
+		{ "empty", &f->hit, TC_PASS }, { "hit", &f->hit, TC_PASS },
 		{ "deny_exact", &f->deny_exact, TC_SHOT },
 		{ "deny_cidr", &f->deny_cidr, TC_SHOT },
 		{ "deny_default", &f->deny_default, TC_SHOT },
@@ -596,7 +597,7 @@ static int profile(struct env *e, const struct opts *o, struct frames *f)
 	}
 	for (r = 0; r < o->rounds; r++) {
 		frames_new_cidr(f->new_cidr, o->flows, r);
-		run_single(e->from_pod, f->new_cidr, o->flows, TC_OK, "new");
+		run_single(e->from_pod, f->new_cidr, o->flows, TC_PASS, "new");
 		sessions_drop(e, f->new_cidr, o->flows, "new");
 	}
 	return 0;
@@ -849,7 +850,7 @@ static int bench(struct env *e, const struct opts *o)
 		goto out;
 	/* the first ACK makes the (mid-stream) session the hit case uses */
 	err = test_run(e->from_pod, &f.hit, 1, &ret, NULL);
-	check(!err && ret == TC_OK, "first packet", "err %d verdict %u", err,
+	check(!err && ret == (__u32)TC_PASS, "first packet", "err %d verdict %u", err,
 	      ret);
 	if (o->profile) {
 		err = profile(e, o, &f);

@@ -46,7 +46,7 @@ static __always_inline int pass(struct ctx *c, __u32 slot)
 {
 	stat_pass(c->p.len);
 	rule_stat_add(slot, c->p.len);
-	return TC_ACT_OK;
+	return TCSEG_VERDICT_PASS;	/* the next program decides */
 }
 
 static __always_inline int drop(struct ctx *c, __u32 reason,
@@ -530,5 +530,5 @@ int tcseg_to_pod(struct __sk_buff *skb)
 SEC("tc")
 int tcseg_empty(struct __sk_buff *skb)
 {
-	return TC_ACT_OK;
+	return TCSEG_VERDICT_PASS;
 }

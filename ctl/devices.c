@@ -160,7 +160,8 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 			 "(too many devices?)", strerror(-ret));
 		return ret;
 	}
-	ret = tcseg_attach(pin_dir, ifindex, mode, tcx, aerr, sizeof(aerr));
+	ret = tcseg_attach(pin_dir, ifindex, mode, o->pos, tcx, aerr,
+			   sizeof(aerr));
 	if (ret) {
 		if (had)
 			bpf_map_update_elem(m->devs, &ifindex, &old, BPF_ANY);

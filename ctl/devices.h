@@ -20,6 +20,7 @@ struct tcseg_dev_opts {
 	bool bind;		/* set the bound addresses (else keep them) */
 	int n_addrs4;		/* with bind: 0 unbinds */
 	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
+	enum attach_pos pos;	/* among other tc programs (attach.h) */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "pin_lock.h"
+#include "runtime.h"
 #include "tcctl.h"
 
 struct tcctl *tcctl_global;
@@ -215,7 +216,7 @@ static const struct cmd top_cmds[] = {
 	{ "policy", do_policy,
 	  "policy add|del|list|flush|apply ...   rules (tcctl policy help)" },
 	{ "attach", do_attach,
-	  "attach DEV [default allow|deny] [audit] [addr A[,B...]|none] [mode auto|tcx|tc]" },
+	  "attach DEV [default allow|deny] [audit] [addr A[,B...]|none] [mode auto|tcx|tc] [first|last]" },
 	{ "detach", do_detach, "detach DEV" },
 	{ "list", do_list, "list                                 attached devices" },
 	{ "default", do_default, "default [allow|deny]                 global default action" },
@@ -286,6 +287,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
 			do_help(&t, 0, NULL);
 			return 0;
+		} else if (!strcmp(o, "-V") || !strcmp(o, "--version")) {
+			char v[256];
+
+			tcseg_version_string("tcctl", v, sizeof(v));
+			printf("%s\n", v);
+			return 0;
 		} else {
 			tcctl_err("unknown option '%s' (try `tcctl help`)", o);
 			return 1;
@@ -295,6 +302,12 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		do_help(&t, 0, NULL);
 		return 1;
+	}
+	if (strcmp(argv[i], "help")) {
+		char err[256];
+
+		if (tcseg_runtime_check(err, sizeof(err)))
+			return tcctl_err("%s", err), 1;
 	}
 	return tcctl_dispatch(&t, NULL, top_cmds, argc - i, argv + i) ? 1 : 0;
 }

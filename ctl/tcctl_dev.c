@@ -151,6 +151,7 @@ struct attach_args {
 	__u8 def;
 	bool audit;
 	enum attach_mode mode;
+	enum attach_pos pos;	/* first|last among other tc programs */
 	bool bind;		/* "addr" given: replace the bound set */
 	int n_addrs4;
 	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
@@ -186,6 +187,10 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	for (argc--, argv++; argc > 0; argc--, argv++) {
 		if (!strcmp(argv[0], "audit")) {
 			a->audit = true;
+		} else if (!strcmp(argv[0], "first")) {
+			a->pos = ATTACH_POS_FIRST;
+		} else if (!strcmp(argv[0], "last")) {
+			a->pos = ATTACH_POS_LAST;
 		} else if (!strcmp(argv[0], "default")) {
 			if (need_value(argc, argv, "default"))
 				return -1;
@@ -236,6 +241,7 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 		return -1;
 	o.default_action = a.def;
 	o.audit = a.audit;
+	o.pos = a.pos;
 	o.bind = a.bind;
 	o.n_addrs4 = a.n_addrs4;
 	memcpy(o.addrs4, a.addrs4, sizeof(o.addrs4));

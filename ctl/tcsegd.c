@@ -35,6 +35,7 @@
 #include "key_provider.h"
 #include "ktls.h"
 #include "tlshub_client.h"
+#include "runtime.h"
 
 struct tcsegd D;
 
@@ -687,7 +688,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: tcsegd [-c CONFIG] [-f] [-C auto|tracepoint|kprobe]\n"
 		"  -c FILE  configuration (default %s)\n"
 		"  -f       stay in the foreground, log to stderr\n"
-		"  -C V     socket capture variant (default auto)\n",
+		"  -C V     socket capture variant (default auto)\n"
+		"  -V       version, and the kernel and libbpf it needs\n",
 		CFG_DEFAULT_PATH);
 }
 
@@ -744,7 +746,7 @@ static int parse_args(int argc, char **argv)
 
 	D.cfg_path = CFG_DEFAULT_PATH;
 	D.variant = CAPTURE_AUTO;
-	while ((c = getopt(argc, argv, "c:fC:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:fC:hV")) != -1) {
 		switch (c) {
 		case 'c':
 			D.cfg_path = optarg;
@@ -762,6 +764,13 @@ static int parse_args(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V': {
+			char v[256];
+
+			tcseg_version_string("tcsegd", v, sizeof(v));
+			printf("%s\n", v);
+			exit(0);
+		}
 		default:
 			usage(stderr);
 			return -1;
@@ -790,6 +799,17 @@ static int no_core_dumps(void)
 	return 0;
 }
 
+/* An old kernel or libbpf: one clear line, not a verifier error later. */
+static int check_runtime(void)
+{
+	char err[256];
+
+	if (!tcseg_runtime_check(err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "tcsegd: %s\n", err);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t ss;
@@ -797,6 +817,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv))
 		return 2;
+	if (check_runtime())
+		return 1;
 	if (no_core_dumps())
 		return 1;
 	pthread_rwlock_init(&D.pods_lock, NULL);

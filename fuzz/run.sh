@@ -15,7 +15,7 @@ secs=${2:?usage: run.sh FUZZ_DIR SECONDS [NAME...]}
 shift 2
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(policy_words policy_file pod_map config \
-				 tlshub_reply json ringbuf packet ctl)
+				 tlshub_reply json ringbuf packet ctl cni)
 
 # -max_len per target: policy lines and netlink replies are short, files
 # and frame sequences longer.

@@ -31,6 +31,15 @@
 #define TCSEG_DEF_RINGBUF	(256 * 1024)
 #define TCSEG_DEF_SECURED	65536
 
+/*
+ * The programs' return value (docs/DATAPATH.md §Chaining): a packet
+ * tcseg lets through goes on to the next tcx program or clsact filter
+ * (TC_ACT_UNSPEC = TCX_NEXT; the last one's verdict decides, none = pass),
+ * a dropped one stops at tcseg (TC_ACT_SHOT).
+ */
+#define TCSEG_VERDICT_PASS	(-1)
+#define TCSEG_VERDICT_DROP	2
+
 /* Policy actions (struct tcseg_rule.action, tcseg_verdict.action). */
 enum tcseg_action {
 	TCSEG_ACT_ALLOW = 0,

@@ -13,7 +13,7 @@ FUZZ_CFLAGS	:= -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 \
 		   -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ictl \
 		   -Itests/bpf -I$(BUILD)
 FUZZ_NAMES	:= policy_words policy_file pod_map config tlshub_reply json \
-		   ringbuf packet ctl
+		   ringbuf packet ctl cni
 FUZZ_BINS	:= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The parsers, instrumented for coverage and the sanitizers.
@@ -46,6 +46,12 @@ $(FUZZ_DIR)/fuzz_packet: fuzz/fuzz_packet.c $(FUZZ_DIR)/obj/harness.o \
 			 $(FUZZ_LIB) $(FUZZ_HDRS) $(BUILD)/tcseg.skel.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ \
 		$(FUZZ_DIR)/obj/harness.o $(FUZZ_LIB) $(LIBBPF_LIBS) -lpthread
+
+# tcseg-cni's input checks: jansson is not instrumented, our code is.
+$(FUZZ_DIR)/fuzz_cni: fuzz/fuzz_cni.c ctl/cni/cni_conf.c $(FUZZ_LIB) \
+		      $(FUZZ_HDRS) $(wildcard ctl/cni/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ictl/cni -fsanitize=fuzzer $< \
+		ctl/cni/cni_conf.c -o $@ $(FUZZ_LIB) -ljansson
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)

@@ -6,9 +6,10 @@ set -euo pipefail
 PKGS=(
 	make gcc clang llvm pkg-config libclang-rt-14-dev valgrind
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmnl-dev libssl-dev android-libboringssl-dev libcmocka-dev
+	libmnl-dev libjansson-dev libssl-dev android-libboringssl-dev libcmocka-dev
 	iproute2 nftables iperf3 tcpdump netcat-openbsd curl python3 python3-cryptography python3-scapy procps openssl
 	qemu-system-x86 busybox-static cpio kmod xz-utils
+	podman runc containernetworking-plugins dpkg-dev man-db gzip
 )
 
 missing=()

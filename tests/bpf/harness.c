@@ -481,7 +481,7 @@ int tb_run(struct tb *t, int dir, __u32 ifindex, const void *frame,
 	if (err) {
 		fprintf(stderr, "test_run (len %zu, ifindex %u): %s\n", len,
 			ifindex, strerror(errno));
-		return -1;
+		return TB_RUN_ERR;
 	}
 	return o.retval;
 }
@@ -690,7 +690,7 @@ const char *tb_verdict_name(int v)
 		return "TC_ACT_OK";
 	case TC_SHOT:
 		return "TC_ACT_SHOT";
-	case -1:
+	case TB_RUN_ERR:
 		return "run-error";
 	default:
 		return "other";

@@ -14,8 +14,9 @@
 #include "tcseg.skel.h"
 #include "pkt.h"
 
-#define TC_OK		0
-#define TC_SHOT		2
+#define TC_OK		TCSEG_VERDICT_PASS	/* passed on to the next program */
+#define TC_SHOT		TCSEG_VERDICT_DROP
+#define TB_RUN_ERR	(-1000)		/* tb_run could not run the frame */
 
 #define TB_DEF_SESSIONS	1024
 #define TB_MAX_EV	512
@@ -90,7 +91,7 @@ int tb_rule(struct tb *t, const struct tb_rule *r);
 int tb_exact(struct tb *t, __u32 ifindex, const struct pkt_spec *s,
 	     __u8 action, __u32 id, __u8 flags);
 
-/* Run one frame: the verdict (TC_OK/TC_SHOT), or -1 if the run failed. */
+/* Run one frame: the verdict (TC_OK/TC_SHOT), or TB_RUN_ERR. */
 int tb_run(struct tb *t, int dir, __u32 ifindex, const void *frame,
 	   size_t len);
 int tb_send(struct tb *t, int dir, __u32 ifindex, const struct pkt_spec *s);

@@ -25,7 +25,7 @@
 #include "policy_store.h"
 
 #define IFINDEX		1	/* lo: BPF_PROG_TEST_RUN's default device */
-#define TC_OK		0
+#define TC_OK		TCSEG_VERDICT_PASS
 #define N_TUPLES	4
 
 static const char *const set_old[] = {
@@ -119,7 +119,7 @@ static int run_one(struct stream *st, int i)
 		    .ctx_size_in = sizeof(ctx), .repeat = 1);
 
 	if (bpf_prog_test_run_opts(st->prog, &o))
-		return -errno;
+		return -1000 - errno;	/* never a verdict */
 	/* forget the flow: the next packet is decided by policy again */
 	tcseg_session_key_make(&k, IFINDEX, s.saddr, s.daddr, htons(s.sport),
 			       htons(s.dport), s.proto);
@@ -135,8 +135,8 @@ static void *stream_fn(void *arg)
 	while (!atomic_load(&st->stop)) {
 		for (i = 0; i < N_TUPLES; i++) {
 			v = run_one(st, i);
-			if (v < 0) {
-				st->err = v;
+			if (v <= -1000) {	/* -1000 - errno */
+				st->err = v + 1000;
 				return NULL;
 			}
 			st->sent[i]++;
@@ -184,7 +184,7 @@ static int check_quiet(struct stream *st, int is_new, const char *what)
 	for (i = 0; i < N_TUPLES; i++) {
 		v = run_one(st, i);
 		want = is_new ? tuples[i].new_pass : tuples[i].old_pass;
-		if (v != (want ? TC_OK : 2)) {
+		if (v != (want ? TC_OK : TCSEG_VERDICT_DROP)) {
 			printf("FAIL replace_%s_%s: tuple %s verdict %d\n",
 			       is_new ? "new" : "old", what, tuples[i].name, v);
 			bad = 1;

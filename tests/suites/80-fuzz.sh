@@ -16,7 +16,7 @@ if ! make -C "$TCSEG_ROOT" --no-print-directory BUILD="$TCSEG_BUILD" \
 	exit 1
 fi
 t_pass fuzz_build
-names=(policy_words policy_file pod_map config tlshub_reply json ringbuf ctl)
+names=(policy_words policy_file pod_map config tlshub_reply json ringbuf ctl cni)
 if [ "$(id -u)" -eq 0 ]; then
 	names+=(packet)
 else

@@ -1,0 +1,27 @@
+# tcseg-cni, the chained CNI plugin (ctl/cni/, docs/CNI.md), and its
+# unit test. JSON through Debian's libjansson; the plugin runs tcctl.
+# Only parse.o of the policy library: its JSON writer (ctl/json.c) has
+# names that clash with jansson's (json_string).
+
+CNI_SRCS	:= $(wildcard ctl/cni/*.c)
+CNI_OBJS	:= $(patsubst ctl/cni/%.c,$(BUILD)/cni/%.o,$(CNI_SRCS))
+CNI_HDRS	:= $(wildcard ctl/cni/*.h) include/tcseg.h ctl/parse.h
+CNI_LIB_OBJS	:= $(BUILD)/cni/cni_conf.o $(BUILD)/cni/cni_state.o
+CNI_TEST	:= $(BUILD)/tests/unit/test_cni_conf
+
+$(CNI_OBJS): $(BUILD)/cni/%.o: ctl/cni/%.c $(CNI_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ictl/cni -c $< -o $@
+
+$(BUILD)/tcseg-cni: $(CNI_OBJS) $(BUILD)/ctl/parse.o
+	$(CC) $(CFLAGS) -o $@ $(CNI_OBJS) $(BUILD)/ctl/parse.o \
+		-ljansson -lmnl
+
+$(CNI_TEST): tests/unit/test_cni_conf.c $(CNI_LIB_OBJS) \
+	     $(BUILD)/ctl/parse.o $(CNI_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ictl/cni -DTCSEG_SRC_ROOT='"$(CURDIR)"' $< -o $@ \
+		$(CNI_LIB_OBJS) $(BUILD)/ctl/parse.o -ljansson -lcmocka
+
+ALL_TARGETS	+= $(BUILD)/tcseg-cni $(CNI_TEST)
+UNIT_TESTS	+= $(CNI_TEST)
