@@ -203,7 +203,9 @@ start_daemon() {
 		>>"$DIR/$n.log" 2>&1 &
 	pid=$!
 	[ $n = a ] && DPID_A=$pid || DPID_B=$pid
-	for i in $(seq 100); do
+	# up to 60 s: a first start loads the data plane, whose verifier
+	# pass takes ~3 s on the host and many times that under the VM's TCG
+	for i in $(seq 600); do
 		[ "$(grep -c " daemon ready " "$DIR/$n.log")" -gt "${before:-0}" ] &&
 			return 0
 		kill -0 $pid 2>/dev/null || break
