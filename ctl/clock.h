@@ -3,6 +3,7 @@
 #ifndef TCSEG_CLOCK_H
 #define TCSEG_CLOCK_H
 
+#include <stdio.h>
 #include <time.h>
 #include <linux/types.h>
 
@@ -24,6 +25,23 @@ static inline __u64 mono_ns(void)
 static inline __u64 boot_ns(void)
 {
 	return clock_ns(CLOCK_BOOTTIME);
+}
+
+/*
+ * A time of the data path's clocks (bpf_ktime_get_ns, _coarse_ns: the
+ * monotonic clock) as wall-clock time in @buf, "2026-01-02T03:04:05Z";
+ * 0 = never ("-"). Returns @buf.
+ */
+static inline const char *mono_wall_str(__u64 ns, char *buf, size_t len)
+{
+	__u64 now = mono_ns(), age = now > ns ? now - ns : 0;
+	time_t wall = (time_t)((clock_ns(CLOCK_REALTIME) - age) / 1000000000ull);
+	struct tm tm;
+
+	if (!ns || !gmtime_r(&wall, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "-");
+	return buf;
 }
 
 #endif

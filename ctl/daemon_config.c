@@ -32,6 +32,7 @@ enum cfg_type {
 	T_DEVICES,	/* names separated by blanks or commas */
 	T_PATTERN,
 	T_PATH_OFF,	/* T_PATH | off (= "") */
+	T_VLOG,		/* T_PATH | syslog | off */
 };
 
 struct cfg_key {
@@ -75,6 +76,11 @@ static const struct cfg_key keys[] = {
 	{ "attach_devices", T_DEVICES, F(attach_devices), 0, 0 },
 	{ "attach_pattern", T_PATTERN, F(attach_pattern), 0, 0 },
 	{ "perf_metrics_dir", T_PATH_OFF, F(perf_metrics_dir), 0, 0 },
+	{ "metrics_rule_limit", T_U32, F(metrics_rule_limit), 0, 100000 },
+	{ "verdict_log", T_VLOG, F(verdict_log), 0, 0 },
+	{ "verdict_log_max_bytes", T_U32, F(verdict_log_max_bytes), 4096,
+	  1u << 30 },
+	{ "verdict_log_keep", T_U32, F(verdict_log_keep), 1, 100 },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -184,6 +190,11 @@ void daemon_config_defaults(struct capture_config *cfg)
 	copy_str(cfg->ca_file, CFG_PATH_MAX, "/etc/tcseg/tls/ca.pem");
 	cfg->cipher = TCSEG_CIPHER_AES_GCM_128;
 	cfg->log_level = CFG_LOG_INFO;
+	cfg->metrics_rule_limit = 1000;
+	cfg->verdict_log_sink = CFG_VLOG_FILE;
+	copy_str(cfg->verdict_log, CFG_PATH_MAX, "/var/log/tcseg/verdicts.log");
+	cfg->verdict_log_max_bytes = 10u << 20;
+	cfg->verdict_log_keep = 5;
 }
 
 /* --- value parsers: 0, or conf_err() naming the key --- */
@@ -400,6 +411,14 @@ static int p_value(struct pctx *c, const struct cfg_key *k, char *v,
 			return 0;
 		}
 		return p_path(c, k, v, field, k->size);
+	case T_VLOG:
+		memset(field, 0, k->size);
+		cfg->verdict_log_sink = !strcmp(v, "off") ? CFG_VLOG_OFF :
+					!strcmp(v, "syslog") ? CFG_VLOG_SYSLOG :
+							       CFG_VLOG_FILE;
+		if (cfg->verdict_log_sink != CFG_VLOG_FILE)
+			return 0;
+		return p_path(c, k, v, field, k->size);
 	}
 	return -EINVAL;
 }
@@ -551,6 +570,12 @@ static void dump_key(FILE *f, const struct cfg_key *k,
 	case T_LOGLEVEL:
 		fprintf(f, "%s = %s\n", k->name,
 			cfg_log_level_name(cfg->log_level));
+		break;
+	case T_VLOG:
+		fprintf(f, "%s = %s\n", k->name,
+			cfg->verdict_log_sink == CFG_VLOG_FILE ? cfg->verdict_log :
+			cfg->verdict_log_sink == CFG_VLOG_SYSLOG ? "syslog" :
+								   "off");
 		break;
 	case T_DEVICES:
 		fprintf(f, "%s%s =", cfg->n_attach_devices ? "" : "# ",

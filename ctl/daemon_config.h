@@ -42,6 +42,13 @@ enum cfg_tlshub_layout {
 
 #define CFG_FALLBACK_NONE	(-1)
 
+/* Where the verdict log goes (verdict_log = PATH | syslog | off). */
+enum cfg_vlog_sink {
+	CFG_VLOG_OFF = 0,
+	CFG_VLOG_FILE = 1,
+	CFG_VLOG_SYSLOG = 2,
+};
+
 struct capture_config {
 	/* seed 000 §4.3 */
 	enum key_provider_mode mode;
@@ -74,6 +81,11 @@ struct capture_config {
 	char attach_devices[CFG_MAX_DEVICES][CFG_IFNAME_MAX];
 	char attach_pattern[CFG_PATTERN_MAX];	/* fnmatch(3), "" = none */
 	char perf_metrics_dir[CFG_PATH_MAX];	/* "" = no perf_metrics files */
+	__u32 metrics_rule_limit;	/* rules with their own series */
+	enum cfg_vlog_sink verdict_log_sink;
+	char verdict_log[CFG_PATH_MAX];		/* the file (CFG_VLOG_FILE) */
+	__u32 verdict_log_max_bytes;	/* rotate when a file would pass it */
+	__u32 verdict_log_keep;		/* rotated files kept: FILE.1..FILE.N */
 };
 
 /* Every field at its default; node_name from uname(2) when it is a

@@ -430,6 +430,8 @@ int store_rule_counter(const struct tcseg_maps *m, __u32 slot,
 	for (i = 0; i < ncpu; i++) {
 		out->packets += v[i].packets;
 		out->bytes += v[i].bytes;
+		if (v[i].last_ns > out->last_ns)
+			out->last_ns = v[i].last_ns;
 	}
 	free(v);
 	return 0;

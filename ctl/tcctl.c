@@ -230,7 +230,8 @@ static const struct cmd top_cmds[] = {
 	{ "status", do_status, "status                               tcsegd: provider, capture, counts" },
 	{ "pods", do_pods, "pods                                 tcsegd: pod mapping, local veths" },
 	{ "provider", do_provider, "provider get|set MODE                tcsegd key provider (tlshub|openssl|boringssl)" },
-	{ "monitor", do_monitor, "monitor                              tcsegd: live verdicts, flows, kTLS events" },
+	{ "monitor", do_monitor,
+	  "monitor [pod NAME] [ip ADDR[/LEN]] [verdict flow_log|flow_encrypt|audit|drop] [rule ID]...  tcsegd: live verdicts, flows, kTLS events" },
 	{ "help", do_help, NULL },
 	{ NULL, NULL, NULL },
 };

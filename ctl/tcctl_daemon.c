@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "monitor_filter.h"
 #include "tcctl.h"
 
 #define DAEMON_SOCK_DEFAULT	"/run/tcseg/tcsegd.sock"
@@ -169,7 +170,42 @@ struct answer_fmt {
 	int (*text)(const struct field *f, int n, int first);
 	bool json_array;
 	const char *what;		/* "answer", "event": for errors */
+	const struct mon_filter *filter;	/* monitor: lines shown */
 };
+
+/* A string field's value; NULL when absent or not a string (null). */
+static const char *str_field(const struct field *f, int n, const char *key)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(f[i].key, key))
+			return f[i].str ? f[i].val : NULL;
+	return NULL;
+}
+
+/* Does @line pass the monitor filters? (parsed on a copy) */
+static bool line_passes(const struct mon_filter *mf, const char *line)
+{
+	char copy[LINE_MAX_];
+	struct field f[FIELDS_MAX];
+	struct mon_record r;
+	int n;
+
+	if (!mf || !mon_filter_any(mf))
+		return true;
+	snprintf(copy, sizeof(copy), "%s", line);
+	n = parse_flat(copy, f, FIELDS_MAX);
+	if (n < 0)
+		return false;
+	r = (struct mon_record){
+		str_field(f, n, "type"), str_field(f, n, "event"),
+		str_field(f, n, "src"), str_field(f, n, "dst"),
+		str_field(f, n, "src_pod"), str_field(f, n, "dst_pod"),
+		field(f, n, "rule"),
+	};
+	return mon_filter_match(mf, &r);
+}
 
 static int show_line(struct tcctl *t, const struct answer_fmt *af,
 		     char *line, int first)
@@ -217,6 +253,8 @@ static int ask(struct tcctl *t, const char *req, const struct answer_fmt *af)
 			ret = tcctl_err("tcsegd: %s", e ? e : line);
 			continue;
 		}
+		if (!line_passes(af->filter, line))
+			continue;
 		if (show_line(t, af, line, first))
 			ret = -1;
 		first = 0;
@@ -244,7 +282,7 @@ static int show_kv(const struct field *f, int n, int first)
 
 int do_status(struct tcctl *t, int argc, char **argv)
 {
-	static const struct answer_fmt af = { show_kv, false, "answer" };
+	static const struct answer_fmt af = { show_kv, false, "answer", NULL };
 
 	if (argc)
 		return tcctl_err("status: unexpected '%s'", argv[0]);
@@ -269,7 +307,7 @@ static int show_pod(const struct field *f, int n, int first)
 
 int do_pods(struct tcctl *t, int argc, char **argv)
 {
-	static const struct answer_fmt af = { show_pod, true, "answer" };
+	static const struct answer_fmt af = { show_pod, true, "answer", NULL };
 
 	if (argc)
 		return tcctl_err("pods: unexpected '%s'", argv[0]);
@@ -287,7 +325,7 @@ static int show_mode(const struct field *f, int n, int first)
 
 int do_provider(struct tcctl *t, int argc, char **argv)
 {
-	static const struct answer_fmt af = { show_mode, false, "answer" };
+	static const struct answer_fmt af = { show_mode, false, "answer", NULL };
 	char req[64];
 
 	if (argc == 1 && tcctl_is(argv[0], "get"))
@@ -323,11 +361,14 @@ static int show_event(const struct field *f, int n, int first)
 	return 0;
 }
 
+/* tcctl monitor [pod NAME] [ip ADDR[/LEN]] [verdict EVENT] [rule ID]... */
 int do_monitor(struct tcctl *t, int argc, char **argv)
 {
-	static const struct answer_fmt af = { show_event, false, "event" };
+	struct mon_filter mf;
+	struct answer_fmt af = { show_event, false, "event", &mf };
+	char err[160];
 
-	if (argc)
-		return tcctl_err("monitor: unexpected '%s'", argv[0]);
+	if (mon_filter_parse(&mf, argc, argv, err, sizeof(err)))
+		return tcctl_err("%s", err);
 	return ask(t, "monitor\n", &af);
 }

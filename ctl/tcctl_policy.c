@@ -184,7 +184,7 @@ static void port_str(__u16 p, char *buf, size_t len)
 static void rule_json(struct json *j, const struct tcseg_rule *r,
 		      const char *dev, const struct tcseg_rule_counter *c)
 {
-	char a[24];
+	char a[24], when[32];
 
 	json_start_object(j);
 	json_uint_field(j, "id", r->id);
@@ -201,23 +201,29 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 	json_bool_field(j, "exact", rule_is_exact(r));
 	json_uint_field(j, "packets", c->packets);
 	json_uint_field(j, "bytes", c->bytes);
+	json_name(j, "last_match");
+	if (c->last_ns)
+		json_string(j, mono_wall_str(c->last_ns, when, sizeof(when)));
+	else
+		json_null(j);
 	json_end_object(j);
 }
 
 static void rule_text(const struct tcseg_rule *r, const char *dev,
 		      const struct tcseg_rule_counter *c)
 {
-	char from[24], to[24], sp[8], dp[8];
+	char from[24], to[24], sp[8], dp[8], when[32];
 
 	cidr_str(r->saddr, r->src_plen, from, sizeof(from));
 	cidr_str(r->daddr, r->dst_plen, to, sizeof(to));
 	port_str(r->sport, sp, sizeof(sp));
 	port_str(r->dport, dp, sizeof(dp));
-	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-5s %-7s%s %10llu %12llu\n",
-	       r->id, r->ifindex ? dev : "any", from, to, proto_name(r->proto),
-	       sp, dp, action_name(r->action),
+	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-5s %-7s%s %10llu %12llu "
+	       "%s\n", r->id, r->ifindex ? dev : "any", from, to,
+	       proto_name(r->proto), sp, dp, action_name(r->action),
 	       r->flags & TCSEG_RULE_F_AUDIT ? "*" : " ",
-	       (unsigned long long)c->packets, (unsigned long long)c->bytes);
+	       (unsigned long long)c->packets, (unsigned long long)c->bytes,
+	       mono_wall_str(c->last_ns, when, sizeof(when)));
 }
 
 static int policy_list(struct tcctl *t, int argc, char **argv)
@@ -244,9 +250,9 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 			goto out;
 		json_start_array(j);
 	} else {
-		printf("%-6s %-12s %-18s %-18s %-5s %-5s %-5s %-8s %10s %12s\n",
-		       "ID", "DEV", "FROM", "TO", "PROTO", "SPORT", "DPORT",
-		       "ACTION", "PACKETS", "BYTES");
+		printf("%-6s %-12s %-18s %-18s %-5s %-5s %-5s %-8s %10s %12s "
+		       "%s\n", "ID", "DEV", "FROM", "TO", "PROTO", "SPORT",
+		       "DPORT", "ACTION", "PACKETS", "BYTES", "LAST-MATCH");
 	}
 	for (i = 0; i < rules.n; i++) {
 		struct tcseg_rule_counter c;

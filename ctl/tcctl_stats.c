@@ -9,37 +9,10 @@
 #include <bpf/libbpf.h>
 
 #include "clock.h"
+#include "dp_stats.h"
 #include "policy_store.h"
 #include "tcctl.h"
 #include "tcseg_names.h"
-
-static const char *const stat_names[TCSEG_STAT_DROP_BASE] = {
-	[TCSEG_STAT_TOTAL_PACKETS] = "total_packets",
-	[TCSEG_STAT_ALLOWED_PACKETS] = "allowed_packets",
-	[TCSEG_STAT_DENIED_PACKETS] = "denied_packets",
-	[TCSEG_STAT_TOTAL_BYTES] = "total_bytes",
-	[TCSEG_STAT_ALLOWED_BYTES] = "allowed_bytes",
-	[TCSEG_STAT_DENIED_BYTES] = "denied_bytes",
-	[TCSEG_STAT_NEW_SESSIONS] = "new_sessions",
-	[TCSEG_STAT_POLICY_LOOKUPS] = "policy_lookups",
-	[TCSEG_STAT_SESSION_HITS] = "session_hits",
-	[TCSEG_STAT_MAP_FULL_DROPS] = "map_full_drops",
-	[TCSEG_STAT_LRU_EVICTIONS] = "lru_evictions",
-	[TCSEG_STAT_TCP_SYN_FLOODS] = "tcp_syn_floods",
-	[TCSEG_STAT_INVALID_STATE_TRANS] = "invalid_state_trans",
-	[TCSEG_STAT_AUDIT_PASSES] = "audit_passes",
-	[TCSEG_STAT_UNTRACKED_PASSES] = "untracked_passes",
-	[TCSEG_STAT_NON_IPV4] = "non_ipv4",
-	[TCSEG_STAT_SESSIONS_CLOSED] = "sessions_closed",
-	[TCSEG_STAT_REEVALUATIONS] = "reevaluations",
-	[TCSEG_STAT_EVENTS_SENT] = "events_sent",
-	[TCSEG_STAT_EVENTS_DROPPED] = "events_dropped",
-	[TCSEG_STAT_FRAGMENTS] = "fragments",
-	[TCSEG_STAT_ICMP_RELATED] = "icmp_related",
-	[TCSEG_STAT_ICMP_UNRELATED] = "icmp_unrelated",
-	[TCSEG_STAT_SESSIONS_EXPIRED] = "sessions_expired",
-};
-
 
 static const char *const state_names[TCSEG_TCP_MAX] = {
 	[TCSEG_TCP_NONE] = "-",
@@ -62,45 +35,6 @@ static const char *const src_names[TCSEG_SRC_MAX] = {
 	[TCSEG_SRC_GLOBAL_DEFAULT] = "default",
 };
 
-static int read_counters(const struct tcseg_maps *m, __u64 *out)
-{
-	int ncpu = libbpf_num_possible_cpus(), c;
-	__u64 *v;
-	__u32 i;
-
-	if (ncpu <= 0)
-		return -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < TCSEG_STAT_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(m->stats, &i, v))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[i] += v[c];
-	}
-	free(v);
-	return 0;
-}
-
-/* Entries in a map, by walking its keys. */
-static __u64 count_entries(int fd, size_t ksize)
-{
-	char key[64] = { 0 }, next[64] = { 0 };
-	__u64 n = 0;
-	void *prev = NULL;
-
-	if (ksize > sizeof(key))
-		return 0;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(key, next, ksize);
-		prev = key;
-		n++;
-	}
-	return n;
-}
-
 /*
  * LRU evictions never reach the data path's session count: recount the
  * map, write the true figure back and book the difference as evictions.
@@ -110,7 +44,7 @@ static int recount_sessions(const struct tcseg_maps *m,
 {
 	__u32 zero = 0;
 
-	*count = count_entries(m->sessions, sizeof(struct tcseg_session_key));
+	*count = dp_map_count(m->sessions, sizeof(struct tcseg_session_key));
 	if (bpf_map_lookup_elem(m->pressure, &zero, p))
 		return -errno;
 	if (p->total_sessions > *count && p->total_sessions < (1ull << 62))
@@ -119,53 +53,8 @@ static int recount_sessions(const struct tcseg_maps *m,
 	return bpf_map_update_elem(m->pressure, &zero, p, BPF_ANY) ? -errno : 0;
 }
 
-struct fill {
-	const char *name;
-	__u64 used;
-	__u32 max;
-};
-
-static void read_fill(const struct tcseg_maps *m, __u64 sessions,
-		      struct fill *f)
-{
-	struct tcseg_config cfg = { 0 };
-	struct tcseg_policy_fds p;
-
-	/* the live policy set (docs/DATAPATH.md "Atomic policy replace") */
-	tcseg_config_get(m, &cfg);
-	p = tcseg_policy_fds(m, cfg.policy_set & 1);
-	f[0] = (struct fill){ "sessions", sessions, tcseg_map_max(m->sessions) };
-	f[1] = (struct fill){ "rules", count_entries(m->rules, 4),
-			      tcseg_map_max(m->rules) };
-	f[2] = (struct fill){ "exact", count_entries(p.exact,
-					sizeof(struct tcseg_exact_key)),
-			      tcseg_map_max(p.exact) };
-	f[3] = (struct fill){ "cidr", count_entries(p.cidr,
-					sizeof(struct tcseg_cidr_key)),
-			      tcseg_map_max(p.cidr) };
-	f[4] = (struct fill){ "src_classes", count_entries(p.src_class,
-					sizeof(struct tcseg_src_key)),
-			      tcseg_map_max(p.src_class) };
-	f[5] = (struct fill){ "devs", count_entries(m->devs, 4),
-			      tcseg_map_max(m->devs) };
-	f[6] = (struct fill){ "frags", count_entries(m->frags,
-					sizeof(struct tcseg_frag_key)),
-			      tcseg_map_max(m->frags) };
-}
-
-#define N_FILL 7
-
-static const char *level_name(__u64 used, __u32 max)
-{
-	if (max && used * 100 >= (__u64)max * 90)
-		return "critical";
-	if (max && used * 100 >= (__u64)max * 70)
-		return "warning";
-	return "normal";
-}
-
 static void stats_json(struct tcctl *t, const __u64 *v,
-		       const struct tcseg_pressure *p, const struct fill *f,
+		       const struct tcseg_pressure *p, const struct dp_fill *f,
 		       const struct rule_set *rules, const struct tcseg_maps *m)
 {
 	struct json *j = tcctl_json(t);
@@ -178,7 +67,7 @@ static void stats_json(struct tcctl *t, const __u64 *v,
 	json_name(j, "counters");
 	json_start_object(j);
 	for (i = 0; i < TCSEG_STAT_DROP_BASE; i++)
-		json_uint_field(j, stat_names[i], i == TCSEG_STAT_LRU_EVICTIONS ?
+		json_uint_field(j, tcseg_stat_names[i], i == TCSEG_STAT_LRU_EVICTIONS ?
 							p->evictions : v[i]);
 	json_end_object(j);
 	json_name(j, "drops");
@@ -190,18 +79,18 @@ static void stats_json(struct tcctl *t, const __u64 *v,
 	json_start_object(j);
 	json_uint_field(j, "sessions", p->total_sessions);
 	json_uint_field(j, "session_max", f[0].max);
-	json_string_field(j, "level", level_name(f[0].used, f[0].max));
+	json_string_field(j, "level", dp_level_name(f[0].used, f[0].max));
 	json_uint_field(j, "evictions", p->evictions);
 	json_uint_field(j, "insertion_failures", p->insertion_failures);
 	json_end_object(j);
 	json_name(j, "maps");
 	json_start_array(j);
-	for (i = 0; i < N_FILL; i++) {
+	for (i = 0; i < DP_FILL_N; i++) {
 		json_start_object(j);
 		json_string_field(j, "map", f[i].name);
 		json_uint_field(j, "entries", f[i].used);
 		json_uint_field(j, "max", f[i].max);
-		json_string_field(j, "level", level_name(f[i].used, f[i].max));
+		json_string_field(j, "level", dp_level_name(f[i].used, f[i].max));
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -222,7 +111,7 @@ static void stats_json(struct tcctl *t, const __u64 *v,
 }
 
 static void stats_text(const __u64 *v, const struct tcseg_pressure *p,
-		       const struct fill *f, const struct rule_set *rules,
+		       const struct dp_fill *f, const struct rule_set *rules,
 		       const struct tcseg_maps *m)
 {
 	struct tcseg_rule_counter c;
@@ -230,7 +119,7 @@ static void stats_text(const __u64 *v, const struct tcseg_pressure *p,
 
 	printf("Counters:\n");
 	for (i = 0; i < TCSEG_STAT_DROP_BASE; i++)
-		printf("  %-22s %llu\n", stat_names[i],
+		printf("  %-22s %llu\n", tcseg_stat_names[i],
 		       (unsigned long long)(i == TCSEG_STAT_LRU_EVICTIONS ?
 						    p->evictions : v[i]));
 	printf("Drops by reason:\n");
@@ -239,14 +128,14 @@ static void stats_text(const __u64 *v, const struct tcseg_pressure *p,
 		       (unsigned long long)v[TCSEG_STAT_DROP_BASE + i]);
 	printf("Pressure: %llu/%u sessions (%s), %llu evictions, %llu "
 	       "insertion failures\n", (unsigned long long)p->total_sessions,
-	       f[0].max, level_name(f[0].used, f[0].max),
+	       f[0].max, dp_level_name(f[0].used, f[0].max),
 	       (unsigned long long)p->evictions,
 	       (unsigned long long)p->insertion_failures);
 	printf("Maps:\n");
-	for (i = 0; i < N_FILL; i++)
+	for (i = 0; i < DP_FILL_N; i++)
 		printf("  %-12s %8llu / %-8u %s\n", f[i].name,
 		       (unsigned long long)f[i].used, f[i].max,
-		       level_name(f[i].used, f[i].max));
+		       dp_level_name(f[i].used, f[i].max));
 	if (!rules->n)
 		return;
 	printf("Rule hits:\n");
@@ -304,7 +193,7 @@ int do_stats(struct tcctl *t, int argc, char **argv)
 	static __u64 v[TCSEG_STAT_MAX];
 	struct rule_set rules = { 0 };
 	struct tcseg_pressure p;
-	struct fill f[N_FILL];
+	struct dp_fill f[DP_FILL_N];
 	struct tcseg_maps m;
 	char err[TCSEG_ERRLEN];
 	__u64 sessions;
@@ -319,13 +208,13 @@ int do_stats(struct tcctl *t, int argc, char **argv)
 		ret = stats_reset(&m);
 		goto out;
 	}
-	if (read_counters(&m, v) || recount_sessions(&m, &p, &sessions) ||
+	if (dp_counters_read(&m, v) || recount_sessions(&m, &p, &sessions) ||
 	    store_read(&m, &rules, err, sizeof(err))) {
 		ret = tcctl_err("stats: cannot read the maps: %s",
 				strerror(errno));
 		goto out;
 	}
-	read_fill(&m, sessions, f);
+	dp_fill_read(&m, sessions, f, DP_FILL_ALL);
 	if (t->json)
 		stats_json(t, v, &p, f, &rules, &m);
 	else

@@ -274,9 +274,6 @@ fail:
 static const char *const act_names[TCSEG_ACT_MAX] = {
 	"allow", "deny", "log", "encrypt",
 };
-static const char *const tc_ev_names[] = {
-	"", "flow_log", "flow_encrypt", "audit", "drop",
-};
 static const char *const sock_ev_names[] = {
 	"", "connect", "accept", "sendmsg", "close", "established",
 };
@@ -329,9 +326,7 @@ static int on_tc(void *ctx, void *data, size_t size)
 	struct tcseg_event ev;
 	struct corr_entry *ce;
 	long veth;
-	struct corr_key k;
 	const char *why;
-	char flow[64];
 
 	(void)ctx;
 	if (corr_check_tc(data, size, &why)) {
@@ -341,16 +336,7 @@ static int on_tc(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	MINC(tc_events[e->type]);
-	corr_key_tc(e, &k);
-	flow_str(&k, flow, sizeof(flow));
-	monitor_eventf("\"type\":\"verdict\",\"event\":\"%s\",\"dir\":\"%s\","
-		       "\"ifindex\":%u,\"proto\":%u,\"flow\":\"%s\","
-		       "\"action\":\"%s\",\"rule\":%u,\"reason\":\"%s\"",
-		       tc_ev_names[e->type],
-		       e->dir == TCSEG_DIR_FROM_POD ? "from_pod" : "to_pod",
-		       e->ifindex, e->proto, flow, act_names[e->action],
-		       e->policy_id,
-		       e->type == TCSEG_EV_DROP ? tcseg_drop_name(e->reason) : "");
+	verdict_event(e);
 	if (e->type != TCSEG_EV_FLOW_ENCRYPT || e->proto != 6)
 		return 0;
 	veth = tcsegd_event_veth(e);
@@ -474,6 +460,7 @@ static void reload(void)
 		D.cfg = c;	/* workers read scalar settings only */
 		dlog_set_level(D.cfg.log_level);
 	}
+	vlog_open(&D.cfg);	/* new settings, or a file moved away */
 	if (!tcsegd_load_pods(D.cfg.pod_node_config_path))
 		tcsegd_pods_refresh();
 	attach_configured();
@@ -867,6 +854,7 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
+	vlog_open(&D.cfg);	/* not fatal: tried again at each record */
 	r = handoff_start(TCSEGD_WORKERS);
 	if (r || setup_loop()) {
 		dlog(L_ERR, "daemon", "cannot set up the event loop");
@@ -886,6 +874,7 @@ int main(int argc, char **argv)
 	perf_metrics_write(D.cfg.perf_metrics_dir, D.cfg.node_name,
 			   kp_mode_name(key_provider_get_mode()), NULL, 0);
 	ring_buffer__free(rb);
+	vlog_close();
 	tcseg_capture_destroy(D.cap);
 	key_provider_cleanup();
 	unlink(D.cfg.control_socket);

@@ -19,6 +19,7 @@
 #include "capture_loader.h"
 #include "tcsegd_corr.h"
 #include "clock.h"
+#include "verdict_json.h"
 
 #define TCSEGD_SOCK_DEFAULT	"/run/tcseg/tcsegd.sock"
 #define TCSEGD_SOCK_ENV		"TCSEG_SOCK"
@@ -27,7 +28,6 @@
 #define TCSEGD_MAX_CLIENTS	64
 #define TCSEGD_REQ_MAX		256	/* control request line, bytes */
 #define TCSEGD_EVENT_MAX	1024	/* one monitor line, bytes */
-#define TCSEGD_METRICS_MAX	32768	/* the Prometheus text, bytes */
 
 /* ---- logging (seed 000 §10.1): "ts level component msg key=value..." */
 enum { L_ERR = CFG_LOG_ERR, L_WARN = CFG_LOG_WARN, L_INFO = CFG_LOG_INFO,
@@ -60,6 +60,7 @@ struct tcsegd_metrics {
 	__u64 pod_bound;		/* devices whose pods tcsegd bound */
 	__u64 keysvc_unknown, keysvc_busy; /* key service refusals (copied) */
 	__u64 ctl_dropped;		/* control clients that did not read */
+	__u64 vlog_lines, vlog_errors, vlog_rotations;	/* verdict log */
 };
 extern struct tcsegd_metrics M;
 #define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)
@@ -112,8 +113,15 @@ struct kf_timer {
 void metrics_key_fetch_begin(struct kf_timer *t);
 void metrics_key_fetch_end(struct kf_timer *t, int mode, int err);
 void metrics_ktls_config(int err, __u64 us);
-/* The whole exposition into @buf; returns its length. */
-size_t metrics_render(char *buf, size_t len);
+/* The daemon's own families (counters, histograms) into @f. */
+void metrics_render(FILE *f);
+/*
+ * The data path's families (ctl/tcsegd_dpmetrics.c: counters, drops by
+ * reason, map fill, pressure, per-rule hits), main thread only.
+ */
+void dp_metrics_render(FILE *f);
+/* The whole exposition, malloc'd (*len bytes + NUL); NULL on ENOMEM. */
+char *metrics_text(size_t *len);
 /*
  * perf_metrics_<YYYYmmdd-HHMMSS>.json and .csv (UTC) in @dir, 0600,
  * through a temporary name; the JSON's path into @path (may be NULL).
@@ -126,11 +134,23 @@ int perf_metrics_write(const char *dir, const char *node,
 void monitor_emit(const char *json_line);
 /* printf-style JSON body without braces: monitor_event("\"type\":\"x\""...) */
 void monitor_eventf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Escape @s for a JSON string (no quotes added); returns @out. */
-const char *json_esc(const char *s, char *out, size_t len);
 int monitor_add(int fd);
 void monitor_reap(void);
 int monitor_count(void);
+
+/*
+ * ---- verdict log (tcsegd_vlog.c, docs/DAEMON.md §Verdict log): log,
+ * audit and drop records to a rotated file or syslog. Main thread only.
+ */
+/* (Re)open as @cfg says (start, SIGHUP); 0 or -errno (logged). */
+int vlog_open(const struct capture_config *cfg);
+void vlog_close(void);
+/* Does an event of @type go to the log? */
+bool vlog_wants(__u32 type);
+/* One record line ('\n' included): never split across files. */
+void vlog_write(const char *line, size_t len);
+/* The record of a data path event: to the monitors and the log. */
+void verdict_event(const struct tcseg_event *e);
 
 /* ---- hand-off */
 enum job_role { JOB_CLIENT = 1, JOB_SERVER = 2 };

@@ -298,15 +298,34 @@ static void do_provider_set(struct client *c, enum key_provider_mode m)
 		replyf(c, "{\"mode\":\"%s\"}\n", kp_mode_name(m));
 }
 
-static void do_metrics_http(struct client *c)
+/*
+ * The metrics text, any size (per-rule series make it grow with the
+ * rules, up to metrics_rule_limit): after @head, it becomes the answer
+ * buffer itself instead of being copied into CTL_OUT_MAX bytes.
+ */
+static void reply_metrics(struct client *c, bool http)
 {
-	static char body[TCSEGD_METRICS_MAX];
-	size_t n = metrics_render(body, sizeof(body));
+	size_t n, hl, cap;
+	char head[160], *body = metrics_text(&n), *out;
 
-	replyf(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
-	       "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close"
-	       "\r\n\r\n", n);
-	reply(c, body);
+	hl = http ? (size_t)snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\n"
+				     "Content-Type: text/plain; version=0.0.4"
+				     "\r\nContent-Length: %zu\r\nConnection: "
+				     "close\r\n\r\n", n) : 0;
+	cap = c->out_len + hl + n;
+	out = body ? malloc(cap > CTL_OUT_MAX ? cap : CTL_OUT_MAX) : NULL;
+	if (!out) {
+		free(body);
+		c->overflow = true;
+		return;
+	}
+	memcpy(out, c->out, c->out_len);
+	memcpy(out + c->out_len, head, hl);
+	memcpy(out + c->out_len + hl, body, n);
+	free(body);
+	free(c->out);
+	c->out = out;
+	c->out_len = cap;
 }
 
 /* Run one parsed request into the client's answer buffer. */
@@ -329,13 +348,9 @@ static void run_request(struct client *c, const struct ctl_request *rq)
 	case CTL_PROVIDER_SET:
 		do_provider_set(c, rq->mode);
 		break;
-	case CTL_METRICS: {
-		static char body[TCSEGD_METRICS_MAX];
-
-		metrics_render(body, sizeof(body));
-		reply(c, body);
+	case CTL_METRICS:
+		reply_metrics(c, false);
 		break;
-	}
 	case CTL_MONITOR:
 		if (monitor_count() >= TCSEGD_MAX_CLIENTS) {
 			reply(c, "{\"error\":\"too many monitors\"}\n");
@@ -430,7 +445,7 @@ static int client_read(struct client *c)
 	c->answering = true;
 	c->since_ns = mono_ns();
 	if (c->metrics)
-		do_metrics_http(c);
+		reply_metrics(c, true);
 	else if (r < 0)
 		/* err is JSON-safe (tcsegd_proto.h) */
 		replyf(c, "{\"error\":\"%s\"}\n", err);

@@ -150,23 +150,3 @@ void monitor_eventf(const char *fmt, ...)
 		 (long)now.tv_sec, now.tv_nsec / 1000, body);
 	monitor_emit(line);
 }
-
-const char *json_esc(const char *s, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s && o + 7 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			o += (size_t)snprintf(out + o, len - o, "\\u%04x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = 0;
-	return out;
-}

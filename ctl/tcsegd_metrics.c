@@ -152,6 +152,15 @@ static const struct mcounter counters[] = {
 	  "accept.", &M.keysvc_unknown },
 	{ "key_service_refused_busy", "tcseg_key_service_refused_total",
 	  "reason=\"per_source_limit\"", NULL, &M.keysvc_busy },
+	{ "verdict_log_lines", "tcseg_verdict_log_lines_total", "",
+	  "Verdict records written to the verdict log (file or syslog).",
+	  &M.vlog_lines },
+	{ "verdict_log_errors", "tcseg_verdict_log_errors_total", "",
+	  "Verdict records or rotations the log could not write.",
+	  &M.vlog_errors },
+	{ "verdict_log_rotations", "tcseg_verdict_log_rotations_total", "",
+	  "Verdict log files rotated (size limit reached).",
+	  &M.vlog_rotations },
 	{ "control_dropped", "tcseg_control_dropped_total", "",
 	  "Control clients dropped: their answer did not fit the output "
 	  "buffer or they read nothing for 5 s.", &M.ctl_dropped },
@@ -287,12 +296,6 @@ void metrics_key_fetch_end(struct kf_timer *t, int mode, int err)
 
 /* ---- Prometheus text */
 
-#define APPEND(...) do {						\
-	int _n = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__); \
-	if (_n > 0)							\
-		off += (size_t)_n;					\
-} while (0)
-
 /* Counters the key service keeps itself (ctl/key_provider.c). */
 static void counters_refresh(void)
 {
@@ -303,25 +306,23 @@ static void counters_refresh(void)
 	__atomic_store_n(&M.keysvc_busy, k.refused_busy, __ATOMIC_RELAXED);
 }
 
-static size_t render_counters(char *buf, size_t len, size_t off)
+static void render_counters(FILE *f)
 {
 	const struct mcounter *c;
 
 	counters_refresh();
 	for (c = counters; c < counters + N(counters); c++) {
 		if (c->help)
-			APPEND("# HELP %s %s\n# TYPE %s counter\n", c->prom,
-			       c->help, c->prom);
-		APPEND("%s%s%s%s %llu\n", c->prom, *c->label ? "{" : "",
-		       c->label, *c->label ? "}" : "",
-		       (unsigned long long)__atomic_load_n(c->v,
+			fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", c->prom,
+				c->help, c->prom);
+		fprintf(f, "%s%s%s%s %llu\n", c->prom, *c->label ? "{" : "",
+			c->label, *c->label ? "}" : "",
+			(unsigned long long)__atomic_load_n(c->v,
 							    __ATOMIC_RELAXED));
 	}
-	return off;
 }
 
-static size_t render_hist(char *buf, size_t len, size_t off,
-			  enum tcsegd_hist_id id)
+static void render_hist(FILE *f, enum tcsegd_hist_id id)
 {
 	const struct tcsegd_hist *h = &tcsegd_hists[id];
 	const char *l = h->label, *sep = *l ? "," : "";
@@ -330,32 +331,48 @@ static size_t render_hist(char *buf, size_t len, size_t off,
 	unsigned int i;
 
 	if (hist_help[id])
-		APPEND("# HELP %s %s\n# TYPE %s histogram\n", h->prom,
-		       hist_help[id], h->prom);
+		fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", h->prom,
+			hist_help[id], h->prom);
 	hist_snapshot(h, &s);
 	for (i = 0; i < h->nbounds; i++) {
 		cum += s.bucket[i];
-		APPEND("%s_bucket{%s%sle=\"%g\"} %llu\n", h->prom, l, sep,
-		       h->bounds_us[i] / 1e6, cum);
+		fprintf(f, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->prom, l, sep,
+			h->bounds_us[i] / 1e6, cum);
 	}
-	APPEND("%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->prom, l, sep,
-	       (unsigned long long)s.count);
-	APPEND("%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", h->prom,
-	       *l ? "{" : "", l, *l ? "}" : "", s.sum_us / 1e6, h->prom,
-	       *l ? "{" : "", l, *l ? "}" : "", (unsigned long long)s.count);
-	return off;
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->prom, l, sep,
+		(unsigned long long)s.count);
+	fprintf(f, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", h->prom,
+		*l ? "{" : "", l, *l ? "}" : "", s.sum_us / 1e6, h->prom,
+		*l ? "{" : "", l, *l ? "}" : "", (unsigned long long)s.count);
 }
 
-size_t metrics_render(char *buf, size_t len)
+void metrics_render(FILE *f)
 {
-	size_t off = render_counters(buf, len, 0);
 	unsigned int i;
 
+	render_counters(f);
 	for (i = 0; i < H_NUM; i++)
-		off = render_hist(buf, len, off, i);
-	APPEND("# TYPE tcseg_handoff_in_flight gauge\n"
-	       "tcseg_handoff_in_flight %d\n", handoff_in_flight());
-	return off < len ? off : len - 1;
+		render_hist(f, i);
+	fprintf(f, "# TYPE tcseg_handoff_in_flight gauge\n"
+		"tcseg_handoff_in_flight %d\n", handoff_in_flight());
+}
+
+char *metrics_text(size_t *len)
+{
+	char *buf = NULL;
+	FILE *f;
+
+	*len = 0;
+	f = open_memstream(&buf, len);
+	if (!f)
+		return NULL;
+	metrics_render(f);
+	dp_metrics_render(f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 /* ---- perf_metrics files */

@@ -152,10 +152,15 @@ struct tcseg_rule {
 	__u32 slot;		/* per-rule counters index, assigned by tcctl */
 };
 
-/* Per-rule hit counters (BPF_MAP_TYPE_PERCPU_ARRAY "tcseg_rule_stats"). */
+/*
+ * Per-rule hit counters (BPF_MAP_TYPE_PERCPU_ARRAY "tcseg_rule_stats").
+ * @last_ns: bpf_ktime_get_coarse_ns() of the CPU's last hit (0 = never);
+ * user space takes the largest over CPUs (tcctl policy list).
+ */
 struct tcseg_rule_counter {
 	__u64 packets;
 	__u64 bytes;
+	__u64 last_ns;
 };
 
 /*

@@ -58,6 +58,12 @@ void tlshub_client_stats(struct tlshub_stats *st)
 	st->handshakes = stub_th_hs;
 }
 
+/* the data path's families need the maps: a marker line stands in */
+void dp_metrics_render(FILE *f)
+{
+	fputs("# dp_metrics_render\n", f);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -249,7 +255,7 @@ static int count_of(const char *hay, const char *needle)
 
 static void test_render_format(void **state)
 {
-	static char buf[16384];
+	char *buf;
 	size_t n;
 
 	(void)state;
@@ -262,7 +268,8 @@ static void test_render_format(void **state)
 	metrics_latency(3000000);
 	hist_observe(&tcsegd_hists[H_KEY_OPENSSL], 80);
 	hist_observe(&tcsegd_hists[H_KEY_OPENSSL], 120);
-	n = metrics_render(buf, sizeof(buf));
+	buf = metrics_text(&n);
+	assert_non_null(buf);
 	assert_int_equal(n, strlen(buf));
 	/* the names the netns tests and dashboards read */
 	assert_non_null(strstr(buf, "\ntcseg_captured_connections_total"
@@ -293,14 +300,18 @@ static void test_render_format(void **state)
 	assert_int_equal(count_of(buf, "# TYPE tcseg_handoff_total "), 1);
 	assert_int_equal(count_of(buf, "# TYPE "), count_of(buf, "# HELP ") + 1);
 	assert_true(n > 0 && buf[n - 1] == '\n');
+	/* the data path's families follow the daemon's */
+	assert_non_null(strstr(buf, "\ntcseg_handoff_in_flight 0\n"
+			       "# dp_metrics_render\n"));
+	free(buf);
 }
 
-/* The listener's buffer: the largest values still fit. */
-static void test_render_fits_listener_buffer(void **state)
+/* The largest values: nothing cut (the text grows as it needs). */
+static void test_render_largest_values_whole(void **state)
 {
-	static char buf[TCSEGD_METRICS_MAX];
 	unsigned int i, b;
 	size_t n;
+	char *buf;
 
 	(void)state;
 	memset(&M, 0xff, sizeof(M));
@@ -309,9 +320,13 @@ static void test_render_fits_listener_buffer(void **state)
 			tcsegd_hists[i].bucket[b] = ULLONG_MAX / 32;
 		tcsegd_hists[i].sum_us = ULLONG_MAX;
 	}
-	n = metrics_render(buf, sizeof(buf));
-	assert_true(n < sizeof(buf) - 1);
+	buf = metrics_text(&n);
+	assert_non_null(buf);
+	assert_int_equal(n, strlen(buf));
 	assert_non_null(strstr(buf, "\ntcseg_handoff_in_flight 0\n"));
+	assert_non_null(strstr(buf, "\ntcseg_captured_connections_total"
+			       "{side=\"connect\"} 18446744073709551615\n"));
+	free(buf);
 }
 
 /* ---- perf_metrics files */
@@ -519,6 +534,58 @@ static void test_config_key(void **state)
 	assert_non_null(strstr(err, "perf_metrics_dir"));
 }
 
+/* metrics_rule_limit and the verdict log keys (docs/CONFIG.md). */
+static void test_config_observe_keys(void **state)
+{
+	struct capture_config c;
+	char err[512], want[160], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	daemon_config_defaults(&c);
+	assert_int_equal(c.metrics_rule_limit, 1000);
+	assert_int_equal(c.verdict_log_sink, CFG_VLOG_FILE);	/* always on */
+	assert_string_equal(c.verdict_log, "/var/log/tcseg/verdicts.log");
+	assert_int_equal(c.verdict_log_max_bytes, 10u << 20);
+	assert_int_equal(c.verdict_log_keep, 5);
+	assert_int_equal(load_conf("verdict_log = syslog\n", &c, err,
+				   sizeof(err)), 0);
+	assert_int_equal(c.verdict_log_sink, CFG_VLOG_SYSLOG);
+	assert_int_equal(load_conf("verdict_log = off\n", &c, err,
+				   sizeof(err)), 0);
+	assert_int_equal(c.verdict_log_sink, CFG_VLOG_OFF);
+	assert_int_equal(load_conf("verdict_log = v/x.log\nverdict_log_keep = 2"
+				   "\nverdict_log_max_bytes = 4096\n"
+				   "metrics_rule_limit = 0\n", &c, err,
+				   sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/v/x.log", tmpdir);
+	assert_int_equal(c.verdict_log_sink, CFG_VLOG_FILE);
+	assert_string_equal(c.verdict_log, want);	/* config's dir */
+	assert_int_equal(c.verdict_log_keep, 2);
+	assert_int_equal(c.metrics_rule_limit, 0);
+	f = open_memstream(&buf, &len);
+	daemon_config_dump(f, &c);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nverdict_log_keep = 2\n"));
+	assert_non_null(strstr(buf, "\nmetrics_rule_limit = 0\n"));
+	snprintf(want, sizeof(want), "\nverdict_log = %s/v/x.log\n", tmpdir);
+	assert_non_null(strstr(buf, want));
+	free(buf);
+	/* out of range: file, line and key named, settings untouched */
+	assert_int_not_equal(load_conf("mode = openssl\nverdict_log_keep = 0\n",
+				       &c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "capture.conf:2: verdict_log_keep"));
+	assert_int_equal(c.verdict_log_keep, 2);
+	assert_int_not_equal(load_conf("verdict_log_max_bytes = 4095\n", &c,
+				       err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "verdict_log_max_bytes"));
+	assert_int_not_equal(load_conf("metrics_rule_limit = 100001\n", &c,
+				       err, sizeof(err)), 0);
+	assert_int_not_equal(load_conf("verdict_log = a b\n", &c, err,
+				       sizeof(err)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,13 +596,15 @@ int main(void)
 				       setup),
 		cmocka_unit_test_setup(test_concurrent_updates, setup),
 		cmocka_unit_test_setup(test_render_format, setup),
-		cmocka_unit_test_setup(test_render_fits_listener_buffer, setup),
+		cmocka_unit_test_setup(test_render_largest_values_whole, setup),
 		cmocka_unit_test_setup_teardown(test_write_json_csv, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_off_and_errors,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_config_key, dir_setup,
 						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_config_observe_keys,
+						dir_setup, dir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
