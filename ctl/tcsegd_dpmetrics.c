@@ -149,6 +149,19 @@ static void render_fill(FILE *f)
 				rc.fill[i].name, rc.fill[i].max);
 }
 
+/* One per-rule family: packets or bytes of each exported rule. */
+static void rule_family(FILE *f, const char *name, const char *help,
+			const struct tcseg_rule_counter *c, bool bytes)
+{
+	size_t i;
+
+	family(f, name, "counter", help);
+	for (i = 0; i < rc.n; i++)
+		fprintf(f, "%s{rule=\"%u\",action=\"%s\"} %llu\n", name,
+			rc.v[i].id, action_name(rc.v[i].action),
+			(unsigned long long)(bytes ? c[i].bytes : c[i].packets));
+}
+
 static void render_rules(FILE *f, const struct tcseg_maps *m)
 {
 	struct tcseg_rule_counter *c = calloc(rc.n ?: 1, sizeof(*c));
@@ -158,19 +171,11 @@ static void render_rules(FILE *f, const struct tcseg_maps *m)
 		return;
 	for (i = 0; i < rc.n; i++)
 		store_rule_counter(m, rc.v[i].slot, &c[i]);
-	family(f, "tcseg_rule_packets_total", "counter",
-	       "Packets matched by a rule (every packet of its flows), "
-	       "for the metrics_rule_limit lowest rule ids.");
-	for (i = 0; i < rc.n; i++)
-		fprintf(f, "tcseg_rule_packets_total{rule=\"%u\",action=\"%s\"}"
-			" %llu\n", rc.v[i].id, action_name(rc.v[i].action),
-			(unsigned long long)c[i].packets);
-	family(f, "tcseg_rule_bytes_total", "counter",
-	       "Bytes matched by a rule, for the same rules.");
-	for (i = 0; i < rc.n; i++)
-		fprintf(f, "tcseg_rule_bytes_total{rule=\"%u\",action=\"%s\"}"
-			" %llu\n", rc.v[i].id, action_name(rc.v[i].action),
-			(unsigned long long)c[i].bytes);
+	rule_family(f, "tcseg_rule_packets_total", "Packets matched by a rule "
+		    "(every packet of its flows), for the metrics_rule_limit "
+		    "lowest rule ids.", c, false);
+	rule_family(f, "tcseg_rule_bytes_total", "Bytes matched by a rule, "
+		    "for the same rules.", c, true);
 	family(f, "tcseg_rule_series_omitted", "gauge",
 	       "Rules without their own series (beyond metrics_rule_limit).");
 	fprintf(f, "tcseg_rule_series_omitted %zu\n", rc.total - rc.n);

@@ -501,12 +501,23 @@ static int load_conf(const char *text, struct capture_config *cfg, char *err,
 	return daemon_config_load(path, 0, cfg, err, errlen);
 }
 
+/* daemon_config_dump() of @c, malloc'd */
+static char *dump(const struct capture_config *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	daemon_config_dump(f, c);
+	fclose(f);
+	return buf;
+}
+
 static void test_config_key(void **state)
 {
 	struct capture_config c;
-	char err[512], want[160], *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char err[512], want[160], *buf;
 
 	(void)state;
 	daemon_config_defaults(&c);
@@ -518,9 +529,7 @@ static void test_config_key(void **state)
 	assert_int_equal(load_conf("perf_metrics_dir = /var/tmp/p\n", &c, err,
 				   sizeof(err)), 0);
 	assert_string_equal(c.perf_metrics_dir, "/var/tmp/p");
-	f = open_memstream(&buf, &len);
-	daemon_config_dump(f, &c);
-	fclose(f);
+	buf = dump(&c);
 	assert_non_null(strstr(buf, "\nperf_metrics_dir = /var/tmp/p\n"));
 	free(buf);
 	assert_int_equal(load_conf("perf_metrics_dir = off\n", &c, err,
@@ -538,9 +547,7 @@ static void test_config_key(void **state)
 static void test_config_observe_keys(void **state)
 {
 	struct capture_config c;
-	char err[512], want[160], *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char err[512], want[160], *buf;
 
 	(void)state;
 	daemon_config_defaults(&c);
@@ -564,9 +571,7 @@ static void test_config_observe_keys(void **state)
 	assert_string_equal(c.verdict_log, want);	/* config's dir */
 	assert_int_equal(c.verdict_log_keep, 2);
 	assert_int_equal(c.metrics_rule_limit, 0);
-	f = open_memstream(&buf, &len);
-	daemon_config_dump(f, &c);
-	fclose(f);
+	buf = dump(&c);
 	assert_non_null(strstr(buf, "\nverdict_log_keep = 2\n"));
 	assert_non_null(strstr(buf, "\nmetrics_rule_limit = 0\n"));
 	snprintf(want, sizeof(want), "\nverdict_log = %s/v/x.log\n", tmpdir);
