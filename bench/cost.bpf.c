@@ -82,7 +82,7 @@ int c_stat(struct __sk_buff *skb)
 SEC("tc")
 int c_rule_stat(struct __sk_buff *skb)
 {
-	rule_stat_add(1, skb->len);
+	rule_stat_add(1, skb->len, skb->tstamp);	/* a time, not folded */
 	return TC_ACT_OK;
 }
 

@@ -682,7 +682,7 @@ static const struct {
 	{ "c_ktime_coarse", "bpf_ktime_get_coarse_ns() (not used)", -1 },
 	{ "c_config", "tcseg_config lookup (ARRAY)", 1 },
 	{ "c_stat", "one stat_add (PERCPU_ARRAY lookup + add)", -1 },
-	{ "c_rule_stat", "rule_stat_add (PERCPU_ARRAY, 2 adds)", -1 },
+	{ "c_rule_stat", "rule_stat_add (PERCPU_ARRAY, 2 adds, 1 store)", -1 },
 	{ "c_parse", "parse_pkt (Eth/IPv4/TCP, no fragment)", -1 },
 	{ "c_dev", "tcseg_devs lookup (HASH, hit)", 1 },
 	{ "c_session", "tcseg_sessions lookup (LRU_HASH, hit)", 1 },

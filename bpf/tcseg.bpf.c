@@ -45,7 +45,7 @@ static __always_inline struct tcseg_dev *dev_of(struct ctx *c)
 static __always_inline int pass(struct ctx *c, __u32 slot)
 {
 	stat_pass(c->p.len);
-	rule_stat_add(slot, c->p.len);
+	rule_stat_add(slot, c->p.len, c->now);
 	return TCSEG_VERDICT_PASS;	/* the next program decides */
 }
 
@@ -54,7 +54,7 @@ static __always_inline int drop(struct ctx *c, __u32 reason,
 {
 	stat_drop(reason, c->p.len);
 	if (d)
-		rule_stat_add(d->slot, c->p.len);
+		rule_stat_add(d->slot, c->p.len, c->now);
 	if (c->cfg->flags & TCSEG_CFG_F_TRACE_DROPS)
 		event_emit(c->cfg, TCSEG_EV_DROP, c->ifindex, c->dir, &c->p, d,
 			   reason, c->now);

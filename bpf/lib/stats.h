@@ -14,7 +14,8 @@ static __always_inline void stat_add(__u32 idx, __u64 val)
 		*c += val;
 }
 
-static __always_inline void rule_stat_add(__u32 slot, __u32 len)
+/* @now: the packet's bpf_ktime_get_coarse_ns(), read once per packet */
+static __always_inline void rule_stat_add(__u32 slot, __u32 len, __u64 now)
 {
 	struct tcseg_rule_counter *c;
 
@@ -24,7 +25,7 @@ static __always_inline void rule_stat_add(__u32 slot, __u32 len)
 	if (c) {
 		c->packets++;
 		c->bytes += len;
-		c->last_ns = bpf_ktime_get_coarse_ns();	/* ~3 ns */
+		c->last_ns = now;	/* when the rule last matched */
 	}
 }
 
