@@ -310,6 +310,61 @@ static void test_hostile_records_refused(void **st)
 	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
 }
 
+/* Addresses must fit their family: an IPv4 one never equals an IPv6 one. */
+static void test_hostile_families_refused(void **st)
+{
+	struct tcseg_sock_event s = sock(TCSEG_SOCK_CONNECT, 0);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	const char *why = NULL;
+
+	(void)st;
+	s.saddr.w[2] = 1;	/* bytes beyond an IPv4 address */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	assert_non_null(strstr(why, "family"));
+	s.family = TCSEG_FAMILY_V6;	/* the same bytes as IPv6: fine */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	s.family = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s.family = 5;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+
+	f.daddr.w[3] = 1;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	assert_non_null(strstr(why, "family"));
+	f = tc(TCSEG_DIR_FROM_POD);
+	f.family = 0;		/* only a drop of a non-IP frame has none */
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	memset(&f.saddr, 0, sizeof(f.saddr));
+	memset(&f.daddr, 0, sizeof(f.daddr));
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f.type = TCSEG_EV_DROP;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), 0);
+	f.saddr.w[0] = 1;	/* ...and then no address */
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f = tc(TCSEG_DIR_FROM_POD);
+	f.family = 7;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+}
+
+/* Keys of both families never meet: one table entry each. */
+static void test_families_never_join(void **st)
+{
+	struct corr_table *t = corr_new(16, 10 * SEC);
+	struct tcseg_event a = tc(TCSEG_DIR_FROM_POD), b = a;
+	struct corr_entry *ea, *eb;
+
+	(void)st;
+	assert_non_null(t);
+	b.family = TCSEG_FAMILY_V6;	/* the same 16 bytes, as IPv6 */
+	ea = corr_add_tc(t, &a, SEC);
+	eb = corr_add_tc(t, &b, SEC);
+	assert_non_null(ea);
+	assert_non_null(eb);
+	assert_ptr_not_equal(ea, eb);
+	assert_int_equal(corr_count(t), 2);
+	corr_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +378,8 @@ int main(void)
 		cmocka_unit_test(test_accept_owner_later_waits_for_accept_return),
 		cmocka_unit_test(test_connect_fd_later_waits_for_connect_return),
 		cmocka_unit_test(test_hostile_records_refused),
+		cmocka_unit_test(test_hostile_families_refused),
+		cmocka_unit_test(test_families_never_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
