@@ -140,13 +140,19 @@ void vlog_write(const char *line, size_t len)
 	MINC(vlog_lines);
 }
 
-/* The pod with address @ip from the pod map, copied; NULL = none. */
-static const char *pod_name(__be32 ip, char *buf, size_t len)
+/*
+ * The pod with address @a from the pod map, copied; NULL = none. The
+ * pod map holds IPv4 addresses only so far.
+ */
+static const char *pod_name(const union tcseg_addr *a, __u8 family,
+			    char *buf, size_t len)
 {
 	const char *p;
 
+	if (family != TCSEG_FAMILY_V4)
+		return NULL;
 	pthread_rwlock_rdlock(&D.pods_lock);
-	p = D.pods ? pod_map_pod_by_ip(D.pods, ip) : NULL;
+	p = D.pods ? pod_map_pod_by_ip(D.pods, a->v4) : NULL;
 	if (p)
 		snprintf(buf, len, "%s", p);
 	pthread_rwlock_unlock(&D.pods_lock);
@@ -165,8 +171,8 @@ void verdict_event(const struct tcseg_event *e)
 		return;
 	if (!D.cfg.node_name[0])
 		n.node = NULL;
-	n.src_pod = pod_name(e->saddr, sp, sizeof(sp));
-	n.dst_pod = pod_name(e->daddr, dp, sizeof(dp));
+	n.src_pod = pod_name(&e->saddr, e->family, sp, sizeof(sp));
+	n.dst_pod = pod_name(&e->daddr, e->family, dp, sizeof(dp));
 	len = verdict_json(line, sizeof(line), e, &n, clock_ns(CLOCK_REALTIME));
 	monitor_emit(line);
 	if (log)

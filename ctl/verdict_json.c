@@ -90,33 +90,25 @@ static void put_str(struct out *w, const char *name, const char *s)
 		put(w, ",\"%s\":\"%s\"", name, json_esc(s, esc, sizeof(esc)));
 }
 
-static void addr_str(const struct tcseg_event *e, int dst, char *buf,
-		     size_t len)
-{
-	__be32 a = dst ? e->daddr : e->saddr;
-
-	if (!inet_ntop(AF_INET, &a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-}
-
 size_t verdict_json(char *buf, size_t len, const struct tcseg_event *e,
 		    const struct verdict_names *n, __u64 wall_ns)
 {
 	struct out w = { buf, len, 0 };
 	char src[64], dst[64];
 
-	addr_str(e, 0, src, sizeof(src));
-	addr_str(e, 1, dst, sizeof(dst));
+	/* RFC 5952 text for IPv6; "?" for a family that is neither */
+	tcseg_addr_str(&e->saddr, e->family, src, sizeof(src));
+	tcseg_addr_str(&e->daddr, e->family, dst, sizeof(dst));
 	put(&w, "{\"ts\":%llu.%06llu,\"type\":\"verdict\",\"event\":\"%s\"",
 	    (unsigned long long)(wall_ns / 1000000000ull),
 	    (unsigned long long)(wall_ns % 1000000000ull / 1000),
 	    verdict_event_name(e->type));
 	put_str(&w, "node", n->node);
-	put(&w, ",\"dir\":\"%s\",\"ifindex\":%u,\"family\":4,\"proto\":\"%s\","
+	put(&w, ",\"dir\":\"%s\",\"ifindex\":%u,\"family\":%u,\"proto\":\"%s\","
 	    "\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u",
 	    e->dir == TCSEG_DIR_FROM_POD ? "from_pod" :
 	    e->dir == TCSEG_DIR_TO_POD ? "to_pod" : "unknown",
-	    e->ifindex, proto_name(e->proto), src, ntohs(e->sport), dst,
+	    e->ifindex, e->family, proto_name(e->proto), src, ntohs(e->sport), dst,
 	    ntohs(e->dport));
 	put_str(&w, "src_pod", n->src_pod);
 	put_str(&w, "dst_pod", n->dst_pod);

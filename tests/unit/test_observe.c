@@ -103,8 +103,9 @@ static struct tcseg_event ev4(void)
 	memset(&e, 0, sizeof(e));
 	e.type = TCSEG_EV_AUDIT;
 	e.ifindex = 7;
-	inet_pton(AF_INET, "10.200.0.1", &e.saddr);
-	inet_pton(AF_INET, "10.200.0.2", &e.daddr);
+	e.family = TCSEG_FAMILY_V4;
+	inet_pton(AF_INET, "10.200.0.1", &e.saddr.v4);
+	inet_pton(AF_INET, "10.200.0.2", &e.daddr.v4);
 	e.sport = htons(40000);
 	e.dport = htons(53);
 	e.proto = 17;
@@ -140,6 +141,32 @@ static void test_record_schema(void **state)
 	len = verdict_json(buf, sizeof(buf), &e, &n, 1);
 	assert_non_null(strstr(buf, "\"event\":\"drop\""));
 	assert_non_null(strstr(buf, "\"reason\":\"spoofed\"}\n"));
+}
+
+/* IPv6 ends in RFC 5952 text; a family that is neither: "?" */
+static void test_record_ipv6(void **state)
+{
+	struct tcseg_event e = ev4();
+	struct verdict_names n = { "node-a", NULL, NULL };
+	char buf[VERDICT_LINE_MAX];
+	size_t len;
+
+	(void)state;
+	e.family = TCSEG_FAMILY_V6;
+	e.proto = 58;
+	inet_pton(AF_INET6, "fd00:0:0:0:0:0:0:1", e.saddr.b);
+	inet_pton(AF_INET6, "2001:db8:0:0:1:0:0:ab", e.daddr.b);
+	len = verdict_json(buf, sizeof(buf), &e, &n, 0);
+	assert_true(valid_line(buf, len));
+	assert_non_null(strstr(buf, "\"family\":6,"));
+	assert_non_null(strstr(buf, "\"src\":\"fd00::1\",\"sport\":40000,"
+			       "\"dst\":\"2001:db8::1:0:0:ab\","));
+	e.family = 5;
+	len = verdict_json(buf, sizeof(buf), &e, &n, 0);
+	assert_true(valid_line(buf, len));
+	assert_non_null(strstr(buf, "\"family\":5,"));
+	assert_non_null(strstr(buf, "\"src\":\"?\","));
+	assert_non_null(strstr(buf, "\"dst\":\"?\","));
 }
 
 /* Every field out of range: "unknown", never an index past a table. */
@@ -316,6 +343,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_schema),
+		cmocka_unit_test(test_record_ipv6),
 		cmocka_unit_test(test_hostile_fields),
 		cmocka_unit_test(test_random_records),
 		cmocka_unit_test(test_names_escaped),
