@@ -213,7 +213,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pkt *p)
 
 	if (fr.seen && fr.offset) {
 		stat_add(TCSEG_STAT_FRAGMENTS, 1);
-		/* RFC 1858 for IPv6: offset 1 only serves to rewrite TCP flags */
+		/* RFC 1858: offset 1 only serves to rewrite TCP flags */
 		if (fr.offset == 1 && nh == IPPROTO_TCP)
 			return PARSE_MALFORMED;
 		p->payload_len = l4len;

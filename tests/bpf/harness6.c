@@ -101,8 +101,9 @@ int tb_rule6(struct tb *t, const struct tb_rule *r)
 	__u8 splen, dplen;
 	int err;
 
-	err = prefix6(r->src, &snet, &splen) ?: prefix6(r->dst, &dnet, &dplen) ?:
-	      src_class6(t, &zero, 0) ?: src_class6(t, &snet, splen);
+	err = prefix6(r->src, &snet, &splen) ?:
+	      prefix6(r->dst, &dnet, &dplen) ?: src_class6(t, &zero, 0) ?:
+	      src_class6(t, &snet, splen);
 	if (err)
 		return err;
 	return tb_rule_classes(t, r, TCSEG_FAMILY_V6, &snet, splen, &dnet,
