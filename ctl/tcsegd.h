@@ -60,6 +60,9 @@ struct tcsegd_metrics {
 	__u64 pod_bound;		/* devices whose pods tcsegd bound */
 	__u64 keysvc_unknown, keysvc_busy; /* key service refusals (copied) */
 	__u64 ctl_dropped;		/* control clients that did not read */
+	__u64 sock_by_fd;		/* socket taken by the record's fd */
+	__u64 sock_by_search;		/* ... by a search (no fd record) */
+	__u64 keys_derived, keys_announced; /* flow keys (copied) */
 };
 extern struct tcsegd_metrics M;
 #define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)

@@ -406,8 +406,13 @@ static int find_socket(struct job *j, char *why, size_t wl)
 		sm.raddr = j->r.key.saddr, sm.rport = j->r.key.sport;
 	}
 	sm.cookie = j->r.cookie;
-	if (j->r.tgid && j->r.fd >= 0)	/* accept()'s return named it */
+	/* the syscall's return (accept, connect) named it */
+	if (j->r.tgid && j->r.fd >= 0) {
+		MINC(sock_by_fd);
 		return sock_take_fd(j->r.tgid, j->r.fd, &sm, why, wl);
+	}
+	/* no such record (docs/DAEMON.md §hand-off): search */
+	MINC(sock_by_search);
 	if (j->r.tgid)
 		return sock_find_in_pid(j->r.tgid, &sm, why, wl);
 	/*
