@@ -374,9 +374,9 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
 		if (si && (*si & SI_ENCRYPT)) {
 			store_isn(sk, 1);
-			/* the held client's hand-off waits for this (no polling) */
+			/* for the monitor: the hand-off waits in poll() */
 			emit(TCSEG_SOCK_ESTABLISHED, &t, cookie, 0,
-			     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 1, -1);
+			     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 0, -1);
 		}
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {

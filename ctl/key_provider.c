@@ -1606,6 +1606,7 @@ static struct {
 	enum key_provider_mode mode;
 	const struct kp_tlshub_ops *tlshub;
 	int tlshub_up;
+	struct kp_stats past;		/* of the nodes before (set_mode) */
 } G = { .lock = PTHREAD_RWLOCK_INITIALIZER, .mode = MODE_OPENSSL };
 
 int key_provider_configure(const struct kp_config *cfg)
@@ -1683,8 +1684,25 @@ static int g_start(enum key_provider_mode mode)
 	return 0;
 }
 
+/* Add @b to @a, field by field (struct kp_stats is all __u64). */
+static void stats_add(struct kp_stats *a, const struct kp_stats *b)
+{
+	__u64 *x = (__u64 *)a;
+	const __u64 *y = (const __u64 *)b;
+	size_t i;
+
+	for (i = 0; i < sizeof(*a) / sizeof(__u64); i++)
+		x[i] += y[i];
+}
+
 static void g_stop(void)
 {
+	struct kp_stats st;
+
+	if (G.node) {	/* counters stay monotonic across restarts */
+		kp_node_stats(G.node, &st);
+		stats_add(&G.past, &st);
+	}
 	kp_node_free(G.node);
 	G.node = NULL;
 	if (G.tlshub_up && G.tlshub->cleanup)
@@ -1707,6 +1725,7 @@ void key_provider_cleanup(void)
 {
 	pthread_rwlock_wrlock(&G.lock);
 	g_stop();
+	memset(&G.past, 0, sizeof(G.past));
 	if (G.configured)
 		cfg_free(&G.cfg);
 	G.configured = 0;
@@ -1817,5 +1836,6 @@ void key_provider_stats(struct kp_stats *st)
 	pthread_rwlock_rdlock(&G.lock);
 	if (G.node)
 		kp_node_stats(G.node, st);
+	stats_add(st, &G.past);
 	pthread_rwlock_unlock(&G.lock);
 }

@@ -148,6 +148,7 @@ int key_provider_get_key_conn(struct flow_tuple *tuple,
 const char *key_provider_tls_name(void);
 /* Actual key service port (host order), 0 when not serving. */
 int key_provider_port(void);
+/* Counters since init, kept across set_mode (monotonic). */
 void key_provider_stats(struct kp_stats *st);
 /* Why the last call in this thread failed (never contains key bytes). */
 const char *key_provider_last_error(void);

@@ -157,8 +157,6 @@ void handoff_stop(void);		/* fails every job in flight */
 long handoff_submit(const struct handoff_req *r);
 /* The veth of a job's end became known (TC event after the record). */
 void handoff_set_ifindex(long job, __u32 ifindex);
-/* The handshake of the client socket with @cookie completed. */
-void handoff_established(__u64 cookie);
 /* Fail jobs past their deadline; called from the main loop's timer. */
 void handoff_watchdog(void);
 int handoff_in_flight(void);

@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +54,13 @@ struct job {
 	__u8 fp[ENDS_FP_LEN];	/* key fingerprint, zeros before the keys */
 	bool told;		/* the other end heard our outcome */
 	bool peer_failed;	/* ... or told us its end failed */
-	bool established;	/* the capture saw the handshake complete */
 	/* per-stage times (monotonic ns, 0 = not reached), for the logs */
 	__u64 t_found, t_est, t_keys, t_ktls, t_peer;
 	__u64 hs0;		/* provider sessions opened before the keys */
 	pid_t traced;		/* the held thread, ptrace-stopped by this
 				 * job's worker (the hold narrowed to it) */
-	unsigned int events;	/* bumped (under jl) by handoff_established,
-				 * handoff_set_ifindex; jev broadcast */
+	unsigned int events;	/* bumped (under jl) by handoff_set_ifindex;
+				 * jev broadcast */
 };
 
 static struct job jobs[TCSEGD_MAX_JOBS];
@@ -314,8 +314,8 @@ static bool expired(const struct job *j)
 
 /*
  * Wait until something happens to @j (j->events moves past @seen) or
- * @max_ns passed; returns the new events count. The capture's records
- * wake it (no polling); @max_ns is the backstop.
+ * @max_ns passed; returns the new events count. The flow events wake it
+ * (no polling); @max_ns is the backstop.
  */
 static unsigned int wait_event(struct job *j, unsigned int seen, __u64 max_ns)
 {
@@ -335,18 +335,15 @@ static unsigned int wait_event(struct job *j, unsigned int seen, __u64 max_ns)
 	return ev;
 }
 
-/* Backstop of a wait on the capture's records, which only the tracepoint
- * variant sends (its state changes); kprobes: poll every 500 us. */
-static __u64 event_backstop_ns(void)
-{
-	return tcseg_capture_variant(D.cap) == CAPTURE_TP ? 20000000ull :
-							    500000ull;
-}
-
-/* The handshake finishes in the kernel while the process is held. */
+/*
+ * The handshake finishes in the kernel while the process is held: wait in
+ * poll() on our copy of the socket, which the kernel wakes when it turns
+ * ESTABLISHED (POLLOUT) or fails (POLLERR/POLLHUP); no record, no polling
+ * loop. 50 ms slices so that a job the watchdog failed stops waiting.
+ */
 static int wait_established(struct job *j, int fd, char *why, size_t wl)
 {
-	unsigned int seen = __atomic_load_n(&j->events, __ATOMIC_RELAXED);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	struct tcp_info ti;
 
 	for (;;) {
@@ -367,7 +364,10 @@ static int wait_established(struct job *j, int fd, char *why, size_t wl)
 			snprintf(why, wl, "handshake not finished in time");
 			return -ETIMEDOUT;
 		}
-		seen = wait_event(j, seen, event_backstop_ns());
+		if (poll(&p, 1, 50) < 0 && errno != EINTR) {
+			snprintf(why, wl, "poll: %s", strerror(errno));
+			return -EIO;
+		}
 	}
 }
 
@@ -1047,26 +1047,6 @@ void handoff_set_ifindex(long id, __u32 ifindex)
 			jobs[i].events++;
 			pthread_cond_broadcast(&jev);
 			break;
-		}
-	}
-	pthread_mutex_unlock(&jl);
-}
-
-void handoff_established(__u64 cookie)
-{
-	int i;
-
-	if (!cookie)
-		return;
-	pthread_mutex_lock(&jl);
-	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
-		struct job *j = &jobs[i];
-
-		if (j->state != J_FREE && j->r.role == JOB_CLIENT &&
-		    j->r.cookie == cookie) {
-			j->established = true;
-			j->events++;
-			pthread_cond_broadcast(&jev);
 		}
 	}
 	pthread_mutex_unlock(&jl);

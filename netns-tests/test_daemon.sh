@@ -462,6 +462,18 @@ test_metrics() {
 		echo "$m" >"$DIR/metrics.txt"
 		t_fail daemon_metrics_endpoint "$(grep -E '^tcseg_(captured_connections|ktls|key_fetch|handoff)_total|^tcseg_handoff_latency_seconds_count' <<<"$m" | tr '\n' ' ')"
 	fi
+	# tracepoint capture: every client socket came from connect()'s
+	# return record (fd), none from a search of /proc; flow keys were
+	# derived without a message (docs/KEYS.md §2.1)
+	if ! grep -q "socket capture up variant=tracepoint" "$DIR/a.log"; then
+		echo "# socket discovery by fd: kprobe capture, searched by design"
+	elif grep -Eq '^tcseg_socket_found_total\{how="fd"\} ([3-9]|[1-9][0-9]+)$' <<<"$m" &&
+	   grep -Eq '^tcseg_socket_found_total\{how="search"\} 0$' <<<"$m" &&
+	   grep -Eq '^tcseg_flow_keys_total\{how="derived"\} [1-9]' <<<"$m"; then
+		t_pass daemon_client_sockets_by_fd_keys_without_message
+	else
+		t_fail daemon_client_sockets_by_fd_keys_without_message "$(grep -E '^tcseg_(socket_found|flow_keys)_total' <<<"$m" | tr '\n' ' ')"
+	fi
 }
 
 test_sighup_reloads_pods() {
