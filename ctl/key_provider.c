@@ -214,7 +214,7 @@ static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
 		  __u16 cipher, enum kp_role role, struct tls_key_info *ki)
 {
 	unsigned char ctx[KP_CONTEXT_LEN], km[2 * 32 + 2 * KP_IV_LEN];
-	int kl = kp_cipher_key_len(cipher), r;
+	int kl = tcseg_cipher_key_len(cipher), r;
 
 	if (kl < 0)
 		return -EINVAL;
@@ -633,7 +633,7 @@ static int local_get_key(struct kp_node *n, const struct flow_tuple *t,
 			 enum kp_role role, struct tls_key_info *ki)
 {
 	struct tls_key_info mine, other;
-	int kl = kp_cipher_key_len(n->cfg.cipher), r;
+	int kl = tcseg_cipher_key_len(n->cfg.cipher), r;
 
 	if (role == KP_ROLE_SERVER)
 		return server_get_key(n, t, ki);
@@ -1048,7 +1048,7 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 	int r;
 
 	tuple_str(t, ts, sizeof(ts));
-	if (kp_cipher_key_len(cipher) < 0) {
+	if (tcseg_cipher_key_len(cipher) < 0) {
 		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: flow %s: "
 		       "unsupported cipher %u", peer, ts, cipher);
 		return EOPNOTSUPP;
@@ -1119,7 +1119,7 @@ static int serve_epoch(struct kp_node *n, struct kp_sess *s,
 	__u16 cipher = get16(req + 6);
 	int r;
 
-	if (*out || req[5] || kp_cipher_key_len(cipher) < 0) {
+	if (*out || req[5] || tcseg_cipher_key_len(cipher) < 0) {
 		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: bad epoch "
 		       "message", peer);
 		return EPROTO;
@@ -1470,7 +1470,7 @@ static int cfg_check(struct kp_node *n, const struct kp_config *c)
 			    "ca_file are required");
 	if (!c->lookup)
 		return fail(n, -EINVAL, "config: lookup callback required");
-	if (c->cipher && kp_cipher_key_len(c->cipher) < 0)
+	if (c->cipher && tcseg_cipher_key_len(c->cipher) < 0)
 		return fail(n, -EINVAL, "config: unknown cipher %u", c->cipher);
 	if ((unsigned int)c->fallback > KP_FALLBACK_NONE)
 		return fail(n, -EINVAL, "config: unknown fallback %d",

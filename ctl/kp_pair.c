@@ -13,18 +13,6 @@
 
 #define GUARD_CAP0	1024u
 
-int kp_cipher_key_len(__u16 cipher)
-{
-	switch (cipher) {
-	case TCSEG_CIPHER_AES_GCM_128:
-		return 16;
-	case TCSEG_CIPHER_AES_GCM_256:
-	case TCSEG_CIPHER_CHACHA20_POLY1305:
-		return 32;
-	}
-	return -1;
-}
-
 void kp_keys_from(const unsigned char *km, int kl, __u16 cipher, int server,
 		  struct tls_key_info *ki)
 {
@@ -156,7 +144,7 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 		   struct tls_key_info *ki)
 {
 	unsigned char ctx[KP_FLOW_CTX_LEN], km[2 * 32 + 2 * KP_IV_LEN];
-	int kl = kp_cipher_key_len(cipher), r;
+	int kl = tcseg_cipher_key_len(cipher), r;
 
 	if (kl < 0 || !p->slot)
 		return -EINVAL;

@@ -48,8 +48,6 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 void kp_pair_context(const struct flow_tuple *t, const struct flow_isn *isn,
 		     __u16 cipher, unsigned char *ctx);
 
-/* Key and IV lengths of a TCSEG_CIPHER_*: key length, or -1 unknown. */
-int kp_cipher_key_len(__u16 cipher);
 #define KP_IV_LEN		12
 
 /*
