@@ -391,7 +391,14 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
 		wake = *si & SI_ENCRYPT;
-		bpf_map_delete_elem(&tcseg_sock_info, &cookie);
+		/*
+		 * an accepted encrypt socket whose peer closed before the
+		 * application's accept(): its return must still be reported
+		 * (the server end fails closed then); the LRU drops it later
+		 */
+		if (!(newstate == TCP_CLOSE_WAIT && (*si & SI_ENCRYPT) &&
+		      !(*si & SI_OWNED) && !(*si & SI_FD_LATER)))
+			bpf_map_delete_elem(&tcseg_sock_info, &cookie);
 		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, wake, -1);
 	}
 	return 0;

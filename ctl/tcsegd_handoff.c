@@ -255,10 +255,49 @@ static bool other_hold_pending(const struct job *j)
 	return pending;
 }
 
+/* Ends a bounded waitpid() of a worker (wait_stop); blocked otherwise. */
+#define WAKE_SIG	(SIGRTMIN + 2)
+
+static void wake_noop(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Wait for @tid's ptrace-stop (or exit): waitpid() sleeps until the
+ * kernel reports it, no polling; a timer of this thread sends WAKE_SIG
+ * after @ms, which ends the wait with EINTR. Returns waitpid()'s value.
+ */
+static int wait_stop(pid_t tid, int *st, int ms)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID,
+				.sigev_signo = WAKE_SIG };
+	struct itimerspec its = {
+		.it_value = { ms / 1000, (ms % 1000) * 1000000L } };
+	struct timespec zero = { 0, 0 };
+	sigset_t ss;
+	timer_t t;
+	int r;
+
+	sev._sigev_un._tid = gettid();	/* glibc < 2.37: no sigev_notify_thread_id */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t))
+		return -1;
+	sigemptyset(&ss);
+	sigaddset(&ss, WAKE_SIG);
+	pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
+	timer_settime(t, 0, &its, NULL);
+	r = waitpid(tid, st, __WALL);
+	timer_delete(t);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	/* a signal of the timer that came after all: not for later calls */
+	while (sigtimedwait(&ss, NULL, &zero) == WAKE_SIG)
+		;
+	return r;
+}
+
 static void narrow_hold(struct job *j)
 {
 	pid_t tid = (pid_t)j->r.pid;
-	__u64 until = mono_ns() + 100000000ull;
 	int st, r;
 
 	/* servers only: a client stays held whole, so a kill -9 of the
@@ -271,8 +310,7 @@ static void narrow_hold(struct job *j)
 		return;
 	}
 	ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
-	while (!(r = waitpid(tid, &st, __WALL | WNOHANG)) && mono_ns() < until)
-		sleep_us(20);
+	r = wait_stop(tid, &st, 100);
 	if (r != tid || !WIFSTOPPED(st)) {	/* gone, or not stopping */
 		ptrace(PTRACE_DETACH, tid, NULL, NULL);
 		return;
@@ -950,9 +988,10 @@ static void *worker(void *arg)
 
 int handoff_start(int n)
 {
-	int i, r;
-
+	struct sigaction sa;
 	pthread_condattr_t ca;
+	sigset_t ss;
+	int i, r;
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -960,6 +999,13 @@ int handoff_start(int n)
 	pthread_condattr_destroy(&ca);
 	ends_init();
 	key_provider_set_end_handler(on_end, NULL);
+	/* workers inherit WAKE_SIG blocked; wait_stop() opens it briefly */
+	sigemptyset(&ss);
+	sigaddset(&ss, WAKE_SIG);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wake_noop;	/* no SA_RESTART: waitpid ends */
+	sigaction(WAKE_SIG, &sa, NULL);
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++) {
