@@ -132,6 +132,7 @@ static __always_inline void store_isn(const struct sock *sk, int client)
 #define SI_PENDING	0x01
 #define SI_ENCRYPT	0x02
 #define SI_OWNED	0x04	/* its syscall's return reported (once) */
+#define SI_FD_LATER	0x08	/* held connect: connect()'s return reports */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -299,7 +300,8 @@ static __always_inline __u8 encrypt_hold(const struct decision *d,
  */
 static __always_inline void on_open(__u8 type, const struct tuple *t,
 				    __u64 cookie, __u64 netns_cookie,
-				    __u64 sock_key, __u8 flags, int process)
+				    __u64 sock_key, __u8 flags, int process,
+				    int fd)
 {
 	int local_init = type == TCSEG_SOCK_CONNECT;
 	struct tcseg_addr_key pk = { .addr = t->saddr, .family = t->family };
@@ -320,12 +322,18 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	f.family = t->family;
 	flow_policy(pod, &f, &d);
 	flags |= encrypt_hold(&d, process, t, cookie);
-	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0);
+	/* tracepoint: connect()'s return names the fd (docs/CAPTURE.md) */
+	if (type == TCSEG_SOCK_CONNECT && fd < 0 && cookie &&
+	    (flags & TCSEG_SOCK_F_HELD) &&
+	    (cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
+		flags |= TCSEG_SOCK_F_FD_LATER;
+	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0) |
+	     (flags & TCSEG_SOCK_F_FD_LATER ? SI_FD_LATER : 0);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &si, BPF_ANY);
-	/* an accept whose owner comes later wakes the daemon then */
+	/* a record whose fd comes later wakes the daemon then */
 	emit(type, t, cookie, netns_cookie, flags, &d, process,
 	     d.action == TCSEG_ACT_ENCRYPT &&
-	     !(flags & TCSEG_SOCK_F_FD_LATER), -1);
+	     !(flags & TCSEG_SOCK_F_FD_LATER), fd);
 }
 
 /* First send on a captured socket (once per socket). */
@@ -365,10 +373,10 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 		bpf_map_update_elem(&tcseg_conn_pending, &tid, &cp, BPF_ANY);
 	} else if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		on_open(TCSEG_SOCK_CONNECT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
-			1);
+			1, -1);
 	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		on_open(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
-			0);
+			0, -1);
 		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
 		if (si && (*si & SI_ENCRYPT))
 			store_isn(sk, 0);
@@ -376,14 +384,21 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
 		if (si && (*si & SI_ENCRYPT)) {
 			store_isn(sk, 1);
-			/* the held client's hand-off waits for this (no polling) */
+			/* for the monitor: the hand-off waits in poll() */
 			emit(TCSEG_SOCK_ESTABLISHED, &t, cookie, 0,
-			     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 1, -1);
+			     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 0, -1);
 		}
 	} else if (oldstate == TCP_ESTABLISHED &&
 		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
 		wake = *si & SI_ENCRYPT;
-		bpf_map_delete_elem(&tcseg_sock_info, &cookie);
+		/*
+		 * an accepted encrypt socket whose peer closed before the
+		 * application's accept(): its return must still be reported
+		 * (the server end fails closed then); the LRU drops it later
+		 */
+		if (!(newstate == TCP_CLOSE_WAIT && (*si & SI_ENCRYPT) &&
+		      !(*si & SI_OWNED) && !(*si & SI_FD_LATER)))
+			bpf_map_delete_elem(&tcseg_sock_info, &cookie);
 		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, wake, -1);
 	}
 	return 0;
@@ -392,17 +407,16 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 /*
  * connect() returns (0, EINPROGRESS, EINTR...): the deferred record of
  * its socket, now with the source port, in the caller's context (it can
- * be held). A socket back in CLOSE (connect failed) is not reported.
+ * be held), with connect()'s @fd when known (-1 else). A socket back in
+ * CLOSE (connect failed) is not reported. 1 if there was one.
  */
-SEC("tracepoint/syscalls/sys_exit_connect")
-int tcseg_cap_connect_exit(void *ctx)
+static __always_inline int pending_open(int fd)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct conn_pending *p, cp;
 	const struct sock *sk;
 	struct tuple t;
 
-	(void)ctx;
 	p = bpf_map_lookup_elem(&tcseg_conn_pending, &tid);
 	if (!p)
 		return 0;
@@ -413,13 +427,24 @@ int tcseg_cap_connect_exit(void *ctx)
 	sk = (const struct sock *)cp.sk;
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE ||
 	    sk_tuple(sk, &t) || !t.sport)
-		return 0;
+		return 1;
 	on_open(TCSEG_SOCK_CONNECT, &t, cp.cookie, cp.netns_cookie, cp.cookie,
-		0, 1);
+		0, 1, fd);
+	return 1;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tcseg_cap_connect_exit(void *ctx)
+{
+	(void)ctx;
+	/* with tp_btf/sys_exit attached that one reports it, with the fd */
+	if (!(cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
+		pending_open(-1);
 	return 0;
 }
 
-#define NR_ACCEPT	43	/* x86-64; the loader enables this on x86-64 only */
+#define NR_CONNECT	42	/* x86-64; the loader enables this on x86-64 only */
+#define NR_ACCEPT	43
 #define NR_ACCEPT4	288
 
 /* The socket behind fd @fd of the current process. */
@@ -442,7 +467,11 @@ static __always_inline struct sock *fd_sock(long fd)
  * accept()/accept4() returning a socket of an encrypt flow (the softirq
  * accept record marked it in tcseg_sock_info): report the owner, thread
  * and fd, so the daemon takes it with pidfd_getfd at once, and hold the
- * process before it returns to user space (docs/CAPTURE.md).
+ * process before it returns to user space. connect() returning (any
+ * result: EINPROGRESS, or interrupted by the hold) on a socket held at
+ * SYN_SENT: the same record for the client, which starts its hand-off
+ * (no search of the process's fds); a deferred connect is reported here
+ * whole, fd included (docs/CAPTURE.md).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tcseg_cap_sys_exit, struct pt_regs *regs, long ret)
@@ -451,26 +480,34 @@ int BPF_PROG(tcseg_cap_sys_exit, struct pt_regs *regs, long ret)
 	struct sock *sk;
 	struct tuple t;
 	__u64 cookie;
-	__u8 *si, flags = TCSEG_SOCK_F_ENCRYPT;
-	long nr;
+	__u8 *si, flags = TCSEG_SOCK_F_ENCRYPT, type = TCSEG_SOCK_ACCEPT;
+	long nr, fd = ret;
 
-	if (ret < 0)
-		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr != NR_ACCEPT && nr != NR_ACCEPT4)
+	if (nr == NR_CONNECT) {
+		fd = BPF_CORE_READ(regs, di);	/* connect(fd, ...) */
+		type = TCSEG_SOCK_CONNECT;
+		if (fd >= 0 && pending_open((int)fd))
+			return 0;
+	} else if (nr != NR_ACCEPT && nr != NR_ACCEPT4) {
 		return 0;
-	sk = fd_sock(ret);
+	}
+	if (fd < 0)
+		return 0;
+	sk = fd_sock(fd);
 	if (!sk || sk_tuple(sk, &t))
 		return 0;
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	si = cookie ? bpf_map_lookup_elem(&tcseg_sock_info, &cookie) : NULL;
-	if (!si || !(*si & SI_ENCRYPT) || (*si & SI_OWNED))
+	if (!si || !(*si & SI_ENCRYPT) || (*si & SI_OWNED) ||
+	    (type == TCSEG_SOCK_CONNECT && !(*si & SI_FD_LATER)))
 		return 0;
 	*si |= SI_OWNED;
-	if ((cap_flags() & TCSEG_CAP_F_HOLD) && hold(&t, cookie))
+	if (type == TCSEG_SOCK_CONNECT)	/* held at SYN_SENT already */
 		flags |= TCSEG_SOCK_F_HELD;
-	emit(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), flags, &d, 1,
-	     1, (int)ret);
+	else if ((cap_flags() & TCSEG_CAP_F_HOLD) && hold(&t, cookie))
+		flags |= TCSEG_SOCK_F_HELD;
+	emit(type, &t, cookie, sk_netns_cookie(sk), flags, &d, 1, 1, (int)fd);
 	return 0;
 }
 
@@ -509,7 +546,7 @@ int BPF_KRETPROBE(tcseg_kp_connect_ret, int ret)
 	if (ret || sk_tuple(sk, &t))
 		return 0;
 	on_open(TCSEG_SOCK_CONNECT, &t, 0, sk_netns_cookie(sk), (__u64)sk,
-		TCSEG_SOCK_F_KPROBE, 1);
+		TCSEG_SOCK_F_KPROBE, 1, -1);
 	return 0;
 }
 
@@ -529,6 +566,6 @@ int BPF_KRETPROBE(tcseg_kp_accept_ret, struct sock *newsk)
 	if (!newsk || sk_tuple(newsk, &t))
 		return 0;
 	on_open(TCSEG_SOCK_ACCEPT, &t, 0, sk_netns_cookie(newsk), (__u64)newsk,
-		TCSEG_SOCK_F_KPROBE, 1);
+		TCSEG_SOCK_F_KPROBE, 1, -1);
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "key_provider.h"
 #include "kp_tls.h"
+#include "kp_pair.h"
 
 #define KP_MAX_FLOWS		65536
 #define KP_MAX_CONNS		256
@@ -44,8 +45,22 @@ struct kp_peer {
 	char name[KP_NODE_NAME_MAX];
 	struct sockaddr_in addr;
 	struct kp_sess *sess;
+	struct kp_pair pair;		/* of sess, when pair_ok */
+	int pair_ok;
 	pthread_mutex_t lock;		/* one announce at a time */
 	struct kp_peer *next;
+};
+
+/*
+ * Server side of a node session whose client confirmed the pair secret
+ * (KP_MSG_EPOCH): the flows that node derives without announcing.
+ */
+struct kp_spair {
+	struct kp_pair pair;
+	char node[KP_NODE_NAME_MAX];	/* the peer certificate's name */
+	__u16 cipher;			/* the client node's cipher */
+	unsigned long seq;		/* newer sessions have higher ones */
+	struct kp_spair *next;
 };
 
 struct kp_conn {
@@ -69,6 +84,8 @@ struct kp_node {
 	struct kp_peer *peers;
 	struct kp_flow *flows;		/* announced, unclaimed; one a tuple */
 	unsigned int nflows;
+	struct kp_spair *spairs;	/* live sessions' pair secrets */
+	unsigned long spair_seq;
 	struct kp_stats st;
 
 	int listen_fd;
@@ -162,20 +179,6 @@ const char *kp_mode_name(enum key_provider_mode mode)
 	return "?";
 }
 
-static int cipher_key_len(__u16 cipher)
-{
-	switch (cipher) {
-	case TCSEG_CIPHER_AES_GCM_128:
-		return 16;
-	case TCSEG_CIPHER_AES_GCM_256:
-	case TCSEG_CIPHER_CHACHA20_POLY1305:
-		return 32;
-	}
-	return -1;
-}
-
-#define KP_IV_LEN 12
-
 /* ---------- key schedule (docs/KEYS.md) ---------- */
 
 static void put16(unsigned char *p, __u16 v)
@@ -211,31 +214,15 @@ static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
 		  __u16 cipher, enum kp_role role, struct tls_key_info *ki)
 {
 	unsigned char ctx[KP_CONTEXT_LEN], km[2 * 32 + 2 * KP_IV_LEN];
-	int kl = cipher_key_len(cipher), r;
-	const unsigned char *ck, *sk, *civ, *siv;
-	size_t n;
+	int kl = tcseg_cipher_key_len(cipher), r;
 
 	if (kl < 0)
 		return -EINVAL;
-	n = 2 * kl + 2 * KP_IV_LEN;
 	build_context(t, nonce, cipher, ctx);
-	r = ops->export(s, KP_EXPORTER_LABEL, ctx, sizeof(ctx), km, n);
-	if (r)
-		goto out;
-	ck = km;
-	sk = km + kl;
-	civ = km + 2 * kl;
-	siv = civ + KP_IV_LEN;
-	memset(ki, 0, sizeof(*ki));
-	memcpy(ki->key, role == KP_ROLE_SERVER ? sk : ck, kl);
-	memcpy(ki->iv, role == KP_ROLE_SERVER ? siv : civ, KP_IV_LEN);
-	memcpy(ki->rx_key, role == KP_ROLE_SERVER ? ck : sk, kl);
-	memcpy(ki->rx_iv, role == KP_ROLE_SERVER ? civ : siv, KP_IV_LEN);
-	ki->key_len = kl;
-	ki->iv_len = KP_IV_LEN;
-	ki->version = TCSEG_TLS_1_3;
-	ki->cipher = cipher;
-out:
+	r = ops->export(s, KP_EXPORTER_LABEL, ctx, sizeof(ctx), km,
+			2 * kl + 2 * KP_IV_LEN);
+	if (!r)
+		kp_keys_from(km, kl, cipher, role == KP_ROLE_SERVER, ki);
 	ops->cleanse(km, sizeof(km));
 	return r;
 }
@@ -350,6 +337,53 @@ static int dec_end(const unsigned char *m, struct flow_tuple *t,
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/*
+ * EPOCH (36 bytes, docs/KEYS.md §3): magic, type 4, 0, the client node's
+ * cipher, 12 zero bytes, the session's epoch (8, derived from the pair
+ * secret, public) and a random id (8); the ACK echoes bytes 20..35.
+ */
+static void enc_epoch(unsigned char *m, const struct kp_pair *pr,
+		      __u16 cipher, const unsigned char *id)
+{
+	memset(m, 0, KP_REQ_LEN);
+	memcpy(m, KP_MSG_MAGIC, 4);
+	m[4] = KP_MSG_EPOCH;
+	put16(m + 6, cipher);
+	memcpy(m + 20, pr->epoch, KP_EPOCH_LEN);
+	memcpy(m + 28, id, 8);
+}
+
+/* The session's pair secret (docs/KEYS.md §2), into @pr. */
+static int pair_export(struct kp_node *n, struct kp_sess *s,
+		       struct kp_pair *pr, unsigned int max)
+{
+	unsigned char sec[KP_PAIR_SECRET_LEN];
+	int r;
+
+	r = n->ops->export(s, KP_PAIR_LABEL, (const unsigned char *)"", 0,
+			   sec, sizeof(sec));
+	if (!r)
+		r = kp_pair_init(pr, sec, max);
+	n->ops->cleanse(sec, sizeof(sec));
+	return r;
+}
+
+static unsigned int guard_max(const struct kp_node *n, int server)
+{
+	unsigned int m = n->cfg.guard_max ? n->cfg.guard_max :
+			 KP_GUARD_MAX_CLIENT;
+
+	return server ? 2 * m : m;
+}
+
+/* Wait on flow_cv until @deadline (ms); caller holds n->lock. */
+static void flow_wait(struct kp_node *n, long long deadline)
+{
+	struct timespec ts = { deadline / 1000, (deadline % 1000) * 1000000 };
+
+	pthread_cond_timedwait(&n->flow_cv, &n->lock, &ts);
 }
 
 /* The hand-off's handler of end messages (one per process). */
@@ -527,7 +561,6 @@ static int server_get_key(struct kp_node *n, const struct flow_tuple *t,
 			  struct tls_key_info *ki)
 {
 	long long deadline = now_ms() + n->cfg.flow_wait_ms;
-	struct timespec ts;
 	char ts_buf[64];
 	int found;
 
@@ -537,9 +570,7 @@ static int server_get_key(struct kp_node *n, const struct flow_tuple *t,
 		found = flow_take(n, t, ki);
 		if (found || now_ms() >= deadline)
 			break;
-		ts.tv_sec = deadline / 1000;
-		ts.tv_nsec = (deadline % 1000) * 1000000;
-		pthread_cond_timedwait(&n->flow_cv, &n->lock, &ts);
+		flow_wait(n, deadline);
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (found)
@@ -548,6 +579,49 @@ static int server_get_key(struct kp_node *n, const struct flow_tuple *t,
 	return fail(n, -ETIMEDOUT,
 		    "flow %s: no key announced by the client node within %d ms",
 		    ts_buf, n->cfg.flow_wait_ms);
+}
+
+/* Caller holds n->lock. The newest confirmed session from node @name. */
+static struct kp_spair *spair_find(struct kp_node *n, const char *name)
+{
+	struct kp_spair *sp, *best = NULL;
+
+	for (sp = n->spairs; sp; sp = sp->next)
+		if (!strcmp(sp->node, name) && (!best || sp->seq > best->seq))
+			best = sp;
+	return best;
+}
+
+/*
+ * Server end with the connection's ISNs: the keys from the pair secret of
+ * the newest session the client's node (@cn) opened to us, no message.
+ * A context already derived on that session (or a full guard) means the
+ * client announces this flow: take the announce then.
+ */
+static int server_derive(struct kp_node *n, const struct flow_tuple *t,
+			 const struct flow_isn *isn, const char *cn,
+			 struct tls_key_info *ki)
+{
+	long long deadline = now_ms() + n->cfg.flow_wait_ms;
+	struct kp_spair *sp;
+	char ts[64];
+	int r;
+
+	pthread_mutex_lock(&n->lock);
+	while (!(sp = spair_find(n, cn)) && now_ms() < deadline)
+		flow_wait(n, deadline);
+	r = sp ? kp_pair_derive(&sp->pair, t, isn, sp->cipher, 1, ki) :
+		 -ETIMEDOUT;
+	n->st.derived += !r;
+	pthread_mutex_unlock(&n->lock);
+	if (r == -EEXIST || r == -ENOSPC)
+		return server_get_key(n, t, ki);
+	tuple_str(t, ts, sizeof(ts));
+	if (r == -ETIMEDOUT)
+		return fail(n, r, "flow %s: no node session from node %s "
+			    "within %d ms", ts, cn, n->cfg.flow_wait_ms);
+	return r ? fail(n, r, "flow %s: key derivation: %s", ts,
+			strerror(-r)) : 0;
 }
 
 /*
@@ -559,7 +633,7 @@ static int local_get_key(struct kp_node *n, const struct flow_tuple *t,
 			 enum kp_role role, struct tls_key_info *ki)
 {
 	struct tls_key_info mine, other;
-	int kl = cipher_key_len(n->cfg.cipher), r;
+	int kl = tcseg_cipher_key_len(n->cfg.cipher), r;
 
 	if (role == KP_ROLE_SERVER)
 		return server_get_key(n, t, ki);
@@ -591,6 +665,17 @@ static int local_get_key(struct kp_node *n, const struct flow_tuple *t,
 
 /* ---------- client side ---------- */
 
+/* Drop the peer's session and its pair secret. Caller holds p->lock. */
+static void peer_drop_sess(struct kp_node *n, struct kp_peer *p)
+{
+	if (p->sess)
+		n->ops->sess_free(p->sess);
+	p->sess = NULL;
+	if (p->pair_ok)
+		kp_pair_clear(&p->pair);
+	p->pair_ok = 0;
+}
+
 static struct kp_peer *peer_get(struct kp_node *n, const char *name,
 				const struct sockaddr_in *addr)
 {
@@ -615,8 +700,7 @@ static struct kp_peer *peer_get(struct kp_node *n, const char *name,
 	pthread_mutex_lock(&p->lock);
 	if (memcmp(&p->addr.sin_addr, &addr->sin_addr, 4) ||
 	    p->addr.sin_port != addr->sin_port) {
-		n->ops->sess_free(p->sess);
-		p->sess = NULL;
+		peer_drop_sess(n, p);
 		p->addr = *addr;
 	}
 	return p;
@@ -653,6 +737,41 @@ static int exchange(struct kp_node *n, struct kp_peer *p,
 	return 0;
 }
 
+/* Why a message on a (@reused or fresh) session failed. */
+static const char *sess_err_str(int r, int reused)
+{
+	return r == -ETIMEDOUT ? "no answer (timed out)" :
+	       r == -EKEYREJECTED ? "the peer rejected this node's "
+	       "certificate (TLS alert)" :
+	       r == -ECONNRESET && !reused ? "connection closed right after "
+	       "the handshake (our certificate rejected?)" : strerror(-r);
+}
+
+/*
+ * Confirm the new session's pair secret with the server node (EPOCH):
+ * once it answers, it has the secret too, and later flows on this session
+ * need no message (docs/KEYS.md §2). Caller holds p->lock.
+ */
+static int pair_confirm(struct kp_node *n, struct kp_peer *p)
+{
+	unsigned char req[KP_REQ_LEN], id[8];
+	int r, st = 0;
+
+	r = pair_export(n, p->sess, &p->pair, guard_max(n, 0));
+	if (r)
+		return r;
+	p->pair_ok = 1;
+	r = n->ops->random(id, sizeof(id));
+	if (!r) {
+		enc_epoch(req, &p->pair, n->cfg.cipher, id);
+		r = exchange(n, p, req, &st);
+	}
+	r = r ?: -st;
+	if (r)
+		peer_drop_sess(n, p);
+	return r;
+}
+
 static int open_sess(struct kp_node *n, struct kp_peer *p)
 {
 	char err[KP_ERR_LEN] = "";
@@ -666,6 +785,13 @@ static int open_sess(struct kp_node *n, struct kp_peer *p)
 	pthread_mutex_lock(&n->lock);
 	n->st.handshakes++;
 	pthread_mutex_unlock(&n->lock);
+	r = pair_confirm(n, p);
+	if (r)
+		return fail(n, r, "node %s: confirming the pair secret: %s",
+			    p->name, sess_err_str(r, 0));
+	pthread_mutex_lock(&n->lock);
+	n->st.epochs++;
+	pthread_mutex_unlock(&n->lock);
 	return 0;
 }
 
@@ -675,10 +801,8 @@ static int open_sess(struct kp_node *n, struct kp_peer *p)
  */
 static int sess_ready(struct kp_node *n, struct kp_peer *p, int *reused)
 {
-	if (p->sess && !sess_alive(n, p->sess)) {
-		n->ops->sess_free(p->sess);
-		p->sess = NULL;
-	}
+	if (p->sess && !sess_alive(n, p->sess))
+		peer_drop_sess(n, p);
 	*reused = p->sess != NULL;
 	return *reused ? 0 : open_sess(n, p);
 }
@@ -712,34 +836,73 @@ static int client_announce(struct kp_node *n, struct kp_peer *p,
 			pthread_mutex_unlock(&n->lock);
 			return 0;
 		}
-		n->ops->sess_free(p->sess);
-		p->sess = NULL;
+		peer_drop_sess(n, p);
 		if (!reused)
 			break;
 	}
 	return fail(n, r, "node %s: announcing flow %s: %s", p->name, ts,
-		    r == -ETIMEDOUT ? "no answer (timed out)" :
-		    r == -EKEYREJECTED ? "the peer rejected this node's "
-		    "certificate (TLS alert)" :
-		    r == -ECONNRESET && !reused ? "connection closed right "
-		    "after the handshake (our certificate rejected?)" :
-		    strerror(-r));
+		    sess_err_str(r, reused));
+}
+
+/*
+ * Client end with the connection's ISNs: the keys from the session's pair
+ * secret, no message. 1 when the flow must be announced instead (its
+ * context was derived before on this session), 0 done, else -errno.
+ * A full guard retires the session: the next one has a new secret.
+ * Caller holds p->lock.
+ */
+static int client_derive(struct kp_node *n, struct kp_peer *p,
+			 const struct flow_tuple *t,
+			 const struct flow_isn *isn, struct tls_key_info *ki)
+{
+	int tries, reused, r = 0;
+
+	for (tries = 0; tries < 2; tries++) {
+		r = sess_ready(n, p, &reused);
+		if (r)
+			return r;
+		r = p->pair_ok ? kp_pair_derive(&p->pair, t, isn,
+						 n->cfg.cipher, 0, ki) : 1;
+		if (r != -ENOSPC)
+			break;
+		peer_drop_sess(n, p);
+	}
+	if (r == -EEXIST || r == -ENOSPC)
+		return 1;
+	if (r)
+		return r < 0 ? fail(n, r, "node %s: key derivation: %s",
+				    p->name, strerror(-r)) : r;
+	pthread_mutex_lock(&n->lock);
+	n->st.derived++;
+	n->st.reuses += reused;
+	pthread_mutex_unlock(&n->lock);
+	return 0;
 }
 
 static int client_get_key(struct kp_node *n, const struct flow_tuple *t,
-			  const char *peer, const struct sockaddr_in *svc,
+			  const struct flow_isn *isn, const char *peer,
+			  const struct sockaddr_in *svc,
 			  struct tls_key_info *ki)
 {
 	unsigned char nonce[KP_NONCE_LEN];
 	struct kp_peer *p;
 	int r;
 
-	r = n->ops->random(nonce, sizeof(nonce));
-	if (r)
-		return fail(n, r, "no random bytes for the flow nonce");
 	p = peer_get(n, peer, svc);
 	if (!p)
 		return fail(n, -ENOMEM, "out of memory");
+	if (isn) {
+		r = client_derive(n, p, t, isn, ki);
+		if (r <= 0) {
+			pthread_mutex_unlock(&p->lock);
+			return r;
+		}
+	}
+	r = n->ops->random(nonce, sizeof(nonce));
+	if (r) {
+		pthread_mutex_unlock(&p->lock);
+		return fail(n, r, "no random bytes for the flow nonce");
+	}
 	r = client_announce(n, p, t, nonce);
 	if (!r) {
 		r = derive(n->ops, p->sess, t, nonce, n->cfg.cipher,
@@ -766,7 +929,8 @@ static int lookup(struct kp_node *n, __u32 addr, char *node,
 }
 
 static int node_get_key(struct kp_node *n, const struct flow_tuple *t,
-			enum kp_role role, struct tls_key_info *ki)
+			const struct flow_isn *isn, enum kp_role role,
+			struct tls_key_info *ki)
 {
 	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[64];
 	struct sockaddr_in ssvc, dsvc;
@@ -787,25 +951,33 @@ static int node_get_key(struct kp_node *n, const struct flow_tuple *t,
 		if (!dsvc.sin_port)
 			return fail(n, -EDESTADDRREQ,
 				    "node %s: no key service address", dn);
-		return client_get_key(n, t, dn, &dsvc, ki);
+		return client_get_key(n, t, isn, dn, &dsvc, ki);
 	}
 	if (role == KP_ROLE_SERVER && d_local)
-		return server_get_key(n, t, ki);
+		return isn ? server_derive(n, t, isn, sn, ki) :
+			     server_get_key(n, t, ki);
 	return fail(n, -EINVAL, "flow %s (%s -> %s) has no end on node %s",
 		    ts, sn, dn, n->cfg.node_name);
 }
 
-int kp_node_get_key(struct kp_node *n, const struct flow_tuple *t,
-		    enum kp_role role, struct tls_key_info *ki)
+int kp_node_get_key_conn(struct kp_node *n, const struct flow_tuple *t,
+			 const struct flow_isn *isn, enum kp_role role,
+			 struct tls_key_info *ki)
 {
 	int r;
 
 	if (!n || !t || !ki)
 		return fail(n, -EINVAL, "get_key: NULL argument");
-	r = node_get_key(n, t, role, ki);
+	r = node_get_key(n, t, isn, role, ki);
 	if (r)
 		explicit_bzero(ki, sizeof(*ki));
 	return r;
+}
+
+int kp_node_get_key(struct kp_node *n, const struct flow_tuple *t,
+		    enum kp_role role, struct tls_key_info *ki)
+{
+	return kp_node_get_key_conn(n, t, NULL, role, ki);
 }
 
 /* ---------- hand-off sync ---------- */
@@ -848,8 +1020,7 @@ int kp_node_tell_end(struct kp_node *n, const struct flow_tuple *t,
 		r = exchange(n, p, req, &st);
 		if (!r)
 			break;
-		n->ops->sess_free(p->sess);
-		p->sess = NULL;
+		peer_drop_sess(n, p);
 		if (!reused)
 			break;
 	}
@@ -877,7 +1048,7 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 	int r;
 
 	tuple_str(t, ts, sizeof(ts));
-	if (cipher_key_len(cipher) < 0) {
+	if (tcseg_cipher_key_len(cipher) < 0) {
 		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: flow %s: "
 		       "unsupported cipher %u", peer, ts, cipher);
 		return EOPNOTSUPP;
@@ -935,9 +1106,69 @@ static int serve_end(struct kp_node *n, struct kp_sess *s,
 	return 0;
 }
 
+/*
+ * EPOCH from the client node of session @s: check it derived the same
+ * pair secret, then publish the secret for server_derive(). Once per
+ * session. Returns the ack status.
+ */
+static int serve_epoch(struct kp_node *n, struct kp_sess *s,
+		       const unsigned char *req, const char *peer,
+		       struct kp_spair **out)
+{
+	struct kp_spair *sp;
+	__u16 cipher = get16(req + 6);
+	int r;
+
+	if (*out || req[5] || tcseg_cipher_key_len(cipher) < 0) {
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: bad epoch "
+		       "message", peer);
+		return EPROTO;
+	}
+	sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return ENOMEM;
+	r = pair_export(n, s, &sp->pair, guard_max(n, 1));
+	if (r || memcmp(sp->pair.epoch, req + 20, KP_EPOCH_LEN)) {
+		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: pair "
+		       "secret %s", peer, r ? strerror(-r) : "differs");
+		kp_pair_clear(&sp->pair);
+		free(sp);
+		return r ? -r : EPROTO;
+	}
+	snprintf(sp->node, sizeof(sp->node), "%s", peer);
+	sp->cipher = cipher;
+	pthread_mutex_lock(&n->lock);
+	sp->seq = ++n->spair_seq;
+	sp->next = n->spairs;
+	n->spairs = sp;
+	n->st.epochs++;
+	pthread_cond_broadcast(&n->flow_cv);
+	pthread_mutex_unlock(&n->lock);
+	*out = sp;
+	return 0;
+}
+
+/* The session ended: its pair secret goes. */
+static void spair_drop(struct kp_node *n, struct kp_spair *sp)
+{
+	struct kp_spair **pp;
+
+	if (!sp)
+		return;
+	pthread_mutex_lock(&n->lock);
+	for (pp = &n->spairs; *pp && *pp != sp; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = sp->next;
+	pthread_mutex_unlock(&n->lock);
+	kp_pair_clear(&sp->pair);
+	free(sp);
+}
+
 static void serve_sess(struct kp_node *n, struct kp_sess *s,
 		       const char *peer)
 {
+	struct kp_spair *sp = NULL;
 	unsigned char req[KP_REQ_LEN], ack[KP_ACK_LEN];
 	unsigned char nonce[KP_NONCE_LEN];
 	struct flow_tuple t;
@@ -954,6 +1185,14 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 			kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: "
 			       "%s", peer, strerror(-r));
 			break;
+		}
+		if (req[4] == KP_MSG_EPOCH && !memcmp(req, KP_MSG_MAGIC, 4)) {
+			st = serve_epoch(n, s, req, peer, &sp);
+			enc_ack(ack, st, req + 20);
+			if (n->ops->send(s, ack, sizeof(ack),
+					 n->cfg.io_timeout_ms) || st)
+				break;
+			continue;
 		}
 		if (req[4] == KP_MSG_END && !memcmp(req, KP_MSG_MAGIC, 4)) {
 			st = serve_end(n, s, req, peer);
@@ -984,6 +1223,7 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 		if (n->ops->send(s, ack, sizeof(ack), n->cfg.io_timeout_ms))
 			break;
 	}
+	spair_drop(n, sp);
 }
 
 static void *conn_thread(void *arg)
@@ -1230,7 +1470,7 @@ static int cfg_check(struct kp_node *n, const struct kp_config *c)
 			    "ca_file are required");
 	if (!c->lookup)
 		return fail(n, -EINVAL, "config: lookup callback required");
-	if (c->cipher && cipher_key_len(c->cipher) < 0)
+	if (c->cipher && tcseg_cipher_key_len(c->cipher) < 0)
 		return fail(n, -EINVAL, "config: unknown cipher %u", c->cipher);
 	if ((unsigned int)c->fallback > KP_FALLBACK_NONE)
 		return fail(n, -EINVAL, "config: unknown fallback %d",
@@ -1315,8 +1555,7 @@ void kp_node_free(struct kp_node *n)
 	pthread_mutex_unlock(&n->lock);
 	while ((p = n->peers)) {
 		n->peers = p->next;
-		if (p->sess)
-			n->ops->sess_free(p->sess);
+		peer_drop_sess(n, p);
 		pthread_mutex_destroy(&p->lock);
 		free(p);
 	}
@@ -1367,6 +1606,7 @@ static struct {
 	enum key_provider_mode mode;
 	const struct kp_tlshub_ops *tlshub;
 	int tlshub_up;
+	struct kp_stats past;		/* of the nodes before (set_mode) */
 } G = { .lock = PTHREAD_RWLOCK_INITIALIZER, .mode = MODE_OPENSSL };
 
 int key_provider_configure(const struct kp_config *cfg)
@@ -1444,8 +1684,25 @@ static int g_start(enum key_provider_mode mode)
 	return 0;
 }
 
+/* Add @b to @a, field by field (struct kp_stats is all __u64). */
+static void stats_add(struct kp_stats *a, const struct kp_stats *b)
+{
+	__u64 *x = (__u64 *)a;
+	const __u64 *y = (const __u64 *)b;
+	size_t i;
+
+	for (i = 0; i < sizeof(*a) / sizeof(__u64); i++)
+		x[i] += y[i];
+}
+
 static void g_stop(void)
 {
+	struct kp_stats st;
+
+	if (G.node) {	/* counters stay monotonic across restarts */
+		kp_node_stats(G.node, &st);
+		stats_add(&G.past, &st);
+	}
 	kp_node_free(G.node);
 	G.node = NULL;
 	if (G.tlshub_up && G.tlshub->cleanup)
@@ -1468,6 +1725,7 @@ void key_provider_cleanup(void)
 {
 	pthread_rwlock_wrlock(&G.lock);
 	g_stop();
+	memset(&G.past, 0, sizeof(G.past));
 	if (G.configured)
 		cfg_free(&G.cfg);
 	G.configured = 0;
@@ -1527,7 +1785,7 @@ int key_provider_get_key_conn(struct flow_tuple *tuple,
 		goto out;
 	}
 	/* Read lock: flows run in parallel; the node has its own locks. */
-	r = kp_node_get_key(G.node, tuple, role, key_info);
+	r = kp_node_get_key_conn(G.node, tuple, isn, role, key_info);
 out:
 	pthread_rwlock_unlock(&G.lock);
 	return r;
@@ -1578,5 +1836,6 @@ void key_provider_stats(struct kp_stats *st)
 	pthread_rwlock_rdlock(&G.lock);
 	if (G.node)
 		kp_node_stats(G.node, st);
+	stats_add(st, &G.past);
 	pthread_rwlock_unlock(&G.lock);
 }

@@ -27,6 +27,7 @@
 #define KP_MSG_ANNOUNCE		1
 #define KP_MSG_ACK		2
 #define KP_MSG_END		3	/* one end of a flow secured/failed */
+#define KP_MSG_EPOCH		4	/* client confirms the pair secret */
 #define KP_REQ_LEN		36
 #define KP_ACK_LEN		24
 #define KP_FP_LEN		8	/* key fingerprint in KP_MSG_END */
@@ -77,6 +78,12 @@ struct kp_config {
 	int idle_timeout_ms;	/* key service closes idle sessions, 600000 */
 	const char *plugin_dir;	/* NULL: $TCSEG_KP_DIR, then the exe's dir */
 	enum kp_fallback fallback; /* MODE_TLSHUB only, 0 = openssl */
+	/*
+	 * Flows derived without an announce on one node session before the
+	 * client opens a new one (new pair secret); 0 = KP_GUARD_MAX_CLIENT
+	 * (ctl/kp_pair.h). The key service takes twice as many.
+	 */
+	unsigned int guard_max;
 	kp_log_fn log;		/* NULL: stderr */
 	void *log_arg;
 };
@@ -111,6 +118,9 @@ struct kp_stats {
 	__u64 accept_errors;	/* ... that failed */
 	__u64 refused_unknown;	/* closed at accept: peer_allowed said no */
 	__u64 refused_busy;	/* ... source had KP_MAX_PREAUTH_PER_SRC */
+	__u64 derived;		/* flows keyed from the pair secret and the
+				 * ISNs, without an announce (docs/KEYS.md) */
+	__u64 epochs;		/* pair secrets confirmed (both sides) */
 };
 
 /* Key service connections one address may have before authentication. */
@@ -138,6 +148,7 @@ int key_provider_get_key_conn(struct flow_tuple *tuple,
 const char *key_provider_tls_name(void);
 /* Actual key service port (host order), 0 when not serving. */
 int key_provider_port(void);
+/* Counters since init, kept across set_mode (monotonic). */
 void key_provider_stats(struct kp_stats *st);
 /* Why the last call in this thread failed (never contains key bytes). */
 const char *key_provider_last_error(void);
@@ -165,6 +176,15 @@ int kp_node_new(const struct kp_config *cfg, enum key_provider_mode mode,
 void kp_node_free(struct kp_node *n);
 int kp_node_get_key(struct kp_node *n, const struct flow_tuple *tuple,
 		    enum kp_role role, struct tls_key_info *ki);
+/*
+ * With the connection's ISNs (@isn, may be NULL): keys derived from the
+ * node session's pair secret without a message when a session is up and
+ * the context is new on it; else (no ISNs, a repeated context) the
+ * announce (docs/KEYS.md §2).
+ */
+int kp_node_get_key_conn(struct kp_node *n, const struct flow_tuple *tuple,
+			 const struct flow_isn *isn, enum kp_role role,
+			 struct tls_key_info *ki);
 int kp_node_port(struct kp_node *n);
 int kp_node_tell_end(struct kp_node *n, const struct flow_tuple *t,
 		     enum kp_role end, int status, const unsigned char *fp);

@@ -409,13 +409,15 @@ static int on_sock(void *ctx, void *data, size_t size)
 		       e->flags & TCSEG_SOCK_F_ENCRYPT ? "true" : "false",
 		       e->flags & TCSEG_SOCK_F_KPROBE ? "true" : "false",
 		       act_names[e->action], e->policy_id);
-	dlog(e->flags & TCSEG_SOCK_F_ENCRYPT ? L_INFO : L_DEBUG, "capture",
+	/* the record that starts a hand-off at info; one that announces it
+	 * (its fd comes later), state records, other flows' at debug */
+	dlog((e->type == TCSEG_SOCK_CONNECT || e->type == TCSEG_SOCK_ACCEPT) &&
+	     (e->flags & (TCSEG_SOCK_F_ENCRYPT | TCSEG_SOCK_F_FD_LATER)) ==
+	     TCSEG_SOCK_F_ENCRYPT ? L_INFO : L_DEBUG, "capture",
 	     "%s flow=%s tgid=%u pid=%u comm=\"%s\" held=%d encrypt=%d",
 	     sock_ev_names[e->type], flow, e->tgid, e->pid, comm,
 	     !!(e->flags & TCSEG_SOCK_F_HELD),
 	     !!(e->flags & TCSEG_SOCK_F_ENCRYPT));
-	if (e->type == TCSEG_SOCK_ESTABLISHED)
-		handoff_established(e->cookie);
 	if (e->type != TCSEG_SOCK_CONNECT && e->type != TCSEG_SOCK_ACCEPT)
 		return 0;
 	if (exiting) {

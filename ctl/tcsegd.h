@@ -61,6 +61,9 @@ struct tcsegd_metrics {
 	__u64 keysvc_unknown, keysvc_busy; /* key service refusals (copied) */
 	__u64 ctl_dropped;		/* control clients that did not read */
 	__u64 vlog_lines, vlog_errors, vlog_rotations;	/* verdict log */
+	__u64 sock_by_fd;		/* socket taken by the record's fd */
+	__u64 sock_by_search;		/* ... by a search (no fd record) */
+	__u64 keys_derived, keys_announced; /* flow keys (copied) */
 };
 extern struct tcsegd_metrics M;
 #define MINC(f)	__atomic_add_fetch(&M.f, 1, __ATOMIC_RELAXED)
@@ -174,8 +177,6 @@ void handoff_stop(void);		/* fails every job in flight */
 long handoff_submit(const struct handoff_req *r);
 /* The veth of a job's end became known (TC event after the record). */
 void handoff_set_ifindex(long job, __u32 ifindex);
-/* The handshake of the client socket with @cookie completed. */
-void handoff_established(__u64 cookie);
 /* Fail jobs past their deadline; called from the main loop's timer. */
 void handoff_watchdog(void);
 int handoff_in_flight(void);

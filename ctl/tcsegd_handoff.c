@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +54,13 @@ struct job {
 	__u8 fp[ENDS_FP_LEN];	/* key fingerprint, zeros before the keys */
 	bool told;		/* the other end heard our outcome */
 	bool peer_failed;	/* ... or told us its end failed */
-	bool established;	/* the capture saw the handshake complete */
 	/* per-stage times (monotonic ns, 0 = not reached), for the logs */
 	__u64 t_found, t_est, t_keys, t_ktls, t_peer;
 	__u64 hs0;		/* provider sessions opened before the keys */
 	pid_t traced;		/* the held thread, ptrace-stopped by this
 				 * job's worker (the hold narrowed to it) */
-	unsigned int events;	/* bumped (under jl) by handoff_established,
-				 * handoff_set_ifindex; jev broadcast */
+	unsigned int events;	/* bumped (under jl) by handoff_set_ifindex;
+				 * jev broadcast */
 };
 
 static struct job jobs[TCSEGD_MAX_JOBS];
@@ -255,10 +255,49 @@ static bool other_hold_pending(const struct job *j)
 	return pending;
 }
 
+/* Ends a bounded waitpid() of a worker (wait_stop); blocked otherwise. */
+#define WAKE_SIG	(SIGRTMIN + 2)
+
+static void wake_noop(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Wait for @tid's ptrace-stop (or exit): waitpid() sleeps until the
+ * kernel reports it, no polling; a timer of this thread sends WAKE_SIG
+ * after @ms, which ends the wait with EINTR. Returns waitpid()'s value.
+ */
+static int wait_stop(pid_t tid, int *st, int ms)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID,
+				.sigev_signo = WAKE_SIG };
+	struct itimerspec its = {
+		.it_value = { ms / 1000, (ms % 1000) * 1000000L } };
+	struct timespec zero = { 0, 0 };
+	sigset_t ss;
+	timer_t t;
+	int r;
+
+	sev._sigev_un._tid = gettid();	/* glibc < 2.37: no sigev_notify_thread_id */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t))
+		return -1;
+	sigemptyset(&ss);
+	sigaddset(&ss, WAKE_SIG);
+	pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
+	timer_settime(t, 0, &its, NULL);
+	r = waitpid(tid, st, __WALL);
+	timer_delete(t);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	/* a signal of the timer that came after all: not for later calls */
+	while (sigtimedwait(&ss, NULL, &zero) == WAKE_SIG)
+		;
+	return r;
+}
+
 static void narrow_hold(struct job *j)
 {
 	pid_t tid = (pid_t)j->r.pid;
-	__u64 until = mono_ns() + 100000000ull;
 	int st, r;
 
 	/* servers only: a client stays held whole, so a kill -9 of the
@@ -271,8 +310,7 @@ static void narrow_hold(struct job *j)
 		return;
 	}
 	ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
-	while (!(r = waitpid(tid, &st, __WALL | WNOHANG)) && mono_ns() < until)
-		sleep_us(20);
+	r = wait_stop(tid, &st, 100);
 	if (r != tid || !WIFSTOPPED(st)) {	/* gone, or not stopping */
 		ptrace(PTRACE_DETACH, tid, NULL, NULL);
 		return;
@@ -315,8 +353,8 @@ static bool expired(const struct job *j)
 
 /*
  * Wait until something happens to @j (j->events moves past @seen) or
- * @max_ns passed; returns the new events count. The capture's records
- * wake it (no polling); @max_ns is the backstop.
+ * @max_ns passed; returns the new events count. The flow events wake it
+ * (no polling); @max_ns is the backstop.
  */
 static unsigned int wait_event(struct job *j, unsigned int seen, __u64 max_ns)
 {
@@ -336,18 +374,15 @@ static unsigned int wait_event(struct job *j, unsigned int seen, __u64 max_ns)
 	return ev;
 }
 
-/* Backstop of a wait on the capture's records, which only the tracepoint
- * variant sends (its state changes); kprobes: poll every 500 us. */
-static __u64 event_backstop_ns(void)
-{
-	return tcseg_capture_variant(D.cap) == CAPTURE_TP ? 20000000ull :
-							    500000ull;
-}
-
-/* The handshake finishes in the kernel while the process is held. */
+/*
+ * The handshake finishes in the kernel while the process is held: wait in
+ * poll() on our copy of the socket, which the kernel wakes when it turns
+ * ESTABLISHED (POLLOUT) or fails (POLLERR/POLLHUP); no record, no polling
+ * loop. 50 ms slices so that a job the watchdog failed stops waiting.
+ */
 static int wait_established(struct job *j, int fd, char *why, size_t wl)
 {
-	unsigned int seen = __atomic_load_n(&j->events, __ATOMIC_RELAXED);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	struct tcp_info ti;
 
 	for (;;) {
@@ -368,7 +403,10 @@ static int wait_established(struct job *j, int fd, char *why, size_t wl)
 			snprintf(why, wl, "handshake not finished in time");
 			return -ETIMEDOUT;
 		}
-		seen = wait_event(j, seen, event_backstop_ns());
+		if (poll(&p, 1, 50) < 0 && errno != EINTR) {
+			snprintf(why, wl, "poll: %s", strerror(errno));
+			return -EIO;
+		}
 	}
 }
 
@@ -407,8 +445,13 @@ static int find_socket(struct job *j, char *why, size_t wl)
 		sm.raddr = j->r.key.saddr.v4, sm.rport = j->r.key.sport;
 	}
 	sm.cookie = j->r.cookie;
-	if (j->r.tgid && j->r.fd >= 0)	/* accept()'s return named it */
+	/* the syscall's return (accept, connect) named it */
+	if (j->r.tgid && j->r.fd >= 0) {
+		MINC(sock_by_fd);
 		return sock_take_fd(j->r.tgid, j->r.fd, &sm, why, wl);
+	}
+	/* no such record (docs/DAEMON.md §hand-off): search */
+	MINC(sock_by_search);
 	if (j->r.tgid)
 		return sock_find_in_pid(j->r.tgid, &sm, why, wl);
 	/*
@@ -945,9 +988,10 @@ static void *worker(void *arg)
 
 int handoff_start(int n)
 {
-	int i, r;
-
+	struct sigaction sa;
 	pthread_condattr_t ca;
+	sigset_t ss;
+	int i, r;
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -955,6 +999,13 @@ int handoff_start(int n)
 	pthread_condattr_destroy(&ca);
 	ends_init();
 	key_provider_set_end_handler(on_end, NULL);
+	/* workers inherit WAKE_SIG blocked; wait_stop() opens it briefly */
+	sigemptyset(&ss);
+	sigaddset(&ss, WAKE_SIG);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wake_noop;	/* no SA_RESTART: waitpid ends */
+	sigaction(WAKE_SIG, &sa, NULL);
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++) {
@@ -1045,26 +1096,6 @@ void handoff_set_ifindex(long id, __u32 ifindex)
 			jobs[i].events++;
 			pthread_cond_broadcast(&jev);
 			break;
-		}
-	}
-	pthread_mutex_unlock(&jl);
-}
-
-void handoff_established(__u64 cookie)
-{
-	int i;
-
-	if (!cookie)
-		return;
-	pthread_mutex_lock(&jl);
-	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
-		struct job *j = &jobs[i];
-
-		if (j->state != J_FREE && j->r.role == JOB_CLIENT &&
-		    j->r.cookie == cookie) {
-			j->established = true;
-			j->events++;
-			pthread_cond_broadcast(&jev);
 		}
 	}
 	pthread_mutex_unlock(&jl);

@@ -164,6 +164,19 @@ static const struct mcounter counters[] = {
 	{ "control_dropped", "tcseg_control_dropped_total", "",
 	  "Control clients dropped: their answer did not fit the output "
 	  "buffer or they read nothing for 5 s.", &M.ctl_dropped },
+	{ "socket_found_fd", "tcseg_socket_found_total", "how=\"fd\"",
+	  "Application sockets taken for a hand-off: by the fd of the "
+	  "capture's syscall return record, or by a search of the process "
+	  "(no such record: kprobe variant, other architectures).",
+	  &M.sock_by_fd },
+	{ "socket_found_search", "tcseg_socket_found_total",
+	  "how=\"search\"", NULL, &M.sock_by_search },
+	{ "keys_derived", "tcseg_flow_keys_total", "how=\"derived\"",
+	  "Flow keys this node's key provider made: derived from the node "
+	  "session's pair secret without a message, or announced "
+	  "(docs/KEYS.md).", &M.keys_derived },
+	{ "keys_announced", "tcseg_flow_keys_total", "how=\"announced\"",
+	  NULL, &M.keys_announced },
 };
 
 /* ---- histograms */
@@ -304,6 +317,9 @@ static void counters_refresh(void)
 	key_provider_stats(&k);
 	__atomic_store_n(&M.keysvc_unknown, k.refused_unknown, __ATOMIC_RELAXED);
 	__atomic_store_n(&M.keysvc_busy, k.refused_busy, __ATOMIC_RELAXED);
+	__atomic_store_n(&M.keys_derived, k.derived, __ATOMIC_RELAXED);
+	__atomic_store_n(&M.keys_announced, k.announced + k.received,
+			 __ATOMIC_RELAXED);
 }
 
 static void render_counters(FILE *f)

@@ -261,18 +261,6 @@ int tlshub_parse_reply(int op, const void *payload, size_t len,
 
 /* ---------- key schedule ---------- */
 
-static int cipher_key_len(__u16 cipher)
-{
-	switch (cipher) {
-	case TCSEG_CIPHER_AES_GCM_128:
-		return 16;
-	case TCSEG_CIPHER_AES_GCM_256:
-	case TCSEG_CIPHER_CHACHA20_POLY1305:
-		return 32;
-	}
-	return -EINVAL;
-}
-
 static int all_zero(const __u8 *p, size_t len)
 {
 	__u8 acc = 0;
@@ -290,7 +278,7 @@ int tlshub_derive_conn(const __u8 master[TLSHUB_MASTER_LEN],
 {
 	__u8 ctx[KS_CTX_V2_LEN], prk[TH_SHA256_LEN];
 	__u8 ck[32], sk[32], civ[TLS13_IV_LEN], siv[TLS13_IV_LEN];
-	int klen = cipher_key_len(cipher), r;
+	int klen = tcseg_cipher_key_len(cipher), r;
 	size_t cl = isn ? KS_CTX_V2_LEN : KS_CTX_LEN;
 
 	memset(ki, 0, sizeof(*ki));
@@ -639,7 +627,7 @@ int tlshub_client_configure(const struct tlshub_config *cfg)
 		return fail(-EINVAL, "unknown request layout %d", c.layout);
 	if (c.seq_check > TLSHUB_SEQ_ZERO_OK)
 		return fail(-EINVAL, "unknown seq_check %d", c.seq_check);
-	if (cipher_key_len(c.cipher) < 0)
+	if (tcseg_cipher_key_len(c.cipher) < 0)
 		return fail(-EINVAL, "unsupported cipher %u", c.cipher);
 	if (c.layout == TLSHUB_LAYOUT_V2 && !c.node_ip && !c.server_node_ip)
 		return fail(-EINVAL, "request layout v2 needs the server node "

@@ -78,4 +78,17 @@ struct connection_info {
 	__u8 state;
 };
 
+/* Key length of a TCSEG_CIPHER_* (the IV is 12 bytes), -1 if unknown. */
+static inline int tcseg_cipher_key_len(__u16 cipher)
+{
+	switch (cipher) {
+	case TCSEG_CIPHER_AES_GCM_128:
+		return 16;
+	case TCSEG_CIPHER_AES_GCM_256:
+	case TCSEG_CIPHER_CHACHA20_POLY1305:
+		return 32;
+	}
+	return -1;
+}
+
 #endif /* TCSEG_KEYS_H */

@@ -23,11 +23,17 @@ $(KP_BORINGSSL_SO): $(KP_PLUGIN_DEPS) | $(BUILD)
 		-o $@ $< -L$(BSSL_LIBDIR) -Wl,-rpath,$(BSSL_LIBDIR) \
 		-lssl -lcrypto
 
-KP_OBJ		:= $(BUILD)/ctl/key_provider.o $(BUILD)/ctl/kp_isn.o
+KP_OBJ		:= $(BUILD)/ctl/key_provider.o $(BUILD)/ctl/kp_isn.o \
+		   $(BUILD)/ctl/kp_pair.o $(BUILD)/ctl/tlshub_hkdf.o
 KP_LIBS		:= -ldl -lpthread
 
 $(BUILD)/ctl/key_provider.o: ctl/key_provider.c ctl/key_provider.h \
-		ctl/kp_tls.h include/tcseg_keys.h
+		ctl/kp_tls.h ctl/kp_pair.h include/tcseg_keys.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/ctl/kp_pair.o: ctl/kp_pair.c ctl/kp_pair.h ctl/tlshub_hkdf.h \
+		include/tcseg_keys.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -346,7 +346,9 @@ traced_thread() {
 
 test_server_keeps_serving_allow_during_encrypt_handoff() {
 	# node-a's daemon frozen: the encrypt flow's keys never come, so the
-	# server's hand-off lasts until it fails (the key claim's wait);
+	# server's hand-off lasts until it fails (the key claim's wait; node-b
+	# restarts its provider first, so it has no node session from node-a
+	# to derive the keys from: docs/KEYS.md §2);
 	# meanwhile the same server process keeps answering a live allow
 	# connection (a ping every 50 ms, 1 s without an answer ends it): only
 	# its accepting thread is held (ptrace-stop), not the whole process
@@ -359,6 +361,7 @@ test_server_keeps_serving_allow_during_encrypt_handoff() {
 		grep -q '^ok 3$' "$DIR/dual-hold.out" && break
 		sleep 0.05
 	done
+	tcn b provider set boringssl >/dev/null && tcn b provider set openssl >/dev/null
 	kill -STOP $DPID_A
 	in_pod pod-a1 $FLOW tcp-client $B1 $DUAL_ENC dual-enc >/dev/null 2>&1 &
 	epid=$!
@@ -459,6 +462,18 @@ test_metrics() {
 		echo "$m" >"$DIR/metrics.txt"
 		t_fail daemon_metrics_endpoint "$(grep -E '^tcseg_(captured_connections|ktls|key_fetch|handoff)_total|^tcseg_handoff_latency_seconds_count' <<<"$m" | tr '\n' ' ')"
 	fi
+	# tracepoint capture: every client socket came from connect()'s
+	# return record (fd), none from a search of /proc; flow keys were
+	# derived without a message (docs/KEYS.md §2.1)
+	if ! grep -q "socket capture up variant=tracepoint" "$DIR/a.log"; then
+		echo "# socket discovery by fd: kprobe capture, searched by design"
+	elif grep -Eq '^tcseg_socket_found_total\{how="fd"\} ([3-9]|[1-9][0-9]+)$' <<<"$m" &&
+	   grep -Eq '^tcseg_socket_found_total\{how="search"\} 0$' <<<"$m" &&
+	   grep -Eq '^tcseg_flow_keys_total\{how="derived"\} [1-9]' <<<"$m"; then
+		t_pass daemon_client_sockets_by_fd_keys_without_message
+	else
+		t_fail daemon_client_sockets_by_fd_keys_without_message "$(grep -E '^tcseg_(socket_found|flow_keys)_total' <<<"$m" | tr '\n' ' ')"
+	fi
 }
 
 test_sighup_reloads_pods() {
@@ -492,7 +507,10 @@ test_kill9_releases_held() {
 	# SIGCONT) until a daemon comes back: the new one finds it in the
 	# pinned tcseg_held map, fails its flow closed and lets it run
 	local pid i st rc=x marker="tcseg-held-$RANDOM$RANDOM"
-	kill -STOP $DPID_B	# the key fetch cannot finish: the hold lasts
+	# the key fetch cannot finish, so the hold lasts: node-a starts without
+	# a node session (provider restarted) and node-b cannot answer
+	tcn a provider set boringssl >/dev/null && tcn a provider set openssl >/dev/null
+	kill -STOP $DPID_B
 	capture $NA nla "$DIR/held.pcap"
 	sleep 0.5
 	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT "$marker" &

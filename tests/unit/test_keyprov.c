@@ -27,6 +27,7 @@
 
 #include "key_provider.h"
 #include "kp_isn.h"
+#include "tlshub_hkdf.h"
 #include "kp_tls.h"
 #include "keys_test_util.h"
 
@@ -209,18 +210,28 @@ static void assert_mirrored(const struct tls_key_info *c,
 	assert_true(is_zero(c->key + kl, 32 - kl));
 }
 
-/* Client on a, server on b; returns both ends' keys. */
+/*
+ * Client on a, server on b, with the connection's ISNs (@isn) or without
+ * (NULL: announced); returns both ends' keys.
+ */
+static void flow_conn(struct kp_node *a, struct kp_node *b,
+		      const struct flow_tuple *t, const struct flow_isn *isn,
+		      struct tls_key_info *ck, struct tls_key_info *sk)
+{
+	int r = kp_node_get_key_conn(a, t, isn, KP_ROLE_CLIENT, ck);
+
+	if (r)
+		fail_msg("client get_key: %d %s", r, key_provider_last_error());
+	r = kp_node_get_key_conn(b, t, isn, KP_ROLE_SERVER, sk);
+	if (r)
+		fail_msg("server get_key: %d %s", r, key_provider_last_error());
+}
+
 static void flow(struct kp_node *a, struct kp_node *b,
 		 const struct flow_tuple *t, struct tls_key_info *ck,
 		 struct tls_key_info *sk)
 {
-	int r = kp_node_get_key(a, t, KP_ROLE_AUTO, ck);
-
-	if (r)
-		fail_msg("client get_key: %d %s", r, key_provider_last_error());
-	r = kp_node_get_key(b, t, KP_ROLE_AUTO, sk);
-	if (r)
-		fail_msg("server get_key: %d %s", r, key_provider_last_error());
+	flow_conn(a, b, t, NULL, ck, sk);
 }
 
 /* ---------- agreement ---------- */
@@ -470,6 +481,8 @@ struct raw_srv {
 	int lfd;
 	unsigned char req[36];
 	unsigned char km[56];
+	unsigned char pair[32];	/* the session's pair secret */
+	unsigned char epoch[8];	/* as the client sent it */
 	int err;
 };
 
@@ -487,6 +500,17 @@ static void *raw_srv_thread(void *arg)
 	if (rs->err)
 		return NULL;
 	rs->err = ops->recv(s, rs->req, 36, 1000, -1);
+	/* the client confirms the pair secret first (KP_MSG_EPOCH) */
+	if (!rs->err && rs->req[4] == KP_MSG_EPOCH) {
+		ack[4] = 2;
+		memcpy(ack + 8, rs->req + 20, 16);
+		memcpy(rs->epoch, rs->req + 20, 8);
+		rs->err = ops->export(s, "EXPORTER-tcseg-pair-v2",
+				      (const unsigned char *)"", 0, rs->pair,
+				      32);
+		rs->err = rs->err ?: ops->send(s, ack, 24, 1000);
+		rs->err = rs->err ?: ops->recv(s, rs->req, 36, 1000, -1);
+	}
 	if (!rs->err) {
 		ack[4] = 2;
 		memcpy(ack + 8, rs->req + 20, 16);
@@ -520,8 +544,9 @@ static void kat_client(enum key_provider_mode mc, enum key_provider_mode ms)
 	struct kp_node *a = node("node-a", "node-a.pem", mc);
 	struct kp_config c;
 	struct flow_tuple t = tup("10.1.2.3", 0xbeef, "10.2.4.5", 0x1f90);
-	unsigned char want[36];
-	struct tls_key_info ck;
+	struct flow_isn isn = { .client = 0x01020304, .server = 0xa0b0c0d0 };
+	unsigned char want[36], ctx[22], km[56], ep[8];
+	struct tls_key_info ck, dk;
 	struct raw_srv rs;
 	pthread_t th;
 
@@ -532,9 +557,24 @@ static void kat_client(enum key_provider_mode mc, enum key_provider_mode ms)
 	cfg_fini(&c);
 	rs.lfd = listen_any(&port_b);
 	pthread_create(&th, NULL, raw_srv_thread, &rs);
+	/* with ISNs: no message for the flow, keys from the pair secret */
+	assert_int_equal(kp_node_get_key_conn(a, &t, &isn, KP_ROLE_CLIENT,
+					      &dk), 0);
 	assert_int_equal(kp_node_get_key(a, &t, KP_ROLE_AUTO, &ck), 0);
 	pthread_join(th, NULL);
 	assert_int_equal(rs.err, 0);
+	/* docs/KEYS.md §2: epoch and flow context, byte by byte */
+	assert_int_equal(th_hkdf_expand_label(rs.pair, "tcseg epoch v2", NULL,
+					      0, ep, 8), 0);
+	assert_memory_equal(rs.epoch, ep, 8);
+	memcpy(ctx, "\x0a\x01\x02\x03\x0a\x02\x04\x05\xbe\xef\x1f\x90"
+	       "\x01\x02\x03\x04\xa0\xb0\xc0\xd0\x00\x33", 22);
+	assert_int_equal(th_hkdf_expand_label(rs.pair, "tcseg ktls v2", ctx, 22,
+					      km, 56), 0);
+	assert_memory_equal(dk.key, km, 16);
+	assert_memory_equal(dk.rx_key, km + 16, 16);
+	assert_memory_equal(dk.iv, km + 32, 12);
+	assert_memory_equal(dk.rx_iv, km + 44, 12);
 	/* Request layout: everything but the random nonce is fixed. */
 	hand_req(want, "10.1.2.3", 0xbeef, "10.2.4.5", 0x1f90, 51);
 	assert_memory_equal(rs.req, want, 20);
@@ -967,31 +1007,41 @@ static void nodes_up(enum key_provider_mode m, struct kp_node **a,
 /*
  * One tuple used again: after 10 000 other flows on the same session,
  * after a restart of both nodes, after a switch to the other library.
- * Every time the key and IV are new (and still mirrored).
+ * Every time the key and IV are new (and still mirrored). With @isn the
+ * flows are derived from the pair secret (no announce) and the reused
+ * tuple even comes back with the very same ISNs, the worst case.
  */
-static void reuse_case(enum key_provider_mode m, enum key_provider_mode other)
+static void reuse_case_isn(enum key_provider_mode m,
+			   enum key_provider_mode other,
+			   const struct flow_isn *isn)
 {
 	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443), o = t;
 	struct tls_key_info c[4], s, x, y;
 	struct kp_node *a, *b;
+	struct kp_stats st;
 	int i, j;
 
 	nodes_up(m, &a, &b);
-	flow(a, b, &t, &c[0], &s);
+	flow_conn(a, b, &t, isn, &c[0], &s);
 	for (i = 0; i < 10000; i++) {
 		o.sport = 1024 + i;
-		flow(a, b, &o, &x, &y);
+		flow_conn(a, b, &o, isn, &x, &y);
 	}
-	flow(a, b, &t, &c[1], &s);
+	flow_conn(a, b, &t, isn, &c[1], &s);
 	assert_mirrored(&c[1], &s, 16);
+	kp_node_stats(a, &st);
+	assert_int_equal(st.handshakes, 1);
+	/* with ISNs only the repeated context was announced */
+	assert_int_equal(st.announced, isn ? 1 : 10002);
+	assert_int_equal(st.derived, isn ? 10001 : 0);
 	kp_node_free(a);
 	kp_node_free(b);
 	nodes_up(m, &a, &b);
-	flow(a, b, &t, &c[2], &s);
+	flow_conn(a, b, &t, isn, &c[2], &s);
 	kp_node_free(a);
 	kp_node_free(b);
 	nodes_up(other, &a, &b);
-	flow(a, b, &t, &c[3], &s);
+	flow_conn(a, b, &t, isn, &c[3], &s);
 	assert_mirrored(&c[3], &s, 16);
 	kp_node_free(a);
 	kp_node_free(b);
@@ -1001,16 +1051,161 @@ static void reuse_case(enum key_provider_mode m, enum key_provider_mode other)
 	explicit_bzero(c, sizeof(c));
 }
 
+static const struct flow_isn ISN = { .client = 0x11223344, .server = 7 };
+
 static void test_reuse_openssl(void **st)
 {
 	(void)st;
-	reuse_case(MODE_OPENSSL, MODE_BORINGSSL);
+	reuse_case_isn(MODE_OPENSSL, MODE_BORINGSSL, NULL);
 }
 
 static void test_reuse_boringssl(void **st)
 {
 	(void)st;
-	reuse_case(MODE_BORINGSSL, MODE_OPENSSL);
+	reuse_case_isn(MODE_BORINGSSL, MODE_OPENSSL, NULL);
+}
+
+static void test_reuse_isn_openssl(void **st)
+{
+	(void)st;
+	reuse_case_isn(MODE_OPENSSL, MODE_BORINGSSL, &ISN);
+}
+
+static void test_reuse_isn_boringssl(void **st)
+{
+	(void)st;
+	reuse_case_isn(MODE_BORINGSSL, MODE_OPENSSL, &ISN);
+}
+
+/*
+ * With the ISNs and a session up, a flow's keys take no message: both
+ * nodes derive them from the session's pair secret (both library
+ * pairings agree), nothing is announced, the session is reused.
+ */
+static void derive_case(enum key_provider_mode ma, enum key_provider_mode mb)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", ma);
+	struct kp_node *b = node("node-b", "node-b.pem", mb);
+	struct flow_tuple t1 = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct flow_tuple t2 = tup("10.1.0.1", 40001, "10.2.0.1", 443);
+	struct flow_isn i2 = { .client = 1, .server = 2 };
+	struct tls_key_info c1, s1, c2, s2;
+	struct timespec ts;
+	struct kp_stats st;
+	double later;
+
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	flow_conn(a, b, &t1, &ISN, &c1, &s1);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	flow_conn(a, b, &t2, &i2, &c2, &s2);
+	later = ms_since(&ts);
+	assert_mirrored(&c1, &s1, 16);
+	assert_mirrored(&c2, &s2, 16);
+	assert_fresh(&c1, &c2);
+	kp_node_stats(a, &st);
+	assert_int_equal(st.handshakes, 1);
+	assert_int_equal(st.epochs, 1);
+	assert_int_equal(st.announced, 0);
+	assert_int_equal(st.derived, 2);
+	kp_node_stats(b, &st);
+	assert_int_equal(st.received, 0);
+	assert_int_equal(st.derived, 2);
+	assert_int_equal(st.epochs, 1);
+	printf("# %s->%s: later flow without a message %.3f ms\n",
+	       kp_mode_name(ma), kp_mode_name(mb), later);
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+static void test_derive_openssl_boringssl(void **st)
+{
+	(void)st;
+	derive_case(MODE_OPENSSL, MODE_BORINGSSL);
+}
+
+static void test_derive_boringssl_openssl(void **st)
+{
+	(void)st;
+	derive_case(MODE_BORINGSSL, MODE_OPENSSL);
+}
+
+/*
+ * A session's guard holds guard_max contexts: the next flow makes the
+ * client open a new session (new pair secret), still without announcing;
+ * the server follows the newest session.
+ */
+static void test_guard_full_new_session(void **state)
+{
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	struct tls_key_info c[6], s;
+	struct kp_config ca;
+	struct kp_node *a, *b;
+	struct flow_isn isn = ISN;
+	struct kp_stats st;
+	int i, j;
+
+	(void)state;
+	cfg_init(&ca, "node-a", "node-a.pem");
+	ca.guard_max = 5;
+	a = node_cfg(&ca, MODE_OPENSSL);
+	cfg_fini(&ca);
+	b = node("node-b", "node-b.pem", MODE_OPENSSL);
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	for (i = 0; i < 6; i++) {
+		isn.server = i;
+		flow_conn(a, b, &t, &isn, &c[i], &s);
+		assert_mirrored(&c[i], &s, 16);
+	}
+	kp_node_stats(a, &st);
+	assert_int_equal(st.handshakes, 2);
+	assert_int_equal(st.announced, 0);
+	assert_int_equal(st.derived, 6);
+	for (i = 0; i < 6; i++)
+		for (j = i + 1; j < 6; j++)
+			assert_fresh(&c[i], &c[j]);
+	explicit_bzero(c, sizeof(c));
+	kp_node_free(a);
+	kp_node_free(b);
+}
+
+/*
+ * EPOCH: the key service publishes a session's pair secret only when the
+ * client proves it derived the same one; a wrong epoch is malformed (the
+ * session closes) and the server end then has no secret to derive from.
+ */
+static void test_epoch_checked(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_OPENSSL);
+	const struct kp_tls_ops *ops = kp_node_tls(a);
+	struct flow_tuple t = tup("10.1.0.1", 40000, "10.2.0.1", 443);
+	unsigned char req[36], junk[24];
+	struct tls_key_info sk;
+	struct kp_sess *s;
+	struct kp_stats st;
+	int r;
+
+	(void)state;
+	port_b = kp_node_port(b);
+	s = raw_connect(a, port_b, "node-b", &r);
+	assert_int_equal(r, 0);
+	memset(req, 0, sizeof(req));
+	memcpy(req, "TKP1", 4);
+	req[4] = KP_MSG_EPOCH;
+	req[7] = 51;
+	memset(req + 20, 0xab, 8);	/* not this session's epoch */
+	send_expect(ops, s, req, EPROTO);
+	assert_int_equal(ops->recv(s, junk, 24, 1000, -1), -ECONNRESET);
+	ops->sess_free(s);
+	assert_int_equal(kp_node_get_key_conn(b, &t, &ISN, KP_ROLE_SERVER,
+					      &sk), -ETIMEDOUT);
+	kp_node_stats(b, &st);
+	assert_int_equal(st.epochs, 0);
+	assert_int_equal(st.derived, 0);
+	kp_node_free(a);
+	kp_node_free(b);
 }
 
 /* A loopback connection from 127.0.0.1:@lport to @l (listening). */
@@ -1154,12 +1349,12 @@ static void fallback_case(enum kp_fallback fb, const char *tls,
 			assert_non_null(strstr(key_provider_last_error(),
 					       "fallback_mode is none"));
 			assert_int_equal(port_a, 0);
-			assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER,
-							 &sk), -ETIMEDOUT);
+			assert_int_equal(kp_node_get_key_conn(b, &t, &isn,
+					 KP_ROLE_SERVER, &sk), -ETIMEDOUT);
 		} else {
 			assert_int_equal(r, 0);
-			assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER,
-							 &sk), 0);
+			assert_int_equal(kp_node_get_key_conn(b, &t, &isn,
+					 KP_ROLE_SERVER, &sk), 0);
 			assert_mirrored(&ck, &sk, 16);
 		}
 	}
@@ -1361,6 +1556,12 @@ int main(void)
 		cmocka_unit_test(test_seed_api),
 		cmocka_unit_test(test_reuse_openssl),
 		cmocka_unit_test(test_reuse_boringssl),
+		cmocka_unit_test(test_reuse_isn_openssl),
+		cmocka_unit_test(test_reuse_isn_boringssl),
+		cmocka_unit_test(test_derive_openssl_boringssl),
+		cmocka_unit_test(test_derive_boringssl_openssl),
+		cmocka_unit_test(test_guard_full_new_session),
+		cmocka_unit_test(test_epoch_checked),
 		cmocka_unit_test(test_isn_read),
 		cmocka_unit_test(test_fallback_openssl),
 		cmocka_unit_test(test_fallback_boringssl),
