@@ -132,15 +132,43 @@ static int parse_value(int w, const char *val, struct tcseg_rule *r,
 	return -EINVAL;
 }
 
+/* "from pod NS/NAME": argv[*i] is "pod"; the name follows. */
+static int parse_pod_side(int w, int argc, char **argv, int *i,
+			  struct rule_pod_sides *pods, char *err, size_t errlen)
+{
+	char sub[TCSEG_ERRLEN];
+	char *dst = w == W_TO ? pods->to : pods->from;
+
+	if (*i + 1 >= argc)
+		return tcseg_errf(err, errlen, -EINVAL, "%s: pod: missing "
+				  "NAMESPACE/NAME", word_names[w]);
+	(*i)++;
+	if (pod_ref_check(argv[*i], sub, sizeof(sub)))
+		return tcseg_errf(err, errlen, -EINVAL, "%s: pod: %s",
+				  word_names[w], sub);
+	snprintf(dst, POD_REF_MAX + 1, "%s", argv[*i]);
+	return 0;
+}
+
 int rule_parse_words(int argc, char **argv, struct tcseg_rule *r,
 		     dev_resolver_fn resolve, void *arg, char *err,
 		     size_t errlen)
+{
+	return rule_parse_words_pods(argc, argv, r, NULL, resolve, arg, err,
+				     errlen);
+}
+
+int rule_parse_words_pods(int argc, char **argv, struct tcseg_rule *r,
+			  struct rule_pod_sides *pods, dev_resolver_fn resolve,
+			  void *arg, char *err, size_t errlen)
 {
 	char sub[TCSEG_ERRLEN];
 	unsigned int seen = 0;
 	int i, w;
 
 	memset(r, 0, sizeof(*r));
+	if (pods)
+		memset(pods, 0, sizeof(*pods));
 	for (i = 0; i < argc; i++) {
 		w = word_of(argv[i]);
 		if (w < 0)
@@ -158,12 +186,24 @@ int rule_parse_words(int argc, char **argv, struct tcseg_rule *r,
 			return tcseg_errf(err, errlen, -EINVAL, "%s: missing value",
 				    word_names[w]);
 		i++;
+		if ((w == W_FROM || w == W_TO) && !strcmp(argv[i], "pod")) {
+			if (!pods)
+				return tcseg_errf(err, errlen, -EINVAL, "%s: pod "
+						  "names cannot be used here",
+						  word_names[w]);
+			if (parse_pod_side(w, argc, argv, &i, pods, err, errlen))
+				return -EINVAL;
+			continue;
+		}
 		if (parse_value(w, argv[i], r, resolve, arg, sub, sizeof(sub)))
 			return tcseg_errf(err, errlen, -EINVAL, "%s: %s",
 				    word_names[w], sub);
 	}
 	if (!(seen & (1u << W_ACTION)))
 		return tcseg_errf(err, errlen, -EINVAL, "missing action");
+	if (pods && (pods->from[0] || pods->to[0]) && r->sport)
+		return tcseg_errf(err, errlen, -EINVAL, "sport: not in a rule "
+				  "that names a pod");
 	return rule_validate(r, err, errlen);
 }
 
@@ -344,6 +384,9 @@ struct file_ctx {
 	unsigned int lineno;
 	unsigned int *lines;	/* line of each rule, parallel to out->v */
 	size_t lines_cap;
+	struct rule_pod_sides *pods;	/* NULL: no pod words; else parallel */
+	size_t pods_cap;
+	int want_pods;
 	char line[RULE_FILE_MAX_LINE + 1];
 };
 
@@ -418,11 +461,30 @@ static int push_line(struct file_ctx *ctx, size_t n)
 	return 0;
 }
 
+static int push_pods(struct file_ctx *ctx, size_t n,
+		     const struct rule_pod_sides *ps)
+{
+	struct rule_pod_sides *v;
+	size_t cap;
+
+	if (n >= ctx->pods_cap) {
+		cap = ctx->pods_cap ? ctx->pods_cap * 2 : 64;
+		v = realloc(ctx->pods, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ctx->pods = v;
+		ctx->pods_cap = cap;
+	}
+	ctx->pods[n] = *ps;
+	return 0;
+}
+
 static int read_rules(struct file_ctx *ctx, struct rule_set *out,
 		      dev_resolver_fn resolve, void *arg, char *err,
 		      size_t errlen)
 {
 	char *argv[RULE_MAX_WORDS], sub[TCSEG_ERRLEN];
+	struct rule_pod_sides ps;
 	struct tcseg_rule r;
 	int ret, argc;
 
@@ -446,15 +508,18 @@ static int read_rules(struct file_ctx *ctx, struct rule_set *out,
 				    ctx->lineno, RULE_MAX_WORDS);
 		if (!argc)
 			continue;
-		if (rule_parse_words(argc, argv, &r, resolve, arg, sub,
-				     sizeof(sub)))
+		if (rule_parse_words_pods(argc, argv, &r,
+					  ctx->want_pods ? &ps : NULL, resolve,
+					  arg, sub, sizeof(sub)))
 			return tcseg_errf(err, errlen, -EINVAL, "%s:%u: %s",
 				    ctx->path, ctx->lineno, sub);
 		if (out->n == RULE_FILE_MAX_RULES)
 			return tcseg_errf(err, errlen, -EINVAL,
 				    "%s:%u: too many rules (max %d)", ctx->path,
 				    ctx->lineno, RULE_FILE_MAX_RULES);
-		if (push_line(ctx, out->n) || rule_set_push(out, &r))
+		if (push_line(ctx, out->n) ||
+		    (ctx->want_pods && push_pods(ctx, out->n, &ps)) ||
+		    rule_set_push(out, &r))
 			return tcseg_errf(err, errlen, -ENOMEM, "%s: out of memory",
 				    ctx->path);
 		ctx->lines[out->n - 1] = ctx->lineno;
@@ -465,7 +530,18 @@ static int read_rules(struct file_ctx *ctx, struct rule_set *out,
 struct dup_ctx {
 	const struct tcseg_rule *v;
 	const unsigned int *lines;
+	const struct rule_pod_sides *pods;	/* NULL: none */
 };
+
+static int pods_cmp(const struct dup_ctx *d, size_t i, size_t j)
+{
+	int c;
+
+	if (!d->pods)
+		return 0;
+	c = strcmp(d->pods[i].from, d->pods[j].from);
+	return c ? c : strcmp(d->pods[i].to, d->pods[j].to);
+}
 
 static int cmp_id(const void *a, const void *b, void *arg)
 {
@@ -483,6 +559,8 @@ static int cmp_match(const void *a, const void *b, void *arg)
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
 	int c = rule_match_cmp(&d->v[i], &d->v[j]);
 
+	if (!c)
+		c = pods_cmp(d, i, j);
 	if (c)
 		return c;
 	CMP(d->lines[i], d->lines[j]);
@@ -495,15 +573,14 @@ static int cmp_match(const void *a, const void *b, void *arg)
  */
 static void first_dup(size_t *idx, size_t n, struct dup_ctx *d,
 		      int (*cmp)(const void *, const void *, void *),
-		      int (*same)(const struct tcseg_rule *,
-				  const struct tcseg_rule *),
+		      int (*same)(const struct dup_ctx *, size_t, size_t),
 		      unsigned int *line, unsigned int *first)
 {
 	size_t i, start = 0;
 
 	qsort_r(idx, n, sizeof(*idx), cmp, d);
 	for (i = 1; i < n; i++) {
-		if (!same(&d->v[idx[start]], &d->v[idx[i]])) {
+		if (!same(d, idx[start], idx[i])) {
 			start = i;
 			continue;
 		}
@@ -514,15 +591,20 @@ static void first_dup(size_t *idx, size_t n, struct dup_ctx *d,
 	}
 }
 
-static int same_id(const struct tcseg_rule *a, const struct tcseg_rule *b)
+static int same_id(const struct dup_ctx *d, size_t i, size_t j)
 {
-	return a->id == b->id;
+	return d->v[i].id == d->v[j].id;
+}
+
+static int same_match(const struct dup_ctx *d, size_t i, size_t j)
+{
+	return rule_same_match(&d->v[i], &d->v[j]) && !pods_cmp(d, i, j);
 }
 
 static int check_dups(struct file_ctx *ctx, const struct rule_set *s,
 		      char *err, size_t errlen)
 {
-	struct dup_ctx d = { .v = s->v, .lines = ctx->lines };
+	struct dup_ctx d = { .v = s->v, .lines = ctx->lines, .pods = ctx->pods };
 	unsigned int id_line = 0, id_first = 0, m_line = 0, m_first = 0;
 	size_t *idx, i, n = 0;
 	__u32 id = 0;
@@ -542,7 +624,7 @@ static int check_dups(struct file_ctx *ctx, const struct rule_set *s,
 			id = s->v[i].id;
 	for (i = 0; i < s->n; i++)
 		idx[i] = i;
-	first_dup(idx, s->n, &d, cmp_match, rule_same_match, &m_line,
+	first_dup(idx, s->n, &d, cmp_match, same_match, &m_line,
 		  &m_first);
 	free(idx);
 	if (id_line && (!m_line || id_line <= m_line))
@@ -560,14 +642,24 @@ int rules_read_file(const char *path, struct rule_set *out,
 		    dev_resolver_fn resolve, void *arg, char *err,
 		    size_t errlen)
 {
+	return rules_read_file_pods(path, out, NULL, resolve, arg, err, errlen);
+}
+
+int rules_read_file_pods(const char *path, struct rule_set *out,
+			 struct rule_pod_sides **pods, dev_resolver_fn resolve,
+			 void *arg, char *err, size_t errlen)
+{
 	struct file_ctx *ctx;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (pods)
+		*pods = NULL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return tcseg_errf(err, errlen, -ENOMEM, "%s: out of memory", path);
 	ctx->path = path;
+	ctx->want_pods = pods != NULL;
 	ctx->f = fopen(path, "r");
 	if (!ctx->f) {
 		ret = -errno;
@@ -582,6 +674,10 @@ int rules_read_file(const char *path, struct rule_set *out,
 out:
 	if (ret)
 		rule_set_free(out);
+	if (!ret && pods)
+		*pods = ctx->pods;
+	else
+		free(ctx->pods);
 	free(ctx->lines);
 	free(ctx);
 	return ret;

@@ -10,7 +10,9 @@
 
 #include "attach.h"
 #include "devices.h"
+#include "pod_store.h"
 #include "tcctl.h"
+#include "tcctl_pods.h"
 
 static int need_value(int argc, char **argv, const char *word)
 {
@@ -103,7 +105,8 @@ static int detach_one(struct tcctl *t, const struct tcseg_maps *m,
 	bpf_map_delete_elem(m->devs, &ifindex);
 	/* its view of every flow goes with it */
 	tcseg_dev_sessions_delete(m, ifindex, NULL, NULL);
-	return 0;
+	/* and its pod's name: rules naming it match nothing from now on */
+	return pods_unregister(t, m, ifindex);
 }
 
 int do_unload(struct tcctl *t, int argc, char **argv)
@@ -126,6 +129,7 @@ int do_unload(struct tcctl *t, int argc, char **argv)
 				ret = -1;
 		tcseg_maps_close(&m);
 	}
+	pod_store_unpin(t->pin_dir);
 	if (tcseg_unload(t->pin_dir, err, sizeof(err)))
 		return tcctl_err("unload: %s", err);
 	return ret;
@@ -153,6 +157,7 @@ struct attach_args {
 	enum attach_mode mode;
 	enum attach_pos pos;	/* first|last among other tc programs */
 	bool bind;		/* "addr" given: replace the bound set */
+	const char *pod;	/* "pod NS/NAME": register the pod */
 	int n_addrs4;
 	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
 };
@@ -203,6 +208,13 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 			    parse_addr_word(argv[1], a))
 				return -1;
 			argc--, argv++;
+		} else if (!strcmp(argv[0], "pod")) {
+			if (need_value(argc, argv, "pod"))
+				return -1;
+			if (pod_ref_check(argv[1], err, sizeof(err)))
+				return tcctl_err("pod: %s", err);
+			a->pod = argv[1];
+			argc--, argv++;
 		} else if (!strcmp(argv[0], "mode")) {
 			if (need_value(argc, argv, "mode"))
 				return -1;
@@ -247,11 +259,16 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 	memcpy(o.addrs4, a.addrs4, sizeof(o.addrs4));
 	ret = tcseg_dev_attach(t->pin_dir, &m, ifindex, a.dev, &o, a.mode,
 			       &tcx, err, sizeof(err));
-	if (ret) {
+	if (ret)
 		ret = tcctl_err("attach %s: %s", a.dev, err);
-	} else if (!t->json) {
-		if (bpf_map_lookup_elem(m.devs, &ifindex, &dev))
-			memset(&dev, 0, sizeof(dev));
+	if (!ret && bpf_map_lookup_elem(m.devs, &ifindex, &dev))
+		memset(&dev, 0, sizeof(dev));
+	/* the pod's addresses are the ones bound to its veth */
+	if (!ret && a.pod)
+		ret = pods_register(t, &m, a.pod, a.dev, ifindex,
+				    dev.default_action, dev.addrs4,
+				    dev_n_addrs(&dev));
+	if (!ret && !t->json) {
 		dev_addrs_str(&dev, addrs, sizeof(addrs));
 		printf("attached %s (ifindex %d, %s, addr %s)\n", a.dev, ifindex,
 		       tcx ? "tcx" : "clsact", addrs);
