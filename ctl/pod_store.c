@@ -65,9 +65,8 @@ void pod_store_unpin(const char *pin_dir)
 		unlink(p);
 }
 
-static int cmp_u32_first(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-	/* both records start with their key's copy: see the readers */
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
 
 	return x < y ? -1 : x > y;
@@ -136,7 +135,7 @@ int pod_store_read_pods(int fd, struct pod_reg **out, size_t *n,
 
 static int cmp_ref(const void *a, const void *b)
 {
-	return cmp_u32_first(&((const struct pod_rule_ref *)a)->tmpl.id,
+	return cmp_u32(&((const struct pod_rule_ref *)a)->tmpl.id,
 			     &((const struct pod_rule_ref *)b)->tmpl.id);
 }
 
@@ -168,6 +167,11 @@ int pod_store_read_rules(int fd, struct pod_rule_ref **out, size_t *n,
 	return 0;
 }
 
+static int cmp_key_ref(const void *k, const void *r)
+{
+	return cmp_u32(k, &((const struct pod_rule_ref *)r)->tmpl.id);
+}
+
 int pod_store_write_rules(int fd, const struct pod_rule_ref *refs, size_t n)
 {
 	__u32 key, next, *prev = NULL, *del = NULL;
@@ -180,9 +184,7 @@ int pod_store_write_rules(int fd, const struct pod_rule_ref *refs, size_t n)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		for (i = 0; i < n && refs[i].tmpl.id != key; i++)
-			;
-		if (i < n)
+		if (bsearch(&key, refs, n, sizeof(*refs), cmp_key_ref))
 			continue;
 		if (!(nd & 63)) {
 			__u32 *nd2 = realloc(del, (nd + 64) * sizeof(*del));

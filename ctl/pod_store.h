@@ -33,7 +33,7 @@ int pod_store_read_pods(int fd, struct pod_reg **out, size_t *n,
 int pod_store_read_rules(int fd, struct pod_rule_ref **out, size_t *n,
 			 unsigned int *bad);
 
-/* Make @fd hold exactly @refs (by id). 0 or -errno. */
+/* Make @fd hold exactly @refs (sorted by id). 0 or -errno. */
 int pod_store_write_rules(int fd, const struct pod_rule_ref *refs, size_t n);
 
 #endif
