@@ -72,99 +72,80 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Read every value of @fd (at most @max, @vsize each) with its key. */
-static int read_all(int fd, size_t vsize, size_t max, void **out, __u32 **keys,
-		    size_t *n)
+/*
+ * Every value of @fd (at most @max, @vsize each) that @keep accepts with
+ * its key into *@out (malloc'd); *@bad counts the others.
+ */
+static int read_valid(int fd, size_t vsize, size_t max,
+		      int (*keep)(const void *v, __u32 key), void **out,
+		      size_t *n, unsigned int *bad)
 {
 	__u32 key, next, *prev = NULL;
 	char *v = NULL;
-	__u32 *k = NULL;
 
 	*n = 0;
+	*bad = 0;
+	*out = NULL;
 	while (!bpf_map_get_next_key(fd, prev, &next) && *n < max) {
 		key = next;
 		prev = &key;
 		if (!(*n & 63)) {
 			char *nv = realloc(v, (*n + 64) * vsize);
-			__u32 *nk = realloc(k, (*n + 64) * sizeof(*k));
 
-			if (nv)
-				v = nv;
-			if (nk)
-				k = nk;
-			if (!nv || !nk) {
+			if (!nv) {
 				free(v);
-				free(k);
 				return -ENOMEM;
 			}
+			v = nv;
 		}
 		if (bpf_map_lookup_elem(fd, &key, v + *n * vsize))
 			continue;	/* deleted meanwhile */
-		k[*n] = key;
+		if (!keep(v + *n * vsize, key)) {
+			(*bad)++;
+			continue;
+		}
 		(*n)++;
 	}
 	*out = v;
-	*keys = k;
 	return 0;
+}
+
+static int keep_pod(const void *v, __u32 key)
+{
+	const struct pod_reg *p = v;
+
+	return key == p->ifindex && !pod_reg_valid(p, NULL, 0);
 }
 
 int pod_store_read_pods(int fd, struct pod_reg **out, size_t *n,
 			unsigned int *bad)
 {
-	struct pod_reg *v;
-	size_t i, k = 0;
-	__u32 *keys;
-	int ret = read_all(fd, sizeof(*v), POD_REG_MAX, (void **)&v, &keys, n);
-
-	*bad = 0;
-	*out = NULL;
-	if (ret)
-		return ret;
-	for (i = 0; i < *n; i++) {
-		if (keys[i] != v[i].ifindex || pod_reg_valid(&v[i], NULL, 0)) {
-			(*bad)++;
-			continue;
-		}
-		v[k++] = v[i];
-	}
-	free(keys);
-	*n = k;
-	*out = v;
-	return 0;
+	return read_valid(fd, sizeof(**out), POD_REG_MAX, keep_pod,
+			  (void **)out, n, bad);
 }
 
 static int cmp_ref(const void *a, const void *b)
 {
 	return cmp_u32(&((const struct pod_rule_ref *)a)->tmpl.id,
-			     &((const struct pod_rule_ref *)b)->tmpl.id);
+		       &((const struct pod_rule_ref *)b)->tmpl.id);
+}
+
+static int keep_ref(const void *v, __u32 key)
+{
+	const struct pod_rule_ref *r = v;
+
+	return key == r->tmpl.id && !pod_rule_ref_valid(r, NULL, 0);
 }
 
 int pod_store_read_rules(int fd, struct pod_rule_ref **out, size_t *n,
 			 unsigned int *bad)
 {
-	struct pod_rule_ref *v;
-	size_t i, k = 0;
-	__u32 *keys;
-	int ret = read_all(fd, sizeof(*v), POD_RULES_MAX, (void **)&v, &keys, n);
+	int ret = read_valid(fd, sizeof(**out), POD_RULES_MAX, keep_ref,
+			     (void **)out, n, bad);
 
-	*bad = 0;
-	*out = NULL;
-	if (ret)
-		return ret;
-	for (i = 0; i < *n; i++) {
-		if (keys[i] != v[i].tmpl.id ||
-		    pod_rule_ref_valid(&v[i], NULL, 0)) {
-			(*bad)++;
-			continue;
-		}
-		v[k++] = v[i];
-	}
-	free(keys);
-	*n = k;
-	if (k)
-		qsort(v, k, sizeof(*v), cmp_ref);
-	*out = v;
-	return 0;
+	if (!ret && *n)
+		qsort(*out, *n, sizeof(**out), cmp_ref);
+	return ret;
 }
 
 static int cmp_key_ref(const void *k, const void *r)

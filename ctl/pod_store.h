@@ -24,7 +24,7 @@ int pod_store_open(const char *pin_dir, const char *name, int create);
 void pod_store_unpin(const char *pin_dir);
 
 /*
- * Every valid record of @fd into *@out (malloc'd, sorted by ifindex /
+ * Every valid record of @fd into *@out (malloc'd; pod rules sorted by
  * id); *@bad counts the records refused by pod_reg_valid /
  * pod_rule_ref_valid (written behind tcctl's back). 0 or -errno.
  */

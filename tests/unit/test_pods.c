@@ -20,19 +20,16 @@
 
 #include "pod_reg.h"
 #include "rule.h"
+#include "rule_test_util.h"
 
 static char err[TCSEG_ERRLEN];
 
 static int parse_pods(const char *line, struct tcseg_rule *r,
 		      struct rule_pod_sides *ps)
 {
-	static char buf[2048];
-	char *argv[64], *save = NULL, *w;
-	int argc = 0;
+	char *argv[64];
+	int argc = split_test_line(line, argv, 64);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
 	err[0] = '\0';
 	return rule_parse_words_pods(argc, argv, r, ps, NULL, NULL, err,
 				     sizeof(err));

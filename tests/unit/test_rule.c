@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "rule.h"
+#include "rule_test_util.h"
 
 static char err[TCSEG_ERRLEN];
 
@@ -41,13 +42,9 @@ static int resolver(const char *name, void *arg)
 /* Split @line on spaces into a static argv and parse it. */
 static int parse_line(const char *line, struct tcseg_rule *r)
 {
-	static char buf[1024];
-	char *argv[64], *save = NULL, *w;
-	int argc = 0;
+	char *argv[64];
+	int argc = split_test_line(line, argv, 64);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
 	err[0] = '\0';
 	return rule_parse_words(argc, argv, r, resolver, NULL, err,
 				sizeof(err));
