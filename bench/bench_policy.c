@@ -56,6 +56,8 @@ static int changed(unsigned int i, unsigned int pct)
 	return pct && i % (100 / pct) == 0;
 }
 
+unsigned int bp_range_ports = 1;
+
 int bp_write(FILE *f, unsigned int n_exact, unsigned int n_cidr,
 	     unsigned int change_pct)
 {
@@ -71,8 +73,13 @@ int bp_write(FILE *f, unsigned int n_exact, unsigned int n_cidr,
 		BP_POD_A, BP_POD_B, BP_HIT_SPORT, BP_PORT);
 	fprintf(f, "id 2 from %s to %s proto tcp sport %u dport %u action deny\n",
 		BP_POD_A, BP_POD_B, BP_DENY_SPORT, BP_PORT);
-	fprintf(f, "id 3 from %s to %s proto tcp dport %u action allow\n",
-		BP_POD_A, BP_POD_B, BP_PORT);
+	if (bp_range_ports > 1)
+		fprintf(f, "id 3 from %s to %s proto tcp dport %u-%u action "
+			"allow\n", BP_POD_A, BP_POD_B, BP_PORT,
+			BP_PORT + bp_range_ports - 1);
+	else
+		fprintf(f, "id 3 from %s to %s proto tcp dport %u action "
+			"allow\n", BP_POD_A, BP_POD_B, BP_PORT);
 	fprintf(f, "id 4 from %s to %s action deny\n", BP_POD_C, BP_POD_B);
 	fprintf(f, "id 5 from 10.200.0.0/24 to 10.200.0.0/24 proto icmp "
 		"action allow\n");

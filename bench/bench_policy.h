@@ -47,6 +47,9 @@ struct bp_tuple {
 void bp_exact(unsigned int i, int change, struct bp_tuple *t);
 void bp_cidr(unsigned int i, int change, struct bp_tuple *t);
 
+/* Ports of rule 3 (a range from BP_PORT when > 1; prog_bench --range). */
+extern unsigned int bp_range_ports;
+
 /*
  * Write the policy: fixed rules, @n_exact exact and @n_cidr CIDR fillers.
  * @change_pct > 0 changes that percentage of the fillers (dport + 1 and

@@ -88,6 +88,7 @@ static const char *rule_label(const struct tcseg_rule *rules, size_t i,
 struct cctx {
 	const struct tcseg_rule *rules;
 	size_t n;
+	const __u16 *span;	/* NULL, or per rule: its port range's length - 1 */
 	size_t *nx;		/* non-exact rules, by source prefix */
 	size_t n_nx;
 	struct sclass *cls;
@@ -171,32 +172,111 @@ static __u32 cidr_spec(const struct tcseg_rule *r)
 			       r->proto != 0, r->ifindex != 0);
 }
 
-static int compile_exact(const struct tcseg_rule *rules, size_t n,
-			 size_t n_exact, struct compiled *out)
+static __u16 span_of(const struct cctx *c, size_t i)
 {
-	struct tcseg_exact_key *k;
-	size_t i, j = 0;
+	return c->span ? c->span[i] : 0;
+}
+
+/* Two rules on one key: the narrower port range wins, then the lower id. */
+static int cmp_narrower(const struct cctx *c, size_t i, size_t j)
+{
+	CMP(span_of(c, i), span_of(c, j));
+	CMP(c->rules[i].id, c->rules[j].id);
+	CMP(i, j);
+	return 0;
+}
+
+struct eentry {
+	struct tcseg_exact_key key;
+	size_t rule;
+};
+
+static int cmp_eentry(const void *a, const void *b, void *arg)
+{
+	const struct eentry *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	return c ? c : cmp_narrower(arg, x->rule, y->rule);
+}
+
+/* One key per exact rule (per port of a range); one winner per key. */
+static int compile_exact(const struct cctx *c, size_t n_exact,
+			 struct compiled *out)
+{
+	const struct tcseg_rule *r;
+	struct eentry *e;
+	size_t i, j = 0, m;
 
 	if (!n_exact)
 		return 0;
 	out->ekeys = calloc(n_exact, sizeof(*out->ekeys));
 	out->evals = calloc(n_exact, sizeof(*out->evals));
-	if (!out->ekeys || !out->evals)
+	e = calloc(n_exact, sizeof(*e));
+	if (!out->ekeys || !out->evals || !e) {
+		free(e);
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->n; i++) {
+		r = &c->rules[i];
+		if (!rule_is_exact(r))
+			continue;
+		e[j].key.ifindex = r->ifindex;
+		e[j].key.saddr = r->saddr;
+		e[j].key.daddr = r->daddr;
+		e[j].key.sport = htons(r->sport);
+		e[j].key.dport = htons(r->dport);
+		e[j].key.proto = r->proto;
+		e[j++].rule = i;
+	}
+	/* overlapping ranges land on one key */
+	if (c->span)
+		qsort_r(e, j, sizeof(*e), cmp_eentry, (void *)c);
+	for (i = 0, m = 0; i < j; i++) {
+		if (m && !memcmp(&e[i].key, &out->ekeys[m - 1], sizeof(e[i].key)))
+			continue;
+		out->ekeys[m] = e[i].key;
+		verdict_of(&c->rules[e[i].rule], UINT32_MAX, &out->evals[m++]);
+	}
+	free(e);
+	out->n_exact = m;
+	return 0;
+}
+
+/*
+ * A copy of every rule per port of its range (docs/POLICY.md §Port
+ * ranges): the maps match ports exactly. *@out stays NULL without
+ * ranges; *@span gets each copy's range length - 1 (the narrower range
+ * wins a shared key).
+ */
+static int expand_ranges(const struct tcseg_rule *rules, size_t n,
+			 struct tcseg_rule **out, __u16 **span, size_t *nout)
+{
+	size_t i, m = 0, total = 0;
+	__u32 p;
+
+	*out = NULL;
+	*span = NULL;
+	*nout = n;
+	for (i = 0; i < n; i++)
+		total += rules[i].dport_max ?
+			 (size_t)(rules[i].dport_max - rules[i].dport) + 1 : 1;
+	if (total == n)
+		return 0;
+	*out = malloc(total * sizeof(**out));
+	*span = malloc(total * sizeof(**span));
+	if (!*out || !*span)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (!rule_is_exact(&rules[i]))
-			continue;
-		k = &out->ekeys[j];
-		k->ifindex = rules[i].ifindex;
-		k->saddr = rules[i].saddr;
-		k->daddr = rules[i].daddr;
-		k->sport = htons(rules[i].sport);
-		k->dport = htons(rules[i].dport);
-		k->proto = rules[i].proto;
-		verdict_of(&rules[i], UINT32_MAX, &out->evals[j]);
-		j++;
+		p = rules[i].dport;
+		do {
+			(*out)[m] = rules[i];
+			(*out)[m].dport = (__u16)p;
+			(*out)[m].dport_max = 0;
+			(*span)[m++] = rules[i].dport_max ?
+				       rules[i].dport_max - rules[i].dport : 0;
+		} while (++p <= rules[i].dport_max);
 	}
-	out->n_exact = j;
+	*nout = m;
 	return 0;
 }
 
@@ -298,18 +378,18 @@ static size_t ancestors(const struct cctx *c, const struct sclass *s,
 static int cmp_entry(const void *a, const void *b, void *arg)
 {
 	const struct centry *x = a, *y = b;
-	const struct tcseg_rule *v = arg;
-	const struct tcseg_rule *rx = &v[x->rule], *ry = &v[y->rule];
+	const struct cctx *cc = arg;
+	const struct tcseg_rule *rx = &cc->rules[x->rule];
+	const struct tcseg_rule *ry = &cc->rules[y->rule];
 	int c = memcmp(&x->key, &y->key, sizeof(x->key));
 
 	if (c)
 		return c;
-	/* more specific first: longer source, a protocol, lower id */
+	/* more specific first: longer source, a protocol, narrower port
+	 * range, lower id */
 	CMP(ry->src_plen, rx->src_plen);
 	CMP(ry->proto != 0, rx->proto != 0);
-	CMP(rx->id, ry->id);
-	CMP(x->rule, y->rule);
-	return 0;
+	return cmp_narrower(cc, x->rule, y->rule);
 }
 
 /*
@@ -348,7 +428,7 @@ static size_t class_entries(const struct cctx *c, const struct sclass *s,
 	}
 	if (n < 2)
 		return n;
-	qsort_r(buf, n, sizeof(*buf), cmp_entry, (void *)c->rules);
+	qsort_r(buf, n, sizeof(*buf), cmp_entry, (void *)c);
 	for (i = 1, m = 1; i < n; i++)
 		if (memcmp(&buf[i].key, &buf[m - 1].key, sizeof(buf[i].key)))
 			buf[m++] = buf[i];
@@ -432,6 +512,8 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 		   struct compiled *out, char *err, size_t errlen)
 {
 	struct cctx c = { .rules = rules, .n = n };
+	struct tcseg_rule *copies;
+	__u16 *span;
 	size_t i, n_exact = 0;
 	int ret;
 
@@ -441,11 +523,22 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 	ret = check_rules(rules, n, err, errlen);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++) {
-		n_exact += !!rule_is_exact(&rules[i]);
-		out->dev_rules += rules[i].ifindex != 0;
+	ret = expand_ranges(rules, n, &copies, &span, &c.n);
+	if (ret || c.n > UINT32_MAX) {
+		free(copies);
+		free(span);
+		return tcseg_errf(err, errlen, ret ? ret : -E2BIG,
+				  ret ? "out of memory" : "too many ports");
 	}
-	ret = compile_exact(rules, n, n_exact, out);
+	if (copies) {
+		c.rules = copies;
+		c.span = span;
+	}
+	for (i = 0; i < c.n; i++)
+		n_exact += !!rule_is_exact(&c.rules[i]);
+	for (i = 0; i < n; i++)
+		out->dev_rules += rules[i].ifindex != 0;
+	ret = compile_exact(&c, n_exact, out);
 	if (ret) {
 		tcseg_errf(err, errlen, ret, "out of memory");
 		goto out;
@@ -459,6 +552,8 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 out:
 	free(c.nx);
 	free(c.cls);
+	free(copies);
+	free(span);
 	if (ret)
 		compiled_free(out);
 	return ret;
@@ -654,6 +749,28 @@ static int in_prefix(__be32 addr, __be32 net, __u8 plen)
 	return (addr & mask_of(plen)) == net;
 }
 
+/* @dport (network order) in the rule's port or range? */
+static int port_in(const struct tcseg_rule *r, __be16 dport)
+{
+	__u16 p = ntohs(dport);
+
+	return p >= r->dport && p <= (r->dport_max ? r->dport_max : r->dport);
+}
+
+/* The rule's port range length - 1 (0: one port or none). */
+static __u16 rule_span(const struct tcseg_rule *r)
+{
+	return r->dport_max ? r->dport_max - r->dport : 0;
+}
+
+/* @r beats @best among matches of equal standing: narrower, lower id. */
+static int narrower(const struct tcseg_rule *r, const struct tcseg_rule *best)
+{
+	if (rule_span(r) != rule_span(best))
+		return rule_span(r) < rule_span(best);
+	return r->id < best->id;
+}
+
 static int cidr_matches(const struct tcseg_rule *r, __u32 ifindex,
 			__be32 saddr, __be32 daddr, __be16 dport, __u8 proto)
 {
@@ -663,7 +780,7 @@ static int cidr_matches(const struct tcseg_rule *r, __u32 ifindex,
 		return 0;
 	if (r->proto && r->proto != proto)
 		return 0;
-	if (r->dport && (!ported || r->dport != ntohs(dport)))
+	if (r->dport && (!ported || !port_in(r, dport)))
 		return 0;
 	return in_prefix(saddr, r->saddr, r->src_plen) &&
 	       in_prefix(daddr, r->daddr, r->dst_plen);
@@ -683,12 +800,12 @@ void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
 		if (rule_is_exact(r)) {
 			if (r->saddr != saddr || r->daddr != daddr ||
 			    r->proto != proto || r->sport != ntohs(sport) ||
-			    r->dport != ntohs(dport))
+			    !port_in(r, dport))
 				continue;
 			if (ifindex && r->ifindex == ifindex &&
-			    (!dev || r->id < dev->id))
+			    (!dev || narrower(r, dev)))
 				dev = r;
-			if (!r->ifindex && (!any || r->id < any->id))
+			if (!r->ifindex && (!any || narrower(r, any)))
 				any = r;
 			continue;
 		}
@@ -696,7 +813,7 @@ void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
 			continue;
 		spec = cidr_spec(r);
 		if (!best || spec > best_spec ||
-		    (spec == best_spec && r->id < best->id)) {
+		    (spec == best_spec && narrower(r, best))) {
 			best = r;
 			best_spec = spec;
 		}

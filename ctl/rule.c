@@ -7,13 +7,16 @@
  *
  *   rule   := word* "action" ACTION word*
  *   word   := "id" N | "dev" DEV | "from" CIDR | "to" CIDR
- *           | "sport" PORT | "dport" PORT | "proto" PROTO | "audit"
+ *           | "sport" PORT | "dport" PORTS | "proto" PROTO | "audit"
+ *           | "from" "pod" NS/NAME | "to" "pod" NS/NAME   (docs/POLICY.md)
  *   N      := decimal 1..4294967295 (omitted: 0 = "assign one")
  *   DEV    := interface name (<= 15 chars), resolved to an ifindex by the
  *             caller's resolver (none given: "dev" is an error)
  *   CIDR   := A.B.C.D | A.B.C.D/LEN   dotted quad, octets 0..255 without
  *             leading zeros, LEN 0..32; host bits beyond LEN are an error
  *   PORT   := decimal 1..65535 (at most 5 digits)
+ *   PORTS  := PORT | PORT-PORT (first <= last, at most RULE_PORT_RANGE_MAX
+ *             ports; "80-80" = 80)
  *   PROTO  := tcp | udp | icmp | any
  *   ACTION := allow | deny | log | encrypt
  *
@@ -100,6 +103,36 @@ static int parse_dev(const char *name, struct tcseg_rule *r,
 	return 0;
 }
 
+/* "P" or "LO-HI" (docs/POLICY.md §Port ranges). */
+static int parse_dport(const char *val, struct tcseg_rule *r, char *err,
+		       size_t errlen)
+{
+	const char *dash = strchr(val, '-');
+	char lo[8];
+	__u16 hi;
+
+	if (!dash)
+		return parse_port(val, &r->dport, err, errlen);
+	if ((size_t)(dash - val) >= sizeof(lo))
+		return tcseg_errf(err, errlen, -EINVAL, "bad port range "
+				  "'%.32s': expected LO-HI", val);
+	memcpy(lo, val, (size_t)(dash - val));
+	lo[dash - val] = 0;
+	if (parse_port(lo, &r->dport, err, errlen) ||
+	    parse_port(dash + 1, &hi, err, errlen))
+		return -EINVAL;
+	if (hi < r->dport)
+		return tcseg_errf(err, errlen, -EINVAL, "bad port range '%s': "
+				  "%u is above %u", val, r->dport, hi);
+	if (hi - r->dport + 1 > RULE_PORT_RANGE_MAX)
+		return tcseg_errf(err, errlen, -EINVAL, "port range '%s' has %u "
+				  "ports, at most %u (one map entry each; no "
+				  "dport = every port)", val, hi - r->dport + 1,
+				  RULE_PORT_RANGE_MAX);
+	r->dport_max = hi > r->dport ? hi : 0;
+	return 0;
+}
+
 static int parse_value(int w, const char *val, struct tcseg_rule *r,
 		       dev_resolver_fn resolve, void *arg, char *err,
 		       size_t errlen)
@@ -123,7 +156,7 @@ static int parse_value(int w, const char *val, struct tcseg_rule *r,
 	case W_SPORT:
 		return parse_port(val, &r->sport, err, errlen);
 	case W_DPORT:
-		return parse_port(val, &r->dport, err, errlen);
+		return parse_dport(val, r, err, errlen);
 	case W_PROTO:
 		return parse_proto(val, &r->proto, err, errlen);
 	case W_ACTION:
@@ -245,6 +278,11 @@ int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 	if (r->sport && !rule_is_exact(r))
 		return tcseg_errf(err, errlen, -EINVAL,
 			    "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P)");
+	if (r->dport_max && (!r->dport || r->dport_max <= r->dport ||
+			     r->dport_max - r->dport + 1 > RULE_PORT_RANGE_MAX))
+		return tcseg_errf(err, errlen, -EINVAL, "dport: bad port range "
+				  "%u-%u (at most %u ports, first below last)",
+				  r->dport, r->dport_max, RULE_PORT_RANGE_MAX);
 	if (r->dport && r->proto == IPPROTO_ICMP)
 		return tcseg_errf(err, errlen, -EINVAL,
 			    "dport: ports need proto tcp, udp or any (icmp has no ports)");
@@ -275,6 +313,7 @@ int rule_match_cmp(const struct tcseg_rule *a, const struct tcseg_rule *b)
 	CMP(a->proto, b->proto);
 	CMP(a->sport, b->sport);
 	CMP(a->dport, b->dport);
+	CMP(a->dport_max, b->dport_max);
 	return 0;
 }
 
@@ -337,7 +376,9 @@ int rule_format(const struct tcseg_rule *r, const char *devname, char *buf,
 		out_add(&o, "proto %s ", proto_name(r->proto));
 	if (r->sport)
 		out_add(&o, "sport %u ", r->sport);
-	if (r->dport)
+	if (r->dport_max)
+		out_add(&o, "dport %u-%u ", r->dport, r->dport_max);
+	else if (r->dport)
 		out_add(&o, "dport %u ", r->dport);
 	if (r->flags & TCSEG_RULE_F_AUDIT)
 		out_add(&o, "audit ");

@@ -50,6 +50,13 @@ int rule_parse_words_pods(int argc, char **argv, struct tcseg_rule *r,
 			  struct rule_pod_sides *pods, dev_resolver_fn resolve,
 			  void *arg, char *err, size_t errlen);
 
+/*
+ * Port ranges (docs/POLICY.md §Port ranges): "dport LO-HI" spans at most
+ * this many ports; every port is one map entry (per protocol key and
+ * source class), the data path's lookups stay the same.
+ */
+#define RULE_PORT_RANGE_MAX	1024
+
 /* Consistency checks after parsing (sport only in exact rules, ...). */
 int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen);
 

@@ -276,9 +276,12 @@ static void cidr_str(__be32 addr, __u8 plen, char *buf, size_t len)
 		format_cidr(addr, plen, buf, len);
 }
 
-static void port_str(__u16 p, char *buf, size_t len)
+/* "80", "8000-8099" (@max 0: one port) or "any" */
+static void port_str(__u16 p, __u16 max, char *buf, size_t len)
 {
-	if (p)
+	if (p && max)
+		snprintf(buf, len, "%u-%u", p, max);
+	else if (p)
 		snprintf(buf, len, "%u", p);
 	else
 		snprintf(buf, len, "any");
@@ -305,6 +308,7 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 	json_string_field(j, "proto", proto_name(r->proto));
 	json_uint_field(j, "sport", r->sport);
 	json_uint_field(j, "dport", r->dport);
+	json_uint_field(j, "dport_max", r->dport_max ? r->dport_max : r->dport);
 	json_string_field(j, "action", action_name(r->action));
 	json_bool_field(j, "audit", r->flags & TCSEG_RULE_F_AUDIT);
 	json_bool_field(j, "exact", rule_is_exact(r));
@@ -327,13 +331,13 @@ static void rule_text(const struct tcseg_rule *r, const char *dev,
 		      const struct tcseg_rule_counter *c,
 		      const struct pod_rule_ref *p, bool resolved)
 {
-	char from[POD_REF_MAX + 8], to[POD_REF_MAX + 8], sp[8], dp[8];
+	char from[POD_REF_MAX + 8], to[POD_REF_MAX + 8], sp[8], dp[16];
 
 	side_str(p ? p->from : NULL, r->saddr, r->src_plen, from, sizeof(from));
 	side_str(p ? p->to : NULL, r->daddr, r->dst_plen, to, sizeof(to));
-	port_str(r->sport, sp, sizeof(sp));
-	port_str(r->dport, dp, sizeof(dp));
-	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-5s %-7s%s %10llu %12llu%s\n",
+	port_str(r->sport, 0, sp, sizeof(sp));
+	port_str(r->dport, r->dport_max, dp, sizeof(dp));
+	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-11s %-7s%s %10llu %12llu%s\n",
 	       r->id, r->ifindex ? dev : "any", from, to, proto_name(r->proto),
 	       sp, dp, action_name(r->action),
 	       r->flags & TCSEG_RULE_F_AUDIT ? "*" : " ",
@@ -388,7 +392,7 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 			goto out;
 		json_start_array(j);
 	} else {
-		printf("%-6s %-12s %-18s %-18s %-5s %-5s %-5s %-8s %10s %12s\n",
+		printf("%-6s %-12s %-18s %-18s %-5s %-5s %-11s %-8s %10s %12s\n",
 		       "ID", "DEV", "FROM", "TO", "PROTO", "SPORT", "DPORT",
 		       "ACTION", "PACKETS", "BYTES");
 	}

@@ -148,7 +148,8 @@ struct tcseg_rule {
 	__u16 sport;		/* host order, 0 = any */
 	__u16 dport;		/* host order, 0 = any */
 	__u8 flags;
-	__u8 pad[3];
+	__u8 pad;
+	__u16 dport_max;	/* host order; 0 = just dport (port ranges) */
 	__u32 slot;		/* per-rule counters index, assigned by tcctl */
 };
 

@@ -10,7 +10,7 @@ POLICY_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(POLICY_SRCS))
 POLICY_LIB	:= $(BUILD)/libtcseg_policy.a
 POLICY_HDRS	:= ctl/parse.h ctl/rule.h ctl/compile.h ctl/json.h include/tcseg.h \
 		   ctl/pod_name.h ctl/pod_reg.h
-POLICY_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,parse rule compile json pods)
+POLICY_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,parse rule compile json pods ranges)
 POLICY_BENCH	:= $(BUILD)/bench/compile_bench
 
 $(POLICY_OBJS): $(BUILD)/ctl/%.o: ctl/%.c $(POLICY_HDRS)
