@@ -47,7 +47,10 @@ struct bp_tuple {
 void bp_exact(unsigned int i, int change, struct bp_tuple *t);
 void bp_cidr(unsigned int i, int change, struct bp_tuple *t);
 
-/* Ports of rule 3 (a range from BP_PORT when > 1; prog_bench --range). */
+/*
+ * prog_bench --range N: 0 = the rules above; N >= 1: rules 3 and 4 take
+ * "proto tcp dport" BP_PORT (N = 1) or the range BP_PORT..BP_PORT+N-1.
+ */
 extern unsigned int bp_range_ports;
 
 /*

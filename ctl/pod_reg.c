@@ -99,28 +99,26 @@ static const struct pod_reg_addr *addr_of(const struct pod_reg *p, __u8 fam)
 /* Put @a as side @to (0 from, 1 to) of @r, a host prefix. */
 static void set_side(struct tcseg_rule *r, int to, const struct pod_reg_addr *a)
 {
-	if (to) {
-		r->daddr = a->w[0];
-		r->dst_plen = 32;
-	} else {
-		r->saddr = a->w[0];
-		r->src_plen = 32;
-	}
+	union tcseg_addr *dst = to ? &r->daddr : &r->saddr;
+
+	memcpy(dst->w, a->w, sizeof(dst->w));
+	*(to ? &r->dst_plen : &r->src_plen) = (__u8)tcseg_family_bits(a->family);
+	r->family = a->family;
 }
 
-/* The family a rule's sides can share: what a given address says, else
- * IPv4 when every pod has one, else IPv6 (0: none). */
+/* The family a rule's sides can share: the one its address side has,
+ * else IPv4 when every pod it names has one, else IPv6 (0: none). */
 static __u8 rule_family(const struct pod_rule_ref *ref,
 			const struct pod_reg *from, const struct pod_reg *to)
 {
-	static const __u8 fams[] = { TCSEG_FAMILY_V4 };
+	static const __u8 fams[] = { TCSEG_FAMILY_V4, TCSEG_FAMILY_V6 };
 	size_t i;
 
 	for (i = 0; i < sizeof(fams); i++)
-		if ((!from || addr_of(from, fams[i])) &&
+		if ((!ref->tmpl.family || ref->tmpl.family == fams[i]) &&
+		    (!from || addr_of(from, fams[i])) &&
 		    (!to || addr_of(to, fams[i])))
 			return fams[i];
-	(void)ref;
 	return 0;
 }
 

@@ -26,11 +26,6 @@
 #define POD_REG_MAX_ADDRS	8
 #define POD_RULES_MAX		16384	/* rules that name a pod */
 
-#ifndef TCSEG_FAMILY_V4
-#define TCSEG_FAMILY_V4		4
-#define TCSEG_FAMILY_V6		6
-#endif
-
 struct pod_reg_addr {
 	__u8 family;		/* TCSEG_FAMILY_V4 or TCSEG_FAMILY_V6 */
 	__u8 pad[3];

@@ -265,9 +265,7 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 		memset(&dev, 0, sizeof(dev));
 	/* the pod's addresses are the ones bound to its veth */
 	if (!ret && a.pod)
-		ret = pods_register(t, &m, a.pod, a.dev, ifindex,
-				    dev.default_action, dev.addrs4,
-				    dev_n_addrs(&dev));
+		ret = pods_register(t, &m, a.pod, a.dev, ifindex, &dev);
 	if (!ret && !t->json) {
 		dev_addrs_str(&dev, addrs, sizeof(addrs));
 		printf("attached %s (ifindex %d, %s, addr %s)\n", a.dev, ifindex,

@@ -222,9 +222,29 @@ static int resync(struct tcctl *t, const struct tcseg_maps *m)
 	return ret;
 }
 
+/* The addresses bound in @dev, IPv4 first, at most POD_REG_MAX_ADDRS. */
+static void reg_addrs(struct pod_reg *p, const struct tcseg_dev *dev)
+{
+	unsigned int i, n = 0;
+
+	if (!(dev->flags & TCSEG_DEV_F_BOUND))
+		return;
+	for (i = 0; i < dev->n_addrs4 && i < TCSEG_DEV_MAX_ADDRS4 &&
+		    n < POD_REG_MAX_ADDRS; i++, n++) {
+		p->addrs[n].family = TCSEG_FAMILY_V4;
+		p->addrs[n].w[0] = dev->addrs4[i];
+	}
+	for (i = 0; i < dev->n_addrs6 && i < TCSEG_DEV_MAX_ADDRS6 &&
+		    n < POD_REG_MAX_ADDRS; i++, n++) {
+		p->addrs[n].family = TCSEG_FAMILY_V6;
+		memcpy(p->addrs[n].w, dev->addrs6[i].w, sizeof(p->addrs[n].w));
+	}
+	p->n_addrs = (__u8)n;
+}
+
 int pods_register(struct tcctl *t, const struct tcseg_maps *m,
-		  const char *ref, const char *veth, __u32 ifindex, __u8 def,
-		  const __be32 *addrs4, int n_addrs4)
+		  const char *ref, const char *veth, __u32 ifindex,
+		  const struct tcseg_dev *dev)
 {
 	struct pod_reg p = { 0 }, *v;
 	const char *slash = strchr(ref, '/');
@@ -235,12 +255,8 @@ int pods_register(struct tcctl *t, const struct tcseg_maps *m,
 	snprintf(p.name, sizeof(p.name), "%s", slash + 1);
 	snprintf(p.veth, sizeof(p.veth), "%s", veth);
 	p.ifindex = ifindex;
-	p.def = def;
-	for (i = 0; i < (size_t)n_addrs4 && i < POD_REG_MAX_ADDRS; i++) {
-		p.addrs[i].family = TCSEG_FAMILY_V4;
-		p.addrs[i].w[0] = addrs4[i];
-	}
-	p.n_addrs = (__u8)i;
+	p.def = dev->default_action;
+	reg_addrs(&p, dev);
 	fd = pod_store_open(t->pin_dir, POD_STORE_PODS, 1);
 	if (fd < 0)
 		return tcctl_err("%s: %s", POD_STORE_PODS, strerror(-fd));

@@ -39,11 +39,12 @@ struct pod_rule_ref *pods_ctx_find(struct pods_ctx *c, __u32 id);
 int pods_store_change(struct tcctl *t, const struct tcseg_maps *m,
 		      struct pods_ctx *c, store_change_fn change, void *arg);
 
-/* Register pod @ref on the veth (attach ... pod NS/NAME): replaces any
- * other veth's registration of that pod, re-derives the pod rules. */
+/* Register pod @ref on the veth (attach ... pod NS/NAME) with its
+ * default and the addresses bound in @dev: replaces any other veth's
+ * registration of that pod, re-derives the pod rules. */
 int pods_register(struct tcctl *t, const struct tcseg_maps *m,
-		  const char *ref, const char *veth, __u32 ifindex, __u8 def,
-		  const __be32 *addrs4, int n_addrs4);
+		  const char *ref, const char *veth, __u32 ifindex,
+		  const struct tcseg_dev *dev);
 /* The veth went (detach): its pod is no longer registered. */
 int pods_unregister(struct tcctl *t, const struct tcseg_maps *m,
 		    __u32 ifindex);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "policy_store.h"
 #include "clock.h"
@@ -87,7 +88,7 @@ static int change_add(struct rule_set *rules, void *arg, char *err,
 			return -EEXIST;
 		}
 		/* a pod rule's match is its pods', not an address */
-		if (!pod && rule_same_match(&rules->v[i], &a->r) &&
+		if (!pod && rule_overlaps(&rules->v[i], &a->r) &&
 		    !pods_ctx_find(&pods, rules->v[i].id)) {
 			snprintf(err, errlen, "rule %u already has this match",
 				 rules->v[i].id);
@@ -268,12 +269,20 @@ static int policy_apply(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
-static void cidr_str(__be32 addr, __u8 plen, char *buf, size_t len)
+static void cidr_str(const union tcseg_addr *addr, __u8 family, __u8 plen,
+		     char *buf, size_t len)
 {
 	if (!plen)
 		snprintf(buf, len, "any");
 	else
-		format_cidr(addr, plen, buf, len);
+		format_prefix(addr, family, plen, buf, len);
+}
+
+/* "ipv4", "ipv6" or "any" (a rule without addresses: both) */
+static const char *family_name(__u8 family)
+{
+	return family == TCSEG_FAMILY_V4 ? "ipv4" :
+	       family == TCSEG_FAMILY_V6 ? "ipv6" : "any";
 }
 
 /* "80", "8000-8099" (@max 0: one port) or "any" */
@@ -291,14 +300,15 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 		      const char *dev, const struct tcseg_rule_counter *c,
 		      const struct pod_rule_ref *p, bool resolved)
 {
-	char a[24];
+	char a[INET6_ADDRSTRLEN + 4];
 
 	json_start_object(j);
 	json_uint_field(j, "id", r->id);
 	json_string_field(j, "dev", r->ifindex ? dev : "any");
-	cidr_str(r->saddr, r->src_plen, a, sizeof(a));
+	json_string_field(j, "family", family_name(r->family));
+	cidr_str(&r->saddr, r->family, r->src_plen, a, sizeof(a));
 	json_string_field(j, "from", resolved ? a : "none");
-	cidr_str(r->daddr, r->dst_plen, a, sizeof(a));
+	cidr_str(&r->daddr, r->family, r->dst_plen, a, sizeof(a));
 	json_string_field(j, "to", resolved ? a : "none");
 	if (p) {
 		json_string_field(j, "from_pod", p->from);
@@ -317,24 +327,27 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 	json_end_object(j);
 }
 
-/* "pod:NS/NAME" for a pod side (cut to the column), else the prefix. */
-static void side_str(const char *pod, __be32 addr, __u8 plen, char *buf,
-		     size_t len)
+/* "pod:NS/NAME" for a pod side, else the prefix. */
+static void side_str(const char *pod, const union tcseg_addr *addr,
+		     __u8 family, __u8 plen, char *buf, size_t len)
 {
 	if (pod && pod[0])
 		snprintf(buf, len, "pod:%s", pod);
 	else
-		cidr_str(addr, plen, buf, len);
+		cidr_str(addr, family, plen, buf, len);
 }
 
 static void rule_text(const struct tcseg_rule *r, const char *dev,
 		      const struct tcseg_rule_counter *c,
 		      const struct pod_rule_ref *p, bool resolved)
 {
-	char from[POD_REF_MAX + 8], to[POD_REF_MAX + 8], sp[8], dp[16];
+	char from[POD_REF_MAX + INET6_ADDRSTRLEN], to[POD_REF_MAX + INET6_ADDRSTRLEN];
+	char sp[8], dp[16];
 
-	side_str(p ? p->from : NULL, r->saddr, r->src_plen, from, sizeof(from));
-	side_str(p ? p->to : NULL, r->daddr, r->dst_plen, to, sizeof(to));
+	side_str(p ? p->from : NULL, &r->saddr, r->family, r->src_plen, from,
+		 sizeof(from));
+	side_str(p ? p->to : NULL, &r->daddr, r->family, r->dst_plen, to,
+		 sizeof(to));
 	port_str(r->sport, 0, sp, sizeof(sp));
 	port_str(r->dport, r->dport_max, dp, sizeof(dp));
 	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-11s %-7s%s %10llu %12llu%s\n",

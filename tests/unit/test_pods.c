@@ -292,9 +292,10 @@ static void test_resolve_and_merge(void **state)
 	(void)state;
 	assert_int_equal(pod_rule_resolve(&refs[0], regs, 3, &r), 1);
 	assert_int_equal(r.id, 5);
-	assert_int_equal(r.saddr, htonl(0x0a000001));
+	assert_int_equal(r.family, TCSEG_FAMILY_V4);
+	assert_int_equal(r.saddr.v4, htonl(0x0a000001));
 	assert_int_equal(r.src_plen, 32);
-	assert_int_equal(r.daddr, htonl(0x0a000002));
+	assert_int_equal(r.daddr.v4, htonl(0x0a000002));
 	assert_int_equal(r.dst_plen, 32);
 	assert_int_equal(r.dport, 80);
 	assert_int_equal(pod_rule_resolve(&refs[1], regs, 3, &r), 0);
@@ -306,9 +307,10 @@ static void test_resolve_and_merge(void **state)
 	plain.action = TCSEG_ACT_DENY;
 	plain.proto = IPPROTO_TCP;
 	plain.dport = 22;
-	plain.saddr = htonl(0x0a000002);
+	plain.family = TCSEG_FAMILY_V4;
+	plain.saddr.v4 = htonl(0x0a000002);
 	plain.src_plen = 32;
-	plain.daddr = htonl(0x0a000001);
+	plain.daddr.v4 = htonl(0x0a000001);
 	plain.dst_plen = 32;
 	assert_int_equal(rule_set_push(&rs, &plain), 0);
 	r = plain;
@@ -329,9 +331,9 @@ static void test_resolve_and_merge(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(rs.n, 4);
 	assert_int_equal(rs.v[1].id, 5);
-	assert_int_equal(rs.v[1].saddr, htonl(0x0a000009));
+	assert_int_equal(rs.v[1].saddr.v4, htonl(0x0a000009));
 	assert_int_equal(rs.v[3].id, 9);
-	assert_int_equal(rs.v[3].daddr, htonl(0x0a000009));
+	assert_int_equal(rs.v[3].daddr.v4, htonl(0x0a000009));
 	/* every pod gone: only the plain rule */
 	n = pod_rules_merge(&rs, refs, 5, NULL, 0, NULL, 0);
 	assert_int_equal(n, 0);

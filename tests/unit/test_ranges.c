@@ -143,11 +143,13 @@ static void lookup_both(const struct compiled *c, const struct tcseg_rule *r,
 			__u16 sport, __u16 dport, __u8 proto,
 			struct model_verdict *v)
 {
+	union tcseg_addr sa = { .v4 = inet_addr(src) };
+	union tcseg_addr da = { .v4 = inet_addr(dst) };
 	struct model_verdict w;
 
-	compiled_lookup(c, 0, inet_addr(src), inet_addr(dst), htons(sport),
+	compiled_lookup(c, 0, TCSEG_FAMILY_V4, &sa, &da, htons(sport),
 			htons(dport), proto, v);
-	rules_lookup(r, n, 0, inet_addr(src), inet_addr(dst), htons(sport),
+	rules_lookup(r, n, 0, TCSEG_FAMILY_V4, &sa, &da, htons(sport),
 		     htons(dport), proto, &w);
 	assert_memory_equal(v, &w, sizeof(w));
 }
@@ -234,13 +236,14 @@ static void rnd_rule(__u32 *s, struct tcseg_rule *r, __u32 id)
 	memset(r, 0, sizeof(*r));
 	r->id = id;
 	r->slot = id;
+	r->family = TCSEG_FAMILY_V4;
 	r->src_plen = plens[rnd(s) % 4];
 	r->dst_plen = plens[1 + rnd(s) % 3];	/* 10.0.2.x: nobody's */
 	m = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
-	r->saddr = htonl((0x0a000000 | (rnd(s) % 32)) & m);
+	r->saddr.v4 = htonl((0x0a000000 | (rnd(s) % 32)) & m);
 	m = ~0u << (32 - r->dst_plen);
-	r->daddr = htonl((0x0a000000 | (rnd(s) % 2) << 8 |
-			  (rnd(s) % 32)) & m);
+	r->daddr.v4 = htonl((0x0a000000 | (rnd(s) % 2) << 8 |
+			     (rnd(s) % 32)) & m);
 	r->proto = rnd(s) % 3 ? (rnd(s) % 2 ? IPPROTO_TCP : IPPROTO_UDP) : 0;
 	if (rnd(s) % 8) {
 		r->dport = (__u16)(100 + rnd(s) % 60);
@@ -258,7 +261,8 @@ static void test_models_agree(void **state)
 	struct tcseg_rule v[300];
 	struct model_verdict a, b;
 	int found = 0, exact = 0, ranged = 0, i, flows = 0;
-	__u32 seed, sa, da;
+	union tcseg_addr sa, da;
+	__u32 seed;
 	struct compiled c;
 	size_t n, k;
 
@@ -281,9 +285,11 @@ static void test_models_agree(void **state)
 
 			const struct tcseg_rule *e = &v[rnd(&s) % n];
 
-			sa = htonl(0x0a000000 | (rnd(&s) % 40));
-			da = htonl(0x0a000000 | (rnd(&s) % 3) << 8 |
-				   (rnd(&s) % 40));
+			memset(&sa, 0, sizeof(sa));
+			memset(&da, 0, sizeof(da));
+			sa.v4 = htonl(0x0a000000 | (rnd(&s) % 40));
+			da.v4 = htonl(0x0a000000 | (rnd(&s) % 3) << 8 |
+				      (rnd(&s) % 40));
 			if (rule_is_exact(e) && rnd(&s) % 2) {
 				/* around an exact rule's ports */
 				sa = e->saddr;
@@ -294,14 +300,14 @@ static void test_models_agree(void **state)
 					     ((e->dport_max ? e->dport_max -
 					       e->dport : 0) + 3));
 			}
-			compiled_lookup(&c, 0, sa, da, htons(sp), htons(dp), pr,
-					&a);
-			rules_lookup(v, n, 0, sa, da, htons(sp), htons(dp), pr,
-				     &b);
+			compiled_lookup(&c, 0, TCSEG_FAMILY_V4, &sa, &da,
+					htons(sp), htons(dp), pr, &a);
+			rules_lookup(v, n, 0, TCSEG_FAMILY_V4, &sa, &da,
+				     htons(sp), htons(dp), pr, &b);
 			if (memcmp(&a, &b, sizeof(a)))
 				fail_msg("seed %u flow %d: %08x:%u -> %08x:%u/%u: "
 					 "compiled %u, rules %u", seed, i,
-					 ntohl(sa), sp, ntohl(da), dp, pr,
+					 ntohl(sa.v4), sp, ntohl(da.v4), dp, pr,
 					 a.rule_id, b.rule_id);
 			found += a.found;
 			exact += a.exact;
