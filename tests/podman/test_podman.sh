@@ -349,6 +349,17 @@ test_rules_by_name() {
 		t_fail pod_rule_denies "r fetched from q despite rule 22"
 	[ -z "$(fetch q "$IP_p")" ] && t_pass pod_rule_one_way ||
 		t_fail pod_rule_one_way "q fetched from p"
+	# port ranges (docs/POLICY.md §Port ranges): beat rule 22's deny
+	# (a port) only when 8080 is in the range
+	tc_ policy add id 24 from pod "$(pod r)" to pod "$(pod q)" proto tcp \
+		dport 8081-8099 action allow >/dev/null
+	[ -z "$(fetch r "$IP_q")" ] && t_pass port_range_excludes ||
+		t_fail port_range_excludes "r fetched q:8080 under dport 8081-8099"
+	tc_ policy del 24 && tc_ policy add id 24 from pod "$(pod r)" to pod \
+		"$(pod q)" proto tcp dport 8000-8099 action allow >/dev/null
+	[ "$(fetch r "$IP_q")" = tcseg-ok ] && t_pass port_range_allows ||
+		t_fail port_range_allows "r -> q:8080 failed under dport 8000-8099"
+	tc_ policy del 24
 	# a pod that does not exist yet: the rule matches nothing until it does
 	tc_ policy add id 23 from pod "$(pod s)" to pod "$(pod q)" proto tcp \
 		dport 8080 action allow >/dev/null
