@@ -12,12 +12,20 @@
  *     tcseg_rule_spec(): longest destination prefix, then longest source
  *     prefix, then one with a dport, then one with a protocol, then one
  *     with a device. Two rules with the same match are refused, and rules
- *     with different matches never tie on spec, so the winner is unique;
+ *     with different matches never tie on spec, so the winner is unique,
+ *     except for port ranges: between rules equal but for their ports,
+ *     the narrower range wins, then the lower id (exact rules too);
  *  3. else the defaults (not modelled here).
  * A CIDR rule matches when saddr is in its source prefix, daddr in its
  * destination prefix, its device is 0 or the flow's, its proto is 0 (any)
- * or the flow's, and its dport is 0 or the flow's. A rule with a dport
- * only matches TCP and UDP flows ("proto any dport 53" = tcp or udp/53).
+ * or the flow's, and its dport is 0 or the flow's (or its range
+ * dport..dport_max holds it). A rule with a dport only matches TCP and
+ * UDP flows ("proto any dport 53" = tcp or udp/53).
+ *
+ * Port ranges: the maps match ports exactly, so a range becomes one copy
+ * of its rule per port (expand_ranges), each knowing its range's length,
+ * and the copies go through everything below like single-port rules
+ * (docs/POLICY.md §Port ranges).
  *
  * How the maps implement 2 (bpf/lib/policy.h). An LPM trie cannot match
  * two prefixes in one key, so the source side is resolved first:
