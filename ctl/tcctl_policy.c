@@ -269,13 +269,17 @@ static int policy_apply(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
-static void cidr_str(const union tcseg_addr *addr, __u8 family, __u8 plen,
-		     char *buf, size_t len)
+/*
+ * "any", or the prefix; a rule of one family without any address shows
+ * its family's /0 ("from ::/0"), as tcctl reads it back.
+ */
+static void cidr_str(const struct tcseg_rule *r, const union tcseg_addr *addr,
+		     __u8 plen, char *buf, size_t len)
 {
-	if (!plen)
+	if (!plen && !(r->family && !r->src_plen && !r->dst_plen))
 		snprintf(buf, len, "any");
 	else
-		format_prefix(addr, family, plen, buf, len);
+		format_prefix(addr, r->family, plen, buf, len);
 }
 
 /* "ipv4", "ipv6" or "any" (a rule without addresses: both) */
@@ -306,9 +310,9 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 	json_uint_field(j, "id", r->id);
 	json_string_field(j, "dev", r->ifindex ? dev : "any");
 	json_string_field(j, "family", family_name(r->family));
-	cidr_str(&r->saddr, r->family, r->src_plen, a, sizeof(a));
+	cidr_str(r, &r->saddr, r->src_plen, a, sizeof(a));
 	json_string_field(j, "from", resolved ? a : "none");
-	cidr_str(&r->daddr, r->family, r->dst_plen, a, sizeof(a));
+	cidr_str(r, &r->daddr, r->dst_plen, a, sizeof(a));
 	json_string_field(j, "to", resolved ? a : "none");
 	if (p) {
 		json_string_field(j, "from_pod", p->from);
@@ -328,13 +332,14 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 }
 
 /* "pod:NS/NAME" for a pod side, else the prefix. */
-static void side_str(const char *pod, const union tcseg_addr *addr,
-		     __u8 family, __u8 plen, char *buf, size_t len)
+static void side_str(const char *pod, const struct tcseg_rule *r,
+		     const union tcseg_addr *addr, __u8 plen, char *buf,
+		     size_t len)
 {
 	if (pod && pod[0])
 		snprintf(buf, len, "pod:%s", pod);
 	else
-		cidr_str(addr, family, plen, buf, len);
+		cidr_str(r, addr, plen, buf, len);
 }
 
 static void rule_text(const struct tcseg_rule *r, const char *dev,
@@ -344,10 +349,9 @@ static void rule_text(const struct tcseg_rule *r, const char *dev,
 	char from[POD_REF_MAX + INET6_ADDRSTRLEN], to[POD_REF_MAX + INET6_ADDRSTRLEN];
 	char sp[8], dp[16];
 
-	side_str(p ? p->from : NULL, &r->saddr, r->family, r->src_plen, from,
+	side_str(p ? p->from : NULL, r, &r->saddr, r->src_plen, from,
 		 sizeof(from));
-	side_str(p ? p->to : NULL, &r->daddr, r->family, r->dst_plen, to,
-		 sizeof(to));
+	side_str(p ? p->to : NULL, r, &r->daddr, r->dst_plen, to, sizeof(to));
 	port_str(r->sport, 0, sp, sizeof(sp));
 	port_str(r->dport, r->dport_max, dp, sizeof(dp));
 	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-11s %-7s%s %10llu %12llu%s\n",

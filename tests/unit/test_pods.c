@@ -345,6 +345,42 @@ static void test_resolve_and_merge(void **state)
 	rule_set_free(&rs);
 }
 
+/* A pod with IPv4 and IPv6, one with IPv6 only: the family they share. */
+static void test_resolve_v6(void **state)
+{
+	struct pod_reg regs[] = {
+		reg("a", "dual", 7, "10.0.0.1"), reg("a", "six", 8, NULL),
+	};
+	struct pod_rule_ref both = ref(5, "a/dual", "a/six", 80);
+	struct pod_rule_ref to4 = ref(6, "a/six", "", 80);
+	struct tcseg_rule r;
+	union tcseg_addr want;
+
+	(void)state;
+	regs[0].n_addrs = 2;
+	regs[0].addrs[1].family = TCSEG_FAMILY_V6;
+	inet_pton(AF_INET6, "fd00::1", regs[0].addrs[1].w);
+	regs[1].n_addrs = 1;
+	regs[1].addrs[0].family = TCSEG_FAMILY_V6;
+	inet_pton(AF_INET6, "fd00::2", regs[1].addrs[0].w);
+	assert_int_equal(pod_rule_resolve(&both, regs, 2, &r), 1);
+	assert_int_equal(r.family, TCSEG_FAMILY_V6);
+	assert_int_equal(r.src_plen, 128);
+	assert_int_equal(r.dst_plen, 128);
+	inet_pton(AF_INET6, "fd00::1", want.b);
+	assert_memory_equal(&r.saddr, &want, sizeof(want));
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), 0);
+	/* the other side an IPv4 prefix: a pod without IPv4 matches nothing */
+	to4.tmpl.family = TCSEG_FAMILY_V4;
+	to4.tmpl.dst_plen = 24;
+	to4.tmpl.daddr.v4 = htonl(0x0a000000);
+	assert_int_equal(pod_rule_resolve(&to4, regs, 2, &r), 0);
+	strcpy(to4.from, "a/dual");
+	assert_int_equal(pod_rule_resolve(&to4, regs, 2, &r), 1);
+	assert_int_equal(r.family, TCSEG_FAMILY_V4);
+	assert_int_equal(r.saddr.v4, htonl(0x0a000001));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_reg_valid),
 		cmocka_unit_test(test_ref_valid),
 		cmocka_unit_test(test_resolve_and_merge),
+		cmocka_unit_test(test_resolve_v6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
