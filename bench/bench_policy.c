@@ -56,14 +56,22 @@ static int changed(unsigned int i, unsigned int pct)
 	return pct && i % (100 / pct) == 0;
 }
 
+unsigned int bp_range_ports;
+
 int bp_write(FILE *f, unsigned int n_exact, unsigned int n_cidr,
 	     unsigned int change_pct)
 {
 	struct bp_tuple t;
 	unsigned int i, id = BP_FIRST_FILLER_ID;
+	char ports[16];
 
 	if (n_exact > BP_MAX_EXACT || n_cidr > BP_MAX_CIDR || change_pct > 100)
 		return -EINVAL;
+	if (bp_range_ports > 1)
+		snprintf(ports, sizeof(ports), "%u-%u", BP_PORT,
+			 BP_PORT + bp_range_ports - 1);
+	else
+		snprintf(ports, sizeof(ports), "%u", BP_PORT);
 	fprintf(f, "# tcseg benchmark policy: %u exact + %u CIDR fillers, "
 		"%u%% changed (bench/bench_policy.h)\n", n_exact, n_cidr,
 		change_pct);
@@ -71,9 +79,14 @@ int bp_write(FILE *f, unsigned int n_exact, unsigned int n_cidr,
 		BP_POD_A, BP_POD_B, BP_HIT_SPORT, BP_PORT);
 	fprintf(f, "id 2 from %s to %s proto tcp sport %u dport %u action deny\n",
 		BP_POD_A, BP_POD_B, BP_DENY_SPORT, BP_PORT);
-	fprintf(f, "id 3 from %s to %s proto tcp dport %u action allow\n",
-		BP_POD_A, BP_POD_B, BP_PORT);
-	fprintf(f, "id 4 from %s to %s action deny\n", BP_POD_C, BP_POD_B);
+	fprintf(f, "id 3 from %s to %s proto tcp dport %s action allow\n",
+		BP_POD_A, BP_POD_B, ports);
+	if (bp_range_ports)
+		fprintf(f, "id 4 from %s to %s proto tcp dport %s action "
+			"deny\n", BP_POD_C, BP_POD_B, ports);
+	else
+		fprintf(f, "id 4 from %s to %s action deny\n", BP_POD_C,
+			BP_POD_B);
 	fprintf(f, "id 5 from 10.200.0.0/24 to 10.200.0.0/24 proto icmp "
 		"action allow\n");
 	for (i = 0; i < n_exact; i++) {

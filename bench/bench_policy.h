@@ -48,6 +48,12 @@ void bp_exact(unsigned int i, int change, struct bp_tuple *t);
 void bp_cidr(unsigned int i, int change, struct bp_tuple *t);
 
 /*
+ * prog_bench --range N: 0 = the rules above; N >= 1: rules 3 and 4 take
+ * "proto tcp dport" BP_PORT (N = 1) or the range BP_PORT..BP_PORT+N-1.
+ */
+extern unsigned int bp_range_ports;
+
+/*
  * Write the policy: fixed rules, @n_exact exact and @n_cidr CIDR fillers.
  * @change_pct > 0 changes that percentage of the fillers (dport + 1 and
  * the action flipped: one rule in every 100/@change_pct).

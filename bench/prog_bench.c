@@ -4,6 +4,7 @@
  *
  *   prog_bench [--exact N] [--cidr N] [--repeat N] [--rounds N] [--flows N]
  *              [--tcctl PATH] [--cpu N] [--sessions N] [--profile CASE]
+ *              [--range PORTS]   (rules 3, 4 with dport 5201-(5201+PORTS-1))
  *   prog_bench gen-policy [--exact N] [--cidr N] [--change PCT] > FILE
  *
  * The data plane is set up the way a host runs it: in a private network
@@ -894,6 +895,7 @@ static const struct option longopts[] = {
 	{ "flows", 1, NULL, 'f' }, { "tcctl", 1, NULL, 't' },
 	{ "change", 1, NULL, 'C' }, { "cpu", 1, NULL, 'p' },
 	{ "profile", 1, NULL, 'P' }, { "sessions", 1, NULL, 's' },
+	{ "range", 1, NULL, 'g' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -901,7 +903,7 @@ static void usage(void)
 {
 	fputs("usage: prog_bench [--exact N] [--cidr N] [--repeat N] "
 	      "[--rounds N] [--flows N] [--tcctl PATH] [--cpu N]\n"
-	      "                  [--sessions N] [--profile CASE]\n"
+	      "                  [--sessions N] [--profile CASE] [--range PORTS]\n"
 	      "       prog_bench gen-policy [--exact N] [--cidr N] "
 	      "[--change PCT]\n", stderr);
 }
@@ -928,6 +930,8 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		case 't': o->tcctl = optarg; break;
 		case 'P': o->profile = optarg; break;
 		case 's': err = parse_uint(optarg, 1u << 26, &o->sessions); break;
+		/* rule 3 (new CIDR flows) as a port range (docs/POLICY.md) */
+		case 'g': err = parse_uint(optarg, 1024, &bp_range_ports); break;
 		default: usage(); return -EINVAL;
 		}
 	}

@@ -12,17 +12,28 @@
  *     tcseg_rule_spec(): longest destination prefix, then longest source
  *     prefix, then one with a dport, then one with a protocol, then one
  *     with a device. Two rules with the same match are refused, and rules
- *     with different matches never tie on spec, so the winner is unique;
+ *     with different matches never tie on spec, so the winner is unique,
+ *     except for port ranges: between rules equal but for their ports,
+ *     the narrower range wins, then the lower id (exact rules too);
  *  3. else the defaults (not modelled here).
  * A CIDR rule matches when saddr is in its source prefix, daddr in its
  * destination prefix, its device is 0 or the flow's, its proto is 0 (any)
- * or the flow's, and its dport is 0 or the flow's. A rule with a dport
- * only matches TCP and UDP flows ("proto any dport 53" = tcp or udp/53).
+ * or the flow's, and its dport is 0 or the flow's (or its range
+ * dport..dport_max holds it). A rule with a dport only matches TCP and
+ * UDP flows ("proto any dport 53" = tcp or udp/53).
+ *
+ * Port ranges: the maps match ports exactly, so a range becomes one copy
+ * of its rule per port (expand_ranges), each knowing its range's length,
+ * and the copies go through everything below like single-port rules
+ * (docs/POLICY.md §Port ranges).
  *
  * How the maps implement 2 (bpf/lib/policy.h). An LPM trie cannot match
  * two prefixes in one key, so the source side is resolved first:
- *  - every distinct source prefix of a CIDR rule, and 0.0.0.0/0, becomes a
- *    source class; the src_class trie maps saddr to its longest class S;
+ *  - every distinct (family, source prefix) of a CIDR rule, 0.0.0.0/0, and
+ *    ::/0 when IPv6 has CIDR rules, becomes a source class; the src_class
+ *    trie maps (family, saddr) to its longest class S. Each family is
+ *    compiled on its own; a rule without addresses is compiled into both
+ *    (rule_families(): icmp rules into IPv4 only, icmpv6 into IPv6);
  *  - every rule whose source prefix contains S is copied into S: one CIDR
  *    entry per protocol key (any = tcp, udp, icmp, other; any with a dport
  *    = tcp, udp), keyed (S, proto key, dport or 0, ifindex or 0, dst
@@ -45,7 +56,7 @@
  * distinct source prefixes are what multiply; @max_cidr (the map size)
  * bounds the result and the error says how many entries were needed.
  * Time: O(N log N) for the duplicate check and the classes, plus
- * O(C * 33 * log C) to find each class's ancestors, plus O(E log E) to
+ * O(C * 33 * log C) to find each class's ancestors (129 for IPv6), plus O(E log E) to
  * sort each class's entries (E entries in all). Memory: the output plus
  * one class's entries. 100k exact + 10k wildcard-source CIDR rules
  * compile in about 30 ms on the 2-core dev VM; 1M exact rules in about
@@ -93,6 +104,7 @@ struct nxrule {
 struct cctx {
 	const struct tcseg_rule *rules;
 	size_t n;
+	const __u16 *span;	/* NULL, or per rule: its port range's length - 1 */
 	struct nxrule *nx;	/* by family, then source prefix */
 	size_t n_nx;
 	struct sclass *cls;	/* the same order */
@@ -204,33 +216,112 @@ static __u32 cidr_spec(const struct tcseg_rule *r)
 			       r->proto != 0, r->ifindex != 0);
 }
 
-static int compile_exact(const struct tcseg_rule *rules, size_t n,
-			 size_t n_exact, struct compiled *out)
+static __u16 span_of(const struct cctx *c, size_t i)
 {
-	struct tcseg_exact_key *k;
-	size_t i, j = 0;
+	return c->span ? c->span[i] : 0;
+}
+
+/* Two rules on one key: the narrower port range wins, then the lower id. */
+static int cmp_narrower(const struct cctx *c, size_t i, size_t j)
+{
+	CMP(span_of(c, i), span_of(c, j));
+	CMP(c->rules[i].id, c->rules[j].id);
+	CMP(i, j);
+	return 0;
+}
+
+struct eentry {
+	struct tcseg_exact_key key;
+	size_t rule;
+};
+
+static int cmp_eentry(const void *a, const void *b, void *arg)
+{
+	const struct eentry *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	return c ? c : cmp_narrower(arg, x->rule, y->rule);
+}
+
+/* One key per exact rule (per port of a range); one winner per key. */
+static int compile_exact(const struct cctx *c, size_t n_exact,
+			 struct compiled *out)
+{
+	const struct tcseg_rule *r;
+	struct eentry *e;
+	size_t i, j = 0, m;
 
 	if (!n_exact)
 		return 0;
 	out->ekeys = calloc(n_exact, sizeof(*out->ekeys));
 	out->evals = calloc(n_exact, sizeof(*out->evals));
-	if (!out->ekeys || !out->evals)
+	e = calloc(n_exact, sizeof(*e));
+	if (!out->ekeys || !out->evals || !e) {
+		free(e);
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->n; i++) {
+		r = &c->rules[i];
+		if (!rule_is_exact(r))
+			continue;
+		e[j].key.ifindex = r->ifindex;
+		e[j].key.saddr = r->saddr;
+		e[j].key.daddr = r->daddr;
+		e[j].key.sport = htons(r->sport);
+		e[j].key.dport = htons(r->dport);
+		e[j].key.proto = r->proto;
+		e[j].key.family = r->family;
+		e[j++].rule = i;
+	}
+	/* overlapping ranges land on one key */
+	if (c->span)
+		qsort_r(e, j, sizeof(*e), cmp_eentry, (void *)c);
+	for (i = 0, m = 0; i < j; i++) {
+		if (m && !memcmp(&e[i].key, &out->ekeys[m - 1], sizeof(e[i].key)))
+			continue;
+		out->ekeys[m] = e[i].key;
+		verdict_of(&c->rules[e[i].rule], UINT32_MAX, &out->evals[m++]);
+	}
+	free(e);
+	out->n_exact = m;
+	return 0;
+}
+
+/*
+ * A copy of every rule per port of its range (docs/POLICY.md §Port
+ * ranges): the maps match ports exactly. *@out stays NULL without
+ * ranges; *@span gets each copy's range length - 1 (the narrower range
+ * wins a shared key).
+ */
+static int expand_ranges(const struct tcseg_rule *rules, size_t n,
+			 struct tcseg_rule **out, __u16 **span, size_t *nout)
+{
+	size_t i, m = 0, total = 0;
+	__u32 p;
+
+	*out = NULL;
+	*span = NULL;
+	*nout = n;
+	for (i = 0; i < n; i++)
+		total += rules[i].dport_max ?
+			 (size_t)(rules[i].dport_max - rules[i].dport) + 1 : 1;
+	if (total == n)
+		return 0;
+	*out = malloc(total * sizeof(**out));
+	*span = malloc(total * sizeof(**span));
+	if (!*out || !*span)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (!rule_is_exact(&rules[i]))
-			continue;
-		k = &out->ekeys[j];
-		k->ifindex = rules[i].ifindex;
-		k->saddr = rules[i].saddr;
-		k->daddr = rules[i].daddr;
-		k->sport = htons(rules[i].sport);
-		k->dport = htons(rules[i].dport);
-		k->proto = rules[i].proto;
-		k->family = rules[i].family;
-		verdict_of(&rules[i], UINT32_MAX, &out->evals[j]);
-		j++;
+		p = rules[i].dport;
+		do {
+			(*out)[m] = rules[i];
+			(*out)[m].dport = (__u16)p;
+			(*out)[m].dport_max = 0;
+			(*span)[m++] = rules[i].dport_max ?
+				       rules[i].dport_max - rules[i].dport : 0;
+		} while (++p <= rules[i].dport_max);
 	}
-	out->n_exact = j;
+	*nout = m;
 	return 0;
 }
 
@@ -364,18 +455,18 @@ static size_t ancestors(const struct cctx *c, const struct sclass *s,
 static int cmp_entry(const void *a, const void *b, void *arg)
 {
 	const struct centry *x = a, *y = b;
-	const struct tcseg_rule *v = arg;
-	const struct tcseg_rule *rx = &v[x->rule], *ry = &v[y->rule];
+	const struct cctx *cc = arg;
+	const struct tcseg_rule *rx = &cc->rules[x->rule];
+	const struct tcseg_rule *ry = &cc->rules[y->rule];
 	int c = memcmp(&x->key, &y->key, sizeof(x->key));
 
 	if (c)
 		return c;
-	/* more specific first: longer source, a protocol, lower id */
+	/* more specific first: longer source, a protocol, narrower port
+	 * range, lower id */
 	CMP(ry->src_plen, rx->src_plen);
 	CMP(ry->proto != 0, rx->proto != 0);
-	CMP(rx->id, ry->id);
-	CMP(x->rule, y->rule);
-	return 0;
+	return cmp_narrower(cc, x->rule, y->rule);
 }
 
 /*
@@ -415,7 +506,7 @@ static size_t class_entries(const struct cctx *c, const struct sclass *s,
 	}
 	if (n < 2)
 		return n;
-	qsort_r(buf, n, sizeof(*buf), cmp_entry, (void *)c->rules);
+	qsort_r(buf, n, sizeof(*buf), cmp_entry, (void *)c);
 	for (i = 1, m = 1; i < n; i++)
 		if (memcmp(&buf[i].key, &buf[m - 1].key, sizeof(buf[i].key)))
 			buf[m++] = buf[i];
@@ -500,6 +591,8 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 		   struct compiled *out, char *err, size_t errlen)
 {
 	struct cctx c = { .rules = rules, .n = n };
+	struct tcseg_rule *copies;
+	__u16 *span;
 	size_t i, n_exact = 0;
 	int ret;
 
@@ -509,11 +602,22 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 	ret = check_rules(rules, n, err, errlen);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++) {
-		n_exact += !!rule_is_exact(&rules[i]);
-		out->dev_rules += rules[i].ifindex != 0;
+	ret = expand_ranges(rules, n, &copies, &span, &c.n);
+	if (ret || c.n > UINT32_MAX) {
+		free(copies);
+		free(span);
+		return tcseg_errf(err, errlen, ret ? ret : -E2BIG,
+				  ret ? "out of memory" : "too many ports");
 	}
-	ret = compile_exact(rules, n, n_exact, out);
+	if (copies) {
+		c.rules = copies;
+		c.span = span;
+	}
+	for (i = 0; i < c.n; i++)
+		n_exact += !!rule_is_exact(&c.rules[i]);
+	for (i = 0; i < n; i++)
+		out->dev_rules += rules[i].ifindex != 0;
+	ret = compile_exact(&c, n_exact, out);
 	if (ret) {
 		tcseg_errf(err, errlen, ret, "out of memory");
 		goto out;
@@ -527,6 +631,8 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 out:
 	free(c.nx);
 	free(c.cls);
+	free(copies);
+	free(span);
 	if (ret)
 		compiled_free(out);
 	return ret;
@@ -724,6 +830,28 @@ void compiled_lookup(const struct compiled *c, __u32 ifindex, __u8 family,
 		set_verdict(out, v->rule_id, v->action, 0);
 }
 
+/* @dport (network order) in the rule's port or range? */
+static int port_in(const struct tcseg_rule *r, __be16 dport)
+{
+	__u16 p = ntohs(dport);
+
+	return p >= r->dport && p <= (r->dport_max ? r->dport_max : r->dport);
+}
+
+/* The rule's port range length - 1 (0: one port or none). */
+static __u16 rule_span(const struct tcseg_rule *r)
+{
+	return r->dport_max ? r->dport_max - r->dport : 0;
+}
+
+/* @r beats @best among matches of equal standing: narrower, lower id. */
+static int narrower(const struct tcseg_rule *r, const struct tcseg_rule *best)
+{
+	if (rule_span(r) != rule_span(best))
+		return rule_span(r) < rule_span(best);
+	return r->id < best->id;
+}
+
 static int cidr_matches(const struct tcseg_rule *r, __u32 ifindex,
 			__u8 family, const union tcseg_addr *saddr,
 			const union tcseg_addr *daddr, __be16 dport,
@@ -739,7 +867,7 @@ static int cidr_matches(const struct tcseg_rule *r, __u32 ifindex,
 		return 0;
 	if (r->proto && r->proto != proto)
 		return 0;
-	if (r->dport && (!ported || r->dport != ntohs(dport)))
+	if (r->dport && (!ported || !port_in(r, dport)))
 		return 0;
 	return tcseg_addr_in_prefix(saddr, &r->saddr, r->src_plen) &&
 	       tcseg_addr_in_prefix(daddr, &r->daddr, r->dst_plen);
@@ -762,12 +890,12 @@ void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
 			    !tcseg_addr_eq(&r->saddr, saddr) ||
 			    !tcseg_addr_eq(&r->daddr, daddr) ||
 			    r->proto != proto || r->sport != ntohs(sport) ||
-			    r->dport != ntohs(dport))
+			    !port_in(r, dport))
 				continue;
 			if (ifindex && r->ifindex == ifindex &&
-			    (!dev || r->id < dev->id))
+			    (!dev || narrower(r, dev)))
 				dev = r;
-			if (!r->ifindex && (!any || r->id < any->id))
+			if (!r->ifindex && (!any || narrower(r, any)))
 				any = r;
 			continue;
 		}
@@ -776,7 +904,7 @@ void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
 			continue;
 		spec = cidr_spec(r);
 		if (!best || spec > best_spec ||
-		    (spec == best_spec && r->id < best->id)) {
+		    (spec == best_spec && narrower(r, best))) {
 			best = r;
 			best_spec = spec;
 		}

@@ -2,10 +2,12 @@
 /*
  * Policy rules as people write them:
  *   [id N] [dev DEV] [from CIDR] [to CIDR] [sport P] [dport P]
- *   [proto tcp|udp|icmp|any] [audit] action allow|deny|log|encrypt
- * Omitted fields are wildcards. A rule is exact (goes to the exact hash)
- * when it has from /32, to /32, proto tcp or udp, sport and dport; a
- * rule with a sport must be exact; icmp rules have no ports.
+ *   [proto tcp|udp|icmp|icmpv6|any] [audit] action allow|deny|log|encrypt
+ * Omitted fields are wildcards. CIDRs are IPv4 or IPv6, one family per
+ * rule; a rule without addresses is of both (docs/POLICY.md "IPv6"). A
+ * rule is exact (goes to the exact hash) when it has from /32, to /32
+ * (IPv6: /128), proto tcp or udp, sport and dport; a rule with a sport
+ * must be exact; icmp and icmpv6 rules have no ports.
  */
 #ifndef TCSEG_RULE_H
 #define TCSEG_RULE_H
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include "tcseg.h"
 #include "parse.h"
+#include "pod_name.h"
 
 /* Resolves a device name to an ifindex (> 0), or returns -ENODEV. */
 typedef int (*dev_resolver_fn)(const char *name, void *arg);
@@ -30,6 +33,31 @@ struct rule_set {
 int rule_parse_words(int argc, char **argv, struct tcseg_rule *r,
 		     dev_resolver_fn resolve, void *arg, char *err,
 		     size_t errlen);
+
+/*
+ * A rule's pod sides (docs/POLICY.md §Pods): "from pod NS/NAME",
+ * "to pod NS/NAME"; "" = the side is an address or any.
+ */
+struct rule_pod_sides {
+	char from[POD_REF_MAX + 1];
+	char to[POD_REF_MAX + 1];
+};
+
+/*
+ * rule_parse_words() that also takes "from pod NS/NAME" and "to pod
+ * NS/NAME" into @pods (zeroed first); the side stays "any" in @r. A rule
+ * naming a pod cannot have a sport. rule_parse_words() refuses "pod".
+ */
+int rule_parse_words_pods(int argc, char **argv, struct tcseg_rule *r,
+			  struct rule_pod_sides *pods, dev_resolver_fn resolve,
+			  void *arg, char *err, size_t errlen);
+
+/*
+ * Port ranges (docs/POLICY.md §Port ranges): "dport LO-HI" spans at most
+ * this many ports; every port is one map entry (per protocol key and
+ * source class), the data path's lookups stay the same.
+ */
+#define RULE_PORT_RANGE_MAX	1024
 
 /* Consistency checks after parsing (sport only in exact rules, ...). */
 int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen);
@@ -81,6 +109,16 @@ int rule_format(const struct tcseg_rule *r, const char *devname, char *buf,
 int rules_read_file(const char *path, struct rule_set *out,
 		    dev_resolver_fn resolve, void *arg, char *err,
 		    size_t errlen);
+
+/*
+ * rules_read_file() with pod sides: *@pods (malloc'd, one per rule of
+ * @out, NULL when @out is empty) says which side of each rule names a
+ * pod. Two rules naming the same pods with the same other words are
+ * the same match.
+ */
+int rules_read_file_pods(const char *path, struct rule_set *out,
+			 struct rule_pod_sides **pods, dev_resolver_fn resolve,
+			 void *arg, char *err, size_t errlen);
 
 int rule_set_push(struct rule_set *s, const struct tcseg_rule *r);
 void rule_set_free(struct rule_set *s);

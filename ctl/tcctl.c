@@ -19,6 +19,7 @@
 #include "pin_lock.h"
 #include "runtime.h"
 #include "tcctl.h"
+#include "tcctl_pods.h"
 
 struct tcctl *tcctl_global;
 
@@ -228,7 +229,7 @@ static const struct cmd top_cmds[] = {
 	  "load [sessions N] [exact N] [cidr N] [cidr-entries N] [classes N] [devs N] [ringbuf BYTES]" },
 	{ "unload", do_unload, "unload                               detach all, remove pins" },
 	{ "status", do_status, "status                               tcsegd: provider, capture, counts" },
-	{ "pods", do_pods, "pods                                 tcsegd: pod mapping, local veths" },
+	{ "pods", do_pods_cmd, "pods [list|sync|daemon]              registered pods (veth, addresses, default); daemon: tcsegd's pod mapping" },
 	{ "provider", do_provider, "provider get|set MODE                tcsegd key provider (tlshub|openssl|boringssl)" },
 	{ "monitor", do_monitor,
 	  "monitor [pod NAME] [ip ADDR[/LEN]] [verdict flow_log|flow_encrypt|audit|drop] [rule ID]...  tcsegd: live verdicts, flows, kTLS events" },

@@ -72,5 +72,7 @@ int do_status(struct tcctl *t, int argc, char **argv);
 int do_pods(struct tcctl *t, int argc, char **argv);
 int do_provider(struct tcctl *t, int argc, char **argv);
 int do_monitor(struct tcctl *t, int argc, char **argv);
+/* Send @req to tcsegd if it runs (1 s at most); 0 answered, -1 not. */
+int tcctl_daemon_notify(struct tcctl *t, const char *req);
 
 #endif

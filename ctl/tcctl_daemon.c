@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include "monitor_filter.h"
@@ -56,6 +57,30 @@ static int daemon_connect(struct tcctl *t, const char *req)
 		return -1;
 	}
 	return fd;
+}
+
+int tcctl_daemon_notify(struct tcctl *t, const char *req)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 1 };
+	const char *p = sock_path(t);
+	size_t len = strlen(req);
+	char ans[256];
+	int fd, ok;
+
+	if (strlen(p) >= sizeof(a.sun_path))
+		return -1;
+	strcpy(a.sun_path, p);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ok = !connect(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	     send(fd, req, len, MSG_NOSIGNAL) == (ssize_t)len &&
+	     recv(fd, ans, sizeof(ans), 0) > 0;
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 /* Read one line (without the newline); 1 ok, 0 EOF, -1 error. */

@@ -844,6 +844,7 @@ int main(int argc, char **argv)
 	if (!D.corr || tcsegd_load_pods(D.cfg.pod_node_config_path) ||
 	    setup_dataplane() || start_provider())
 		goto fail;
+	tcsegd_pods_sync("start", NULL);
 	D.ctl_fd = ctl_open(D.cfg.control_socket);
 	if (D.ctl_fd < 0) {
 		dlog(L_ERR, "control", "control socket failed path=%s error=\"%s\"",

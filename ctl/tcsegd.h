@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "pod_map.h"
 #include "pod_veth.h"
+#include "pod_reg.h"
 #include "capture_loader.h"
 #include "tcsegd_corr.h"
 #include "clock.h"
@@ -193,6 +194,10 @@ struct tcsegd {
 	pthread_rwlock_t pods_lock;
 	struct pod_node_table *pods;	/* under pods_lock */
 	unsigned int pods_gen;		/* new mapping loaded: +1 */
+	/* pods registered by tcctl attach ... pod (tcseg-cni), read from
+	 * the pinned tcseg_pods (docs/DAEMON.md §Registered pods) */
+	struct pod_reg *reg;		/* under pods_lock */
+	size_t n_reg;
 	__u64 start_ns;
 	int ktls_ok;			/* ktls_available() at start */
 	struct corr_table *corr;	/* main thread only */
@@ -218,6 +223,13 @@ int tcsegd_load_pods(const char *path);
 void tcsegd_pods_refresh(void);
 /* Every 2 s: bindings re-read, unknown pods looked up. */
 void tcsegd_pods_tick(void);
+/*
+ * Re-read the registered pods (tcseg_pods in the pin dir): at start,
+ * every 2 s and on the `pods sync` request. Returns their count, the
+ * records refused in *@bad (may be NULL), or -errno (the old list is
+ * kept).
+ */
+int tcsegd_pods_sync(const char *via, unsigned int *bad);
 /* Bind the known pod addresses on a device tcsegd attached, if unbound. */
 void tcsegd_bind_known(__u32 ifindex);
 /*

@@ -22,6 +22,7 @@
 #include "tcsegd.h"
 #include "key_provider.h"
 #include "tcsegd_proto.h"
+#include "parse.h"
 
 _Static_assert(TCSEGD_REQ_MAX == CTL_REQ_MAX,
 	       "control request bound differs from the parser's");
@@ -239,16 +240,37 @@ static void do_status(struct client *c)
 	       handoff_in_flight(), monitor_count());
 }
 
+/* One registered pod (tcctl attach ... pod NS/NAME) in a `pods` listing. */
+static void reg_line(struct client *c, const struct pod_reg *r)
+{
+	char ip[INET_ADDRSTRLEN] = "", ns[POD_NS_MAX * 6 + 1];
+	char name[POD_NAME_MAX * 6 + 1], veth[16 * 6 + 1], node[200];
+	unsigned int k;
+
+	for (k = 0; k < r->n_addrs && !ip[0]; k++)
+		if (r->addrs[k].family == TCSEG_FAMILY_V4)
+			inet_ntop(AF_INET, r->addrs[k].w, ip, sizeof(ip));
+	replyf(c, "{\"pod\":\"%s/%s\",\"node\":\"%s\",\"ip\":\"%s\","
+	       "\"node_ip\":\"\",\"local\":true,\"ifindex\":%u,"
+	       "\"veth\":\"%s\",\"default\":\"%s\",\"registered\":true}\n",
+	       json_esc(r->ns, ns, sizeof(ns)),
+	       json_esc(r->name, name, sizeof(name)),
+	       json_esc(D.cfg.node_name, node, sizeof(node)), ip, r->ifindex,
+	       json_esc(r->veth, veth, sizeof(veth)),
+	       r->def == TCSEG_ACT_UNSET ? "global" : action_name(r->def));
+}
+
 /*
  * The next pods of a `pods` listing, as many as leave room for one more
  * line; a new pod mapping in the middle ends the listing with an error.
  */
 static void pods_more(struct client *c)
 {
-	unsigned int n;
+	unsigned int n, nmap;
 
 	pthread_rwlock_rdlock(&D.pods_lock);
-	n = D.pods ? pod_map_pod_count(D.pods) : 0;
+	nmap = D.pods ? pod_map_pod_count(D.pods) : 0;
+	n = nmap + D.n_reg;
 	if (D.pods_gen != c->pods_gen) {
 		reply(c, "{\"error\":\"pod mapping reloaded during the "
 		      "listing\"}\n");
@@ -256,6 +278,10 @@ static void pods_more(struct client *c)
 	}
 	for (; c->pod_next < n && c->out_len + 1024 < CTL_OUT_MAX;
 	     c->pod_next++) {
+		if (c->pod_next >= nmap) {
+			reg_line(c, &D.reg[c->pod_next - nmap]);
+			continue;
+		}
 		const struct pod_map_pod *p = pod_map_pod_at(D.pods, c->pod_next);
 		char ip[INET_ADDRSTRLEN] = "", nip[INET_ADDRSTRLEN] = "";
 		char name[600], node[200];
@@ -341,6 +367,17 @@ static void run_request(struct client *c, const struct ctl_request *rq)
 		pthread_rwlock_unlock(&D.pods_lock);
 		c->listing = true;
 		break;
+	case CTL_PODS_SYNC: {
+		unsigned int bad;
+		int n = tcsegd_pods_sync("request", &bad);
+
+		if (n < 0)
+			replyf(c, "{\"error\":\"registered pods: %s\"}\n",
+			       strerror(-n));
+		else
+			replyf(c, "{\"pods\":%d,\"refused\":%u}\n", n, bad);
+		break;
+	}
 	case CTL_PROVIDER_GET:
 		replyf(c, "{\"mode\":\"%s\"}\n",
 		       kp_mode_name(key_provider_get_mode()));

@@ -22,6 +22,7 @@
 
 #include "tcsegd.h"
 #include "devices.h"
+#include "pod_store.h"
 
 static const char *ip_str(__be32 a, char *buf)
 {
@@ -30,10 +31,26 @@ static const char *ip_str(__be32 a, char *buf)
 
 /* ---- pods of this node */
 
+/* A registered pod of this node has address @ip (IPv4). */
+static bool is_registered_locked(__be32 ip)
+{
+	size_t i;
+	unsigned int k;
+
+	for (i = 0; i < D.n_reg; i++)
+		for (k = 0; k < D.reg[i].n_addrs; k++)
+			if (D.reg[i].addrs[k].family == TCSEG_FAMILY_V4 &&
+			    D.reg[i].addrs[k].w[0] == ip)
+				return true;
+	return false;
+}
+
 static bool is_local_locked(__be32 ip)
 {
 	const char *node;
 
+	if (is_registered_locked(ip))
+		return true;
 	if (!D.pods)
 		return false;
 	node = pod_map_node_by_pod_ip(D.pods, ip);
@@ -61,6 +78,7 @@ unsigned int tcsegd_local_pod_count(void)
 
 		n += !strcmp(p->node, D.cfg.node_name);
 	}
+	n += D.n_reg;
 	pthread_rwlock_unlock(&D.pods_lock);
 	return n;
 }
@@ -378,6 +396,14 @@ static void sync_cap_pods(void)
 		if (p->ip && !strcmp(p->node, D.cfg.node_name))
 			cap_pod_write(p->ip, tcsegd_pod_ifindex(p->ip));
 	}
+	for (i = 0; i < D.n_reg; i++) {
+		unsigned int k;
+
+		for (k = 0; k < D.reg[i].n_addrs; k++)
+			if (D.reg[i].addrs[k].family == TCSEG_FAMILY_V4)
+				cap_pod_write(D.reg[i].addrs[k].w[0],
+					      D.reg[i].ifindex);
+	}
 	pthread_rwlock_unlock(&D.pods_lock);
 	for (i = 0; i < nd; i++)
 		bpf_map_delete_elem(D.cap_pods_fd, &del[i]);
@@ -445,6 +471,70 @@ int tcsegd_load_pods(const char *path)
 /* Every 2 s: bindings re-read, pods still unknown looked up. */
 void tcsegd_pods_tick(void)
 {
+	tcsegd_pods_sync("tick", NULL);
 	sync_bound();
 	resolve_pods();
+}
+
+/* Same pods, veths, addresses and defaults? (both sorted by ifindex) */
+static bool same_reg(const struct pod_reg *a, size_t na,
+		     const struct pod_reg *b, size_t nb)
+{
+	return na == nb && (!na || !memcmp(a, b, na * sizeof(*a)));
+}
+
+static int cmp_reg_ifindex(const void *a, const void *b)
+{
+	__u32 x = ((const struct pod_reg *)a)->ifindex;
+	__u32 y = ((const struct pod_reg *)b)->ifindex;
+
+	return x < y ? -1 : x > y;
+}
+
+int tcsegd_pods_sync(const char *via, unsigned int *bad)
+{
+	static unsigned int last_bad_seen;
+	unsigned int last_bad = last_bad_seen;
+	struct pod_reg *v = NULL, *old;
+	unsigned int nbad = 0;
+	size_t n = 0;
+	bool changed;
+	int fd, r = 0;
+
+	if (!bad)
+		bad = &nbad;
+	*bad = 0;
+	fd = pod_store_open(D.cfg.pin_dir, POD_STORE_PODS, 0);
+	if (fd >= 0) {
+		r = pod_store_read_pods(fd, &v, &n, bad);
+		close(fd);
+	} else if (fd != -ENOENT) {
+		r = fd;		/* no map yet is no pod yet */
+	}
+	if (r) {
+		dlog(L_ERR, "pods", "registered pods unreadable via=%s "
+		     "error=\"%s\"", via, strerror(-r));
+		return r;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_reg_ifindex);
+	pthread_rwlock_wrlock(&D.pods_lock);
+	changed = !same_reg(D.reg, D.n_reg, v, n);
+	old = D.reg;
+	D.reg = v;
+	D.n_reg = n;
+	if (changed)
+		D.pods_gen++;
+	pthread_rwlock_unlock(&D.pods_lock);
+	free(old);
+	last_bad_seen = *bad;
+	if (*bad && (changed || *bad != last_bad))
+		dlog(L_WARN, "pods", "registered pods: records refused count=%u "
+		     "(not written by tcctl)", *bad);
+	if (changed) {
+		dlog(L_INFO, "pods", "registered pods synced via=%s pods=%zu",
+		     via, n);
+		tcsegd_pods_refresh();
+	}
+	return (int)n;
 }

@@ -35,6 +35,7 @@ static const char *const ctl_names[] = {
 	[CTL_MONITOR] = "monitor",
 	[CTL_PROVIDER_GET] = "provider get",
 	[CTL_PROVIDER_SET] = "provider set",
+	[CTL_PODS_SYNC] = "pods sync",
 };
 
 static int fail(char *err, size_t errlen, int r, const char *msg)
@@ -109,6 +110,13 @@ static int parse_words(const char *line, size_t len, struct ctl_request *out,
 		return fail(err, errlen, -EINVAL, "empty request");
 	if (word_is(&w[0], "provider"))
 		return parse_provider(w, n, out, err, errlen);
+	if (word_is(&w[0], "pods") && n > 1) {
+		if (n != 2 || !word_is(&w[1], "sync"))
+			return fail(err, errlen, -EPROTO,
+				    "usage: pods | pods sync");
+		out->cmd = CTL_PODS_SYNC;
+		return 1;
+	}
 	for (i = 0; n == 1 && i < sizeof(plain) / sizeof(plain[0]); i++) {
 		if (word_is(&w[0], ctl_names[plain[i]])) {
 			out->cmd = plain[i];
@@ -116,7 +124,7 @@ static int parse_words(const char *line, size_t len, struct ctl_request *out,
 		}
 	}
 	return fail(err, errlen, -ENOENT, "unknown request (status, pods, "
-		    "provider get|set MODE, metrics, monitor)");
+		    "pods sync, provider get|set MODE, metrics, monitor)");
 }
 
 int ctl_parse_request(const char *buf, size_t len, struct ctl_request *out,

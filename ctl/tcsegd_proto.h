@@ -7,7 +7,7 @@
  * A request is one line: printable ASCII and tabs, ended by "\n" (a "\r"
  * before it is dropped), at most CTL_REQ_MAX bytes with the newline.
  * Words are split at spaces and tabs:
- *   status | pods | metrics | monitor | provider get |
+ *   status | pods | pods sync | metrics | monitor | provider get |
  *   provider set tlshub|openssl|boringssl
  */
 #ifndef TCSEG_TCSEGD_PROTO_H
@@ -25,6 +25,7 @@ enum ctl_cmd {
 	CTL_MONITOR,
 	CTL_PROVIDER_GET,
 	CTL_PROVIDER_SET,
+	CTL_PODS_SYNC,		/* re-read the registered pods (tcseg-cni) */
 };
 
 struct ctl_request {

@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: one rule's words (rule_parse_words), as `tcctl policy
  * add` gets them. The input is split into argv at NUL and space bytes.
- * Invariants: a parsed rule validates; rule_format() of it parses back to
+ * Invariants: a parsed rule validates; pod names it takes are valid; rule_format() of it parses back to
  * the same rule; rule_format() into any smaller buffer fails cleanly with
  * -ENOSPC; error messages are bounded strings.
  */
@@ -96,6 +96,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rule_validate(&r, err, sizeof(err)) == 0,
 			   "parsed rule does not validate: %s", err);
 		check_format(&r);
+	}
+	/* with pod sides (docs/POLICY.md §Pods): a named pod is a valid name */
+	{
+		struct rule_pod_sides ps;
+
+		memset(err, 0x5a, sizeof(err));
+		ret = rule_parse_words_pods(argc, argv, &r, &ps, resolve, NULL,
+					    err, sizeof(err));
+		if (ret) {
+			FUZZ_CHECK(ret == -EINVAL, "pods: returned %d", ret);
+			fuzz_check_err(err, sizeof(err));
+		} else {
+			FUZZ_CHECK(!ps.from[0] || !pod_ref_check(ps.from, NULL, 0),
+				   "bad pod name accepted: '%s'", ps.from);
+			FUZZ_CHECK(!ps.to[0] || !pod_ref_check(ps.to, NULL, 0),
+				   "bad pod name accepted: '%s'", ps.to);
+		}
 	}
 	/* the same words without a resolver: "dev" must be refused */
 	ret = rule_parse_words(argc, argv, &r, NULL, NULL, NULL, 0);

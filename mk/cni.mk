@@ -5,7 +5,7 @@
 
 CNI_SRCS	:= $(wildcard ctl/cni/*.c)
 CNI_OBJS	:= $(patsubst ctl/cni/%.c,$(BUILD)/cni/%.o,$(CNI_SRCS))
-CNI_HDRS	:= $(wildcard ctl/cni/*.h) include/tcseg.h ctl/parse.h
+CNI_HDRS	:= $(wildcard ctl/cni/*.h) include/tcseg.h ctl/parse.h ctl/pod_name.h
 CNI_LIB_OBJS	:= $(BUILD)/cni/cni_conf.o $(BUILD)/cni/cni_state.o
 CNI_TEST	:= $(BUILD)/tests/unit/test_cni_conf
 
@@ -13,8 +13,8 @@ $(CNI_OBJS): $(BUILD)/cni/%.o: ctl/cni/%.c $(CNI_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ictl/cni -c $< -o $@
 
-$(BUILD)/tcseg-cni: $(CNI_OBJS) $(BUILD)/ctl/parse.o
-	$(CC) $(CFLAGS) -o $@ $(CNI_OBJS) $(BUILD)/ctl/parse.o \
+$(BUILD)/tcseg-cni: $(CNI_OBJS) $(BUILD)/ctl/parse.o $(BUILD)/ctl/pod_name.o
+	$(CC) $(CFLAGS) -o $@ $(CNI_OBJS) $(BUILD)/ctl/parse.o $(BUILD)/ctl/pod_name.o \
 		-ljansson -lmnl
 
 $(CNI_TEST): tests/unit/test_cni_conf.c $(CNI_LIB_OBJS) \

@@ -17,7 +17,7 @@ FUZZ_NAMES	:= policy_words policy_file pod_map config tlshub_reply json \
 FUZZ_BINS	:= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The parsers, instrumented for coverage and the sanitizers.
-FUZZ_LIB_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c \
+FUZZ_LIB_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c ctl/pod_name.c \
 		   ctl/conf_file.c ctl/pod_map.c ctl/daemon_config.c \
 		   ctl/tlshub_client.c ctl/tlshub_hkdf.c ctl/tcsegd_corr.c \
 		   ctl/tcsegd_proto.c

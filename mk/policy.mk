@@ -4,11 +4,13 @@
 # Fragments sorted before this one must spell the path out (or use
 # secondary expansion): $(POLICY_LIB) is empty when they are read.
 
-POLICY_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c
+POLICY_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c \
+		   ctl/pod_name.c ctl/pod_reg.c
 POLICY_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(POLICY_SRCS))
 POLICY_LIB	:= $(BUILD)/libtcseg_policy.a
-POLICY_HDRS	:= ctl/parse.h ctl/rule.h ctl/compile.h ctl/json.h include/tcseg.h
-POLICY_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,parse rule compile json)
+POLICY_HDRS	:= ctl/parse.h ctl/rule.h ctl/compile.h ctl/json.h include/tcseg.h \
+		   ctl/pod_name.h ctl/pod_reg.h
+POLICY_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,parse rule compile json pods ranges)
 POLICY_BENCH	:= $(BUILD)/bench/compile_bench
 
 $(POLICY_OBJS): $(BUILD)/ctl/%.o: ctl/%.c $(POLICY_HDRS)

@@ -4,7 +4,7 @@ TCCTL_SRCS	:= ctl/tcctl.c ctl/tcctl_dev.c ctl/tcctl_policy.c \
 		   ctl/tcctl_stats.c ctl/tcctl_daemon.c ctl/devices.c \
 		   ctl/dp_stats.c ctl/monitor_filter.c \
 		   ctl/policy_store.c ctl/map_sync.c ctl/loader.c ctl/attach.c \
-		   ctl/pin_lock.c ctl/runtime.c
+		   ctl/pin_lock.c ctl/runtime.c ctl/pod_store.c ctl/tcctl_pods.c
 TCCTL_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/tcctl-obj/%.o,$(TCCTL_SRCS))
 # loader.o and attach.o are shared with the daemon and the tests
 DATAPLANE_OBJS	:= $(BUILD)/tcctl-obj/loader.o $(BUILD)/tcctl-obj/attach.o \

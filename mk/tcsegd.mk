@@ -9,7 +9,7 @@ TCSEGD_SRCS	:= ctl/tcsegd.c ctl/tcsegd_handoff.c ctl/tcsegd_ctl.c \
 		   ctl/tcsegd_held.c ctl/tcsegd_metrics.c ctl/tcsegd_proto.c \
 		   ctl/tcsegd_link.c ctl/tcsegd_pods.c ctl/tcsegd_ends.c \
 		   ctl/tcsegd_dpmetrics.c ctl/tcsegd_vlog.c ctl/verdict_json.c \
-		   ctl/devices.c ctl/pod_veth.c
+		   ctl/devices.c ctl/pod_veth.c ctl/pod_store.c
 TCSEGD_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/tcsegd-obj/%.o,$(TCSEGD_SRCS))
 TCSEGD_HDRS	:= ctl/tcsegd.h ctl/tcsegd_corr.h ctl/devices.h \
 		   $(wildcard ctl/*.h include/*.h)

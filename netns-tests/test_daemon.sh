@@ -406,15 +406,15 @@ test_status_pods_provider() {
 	else
 		t_fail daemon_tcctl_status "$s"
 	fi
-	p=$(tcn a -j pods)
+	p=$(tcn a -j pods daemon)
 	if [ "$(echo "$p" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j), sorted(x["pod"] for x in j if x["local"]), [x["ip"] for x in j if x["pod"]=="pod-b1"])')" = "4 ['pod-a1', 'pod-a2'] ['10.200.2.1']" ]; then
 		t_pass daemon_tcctl_pods
 	else
 		t_fail daemon_tcctl_pods "$p"
 	fi
-	p=$(tcn a pods)
+	p=$(tcn a pods daemon)
 	grep -q "^pod-a1 .*10.200.1.1 .*yes" <<<"$p" && t_pass daemon_tcctl_pods_text ||
-		t_fail daemon_tcctl_pods_text "$(tcn a pods 2>&1 | head -n 3)"
+		t_fail daemon_tcctl_pods_text "$(tcn a pods daemon 2>&1 | head -n 3)"
 	if [ "$(tcn a provider get)" = "mode openssl" ] &&
 	   [ "$(tcn a provider set boringssl)" = "mode boringssl" ] &&
 	   [ "$(tcn a -j provider get)" = '{"mode":"boringssl"}' ] &&

@@ -51,7 +51,7 @@ metric() {	# metric NODE NAME: value of a tcsegd counter line
 		awk -v m="$2" 'index($0, m) == 1 { print $2; exit }'
 }
 pod_ifindex() {	# pod_ifindex IP: its veth as `tcctl pods` says
-	tcn a -j pods | python3 -c 'import json, sys
+	tcn a -j pods daemon | python3 -c 'import json, sys
 for j in json.load(sys.stdin):
     if j.get("ip") == sys.argv[1]:
         print(j["ifindex"])' "$1"

@@ -104,7 +104,8 @@ static int parse_options(json_t *r, struct cni_conf *c, struct cni_err *e)
 		     e) ||
 	    opt_path(r, "tcctl", c->tcctl, sizeof(c->tcctl), e) ||
 	    opt_path(r, "pin_dir", c->pin_dir, sizeof(c->pin_dir), e) ||
-	    opt_path(r, "state_dir", c->state_dir, sizeof(c->state_dir), e))
+	    opt_path(r, "state_dir", c->state_dir, sizeof(c->state_dir), e) ||
+	    opt_path(r, "socket", c->socket, sizeof(c->socket), e))
 		return -1;
 	c->def = default_acts[def];
 	strcpy(c->mode, mode ? modes[mode] : "auto");

@@ -57,6 +57,7 @@ struct cni_conf {
 	char tcctl[PATH_MAX];	/* empty: beside the plugin, else /usr/sbin */
 	char pin_dir[PATH_MAX];	/* empty: tcctl's default */
 	char state_dir[PATH_MAX];
+	char socket[PATH_MAX];	/* tcsegd control socket, empty: default */
 };
 
 /* The pod as prevResult describes it. */

@@ -103,6 +103,10 @@ int cni_tcctl_run(const struct cni_tcctl *t, const char *const *words,
 		argv[n++] = "--pin-dir";
 		argv[n++] = t->pin_dir;
 	}
+	if (t->socket) {
+		argv[n++] = "--socket";
+		argv[n++] = t->socket;
+	}
 	while (*words && n < sizeof(argv) / sizeof(argv[0]) - 1)
 		argv[n++] = *words++;
 	argv[n] = NULL;

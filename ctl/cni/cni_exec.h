@@ -10,6 +10,7 @@
 struct cni_tcctl {
 	char path[4096];	/* the tcctl binary */
 	const char *pin_dir;	/* NULL: tcctl's default */
+	const char *socket;	/* tcsegd's control socket, NULL: default */
 };
 
 /* Resolve the tcctl binary: @conf_path if set, else beside the plugin
@@ -17,7 +18,7 @@ struct cni_tcctl {
 void cni_tcctl_find(struct cni_tcctl *t, const char *conf_path);
 
 /*
- * Run "tcctl [--pin-dir D] WORDS..." (@words ends
+ * Run "tcctl [--pin-dir D] [--socket S] WORDS..." (@words ends
  * with NULL; tcctl waits for its writer lock as it does). Exit status of tcctl (0 ok), or -errno if it could not
  * run. Its stdout in *@out (malloc'd, NUL-terminated; may be NULL), the
  * last line of its stderr in @msg.

@@ -17,6 +17,7 @@
 #include "cni_peer.h"
 #include "cni_state.h"
 #include "parse.h"
+#include "pod_name.h"
 
 struct cni_env {
 	const char *command;
@@ -119,6 +120,7 @@ static int attach(const struct cni_conf *c, const struct cni_tcctl *t,
 		  const struct cni_state *s, struct cni_err *e)
 {
 	char addrs[TCSEG_DEV_MAX_ADDRS4 * 16 + 8], msg[512];
+	char pod[POD_REF_MAX + 1];
 	const char *w[16];
 	int n = 0, rc;
 
@@ -133,6 +135,16 @@ static int attach(const struct cni_conf *c, const struct cni_tcctl *t,
 	w[n++] = addrs;
 	w[n++] = "mode";
 	w[n++] = c->mode;
+	/* registers the pod's name: rules naming it follow its addresses */
+	if (s->names.pod[0]) {
+		if (pod_ref_join(s->names.ns[0] ? s->names.ns : POD_NS_DEFAULT,
+				 s->names.pod, pod, sizeof(pod)))
+			return cni_errf(e, CNI_E_ENV, "K8S_POD_NAMESPACE/"
+					"K8S_POD_NAME cannot name a pod "
+					"(docs/POLICY.md §Pods)");
+		w[n++] = "pod";
+		w[n++] = pod;
+	}
 	if (c->pos != CNI_POS_ANY)
 		w[n++] = c->pos == CNI_POS_FIRST ? "first" : "last";
 	w[n] = NULL;
@@ -335,6 +347,7 @@ int main(void)
 	free(in);
 	cni_tcctl_find(&t, c.tcctl);
 	t.pin_dir = c.pin_dir[0] ? c.pin_dir : NULL;
+	t.socket = c.socket[0] ? c.socket : NULL;
 	if (!env.command)
 		cni_errf(&e, CNI_E_ENV, "CNI_COMMAND is not set");
 	else if (env_check(&env, &e))

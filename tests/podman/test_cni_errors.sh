@@ -40,6 +40,15 @@ expect cni_bad_args 4 '{"cniVersion":"1.0.0","prevResult":{}}' CNI_COMMAND=ADD \
 expect cni_index_out_of_range 6 '{"cniVersion":"1.0.0","prevResult":{"interfaces":
 	[{"name":"v1"},{"name":"eth0","sandbox":"/n"}],"ips":[{"interface":2,
 	"address":"10.0.0.2/24"}]}}' CNI_COMMAND=ADD "${A[@]}"
+# a pod name policies cannot name (docs/POLICY.md §Pods): refused before
+# tcctl runs (a tcctl that fails would give code 100)
+LO='{"cniVersion":"1.0.0","name":"n","tcctl":"/bin/false","prevResult":{
+	"interfaces":[{"name":"lo"},{"name":"eth0","sandbox":"/n"}],
+	"ips":[{"interface":1,"address":"10.0.0.2/24"}]}}'
+expect cni_pod_namespace_too_long 4 "$LO" CNI_COMMAND=ADD "${A[@]}" \
+	"CNI_ARGS=K8S_POD_NAME=p;K8S_POD_NAMESPACE=$(printf 'n%.0s' $(seq 64))"
+expect cni_pod_name_dot 4 "$LO" CNI_COMMAND=ADD "${A[@]}" \
+	"CNI_ARGS=K8S_POD_NAME=.p"
 big=$(head -c $((2 << 20)) /dev/zero | tr '\0' ' ')
 expect cni_huge_input 6 "{\"cniVersion\":\"1.0.0\"}$big" CNI_COMMAND=ADD "${A[@]}"
 

@@ -29,6 +29,8 @@ TCCTL=${TCSEG_CNI_TCCTL:-$TCSEG_BUILD/tcctl}
 D=$(mktemp -d /tmp/tcseg-podman.XXXXXX)
 PIN=$D/bpf/tcseg
 CTRS=()
+DPID=
+TCSEGD=$TCSEG_BUILD/tcsegd
 export CONTAINERS_CONF=$D/containers.conf
 
 pm() {
@@ -39,6 +41,7 @@ tc_() { "$TCCTL" --pin-dir "$PIN" "$@"; }
 
 cleanup() {
 	local c
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	for c in "${CTRS[@]}"; do
 		pm rm -f -t 0 "$c" >/dev/null 2>&1
 	done
@@ -78,7 +81,8 @@ setup() {
 	           "ranges": [[{"subnet": "${SUB}0/24",
 	                        "gateway": "${SUB}1"}]]}},
 	 {"type": "tcseg-cni", "default": "deny", "tcctl": "$TCCTL",
-	  "pin_dir": "$PIN", "state_dir": "$D/state"}]}
+	  "pin_dir": "$PIN", "state_dir": "$D/state",
+	  "socket": "$D/tcsegd.sock"}]}
 	EOC
 }
 
@@ -242,6 +246,177 @@ test_rm_cleans_up() {
 		t_pass del_twice_ok || t_fail del_twice_ok "second DEL failed"
 }
 
+# ---- pods by name (docs/POLICY.md §Pods) and tcsegd's registered pods
+
+# tcsegd on the host: this pin dir, a private control socket, no
+# attach of its own; started and restarted by the tests below
+tcsegd_setup() {
+	"$TCSEG_ROOT/tools/gen-certs.sh" "$D/certs" n1 >"$D/certs.log" 2>&1 ||
+		return 1
+	echo "node n1 127.0.0.1" >"$D/pods.conf"
+	cat >"$D/tcsegd.conf" <<-EOC
+	mode = openssl
+	node_name = n1
+	pod_node_config_path = $D/pods.conf
+	key_service_listen = 127.0.0.1:$((20000 + ID % 20000))
+	cert_file = $D/certs/n1.pem
+	key_file = $D/certs/n1.key
+	ca_file = $D/certs/ca.pem
+	kp_plugin_dir = $TCSEG_BUILD
+	pin_dir = $PIN
+	control_socket = $D/tcsegd.sock
+	metrics_listen = off
+	log_level = debug
+	EOC
+	chmod 600 "$D/tcsegd.conf" "$D/pods.conf"
+}
+
+start_tcsegd() {
+	local before i
+	before=$(grep -c " daemon ready " "$D/tcsegd.log" 2>/dev/null)
+	"$TCSEGD" -f -c "$D/tcsegd.conf" >>"$D/tcsegd.log" 2>&1 &
+	DPID=$!
+	for i in $(seq 600); do
+		[ "$(grep -c " daemon ready " "$D/tcsegd.log")" -gt "${before:-0}" ] &&
+			return 0
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_tcsegd() {
+	kill "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DPID=
+}
+
+pod() { echo "default/tcsegt-$1-$ID"; }
+# "veth default addrs" of pod $1 in `tcctl -j pods` ("" if not there)
+registered() {
+	tc_ -j pods | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p["pod"] == sys.argv[1]:
+        print(p["veth"], p["default"], ",".join(p["addrs"]))' "$(pod "$1")"
+}
+# "ip ifindex" of pod $1 in tcsegd's own listing ("" if it does not know it)
+daemon_knows() {
+	"$TCCTL" --socket "$D/tcsegd.sock" -j pods daemon | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("registered") and p["pod"] == sys.argv[1]:
+        print(p["ip"], p["ifindex"])' "$(pod "$1")"
+}
+# "from to resolved" of rule $1 in `tcctl -j policy list`
+rule_of() {
+	tc_ -j policy list | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r["id"] == int(sys.argv[1]):
+        print(r["from"], r["to"], r.get("resolved", "-"))' "$1"
+}
+ifindex_of() { cat "/sys/class/net/$(registered "$1" | cut -d' ' -f1)/ifindex"; }
+
+test_pods_registered() {
+	local v
+	v=$(registered p)
+	if [ "$v" = "$(host_if p) deny $IP_p" ]; then
+		t_pass pods_registered_by_add
+	else
+		t_fail pods_registered_by_add "tcctl pods: '$v', want '$(host_if p) deny $IP_p'"
+	fi
+	v=$(daemon_knows p)
+	if [ "$v" = "$IP_p $(ifindex_of p)" ]; then
+		t_pass tcsegd_applies_registration
+	else
+		t_fail tcsegd_applies_registration "tcsegd lists '$v', want '$IP_p $(ifindex_of p)'"
+	fi
+}
+
+test_rules_by_name() {
+	tc_ policy add id 20 from pod "$(pod p)" to pod "$(pod q)" proto tcp \
+		dport 8080 action allow >/dev/null
+	tc_ policy add id 21 to pod "$(pod q)" proto tcp dport 8080 \
+		action allow >/dev/null
+	tc_ policy add id 22 from pod "$(pod r)" to pod "$(pod q)" \
+		action deny >/dev/null
+	[ "$(rule_of 20)" = "$IP_p $IP_q True" ] &&
+		t_pass pod_rule_resolved || t_fail pod_rule_resolved "rule 20: $(rule_of 20)"
+	[ "$(fetch p "$IP_q")" = tcseg-ok ] && t_pass pod_rule_allows ||
+		t_fail pod_rule_allows "p -> q:8080 failed under rule 20"
+	[ -z "$(fetch r "$IP_q")" ] && t_pass pod_rule_denies ||
+		t_fail pod_rule_denies "r fetched from q despite rule 22"
+	[ -z "$(fetch q "$IP_p")" ] && t_pass pod_rule_one_way ||
+		t_fail pod_rule_one_way "q fetched from p"
+	# port ranges (docs/POLICY.md §Port ranges): beat rule 22's deny
+	# (a port) only when 8080 is in the range
+	tc_ policy add id 24 from pod "$(pod r)" to pod "$(pod q)" proto tcp \
+		dport 8081-8099 action allow >/dev/null
+	[ -z "$(fetch r "$IP_q")" ] && t_pass port_range_excludes ||
+		t_fail port_range_excludes "r fetched q:8080 under dport 8081-8099"
+	tc_ policy del 24 && tc_ policy add id 24 from pod "$(pod r)" to pod \
+		"$(pod q)" proto tcp dport 8000-8099 action allow >/dev/null
+	[ "$(fetch r "$IP_q")" = tcseg-ok ] && t_pass port_range_allows ||
+		t_fail port_range_allows "r -> q:8080 failed under dport 8000-8099"
+	tc_ policy del 24
+	# a pod that does not exist yet: the rule matches nothing until it does
+	tc_ policy add id 23 from pod "$(pod s)" to pod "$(pod q)" proto tcp \
+		dport 8080 action allow >/dev/null
+	[ "$(rule_of 23)" = "none none False" ] && t_pass pod_rule_absent_pod ||
+		t_fail pod_rule_absent_pod "rule 23 before s exists: $(rule_of 23)"
+}
+
+# p removed and re-created (a new address) while tcsegd is down: rule 20
+# keeps its id and follows p; tcsegd, started again, knows the new p
+test_recreate_and_restart() {
+	local old=$IP_p before after
+	before=$(tc_ -j policy list | python3 -c '
+import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')
+	stop_tcsegd
+	pm rm -f -t 0 "tcsegt-p-$ID" >/dev/null 2>&1
+	[ -z "$(registered p)" ] && [ "$(rule_of 20)" = "none none False" ] &&
+		t_pass rm_unregisters_pod ||
+		t_fail rm_unregisters_pod "after rm: '$(registered p)', rule 20 '$(rule_of 20)'"
+	run s >>"$D/run.log" 2>&1
+	run p >>"$D/run.log" 2>&1 || { t_fail recreate "podman run p again"; return; }
+	if [ "$IP_p" = "$old" ]; then
+		t_fail recreate_new_address "p got its old address $old again"
+	fi
+	[ "$(rule_of 20)" = "$IP_p $IP_q True" ] &&
+		t_pass pod_rule_follows_recreate ||
+		t_fail pod_rule_follows_recreate "rule 20: $(rule_of 20), p is $IP_p (was $old)"
+	[ "$(fetch p "$IP_q")" = tcseg-ok ] && t_pass pod_rule_allows_after_recreate ||
+		t_fail pod_rule_allows_after_recreate "p ($IP_p) -> q failed"
+	[ "$(rule_of 23)" = "$IP_s $IP_q True" ] &&
+		[ "$(fetch s "$IP_q")" = tcseg-ok ] && t_pass pod_rule_waits_for_pod ||
+		t_fail pod_rule_waits_for_pod "rule 23 once s runs: $(rule_of 23)"
+	start_tcsegd || { t_fail tcsegd_restart "$(tail -n 3 "$D/tcsegd.log")"; return; }
+	after=$(tc_ -j policy list | python3 -c '
+import json, sys; print(sorted(r["id"] for r in json.load(sys.stdin)))')
+	if [ "$(daemon_knows p)" = "$IP_p $(ifindex_of p)" ] &&
+	   [ -n "$(daemon_knows q)" ] && [ "$before" = "$after" ] &&
+	   [ "$(attached "$(host_if q)")" = "deny $IP_q" ]; then
+		t_pass tcsegd_restart_loses_nothing
+	else
+		t_fail tcsegd_restart_loses_nothing "tcsegd: p '$(daemon_knows p)' q '$(daemon_knows q)'; rules $before -> $after"
+	fi
+}
+
+test_rm_leaves_nothing() {
+	local v idx
+	v=$(host_if q)
+	idx=$(cat "/sys/class/net/$v/ifindex")
+	pm rm -f -t 0 "tcsegt-q-$ID" >/dev/null 2>&1
+	if [ -z "$(registered q)" ] && [ -z "$(attached "$v")" ] &&
+	   [ "$(sessions_of "$idx")" = 0 ] && [ -z "$(daemon_knows q)" ] &&
+	   [ "$(rule_of 20)" = "none none False" ]; then
+		t_pass rm_leaves_no_pod_behind
+	else
+		t_fail rm_leaves_no_pod_behind "q: registered '$(registered q)', attached '$(attached "$v")', sessions $(sessions_of "$idx"), tcsegd '$(daemon_knows q)', rule 20 '$(rule_of 20)'"
+	fi
+}
+
 if ! setup; then
 	t_fail podman_setup "cannot set up $D"
 	exit 1
@@ -257,4 +432,19 @@ test_default_deny_then_rule
 test_spoofed_source_dropped
 test_rm_cleans_up
 test_check
+if ! tcsegd_setup || ! start_tcsegd; then
+	t_fail tcsegd_start "$(tail -n 3 "$D/tcsegd.log" 2>/dev/null)"
+	t_done
+	exit 1
+fi
+for c in p q r; do
+	if ! run $c >>"$D/run.log" 2>&1; then
+		t_fail podman_run "container $c: $(tail -n 2 "$D/run.log" | tr '\n' ' ')"
+		exit 1
+	fi
+done
+test_pods_registered
+test_rules_by_name
+test_recreate_and_restart
+test_rm_leaves_nothing
 t_done

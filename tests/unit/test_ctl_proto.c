@@ -39,6 +39,8 @@ static void test_every_command(void **state)
 	} ok[] = {
 		{ "status\n", CTL_STATUS, 0 },
 		{ "pods\n", CTL_PODS, 0 },
+		{ "pods sync\n", CTL_PODS_SYNC, 0 },
+		{ " pods \t sync\r\n", CTL_PODS_SYNC, 0 },
 		{ "metrics\n", CTL_METRICS, 0 },
 		{ "monitor\n", CTL_MONITOR, 0 },
 		{ "provider get\n", CTL_PROVIDER_GET, 0 },
@@ -135,7 +137,10 @@ static void test_refusals(void **state)
 		{ "\n", -EINVAL }, { " \t\r\n", -EINVAL },
 		{ "reboot\n", -ENOENT }, { "status now\n", -ENOENT },
 		{ "STATUS\n", -ENOENT }, { "statusx\n", -ENOENT },
-		{ "stat\n", -ENOENT }, { "pods pods\n", -ENOENT },
+		{ "stat\n", -ENOENT }, { "pods pods\n", -EPROTO },
+		{ "pods sync now\n", -EPROTO }, { "pods SYNC\n", -EPROTO },
+		{ "pods syncx\n", -EPROTO }, { "podssync\n", -ENOENT },
+		{ "pods sync ../../etc/passwd\n", -EPROTO },
 		{ "monitor -j\n", -ENOENT }, { "providerget\n", -ENOENT },
 		{ "provider\n", -EPROTO }, { "provider get now\n", -EPROTO },
 		{ "provider set\n", -EPROTO }, { "provider put openssl\n", -EPROTO },
@@ -170,7 +175,7 @@ static void test_format_round_trip(void **state)
 	int n, cmd, mode;
 
 	(void)state;
-	for (cmd = CTL_STATUS; cmd <= CTL_PROVIDER_SET; cmd++) {
+	for (cmd = CTL_STATUS; cmd <= CTL_PODS_SYNC; cmd++) {
 		for (mode = MODE_TLSHUB; mode <= MODE_BORINGSSL; mode++) {
 			memset(&rq, 0, sizeof(rq));
 			rq.cmd = cmd;
