@@ -6,6 +6,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../tests/lib/testlib.sh"
 . "$TCSEG_ROOT/netns-tests/lib.sh"
+. "$TCSEG_ROOT/netns-tests/checks.sh"
 
 A=10.200.0.1 B=10.200.0.2 C=10.200.0.3
 
@@ -19,17 +20,6 @@ setup() {
 
 can_tcp() { in_pod "$1" $FLOW tcp-client "$2" "$3" >/dev/null 2>&1; }
 can_udp() { in_pod "$1" $FLOW udp-echo-client "$2" "$3" >/dev/null 2>&1; }
-
-# expect NAME yes|no CMD...: the flow works (yes) or is blocked (no)
-expect() {
-	local name=$1 want=$2
-	shift 2
-	if "$@"; then
-		[ "$want" = yes ] && t_pass "$name" || t_fail "$name" "flow went through"
-	else
-		[ "$want" = no ] && t_pass "$name" || t_fail "$name" "flow was blocked"
-	fi
-}
 
 test_attach_all() {
 	tc_ attach va >/dev/null && tc_ attach vb >/dev/null &&
