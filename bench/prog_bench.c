@@ -4,7 +4,7 @@
  *
  *   prog_bench [--exact N] [--cidr N] [--repeat N] [--rounds N] [--flows N]
  *              [--tcctl PATH] [--cpu N] [--sessions N] [--profile CASE]
- *   prog_bench gen-policy [--exact N] [--cidr N] [--change PCT] > FILE
+ *   prog_bench gen-policy [--exact N] [--cidr N] [--change PCT] [--v6] > FILE
  *
  * The data plane is set up the way a host runs it: in a private network
  * namespace and on a private bpffs, `tcctl load`, `tcctl default deny`,
@@ -328,7 +328,7 @@ static int write_policy(const struct opts *o, const struct env *e)
 
 	if (!f)
 		return -errno;
-	err = bp_write(f, o->exact, o->cidr, 0);
+	err = bp_write(f, o->exact, o->cidr, 0, 0);
 	if (fclose(f) && !err)
 		err = -EIO;
 	return err;
@@ -888,7 +888,8 @@ static const struct option longopts[] = {
 	{ "flows", 1, NULL, 'f' }, { "tcctl", 1, NULL, 't' },
 	{ "change", 1, NULL, 'C' }, { "cpu", 1, NULL, 'p' },
 	{ "profile", 1, NULL, 'P' }, { "sessions", 1, NULL, 's' },
-	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	{ "v6", 0, NULL, '6' }, { "help", 0, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static void usage(void)
@@ -897,11 +898,11 @@ static void usage(void)
 	      "[--rounds N] [--flows N] [--tcctl PATH] [--cpu N]\n"
 	      "                  [--sessions N] [--profile CASE]\n"
 	      "       prog_bench gen-policy [--exact N] [--cidr N] "
-	      "[--change PCT]\n", stderr);
+	      "[--change PCT] [--v6]\n", stderr);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o,
-		      unsigned int *change)
+		      unsigned int *change, int *v6)
 {
 	unsigned int cpu;
 	int c, err = 0;
@@ -922,6 +923,7 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		case 't': o->tcctl = optarg; break;
 		case 'P': o->profile = optarg; break;
 		case 's': err = parse_uint(optarg, 1u << 26, &o->sessions); break;
+		case '6': *v6 = 1; break;
 		default: usage(); return -EINVAL;
 		}
 	}
@@ -962,12 +964,16 @@ int main(int argc, char **argv)
 	struct env e = { .from_pod = -1, .sessions = -1, .pressure = -1 };
 	unsigned int change = 0;
 	struct utsname u;
-	int err, gen = argc > 1 && !strcmp(argv[1], "gen-policy");
+	int err, v6 = 0, gen = argc > 1 && !strcmp(argv[1], "gen-policy");
 
-	if (parse_args(argc - gen, argv + gen, &o, &change))
+	if (parse_args(argc - gen, argv + gen, &o, &change, &v6) ||
+	    (v6 && !gen)) {
+		if (v6 && !gen)
+			usage();
 		return 2;
+	}
 	if (gen)
-		return bp_write(stdout, o.exact, o.cidr, change) ? 1 : 0;
+		return bp_write(stdout, o.exact, o.cidr, change, v6) ? 1 : 0;
 	if (!o.tcctl)
 		o.tcctl = default_tcctl(argv[0]);
 	pin_cpu(o.cpu);

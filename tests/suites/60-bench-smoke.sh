@@ -9,7 +9,7 @@ set -uo pipefail
 PB=$TCSEG_BUILD/bench/prog_bench
 OUT=$(mktemp /tmp/tcseg-bench-smoke.XXXXXX)
 NS=tcseg-bsmoke-$$
-trap 'rm -f "$OUT" "$OUT.p" "$OUT.nft"; ip netns del $NS 2>/dev/null' EXIT
+trap 'rm -f "$OUT" "$OUT.p" "$OUT.6" "$OUT.nft"; ip netns del $NS 2>/dev/null' EXIT
 
 t_need_root bench_smoke || exit 0
 if [ ! -x "$PB" ] || [ ! -x "$TCSEG_BUILD/tcctl" ]; then
@@ -61,6 +61,14 @@ fi
 n=$(grep -vc '^#' "$OUT.p")
 [ "$n" = 55 ] && t_pass bench_gen_policy_counts ||
 	t_fail bench_gen_policy_counts "$n rules, want 55"
+# --v6: the same IPv4 rules, then 5 fixed IPv6 rules and every filler
+# mirrored into fd64::/96
+"$PB" gen-policy --exact 30 --cidr 20 --change 10 --v6 >"$OUT.6"
+v4=$(grep -v -e '^#' -e : "$OUT.6" | cmp - <(grep -v '^#' "$OUT.p") && echo same)
+n6=$(grep -c '^id [0-9]* from fd' "$OUT.6")
+m6=$(grep -c ' from fd64::a01:1d to fd64::a02:1d proto tcp sport 1053 dport 30 action deny$' "$OUT.6")
+[ "$v4" = same ] && [ "$n6" = 55 ] && [ "$m6" = 1 ] && t_pass bench_gen_policy_v6_mirrors ||
+	t_fail bench_gen_policy_v6_mirrors "IPv4 part ${v4:-differs}, $n6 IPv6 rules (want 55), filler 29 mirrored $m6 times"
 {
 	echo "table bridge t {"
 	echo "	chain c {"
