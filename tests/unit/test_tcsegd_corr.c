@@ -25,8 +25,8 @@ static struct tcseg_event tc(__u8 dir)
 {
 	struct tcseg_event e = {
 		.type = TCSEG_EV_FLOW_ENCRYPT, .ifindex = dir ? 20 : 10,
-		.saddr = C_IP, .daddr = S_IP, .sport = C_PORT, .dport = S_PORT,
-		.proto = 6, .dir = dir, .action = TCSEG_ACT_ENCRYPT,
+		.saddr.w = { C_IP }, .daddr.w = { S_IP }, .sport = C_PORT,
+		.dport = S_PORT, .family = TCSEG_FAMILY_V4, .proto = 6, .dir = dir, .action = TCSEG_ACT_ENCRYPT,
 	};
 	return e;
 }
@@ -36,13 +36,16 @@ static struct tcseg_sock_event sock(__u8 type, __u8 flags)
 	struct tcseg_sock_event e = {
 		.type = type, .flags = flags, .tgid = 42, .pid = 43,
 		.cookie = 99, .action = TCSEG_ACT_ENCRYPT, .fd = -1,
+		.family = TCSEG_FAMILY_V4,
 	};
 
 	if (type == TCSEG_SOCK_ACCEPT) {	/* local end first */
-		e.saddr = S_IP, e.sport = S_PORT, e.daddr = C_IP, e.dport = C_PORT;
+		e.saddr.v4 = S_IP, e.sport = S_PORT;
+		e.daddr.v4 = C_IP, e.dport = C_PORT;
 		e.tgid = flags & TCSEG_SOCK_F_HELD ? 42 : 0;
 	} else {
-		e.saddr = C_IP, e.sport = C_PORT, e.daddr = S_IP, e.dport = S_PORT;
+		e.saddr.v4 = C_IP, e.sport = C_PORT;
+		e.daddr.v4 = S_IP, e.dport = S_PORT;
 	}
 	return e;
 }
@@ -57,7 +60,7 @@ static void test_accept_record_is_turned_to_client_server(void **st)
 	corr_key_sock(&a, &ka);
 	corr_key_tc(&t, &kt);
 	assert_memory_equal(&ka, &kt, sizeof(ka));
-	assert_int_equal(ka.saddr, C_IP);
+	assert_int_equal(ka.saddr.v4, C_IP);
 	assert_int_equal(ka.dport, S_PORT);
 }
 
@@ -307,6 +310,61 @@ static void test_hostile_records_refused(void **st)
 	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
 }
 
+/* Addresses must fit their family: an IPv4 one never equals an IPv6 one. */
+static void test_hostile_families_refused(void **st)
+{
+	struct tcseg_sock_event s = sock(TCSEG_SOCK_CONNECT, 0);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	const char *why = NULL;
+
+	(void)st;
+	s.saddr.w[2] = 1;	/* bytes beyond an IPv4 address */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	assert_non_null(strstr(why, "family"));
+	s.family = TCSEG_FAMILY_V6;	/* the same bytes as IPv6: fine */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	s.family = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s.family = 5;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+
+	f.daddr.w[3] = 1;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	assert_non_null(strstr(why, "family"));
+	f = tc(TCSEG_DIR_FROM_POD);
+	f.family = 0;		/* only a drop of a non-IP frame has none */
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	memset(&f.saddr, 0, sizeof(f.saddr));
+	memset(&f.daddr, 0, sizeof(f.daddr));
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f.type = TCSEG_EV_DROP;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), 0);
+	f.saddr.w[0] = 1;	/* ...and then no address */
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f = tc(TCSEG_DIR_FROM_POD);
+	f.family = 7;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+}
+
+/* Keys of both families never meet: one table entry each. */
+static void test_families_never_join(void **st)
+{
+	struct corr_table *t = corr_new(16, 10 * SEC);
+	struct tcseg_event a = tc(TCSEG_DIR_FROM_POD), b = a;
+	struct corr_entry *ea, *eb;
+
+	(void)st;
+	assert_non_null(t);
+	b.family = TCSEG_FAMILY_V6;	/* the same 16 bytes, as IPv6 */
+	ea = corr_add_tc(t, &a, SEC);
+	eb = corr_add_tc(t, &b, SEC);
+	assert_non_null(ea);
+	assert_non_null(eb);
+	assert_ptr_not_equal(ea, eb);
+	assert_int_equal(corr_count(t), 2);
+	corr_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +378,8 @@ int main(void)
 		cmocka_unit_test(test_accept_owner_later_waits_for_accept_return),
 		cmocka_unit_test(test_connect_fd_later_waits_for_connect_return),
 		cmocka_unit_test(test_hostile_records_refused),
+		cmocka_unit_test(test_hostile_families_refused),
+		cmocka_unit_test(test_families_never_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
