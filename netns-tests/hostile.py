@@ -11,7 +11,8 @@ frames on eth0 of the namespace they run in (scapy: run with
                        the L4 header, comma separated: hbh (hop-by-hop
                        options), dst (destination options), rt0, rt2
                        (routing type 0 / 2, segments left 0, listing
-                       DST), frag (an atomic fragment header)
+                       DST), rt0left (type 0, one segment left: DST
+                       again), frag (an atomic fragment header)
   hostile.py frag6 SRC SPORT DST DPORT DMAC SIZE WHICH
                        one UDP datagram of SIZE bytes in IPv6 fragments
                        of at most 1280 bytes; WHICH: all, or later (all
@@ -66,9 +67,9 @@ def ext_hdr(name, dst):
         return IPv6ExtHdrHopByHop()
     if name == "dst":
         return IPv6ExtHdrDestOpt()
-    if name in ("rt0", "rt2"):
-        return IPv6ExtHdrRouting(type=int(name[2]), segleft=0,
-                                 addresses=[dst])
+    if name in ("rt0", "rt2", "rt0left"):
+        return IPv6ExtHdrRouting(type=int(name[2]), addresses=[dst],
+                                 segleft=int(name == "rt0left"))
     if name == "frag":
         return IPv6ExtHdrFragment(offset=0, m=0, id=0x7c5e6)
     raise ValueError("unknown extension header '%s'" % name)
