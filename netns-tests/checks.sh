@@ -76,3 +76,39 @@ sink_gets() {
 	sleep 0.3
 	want "$name" "$(($(sink_count) - n0))" "$n"
 }
+
+# raw_prereqs NAME: root (else SKIP, status 1), tcctl built and scapy
+# (else FAIL, status 2); for `raw_prereqs NAME || return $(($? - 1))`
+raw_prereqs() {
+	t_need_root "$1" || return 1
+	[ -x "$TCSEG_BUILD/tcctl" ] || { t_fail "$1" "build/tcctl missing (make)"; return 2; }
+	/usr/bin/python3 -c 'import scapy.all' 2>/dev/null ||
+		{ t_fail "$1" "/usr/bin/python3 has no scapy (make deps)"; return 2; }
+}
+
+# sessions_and_cut PREFIX POD SRC DST PORT RULE: POD holds a TCP flow to
+# DST:PORT open under allow rule RULE; `tcctl -j sessions` must show it
+# ESTABLISHED at both veths (src SRC:*, dst DST:PORT, as tcctl prints
+# them: [IPv6]), the text output must list it, and deleting RULE must
+# cut it. Test names start with PREFIX.
+sessions_and_cut() {
+	local pfx=$1 pod=$2 src=$3 dst=$4 port=$5 id=$6 out=$NT_DIR/hold.out
+	local s n hold rc ip=${4#[}
+	in_pod "$pod" $FLOW tcp-hold "${ip%]}" "$port" 8 >"$out" 2>&1 &
+	hold=$!
+	for n in $(seq 40); do grep -q "ok 5" "$out" && break; sleep 0.1; done
+	s=$(tc_ -j sessions)
+	n=$(json_get "$s" "sum(1 for x in j if x['src'].startswith('$src:') and x['dst'] == '$dst:$port' and x['state'] == 'ESTABLISHED' and x['rule'] == $id)")
+	[ "$n" = 2 ] && t_pass "${pfx}sessions_show_flow_at_both_veths" ||
+		t_fail "${pfx}sessions_show_flow_at_both_veths" "$n of 2 in $s"
+	grep -qF "$dst:$port" <<<"$(tc_ sessions)" && t_pass "${pfx}sessions_text_lists_flow" ||
+		t_fail "${pfx}sessions_text_lists_flow" "not in text output"
+	tc_ policy del id "$id"
+	wait $hold
+	rc=$?
+	if [ $rc = 3 ] && grep -q "ok 5" "$out"; then
+		t_pass "${pfx}deleting_allow_rule_cuts_established_flow"
+	else
+		t_fail "${pfx}deleting_allow_rule_cuts_established_flow" "hold rc $rc: $(tail -n 2 "$out" | tr '\n' ' ')"
+	fi
+}

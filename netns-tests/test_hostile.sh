@@ -167,10 +167,7 @@ test_stats_text() {
 }
 
 main() {
-	t_need_root netns_hostile || return 0
-	[ -x "$TCSEG_BUILD/tcctl" ] || { t_fail netns_hostile "build/tcctl missing (make)"; return 1; }
-	/usr/bin/python3 -c 'import scapy.all' 2>/dev/null ||
-		{ t_fail netns_hostile "/usr/bin/python3 has no scapy (make deps)"; return 1; }
+	raw_prereqs netns_hostile || return $(($? - 1))
 	setup || { t_fail hostile_setup "could not build the pods"; return 1; }
 	t_pass hostile_setup
 	test_list_shows_binding

@@ -182,31 +182,13 @@ test_icmpv6() {
 		in_pod c $HOSTILE icmp-err $C6 $A6 "$MAC_A" $B6 53 $C6 33333 1000 2
 }
 
+# rule 11 allows a -> b:80
 test_sessions_and_cut() {
-	local out=$NT_DIR/hold.out s n hold rc
-	in_pod a $FLOW tcp-hold $B6 80 8 >"$out" 2>&1 &
-	hold=$!
-	for n in $(seq 40); do grep -q "ok 5" "$out" && break; sleep 0.1; done
-	s=$(tc_ -j sessions)
-	n=$(json_get "$s" "sum(1 for x in j if x['src'].startswith('[$A6]:') and x['dst'] == '[$B6]:80' and x['state'] == 'ESTABLISHED' and x['rule'] == 11)" 2>&1)
-	want v6_sessions_json_show_flow_at_both_veths "$n" 2
-	grep -q "\[$B6\]:80" <<<"$(tc_ sessions)" && t_pass v6_sessions_text_lists_flow ||
-		t_fail v6_sessions_text_lists_flow "not in text output"
-	tc_ policy del id 11
-	wait $hold
-	rc=$?
-	if [ $rc = 3 ] && grep -q "ok 5" "$out"; then
-		t_pass v6_deleting_allow_rule_cuts_established_flow
-	else
-		t_fail v6_deleting_allow_rule_cuts_established_flow "hold rc $rc: $(tail -n 2 "$out" | tr '\n' ' ')"
-	fi
+	sessions_and_cut v6_ a "[$A6]" "[$B6]" 80 11
 }
 
 main() {
-	t_need_root netns_ipv6 || return 0
-	[ -x "$TCSEG_BUILD/tcctl" ] || { t_fail netns_ipv6 "build/tcctl missing (make)"; return 1; }
-	/usr/bin/python3 -c 'import scapy.all' 2>/dev/null ||
-		{ t_fail netns_ipv6 "/usr/bin/python3 has no scapy (make deps)"; return 1; }
+	raw_prereqs netns_ipv6 || return $(($? - 1))
 	setup || { t_fail v6_setup "could not build the dual-stack pods"; return 1; }
 	t_pass v6_setup
 	test_default_deny
