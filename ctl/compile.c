@@ -21,8 +21,11 @@
  *
  * How the maps implement 2 (bpf/lib/policy.h). An LPM trie cannot match
  * two prefixes in one key, so the source side is resolved first:
- *  - every distinct source prefix of a CIDR rule, and 0.0.0.0/0, becomes a
- *    source class; the src_class trie maps saddr to its longest class S;
+ *  - every distinct (family, source prefix) of a CIDR rule, 0.0.0.0/0, and
+ *    ::/0 when IPv6 has CIDR rules, becomes a source class; the src_class
+ *    trie maps (family, saddr) to its longest class S. Each family is
+ *    compiled on its own; a rule without addresses is compiled into both
+ *    (rule_families(): icmp rules into IPv4 only, icmpv6 into IPv6);
  *  - every rule whose source prefix contains S is copied into S: one CIDR
  *    entry per protocol key (any = tcp, udp, icmp, other; any with a dport
  *    = tcp, udp), keyed (S, proto key, dport or 0, ifindex or 0, dst
@@ -45,7 +48,7 @@
  * distinct source prefixes are what multiply; @max_cidr (the map size)
  * bounds the result and the error says how many entries were needed.
  * Time: O(N log N) for the duplicate check and the classes, plus
- * O(C * 33 * log C) to find each class's ancestors, plus O(E log E) to
+ * O(C * 33 * log C) to find each class's ancestors (129 for IPv6), plus O(E log E) to
  * sort each class's entries (E entries in all). Memory: the output plus
  * one class's entries. 100k exact + 10k wildcard-source CIDR rules
  * compile in about 30 ms on the 2-core dev VM; 1M exact rules in about

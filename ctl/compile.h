@@ -2,13 +2,16 @@
 /*
  * Compile a rule set into the data path's lookup maps:
  *  - exact rules    -> tcseg_exact entries (key per rule, ports network order)
- *  - CIDR rules     -> tcseg_src_class entries: one per distinct source
- *                      prefix, plus 0.0.0.0/0 always;
+ *  - CIDR rules     -> tcseg_src_class entries: one per distinct (family,
+ *                      source prefix), plus 0.0.0.0/0 always and ::/0
+ *                      when IPv6 has CIDR rules;
  *                   -> tcseg_cidr entries: for every source class S, every
  *                      rule whose source prefix contains S, expanded over
- *                      protocol keys (any = tcp, udp, icmp, other; with a
- *                      dport: tcp, udp), keyed (S, proto key, dport or 0,
- *                      ifindex or 0, dst prefix). When two rules land on
+ *                      protocol keys (any = tcp, udp, the family's icmp,
+ *                      other; with a dport: tcp, udp), keyed (family, S,
+ *                      proto key, dport or 0, ifindex or 0, dst prefix).
+ *                      A rule without addresses goes to both families
+ *                      (rule_families()). When two rules land on
  *                      one key the more specific wins: longer source
  *                      prefix, then a protocol, then the lower id.
  * The value's spec is tcseg_rule_spec() of the winning rule.

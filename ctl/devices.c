@@ -11,24 +11,41 @@
 #include "devices.h"
 #include "parse.h"
 
-static void dev_set_addrs(struct tcseg_dev *d, const __be32 *a, int n)
+/* @as was checked (check_addr_set): counts within the arrays. */
+static void dev_set_addrs(struct tcseg_dev *d, const struct addr_set *as)
 {
-	if (n > TCSEG_DEV_MAX_ADDRS4)
-		n = TCSEG_DEV_MAX_ADDRS4;
 	memset(d->addrs4, 0, sizeof(d->addrs4));
-	if (n > 0)
-		memcpy(d->addrs4, a, n * sizeof(*a));
-	d->n_addrs4 = n;
+	memset(d->addrs6, 0, sizeof(d->addrs6));
+	memcpy(d->addrs4, as->a4, as->n4 * sizeof(as->a4[0]));
+	memcpy(d->addrs6, as->a6, as->n6 * sizeof(as->a6[0]));
+	d->n_addrs4 = as->n4;
+	d->n_addrs6 = as->n6;
 	d->flags &= ~TCSEG_DEV_F_BOUND;
-	if (n > 0)
+	if (as->n4 + as->n6 > 0)
 		d->flags |= TCSEG_DEV_F_BOUND;
+}
+
+void tcseg_dev_addrs(const struct tcseg_dev *d, struct addr_set *as)
+{
+	memset(as, 0, sizeof(*as));
+	if (!(d->flags & TCSEG_DEV_F_BOUND))
+		return;
+	as->n4 = d->n_addrs4 < TCSEG_DEV_MAX_ADDRS4 ? d->n_addrs4 :
+						      TCSEG_DEV_MAX_ADDRS4;
+	as->n6 = d->n_addrs6 < TCSEG_DEV_MAX_ADDRS6 ? d->n_addrs6 :
+						      TCSEG_DEV_MAX_ADDRS6;
+	memcpy(as->a4, d->addrs4, sizeof(as->a4));
+	memcpy(as->a6, d->addrs6, sizeof(as->a6));
 }
 
 static bool same_binding(const struct tcseg_dev *a, const struct tcseg_dev *b)
 {
+	struct addr_set x, y;
+
+	tcseg_dev_addrs(a, &x);
+	tcseg_dev_addrs(b, &y);
 	return !((a->flags ^ b->flags) & TCSEG_DEV_F_BOUND) &&
-	       a->n_addrs4 == b->n_addrs4 &&
-	       !memcmp(a->addrs4, b->addrs4, sizeof(a->addrs4));
+	       !memcmp(&x, &y, sizeof(x));
 }
 
 /* Is the session's pod side, if it has one, an address @d binds? */
@@ -110,6 +127,7 @@ int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 		   const __be32 *a, int n, char *err, size_t errlen)
 {
 	struct tcseg_dev dev, old;
+	struct addr_set as;
 	int ret;
 
 	ret = check_addr_list(a, n, TCSEG_DEV_MAX_ADDRS4, err, errlen);
@@ -119,7 +137,11 @@ int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 		return tcseg_errf(err, errlen, -ENOENT,
 				  "ifindex %u is not attached", ifindex);
 	dev = old;
-	dev_set_addrs(&dev, a, n);
+	tcseg_dev_addrs(&old, &as);	/* its IPv6 addresses stay */
+	as.n4 = n;
+	memset(as.a4, 0, sizeof(as.a4));
+	memcpy(as.a4, a, n * sizeof(a[0]));
+	dev_set_addrs(&dev, &as);
 	if (bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_EXIST)) {
 		ret = -errno;
 		return tcseg_errf(err, errlen, ret,
@@ -135,6 +157,7 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		     int *tcx, char *err, size_t errlen)
 {
 	struct tcseg_dev dev = { 0 }, old;
+	struct addr_set as;
 	char aerr[256];
 	int had, ret;
 
@@ -144,18 +167,16 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 	dev.flags = o->audit ? TCSEG_DEV_F_AUDIT : 0;
 	if (had && o->keep) {
 		dev.default_action = old.default_action;
-		dev.flags = old.flags & (TCSEG_DEV_F_AUDIT | TCSEG_DEV_F_BOUND);
-		dev.n_addrs4 = old.n_addrs4;
-		memcpy(dev.addrs4, old.addrs4, sizeof(dev.addrs4));
+		dev.flags = old.flags & TCSEG_DEV_F_AUDIT;
 	}
 	if (o->bind) {
-		ret = check_addr_list(o->addrs4, o->n_addrs4,
-				      TCSEG_DEV_MAX_ADDRS4, err, errlen);
+		ret = check_addr_set(&o->addrs, err, errlen);
 		if (ret)
 			return ret;
-		dev_set_addrs(&dev, o->addrs4, o->n_addrs4);
-	} else if (had && (old.flags & TCSEG_DEV_F_BOUND)) {
-		dev_set_addrs(&dev, old.addrs4, old.n_addrs4);
+		dev_set_addrs(&dev, &o->addrs);
+	} else if (had) {	/* the binding stays as it is */
+		tcseg_dev_addrs(&old, &as);
+		dev_set_addrs(&dev, &as);
 	}
 	dev.attached_ns = had ? old.attached_ns : mono_ns();
 	memcpy(dev.name, name, strnlen(name, sizeof(dev.name)));

@@ -12,14 +12,14 @@
 #include <stddef.h>
 #include "attach.h"
 #include "loader.h"
+#include "parse.h"
 
 struct tcseg_dev_opts {
 	__u8 default_action;	/* TCSEG_ACT_ALLOW/DENY or TCSEG_ACT_UNSET */
 	bool audit;
 	bool keep;		/* keep the existing entry's settings, if any */
 	bool bind;		/* set the bound addresses (else keep them) */
-	int n_addrs4;		/* with bind: 0 unbinds */
-	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
+	struct addr_set addrs;	/* with bind: both families; empty unbinds */
 	enum attach_pos pos;	/* among other tc programs (attach.h) */
 };
 
@@ -37,16 +37,20 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
 		     int *tcx, char *err, size_t errlen);
 
 /*
- * Bind @n IPv4 addresses to an attached device (0 unbinds): from then
- * on a packet or ARP from the pod with another source is dropped
- * (docs/DATAPATH.md, "Address binding"). The addresses are checked
- * first (unicast, distinct, at most TCSEG_DEV_MAX_ADDRS4); the entry is
- * written whole, then the device's sessions whose pod side is no longer
- * bound are deleted. Returns 0 or negative errno with a message in @err;
- * nothing is written on a bad address or an unattached device.
+ * Bind @n IPv4 addresses to an attached device, keeping its bound IPv6
+ * addresses (none of either unbinds): from then on a packet or ARP from
+ * the pod with another source is dropped (docs/DATAPATH.md, "Address
+ * binding"). The addresses are checked first (unicast, distinct, at most
+ * TCSEG_DEV_MAX_ADDRS4); the entry is written whole, then the device's
+ * sessions whose pod side is no longer bound are deleted. Returns 0 or
+ * negative errno with a message in @err; nothing is written on a bad
+ * address or an unattached device.
  */
 int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 		   const __be32 *a, int n, char *err, size_t errlen);
+
+/* The addresses bound to @d (none when it is not bound), bounded. */
+void tcseg_dev_addrs(const struct tcseg_dev *d, struct addr_set *as);
 
 /*
  * Delete the sessions of @ifindex (all of them when @keep is NULL, else

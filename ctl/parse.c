@@ -149,8 +149,7 @@ int tcseg_addr_order(const union tcseg_addr *a, const union tcseg_addr *b)
 	return (c > 0) - (c < 0);
 }
 
-/* ::ffff:0:0/96 (RFC 4291 2.5.5.2) */
-static int v4_mapped(const union tcseg_addr *a)
+int tcseg_addr_v4_mapped(const union tcseg_addr *a)
 {
 	static const __u8 pfx[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -188,7 +187,7 @@ static int parse_v6(const char *s, union tcseg_addr *a, __u8 *plen,
 			return bad(err, errlen, "prefix length in", s,
 				   "must be 0-128");
 	}
-	if (bits >= 96 && v4_mapped(a))
+	if (bits >= 96 && tcseg_addr_v4_mapped(a))
 		return bad(err, errlen, "address", s,
 			   "v4-mapped IPv6 addresses (::ffff:a.b.c.d) never reach the data path: write the IPv4 address");
 	m = *a;
@@ -296,45 +295,89 @@ int check_addr_list(const __be32 *a, int n, int max, char *err,
 	return 0;
 }
 
-int parse_addr_list(const char *s, __be32 *out, int max, char *err,
-		    size_t errlen)
+/* ::/96 (unspecified, loopback, IPv4-compatible) and ff00::/8 (multicast) */
+static int unicast_host6(const union tcseg_addr *a)
 {
-	__be32 a[TCSEG_DEV_MAX_ADDRS4 * 4];
-	const char *p = s, *end;
-	char one[INET_ADDRSTRLEN];
-	int n = 0, cap = sizeof(a) / sizeof(a[0]);
-	size_t len;
-	__u8 plen;
+	return (a->w[0] | a->w[1] | a->w[2]) && a->b[0] != 0xff;
+}
 
-	if (max > cap)
-		max = cap;
+int check_addr_set(const struct addr_set *as, char *err, size_t errlen)
+{
+	char s[INET6_ADDRSTRLEN];
+	int i, j;
+
+	if (check_addr_list(as->a4, as->n4, TCSEG_DEV_MAX_ADDRS4, err, errlen))
+		return -EINVAL;
+	if (as->n6 < 0 || as->n6 > TCSEG_DEV_MAX_ADDRS6)
+		return tcseg_errf(err, errlen, -EINVAL,
+				  "too many IPv6 addresses (%d, at most %d)",
+				  as->n6, TCSEG_DEV_MAX_ADDRS6);
+	for (i = 0; i < as->n6; i++) {
+		tcseg_addr_str(&as->a6[i], TCSEG_FAMILY_V6, s, sizeof(s));
+		if (!unicast_host6(&as->a6[i]))
+			return tcseg_errf(err, errlen, -EINVAL,
+					  "%s is not a unicast host address", s);
+		for (j = 0; j < i; j++)
+			if (tcseg_addr_eq(&as->a6[j], &as->a6[i]))
+				return tcseg_errf(err, errlen, -EINVAL,
+						  "duplicate address %s", s);
+	}
+	return 0;
+}
+
+/* One address of a list into @as; -EINVAL names it (or the limit). */
+static int addr_set_add(struct addr_set *as, const char *p, size_t len,
+			char *err, size_t errlen)
+{
+	char one[INET6_ADDRSTRLEN];
+	union tcseg_addr a;
+	__u8 fam;
+
+	if (len >= sizeof(one))
+		return tcseg_errf(err, errlen, -EINVAL,
+				  "bad address '%.*s...': too long",
+				  (int)(len > QUOTE_MAX ? QUOTE_MAX : len), p);
+	memcpy(one, p, len);
+	one[len] = '\0';
+	if (parse_addr(one, &a, &fam, NULL, err, errlen))
+		return -EINVAL;
+	if (fam == TCSEG_FAMILY_V4) {
+		if (as->n4 == TCSEG_DEV_MAX_ADDRS4)
+			return tcseg_errf(err, errlen, -EINVAL,
+					  "too many IPv4 addresses (at most %d)",
+					  TCSEG_DEV_MAX_ADDRS4);
+		as->a4[as->n4++] = a.v4;
+		return 0;
+	}
+	if (as->n6 == TCSEG_DEV_MAX_ADDRS6)
+		return tcseg_errf(err, errlen, -EINVAL,
+				  "too many IPv6 addresses (at most %d)",
+				  TCSEG_DEV_MAX_ADDRS6);
+	as->a6[as->n6++] = a;
+	return 0;
+}
+
+int parse_addr_set(const char *s, struct addr_set *out, char *err,
+		   size_t errlen)
+{
+	struct addr_set as;
+	const char *p = s, *end;
+	size_t len;
+
+	memset(&as, 0, sizeof(as));
 	for (;;) {
 		end = strchr(p, ',');
 		len = end ? (size_t)(end - p) : strlen(p);
-		if (n == max)
-			return tcseg_errf(err, errlen, -EINVAL,
-					  "too many addresses (at most %d)", max);
-		if (len >= sizeof(one) || memchr(p, '/', len))
-			goto bad_addr;
-		memcpy(one, p, len);
-		one[len] = '\0';
-		if (parse_cidr(one, &a[n], &plen, NULL, 0))
-			goto bad_addr;
-		n++;
+		if (addr_set_add(&as, p, len, err, errlen))
+			return -EINVAL;
 		if (!end)
 			break;
 		p = end + 1;
 	}
-	if (check_addr_list(a, n, max, err, errlen))
+	if (check_addr_set(&as, err, errlen))
 		return -EINVAL;
-	memcpy(out, a, n * sizeof(a[0]));
-	return n;
-
-bad_addr:
-	len = len > QUOTE_MAX ? QUOTE_MAX : len;
-	return tcseg_errf(err, errlen, -EINVAL,
-			  "bad address '%.*s': expected A.B.C.D[,A.B.C.D...]",
-			  (int)len, p);
+	*out = as;
+	return 0;
 }
 
 int parse_port(const char *s, __u16 *port, char *err, size_t errlen)
@@ -359,6 +402,7 @@ static const struct name_val protos[] = {
 	{ "tcp", IPPROTO_TCP },
 	{ "udp", IPPROTO_UDP },
 	{ "icmp", IPPROTO_ICMP },
+	{ "icmpv6", IPPROTO_ICMPV6 },
 	{ "any", 0 },
 };
 
@@ -387,7 +431,7 @@ int parse_proto(const char *s, __u8 *proto, char *err, size_t errlen)
 {
 	if (!lookup_name(protos, sizeof(protos) / sizeof(protos[0]), s, proto))
 		return 0;
-	return bad(err, errlen, "protocol", s, "expected tcp, udp, icmp or any");
+	return bad(err, errlen, "protocol", s, "expected tcp, udp, icmp, icmpv6 or any");
 }
 
 int parse_action(const char *s, __u8 *action, char *err, size_t errlen)
@@ -465,18 +509,22 @@ void format_cidr(__be32 addr, __u8 plen, char *buf, size_t len)
 		snprintf(buf, len, "%s/%u", a, plen);
 }
 
-void format_addr_list(const __be32 *a, int n, const char *none, char *buf,
-		      size_t len)
+void format_addr_set(const struct addr_set *as, const char *none, char *buf,
+		     size_t len)
 {
-	char one[INET_ADDRSTRLEN];
+	char one[INET6_ADDRSTRLEN];
 	size_t used = 0;
 	int i;
 
 	if (!len)
 		return;
-	snprintf(buf, len, "%s", n ? "" : none);
-	for (i = 0; i < n && used < len; i++) {
-		format_cidr(a[i], 32, one, sizeof(one));
+	snprintf(buf, len, "%s", as->n4 + as->n6 ? "" : none);
+	for (i = 0; i < as->n4 + as->n6 && used < len; i++) {
+		if (i < as->n4)
+			format_cidr(as->a4[i], 32, one, sizeof(one));
+		else
+			tcseg_addr_str(&as->a6[i - as->n4], TCSEG_FAMILY_V6,
+				       one, sizeof(one));
 		used += snprintf(buf + used, len - used, "%s%s", i ? "," : "",
 				 one);
 	}

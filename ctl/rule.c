@@ -12,24 +12,33 @@
  *   DEV    := interface name (<= 15 chars), resolved to an ifindex by the
  *             caller's resolver (none given: "dev" is an error)
  *   CIDR   := A.B.C.D | A.B.C.D/LEN   dotted quad, octets 0..255 without
- *             leading zeros, LEN 0..32; host bits beyond LEN are an error
+ *             leading zeros, LEN 0..32
+ *           | X:X::X | X:X::X/LEN    IPv6 (RFC 4291 text), LEN 0..128; no
+ *             zone (%eth0), no v4-mapped address (::ffff:A.B.C.D)
+ *             host bits beyond LEN are an error
  *   PORT   := decimal 1..65535 (at most 5 digits)
- *   PROTO  := tcp | udp | icmp | any
+ *   PROTO  := tcp | udp | icmp | icmpv6 | any
  *   ACTION := allow | deny | log | encrypt
  *
- * Omitted fields are wildcards (from/to 0.0.0.0/0, any port, proto any,
- * any device). Stored form (struct tcseg_rule): addresses network order
- * and masked, ports host order, proto 0 = any, TCSEG_RULE_F_AUDIT for
- * "audit" (a deny by this rule only logs).
+ * Omitted fields are wildcards (any address, any port, proto any, any
+ * device). A rule is of one address family: "from" and "to" of different
+ * families are an error naming the second word. A rule with no address is
+ * of both families (family 0) unless its protocol has one (icmp: IPv4,
+ * icmpv6: IPv6); icmp with IPv6 addresses, or icmpv6 with IPv4 ones, is
+ * an error (docs/POLICY.md "IPv6"). Stored form (struct tcseg_rule):
+ * addresses network order and masked, family 4, 6 or 0, ports host
+ * order, proto 0 = any, TCSEG_RULE_F_AUDIT for "audit" (a deny by this
+ * rule only logs).
  *
  * Consistency (rule_validate):
- *  - exact rule = from A/32, to B/32, proto tcp|udp, sport and dport;
+ *  - exact rule = from A/32, to B/32 (IPv6: /128), proto tcp|udp, sport
+ *    and dport;
  *    exact rules go to the exact hash and beat every CIDR rule;
  *  - sport is only allowed in exact rules;
  *  - ports need proto tcp, udp or any; "proto any dport P" matches TCP
  *    and UDP to port P only;
  *  - encrypt needs proto tcp or any: only TCP flows can be handed to
- *    kTLS, so proto udp|icmp is refused; under proto any the data path
+ *    kTLS, so proto udp|icmp|icmpv6 is refused; under proto any the data path
  *    drops every non-TCP packet the rule matches (docs/POLICY.md).
  *
  * Policy files: one rule a line with the same words, '#' to the end of
@@ -100,6 +109,29 @@ static int parse_dev(const char *name, struct tcseg_rule *r,
 	return 0;
 }
 
+static const char *family_label(__u8 family)
+{
+	return family == TCSEG_FAMILY_V6 ? "IPv6" : "IPv4";
+}
+
+/* from/to: an address of the rule's family (the first one sets it). */
+static int parse_rule_addr(const char *val, struct tcseg_rule *r,
+			   union tcseg_addr *a, __u8 *plen, const char *other,
+			   char *err, size_t errlen)
+{
+	__u8 fam;
+
+	if (parse_addr(val, a, &fam, plen, err, errlen))
+		return -EINVAL;
+	if (r->family && r->family != fam)
+		return tcseg_errf(err, errlen, -EINVAL,
+			    "'%.64s' is %s but '%s' is %s: a rule is of one address family",
+			    val, family_label(fam), other,
+			    family_label(r->family));
+	r->family = fam;
+	return 0;
+}
+
 static int parse_value(int w, const char *val, struct tcseg_rule *r,
 		       dev_resolver_fn resolve, void *arg, char *err,
 		       size_t errlen)
@@ -117,11 +149,11 @@ static int parse_value(int w, const char *val, struct tcseg_rule *r,
 	case W_DEV:
 		return parse_dev(val, r, resolve, arg, err, errlen);
 	case W_FROM:
-		r->family = TCSEG_FAMILY_V4;
-		return parse_cidr(val, &r->saddr.v4, &r->src_plen, err, errlen);
+		return parse_rule_addr(val, r, &r->saddr, &r->src_plen, "to",
+				       err, errlen);
 	case W_TO:
-		r->family = TCSEG_FAMILY_V4;
-		return parse_cidr(val, &r->daddr.v4, &r->dst_plen, err, errlen);
+		return parse_rule_addr(val, r, &r->daddr, &r->dst_plen, "from",
+				       err, errlen);
 	case W_SPORT:
 		return parse_port(val, &r->sport, err, errlen);
 	case W_DPORT:
@@ -169,47 +201,63 @@ int rule_parse_words(int argc, char **argv, struct tcseg_rule *r,
 	return rule_validate(r, err, errlen);
 }
 
-static __u32 mask_of(__u8 plen)
+/* Raw rules (from the map) get the parser's checks of an address. */
+static int check_prefix(const char *field, __u8 family,
+			const union tcseg_addr *a, __u8 plen, char *err,
+			size_t errlen)
 {
-	return plen ? htonl(~0u << (32 - plen)) : 0;
-}
+	int bits = family ? tcseg_family_bits(family) : 32;
+	union tcseg_addr m = *a;
 
-static int check_prefix(const char *field, const union tcseg_addr *a,
-			__u8 plen, char *err, size_t errlen)
-{
-	__be32 addr = a->v4;
-
-	if (a->w[1] | a->w[2] | a->w[3])
+	if (family != TCSEG_FAMILY_V6 && (a->w[1] | a->w[2] | a->w[3]))
 		return tcseg_errf(err, errlen, -EINVAL,
 			    "%s: IPv4 address with bytes beyond the fourth set",
 			    field);
-	if (plen > 32)
+	if (plen > bits)
 		return tcseg_errf(err, errlen, -EINVAL,
-			    "%s: prefix length %u out of range 0-32", field,
-			    plen);
-	if (addr & ~mask_of(plen))
+			    "%s: prefix length %u out of range 0-%d", field,
+			    plen, bits);
+	tcseg_addr_mask(&m, plen);
+	if (!tcseg_addr_eq(&m, a))
 		return tcseg_errf(err, errlen, -EINVAL,
 			    "%s: address has host bits set beyond /%u", field,
 			    plen);
+	if (family == TCSEG_FAMILY_V6 && plen >= 96 && tcseg_addr_v4_mapped(a))
+		return tcseg_errf(err, errlen, -EINVAL,
+			    "%s: v4-mapped IPv6 addresses never reach the data path",
+			    field);
 	return 0;
+}
+
+static int is_icmp(__u8 proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
 }
 
 int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 {
-	if (r->family != 0 && r->family != TCSEG_FAMILY_V4)
+	if (r->family != 0 && r->family != TCSEG_FAMILY_V4 &&
+	    r->family != TCSEG_FAMILY_V6)
 		return tcseg_errf(err, errlen, -EINVAL,
 			    "family: bad address family %u", r->family);
 	if (!r->family && (r->src_plen || r->dst_plen))
 		return tcseg_errf(err, errlen, -EINVAL,
 			    "family: a rule with an address needs its family");
-	if (check_prefix("from", &r->saddr, r->src_plen, err, errlen) ||
-	    check_prefix("to", &r->daddr, r->dst_plen, err, errlen))
+	if (check_prefix("from", r->family, &r->saddr, r->src_plen, err,
+			 errlen) ||
+	    check_prefix("to", r->family, &r->daddr, r->dst_plen, err, errlen))
 		return -EINVAL;
 	if (r->proto != 0 && r->proto != IPPROTO_TCP &&
-	    r->proto != IPPROTO_UDP && r->proto != IPPROTO_ICMP)
+	    r->proto != IPPROTO_UDP && !is_icmp(r->proto))
 		return tcseg_errf(err, errlen, -EINVAL,
-			    "proto: bad protocol %u: expected tcp, udp, icmp or any",
+			    "proto: bad protocol %u: expected tcp, udp, icmp, icmpv6 or any",
 			    r->proto);
+	if ((r->proto == IPPROTO_ICMP && r->family == TCSEG_FAMILY_V6) ||
+	    (r->proto == IPPROTO_ICMPV6 && r->family == TCSEG_FAMILY_V4))
+		return tcseg_errf(err, errlen, -EINVAL,
+			    "proto: %s is not a protocol of %s (the rule's addresses): use %s",
+			    proto_name(r->proto), family_label(r->family),
+			    r->proto == IPPROTO_ICMP ? "icmpv6" : "icmp");
 	if (r->action >= TCSEG_ACT_MAX)
 		return tcseg_errf(err, errlen, -EINVAL, "action: bad action %u",
 			    r->action);
@@ -218,10 +266,11 @@ int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 			    r->flags & ~TCSEG_RULE_F_AUDIT);
 	if (r->sport && !rule_is_exact(r))
 		return tcseg_errf(err, errlen, -EINVAL,
-			    "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P)");
-	if (r->dport && r->proto == IPPROTO_ICMP)
+			    "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P; IPv6: /128)");
+	if (r->dport && is_icmp(r->proto))
 		return tcseg_errf(err, errlen, -EINVAL,
-			    "dport: ports need proto tcp, udp or any (icmp has no ports)");
+			    "dport: ports need proto tcp, udp or any (%s has no ports)",
+			    proto_name(r->proto));
 	if (r->action == TCSEG_ACT_ENCRYPT && r->proto != 0 &&
 	    r->proto != IPPROTO_TCP)
 		return tcseg_errf(err, errlen, -EINVAL,
@@ -232,9 +281,11 @@ int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 
 unsigned int rule_families(const struct tcseg_rule *r)
 {
-	if (r->family == TCSEG_FAMILY_V6)
+	if (r->family == TCSEG_FAMILY_V6 || r->proto == IPPROTO_ICMPV6)
 		return RULE_FAM_V6;
-	return RULE_FAM_V4;
+	if (r->family == TCSEG_FAMILY_V4 || r->proto == IPPROTO_ICMP)
+		return RULE_FAM_V4;
+	return RULE_FAM_V4 | RULE_FAM_V6;	/* no address: both */
 }
 
 __u8 rule_fam_family(unsigned int bit)
@@ -525,12 +576,23 @@ static int cmp_id(const void *a, const void *b, void *arg)
 	return 0;
 }
 
+/*
+ * A rule in one of the families it compiles into: idx = rule index *
+ * 2 + (family IPv6). Matches are compared per family, so "from
+ * 0.0.0.0/0 dport 80" and "dport 80" are the same match (in IPv4).
+ */
+#define IDX_RULE(x)	((x) >> 1)
+#define IDX_FAM(x)	((x) & 1)
+
 static int cmp_match(const void *a, const void *b, void *arg)
 {
 	const struct dup_ctx *d = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = rule_match_cmp(&d->v[i], &d->v[j]);
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	size_t i = IDX_RULE(x), j = IDX_RULE(y);
+	int c;
 
+	CMP(IDX_FAM(x), IDX_FAM(y));
+	c = rule_match_cmp_in(&d->v[i], &d->v[j]);
 	if (c)
 		return c;
 	CMP(d->lines[i], d->lines[j]);
@@ -543,28 +605,44 @@ static int cmp_match(const void *a, const void *b, void *arg)
  */
 static void first_dup(size_t *idx, size_t n, struct dup_ctx *d,
 		      int (*cmp)(const void *, const void *, void *),
-		      int (*same)(const struct tcseg_rule *,
-				  const struct tcseg_rule *),
-		      unsigned int *line, unsigned int *first)
+		      int (*same)(const struct dup_ctx *, size_t, size_t),
+		      size_t (*rule)(size_t), unsigned int *line,
+		      unsigned int *first)
 {
 	size_t i, start = 0;
 
 	qsort_r(idx, n, sizeof(*idx), cmp, d);
 	for (i = 1; i < n; i++) {
-		if (!same(&d->v[idx[start]], &d->v[idx[i]])) {
+		if (!same(d, idx[start], idx[i])) {
 			start = i;
 			continue;
 		}
-		if (!*line || d->lines[idx[i]] < *line) {
-			*line = d->lines[idx[i]];
-			*first = d->lines[idx[start]];
+		if (!*line || d->lines[rule(idx[i])] < *line) {
+			*line = d->lines[rule(idx[i])];
+			*first = d->lines[rule(idx[start])];
 		}
 	}
 }
 
-static int same_id(const struct tcseg_rule *a, const struct tcseg_rule *b)
+static size_t idx_id(size_t x)
 {
-	return a->id == b->id;
+	return x;
+}
+
+static size_t idx_match(size_t x)
+{
+	return IDX_RULE(x);
+}
+
+static int same_id(const struct dup_ctx *d, size_t i, size_t j)
+{
+	return d->v[i].id == d->v[j].id;
+}
+
+static int same_match(const struct dup_ctx *d, size_t x, size_t y)
+{
+	return IDX_FAM(x) == IDX_FAM(y) &&
+	       !rule_match_cmp_in(&d->v[IDX_RULE(x)], &d->v[IDX_RULE(y)]);
 }
 
 static int check_dups(struct file_ctx *ctx, const struct rule_set *s,
@@ -577,20 +655,25 @@ static int check_dups(struct file_ctx *ctx, const struct rule_set *s,
 
 	if (s->n < 2)
 		return 0;
-	idx = malloc(s->n * sizeof(*idx));
+	idx = malloc(s->n * 2 * sizeof(*idx));
 	if (!idx)
 		return tcseg_errf(err, errlen, -ENOMEM, "%s: out of memory",
 			    ctx->path);
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].id)
 			idx[n++] = i;
-	first_dup(idx, n, &d, cmp_id, same_id, &id_line, &id_first);
+	first_dup(idx, n, &d, cmp_id, same_id, idx_id, &id_line, &id_first);
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].id && ctx->lines[i] == id_line)
 			id = s->v[i].id;
-	for (i = 0; i < s->n; i++)
-		idx[i] = i;
-	first_dup(idx, s->n, &d, cmp_match, rule_same_match, &m_line,
+	/* the same match in one family (docs/POLICY.md "IPv6") */
+	for (i = 0, n = 0; i < s->n; i++) {
+		if (rule_families(&s->v[i]) & RULE_FAM_V4)
+			idx[n++] = i * 2;
+		if (rule_families(&s->v[i]) & RULE_FAM_V6)
+			idx[n++] = i * 2 + 1;
+	}
+	first_dup(idx, n, &d, cmp_match, same_match, idx_match, &m_line,
 		  &m_first);
 	free(idx);
 	if (id_line && (!m_line || id_line <= m_line))

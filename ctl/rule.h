@@ -2,10 +2,12 @@
 /*
  * Policy rules as people write them:
  *   [id N] [dev DEV] [from CIDR] [to CIDR] [sport P] [dport P]
- *   [proto tcp|udp|icmp|any] [audit] action allow|deny|log|encrypt
- * Omitted fields are wildcards. A rule is exact (goes to the exact hash)
- * when it has from /32, to /32, proto tcp or udp, sport and dport; a
- * rule with a sport must be exact; icmp rules have no ports.
+ *   [proto tcp|udp|icmp|icmpv6|any] [audit] action allow|deny|log|encrypt
+ * Omitted fields are wildcards. CIDRs are IPv4 or IPv6, one family per
+ * rule; a rule without addresses is of both (docs/POLICY.md "IPv6"). A
+ * rule is exact (goes to the exact hash) when it has from /32, to /32
+ * (IPv6: /128), proto tcp or udp, sport and dport; a rule with a sport
+ * must be exact; icmp and icmpv6 rules have no ports.
  */
 #ifndef TCSEG_RULE_H
 #define TCSEG_RULE_H

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tcctl load|unload|attach|detach|list|default|config. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <net/if.h>
@@ -131,19 +132,13 @@ int do_unload(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
-/* The bound addresses of @d (at most TCSEG_DEV_MAX_ADDRS4). */
-static int dev_n_addrs(const struct tcseg_dev *d)
-{
-	if (!(d->flags & TCSEG_DEV_F_BOUND))
-		return 0;
-	return d->n_addrs4 < TCSEG_DEV_MAX_ADDRS4 ? d->n_addrs4 :
-						    TCSEG_DEV_MAX_ADDRS4;
-}
-
-/* "10.0.0.1,10.0.0.2" or "unbound". */
+/* "10.0.0.1,fd00::1" or "unbound". */
 static void dev_addrs_str(const struct tcseg_dev *d, char *buf, size_t len)
 {
-	format_addr_list(d->addrs4, dev_n_addrs(d), "unbound", buf, len);
+	struct addr_set as;
+
+	tcseg_dev_addrs(d, &as);
+	format_addr_set(&as, "unbound", buf, len);
 }
 
 struct attach_args {
@@ -153,24 +148,19 @@ struct attach_args {
 	enum attach_mode mode;
 	enum attach_pos pos;	/* first|last among other tc programs */
 	bool bind;		/* "addr" given: replace the bound set */
-	int n_addrs4;
-	__be32 addrs4[TCSEG_DEV_MAX_ADDRS4];
+	struct addr_set addrs;	/* IPv4 and IPv6 */
 };
 
 /* addr A[,B...] binds the pod's addresses, addr none unbinds. */
 static int parse_addr_word(const char *val, struct attach_args *a)
 {
 	char err[TCSEG_ERRLEN];
-	int n = 0;
 
-	if (strcmp(val, "none")) {
-		n = parse_addr_list(val, a->addrs4, TCSEG_DEV_MAX_ADDRS4, err,
-				    sizeof(err));
-		if (n < 0)
-			return tcctl_err("addr: %s", err);
-	}
+	memset(&a->addrs, 0, sizeof(a->addrs));
+	if (strcmp(val, "none") &&
+	    parse_addr_set(val, &a->addrs, err, sizeof(err)))
+		return tcctl_err("addr: %s", err);
 	a->bind = true;
-	a->n_addrs4 = n;
 	return 0;
 }
 
@@ -229,7 +219,8 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 	struct attach_args a;
 	struct tcseg_maps m;
 	struct tcseg_dev dev;
-	char err[TCSEG_ERRLEN], addrs[TCSEG_DEV_MAX_ADDRS4 * 16 + 8];
+	char err[TCSEG_ERRLEN];
+	char addrs[TCSEG_ADDR_SET_STRLEN];
 	int ifindex, tcx = 0, ret;
 
 	if (parse_attach(argc, argv, &a))
@@ -243,8 +234,7 @@ int do_attach(struct tcctl *t, int argc, char **argv)
 	o.audit = a.audit;
 	o.pos = a.pos;
 	o.bind = a.bind;
-	o.n_addrs4 = a.n_addrs4;
-	memcpy(o.addrs4, a.addrs4, sizeof(o.addrs4));
+	o.addrs = a.addrs;
 	ret = tcseg_dev_attach(t->pin_dir, &m, ifindex, a.dev, &o, a.mode,
 			       &tcx, err, sizeof(err));
 	if (ret) {
@@ -307,16 +297,21 @@ int do_detach(struct tcctl *t, int argc, char **argv)
 /* "binding": "bound"|"unbound", "addrs": [...] */
 static void dev_addrs_json(struct json *j, const struct tcseg_dev *d)
 {
-	char a[16];
-	int i, n = dev_n_addrs(d);
+	char a[INET6_ADDRSTRLEN];
+	struct addr_set as;
+	int i;
 
-	json_string_field(j, "binding", n ? "bound" : "unbound");
+	tcseg_dev_addrs(d, &as);
+	json_string_field(j, "binding", as.n4 + as.n6 ? "bound" : "unbound");
 	json_name(j, "addrs");
 	json_start_array(j);
-	for (i = 0; i < n; i++) {
-		format_cidr(d->addrs4[i], 32, a, sizeof(a));
+	for (i = 0; i < as.n4; i++) {
+		format_cidr(as.a4[i], 32, a, sizeof(a));
 		json_string(j, a);
 	}
+	for (i = 0; i < as.n6; i++)
+		json_string(j, tcseg_addr_str(&as.a6[i], TCSEG_FAMILY_V6, a,
+					      sizeof(a)));
 	json_end_array(j);
 }
 
@@ -350,7 +345,7 @@ int do_list(struct tcctl *t, int argc, char **argv)
 	for (i = 0; i < l.n; i++) {
 		const struct tcseg_dev *d = &l.dev[i];
 		bool present = if_indextoname(l.ifindex[i], name) != NULL;
-		char dname[17], addrs[TCSEG_DEV_MAX_ADDRS4 * 16 + 8];
+		char dname[17], addrs[TCSEG_ADDR_SET_STRLEN];
 
 		snprintf(dname, sizeof(dname), "%.16s", d->name);
 		dev_addrs_str(d, addrs, sizeof(addrs));

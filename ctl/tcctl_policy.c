@@ -166,13 +166,17 @@ static int policy_apply(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
-static void cidr_str(const union tcseg_addr *addr, __u8 family, __u8 plen,
-		     char *buf, size_t len)
+/*
+ * "any", or the prefix; a rule of one family without any address shows
+ * its family's /0 ("from ::/0"), as tcctl reads it back.
+ */
+static void cidr_str(const struct tcseg_rule *r, const union tcseg_addr *addr,
+		     __u8 plen, char *buf, size_t len)
 {
-	if (!plen)
+	if (!plen && !(r->family && !r->src_plen && !r->dst_plen))
 		snprintf(buf, len, "any");
 	else
-		format_prefix(addr, family, plen, buf, len);
+		format_prefix(addr, r->family, plen, buf, len);
 }
 
 /* "ipv4", "ipv6" or "any" (a rule without addresses: both) */
@@ -199,9 +203,9 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 	json_uint_field(j, "id", r->id);
 	json_string_field(j, "dev", r->ifindex ? dev : "any");
 	json_string_field(j, "family", family_name(r->family));
-	cidr_str(&r->saddr, r->family, r->src_plen, a, sizeof(a));
+	cidr_str(r, &r->saddr, r->src_plen, a, sizeof(a));
 	json_string_field(j, "from", a);
-	cidr_str(&r->daddr, r->family, r->dst_plen, a, sizeof(a));
+	cidr_str(r, &r->daddr, r->dst_plen, a, sizeof(a));
 	json_string_field(j, "to", a);
 	json_string_field(j, "proto", proto_name(r->proto));
 	json_uint_field(j, "sport", r->sport);
@@ -219,8 +223,8 @@ static void rule_text(const struct tcseg_rule *r, const char *dev,
 {
 	char from[INET6_ADDRSTRLEN + 4], to[INET6_ADDRSTRLEN + 4], sp[8], dp[8];
 
-	cidr_str(&r->saddr, r->family, r->src_plen, from, sizeof(from));
-	cidr_str(&r->daddr, r->family, r->dst_plen, to, sizeof(to));
+	cidr_str(r, &r->saddr, r->src_plen, from, sizeof(from));
+	cidr_str(r, &r->daddr, r->dst_plen, to, sizeof(to));
 	port_str(r->sport, sp, sizeof(sp));
 	port_str(r->dport, dp, sizeof(dp));
 	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-5s %-7s%s %10llu %12llu\n",

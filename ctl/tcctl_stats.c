@@ -400,7 +400,8 @@ static void session_out(struct tcctl *t, struct json *j,
 	json_start_object(j);
 	json_string_field(j, "dev", dev);
 	json_uint_field(j, "ifindex", k->ifindex);
-	json_uint_field(j, "family", k->family);
+	json_string_field(j, "family",
+			  k->family == TCSEG_FAMILY_V6 ? "ipv6" : "ipv4");
 	json_string_field(j, "proto", proto_name(k->proto));
 	json_string_field(j, "src", src);
 	json_string_field(j, "dst", dst);

@@ -84,6 +84,14 @@ static void check_flow(const struct compiled *c, const struct rule_set *s,
 
 static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 47 };
 
+/* protos[i] in @family: IPv6's ICMP is ICMPv6 */
+static __u8 proto_of(__u8 family, unsigned int i)
+{
+	__u8 p = protos[i % 4];
+
+	return family == TCSEG_FAMILY_V6 && p == IPPROTO_ICMP ? IPPROTO_ICMPV6 : p;
+}
+
 /*
  * @net/@plen of a family of @bits bits with its host bits filled from
  * @fill (all ones when @fill is ~0), or, with @outside, the address just
@@ -128,7 +136,7 @@ static void rule_flows(const struct compiled *c, const struct rule_set *s,
 			  k & 2 ? ~0u : 0, k == 6);
 		f.sport = htons(k & 4 ? r->sport : (__u16)salt);
 		f.dport = htons(k == 7 ? (__u16)(r->dport + 1) : r->dport);
-		f.proto = r->proto ? r->proto : protos[(k + salt) % 4];
+		f.proto = r->proto ? r->proto : proto_of(f.family, k + salt);
 		check_flow(c, s, &f);
 	}
 }
@@ -186,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		memcpy(&f.sport, p + 8, 2);
 		memcpy(&f.dport, p + 10, 2);
-		f.proto = protos[p[12] % 4];
+		f.proto = proto_of(f.family, p[12]);
 		f.ifindex = p[13] & 1 ? 7 : 8;
 		check_flow(&c, &s, &f);
 	}

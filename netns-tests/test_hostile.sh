@@ -155,8 +155,12 @@ test_bad_addr() {
 		empty_item|attach vc addr $C,|addr: bad address ''
 		prefix|attach vc addr 10.200.0.0/24|addr: bad address '10.200.0.0/24'
 		duplicate|attach vc addr $C,$A,$C|addr: duplicate address $C
-		too_many|attach vc addr 10.1.0.1,10.1.0.2,10.1.0.3,10.1.0.4,10.1.0.5,10.1.0.6,10.1.0.7,10.1.0.8,10.1.0.9|addr: too many addresses (at most 8)
+		too_many|attach vc addr 10.1.0.1,10.1.0.2,10.1.0.3,10.1.0.4,10.1.0.5,10.1.0.6,10.1.0.7,10.1.0.8,10.1.0.9|addr: too many IPv4 addresses (at most 8)
 		broadcast|attach vc addr 255.255.255.255|addr: 255.255.255.255 is not a unicast host address
+		v4_mapped|attach vc addr ::ffff:$C|addr: bad address '::ffff:$C': v4-mapped
+		zone|attach vc addr fe80::1%vc|addr: bad address 'fe80::1%vc': a zone
+		multicast6|attach vc addr fd00::1,ff02::1|addr: ff02::1 is not a unicast host address
+		too_many6|attach vc addr fd00::1,fd00::2,fd00::3,fd00::4,fd00::5,fd00::6,fd00::7,fd00::8,fd00::9|addr: too many IPv6 addresses (at most 8)
 		missing_value|attach vc addr|addr: missing value
 	EOT
 }

@@ -318,7 +318,7 @@ static void test_invalid_rule_refused(void **state)
 	assert_int_equal(policy_compile(rules, 2, 0, &c, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "rule 5: sport: only allowed in exact rules "
-			    "(from A/32 to B/32 proto tcp|udp sport P dport P)");
+			    "(from A/32 to B/32 proto tcp|udp sport P dport P; IPv6: /128)");
 }
 
 static void test_cidr_limit(void **state)
@@ -446,6 +446,32 @@ static __u8 rnd_plen(__u32 *s)
 static const __u16 ports[] = { 53, 80, 443 };
 static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 47 };
 
+/*
+ * The IPv6 twin of an IPv4 host or prefix: fd00::A.B.C.D, prefix length
+ * 96 + N (fd00::/8 for some /8s), so IPv6 policies nest and collide as
+ * densely as the IPv4 ones.
+ */
+static void lift6(union tcseg_addr *a, __u8 *plen, int short8)
+{
+	__be32 v4 = a->v4;
+
+	memset(a, 0, sizeof(*a));
+	a->b[0] = 0xfd;
+	a->w[3] = v4;
+	if (*plen == 8 && short8)
+		*plen = 8;
+	else if (*plen)
+		*plen += 96;
+	tcseg_addr_mask(a, *plen);
+}
+
+/* The protocol of @family for a flow or rule drawn as IPv4. */
+static __u8 proto6(__u8 family, __u8 proto)
+{
+	return family == TCSEG_FAMILY_V6 && proto == IPPROTO_ICMP ?
+		       IPPROTO_ICMPV6 : proto;
+}
+
 static void rnd_rule(__u32 *s, struct tcseg_rule *r, __u32 id, int devs)
 {
 	__u32 m;
@@ -477,6 +503,18 @@ static void rnd_rule(__u32 *s, struct tcseg_rule *r, __u32 id, int devs)
 		r->dport = ports[rnd(s) % 3];
 	}
 	r->action = (__u8)(rnd(s) % 3);
+	if (rnd(s) % 2) {		/* an IPv6 rule */
+		r->family = TCSEG_FAMILY_V6;
+		lift6(&r->saddr, &r->src_plen, rnd(s) % 2);
+		lift6(&r->daddr, &r->dst_plen, 0);
+		r->proto = proto6(r->family, r->proto);
+	} else if (rnd(s) % 100 == 0 && r->dport && !r->sport) {
+		/* no address: a rule of both families */
+		r->family = 0;
+		r->src_plen = r->dst_plen = 0;
+		memset(&r->saddr, 0, sizeof(r->saddr));
+		memset(&r->daddr, 0, sizeof(r->daddr));
+	}
 }
 
 static int dup_match(const struct tcseg_rule *v, size_t n,
@@ -496,11 +534,12 @@ struct counts {
 
 /* A flow: random, or aimed at a random rule (inside its prefixes). */
 static void rnd_flow(__u32 *s, const struct tcseg_rule *v, size_t n,
-		     int devs, __u32 *ifx, __be32 *sa, __be32 *da, __be16 *sp,
-		     __be16 *dp, __u8 *pr)
+		     int devs, __u32 *ifx, __u8 *fam, union tcseg_addr *sa,
+		     union tcseg_addr *da, __be16 *sp, __be16 *dp, __u8 *pr)
 {
 	const struct tcseg_rule *r = &v[rnd(s) % n];
 	__u32 hs, hd, ms, md;
+	__u8 p4 = 32;
 
 	*ifx = devs ? rnd(s) % 4 : rnd(s) % 2;
 	hs = rnd_host(s);
@@ -508,11 +547,20 @@ static void rnd_flow(__u32 *s, const struct tcseg_rule *v, size_t n,
 	*sp = htons((__u16)(rnd(s) % 3 + 1000));
 	*dp = htons(ports[rnd(s) % 3]);
 	*pr = protos[rnd(s) % 4];
+	*fam = rnd(s) % 2 ? TCSEG_FAMILY_V6 : TCSEG_FAMILY_V4;
 	if (rnd(s) % 2) {
-		ms = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
-		md = r->dst_plen ? ~0u << (32 - r->dst_plen) : 0;
-		hs = (ntohl(r->saddr.v4) & ms) | (hs & ~ms);
-		hd = (ntohl(r->daddr.v4) & md) | (hd & ~md);
+		/* aimed: inside the rule's prefixes (the IPv4 twin's) */
+		int sp4 = r->src_plen > 32 ? r->src_plen - 96 : r->src_plen;
+		int dp4 = r->dst_plen > 32 ? r->dst_plen - 96 : r->dst_plen;
+
+		if (r->family)
+			*fam = r->family;
+		ms = sp4 > 0 && sp4 <= 32 ? ~0u << (32 - sp4) : 0;
+		md = dp4 > 0 && dp4 <= 32 ? ~0u << (32 - dp4) : 0;
+		hs = (ntohl(r->family == TCSEG_FAMILY_V6 ? r->saddr.w[3] :
+			    r->saddr.v4) & ms) | (hs & ~ms);
+		hd = (ntohl(r->family == TCSEG_FAMILY_V6 ? r->daddr.w[3] :
+			    r->daddr.v4) & md) | (hd & ~md);
 		if (r->proto && rnd(s) % 4)
 			*pr = r->proto;
 		if (r->sport)
@@ -522,8 +570,18 @@ static void rnd_flow(__u32 *s, const struct tcseg_rule *v, size_t n,
 		if (r->ifindex && rnd(s) % 2)
 			*ifx = r->ifindex;
 	}
-	*sa = htonl(hs);
-	*da = htonl(hd);
+	memset(sa, 0, sizeof(*sa));
+	memset(da, 0, sizeof(*da));
+	sa->v4 = htonl(hs);
+	da->v4 = htonl(hd);
+	*pr = proto6(*fam, *pr == IPPROTO_ICMPV6 ? IPPROTO_ICMP : *pr);
+	if (*fam == TCSEG_FAMILY_V6) {
+		lift6(sa, &p4, 0);
+		p4 = 32;
+		lift6(da, &p4, 0);
+		if (ntohl(da->w[3]) == 0xc0a80001)	/* nobody's: off fd00::/8 */
+			da->b[0] = 0x20;
+	}
 }
 
 static void agreement(__u32 seed, size_t n_rules, int n_flows, int devs,
@@ -531,13 +589,13 @@ static void agreement(__u32 seed, size_t n_rules, int n_flows, int devs,
 {
 	struct tcseg_rule *v = calloc(n_rules, sizeof(*v));
 	struct model_verdict a, b;
-	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
-	const __u8 v4 = TCSEG_FAMILY_V4;
+	union tcseg_addr sa, da;
+	char as[INET6_ADDRSTRLEN], ds[INET6_ADDRSTRLEN];
 	struct compiled c;
 	__be16 sp, dp;
 	size_t n = 0;
 	__u32 ifx;
-	__u8 pr;
+	__u8 pr, fam;
 	int i;
 
 	assert_non_null(v);
@@ -551,14 +609,15 @@ static void agreement(__u32 seed, size_t n_rules, int n_flows, int devs,
 	assert_true(c.n_src > 1);
 	assert_int_equal(!!c.dev_rules, devs);
 	for (i = 0; i < n_flows; i++) {
-		rnd_flow(&seed, v, n, devs, &ifx, &sa.v4, &da.v4, &sp, &dp,
+		rnd_flow(&seed, v, n, devs, &ifx, &fam, &sa, &da, &sp, &dp,
 			 &pr);
-		compiled_lookup(&c, ifx, v4, &sa, &da, sp, dp, pr, &a);
-		rules_lookup(v, n, ifx, v4, &sa, &da, sp, dp, pr, &b);
+		compiled_lookup(&c, ifx, fam, &sa, &da, sp, dp, pr, &a);
+		rules_lookup(v, n, ifx, fam, &sa, &da, sp, dp, pr, &b);
 		if (memcmp(&a, &b, sizeof(a))) {
-			print_error("flow %d: if%u %08x:%u -> %08x:%u proto %u: "
+			print_error("flow %d: if%u %s:%u -> %s:%u proto %u: "
 				    "compiled %d/%u/%d, rules %d/%u/%d\n", i,
-				    ifx, ntohl(sa.v4), ntohs(sp), ntohl(da.v4),
+				    ifx, tcseg_addr_str(&sa, fam, as, sizeof(as)),
+				    ntohs(sp), tcseg_addr_str(&da, fam, ds, sizeof(ds)),
 				    ntohs(dp), pr, a.found, a.rule_id, a.exact,
 				    b.found, b.rule_id, b.exact);
 			fail();
@@ -662,6 +721,171 @@ static void test_example_policy(void **state)
 	rule_set_free(&s);
 }
 
+/* IPv6 exact rules: the key carries family 6 and both addresses whole. */
+static void test_v6_exact(void **state)
+{
+	struct tcseg_rule rules[] = {
+		R("id 1 from fd00::1 to fd00::2 proto tcp sport 1234 dport 80 action deny"),
+		R("id 2 from 10.0.0.1 to 10.0.0.2 proto tcp sport 1234 dport 80 action allow"),
+	};
+	struct tcseg_exact_key want = {
+		.saddr = A("fd00::1"), .daddr = A("fd00::2"),
+		.sport = htons(1234), .dport = htons(80), .proto = IPPROTO_TCP,
+		.family = TCSEG_FAMILY_V6,
+	};
+	struct model_verdict v;
+	struct compiled c;
+
+	(void)state;
+	assert_int_equal(policy_compile(rules, 2, 0, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.n_exact, 2);
+	assert_memory_equal(&c.ekeys[0], &want, sizeof(want));
+	assert_int_equal(c.evals[0].rule_id, 1);
+	assert_int_equal(c.ekeys[1].family, TCSEG_FAMILY_V4);
+	/* no CIDR rule of IPv6: no IPv6 class either */
+	assert_int_equal(c.n_src, 1);
+	lookup_both(&c, rules, 2, 0, "fd00::1", "fd00::2", 1234, 80,
+		    IPPROTO_TCP, &v);
+	assert_int_equal(v.rule_id, 1);
+	assert_int_equal(v.exact, 1);
+	lookup_both(&c, rules, 2, 0, "10.0.0.1", "10.0.0.2", 1234, 80,
+		    IPPROTO_TCP, &v);
+	assert_int_equal(v.rule_id, 2);
+	/* the same bytes as IPv6 are another address */
+	lookup_both(&c, rules, 2, 0, "a00:1::", "a00:2::", 1234, 80,
+		    IPPROTO_TCP, &v);
+	assert_int_equal(v.found, 0);
+	compiled_free(&c);
+}
+
+/* IPv6 CIDR rules: classes up to /128, shorter sources replicated. */
+static void test_v6_cidr(void **state)
+{
+	struct tcseg_rule rules[] = {
+		R("id 1 from fd00::/8 to fd10::/16 proto tcp action allow"),
+		R("id 2 from fd00:1::/32 to fd20::/16 proto tcp action deny"),
+		R("id 3 from fd00:1::5 to fd30::/16 proto udp action deny"),
+		R("id 4 to fd40::/120 action log"),
+		R("id 5 from 10.0.0.0/8 to 10.10.0.0/16 proto tcp action allow"),
+	};
+	const struct tcseg_verdict *v;
+	struct model_verdict m;
+	struct compiled c;
+
+	(void)state;
+	assert_int_equal(policy_compile(rules, 5, 0, &c, err, sizeof(err)), 0);
+	/* IPv4: 0/0, 10/8; IPv6: ::/0, fd00::/8, fd00:1::/32, fd00:1::5/128 */
+	assert_int_equal(c.n_src, 6);
+	assert_true(has_class(&c, "0.0.0.0", 0));
+	assert_true(has_class(&c, "10.0.0.0", 8));
+	assert_true(has_class(&c, "::", 0));
+	assert_true(has_class(&c, "fd00::", 8));
+	assert_true(has_class(&c, "fd00:1::", 32));
+	assert_true(has_class(&c, "fd00:1::5", 128));
+	/*
+	 * IPv4 10/8: 5. IPv6 ::/0: 4 (4 keys); fd00::/8: 4 + 1;
+	 * fd00:1::/32: 4 + 1 + 2; fd00:1::5: 4 + 1 + 2 + 3 (one key each).
+	 */
+	assert_int_equal(c.n_cidr, 1 + 4 + 5 + 6 + 7);
+	v = find_cidr(&c, "fd00:1::5", 128, IPPROTO_TCP, 0, 0, "fd10::", 16);
+	assert_non_null(v);
+	assert_int_equal(v->rule_id, 1);
+	assert_int_equal(v->spec, tcseg_rule_spec(16, 8, 0, 1, 0));
+	v = find_cidr(&c, "fd00:1::5", 128, IPPROTO_UDP, 0, 0, "fd30::", 16);
+	assert_int_equal(v->rule_id, 3);
+	assert_int_equal(v->spec, tcseg_rule_spec(16, 128, 0, 1, 0));
+	/* any = tcp, udp, icmpv6, other in IPv6 */
+	assert_non_null(find_cidr(&c, "::", 0, IPPROTO_ICMPV6, 0, 0, "fd40::", 120));
+	assert_null(find_cidr(&c, "::", 0, IPPROTO_ICMP, 0, 0, "fd40::", 120));
+	assert_non_null(find_cidr(&c, "::", 0, TCSEG_PROTO_KEY_OTHER, 0, 0,
+				  "fd40::", 120));
+	assert_null(find_cidr(&c, "fd00::", 8, IPPROTO_TCP, 0, 0, "fd20::", 16));
+	lookup_both(&c, rules, 5, 0, "fd00:1::5", "fd20::9", 1, 80,
+		    IPPROTO_TCP, &m);
+	assert_int_equal(m.rule_id, 2);
+	lookup_both(&c, rules, 5, 0, "fd00:2::5", "fd20::9", 1, 80,
+		    IPPROTO_TCP, &m);
+	assert_int_equal(m.found, 0);
+	lookup_both(&c, rules, 5, 0, "fd00:2::5", "fd40::ff", 1, 0,
+		    IPPROTO_ICMPV6, &m);
+	assert_int_equal(m.rule_id, 4);
+	/* an IPv6 rule never opens IPv4, and back */
+	lookup_both(&c, rules, 5, 0, "10.1.2.3", "10.10.0.1", 1, 80,
+		    IPPROTO_TCP, &m);
+	assert_int_equal(m.rule_id, 5);
+	lookup_both(&c, rules, 5, 0, "fd00::a01:203", "fd10::a0a:1", 1, 80,
+		    IPPROTO_TCP, &m);
+	assert_int_equal(m.rule_id, 1);
+	compiled_free(&c);
+}
+
+/* A rule without addresses is compiled into both families. */
+static void test_both_families(void **state)
+{
+	struct tcseg_rule rules[] = {
+		R("id 1 proto tcp dport 22 action deny"),
+		R("id 2 proto icmp action allow"),
+		R("id 3 proto icmpv6 action allow"),
+		R("id 4 from fd00::/8 proto tcp dport 22 action allow"),
+	};
+	struct model_verdict m;
+	struct compiled c;
+
+	(void)state;
+	assert_int_equal(policy_compile(rules, 4, 0, &c, err, sizeof(err)), 0);
+	/* 0/0 (rules 1, 2), ::/0 (1, 3), fd00::/8 (1, 3, 4) */
+	assert_int_equal(c.n_src, 3);
+	assert_non_null(find_cidr(&c, "0.0.0.0", 0, IPPROTO_TCP, 22, 0, "0.0.0.0", 0));
+	assert_non_null(find_cidr(&c, "::", 0, IPPROTO_TCP, 22, 0, "::", 0));
+	assert_non_null(find_cidr(&c, "0.0.0.0", 0, IPPROTO_ICMP, 0, 0, "0.0.0.0", 0));
+	assert_null(find_cidr(&c, "::", 0, IPPROTO_ICMP, 0, 0, "::", 0));
+	assert_non_null(find_cidr(&c, "::", 0, IPPROTO_ICMPV6, 0, 0, "::", 0));
+	assert_null(find_cidr(&c, "0.0.0.0", 0, IPPROTO_ICMPV6, 0, 0, "0.0.0.0", 0));
+	/* in fd00::/8, rule 4 takes rule 1's key (longer source) */
+	assert_int_equal(c.n_cidr, 2 + 2 + 2);
+	lookup_both(&c, rules, 4, 0, "10.0.0.1", "10.0.0.2", 1, 22,
+		    IPPROTO_TCP, &m);
+	assert_int_equal(m.rule_id, 1);
+	lookup_both(&c, rules, 4, 0, "fc00::1", "fd00::2", 1, 22,
+		    IPPROTO_TCP, &m);
+	assert_int_equal(m.rule_id, 1);
+	lookup_both(&c, rules, 4, 0, "fd00::1", "fd00::2", 1, 22,
+		    IPPROTO_TCP, &m);
+	assert_int_equal(m.rule_id, 4);
+	lookup_both(&c, rules, 4, 0, "fd00::1", "fd00::2", 0, 0,
+		    IPPROTO_ICMPV6, &m);
+	assert_int_equal(m.rule_id, 3);
+	lookup_both(&c, rules, 4, 0, "10.0.0.1", "10.0.0.2", 0, 0,
+		    IPPROTO_ICMP, &m);
+	assert_int_equal(m.rule_id, 2);
+	/* ICMP inside IPv6 (or ICMPv6 inside IPv4) is another protocol */
+	lookup_both(&c, rules, 4, 0, "fd00::1", "fd00::2", 0, 0, IPPROTO_ICMP,
+		    &m);
+	assert_int_equal(m.found, 0);
+	compiled_free(&c);
+}
+
+/* Identical matches are refused per family, never across families. */
+static void test_same_match_per_family(void **state)
+{
+	struct tcseg_rule a[] = {
+		R("id 1 dport 80 action allow"),
+		R("id 2 from ::/0 dport 80 action deny"),
+	};
+	struct tcseg_rule b[] = {
+		R("id 1 from 0.0.0.0/0 dport 80 action allow"),
+		R("id 2 from ::/0 dport 80 action deny"),
+	};
+	struct compiled c;
+
+	(void)state;
+	assert_int_equal(policy_compile(a, 2, 0, &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "rule 2 has the same match as rule 1");
+	assert_int_equal(policy_compile(b, 2, 0, &c, err, sizeof(err)), 0);
+	compiled_free(&c);
+}
+
 /* 100k exact + 10k CIDR rules: content and a loose time bound. */
 static void test_large(void **state)
 {
@@ -735,6 +959,10 @@ int main(void)
 		cmocka_unit_test(test_models_agree_small),
 		cmocka_unit_test(test_example_policy),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_v6_exact),
+		cmocka_unit_test(test_v6_cidr),
+		cmocka_unit_test(test_both_families),
+		cmocka_unit_test(test_same_match_per_family),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

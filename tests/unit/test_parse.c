@@ -136,11 +136,14 @@ static void test_proto(void **state)
 	assert_int_equal(p, IPPROTO_UDP);
 	assert_int_equal(parse_proto("icmp", &p, err, sizeof(err)), 0);
 	assert_int_equal(p, IPPROTO_ICMP);
+	assert_int_equal(parse_proto("icmpv6", &p, err, sizeof(err)), 0);
+	assert_int_equal(p, IPPROTO_ICMPV6);
+	assert_string_equal(proto_name(IPPROTO_ICMPV6), "icmpv6");
 	assert_int_equal(parse_proto("any", &p, err, sizeof(err)), 0);
 	assert_int_equal(p, 0);
 	assert_int_equal(parse_proto("TCP", &p, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err,
-			    "bad protocol 'TCP': expected tcp, udp, icmp or any");
+			    "bad protocol 'TCP': expected tcp, udp, icmp, icmpv6 or any");
 	assert_int_equal(parse_proto("6", &p, err, sizeof(err)), -EINVAL);
 	assert_int_equal(parse_proto("", &p, err, sizeof(err)), -EINVAL);
 	assert_int_equal(parse_proto("tcpx", &p, err, sizeof(err)), -EINVAL);
@@ -249,36 +252,43 @@ static void test_cidr_round_trip(void **state)
 
 static void expect_bad_addrs(const char *s, const char *msg)
 {
-	__be32 a[TCSEG_DEV_MAX_ADDRS4] = { 0x01020304 };
+	struct addr_set as = { .n4 = 1, .a4 = { 0x01020304 } };
 
 	err[0] = '\0';
-	assert_int_equal(parse_addr_list(s, a, TCSEG_DEV_MAX_ADDRS4, err,
-					 sizeof(err)), -EINVAL);
+	assert_int_equal(parse_addr_set(s, &as, err, sizeof(err)), -EINVAL);
 	if (!strstr(err, msg))
 		fail_msg("'%s': error '%s', want '%s'", s, err, msg);
-	assert_int_equal(a[0], 0x01020304);	/* untouched on error */
+	assert_int_equal(as.n4, 1);	/* untouched on error */
+	assert_int_equal(as.a4[0], 0x01020304);
+	assert_int_equal(as.n6, 0);
 }
 
 /* A pod's addresses for tcctl attach DEV addr A[,B...]. */
 static void test_addr_list(void **state)
 {
-	__be32 a[TCSEG_DEV_MAX_ADDRS4];
-	char buf[160];
+	struct addr_set as;
+	char buf[TCSEG_ADDR_SET_STRLEN];
 
 	(void)state;
-	assert_int_equal(parse_addr_list("10.0.0.1", a, 8, err, sizeof(err)), 1);
-	assert_int_equal(a[0], inet_addr("10.0.0.1"));
-	assert_int_equal(parse_addr_list("10.0.0.1,192.168.7.9", a, 8, err,
-					 sizeof(err)), 2);
-	assert_int_equal(a[1], inet_addr("192.168.7.9"));
-	assert_int_equal(parse_addr_list("1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,"
-					 "1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8",
-					 a, 8, err, sizeof(err)), 8);
-	format_addr_list(a, 3, "unbound", buf, sizeof(buf));
+	assert_int_equal(parse_addr_set("10.0.0.1", &as, err, sizeof(err)), 0);
+	assert_int_equal(as.n4, 1);
+	assert_int_equal(as.n6, 0);
+	assert_int_equal(as.a4[0], inet_addr("10.0.0.1"));
+	assert_int_equal(parse_addr_set("10.0.0.1,192.168.7.9", &as, err,
+					sizeof(err)), 0);
+	assert_int_equal(as.a4[1], inet_addr("192.168.7.9"));
+	assert_int_equal(parse_addr_set("1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,"
+					"1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8",
+					&as, err, sizeof(err)), 0);
+	assert_int_equal(as.n4, 8);
+	as.n4 = 3;
+	format_addr_set(&as, "unbound", buf, sizeof(buf));
 	assert_string_equal(buf, "1.0.0.1,1.0.0.2,1.0.0.3");
-	format_addr_list(a, 0, "unbound", buf, sizeof(buf));
+	as.n4 = 0;
+	format_addr_set(&as, "unbound", buf, sizeof(buf));
 	assert_string_equal(buf, "unbound");
-	format_addr_list(a, 8, "", buf, 12);
+	as.n4 = 8;
+	format_addr_set(&as, "", buf, 12);
 	assert_string_equal(buf, "1.0.0.1,1.0");
 
 	expect_bad_addrs("", "bad address ''");
@@ -293,7 +303,8 @@ static void test_addr_list(void **state)
 	expect_bad_addrs("10.0.0.1,10.0.0.2,10.0.0.1",
 			 "duplicate address 10.0.0.1");
 	expect_bad_addrs("1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,1.0.0.5,1.0.0.6,"
-			 "1.0.0.7,1.0.0.8,1.0.0.9", "too many addresses (at most 8)");
+			 "1.0.0.7,1.0.0.8,1.0.0.9",
+			 "too many IPv4 addresses (at most 8)");
 	expect_bad_addrs("0.0.0.0", "0.0.0.0 is not a unicast host address");
 	expect_bad_addrs("127.0.0.1", "127.0.0.1 is not a unicast host address");
 	expect_bad_addrs("224.0.0.1", "224.0.0.1 is not a unicast host address");
@@ -302,14 +313,147 @@ static void test_addr_list(void **state)
 			 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 			 "bad address 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	/* the same checks for addresses that come from elsewhere */
-	a[0] = inet_addr("10.0.0.1");
-	a[1] = inet_addr("10.0.0.1");
-	assert_int_equal(check_addr_list(a, 2, 8, err, sizeof(err)), -EINVAL);
+	as.a4[0] = inet_addr("10.0.0.1");
+	as.a4[1] = inet_addr("10.0.0.1");
+	assert_int_equal(check_addr_list(as.a4, 2, 8, err, sizeof(err)),
+			 -EINVAL);
 	assert_string_equal(err, "duplicate address 10.0.0.1");
-	assert_int_equal(check_addr_list(a, 9, 8, err, sizeof(err)), -EINVAL);
-	assert_int_equal(check_addr_list(a, -1, 8, err, sizeof(err)), -EINVAL);
-	assert_int_equal(check_addr_list(a, 1, 8, err, sizeof(err)), 0);
-	assert_int_equal(check_addr_list(a, 0, 8, err, sizeof(err)), 0);
+	assert_int_equal(check_addr_list(as.a4, 9, 8, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(check_addr_list(as.a4, -1, 8, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(check_addr_list(as.a4, 1, 8, err, sizeof(err)), 0);
+	assert_int_equal(check_addr_list(as.a4, 0, 8, err, sizeof(err)), 0);
+}
+
+/* IPv6 (and mixed) pod addresses: link-local fine, the rest unicast. */
+static void test_addr_set_v6(void **state)
+{
+	struct addr_set as;
+	char buf[TCSEG_ADDR_SET_STRLEN];
+
+	(void)state;
+	assert_int_equal(parse_addr_set("10.0.0.1,fd00::1,fe80::1", &as, err,
+					sizeof(err)), 0);
+	assert_int_equal(as.n4, 1);
+	assert_int_equal(as.n6, 2);
+	assert_int_equal(as.a6[0].b[0], 0xfd);
+	assert_int_equal(as.a6[0].b[15], 1);
+	assert_int_equal(as.a6[1].b[0], 0xfe);
+	format_addr_set(&as, "unbound", buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.1,fd00::1,fe80::1");
+	assert_int_equal(parse_addr_set("2001:db8::1:2", &as, err, sizeof(err)),
+			 0);
+	assert_int_equal(as.n4, 0);
+	assert_int_equal(parse_addr_set("fd00::1,fd00::2,fd00::3,fd00::4,"
+					"fd00::5,fd00::6,fd00::7,fd00::8,"
+					"10.0.0.1", &as, err, sizeof(err)), 0);
+	assert_int_equal(as.n6, 8);
+
+	expect_bad_addrs("fd00::1,fd00::2,fd00::3,fd00::4,fd00::5,fd00::6,"
+			 "fd00::7,fd00::8,fd00::9",
+			 "too many IPv6 addresses (at most 8)");
+	expect_bad_addrs("fd00::1,FD00::1", "duplicate address fd00::1");
+	expect_bad_addrs("::", ":: is not a unicast host address");
+	expect_bad_addrs("::1", "::1 is not a unicast host address");
+	expect_bad_addrs("::10.0.0.1", "is not a unicast host address");
+	expect_bad_addrs("ff02::1", "ff02::1 is not a unicast host address");
+	expect_bad_addrs("::ffff:10.0.0.1", "v4-mapped");
+	expect_bad_addrs("fe80::1%eth0", "zone");
+	expect_bad_addrs("fd00::1/128", "a prefix length is not allowed here");
+	expect_bad_addrs("fd00::1::2", "bad address 'fd00::1::2'");
+	expect_bad_addrs("fd00:::1", "bad address 'fd00:::1'");
+	expect_bad_addrs("fd00::g", "bad address 'fd00::g'");
+	expect_bad_addrs("fd00::1 ", "bad address 'fd00::1 '");
+	/* 46 characters: one more than any IPv6 text, never cut to fit */
+	expect_bad_addrs("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.2559",
+			 "too long");
+}
+
+static void expect_addr(const char *s, int want_fam, int want_plen,
+			const char *want_str)
+{
+	char buf[INET6_ADDRSTRLEN + 4];
+	union tcseg_addr a;
+	__u8 fam, plen;
+
+	err[0] = '\0';
+	if (parse_addr(s, &a, &fam, &plen, err, sizeof(err)))
+		fail_msg("'%s': %s", s, err);
+	assert_int_equal(fam, want_fam);
+	assert_int_equal(plen, want_plen);
+	format_prefix(&a, fam, plen, buf, sizeof(buf));
+	assert_string_equal(buf, want_str);
+	if (fam == TCSEG_FAMILY_V4)	/* the other twelve bytes are zero */
+		assert_int_equal(a.w[1] | a.w[2] | a.w[3], 0);
+	assert_int_equal(tcseg_addr_parse(s, &a, &fam, &plen), 0);
+}
+
+static void expect_bad_addr(const char *s, const char *msg)
+{
+	union tcseg_addr a = { .w = { 7 } };
+	__u8 fam = 9, plen = 9;
+
+	err[0] = '\0';
+	assert_int_equal(parse_addr(s, &a, &fam, &plen, err, sizeof(err)),
+			 -EINVAL);
+	if (!strstr(err, msg))
+		fail_msg("'%s': error '%s', want '%s'", s, err, msg);
+	assert_int_equal(tcseg_addr_parse(s, &a, &fam, &plen), -EINVAL);
+	assert_int_equal(a.w[0], 7);	/* untouched */
+	assert_int_equal(fam, 9);
+	assert_int_equal(plen, 9);
+}
+
+/* tcseg_addr_parse()/tcseg_addr_str(): both families, hostile text. */
+static void test_addr_both_families(void **state)
+{
+	char buf[INET6_ADDRSTRLEN];
+	union tcseg_addr a;
+	__u8 fam;
+
+	(void)state;
+	expect_addr("10.1.0.0/16", TCSEG_FAMILY_V4, 16, "10.1.0.0/16");
+	expect_addr("10.1.2.3", TCSEG_FAMILY_V4, 32, "10.1.2.3");
+	expect_addr("fd00::1", TCSEG_FAMILY_V6, 128, "fd00::1");
+	expect_addr("FD00:0:0:0::1/128", TCSEG_FAMILY_V6, 128, "fd00::1");
+	expect_addr("fd00:1::/32", TCSEG_FAMILY_V6, 32, "fd00:1::/32");
+	expect_addr("::/0", TCSEG_FAMILY_V6, 0, "::/0");
+	expect_addr("fe80::1", TCSEG_FAMILY_V6, 128, "fe80::1");
+	/* a prefix wider than the v4-mapped range (it never matches it) */
+	expect_addr("::/80", TCSEG_FAMILY_V6, 80, "::/80");
+	expect_addr("2001:db8::1.2.3.4",
+		    TCSEG_FAMILY_V6, 128, "2001:db8::102:304");
+
+	expect_bad_addr("fd00::1/129", "must be 0-128");
+	expect_bad_addr("fd00::1/0129", "must be 0-128");
+	expect_bad_addr("fd00::1/", "must be 0-128");
+	expect_bad_addr("fd00::1/12x", "must be 0-128");
+	expect_bad_addr("fd00::1/64", "host bits set (did you mean fd00::/64?)");
+	expect_bad_addr("::ffff:10.0.0.1", "v4-mapped");
+	expect_bad_addr("::ffff:a00:1", "v4-mapped");
+	expect_bad_addr("::ffff:0:0/96", "v4-mapped");
+	expect_bad_addr("fe80::1%eth0", "zone");
+	expect_bad_addr("fe80::1%eth0/64", "zone");
+	expect_bad_addr("fd00::1::2", "bad address");
+	expect_bad_addr(":", "bad address");
+	expect_bad_addr("[fd00::1]", "bad address");
+	expect_bad_addr("fd00:: 1", "bad address");
+	expect_bad_addr("fd00::-1", "bad address");
+	expect_bad_addr("10.0.0.1/33", "must be 0-32");
+	expect_bad_addr("10.0.0.1/8", "host bits set");
+	expect_bad_addr("", "bad address");
+
+	/* no prefix where none is allowed */
+	assert_int_equal(tcseg_addr_parse("fd00::/64", &a, &fam, NULL), -EINVAL);
+	assert_int_equal(tcseg_addr_parse("10.0.0.0/8", &a, &fam, NULL),
+			 -EINVAL);
+	assert_int_equal(tcseg_addr_parse("fd00::1", &a, &fam, NULL), 0);
+	assert_string_equal(tcseg_addr_str(&a, fam, buf, sizeof(buf)),
+			    "fd00::1");
+	assert_string_equal(tcseg_addr_str(&a, 5, buf, sizeof(buf)), "?");
+	assert_int_equal(tcseg_family_bits(TCSEG_FAMILY_V6), 128);
+	assert_int_equal(tcseg_family_bits(0), 0);
 }
 
 int main(void)
@@ -325,6 +469,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_cidr_round_trip),
 		cmocka_unit_test(test_addr_list),
+		cmocka_unit_test(test_addr_set_v6),
+		cmocka_unit_test(test_addr_both_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,7 +139,7 @@ static void test_parse_errors(void **state)
 	expect_error("to 10.0.0/8 action allow",
 		     "to: bad address '10.0.0/8': expected A.B.C.D or A.B.C.D/N");
 	expect_error("proto sctp action allow",
-		     "proto: bad protocol 'sctp': expected tcp, udp, icmp or any");
+		     "proto: bad protocol 'sctp': expected tcp, udp, icmp, icmpv6 or any");
 	expect_error("action permit",
 		     "action: bad action 'permit': expected allow, deny, log or encrypt");
 	expect_error("dev vethX action allow", "dev: no such device 'vethX'");
@@ -174,11 +174,11 @@ static void test_validate(void **state)
 
 	(void)state;
 	expect_error("from 10.0.0.1 to 10.0.0.2 proto tcp sport 1000 action allow",
-		     "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P)");
+		     "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P; IPv6: /128)");
 	expect_error("from 10.0.0.0/24 to 10.0.0.2 proto tcp sport 1 dport 2 action allow",
-		     "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P)");
+		     "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P; IPv6: /128)");
 	expect_error("from 10.0.0.1 to 10.0.0.2 sport 1 dport 2 action allow",
-		     "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P)");
+		     "sport: only allowed in exact rules (from A/32 to B/32 proto tcp|udp sport P dport P; IPv6: /128)");
 	expect_error("proto icmp dport 80 action allow",
 		     "dport: ports need proto tcp, udp or any (icmp has no ports)");
 	expect_error("proto udp action encrypt",
@@ -318,33 +318,47 @@ static __u32 rnd(__u32 *s)
 	return *s >> 8;
 }
 
+/* A random address of @bits bits, masked to @plen. */
+static void rnd_addr(__u32 *seed, union tcseg_addr *a, int bits, __u8 plen)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < bits / 8; i++)
+		a->b[i] = (__u8)rnd(seed);
+	tcseg_addr_mask(a, plen);
+}
+
 static void random_rule(__u32 *seed, struct tcseg_rule *r)
 {
 	static const __u8 protos[] = { 0, IPPROTO_TCP, IPPROTO_UDP,
-				       IPPROTO_ICMP };
-	__u32 m;
+				       IPPROTO_ICMP, IPPROTO_ICMPV6 };
+	int v6 = rnd(seed) % 2, bits = v6 ? 128 : 32;
 
 	memset(r, 0, sizeof(*r));
 	r->id = rnd(seed) % 3 ? rnd(seed) + 1 : 0;
 	r->ifindex = rnd(seed) % 4 ? 0 : rnd(seed) % 1000 + 1;
-	r->src_plen = (__u8)(rnd(seed) % 33);
-	r->dst_plen = (__u8)(rnd(seed) % 33);
-	m = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
-	r->saddr.v4 = htonl((rnd(seed) << 8 ^ rnd(seed)) & m);
-	m = r->dst_plen ? ~0u << (32 - r->dst_plen) : 0;
-	r->daddr.v4 = htonl((rnd(seed) << 8 ^ rnd(seed)) & m);
-	/* no address: both families, or IPv4 by "from 0.0.0.0/0" */
+	r->src_plen = (__u8)(rnd(seed) % (bits + 1));
+	r->dst_plen = (__u8)(rnd(seed) % (bits + 1));
+	if (rnd(seed) % 3 == 0)		/* no address at all, often */
+		r->src_plen = r->dst_plen = 0;
+	rnd_addr(seed, &r->saddr, bits, r->src_plen);
+	rnd_addr(seed, &r->daddr, bits, r->dst_plen);
+	/* no address: both families, or one by "from 0.0.0.0/0" or "::/0" */
 	if (r->src_plen || r->dst_plen || rnd(seed) % 2)
-		r->family = TCSEG_FAMILY_V4;
-	r->proto = protos[rnd(seed) % 4];
-	if (r->proto != IPPROTO_ICMP && rnd(seed) % 2)
+		r->family = v6 ? TCSEG_FAMILY_V6 : TCSEG_FAMILY_V4;
+	r->proto = protos[rnd(seed) % 5];
+	if ((r->proto == IPPROTO_ICMP && r->family == TCSEG_FAMILY_V6) ||
+	    (r->proto == IPPROTO_ICMPV6 && r->family == TCSEG_FAMILY_V4))
+		r->proto = 0;
+	if (r->proto != IPPROTO_ICMP && r->proto != IPPROTO_ICMPV6 &&
+	    rnd(seed) % 2)
 		r->dport = (__u16)(rnd(seed) % 65535 + 1);
 	if (rnd(seed) % 4 == 0) {	/* make it exact */
-		r->src_plen = 32;
-		r->dst_plen = 32;
-		r->family = TCSEG_FAMILY_V4;
-		r->saddr.v4 = htonl(rnd(seed));
-		r->daddr.v4 = htonl(rnd(seed));
+		r->src_plen = r->dst_plen = (__u8)bits;
+		r->family = v6 ? TCSEG_FAMILY_V6 : TCSEG_FAMILY_V4;
+		rnd_addr(seed, &r->saddr, bits, (__u8)bits);
+		rnd_addr(seed, &r->daddr, bits, (__u8)bits);
 		r->proto = rnd(seed) % 2 ? IPPROTO_TCP : IPPROTO_UDP;
 		r->sport = (__u16)(rnd(seed) % 65535 + 1);
 		r->dport = (__u16)(rnd(seed) % 65535 + 1);
@@ -379,6 +393,190 @@ static void test_format_round_trip(void **state)
 		}
 		assert_memory_equal(&r, &back, sizeof(r));
 	}
+}
+
+/* ---- IPv6 ---- */
+
+static void test_parse_v6(void **state)
+{
+	struct tcseg_rule r;
+
+	(void)state;
+	assert_int_equal(parse_line("from fd00::/8 to fd00:1::5 proto tcp "
+				    "dport 443 action allow", &r), 0);
+	assert_int_equal(r.family, TCSEG_FAMILY_V6);
+	assert_int_equal(r.src_plen, 8);
+	assert_int_equal(r.saddr.b[0], 0xfd);
+	assert_int_equal(r.dst_plen, 128);
+	assert_int_equal(r.daddr.b[15], 5);
+	assert_false(rule_is_exact(&r));
+	assert_int_equal(parse_line("from fd00::1 to fd00::2 proto udp sport 1 "
+				    "dport 2 action deny", &r), 0);
+	assert_true(rule_is_exact(&r));
+	/* /32 is no exact IPv6 rule */
+	expect_error("from fd00::/32 to fd00:1::/32 proto udp sport 1 dport 2 "
+		     "action deny",
+		     "sport: only allowed in exact rules (from A/32 to B/32 "
+		     "proto tcp|udp sport P dport P; IPv6: /128)");
+	assert_int_equal(parse_line("to fe80::1 proto icmpv6 action allow", &r),
+			 0);
+	assert_int_equal(r.proto, IPPROTO_ICMPV6);
+	assert_int_equal(parse_line("from ::/0 action deny", &r), 0);
+	assert_int_equal(r.family, TCSEG_FAMILY_V6);
+	assert_int_equal(r.src_plen, 0);
+	/* no address: both families, unless the protocol has one */
+	assert_int_equal(parse_line("dport 53 action allow", &r), 0);
+	assert_int_equal(r.family, 0);
+	assert_int_equal(rule_families(&r), RULE_FAM_V4 | RULE_FAM_V6);
+	assert_int_equal(parse_line("proto icmpv6 action allow", &r), 0);
+	assert_int_equal(r.family, 0);
+	assert_int_equal(rule_families(&r), RULE_FAM_V6);
+	assert_int_equal(parse_line("proto icmp action allow", &r), 0);
+	assert_int_equal(rule_families(&r), RULE_FAM_V4);
+	assert_int_equal(parse_line("to 10.0.0.0/8 action allow", &r), 0);
+	assert_int_equal(rule_families(&r), RULE_FAM_V4);
+	assert_int_equal(parse_line("to fd00::/8 action allow", &r), 0);
+	assert_int_equal(rule_families(&r), RULE_FAM_V6);
+}
+
+static void test_parse_v6_errors(void **state)
+{
+	(void)state;
+	/* mixed families: the second address word is named */
+	expect_error("from 10.0.0.1 to fd00::1 action allow",
+		     "to: 'fd00::1' is IPv6 but 'from' is IPv4: a rule is of "
+		     "one address family");
+	expect_error("to fd00::/8 action deny from 10.0.0.0/8",
+		     "from: '10.0.0.0/8' is IPv4 but 'to' is IPv6: a rule is of "
+		     "one address family");
+	expect_error("from ::/0 to 0.0.0.0/0 action deny",
+		     "to: '0.0.0.0/0' is IPv4 but 'from' is IPv6: a rule is of "
+		     "one address family");
+	/* the protocol of the other family */
+	expect_error("from fd00::1 proto icmp action allow",
+		     "proto: icmp is not a protocol of IPv6 (the rule's "
+		     "addresses): use icmpv6");
+	expect_error("proto icmpv6 to 10.0.0.1 action allow",
+		     "proto: icmpv6 is not a protocol of IPv4 (the rule's "
+		     "addresses): use icmp");
+	expect_error("proto icmpv6 dport 80 action allow",
+		     "dport: ports need proto tcp, udp or any (icmpv6 has no ports)");
+	expect_error("proto icmpv6 action encrypt",
+		     "action encrypt: only TCP flows can be encrypted, not "
+		     "icmpv6 (use proto tcp)");
+	/* hostile addresses */
+	expect_error("from fd00::1/129 action allow",
+		     "from: bad prefix length in 'fd00::1/129': must be 0-128");
+	expect_error("to ::ffff:10.0.0.1 action allow",
+		     "to: bad address '::ffff:10.0.0.1': v4-mapped IPv6 "
+		     "addresses (::ffff:a.b.c.d) never reach the data path: "
+		     "write the IPv4 address");
+	expect_error("to ::ffff:0:0/96 action allow",
+		     "to: bad address '::ffff:0:0/96': v4-mapped IPv6 "
+		     "addresses (::ffff:a.b.c.d) never reach the data path: "
+		     "write the IPv4 address");
+	expect_error("from fe80::1%eth0 action allow",
+		     "from: bad address 'fe80::1%eth0': a zone (%...) is not "
+		     "allowed: give the address alone");
+	expect_error("from fd00::1/64 action allow",
+		     "from: fd00::1/64: host bits set (did you mean fd00::/64?)");
+	expect_error("to fd00:::1 action allow",
+		     "to: bad address 'fd00:::1': expected an IPv4 or IPv6 "
+		     "address (A.B.C.D, X:X::X), optionally /N");
+	expect_error("to fd00::1/-1 action allow",
+		     "to: bad prefix length in 'fd00::1/-1': must be 0-128");
+	expect_error("to [fd00::1] action allow",
+		     "to: bad address '[fd00::1]': expected an IPv4 or IPv6 "
+		     "address (A.B.C.D, X:X::X), optionally /N");
+	expect_error("to ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.2559 "
+		     "action allow",
+		     "to: bad address 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.2559': "
+		     "expected an IPv4 or IPv6 address (A.B.C.D, X:X::X), "
+		     "optionally /N");
+}
+
+/* Raw IPv6 rules (from the map) get the parser's checks. */
+static void test_validate_v6(void **state)
+{
+	struct tcseg_rule r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.family = TCSEG_FAMILY_V6;
+	r.src_plen = 129;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "from: prefix length 129 out of range 0-128");
+	r.src_plen = 64;
+	r.saddr.b[9] = 1;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "from: address has host bits set beyond /64");
+	memset(&r, 0, sizeof(r));
+	r.family = TCSEG_FAMILY_V6;
+	r.dst_plen = 128;
+	r.daddr.b[10] = r.daddr.b[11] = 0xff;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "to: v4-mapped IPv6 addresses never reach the "
+			    "data path");
+	/* an IPv4 rule's address has no bytes beyond its fourth */
+	memset(&r, 0, sizeof(r));
+	r.family = TCSEG_FAMILY_V4;
+	r.dst_plen = 32;
+	r.daddr.b[8] = 1;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "to: IPv4 address with bytes beyond the fourth set");
+	/* nor does a rule of both families */
+	memset(&r, 0, sizeof(r));
+	r.saddr.b[15] = 1;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	memset(&r, 0, sizeof(r));
+	r.family = TCSEG_FAMILY_V6;
+	r.proto = IPPROTO_ICMP;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	r.family = 0;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), 0);
+}
+
+/* Overlap is per family: a rule of both families meets each one. */
+static void test_overlaps(void **state)
+{
+	struct tcseg_rule any, v4, v6, v6b;
+
+	(void)state;
+	assert_int_equal(parse_line("dport 80 action allow", &any), 0);
+	assert_int_equal(parse_line("from 0.0.0.0/0 dport 80 action deny", &v4),
+			 0);
+	assert_int_equal(parse_line("from ::/0 dport 80 action deny", &v6), 0);
+	assert_int_equal(parse_line("dport 80 to ::/0 action log", &v6b), 0);
+	assert_false(rule_same_match(&any, &v4));	/* not the same rule... */
+	assert_true(rule_overlaps(&any, &v4));		/* ...the same in IPv4 */
+	assert_true(rule_overlaps(&any, &v6));
+	assert_false(rule_overlaps(&v4, &v6));		/* same bytes, two families */
+	assert_true(rule_overlaps(&v6, &v6b));
+	assert_int_equal(parse_line("proto icmp action allow", &v4), 0);
+	assert_int_equal(parse_line("proto icmpv6 action allow", &v6), 0);
+	assert_false(rule_overlaps(&v4, &v6));
+}
+
+static void test_format_v6(void **state)
+{
+	struct tcseg_rule r;
+	char buf[256];
+
+	(void)state;
+	assert_int_equal(parse_line("id 4 from fd00:0:0::/48 to FD00::1 proto "
+				    "tcp dport 22 action deny", &r), 0);
+	assert_true(rule_format(&r, NULL, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "id 4 from fd00::/48 to fd00::1 proto tcp "
+			    "dport 22 action deny");
+	assert_int_equal(parse_line("from ::/0 action deny", &r), 0);
+	assert_true(rule_format(&r, NULL, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "from ::/0 action deny");
+	assert_int_equal(parse_line("from 0.0.0.0/0 action deny", &r), 0);
+	assert_true(rule_format(&r, NULL, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "from 0.0.0.0/0 action deny");
+	assert_int_equal(parse_line("proto icmpv6 action allow", &r), 0);
+	assert_true(rule_format(&r, NULL, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "proto icmpv6 action allow");
 }
 
 /* ---- policy files ---- */
@@ -511,6 +709,53 @@ static void test_file_errors(void **state)
 			  "FILE:2: too many words (max 32)");
 }
 
+/* Files may mix IPv4 and IPv6 rules; duplicates are per family. */
+static void test_file_v6(void **state)
+{
+	struct rule_set s = { 0 };
+
+	(void)state;
+	assert_int_equal(read_str("id 1 from 10.0.0.0/8 to 10.1.0.0/16 action allow\n"
+				  "id 2 from fd00::/8 to fd01::/16 action allow\n"
+				  "id 3 dport 53 action allow\n"
+				  "id 4 proto icmpv6 action allow\n"
+				  "id 5 proto icmp action allow\n"
+				  "id 6 from 0.0.0.0/0 proto tcp action deny\n"
+				  "id 7 from ::/0 proto tcp action deny\n", &s), 0);
+	assert_int_equal(s.n, 7);
+	assert_int_equal(s.v[0].family, TCSEG_FAMILY_V4);
+	assert_int_equal(s.v[1].family, TCSEG_FAMILY_V6);
+	assert_int_equal(s.v[2].family, 0);
+	rule_set_free(&s);
+	expect_file_error("action allow\n"
+			  "from 10.0.0.1 to fd00::1 action deny\n",
+			  "FILE:2: to: 'fd00::1' is IPv6 but 'from' is IPv4: a "
+			  "rule is of one address family");
+	expect_file_error("to fd00::/129 action deny\n",
+			  "FILE:1: to: bad prefix length in 'fd00::/129': must "
+			  "be 0-128");
+	expect_file_error("from fd00::1 proto icmp action deny\n",
+			  "FILE:1: proto: icmp is not a protocol of IPv6 (the "
+			  "rule's addresses): use icmpv6");
+	/* both families meet a rule of one */
+	expect_file_error("from ::/0 dport 80 action allow\n"
+			  "from 0.0.0.0/0 dport 81 action allow\n"
+			  "dport 80 action deny\n",
+			  "FILE:3: match: same match as the rule on line 1");
+	expect_file_error("from ::/0 dport 80 action allow\n"
+			  "to ::/0 dport 80 action deny\n",
+			  "FILE:2: match: same match as the rule on line 1");
+	expect_file_error("proto icmpv6 action allow\n"
+			  "from ::/0 proto icmpv6 action deny\n",
+			  "FILE:2: match: same match as the rule on line 1");
+	/* ...but the two families never meet each other */
+	assert_int_equal(read_str("from ::/0 dport 80 action allow\n"
+				  "from 0.0.0.0/0 dport 80 action allow\n"
+				  "proto icmp action allow\n"
+				  "proto icmpv6 action deny\n", &s), 0);
+	rule_set_free(&s);
+}
+
 static void test_file_long_line(void **state)
 {
 	char *big = malloc(5000);
@@ -639,6 +884,12 @@ int main(void)
 		cmocka_unit_test(test_same_match),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_parse_v6),
+		cmocka_unit_test(test_parse_v6_errors),
+		cmocka_unit_test(test_validate_v6),
+		cmocka_unit_test(test_overlaps),
+		cmocka_unit_test(test_format_v6),
+		cmocka_unit_test(test_file_v6),
 		cmocka_unit_test(test_file_good),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_long_line),
