@@ -36,7 +36,8 @@ fi
 bad=
 for k in empty session_hit session_hit_single new_flow_exact new_flow_cidr \
 	deny_exact deny_cidr deny_default cost_ktime cost_session \
-	cost_exact_hit cost_src_class cost_cidr cost_session_insdel; do
+	cost_exact_hit cost_src_class cost_cidr cost_session_insdel \
+	session_hit6 new_flow_exact6 new_flow_cidr6; do
 	v=$(result $k)
 	gt "${v:-0}" 0 && [ "$v" != nan ] && [ "$v" != inf ] || bad="$bad $k=${v:-none}"
 done
@@ -50,6 +51,14 @@ if gt "$e" 0 && gt 100000 "$e" && gt "$h" "$e" && gt "$n" "$h"; then
 	t_pass bench_smoke_figures_ordered
 else
 	t_fail bench_smoke_figures_ordered "empty $e, hit $h, new flow $n ns"
+fi
+
+# the same for IPv6, in the same run
+h6=$(result session_hit6) n6=$(result new_flow_cidr6)
+if gt "$h6" "$e" && gt "$n6" "$h6"; then
+	t_pass bench_smoke_v6_figures_ordered
+else
+	t_fail bench_smoke_v6_figures_ordered "empty $e, IPv6 hit $h6, new flow $n6 ns"
 fi
 
 [ "$(grep -c tcseg-bench /proc/mounts)" = "$mounts_before" ] &&
