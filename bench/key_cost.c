@@ -115,7 +115,8 @@ static int fill_sessions(struct cost_bpf *s, __u32 n)
 		k20 = (struct kc_sess20){
 			.ifindex = 1, .addr_lo = v4(0x0a000000 + i),
 			.addr_hi = v4(0x0a800000 + i),
-			.port_lo = htons(40000 + i % 20000), .port_hi = htons(80),
+			.port_lo = htons(40000 + i % 20000),
+			.port_hi = htons(80),
 			.proto = IPPROTO_TCP,
 		};
 		memset(&a, 0, sizeof(a));
@@ -159,8 +160,10 @@ static int fill_src(struct cost_bpf *s, __u32 n)
 		/* entry n: 10.0.0.0/8 and fd00::/8 */
 		__u32 plen = i < n ? 32 : 8;
 
-		k8 = (struct kc_lpm8){ .prefixlen = plen,
-				       .saddr = v4(0x0a000000 + (i < n ? i : 0)) };
+		k8 = (struct kc_lpm8){
+			.prefixlen = plen,
+			.saddr = v4(0x0a000000 + (i < n ? i : 0)),
+		};
 		k24 = (struct tcseg_src_key){
 			.prefixlen = TCSEG_SRC_FIXED_BITS + plen,
 			.family = TCSEG_FAMILY_V4,

@@ -176,6 +176,8 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pkt *p)
 	__u8 *ip6, nh;
 	int ret;
 
+	/* set first: a drop event of a malformed frame names the family */
+	p->family = TCSEG_FAMILY_V6;
 	if (pkt_linear(skb, off))
 		return PARSE_MALFORMED;
 	data = skb_data(skb);
@@ -188,7 +190,6 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pkt *p)
 	p->hop_limit = ip6[7];
 	__builtin_memcpy(&p->saddr, ip6 + 8, 16);
 	__builtin_memcpy(&p->daddr, ip6 + 24, 16);
-	p->family = TCSEG_FAMILY_V6;
 	p->len = skb->len;
 	/* RFC 4291 2.5.5.2: never on a wire; a way around IPv4 rules */
 	if (addr6_v4mapped(&p->saddr) || addr6_v4mapped(&p->daddr))
@@ -213,7 +214,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pkt *p)
 
 	if (fr.seen && fr.offset) {
 		stat_add(TCSEG_STAT_FRAGMENTS, 1);
-		/* RFC 1858 for IPv6: offset 1 only serves to rewrite TCP flags */
+		/* RFC 1858: offset 1 only serves to rewrite TCP flags */
 		if (fr.offset == 1 && nh == IPPROTO_TCP)
 			return PARSE_MALFORMED;
 		p->payload_len = l4len;

@@ -99,8 +99,8 @@ static int test_ipv6_cidr_prefix_and_deny_rule(struct tb *t)
 {
 	struct tb_rule allow = { .dst = "fd00:2::/32", .proto = IPPROTO_UDP,
 				 .action = TCSEG_ACT_ALLOW, .id = 1 };
-	struct tb_rule deny = { .dst = "fd00:2::66/128", .action = TCSEG_ACT_DENY,
-				.id = 2 };
+	struct tb_rule deny = { .dst = "fd00:2::66/128",
+				.action = TCSEG_ACT_DENY, .id = 2 };
 	struct pkt6_spec p = udp6_spec(POD6, 5000, PEER6, 53);
 
 	T_OK(deny_all(t));
@@ -885,6 +885,97 @@ static int test_ipv6_audit_and_log_events(struct tb *t)
 	return 0;
 }
 
+/* --- random frames ------------------------------------------------ */
+
+static __u32 rnd6_state = 0x6d2b79f5;
+
+static __u32 rnd6(void)
+{
+	rnd6_state ^= rnd6_state << 13;
+	rnd6_state ^= rnd6_state >> 17;
+	rnd6_state ^= rnd6_state << 5;
+	return rnd6_state;
+}
+
+static size_t fuzz6_frame(uint8_t *b)
+{
+	static const char *const addrs[] = { POD6, PEER6, OTHER6, "fe80::2",
+					     "::", "::ffff:10.0.1.2",
+					     "ff02::1" };
+	static const uint8_t exts[] = { PKT6_HOP, PKT6_DEST, PKT6_ROUTING,
+					PKT6_FRAGMENT, PKT6_AUTH };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP,
+					  IPPROTO_ICMPV6, PKT6_NONE, 50 };
+	static const uint8_t types[] = { 128, 129, 1, 2, 3, 4, 133, 134, 135,
+					 136, 137, 130, 143 };
+	static const uint8_t hops[] = { 64, 255, 1 };
+	struct pkt6_spec s = spec6(addrs[rnd6() % 7], addrs[rnd6() % 7],
+				   protos[rnd6() % 5], rnd6(), rnd6());
+	size_t n, i, flips;
+
+	s.tcp_flags = rnd6();
+	s.payload = rnd6() % 100;
+	s.hop_limit = hops[rnd6() % 3];
+	s.icmp_type = rnd6() % 8 ? types[rnd6() % 13] : rnd6();
+	pkt6_addr(s.nd_target, addrs[rnd6() % 7]);
+	s.n_ext = rnd6() % 3 ? rnd6() % 4 : rnd6() % 11;
+	for (i = 0; i < s.n_ext; i++)
+		s.ext[i] = exts[rnd6() % 5];
+	s.rt_segleft = rnd6() % 4 == 0;
+	s.frag_off = rnd6() % 3 ? 0 : rnd6() % 4;
+	s.frag_more = rnd6() % 2;
+	s.frag_id = rnd6() % 4;
+	s.no_l4 = s.frag_off && rnd6() % 2;
+	n = pkt6_build(b, &s);
+	if (rnd6() % 4 == 0)	/* truncate, keep Ethernet + IPv6 */
+		n = PKT_ETH_HLEN + 40 + rnd6() % (n - PKT_ETH_HLEN - 39);
+	flips = rnd6() % 3 == 0 ? 1 + rnd6() % 3 : 0;
+	for (i = 0; i < flips; i++)	/* corrupt a header byte */
+		b[PKT_ETH_HLEN + rnd6() % 120 % (n - PKT_ETH_HLEN)] = rnd6();
+	return n;
+}
+
+/*
+ * Default deny, no rule: 20 000 random IPv6 frames (extension chains of
+ * any length, fragments, ICMPv6 of every kind, hostile addresses,
+ * truncated, corrupted) from and to a bound and an unbound pod. Only
+ * link control may pass, and that needs hop limit 255 (NDP) or 1 (MLD);
+ * no frame opens a session; every run counts once.
+ */
+static int test_ipv6_fuzz_default_deny_passes_only_link_control(struct tb *t)
+{
+	uint8_t b[PKT_MAX];
+	int i, v, dir, runs = 0;
+	size_t n;
+
+	T_OK(deny_all(t));
+	T_OK(bind_pod(t));
+	for (i = 0; i < 20000; i++) {
+		n = fuzz6_frame(b);
+		for (dir = FROM; dir <= TO; dir++) {
+			v = tb_run(t, dir, (i & 1) ? ifi_a : ifi_b, b, n);
+			runs++;
+			T_ASSERT(v == TC_OK || v == TC_SHOT,
+				 "frame %d (len %zu): verdict %d", i, n, v);
+			T_ASSERT(v == TC_SHOT || b[PKT_ETH_HLEN + 7] == 255 ||
+					 b[PKT_ETH_HLEN + 7] == 1,
+				 "frame %d (len %zu, next header %u) passed "
+				 "under default deny", i, n,
+				 b[PKT_ETH_HLEN + 6]);
+		}
+	}
+	T_EQ(tb_nsess(t), 0);
+	T_EQ(tb_stat(t, TCSEG_STAT_TOTAL_PACKETS), runs);
+	T_EQ(tb_stat(t, TCSEG_STAT_ALLOWED_PACKETS) +
+	     tb_stat(t, TCSEG_STAT_DENIED_PACKETS), runs);
+	T_ASSERT(tb_drops(t, TCSEG_DROP_IPV6_EXT) &&
+		 tb_drops(t, TCSEG_DROP_MALFORMED) &&
+		 tb_drops(t, TCSEG_DROP_V4MAPPED) &&
+		 tb_drops(t, TCSEG_DROP_FRAGMENT),
+		 "the frames missed a drop path");
+	return 0;
+}
+
 const struct tb_case cases_ipv6[] = {
 	TB_CASE(ipv6_tcp_cidr_rule_allows_only_its_port),
 	TB_CASE(ipv6_cidr_prefix_and_deny_rule),
@@ -932,5 +1023,6 @@ const struct tb_case cases_ipv6[] = {
 	TB_CASE(ipv6_syn_guard_and_quota),
 	TB_CASE(ipv6_encrypt_drops_unsecured_payload),
 	TB_CASE(ipv6_audit_and_log_events),
+	TB_CASE(ipv6_fuzz_default_deny_passes_only_link_control),
 	TB_END,
 };

@@ -22,16 +22,11 @@ static void spec6_key(struct tcseg_session_key *k, __u32 ifindex,
 		      const struct pkt6_spec *s)
 {
 	union tcseg_addr a, b;
-	__be16 sp = htons(s->sport), dp = htons(s->dport);
 
 	memcpy(&a, s->saddr, 16);
 	memcpy(&b, s->daddr, 16);
-	if (s->proto == IPPROTO_ICMPV6)	/* the echo id plays both ports */
-		dp = sp;
-	else if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
-		sp = dp = 0;
-	tcseg_session_key_make(k, ifindex, TCSEG_FAMILY_V6, &a, &b, sp, dp,
-			       s->proto);
+	tb_key_make(k, ifindex, TCSEG_FAMILY_V6, &a, &b, s->sport, s->dport,
+		    s->proto);
 }
 
 int tb_sess6(struct tb *t, __u32 ifindex, const struct pkt6_spec *s,
@@ -42,15 +37,6 @@ int tb_sess6(struct tb *t, __u32 ifindex, const struct pkt6_spec *s,
 	spec6_key(&k, ifindex, s);
 	return bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tcseg_sessions),
 				   &k, out) ? -errno : 0;
-}
-
-static int update(struct bpf_map *m, const void *k, const void *v)
-{
-	if (!bpf_map_update_elem(bpf_map__fd(m), k, v, BPF_ANY))
-		return 0;
-	tb_fail(__FILE__, __LINE__, "update %s: %s", bpf_map__name(m),
-		strerror(errno));
-	return -1;
 }
 
 int tb_exact6(struct tb *t, __u32 ifindex, const struct pkt6_spec *s,
@@ -69,18 +55,7 @@ int tb_exact6(struct tb *t, __u32 ifindex, const struct pkt6_spec *s,
 
 	memcpy(&k.saddr, s->saddr, 16);
 	memcpy(&k.daddr, s->daddr, 16);
-	return update(t->skel->maps.tcseg_exact, &k, &v);
-}
-
-static void mask6(union tcseg_addr *a, unsigned int plen)
-{
-	unsigned int i;
-
-	for (i = 0; i < 16; i++) {
-		if (plen >= 8 * (i + 1))
-			continue;
-		a->b[i] &= plen > 8 * i ? 0xff << (8 - (plen - 8 * i)) : 0;
-	}
+	return tb_update(t->skel->maps.tcseg_exact, &k, &v);
 }
 
 /* "fd00::/64" (NULL = ::/0) -> network and prefix length. */
@@ -104,7 +79,7 @@ static int prefix6(const char *s, union tcseg_addr *net, __u8 *plen)
 		return -EINVAL;
 	}
 	*plen = n;
-	mask6(net, n);
+	tb_addr_mask(net, n);
 	return 0;
 }
 
@@ -117,80 +92,22 @@ static int src_class6(struct tb *t, const union tcseg_addr *net, __u8 plen)
 	};
 	struct tcseg_src_class v = { .net = *net, .plen = plen };
 
-	return update(t->skel->maps.tcseg_src_class, &k, &v);
-}
-
-/* One CIDR entry in one class; the higher spec keeps the key. */
-static int cidr_put6(struct tb *t, const struct tcseg_src_class *sc,
-		     const struct tb_rule *r, const union tcseg_addr *dnet,
-		     __u8 dplen, __u8 splen, __u8 proto_key, int has_proto)
-{
-	int fd = bpf_map__fd(t->skel->maps.tcseg_cidr);
-	struct tcseg_cidr_key k = {
-		.prefixlen = TCSEG_CIDR_FIXED_BITS + dplen,
-		.family = TCSEG_FAMILY_V6,
-		.src_plen = sc->plen,
-		.proto = proto_key,
-		.dport = htons(r->dport),
-		.ifindex = r->ifindex,
-		.src_net = sc->net,
-		.daddr = *dnet,
-	};
-	struct tcseg_verdict v = {
-		.rule_id = r->id,
-		.slot = r->id,
-		.spec = tcseg_rule_spec(dplen, splen, r->dport != 0, has_proto,
-					r->ifindex != 0),
-		.action = r->action,
-		.flags = r->flags,
-	};
-	struct tcseg_verdict old;
-
-	if (!bpf_map_lookup_elem(fd, &k, &old) && old.spec > v.spec)
-		return 0;
-	return update(t->skel->maps.tcseg_cidr, &k, &v);
-}
-
-static int contains6(const union tcseg_addr *net, __u8 plen,
-		     const union tcseg_addr *a, __u8 aplen)
-{
-	union tcseg_addr m = *a;
-
-	mask6(&m, plen);
-	return aplen >= plen && !memcmp(&m, net, sizeof(m));
+	return tb_update(t->skel->maps.tcseg_src_class, &k, &v);
 }
 
 int tb_rule6(struct tb *t, const struct tb_rule *r)
 {
-	static const __u8 any[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6,
-				    TCSEG_PROTO_KEY_OTHER };
-	int fd = bpf_map__fd(t->skel->maps.tcseg_src_class);
-	struct tcseg_src_key k, *prev = NULL;
 	union tcseg_addr snet, dnet, zero = {};
-	struct tcseg_src_class sc;
 	__u8 splen, dplen;
-	size_t i;
 	int err;
 
-	err = prefix6(r->src, &snet, &splen) ?: prefix6(r->dst, &dnet, &dplen) ?:
-	      src_class6(t, &zero, 0) ?: src_class6(t, &snet, splen);
+	err = prefix6(r->src, &snet, &splen) ?:
+	      prefix6(r->dst, &dnet, &dplen) ?: src_class6(t, &zero, 0) ?:
+	      src_class6(t, &snet, splen);
 	if (err)
 		return err;
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
-		prev = &k;
-		if (k.family != TCSEG_FAMILY_V6 ||
-		    bpf_map_lookup_elem(fd, &k, &sc) ||
-		    !contains6(&snet, splen, &sc.net, sc.plen))
-			continue;
-		for (i = 0; i < (r->proto ? 1 : sizeof(any)); i++) {
-			err = cidr_put6(t, &sc, r, &dnet, dplen, splen,
-					r->proto ? r->proto : any[i],
-					r->proto != 0);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+	return tb_rule_classes(t, r, TCSEG_FAMILY_V6, &snet, splen, &dnet,
+			       dplen);
 }
 
 int tb_dev_bind6(struct tb *t, __u32 ifindex, const char *const *addrs, int n)
@@ -209,5 +126,5 @@ int tb_dev_bind6(struct tb *t, __u32 ifindex, const char *const *addrs, int n)
 	d.n_addrs6 = n;
 	if (n)
 		d.flags |= TCSEG_DEV_F_BOUND;
-	return update(t->skel->maps.tcseg_devs, &ifindex, &d);
+	return tb_update(t->skel->maps.tcseg_devs, &ifindex, &d);
 }

@@ -49,49 +49,43 @@ static inline void pkt6_addr(uint8_t *a, const char *s)
 		memset(a, 0, 16);
 }
 
+/* TCP and UDP headers are the same as over IPv4: pkt.h builds them. */
+static inline struct pkt_spec pkt6_l4_spec(const struct pkt6_spec *s)
+{
+	struct pkt_spec v4 = {
+		.proto = s->proto, .sport = s->sport, .dport = s->dport,
+		.tcp_flags = s->tcp_flags, .seq = s->seq, .ack = s->ack,
+		.payload = s->payload, .no_l4 = s->no_l4,
+	};
+
+	return v4;
+}
+
 /* L4 header length of the spec (0 for a later fragment). */
 static inline size_t pkt6_l4_hlen(const struct pkt6_spec *s)
 {
-	if (s->no_l4)
-		return 0;
-	switch (s->proto) {
-	case IPPROTO_TCP:
-		return 20;
-	case IPPROTO_UDP:
-		return 8;
-	case IPPROTO_ICMPV6:
-		return s->icmp_type == 135 || s->icmp_type == 136 ? 24 : 8;
-	default:
-		return 0;
-	}
+	struct pkt_spec v4 = pkt6_l4_spec(s);
+
+	if (s->no_l4 || s->proto != IPPROTO_ICMPV6)
+		return pkt_l4_hlen(&v4);
+	return s->icmp_type == 135 || s->icmp_type == 136 ? 24 : 8;
 }
 
 static inline size_t pkt6_l4(uint8_t *l4, const struct pkt6_spec *s)
 {
+	struct pkt_spec v4 = pkt6_l4_spec(s);
 	size_t n = pkt6_l4_hlen(s);
 
-	if (s->no_l4)
-		return 0;
-	if (s->proto == IPPROTO_ICMPV6) {
-		memset(l4, 0, n);
-		l4[0] = s->icmp_type;
-		l4[1] = s->icmp_code;
-		if (n == 24)
-			memcpy(l4 + 8, s->nd_target, 16);
-		else
-			pkt_put16(l4 + 4, s->sport);	/* echo id */
-		return n;
-	}
-	/* TCP and UDP headers are the same as over IPv4 */
-	{
-		struct pkt_spec v4 = {
-			.proto = s->proto, .sport = s->sport,
-			.dport = s->dport, .tcp_flags = s->tcp_flags,
-			.seq = s->seq, .ack = s->ack, .payload = s->payload,
-		};
-
+	if (s->no_l4 || s->proto != IPPROTO_ICMPV6)
 		return pkt_l4(l4, &v4);
-	}
+	memset(l4, 0, n);
+	l4[0] = s->icmp_type;
+	l4[1] = s->icmp_code;
+	if (n == 24)
+		memcpy(l4 + 8, s->nd_target, 16);	/* NS/NA target */
+	else
+		pkt_put16(l4 + 4, s->sport);		/* echo id */
+	return n;
 }
 
 /* One extension header of type @t at @h, next header @nh; its length. */
