@@ -112,3 +112,20 @@ sessions_and_cut() {
 		t_fail "${pfx}deleting_allow_rule_cuts_established_flow" "hold rc $rc: $(tail -n 2 "$out" | tr '\n' ' ')"
 	fi
 }
+
+spoofed() { stat_of 'j["drops"]["spoofed"]'; }
+
+# spoofed_syn PREFIX SRC DST SPORT: pod c's SYNs to b (DST:80, $MAC_B)
+# in a's name (SRC) must not reach b and count as spoofed; the same from
+# a (source port SPORT + 1) must arrive. Test names start with PREFIX.
+spoofed_syn() {
+	local pfx=$1 src=$2 dst=$3 sp=$4 s0
+	s0=$(spoofed)
+	arrivals "${pfx}spoofed_tcp_syn_does_not_reach_b" 0 b \
+		"tcp src=$src dport=80 sport=$sp flags=2" \
+		in_pod c $HOSTILE syn "$src" "$sp" "$dst" 80 "$MAC_B" 3
+	want "${pfx}spoofed_tcp_syn_counted" "$(($(spoofed) - s0))" 3
+	arrivals "${pfx}own_tcp_syn_reaches_b" 3 b \
+		"tcp src=$src dport=80 sport=$((sp + 1)) flags=2" \
+		in_pod a $HOSTILE syn "$src" $((sp + 1)) "$dst" 80 "$MAC_B" 3
+}
