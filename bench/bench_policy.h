@@ -14,6 +14,12 @@
  * Exact filler i: 10.1.0.0+i -> 10.2.0.0+(i%4096), all distinct sources.
  * CIDR filler i: 172.16.0.0+(i<<8)/24 -> 10.60.(i%256).0/24 tcp, one
  * source class each (no nesting, so the compiled set is one entry each).
+ *
+ * With IPv6 (dual stack: the same policy in both families), also the
+ * same fixed rules for the pods' IPv6 addresses (a fd00::1, b fd00::2,
+ * c fd00::3) as ids 6-10, and every filler again with each IPv4 address
+ * x mirrored to fd64::/96 + x (a /N prefix becomes /96+N), after the
+ * IPv4 fillers.
  */
 #ifndef TCSEG_BENCH_POLICY_H
 #define TCSEG_BENCH_POLICY_H
@@ -24,6 +30,10 @@
 #define BP_POD_A	"10.200.0.1"
 #define BP_POD_B	"10.200.0.2"
 #define BP_POD_C	"10.200.0.3"
+#define BP_POD_A6	"fd00::1"
+#define BP_POD_B6	"fd00::2"
+#define BP_POD_C6	"fd00::3"
+#define BP_FIXED6_ID	6		/* the first fixed IPv6 rule */
 #define BP_PORT		5201		/* iperf3's default */
 #define BP_HIT_SPORT	40000
 #define BP_DENY_SPORT	40001
@@ -47,6 +57,9 @@ struct bp_tuple {
 void bp_exact(unsigned int i, int change, struct bp_tuple *t);
 void bp_cidr(unsigned int i, int change, struct bp_tuple *t);
 
+/* The IPv6 mirror of a filler's IPv4 address (host order): fd64::/96 + x */
+void bp_mirror6(uint32_t x, uint8_t a[16]);
+
 /*
  * prog_bench --range N: 0 = the rules above; N >= 1: rules 3 and 4 take
  * "proto tcp dport" BP_PORT (N = 1) or the range BP_PORT..BP_PORT+N-1.
@@ -54,12 +67,13 @@ void bp_cidr(unsigned int i, int change, struct bp_tuple *t);
 extern unsigned int bp_range_ports;
 
 /*
- * Write the policy: fixed rules, @n_exact exact and @n_cidr CIDR fillers.
+ * Write the policy: fixed rules, @n_exact exact and @n_cidr CIDR fillers;
+ * @v6: the fixed IPv6 rules and the fillers' IPv6 mirrors as well.
  * @change_pct > 0 changes that percentage of the fillers (dport + 1 and
  * the action flipped: one rule in every 100/@change_pct).
  * Returns 0 or negative errno.
  */
 int bp_write(FILE *f, unsigned int n_exact, unsigned int n_cidr,
-	     unsigned int change_pct);
+	     unsigned int change_pct, int v6);
 
 #endif

@@ -5,7 +5,7 @@
  *   prog_bench [--exact N] [--cidr N] [--repeat N] [--rounds N] [--flows N]
  *              [--tcctl PATH] [--cpu N] [--sessions N] [--profile CASE]
  *              [--range PORTS]   (rules 3, 4 with dport 5201-(5201+PORTS-1))
- *   prog_bench gen-policy [--exact N] [--cidr N] [--change PCT] > FILE
+ *   prog_bench gen-policy [--exact N] [--cidr N] [--change PCT] [--v6] > FILE
  *
  * The data plane is set up the way a host runs it: in a private network
  * namespace and on a private bpffs, `tcctl load`, `tcctl default deny`,
@@ -26,6 +26,8 @@
  *   the empty program, and new flow = median(single) - median(single
  *   empty) + empty(repeat). A session hit done this way checks the method
  *   against the repeat figure. Sessions made are deleted between rounds.
+ * The session hit and the new flows run in IPv6 as well, in the same
+ * rounds, on the same policy in both families (bench_policy.h).
  * Then bench/cost.bpf.c prices each operation of the data path on the
  * same pinned maps (see docs/BENCHMARKS.md, "Where the time goes").
  */
@@ -50,6 +52,7 @@
 #include "tcseg.skel.h"
 #include "bench/cost.skel.h"
 #include "pkt.h"
+#include "pkt6.h"
 #include "bench_policy.h"
 
 #define TC_OK		0	/* bench/cost.bpf.c */
@@ -211,34 +214,74 @@ static void frame_tcp(struct frame *f, __be32 s, uint16_t sport, __be32 d,
 	f->len = pkt_build(f->b, &sp);
 }
 
-/* New TCP flows a -> b:5201 (CIDR rule 3), one source port each. */
+/* The same TCP frame in IPv6 (no extension header). */
+static void frame_tcp6(struct frame *f, const uint8_t *s, uint16_t sport,
+		       const uint8_t *d, uint16_t dport, uint8_t flags)
+{
+	struct pkt6_spec sp = {
+		.proto = IPPROTO_TCP, .sport = sport, .dport = dport,
+		.tcp_flags = flags, .seq = 1000,
+		.ack = flags & PKT_ACK ? 2000 : 0,
+		.payload = flags & PKT_ACK ? 64 : 0,
+	};
+
+	memcpy(sp.saddr, s, 16);
+	memcpy(sp.daddr, d, 16);
+	f->len = pkt6_build(f->b, &sp);
+}
+
+/* A TCP frame between pods (BP_POD_* addresses), in @family. */
+static void frame_pods(struct frame *f, int family, const char *s4,
+		       const char *s6, uint16_t sport, const char *d4,
+		       const char *d6, uint16_t dport, uint8_t flags)
+{
+	uint8_t s[16], d[16];
+
+	if (family == TCSEG_FAMILY_V4) {
+		frame_tcp(f, pkt_ip(s4), sport, pkt_ip(d4), dport, flags);
+		return;
+	}
+	pkt6_addr(s, s6);
+	pkt6_addr(d, d6);
+	frame_tcp6(f, s, sport, d, dport, flags);
+}
+
+/* New TCP flows a -> b:5201 (CIDR rule 3, IPv6: 8), one source port each. */
 static void frames_new_cidr(struct frame *fr, unsigned int n,
-			    unsigned int round)
+			    unsigned int round, int family)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		frame_tcp(&fr[i], pkt_ip(BP_POD_A),
-			  1024 + (round * n + i) % 38000,
-			  pkt_ip(BP_POD_B), BP_PORT, PKT_SYN);
+		frame_pods(&fr[i], family, BP_POD_A, BP_POD_A6,
+			   1024 + (round * n + i) % 38000, BP_POD_B, BP_POD_B6,
+			   BP_PORT, PKT_SYN);
 }
 
 /*
  * New flows of allowed TCP exact filler rules (every other filler is
- * skipped by the loop). Returns how many frames were made (<= n).
+ * skipped by the loop), in @family (IPv6: the fillers' mirrors). Returns
+ * how many frames were made (<= n).
  */
 static unsigned int frames_new_exact(struct frame *fr, unsigned int n,
-				     unsigned int n_exact)
+				     unsigned int n_exact, int family)
 {
 	struct bp_tuple t;
 	unsigned int i, k = 0;
+	uint8_t s[16], d[16];
 
 	for (i = 0; i < n_exact && k < n; i++) {
 		bp_exact(i, 0, &t);
 		if (t.deny || t.proto != IPPROTO_TCP)
 			continue;
-		frame_tcp(&fr[k++], htonl(t.saddr), t.sport, htonl(t.daddr),
-			  t.dport, PKT_SYN);
+		if (family == TCSEG_FAMILY_V4) {
+			frame_tcp(&fr[k++], htonl(t.saddr), t.sport,
+				  htonl(t.daddr), t.dport, PKT_SYN);
+			continue;
+		}
+		bp_mirror6(t.saddr, s);
+		bp_mirror6(t.daddr, d);
+		frame_tcp6(&fr[k++], s, t.sport, d, t.dport, PKT_SYN);
 	}
 	return k;
 }
@@ -249,14 +292,23 @@ static int frame_key(const struct frame *f, struct tcseg_session_key *k)
 {
 	const uint8_t *ip = f->b + PKT_OFF_IP, *l4 = ip + 20;
 	union tcseg_addr s = { .w = { 0 } }, d = { .w = { 0 } };
+	__u8 family = TCSEG_FAMILY_V4, proto = ip[9];
 	__be16 sp, dp;
 
-	memcpy(&s.v4, ip + 12, 4);
-	memcpy(&d.v4, ip + 16, 4);
+	if (f->b[12] == 0x86 && f->b[13] == 0xdd) {	/* no extension header */
+		family = TCSEG_FAMILY_V6;
+		proto = ip[6];
+		l4 = ip + 40;
+		memcpy(&s, ip + 8, 16);
+		memcpy(&d, ip + 24, 16);
+	} else {
+		memcpy(&s.v4, ip + 12, 4);
+		memcpy(&d.v4, ip + 16, 4);
+	}
 	memcpy(&sp, l4, 2);
 	memcpy(&dp, l4 + 2, 2);
-	return tcseg_session_key_make(k, BENCH_IFINDEX, TCSEG_FAMILY_V4, &s,
-				      &d, sp, dp, ip[9]);
+	return tcseg_session_key_make(k, BENCH_IFINDEX, family, &s, &d, sp, dp,
+				      proto);
 }
 
 /*
@@ -330,7 +382,7 @@ static int write_policy(const struct opts *o, const struct env *e)
 
 	if (!f)
 		return -errno;
-	err = bp_write(f, o->exact, o->cidr, 0);
+	err = bp_write(f, o->exact, o->cidr, 0, 1);
 	if (fclose(f) && !err)
 		err = -EIO;
 	return err;
@@ -346,30 +398,40 @@ static unsigned int max_u(unsigned int a, unsigned int b)
 	return a > b ? a : b;
 }
 
-/* tcctl: load with room for the policy, default deny, attach, apply. */
+/*
+ * tcctl: load with room for the policy (every rule in both families),
+ * default deny, attach, apply.
+ */
 static int load_policy(const struct opts *o, struct env *e)
 {
 	char ex[16], ci[16], ce[16], cl[16], se[16];
 	double t0;
 	int err;
 
-	u32s(ex, max_u(TCSEG_DEF_EXACT_RULES, o->exact + 16));
-	u32s(ci, max_u(TCSEG_DEF_CIDR_RULES, o->cidr + 16));
-	u32s(ce, max_u(TCSEG_DEF_CIDR_ENTRIES, o->cidr + 64));
-	u32s(cl, max_u(TCSEG_DEF_SRC_CLASSES, o->cidr + 16));
+	u32s(ex, max_u(TCSEG_DEF_EXACT_RULES, 2 * o->exact + 32));
+	u32s(ci, max_u(TCSEG_DEF_CIDR_RULES, 2 * o->cidr + 32));
+	u32s(ce, max_u(TCSEG_DEF_CIDR_ENTRIES, 2 * o->cidr + 128));
+	u32s(cl, max_u(TCSEG_DEF_SRC_CLASSES, 2 * o->cidr + 32));
 	u32s(se, o->sessions ?: max_u(TCSEG_DEF_SESSIONS, 4 * o->flows));
 	err = run_tcctl(o, e, "load", "sessions", se, "exact", ex, "cidr", ci,
 			"cidr-entries", ce, "classes", cl, NULL);
 	err = err ?: run_tcctl(o, e, "default", "deny", NULL);
 	/* SYN guard on, but far above what the new-flow runs open */
 	err = err ?: run_tcctl(o, e, "config", "syn-limit", "100000000", NULL);
+	/*
+	 * every new flow comes from one "pod" (lo), and sessions_drop()
+	 * deletes sessions behind the data path's back: its quota count
+	 * only comes down at the next sweep, so let the quota be the table
+	 */
+	err = err ?: run_tcctl(o, e, "config", "session-quota", se, NULL);
 	err = err ?: run_tcctl(o, e, "attach", "lo", NULL);
 	if (err)
 		return err;
 	t0 = now_ns();
 	err = run_tcctl(o, e, "policy", "apply", "-f", e->policy, NULL);
 	if (!err)
-		printf("policy apply (%u exact + %u CIDR fillers): %.0f ms\n",
+		printf("policy apply (%u exact + %u CIDR fillers, IPv4 and "
+		       "IPv6): %.0f ms\n",
 		       o->exact, o->cidr, (now_ns() - t0) / 1e6);
 	/*
 	 * Once more: the first apply filled policy set 1, this one set 0 as
@@ -481,7 +543,9 @@ static void env_cleanup(struct env *e)
 enum {
 	S_EMPTY, S_HIT, S_DENY_EXACT, S_DENY_CIDR, S_DENY_DEFAULT,
 	S_EMPTY1, S_HIT1, S_NEW_CIDR1, S_NEW_EXACT1,
-	S_HIT_SINGLE, S_NEW_CIDR, S_NEW_EXACT, S_MAX,
+	S_HIT_SINGLE, S_NEW_CIDR, S_NEW_EXACT,
+	S_HIT6, S_NEW_CIDR6_1, S_NEW_EXACT6_1, S_NEW_CIDR6, S_NEW_EXACT6,
+	S_MAX,
 };
 
 static struct series ser[S_MAX] = {
@@ -497,13 +561,19 @@ static struct series ser[S_MAX] = {
 	[S_HIT1] = { "raw single run: session hit", "raw" },
 	[S_NEW_CIDR1] = { "raw single run: new flow CIDR", "raw" },
 	[S_NEW_EXACT1] = { "raw single run: new flow exact", "raw" },
+	[S_HIT6] = { "IPv6 session hit (TCP ACK, 64 B payload)", "repeat" },
+	[S_NEW_EXACT6] = { "IPv6 new flow: TCP SYN, exact rule allow", "single" },
+	[S_NEW_CIDR6] = { "IPv6 new flow: TCP SYN, CIDR rule allow", "single" },
+	[S_NEW_CIDR6_1] = { "raw single run: IPv6 new flow CIDR", "raw" },
+	[S_NEW_EXACT6_1] = { "raw single run: IPv6 new flow exact", "raw" },
 };
 
 static const char *const key_of[S_MAX] = {
 	"empty", "session_hit", "deny_exact", "deny_cidr", "deny_default",
 	"raw_empty_single", "raw_hit_single", "raw_new_cidr_single",
 	"raw_new_exact_single", "session_hit_single", "new_flow_cidr",
-	"new_flow_exact",
+	"new_flow_exact", "session_hit6", "raw_new_cidr6_single",
+	"raw_new_exact6_single", "new_flow_cidr6", "new_flow_exact6",
 };
 
 static void add(int s, double v)
@@ -525,12 +595,23 @@ static double median(int s)
 }
 
 struct frames {
-	struct frame hit, deny_exact, deny_cidr, deny_default;
+	struct frame hit, deny_exact, deny_cidr, deny_default, hit6;
 	struct frame *single;	/* the hit frame, --flows times */
-	struct frame *new_cidr;
-	struct frame *new_exact;
-	unsigned int n_exact;
+	struct frame *new_cidr, *new_cidr6;
+	struct frame *new_exact, *new_exact6;
+	unsigned int n_exact, n_exact6;
 };
+
+/* Single runs of @n new flows: raw figure in series @s, sessions dropped. */
+static double new_flows(struct env *e, int s, const struct frame *fr,
+			unsigned int n, const char *what)
+{
+	double v = run_single(e->from_pod, fr, n, TC_PASS, what);
+
+	add(s, v);
+	sessions_drop(e, fr, n, what);
+	return v;
+}
 
 static void one_round(struct env *e, const struct opts *o, struct frames *f,
 		      unsigned int round)
@@ -551,18 +632,21 @@ static void one_round(struct env *e, const struct opts *o, struct frames *f,
 	empty1 = run_single(e->empty, f->single, n, TC_PASS, "empty single");
 	add(S_EMPTY1, empty1);
 	add(S_HIT1, run_single(e->from_pod, f->single, n, TC_PASS, "hit single"));
-	frames_new_cidr(f->new_cidr, n, round);
-	add(S_NEW_CIDR1, run_single(e->from_pod, f->new_cidr, n, TC_PASS,
-				    "new flow cidr"));
-	sessions_drop(e, f->new_cidr, n, "new flow cidr");
-	add(S_NEW_EXACT1, run_single(e->from_pod, f->new_exact, f->n_exact,
-				     TC_PASS, "new flow exact"));
-	sessions_drop(e, f->new_exact, f->n_exact, "new flow exact");
+	frames_new_cidr(f->new_cidr, n, round, TCSEG_FAMILY_V4);
+	frames_new_cidr(f->new_cidr6, n, round, TCSEG_FAMILY_V6);
+	add(S_NEW_CIDR, new_flows(e, S_NEW_CIDR1, f->new_cidr, n,
+				  "new flow cidr") - empty1 + empty);
+	add(S_NEW_EXACT, new_flows(e, S_NEW_EXACT1, f->new_exact, f->n_exact,
+				   "new flow exact") - empty1 + empty);
+	add(S_HIT6, run_repeat(e->from_pod, &f->hit6, r, TC_PASS,
+			       "session hit v6"));
+	add(S_NEW_CIDR6, new_flows(e, S_NEW_CIDR6_1, f->new_cidr6, n,
+				   "new flow cidr v6") - empty1 + empty);
+	add(S_NEW_EXACT6, new_flows(e, S_NEW_EXACT6_1, f->new_exact6,
+				    f->n_exact6, "new flow exact v6") -
+				  empty1 + empty);
 
 	add(S_HIT_SINGLE, ser[S_HIT1].v[ser[S_HIT1].n - 1] - empty1 + empty);
-	add(S_NEW_CIDR, ser[S_NEW_CIDR1].v[ser[S_NEW_CIDR1].n - 1] - empty1 + empty);
-	add(S_NEW_EXACT, ser[S_NEW_EXACT1].v[ser[S_NEW_EXACT1].n - 1] - empty1 +
-				 empty);
 }
 
 /*
@@ -598,7 +682,7 @@ static int profile(struct env *e, const struct opts *o, struct frames *f)
 		return -EINVAL;
 	}
 	for (r = 0; r < o->rounds; r++) {
-		frames_new_cidr(f->new_cidr, o->flows, r);
+		frames_new_cidr(f->new_cidr, o->flows, r, TCSEG_FAMILY_V4);
 		run_single(e->from_pod, f->new_cidr, o->flows, TC_PASS, "new");
 		sessions_drop(e, f->new_cidr, o->flows, "new");
 	}
@@ -617,14 +701,22 @@ static int frames_make(struct frames *f, const struct opts *o)
 		  BP_PORT, PKT_SYN);
 	frame_tcp(&f->deny_default, pkt_ip("10.200.0.9"), 40000,
 		  pkt_ip(BP_POD_B), 9999, PKT_SYN);
+	frame_pods(&f->hit6, TCSEG_FAMILY_V6, NULL, BP_POD_A6, BP_HIT_SPORT,
+		   NULL, BP_POD_B6, BP_PORT, PKT_ACK | PKT_PSH);
 	f->single = calloc(o->flows, sizeof(struct frame));
 	f->new_cidr = calloc(o->flows, sizeof(struct frame));
 	f->new_exact = calloc(o->flows, sizeof(struct frame));
-	if (!f->single || !f->new_cidr || !f->new_exact)
+	f->new_cidr6 = calloc(o->flows, sizeof(struct frame));
+	f->new_exact6 = calloc(o->flows, sizeof(struct frame));
+	if (!f->single || !f->new_cidr || !f->new_exact || !f->new_cidr6 ||
+	    !f->new_exact6)
 		return -ENOMEM;
 	for (i = 0; i < o->flows; i++)
 		f->single[i] = f->hit;
-	f->n_exact = frames_new_exact(f->new_exact, o->flows, o->exact);
+	f->n_exact = frames_new_exact(f->new_exact, o->flows, o->exact,
+				      TCSEG_FAMILY_V4);
+	f->n_exact6 = frames_new_exact(f->new_exact6, o->flows, o->exact,
+				       TCSEG_FAMILY_V6);
 	if (!f->n_exact) {
 		fprintf(stderr, "prog_bench: --exact %u gives no allowed TCP "
 			"filler flow\n", o->exact);
@@ -638,6 +730,8 @@ static void frames_free(struct frames *f)
 	free(f->single);
 	free(f->new_cidr);
 	free(f->new_exact);
+	free(f->new_cidr6);
+	free(f->new_exact6);
 }
 
 static void report(const struct opts *o, unsigned int n_exact)
@@ -645,7 +739,9 @@ static void report(const struct opts *o, unsigned int n_exact)
 	static const int order[] = {
 		S_EMPTY, S_HIT, S_HIT_SINGLE, S_NEW_EXACT, S_NEW_CIDR,
 		S_DENY_EXACT, S_DENY_CIDR, S_DENY_DEFAULT,
+		S_HIT6, S_NEW_EXACT6, S_NEW_CIDR6,
 		S_EMPTY1, S_HIT1, S_NEW_EXACT1, S_NEW_CIDR1,
+		S_NEW_EXACT6_1, S_NEW_CIDR6_1,
 	};
 	double empty = median(S_EMPTY);
 	unsigned int i;
@@ -859,6 +955,9 @@ static int bench(struct env *e, const struct opts *o)
 	err = test_run(e->from_pod, &f.hit, 1, &ret, NULL);
 	check(!err && ret == (__u32)TC_PASS, "first packet", "err %d verdict %u", err,
 	      ret);
+	err = err ?: test_run(e->from_pod, &f.hit6, 1, &ret, NULL);
+	check(!err && ret == (__u32)TC_PASS, "first IPv6 packet",
+	      "err %d verdict %u", err, ret);
 	if (o->profile) {
 		err = profile(e, o, &f);
 		goto out;
@@ -895,7 +994,7 @@ static const struct option longopts[] = {
 	{ "flows", 1, NULL, 'f' }, { "tcctl", 1, NULL, 't' },
 	{ "change", 1, NULL, 'C' }, { "cpu", 1, NULL, 'p' },
 	{ "profile", 1, NULL, 'P' }, { "sessions", 1, NULL, 's' },
-	{ "range", 1, NULL, 'g' },
+	{ "range", 1, NULL, 'g' }, { "v6", 0, NULL, '6' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
 
@@ -905,11 +1004,11 @@ static void usage(void)
 	      "[--rounds N] [--flows N] [--tcctl PATH] [--cpu N]\n"
 	      "                  [--sessions N] [--profile CASE] [--range PORTS]\n"
 	      "       prog_bench gen-policy [--exact N] [--cidr N] "
-	      "[--change PCT]\n", stderr);
+	      "[--change PCT] [--v6]\n", stderr);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o,
-		      unsigned int *change)
+		      unsigned int *change, int *v6)
 {
 	unsigned int cpu;
 	int c, err = 0;
@@ -932,6 +1031,7 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		case 's': err = parse_uint(optarg, 1u << 26, &o->sessions); break;
 		/* rule 3 (new CIDR flows) as a port range (docs/POLICY.md) */
 		case 'g': err = parse_uint(optarg, 1024, &bp_range_ports); break;
+		case '6': *v6 = 1; break;
 		default: usage(); return -EINVAL;
 		}
 	}
@@ -972,12 +1072,16 @@ int main(int argc, char **argv)
 	struct env e = { .from_pod = -1, .sessions = -1, .pressure = -1 };
 	unsigned int change = 0;
 	struct utsname u;
-	int err, gen = argc > 1 && !strcmp(argv[1], "gen-policy");
+	int err, v6 = 0, gen = argc > 1 && !strcmp(argv[1], "gen-policy");
 
-	if (parse_args(argc - gen, argv + gen, &o, &change))
+	if (parse_args(argc - gen, argv + gen, &o, &change, &v6) ||
+	    (v6 && !gen)) {
+		if (v6 && !gen)
+			usage();
 		return 2;
+	}
 	if (gen)
-		return bp_write(stdout, o.exact, o.cidr, change) ? 1 : 0;
+		return bp_write(stdout, o.exact, o.cidr, change, v6) ? 1 : 0;
 	if (!o.tcctl)
 		o.tcctl = default_tcctl(argv[0]);
 	pin_cpu(o.cpu);

@@ -11,6 +11,9 @@
 #               the accept (stateful, like tcseg: new flows walk the rules)
 #   nft-set     bridge forward chain: the 10k rules as one concatenated
 #               interval verdict map, then the accepts (stateless)
+#   none6, tcseg6  none and tcseg with the flow over IPv6 (fd00::1 ->
+#               fd00::2; the policy holds every rule in both families,
+#               bench/bench_policy.h), ratio against none6
 # Modes alternate within each round (odd rounds forwards, even rounds
 # backwards); the figure is the median of the rounds, and every ratio is
 # against "none" of the same run. -a N,M pins the iperf3 client to CPU N
@@ -27,7 +30,8 @@ set -uo pipefail
 NT_ID=bench$$
 . "$TCSEG_ROOT/netns-tests/lib.sh"
 
-SECS=5 ROUNDS=5 MODES="none tcseg nft-linear nft-ct nft-set" AFFINITY= PAIRS=10
+SECS=5 ROUNDS=5 MODES="none tcseg none6 tcseg6 nft-linear nft-ct nft-set"
+AFFINITY= PAIRS=10
 while getopts "t:r:m:a:p:" o; do
 	case $o in
 	p) PAIRS=$OPTARG ;;
@@ -38,7 +42,7 @@ while getopts "t:r:m:a:p:" o; do
 	*) echo "usage: $0 [-t SECONDS] [-r ROUNDS] [-m MODES] [-a N,M] [-p PAIRS]" >&2; exit 2 ;;
 	esac
 done
-A=10.200.0.1 B=10.200.0.2
+A=10.200.0.1 B=10.200.0.2 B6=fd00::2
 PB=$TCSEG_BUILD/bench/prog_bench
 AWK="awk -f $TCSEG_ROOT/bench/policy2nft.awk"
 hns() { ip netns exec "$NS_HOST" "$@"; }
@@ -49,12 +53,15 @@ setup() {
 	command -v iperf3 >/dev/null && command -v nft >/dev/null ||
 		die "needs iperf3 and nft"
 	[ -x "$PB" ] && [ -x "$TCSEG_BUILD/tcctl" ] || die "build first: make bench"
-	nt_setup && nt_add_pod a 1 && nt_add_pod b 2 || die "pods"
+	nt_setup && nt_add_pod a 1 && nt_add_pod b 2 && nt_pod_v6 a 1 &&
+		nt_pod_v6 b 2 || die "pods"
 	# one TCP connection's worth of CPU on each side: fixed, repeatable
-	"$PB" gen-policy --exact 0 --cidr 10000 >"$NT_DIR/p" || die "gen-policy"
-	grep -v '^id [1-5] ' "$NT_DIR/p" | grep -v '^#' >"$NT_DIR/fill"
+	"$PB" gen-policy --exact 0 --cidr 10000 --v6 >"$NT_DIR/p" || die "gen-policy"
+	# nft: the IPv4 rules (fixed: ids 1-5)
+	grep -v '^id [1-5] ' "$NT_DIR/p" | grep -v -e '^#' -e : >"$NT_DIR/fill"
 	grep '^id [1-5] ' "$NT_DIR/p" >"$NT_DIR/fixed"
-	tc_ load >/dev/null && tc_ default deny >/dev/null &&
+	# room for the 10k CIDR rules in both families
+	tc_ load cidr 32768 classes 32768 >/dev/null && tc_ default deny >/dev/null &&
 		tc_ policy apply -f "$NT_DIR/p" >/dev/null || die "tcctl load/apply"
 	bg_pod b iperf3 -s -p 5201 >/dev/null 2>&1
 	wait_port b t 5201 || die "iperf3 server"
@@ -111,8 +118,8 @@ nft_files() {
 # mode_on MODE / mode_off MODE
 mode_on() {
 	case $1 in
-	none) ;;
-	tcseg) tc_ attach va >/dev/null && tc_ attach vb >/dev/null ;;
+	none | none6) ;;
+	tcseg | tcseg6) tc_ attach va >/dev/null && tc_ attach vb >/dev/null ;;
 	nft-*) hns nft -f "$NT_DIR/$1" ;;
 	*) die "unknown mode $1" ;;
 	esac
@@ -120,7 +127,7 @@ mode_on() {
 
 mode_off() {
 	case $1 in
-	tcseg) tc_ detach va >/dev/null; tc_ detach vb >/dev/null ;;
+	tcseg | tcseg6) tc_ detach va >/dev/null; tc_ detach vb >/dev/null ;;
 	nft-linear | nft-set) hns nft delete table bridge tcsegbench ;;
 	nft-ct) hns nft delete table inet tcsegbench ;;
 	esac
@@ -132,7 +139,7 @@ mode_off() {
 mode_check() {
 	local fam=bridge out
 	case $1 in
-	tcseg)
+	tcseg | tcseg6)
 		out=$(tc_ -j stats | python3 -c 'import json,sys
 print(json.load(sys.stdin)["counters"]["allowed_packets"])') || return 1
 		[ "$out" -gt "${TCSEG_ALLOWED:-0}" ] 2>/dev/null && TCSEG_ALLOWED=$out
@@ -145,9 +152,10 @@ print(json.load(sys.stdin)["counters"]["allowed_packets"])') || return 1
 	esac
 }
 
-# iperf3 for SECS seconds: Gbit/s received, or nothing on failure
+# iperf3 for SECS seconds to DST (default b's IPv4 address): Gbit/s
+# received, or nothing on failure
 iperf() {
-	in_pod a iperf3 -c $B -p 5201 -t "$SECS" -O 1 ${AFFINITY:+-A $AFFINITY} -J 2>/dev/null |
+	in_pod a iperf3 -c "${DST:-$B}" -p 5201 -t "$SECS" -O 1 ${AFFINITY:+-A $AFFINITY} -J 2>/dev/null |
 		python3 -c 'import json,sys
 j = json.load(sys.stdin)
 print("%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>/dev/null
@@ -218,7 +226,9 @@ main() {
 		[ $((r % 2)) = 0 ] && order=$(echo $MODES | tr ' ' '\n' | tac | tr '\n' ' ')
 		for m in $order; do
 			mode_on "$m" || die "$m: setting up failed"
-			g=$(iperf)
+			DST=$B
+			[[ $m == *6 ]] && DST=$B6
+			g=$(DST=$DST iperf)
 			if [ -z "$g" ]; then
 				mode_off "$m"
 				die "$m: iperf3 failed (round $r)"
@@ -229,11 +239,15 @@ main() {
 			printf "round %d %-11s %8.2f Gbit/s\n" "$r" "$m" "$g"
 		done
 	done
-	local base
-	base=$(echo ${res[none]:-} | tr ' ' '\n' | median)
+	local base base4 base6
+	base4=$(echo ${res[none]:-} | tr ' ' '\n' | median)
+	base6=$(echo ${res[none6]:-} | tr ' ' '\n' | median)
 	echo
 	printf "%-11s %10s %9s  %s\n" mode "Gbit/s" "x none" "rounds"
 	for m in $MODES; do
+		# IPv6 modes against none6
+		base=$base4
+		[[ $m == *6 ]] && base=$base6
 		g=$(echo ${res[$m]} | tr ' ' '\n' | median)
 		printf "%-11s %10.2f %9s  %s\n" "$m" "$g" \
 			"$([ -n "$base" ] && awk "BEGIN { printf \"%.3f\", $g / $base }")" "${res[$m]# }"

@@ -6,7 +6,7 @@
 
 PROG_BENCH	:= $(BUILD)/bench/prog_bench
 PROG_BENCH_SRCS	:= bench/prog_bench.c bench/bench_policy.c
-PROG_BENCH_HDRS	:= bench/bench_policy.h tests/bpf/pkt.h include/tcseg.h
+PROG_BENCH_HDRS	:= bench/bench_policy.h tests/bpf/pkt.h tests/bpf/pkt6.h include/tcseg.h
 COST_BPF_OBJ	:= $(BUILD)/bench/cost.bpf.o
 COST_SKEL	:= $(BUILD)/bench/cost.skel.h
 

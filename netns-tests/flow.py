@@ -7,15 +7,21 @@
                                      make the accepted socket vanish before
                                      tcsegd looks for it)
   flow.py udp-server PORT [LOG]      counts datagrams, appends to LOG
+  flow.py tcp-server6 PORT, udp-server6 PORT [LOG]
+                                     the same on IPv6 (::, IPv6 only)
   flow.py tcp-client IP PORT [MSG [SPORT]]  connect, send, expect the echo
   flow.py udp-send IP PORT N SIZE    send N datagrams of SIZE bytes
   flow.py udp-echo-client IP PORT    one datagram, expect a reply: exit 0
+  flow.py ping6 IP                   one ICMPv6 echo, expect the reply: exit 0
   flow.py tcp-hold IP PORT SECS      keep one connection, ping every 50 ms;
                                      prints "ok N" per echo and exits 3 when
                                      the flow stops answering
+Clients speak IPv6 when IP is an IPv6 address.
 Exit status 1 = connection failed or timed out, 2 = usage.
 """
+import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -23,10 +29,25 @@ import time
 TIMEOUT = 2.0
 
 
-def tcp_server(port, delay=0.0):
-    s = socket.socket()
+def family(ip):
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
+
+
+def any_addr(fam):
+    return "::" if fam == socket.AF_INET6 else "0.0.0.0"
+
+
+def server_socket(fam, kind):
+    s = socket.socket(fam, kind)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    return s
+
+
+def tcp_server(port, delay=0.0, fam=socket.AF_INET):
+    s = server_socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
+    s.bind((any_addr(fam), port))
     s.listen(128)
 
     def serve(c):
@@ -46,9 +67,9 @@ def tcp_server(port, delay=0.0):
         threading.Thread(target=serve, args=(c,), daemon=True).start()
 
 
-def udp_server(port, log=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", port))
+def udp_server(port, log=None, fam=socket.AF_INET):
+    s = server_socket(fam, socket.SOCK_DGRAM)
+    s.bind((any_addr(fam), port))
     n = 0
     while True:
         d, peer = s.recvfrom(65536)
@@ -63,7 +84,7 @@ def udp_server(port, log=None):
 def tcp_client(ip, port, msg="hello tcseg", sport=0):
     try:
         c = socket.create_connection((ip, port), timeout=TIMEOUT,
-                                     source_address=("0.0.0.0", sport))
+                                     source_address=(any_addr(family(ip)), sport))
         c.settimeout(TIMEOUT)
         c.sendall(msg.encode())
         got = b""
@@ -80,7 +101,7 @@ def tcp_client(ip, port, msg="hello tcseg", sport=0):
 
 
 def udp_send(ip, port, n, size):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(ip), socket.SOCK_DGRAM)
     for i in range(n):
         s.sendto(b"x" * size, (ip, port))
         time.sleep(0.002)
@@ -88,7 +109,7 @@ def udp_send(ip, port, n, size):
 
 
 def udp_echo_client(ip, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(ip), socket.SOCK_DGRAM)
     s.settimeout(TIMEOUT)
     try:
         s.sendto(b"echo tcseg", (ip, port))
@@ -97,6 +118,26 @@ def udp_echo_client(ip, port):
         print("udp-echo-client: %s" % e, file=sys.stderr)
         return 1
     return 0 if d == b"echo tcseg" else 1
+
+
+def ping6(ip):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.settimeout(TIMEOUT)
+    ident = os.getpid() & 0xffff
+    # echo request, checksum left to the kernel (RFC 3542 3.1)
+    s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, 1) + b"tcseg", (ip, 0))
+    end = time.time() + TIMEOUT
+    try:
+        while time.time() < end:
+            d, peer = s.recvfrom(1500)
+            if len(d) >= 8 and d[0] == 129 and \
+                    struct.unpack("!H", d[4:6])[0] == ident and \
+                    socket.inet_pton(socket.AF_INET6, peer[0]) == \
+                    socket.inet_pton(socket.AF_INET6, ip):
+                return 0
+    except OSError as e:
+        print("ping6: %s" % e, file=sys.stderr)
+    return 1
 
 
 def tcp_hold(ip, port, secs):
@@ -137,6 +178,11 @@ def main(a):
         return tcp_server(int(a[1]), 1.0)
     if m == "udp-server":
         return udp_server(int(a[1]), a[2] if len(a) > 2 else None)
+    if m == "tcp-server6":
+        return tcp_server(int(a[1]), fam=socket.AF_INET6)
+    if m == "udp-server6":
+        return udp_server(int(a[1]), a[2] if len(a) > 2 else None,
+                          socket.AF_INET6)
     if m == "tcp-client":
         return tcp_client(a[1], int(a[2]), *(a[3:4]),
                           *[int(x) for x in a[4:5]])
@@ -144,6 +190,8 @@ def main(a):
         return udp_send(a[1], int(a[2]), int(a[3]), int(a[4]))
     if m == "udp-echo-client":
         return udp_echo_client(a[1], int(a[2]))
+    if m == "ping6":
+        return ping6(a[1])
     if m == "tcp-hold":
         return tcp_hold(a[1], int(a[2]), float(a[3]))
     print(__doc__, file=sys.stderr)

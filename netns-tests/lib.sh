@@ -1,7 +1,8 @@
 # Pods out of network namespaces for the netns tests (source it).
 #
 #   host ns  $NS_HOST: bridge br0 + host sides of the pods' veths (v<pod>)
-#   pod ns   $NS_<POD>: eth0 = 10.200.0.<n>/24
+#   pod ns   $NS_<POD>: eth0 = 10.200.0.<n>/24 (and fd00::<n>/64 with
+#            nt_pod_v6)
 # The machine's own network namespace is never touched. tcctl runs with
 # -n $NS_HOST and a pin dir on a private bpffs, so parallel runs and a
 # real tcseg on the machine do not collide.
@@ -55,6 +56,12 @@ nt_add_pod() {
 	ip -n "$ns" addr add "10.200.0.$n/24" dev eth0
 	ip -n "$ns" link set eth0 up
 	NT_PODS+=("$p")
+}
+
+# nt_pod_v6 NAME N: pod NAME also gets fd00::N/64 (dual stack), usable at
+# once (no duplicate address detection: the test owns the link)
+nt_pod_v6() {
+	ip -n "$(nt_pod_ns "$1")" -6 addr add "fd00::$2/64" dev eth0 nodad
 }
 
 nt_cleanup() {

@@ -6,6 +6,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../tests/lib/testlib.sh"
 . "$TCSEG_ROOT/netns-tests/lib.sh"
+. "$TCSEG_ROOT/netns-tests/checks.sh"
 
 A=10.200.0.1 B=10.200.0.2 C=10.200.0.3
 
@@ -19,17 +20,6 @@ setup() {
 
 can_tcp() { in_pod "$1" $FLOW tcp-client "$2" "$3" >/dev/null 2>&1; }
 can_udp() { in_pod "$1" $FLOW udp-echo-client "$2" "$3" >/dev/null 2>&1; }
-
-# expect NAME yes|no CMD...: the flow works (yes) or is blocked (no)
-expect() {
-	local name=$1 want=$2
-	shift 2
-	if "$@"; then
-		[ "$want" = yes ] && t_pass "$name" || t_fail "$name" "flow went through"
-	else
-		[ "$want" = no ] && t_pass "$name" || t_fail "$name" "flow was blocked"
-	fi
-}
 
 test_attach_all() {
 	tc_ attach va >/dev/null && tc_ attach vb >/dev/null &&
@@ -109,27 +99,8 @@ test_counters_match_traffic() {
 }
 
 test_sessions_and_cut() {
-	local out=$NT_DIR/hold.out s n
 	tc_ policy add id 40 from $A to $B proto tcp dport 80 action allow >/dev/null
-	in_pod a $FLOW tcp-hold $B 80 8 >"$out" 2>&1 &
-	local hold=$!
-	for n in $(seq 40); do grep -q "ok 5" "$out" && break; sleep 0.1; done
-	s=$(tc_ -j sessions)
-	if [ "$(json_get "$s" 'sum(1 for x in j if x["src"].startswith("10.200.0.1:") and x["dst"]=="10.200.0.2:80" and x["state"]=="ESTABLISHED" and x["rule"]==40)')" = 2 ]; then
-		t_pass sessions_show_flow_at_both_veths
-	else
-		t_fail sessions_show_flow_at_both_veths "$s"
-	fi
-	grep -q "10.200.0.2:80" <<<"$(tc_ sessions)" && t_pass sessions_text_lists_flow ||
-		t_fail sessions_text_lists_flow "not in text output"
-	tc_ policy del id 40
-	wait $hold
-	local rc=$?
-	if [ $rc = 3 ] && grep -q "ok 5" "$out"; then
-		t_pass deleting_allow_rule_cuts_established_flow
-	else
-		t_fail deleting_allow_rule_cuts_established_flow "hold rc $rc: $(tail -n 2 "$out" | tr '\n' ' ')"
-	fi
+	sessions_and_cut "" a $A $B 80 40
 }
 
 # the rule set without its counters (traffic may still be counted)

@@ -9,7 +9,7 @@ set -uo pipefail
 PB=$TCSEG_BUILD/bench/prog_bench
 OUT=$(mktemp /tmp/tcseg-bench-smoke.XXXXXX)
 NS=tcseg-bsmoke-$$
-trap 'rm -f "$OUT" "$OUT.p" "$OUT.nft"; ip netns del $NS 2>/dev/null' EXIT
+trap 'rm -f "$OUT" "$OUT.p" "$OUT.6" "$OUT.nft"; ip netns del $NS 2>/dev/null' EXIT
 
 t_need_root bench_smoke || exit 0
 if [ ! -x "$PB" ] || [ ! -x "$TCSEG_BUILD/tcctl" ]; then
@@ -36,7 +36,8 @@ fi
 bad=
 for k in empty session_hit session_hit_single new_flow_exact new_flow_cidr \
 	deny_exact deny_cidr deny_default cost_ktime cost_session \
-	cost_exact_hit cost_src_class cost_cidr cost_session_insdel; do
+	cost_exact_hit cost_src_class cost_cidr cost_session_insdel \
+	session_hit6 new_flow_exact6 new_flow_cidr6; do
 	v=$(result $k)
 	gt "${v:-0}" 0 && [ "$v" != nan ] && [ "$v" != inf ] || bad="$bad $k=${v:-none}"
 done
@@ -52,6 +53,14 @@ else
 	t_fail bench_smoke_figures_ordered "empty $e, hit $h, new flow $n ns"
 fi
 
+# the same for IPv6, in the same run
+h6=$(result session_hit6) n6=$(result new_flow_cidr6)
+if gt "$h6" "$e" && gt "$n6" "$h6"; then
+	t_pass bench_smoke_v6_figures_ordered
+else
+	t_fail bench_smoke_v6_figures_ordered "empty $e, IPv6 hit $h6, new flow $n6 ns"
+fi
+
 [ "$(grep -c tcseg-bench /proc/mounts)" = "$mounts_before" ] &&
 	t_pass bench_smoke_cleans_up ||
 	t_fail bench_smoke_cleans_up "a tcseg-bench bpffs is still mounted"
@@ -61,6 +70,14 @@ fi
 n=$(grep -vc '^#' "$OUT.p")
 [ "$n" = 55 ] && t_pass bench_gen_policy_counts ||
 	t_fail bench_gen_policy_counts "$n rules, want 55"
+# --v6: the same IPv4 rules, then 5 fixed IPv6 rules and every filler
+# mirrored into fd64::/96
+"$PB" gen-policy --exact 30 --cidr 20 --change 10 --v6 >"$OUT.6"
+v4=$(grep -v -e '^#' -e : "$OUT.6" | cmp - <(grep -v '^#' "$OUT.p") && echo same)
+n6=$(grep -c '^id [0-9]* from fd' "$OUT.6")
+m6=$(grep -c ' from fd64::a01:1d to fd64::a02:1d proto tcp sport 1053 dport 30 action deny$' "$OUT.6")
+[ "$v4" = same ] && [ "$n6" = 55 ] && [ "$m6" = 1 ] && t_pass bench_gen_policy_v6_mirrors ||
+	t_fail bench_gen_policy_v6_mirrors "IPv4 part ${v4:-differs}, $n6 IPv6 rules (want 55), filler 29 mirrored $m6 times"
 {
 	echo "table bridge t {"
 	echo "	chain c {"
