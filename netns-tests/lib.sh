@@ -97,3 +97,9 @@ wait_port() {
 json_get() {
 	python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# the rule set without its counters and last-match times (traffic may
+# still be counting)
+rules_now() {
+	tc_ -j policy list | python3 -c 'import json,sys; print([{k: v for k, v in r.items() if k not in ("packets", "bytes", "last_match")} for r in json.load(sys.stdin)])'
+}

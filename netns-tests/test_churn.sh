@@ -318,10 +318,6 @@ check_maps() {
 	done < <(python3 "$CHK" maps "$NT_DIR" base "$1" $MAPS)
 }
 
-rules_now() {
-	tc_ -j policy list | python3 -c 'import json,sys; print([{k: v for k, v in r.items() if k not in ("packets", "bytes")} for r in json.load(sys.stdin)])'
-}
-
 # sessions as sorted "dev proto src dst state" lines
 sess_keys() {
 	tc_ -j sessions | python3 -c 'import json,sys

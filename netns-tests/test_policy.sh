@@ -103,11 +103,6 @@ test_sessions_and_cut() {
 	sessions_and_cut "" a $A $B 80 40
 }
 
-# the rule set without its counters (traffic may still be counted)
-rules_now() {
-	tc_ -j policy list | python3 -c 'import json,sys; print([{k: v for k, v in r.items() if k not in ("packets", "bytes")} for r in json.load(sys.stdin)])'
-}
-
 test_bad_input() {
 	local before after name args e f=$NT_DIR/bad.policy
 	tc_ policy add id 50 from $A to $B proto tcp dport 80 action allow >/dev/null
