@@ -62,6 +62,20 @@ static int lookup(void *arg, __u32 addr, char *node, size_t len,
 	return -ENOENT;
 }
 
+/* IPv6 pods: fd00:1::/32 = node-a, fd00:2::/32 = node-b, fd00:3:: node-c. */
+static int lookup6(void *arg, const __u8 *a, char *node, size_t len,
+		   struct sockaddr_in *svc)
+{
+	__u32 h = 0;
+
+	memcpy(&h, a, 4);
+	h = ntohl(h);
+	if ((h >> 16) != 0xfd00 || (h & 0xffff) < 1 || (h & 0xffff) > 3)
+		return -ENOENT;
+	return lookup(arg, htonl(0x0a000000 | (h & 0xffff) << 16), node, len,
+		      svc);
+}
+
 static void log_cb(void *arg, int level, const char *msg)
 {
 	(void)arg;
@@ -122,6 +136,7 @@ static void cfg_init(struct kp_config *c, const char *name, const char *cert)
 	c->listen.sin_family = AF_INET;
 	c->listen.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->lookup = lookup;
+	c->lookup6 = lookup6;
 	c->connect_timeout_ms = 5000;	/* generous: valgrind, loaded CI */
 	c->io_timeout_ms = 5000;
 	c->flow_wait_ms = 500;
@@ -166,6 +181,17 @@ static struct flow_tuple tup(const char *s, __u16 sp, const char *d,
 
 	inet_pton(AF_INET, s, &t.saddr);
 	inet_pton(AF_INET, d, &t.daddr);
+	return t;
+}
+
+static struct flow_tuple tup6(const char *s, __u16 sp, const char *d,
+			      __u16 dp)
+{
+	struct flow_tuple t = { .sport = sp, .dport = dp,
+				.family = FLOW_FAMILY_V6 };
+
+	assert_int_equal(inet_pton(AF_INET6, s, t.saddr6), 1);
+	assert_int_equal(inet_pton(AF_INET6, d, t.daddr6), 1);
 	return t;
 }
 
@@ -863,6 +889,133 @@ static void test_end_messages(void **state)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/* An IPv6 flow's message (ANNOUNCE6 / END6, 68 bytes, docs/KEYS.md). */
+static void hand_msg6(unsigned char *m, int type, int b5, const char *sa,
+		      unsigned sp, const char *da, unsigned dp, unsigned b67)
+{
+	memset(m, 0, 68);
+	memcpy(m, "TKP1", 4);
+	m[4] = type;
+	m[5] = b5;
+	m[6] = b67 >> 8;
+	m[7] = b67 & 0xff;
+	m[16] = sp >> 8, m[17] = sp & 0xff, m[18] = dp >> 8, m[19] = dp & 0xff;
+	memcpy(m + 20, NONCE, 16);
+	assert_int_equal(inet_pton(AF_INET6, sa, m + 36), 1);
+	assert_int_equal(inet_pton(AF_INET6, da, m + 52), 1);
+}
+
+static void send6_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
+			 const unsigned char *req, int status)
+{
+	unsigned char ack[24];
+
+	assert_int_equal(ops->send(s, req, 68, 1000), 0);
+	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), 0);
+	assert_memory_equal(ack, "TKP1", 4);
+	assert_int_equal(ack[5], status);
+	assert_memory_equal(ack + 8, req + 20, 16);
+}
+
+/*
+ * IPv6 pods: keys agreed over the node session (ANNOUNCE6), the context
+ * as documented (54 bytes: 16-byte addresses), END6, and the checks of
+ * the key service on the new messages.
+ */
+static void test_ipv6_flows(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_BORINGSSL);
+	const struct kp_tls_ops *ops = kp_node_tls(a);
+	struct flow_tuple t = tup6("fd00:1::5", 1234, "fd00:2::6", 8443);
+	struct flow_tuple t4 = tup("10.1.0.5", 1234, "10.2.0.6", 8443);
+	const unsigned char fp[KP_FP_LEN] = { 8, 7, 6, 5, 4, 3, 2, 1 };
+	unsigned char req[68], ack[24], ctx[54], km[56];
+	struct tls_key_info ck, sk, c4, s4;
+	struct kp_config c;
+	struct kp_node *old;
+	struct kp_sess *s;
+	int r;
+
+	(void)state;
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	flow(a, b, &t, &ck, &sk);
+	assert_mirrored(&ck, &sk, 16);
+	flow(a, b, &t4, &c4, &s4);
+	assert_memory_not_equal(ck.key, c4.key, 16);
+	/* known answer: a hand-made ANNOUNCE6, the server's keys */
+	s = raw_connect(a, port_b, "node-b", &r);
+	assert_int_equal(r, 0);
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1234, "fd00:2::6",
+		  8443, 51);
+	send6_expect(ops, s, req, 0);
+	memcpy(ctx, req + 36, 32);		/* saddr, daddr */
+	memcpy(ctx + 32, req + 16, 4);		/* sport, dport */
+	memcpy(ctx + 36, req + 20, 16);		/* nonce */
+	memcpy(ctx + 52, req + 6, 2);		/* cipher */
+	assert_int_equal(ops->export(s, "EXPORTER-tcseg-ktls-v1", ctx, 54,
+				     km, 56), 0);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER, &sk), 0);
+	assert_memory_equal(sk.rx_key, km, 16);
+	assert_memory_equal(sk.key, km + 16, 16);
+	assert_memory_equal(sk.rx_iv, km + 32, 12);
+	assert_memory_equal(sk.iv, km + 44, 12);
+	/* node-a may not announce a node-c pod's flow */
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:3::1", 1, "fd00:2::6",
+		  8443, 51);
+	send6_expect(ops, s, req, EACCES);
+	/* nor speak for the server end; its own end is delivered */
+	memset(&endrec, 0, sizeof(endrec));
+	key_provider_set_end_handler(end_cb, NULL);
+	hand_msg6(req, KP_MSG_END6, KP_ROLE_SERVER, "fd00:1::5", 1234,
+		  "fd00:2::6", 8443, 0);
+	send6_expect(ops, s, req, EACCES);
+	hand_msg6(req, KP_MSG_END6, KP_ROLE_CLIENT, "fd00:1::5", 1234,
+		  "fd00:2::6", 8443, 0);
+	send6_expect(ops, s, req, 0);
+	assert_int_equal(endrec.calls, 1);
+	assert_memory_equal(&endrec.t, &t, sizeof(t));
+	/* the daemon's path: tell_end of an IPv6 flow */
+	assert_int_equal(kp_node_tell_end(a, &t, KP_ROLE_CLIENT, 0, fp), 0);
+	assert_int_equal(endrec.calls, 2);
+	assert_memory_equal(&endrec.t, &t, sizeof(t));
+	assert_memory_equal(endrec.fp, fp, KP_FP_LEN);
+	/* IPv4 bytes in an IPv6 message: malformed, the session closes */
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1, "fd00:2::6",
+		  8443, 51);
+	memcpy(req + 8, "\x0a\x01\x00\x05", 4);
+	send6_expect(ops, s, req, EPROTO);
+	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), -ECONNRESET);
+	ops->sess_free(s);
+	assert_true(log_has("IPv6 message with IPv4 addresses"));
+	/* an address missing: malformed */
+	s = raw_connect(a, port_b, "node-b", &r);
+	assert_int_equal(r, 0);
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1, "fd00:2::6",
+		  8443, 51);
+	memset(req + 52, 0, 16);
+	send6_expect(ops, s, req, EPROTO);
+	ops->sess_free(s);
+	key_provider_set_end_handler(NULL, NULL);
+	/* a node without an IPv6 lookup fails IPv6 flows closed */
+	cfg_init(&c, "node-a", "node-a.pem");
+	c.serve = 0;
+	c.lookup6 = NULL;
+	old = node_cfg(&c, MODE_OPENSSL);
+	cfg_fini(&c);
+	assert_int_equal(kp_node_get_key(old, &t, KP_ROLE_AUTO, &ck), -ENOENT);
+	assert_true(is_zero(&ck, sizeof(ck)));
+	assert_non_null(strstr(key_provider_last_error(),
+			       "[fd00:1::5]:1234->[fd00:2::6]:8443"));
+	kp_node_free(old);
+	kp_node_free(a);
+	kp_node_free(b);
+	pthread_mutex_lock(&log_lock);
+	log_all[0] = 0;
+	pthread_mutex_unlock(&log_lock);
+}
+
 /* The server restarts: the client's stale session is replaced. */
 static void test_server_restart(void **state)
 {
@@ -1352,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_rogue_cert),
 		cmocka_unit_test(test_wrong_node_name),
 		cmocka_unit_test(test_end_messages),
+		cmocka_unit_test(test_ipv6_flows),
 		cmocka_unit_test(test_peer_down),
 		cmocka_unit_test(test_peer_timeout),
 		cmocka_unit_test(test_server_wait_timeout),
