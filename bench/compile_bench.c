@@ -36,8 +36,9 @@ static void gen(const struct set *s, struct tcseg_rule *v)
 		v[i].slot = (__u32)i;
 		v[i].src_plen = 32;
 		v[i].dst_plen = 32;
-		v[i].saddr = htonl(0x0a000000 | (__u32)(i / 60000));
-		v[i].daddr = htonl(0x0b000000 | (__u32)(i % 4096));
+		v[i].family = TCSEG_FAMILY_V4;
+		v[i].saddr.v4 = htonl(0x0a000000 | (__u32)(i / 60000));
+		v[i].daddr.v4 = htonl(0x0b000000 | (__u32)(i % 4096));
 		v[i].proto = i % 2 ? IPPROTO_TCP : IPPROTO_UDP;
 		v[i].sport = (__u16)(i % 60000 + 1);
 		v[i].dport = (__u16)(i % 7 + 1);
@@ -49,10 +50,12 @@ static void gen(const struct set *s, struct tcseg_rule *v)
 		r->id = (__u32)(s->n_exact + j + 1);
 		r->slot = r->id - 1;
 		r->dst_plen = (__u8)(16 + j % 17);
-		r->daddr = htonl((__u32)j << (32 - r->dst_plen));
+		r->family = TCSEG_FAMILY_V4;
+		r->daddr.v4 = htonl((__u32)j << (32 - r->dst_plen));
 		if (s->n_src && j % 10 == 0) {
 			r->src_plen = 24;
-			r->saddr = htonl(0x0a000000 | (__u32)(j / 10 % s->n_src) << 8);
+			r->saddr.v4 = htonl(0x0a000000 |
+					    (__u32)(j / 10 % s->n_src) << 8);
 		}
 		r->proto = j % 3 ? 0 : IPPROTO_TCP;
 		r->dport = j % 5 ? 0 : 443;

@@ -91,7 +91,7 @@ int c_parse(struct __sk_buff *skb)
 {
 	struct pkt p = {};
 
-	sink = parse_pkt(skb, &p) + p.saddr;
+	sink = parse_pkt(skb, &p) + p.saddr.v4;
 	return TC_ACT_OK;
 }
 

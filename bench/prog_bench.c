@@ -247,14 +247,15 @@ static unsigned int frames_new_exact(struct frame *fr, unsigned int n,
 static int frame_key(const struct frame *f, struct tcseg_session_key *k)
 {
 	const uint8_t *ip = f->b + PKT_OFF_IP, *l4 = ip + 20;
-	__be32 s, d;
+	union tcseg_addr s = { .w = { 0 } }, d = { .w = { 0 } };
 	__be16 sp, dp;
 
-	memcpy(&s, ip + 12, 4);
-	memcpy(&d, ip + 16, 4);
+	memcpy(&s.v4, ip + 12, 4);
+	memcpy(&d.v4, ip + 16, 4);
 	memcpy(&sp, l4, 2);
 	memcpy(&dp, l4 + 2, 2);
-	return tcseg_session_key_make(k, BENCH_IFINDEX, s, d, sp, dp, ip[9]);
+	return tcseg_session_key_make(k, BENCH_IFINDEX, TCSEG_FAMILY_V4, &s,
+				      &d, sp, dp, ip[9]);
 }
 
 /*
@@ -736,26 +737,31 @@ static struct cost_bpf *cost_open(const struct env *e)
 
 static void cost_keys(struct cost_bpf *skel)
 {
-	__be32 a = pkt_ip(BP_POD_A), b = pkt_ip(BP_POD_B);
+	union tcseg_addr a = { .w = { pkt_ip(BP_POD_A) } };
+	union tcseg_addr b = { .w = { pkt_ip(BP_POD_B) } };
 	struct cost_bpf__bss *g = skel->bss;
+	const __u8 v4 = TCSEG_FAMILY_V4;
 
 	g->dev_key = BENCH_IFINDEX;
-	tcseg_session_key_make(&g->sess_key, BENCH_IFINDEX, a, b,
+	tcseg_session_key_make(&g->sess_key, BENCH_IFINDEX, v4, &a, &b,
 			       htons(BP_HIT_SPORT), htons(BP_PORT), IPPROTO_TCP);
-	tcseg_session_key_make(&g->new_key, BENCH_IFINDEX, a, b, htons(50000),
-			       htons(BP_PORT), IPPROTO_TCP);
+	tcseg_session_key_make(&g->new_key, BENCH_IFINDEX, v4, &a, &b,
+			       htons(50000), htons(BP_PORT), IPPROTO_TCP);
 	g->new_sess.packets = 1;
 	g->exact_hit = (struct tcseg_exact_key){
 		.saddr = a, .daddr = b, .sport = htons(BP_HIT_SPORT),
-		.dport = htons(BP_PORT), .proto = IPPROTO_TCP,
+		.dport = htons(BP_PORT), .proto = IPPROTO_TCP, .family = v4,
 	};
 	g->exact_miss = g->exact_hit;
 	g->exact_miss.sport = htons(BP_DENY_SPORT + 1);
-	g->src_key = (struct tcseg_src_key){ .prefixlen = 32, .saddr = a };
+	g->src_key = (struct tcseg_src_key){
+		.prefixlen = TCSEG_SRC_FIXED_BITS + 128, .family = v4,
+		.saddr = a,
+	};
 	g->cidr_key = (struct tcseg_cidr_key){
-		.prefixlen = TCSEG_CIDR_FIXED_BITS + 32, .src_net = a,
-		.src_plen = 32, .proto = IPPROTO_TCP, .dport = htons(BP_PORT),
-		.daddr = b,
+		.prefixlen = TCSEG_CIDR_FIXED_BITS + 128, .family = v4,
+		.src_net = a, .src_plen = 32, .proto = IPPROTO_TCP,
+		.dport = htons(BP_PORT), .daddr = b,
 	};
 }
 

@@ -36,7 +36,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __be32);
+	__type(key, struct tcseg_addr_key);
 	__type(value, struct tcseg_cap_pod);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcseg_cap_pods SEC(".maps");
@@ -140,10 +140,11 @@ struct {
 } tcseg_sock_info SEC(".maps");
 
 struct tuple {
-	__be32 saddr;
-	__be32 daddr;
+	union tcseg_addr saddr;
+	union tcseg_addr daddr;
 	__be16 sport;
 	__be16 dport;
+	__u8 family;
 };
 
 static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
@@ -151,8 +152,12 @@ static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_INET ||
 	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return -1;
-	t->saddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-	t->daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	/* .w, not .v4: a union's other bytes are left undefined otherwise */
+	t->saddr = (union tcseg_addr){
+		.w = { BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr) } };
+	t->daddr = (union tcseg_addr){
+		.w = { BPF_CORE_READ(sk, __sk_common.skc_daddr) } };
+	t->family = TCSEG_FAMILY_V4;
 	t->sport = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
 	t->dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	return 0;
@@ -173,6 +178,7 @@ static __always_inline void flow_policy(const struct tcseg_cap_pod *pod,
 					struct decision *d)
 {
 	struct tcseg_config *cfg;
+	struct policy_keys pk;
 	struct tcseg_dev *dev;
 	__u32 zero = 0, ifindex = pod->ifindex;
 
@@ -182,7 +188,7 @@ static __always_inline void flow_policy(const struct tcseg_cap_pod *pod,
 	if (!cfg)
 		return;
 	dev = bpf_map_lookup_elem(&tcseg_devs, &ifindex);
-	policy_decide(cfg, dev, ifindex, f, d);
+	policy_decide(cfg, dev, ifindex, f, d, &pk);
 }
 
 /*
@@ -215,6 +221,7 @@ static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 	e->daddr = t->daddr;
 	e->sport = t->sport;
 	e->dport = t->dport;
+	e->family = t->family;
 	e->type = type;
 	e->flags = flags;
 	e->fd = fd;
@@ -242,6 +249,7 @@ static __always_inline int hold(const struct tuple *t, __u64 cookie)
 		.daddr = t->daddr,
 		.sport = t->sport,
 		.dport = t->dport,
+		.family = t->family,
 	};
 
 	if (bpf_map_update_elem(&tcseg_held, &tid, &h, BPF_ANY))
@@ -294,20 +302,22 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 				    __u64 sock_key, __u8 flags, int process)
 {
 	int local_init = type == TCSEG_SOCK_CONNECT;
+	struct tcseg_addr_key pk = { .addr = t->saddr, .family = t->family };
 	struct tcseg_cap_pod *pod;
 	struct decision d;
 	struct flow f;
 	__u8 si;
 
-	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &t->saddr);
+	pod = bpf_map_lookup_elem(&tcseg_cap_pods, &pk);
 	if (!pod)
 		return;
 	/* the flow as its initiator opened it */
-	f.saddr = local_init ? t->saddr : t->daddr;
-	f.daddr = local_init ? t->daddr : t->saddr;
+	f.saddr = local_init ? &t->saddr : &t->daddr;
+	f.daddr = local_init ? &t->daddr : &t->saddr;
 	f.sport = local_init ? t->sport : t->dport;
 	f.dport = local_init ? t->dport : t->sport;
 	f.proto = IPPROTO_TCP;
+	f.family = t->family;
 	flow_policy(pod, &f, &d);
 	flags |= encrypt_hold(&d, process, t, cookie);
 	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0);

@@ -17,6 +17,32 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * Per-CPU scratch space off the 512-byte BPF stack, which 16-byte
+ * addresses left too small: the policy lookups' keys and a new session's
+ * value. A TC program runs to its end on its CPU with no other TC program
+ * in between (bottom halves are off), so one entry per CPU serves. Not
+ * pinned: nobody else reads it.
+ */
+struct scratch {
+	struct policy_keys pk;
+	struct tcseg_session s;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
 /* Everything one packet's handling needs, passed down by pointer. */
 struct ctx {
 	struct __sk_buff *skb;
@@ -61,13 +87,30 @@ static __always_inline int drop(struct ctx *c, __u32 reason,
 	return TC_ACT_SHOT;
 }
 
+/* policy_decide() with this CPU's scratch keys. */
+static __always_inline void decide(struct ctx *c, const struct flow *f,
+				   struct decision *d)
+{
+	struct scratch *sc = scratch_get();
+
+	if (!sc) {
+		/* cannot happen (one-entry array): fail closed */
+		__builtin_memset(d, 0, sizeof(*d));
+		d->action = TCSEG_ACT_DENY;
+		d->src = TCSEG_SRC_GLOBAL_DEFAULT;
+		return;
+	}
+	policy_decide(c->cfg, dev_of(c), c->ifindex, f, d, &sc->pk);
+}
+
 static __always_inline void flow_of_packet(struct flow *f, const struct pkt *p)
 {
-	f->saddr = p->saddr;
-	f->daddr = p->daddr;
+	f->saddr = &p->saddr;
+	f->daddr = &p->daddr;
 	f->sport = p->sport;
 	f->dport = p->dport;
 	f->proto = p->proto;
+	f->family = p->family;
 }
 
 /*
@@ -184,15 +227,20 @@ static __always_inline int new_flow(struct ctx *c,
 	int tcp = p->proto == IPPROTO_TCP;
 	int syn = tcp && (p->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN;
 	int from_pod = c->dir == TCSEG_DIR_FROM_POD;
-	struct tcseg_session s = {};
+	struct scratch *sc = scratch_get();
 	struct tcseg_pressure *pr;
+	struct tcseg_session *s;
 	struct decision d;
 	struct flow f;
 	__u32 win = 0;
 	int audited = 0, counted = 0, ret;
 
+	if (!sc)	/* cannot happen (one-entry array): fail closed */
+		return drop(c, TCSEG_DROP_MAP_FULL, NULL);
+	s = &sc->s;
+	__builtin_memset(s, 0, sizeof(*s));
 	flow_of_packet(&f, p);
-	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d);
+	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d, &sc->pk);
 	/* only TCP can be handed to kTLS: encrypt never lets the rest out */
 	if (d.action == TCSEG_ACT_ENCRYPT && !tcp)
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
@@ -231,41 +279,41 @@ static __always_inline int new_flow(struct ctx *c,
 		}
 	}
 
-	session_init(c, &s, &d, audited, src_lo, syn);
-	s.flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->daddr);
+	session_init(c, s, &d, audited, src_lo, syn);
+	s->flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->daddr.v4);
 	if (counted == 2) {
-		s.flags |= TCSEG_SESS_F_SYN_COUNTED;
-		s.syn_window = win;
+		s->flags |= TCSEG_SESS_F_SYN_COUNTED;
+		s->syn_window = win;
 	}
 	if (from_pod && dev_of(c))
-		s.flags |= TCSEG_SESS_F_CHARGED;
+		s->flags |= TCSEG_SESS_F_CHARGED;
 
 	sweep_ensure(c->cfg);
 	pr = pressure_get();
 	pressure_level(c->cfg, pr);
-	ret = bpf_map_update_elem(&tcseg_sessions, key, &s, BPF_NOEXIST);
+	ret = bpf_map_update_elem(&tcseg_sessions, key, s, BPF_NOEXIST);
 	if (ret && ret != -EEXIST) {
 		if (pr)
 			__sync_fetch_and_add(&pr->insertion_failures, 1);
-		syn_guard_release(dev_of(c), &s);
+		syn_guard_release(dev_of(c), s);
 		return degrade(c, &d, audited);
 	}
 	if (!ret) {
 		stat_add(TCSEG_STAT_NEW_SESSIONS, 1);
 		if (pr)
 			__sync_fetch_and_add(&pr->total_sessions, 1);
-		if ((s.flags & TCSEG_SESS_F_CHARGED) && c->dev)
+		if ((s->flags & TCSEG_SESS_F_CHARGED) && c->dev)
 			__sync_fetch_and_add(&c->dev->sessions, 1);
 	}
 	/*
 	 * A new connection on the tuple of an old one (a reused client
 	 * port): the old one's kTLS mark does not secure it.
 	 */
-	if (syn && (s.flags & TCSEG_SESS_F_ENCRYPT))
+	if (syn && (s->flags & TCSEG_SESS_F_ENCRYPT))
 		bpf_map_delete_elem(&tcseg_secured, key);
 	flow_events(c, &d, audited, syn);
 	/* data in a SYN (fast open) or a picked-up segment: not in clear */
-	if ((s.flags & TCSEG_SESS_F_ENCRYPT) && p->payload_len > 0)
+	if ((s->flags & TCSEG_SESS_F_ENCRYPT) && p->payload_len > 0)
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
 	return pass(c, d.slot);
 }
@@ -282,12 +330,12 @@ static __always_inline void session_reevaluate(struct ctx *c,
 
 	flow_of_packet(&f, p);
 	if (!from_init) {
-		f.saddr = p->daddr;
-		f.daddr = p->saddr;
+		f.saddr = &p->daddr;
+		f.daddr = &p->saddr;
 		f.sport = p->dport;
 		f.dport = p->sport;
 	}
-	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d);
+	decide(c, &f, &d);
 	if (d.action == TCSEG_ACT_DENY && audit_applies(c->cfg, dev_of(c), &d))
 		audited = 1;
 	s->policy_id = d.rule_id;
@@ -385,12 +433,13 @@ static __always_inline int icmp_related(struct ctx *c)
 	struct tcseg_session *s;
 	int q_src_lo;
 
-	if (c->p.daddr != c->p.in_saddr ||
+	if (!tcseg_addr_eq(&c->p.daddr, &c->p.in_saddr) ||
 	    c->p.len > ETH_HLEN + ICMP_ERROR_MAX_LEN)
 		return 0;
-	q_src_lo = tcseg_session_key_make(&key, c->ifindex, c->p.in_saddr,
-					  c->p.in_daddr, c->p.in_sport,
-					  c->p.in_dport, c->p.in_proto);
+	q_src_lo = tcseg_session_key_make(&key, c->ifindex, c->p.family,
+					  &c->p.in_saddr, &c->p.in_daddr,
+					  c->p.in_sport, c->p.in_dport,
+					  c->p.in_proto);
 	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
 	if (!s || (s->action == TCSEG_ACT_DENY && !(s->flags & TCSEG_SESS_F_AUDIT)))
 		return 0;
@@ -404,7 +453,7 @@ static __always_inline int icmp_error(struct ctx *c)
 	struct flow f;
 
 	if (c->dir == TCSEG_DIR_FROM_POD &&
-	    dev_addr_foreign(dev_of(c), c->p.saddr))
+	    dev_addr_foreign(dev_of(c), c->p.saddr.v4))
 		return drop(c, TCSEG_DROP_SPOOFED, NULL);
 	if (icmp_related(c)) {
 		stat_add(TCSEG_STAT_ICMP_RELATED, 1);
@@ -412,7 +461,7 @@ static __always_inline int icmp_error(struct ctx *c)
 	}
 	stat_add(TCSEG_STAT_ICMP_UNRELATED, 1);
 	flow_of_packet(&f, &c->p);
-	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d);
+	decide(c, &f, &d);
 	if (d.action == TCSEG_ACT_ENCRYPT)
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
 	if (d.action != TCSEG_ACT_DENY)
@@ -439,9 +488,9 @@ static __always_inline int arp(struct ctx *c)
 	dev = dev_of(c);
 	if (!dev || !(dev->flags & TCSEG_DEV_F_BOUND))
 		return pass(c, 0);
-	if (parse_arp_sender(c->skb, &c->p.saddr))
+	if (parse_arp_sender(c->skb, &c->p.saddr.v4))
 		return drop(c, TCSEG_DROP_MALFORMED, NULL);
-	if (c->p.saddr && !dev_addr_bound(dev, c->p.saddr))
+	if (c->p.saddr.v4 && !dev_addr_bound(dev, c->p.saddr.v4))
 		return drop(c, TCSEG_DROP_SPOOFED, NULL);
 	return pass(c, 0);
 }
@@ -485,8 +534,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (c.p.icmp_error)
 		return icmp_error(&c);
 
-	src_lo = tcseg_session_key_make(&key, c.ifindex, c.p.saddr, c.p.daddr,
-					c.p.sport, c.p.dport, c.p.proto);
+	src_lo = tcseg_session_key_make(&key, c.ifindex, c.p.family,
+					&c.p.saddr, &c.p.daddr, c.p.sport,
+					c.p.dport, c.p.proto);
 	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
 	if (s) {
 		/* one compare: the pod sends from its side of the session */
@@ -509,7 +559,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			return session_hit(&c, &key, s, src_lo);
 		}
 	}
-	if (dir == TCSEG_DIR_FROM_POD && dev_addr_foreign(dev_of(&c), c.p.saddr))
+	if (dir == TCSEG_DIR_FROM_POD &&
+	    dev_addr_foreign(dev_of(&c), c.p.saddr.v4))
 		return drop(&c, TCSEG_DROP_SPOOFED, NULL);
 	return new_flow(&c, &key, src_lo);
 }

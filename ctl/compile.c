@@ -69,10 +69,9 @@
 
 #define CMP(x, y) do { if ((x) != (y)) return (x) < (y) ? -1 : 1; } while (0)
 
-static __be32 mask_of(__u8 plen)
-{
-	return plen ? htonl(~0u << (32 - plen)) : 0;
-}
+/* The families compiled, in map order. */
+static const unsigned int fam_bits[] = { RULE_FAM_V4, RULE_FAM_V6 };
+#define N_FAM	(sizeof(fam_bits) / sizeof(fam_bits[0]))
 
 /* "rule 7", or "rule #3 (no id)" for rules not yet numbered. */
 static const char *rule_label(const struct tcseg_rule *rules, size_t i,
@@ -85,17 +84,24 @@ static const char *rule_label(const struct tcseg_rule *rules, size_t i,
 	return buf;
 }
 
+/* A non-exact rule in one of its families. */
+struct nxrule {
+	size_t rule;
+	__u8 family;
+};
+
 struct cctx {
 	const struct tcseg_rule *rules;
 	size_t n;
-	size_t *nx;		/* non-exact rules, by source prefix */
+	struct nxrule *nx;	/* by family, then source prefix */
 	size_t n_nx;
-	struct sclass *cls;
+	struct sclass *cls;	/* the same order */
 	size_t n_cls;
 };
 
 struct sclass {
-	__be32 net;
+	union tcseg_addr net;
+	__u8 family;
 	__u8 plen;
 	size_t start;		/* rules of this prefix: nx[start..+count) */
 	size_t count;
@@ -107,12 +113,16 @@ struct centry {
 	__u32 rule;
 };
 
+/* (family, match, id) order of rules in their families */
 static int cmp_match_id(const void *a, const void *b, void *arg)
 {
 	const struct tcseg_rule *v = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = rule_match_cmp(&v[i], &v[j]);
+	const struct nxrule *x = a, *y = b;
+	size_t i = x->rule, j = y->rule;
+	int c;
 
+	CMP(x->family, y->family);
+	c = rule_match_cmp_in(&v[i], &v[j]);
 	if (c)
 		return c;
 	CMP(v[i].id, v[j].id);
@@ -120,11 +130,33 @@ static int cmp_match_id(const void *a, const void *b, void *arg)
 	return 0;
 }
 
+/* Every (rule, family) pair the rules compile into; returns how many. */
+static size_t rule_fams(const struct tcseg_rule *rules, size_t n,
+			struct nxrule *out, int exact)
+{
+	size_t i, m = 0, f;
+
+	for (i = 0; i < n; i++) {
+		if (exact >= 0 && rule_is_exact(&rules[i]) != exact)
+			continue;
+		for (f = 0; f < N_FAM; f++) {
+			if (!(rule_families(&rules[i]) & fam_bits[f]))
+				continue;
+			out[m].rule = i;
+			out[m].family = rule_fam_family(fam_bits[f]);
+			m++;
+		}
+	}
+	return m;
+}
+
+/* Rules with the same match in one family would tie: refused. */
 static int check_rules(const struct tcseg_rule *rules, size_t n, char *err,
 		       size_t errlen)
 {
 	char sub[TCSEG_ERRLEN], l1[32], l2[32];
-	size_t *idx, i;
+	struct nxrule *idx;
+	size_t i, m;
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
@@ -134,18 +166,19 @@ static int check_rules(const struct tcseg_rule *rules, size_t n, char *err,
 	}
 	if (n < 2)
 		return 0;
-	idx = malloc(n * sizeof(*idx));
+	idx = malloc(n * N_FAM * sizeof(*idx));
 	if (!idx)
 		return tcseg_errf(err, errlen, -ENOMEM, "out of memory");
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	qsort_r(idx, n, sizeof(*idx), cmp_match_id, (void *)rules);
-	for (i = 1; i < n; i++) {
-		if (rule_same_match(&rules[idx[i - 1]], &rules[idx[i]])) {
+	m = rule_fams(rules, n, idx, -1);
+	qsort_r(idx, m, sizeof(*idx), cmp_match_id, (void *)rules);
+	for (i = 1; i < m; i++) {
+		if (idx[i - 1].family == idx[i].family &&
+		    !rule_match_cmp_in(&rules[idx[i - 1].rule],
+				       &rules[idx[i].rule])) {
 			ret = tcseg_errf(err, errlen, -EINVAL,
 				   "%s has the same match as %s",
-				   rule_label(rules, idx[i], l1, sizeof(l1)),
-				   rule_label(rules, idx[i - 1], l2,
+				   rule_label(rules, idx[i].rule, l1, sizeof(l1)),
+				   rule_label(rules, idx[i - 1].rule, l2,
 					      sizeof(l2)));
 			break;
 		}
@@ -193,6 +226,7 @@ static int compile_exact(const struct tcseg_rule *rules, size_t n,
 		k->sport = htons(rules[i].sport);
 		k->dport = htons(rules[i].dport);
 		k->proto = rules[i].proto;
+		k->family = rules[i].family;
 		verdict_of(&rules[i], UINT32_MAX, &out->evals[j]);
 		j++;
 	}
@@ -200,8 +234,14 @@ static int compile_exact(const struct tcseg_rule *rules, size_t n,
 	return 0;
 }
 
-/* Protocol keys of a CIDR rule; returns how many (1, 2 or 4). */
-static int proto_keys(const struct tcseg_rule *r, __u8 *pk)
+/* The ICMP of a family: its protocol key in CIDR entries. */
+static __u8 icmp_of(__u8 family)
+{
+	return family == TCSEG_FAMILY_V6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+}
+
+/* Protocol keys of a CIDR rule in @family; returns how many (1, 2 or 4). */
+static int proto_keys(const struct tcseg_rule *r, __u8 family, __u8 *pk)
 {
 	if (r->proto) {
 		pk[0] = r->proto;
@@ -211,67 +251,90 @@ static int proto_keys(const struct tcseg_rule *r, __u8 *pk)
 	pk[1] = IPPROTO_UDP;
 	if (r->dport)
 		return 2;
-	pk[2] = IPPROTO_ICMP;
+	pk[2] = icmp_of(family);
 	pk[3] = TCSEG_PROTO_KEY_OTHER;
 	return 4;
+}
+
+/* (family, source prefix length, source prefix) order */
+static int cmp_class(__u8 fa, __u8 pa, const union tcseg_addr *na, __u8 fb,
+		     __u8 pb, const union tcseg_addr *nb)
+{
+	CMP(fa, fb);
+	CMP(pa, pb);
+	return tcseg_addr_order(na, nb);
 }
 
 static int cmp_src(const void *a, const void *b, void *arg)
 {
 	const struct tcseg_rule *v = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct nxrule *x = a, *y = b;
+	int c = cmp_class(x->family, v[x->rule].src_plen, &v[x->rule].saddr,
+			  y->family, v[y->rule].src_plen, &v[y->rule].saddr);
 
-	CMP(v[i].src_plen, v[j].src_plen);
-	CMP(ntohl(v[i].saddr), ntohl(v[j].saddr));
-	CMP(i, j);
+	if (c)
+		return c;
+	CMP(x->rule, y->rule);
 	return 0;
 }
 
-/* Group the CIDR rules by source prefix; 0.0.0.0/0 always is a class. */
+/*
+ * Group the CIDR rules by family and source prefix. A family's 0/0 is a
+ * class when the family has CIDR rules; IPv4's always is (as it always
+ * was: a flow of a family without a class meets no CIDR rule either).
+ */
 static int build_classes(struct cctx *c)
 {
-	const struct tcseg_rule *r, *prev = NULL;
-	__u8 pk[4];
-	size_t i;
+	const struct tcseg_rule *r;
+	struct sclass *s;
+	size_t i = 0, f;
+	__u8 pk[4], fam;
 
-	c->nx = malloc((c->n ? c->n : 1) * sizeof(*c->nx));
-	c->cls = calloc(c->n + 1, sizeof(*c->cls));
+	c->nx = malloc((c->n ? c->n : 1) * N_FAM * sizeof(*c->nx));
+	c->cls = calloc(c->n * N_FAM + N_FAM, sizeof(*c->cls));
 	if (!c->nx || !c->cls)
 		return -ENOMEM;
-	for (i = 0; i < c->n; i++)
-		if (!rule_is_exact(&c->rules[i]))
-			c->nx[c->n_nx++] = i;
+	c->n_nx = rule_fams(c->rules, c->n, c->nx, 0);
 	qsort_r(c->nx, c->n_nx, sizeof(*c->nx), cmp_src, (void *)c->rules);
-	c->n_cls = 1;		/* cls[0] = 0.0.0.0/0, maybe empty */
-	for (i = 0; i < c->n_nx; i++) {
-		r = &c->rules[c->nx[i]];
-		if (r->src_plen && (!prev || prev->src_plen != r->src_plen ||
-				    prev->saddr != r->saddr)) {
-			c->cls[c->n_cls].net = r->saddr;
-			c->cls[c->n_cls].plen = r->src_plen;
-			c->cls[c->n_cls].start = i;
-			c->n_cls++;
+	for (f = 0; f < N_FAM; f++) {
+		fam = rule_fam_family(fam_bits[f]);
+		if (fam != TCSEG_FAMILY_V4 &&
+		    (i == c->n_nx || c->nx[i].family != fam))
+			continue;
+		s = &c->cls[c->n_cls++];	/* 0/0, maybe empty */
+		s->family = fam;
+		s->start = i;
+		for (; i < c->n_nx && c->nx[i].family == fam; i++) {
+			r = &c->rules[c->nx[i].rule];
+			if (r->src_plen && cmp_class(fam, s->plen, &s->net, fam,
+						     r->src_plen, &r->saddr)) {
+				s = &c->cls[c->n_cls++];
+				s->family = fam;
+				s->net = r->saddr;
+				s->plen = r->src_plen;
+				s->start = i;
+			}
+			s->count++;
+			s->keys += (size_t)proto_keys(r, fam, pk);
 		}
-		prev = r;
-		c->cls[c->n_cls - 1].count++;
-		c->cls[c->n_cls - 1].keys += (size_t)proto_keys(r, pk);
 	}
 	return 0;
 }
 
-static const struct sclass *find_class(const struct cctx *c, __be32 net,
-				       __u8 plen)
+static const struct sclass *find_class(const struct cctx *c, __u8 family,
+				       const union tcseg_addr *net, __u8 plen)
 {
 	size_t lo = 0, hi = c->n_cls, mid;
 	const struct sclass *s;
+	int d;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		s = &c->cls[mid];
-		if (s->plen == plen && s->net == net)
+		d = cmp_class(s->family, s->plen, &s->net, family, plen, net);
+		if (!d)
 			return s;
-		if (s->plen < plen ||
-		    (s->plen == plen && ntohl(s->net) < ntohl(net)))
+		if (d < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -284,11 +347,14 @@ static size_t ancestors(const struct cctx *c, const struct sclass *s,
 			const struct sclass **anc)
 {
 	const struct sclass *a;
+	union tcseg_addr net;
 	size_t n = 0;
 	int p;
 
 	for (p = 0; p <= s->plen; p++) {
-		a = find_class(c, s->net & mask_of((__u8)p), (__u8)p);
+		net = s->net;
+		tcseg_addr_mask(&net, (__u8)p);
+		a = find_class(c, s->family, &net, (__u8)p);
 		if (a && a->count)
 			anc[n++] = a;
 	}
@@ -319,7 +385,7 @@ static int cmp_entry(const void *a, const void *b, void *arg)
 static size_t class_entries(const struct cctx *c, const struct sclass *s,
 			    struct centry *buf)
 {
-	const struct sclass *anc[33];
+	const struct sclass *anc[129];
 	const struct tcseg_rule *r;
 	size_t na, a, i, n = 0, m;
 	__u8 pk[4];
@@ -328,12 +394,13 @@ static size_t class_entries(const struct cctx *c, const struct sclass *s,
 	na = ancestors(c, s, anc);
 	for (a = 0; a < na; a++) {
 		for (i = anc[a]->start; i < anc[a]->start + anc[a]->count; i++) {
-			r = &c->rules[c->nx[i]];
-			nk = proto_keys(r, pk);
+			r = &c->rules[c->nx[i].rule];
+			nk = proto_keys(r, s->family, pk);
 			for (k = 0; k < nk; k++) {
 				buf[n].key = (struct tcseg_cidr_key){
 					.prefixlen = TCSEG_CIDR_FIXED_BITS +
 						     r->dst_plen,
+					.family = s->family,
 					.src_net = s->net,
 					.src_plen = s->plen,
 					.proto = pk[k],
@@ -341,7 +408,7 @@ static size_t class_entries(const struct cctx *c, const struct sclass *s,
 					.ifindex = r->ifindex,
 					.daddr = r->daddr,
 				};
-				buf[n].rule = (__u32)c->nx[i];
+				buf[n].rule = (__u32)c->nx[i].rule;
 				n++;
 			}
 		}
@@ -358,7 +425,7 @@ static size_t class_entries(const struct cctx *c, const struct sclass *s,
 /* Entries before merging: total and largest class. */
 static size_t count_entries(const struct cctx *c, size_t *max_class)
 {
-	const struct sclass *anc[33];
+	const struct sclass *anc[129];
 	size_t i, a, na, per, total = 0;
 
 	*max_class = 0;
@@ -411,7 +478,8 @@ static int compile_cidr(struct cctx *c, size_t max_cidr, struct compiled *out,
 		return tcseg_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	for (i = 0; i < c->n_cls; i++) {
-		out->skeys[i].prefixlen = c->cls[i].plen;
+		out->skeys[i].prefixlen = TCSEG_SRC_FIXED_BITS + c->cls[i].plen;
+		out->skeys[i].family = c->cls[i].family;
 		out->skeys[i].saddr = c->cls[i].net;
 		out->svals[i].net = c->cls[i].net;
 		out->svals[i].plen = c->cls[i].plen;
@@ -500,8 +568,11 @@ static const struct tcseg_verdict *exact_find(const struct compiled *c,
 }
 
 static const struct tcseg_src_class *src_find(const struct compiled *c,
-					      __be32 saddr)
+					      __u8 family,
+					      const union tcseg_addr *saddr)
 {
+	const struct tcseg_src_key k = { .family = family, .saddr = *saddr };
+	const size_t data = sizeof(k) - sizeof(k.prefixlen);
 	const struct tcseg_src_class *best = NULL;
 	__u32 best_len = 0;
 	size_t i;
@@ -509,9 +580,9 @@ static const struct tcseg_src_class *src_find(const struct compiled *c,
 	for (i = 0; i < c->n_src; i++) {
 		__u32 len = c->skeys[i].prefixlen;
 
-		if (len > 32 || (best && len <= best_len))
+		if (len > data * 8 || (best && len <= best_len))
 			continue;
-		if (prefix_eq(&c->skeys[i].saddr, &saddr, len)) {
+		if (prefix_eq(&c->skeys[i].family, &k.family, len)) {
 			best = &c->svals[i];
 			best_len = len;
 		}
@@ -529,10 +600,10 @@ static const struct tcseg_verdict *better(const struct tcseg_verdict *a,
 	return b->spec > a->spec ? b : a;
 }
 
-static __u8 proto_key(__u8 proto)
+static __u8 proto_key(__u8 family, __u8 proto)
 {
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-	    proto == IPPROTO_ICMP)
+	    proto == icmp_of(family))
 		return proto;
 	return TCSEG_PROTO_KEY_OTHER;
 }
@@ -547,8 +618,8 @@ static void cidr_find(const struct compiled *c,
 		      const struct tcseg_verdict **best)
 {
 	const size_t data = sizeof(*k) - sizeof(k->prefixlen);
-	/* src_net, src_plen and proto are the same in every key */
-	const __u32 common = 8 * (4 + 1 + 1);
+	/* family, src_plen and proto are the same in every key */
+	const __u32 common = 8 * (1 + 1 + 1);
 	__u32 len, best_len[4] = { 0 };
 	const struct tcseg_cidr_key *e;
 	size_t i;
@@ -560,12 +631,12 @@ static void cidr_find(const struct compiled *c,
 		e = &c->ckeys[i];
 		len = e->prefixlen;
 		if (len > data * 8 ||
-		    !prefix_eq(&e->src_net, &k[0].src_net,
+		    !prefix_eq(&e->family, &k[0].family,
 			       len < common ? len : common))
 			continue;
 		for (j = 0; j < nk; j++) {
 			if ((best[j] && len <= best_len[j]) ||
-			    !prefix_eq(&e->src_net, &k[j].src_net, len))
+			    !prefix_eq(&e->family, &k[j].family, len))
 				continue;
 			best[j] = &c->cvals[i];
 			best_len[j] = len;
@@ -576,7 +647,8 @@ static void cidr_find(const struct compiled *c,
 /* bpf/lib/policy.h cidr_lookup(): (dport, 0) at ifindex 0 [and the flow's] */
 static const struct tcseg_verdict *
 cidr_lookup(const struct compiled *c, const struct tcseg_src_class *sc,
-	    __u32 ifindex, __be32 daddr, __be16 dport, __u8 proto)
+	    __u32 ifindex, __u8 family, const union tcseg_addr *daddr,
+	    __be16 dport, __u8 proto)
 {
 	const struct tcseg_verdict *found[4], *v[2] = { NULL, NULL };
 	struct tcseg_cidr_key k[4];
@@ -588,13 +660,14 @@ cidr_lookup(const struct compiled *c, const struct tcseg_src_class *sc,
 			break;
 		dev[nk] = (int)ifx;
 		k[nk] = (struct tcseg_cidr_key){
-			.prefixlen = TCSEG_CIDR_FIXED_BITS + 32,
+			.prefixlen = TCSEG_CIDR_FIXED_BITS + 128,
+			.family = family,
 			.src_net = sc->net,
 			.src_plen = sc->plen,
-			.proto = proto_key(proto),
+			.proto = proto_key(family, proto),
 			.dport = dport,
 			.ifindex = ifx ? ifindex : 0,
-			.daddr = daddr,
+			.daddr = *daddr,
 		};
 		/* ports only mean something for TCP and UDP */
 		if (k[nk].proto == IPPROTO_TCP || k[nk].proto == IPPROTO_UDP) {
@@ -619,13 +692,15 @@ static void set_verdict(struct model_verdict *out, __u32 id, __u8 action,
 	out->exact = exact;
 }
 
-void compiled_lookup(const struct compiled *c, __u32 ifindex, __be32 saddr,
-		     __be32 daddr, __be16 sport, __be16 dport, __u8 proto,
-		     struct model_verdict *out)
+void compiled_lookup(const struct compiled *c, __u32 ifindex, __u8 family,
+		     const union tcseg_addr *saddr,
+		     const union tcseg_addr *daddr, __be16 sport,
+		     __be16 dport, __u8 proto, struct model_verdict *out)
 {
 	struct tcseg_exact_key ek = {
-		.ifindex = ifindex, .saddr = saddr, .daddr = daddr,
+		.ifindex = ifindex, .saddr = *saddr, .daddr = *daddr,
 		.sport = sport, .dport = dport, .proto = proto,
+		.family = family,
 	};
 	const struct tcseg_verdict *v = NULL;
 	const struct tcseg_src_class *sc;
@@ -641,36 +716,38 @@ void compiled_lookup(const struct compiled *c, __u32 ifindex, __be32 saddr,
 		set_verdict(out, v->rule_id, v->action, 1);
 		return;
 	}
-	sc = src_find(c, saddr);
+	sc = src_find(c, family, saddr);
 	if (!sc)
 		return;
-	v = cidr_lookup(c, sc, ifindex, daddr, dport, proto);
+	v = cidr_lookup(c, sc, ifindex, family, daddr, dport, proto);
 	if (v)
 		set_verdict(out, v->rule_id, v->action, 0);
 }
 
-static int in_prefix(__be32 addr, __be32 net, __u8 plen)
-{
-	return (addr & mask_of(plen)) == net;
-}
-
 static int cidr_matches(const struct tcseg_rule *r, __u32 ifindex,
-			__be32 saddr, __be32 daddr, __be16 dport, __u8 proto)
+			__u8 family, const union tcseg_addr *saddr,
+			const union tcseg_addr *daddr, __be16 dport,
+			__u8 proto)
 {
 	int ported = proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+	unsigned int fam = family == TCSEG_FAMILY_V6 ? RULE_FAM_V6 :
+			   family == TCSEG_FAMILY_V4 ? RULE_FAM_V4 : 0;
 
+	if (!(rule_families(r) & fam))
+		return 0;
 	if (r->ifindex && r->ifindex != ifindex)
 		return 0;
 	if (r->proto && r->proto != proto)
 		return 0;
 	if (r->dport && (!ported || r->dport != ntohs(dport)))
 		return 0;
-	return in_prefix(saddr, r->saddr, r->src_plen) &&
-	       in_prefix(daddr, r->daddr, r->dst_plen);
+	return tcseg_addr_in_prefix(saddr, &r->saddr, r->src_plen) &&
+	       tcseg_addr_in_prefix(daddr, &r->daddr, r->dst_plen);
 }
 
 void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
-		  __be32 saddr, __be32 daddr, __be16 sport, __be16 dport,
+		  __u8 family, const union tcseg_addr *saddr,
+		  const union tcseg_addr *daddr, __be16 sport, __be16 dport,
 		  __u8 proto, struct model_verdict *out)
 {
 	const struct tcseg_rule *r, *dev = NULL, *any = NULL, *best = NULL;
@@ -681,7 +758,9 @@ void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
 	for (i = 0; i < n; i++) {
 		r = &rules[i];
 		if (rule_is_exact(r)) {
-			if (r->saddr != saddr || r->daddr != daddr ||
+			if (r->family != family ||
+			    !tcseg_addr_eq(&r->saddr, saddr) ||
+			    !tcseg_addr_eq(&r->daddr, daddr) ||
 			    r->proto != proto || r->sport != ntohs(sport) ||
 			    r->dport != ntohs(dport))
 				continue;
@@ -692,7 +771,8 @@ void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
 				any = r;
 			continue;
 		}
-		if (!cidr_matches(r, ifindex, saddr, daddr, dport, proto))
+		if (!cidr_matches(r, ifindex, family, saddr, daddr, dport,
+				  proto))
 			continue;
 		spec = cidr_spec(r);
 		if (!best || spec > best_spec ||

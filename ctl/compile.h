@@ -55,16 +55,18 @@ struct model_verdict {
  * does (exact, then source class + CIDR lookups). Used by unit tests and
  * fuzzers as the reference model. Addresses/ports network order.
  */
-void compiled_lookup(const struct compiled *c, __u32 ifindex, __be32 saddr,
-		     __be32 daddr, __be16 sport, __be16 dport, __u8 proto,
-		     struct model_verdict *out);
+void compiled_lookup(const struct compiled *c, __u32 ifindex, __u8 family,
+		     const union tcseg_addr *saddr,
+		     const union tcseg_addr *daddr, __be16 sport,
+		     __be16 dport, __u8 proto, struct model_verdict *out);
 
 /*
  * The same decision straight from the rule list, by the documented order
  * (exact > most specific CIDR rule). compiled_lookup() must always agree.
  */
 void rules_lookup(const struct tcseg_rule *rules, size_t n, __u32 ifindex,
-		  __be32 saddr, __be32 daddr, __be16 sport, __be16 dport,
+		  __u8 family, const union tcseg_addr *saddr,
+		  const union tcseg_addr *daddr, __be16 sport, __be16 dport,
 		  __u8 proto, struct model_verdict *out);
 
 #endif

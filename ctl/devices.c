@@ -36,17 +36,23 @@ static int pod_side_bound(const struct tcseg_session_key *k,
 			  const struct tcseg_session *s,
 			  const struct tcseg_dev *d)
 {
-	__be32 a;
+	const union tcseg_addr *a;
 	int i;
 
 	if (s->flags & TCSEG_SESS_F_POD_LO)
-		a = k->addr_lo;
+		a = &k->addr_lo;
 	else if (s->flags & TCSEG_SESS_F_POD_HI)
-		a = k->addr_hi;
+		a = &k->addr_hi;
 	else
 		return 1;	/* no side: the pod can send nothing on it */
+	if (k->family == TCSEG_FAMILY_V6) {
+		for (i = 0; i < d->n_addrs6 && i < TCSEG_DEV_MAX_ADDRS6; i++)
+			if (tcseg_addr_eq(&d->addrs6[i], a))
+				return 1;
+		return 0;
+	}
 	for (i = 0; i < d->n_addrs4 && i < TCSEG_DEV_MAX_ADDRS4; i++)
-		if (d->addrs4[i] == a)
+		if (d->addrs4[i] == a->v4)
 			return 1;
 	return 0;
 }

@@ -117,6 +117,155 @@ bad_addr:
 	return bad(err, errlen, "address", s, "expected A.B.C.D or A.B.C.D/N");
 }
 
+int tcseg_family_bits(__u8 family)
+{
+	return family == TCSEG_FAMILY_V4 ? 32 : family == TCSEG_FAMILY_V6 ? 128 : 0;
+}
+
+void tcseg_addr_mask(union tcseg_addr *a, __u8 plen)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(a->b); i++) {
+		if (plen >= 8 * (i + 1))
+			continue;
+		a->b[i] &= plen > 8 * i ? (__u8)(0xff << (8 * (i + 1) - plen)) : 0;
+	}
+}
+
+int tcseg_addr_in_prefix(const union tcseg_addr *a,
+			 const union tcseg_addr *net, __u8 plen)
+{
+	union tcseg_addr m = *a;
+
+	tcseg_addr_mask(&m, plen);
+	return !memcmp(&m, net, sizeof(m));
+}
+
+int tcseg_addr_order(const union tcseg_addr *a, const union tcseg_addr *b)
+{
+	int c = memcmp(a->b, b->b, sizeof(a->b));
+
+	return (c > 0) - (c < 0);
+}
+
+/* ::ffff:0:0/96 (RFC 4291 2.5.5.2) */
+static int v4_mapped(const union tcseg_addr *a)
+{
+	static const __u8 pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a->b, pfx, sizeof(pfx));
+}
+
+static int parse_v6(const char *s, union tcseg_addr *a, __u8 *plen,
+		    char *err, size_t errlen)
+{
+	char text[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s), i, n;
+	unsigned long bits = 128;
+	union tcseg_addr m;
+
+	if (memchr(s, '%', len))
+		return bad(err, errlen, "address", s,
+			   "a zone (%...) is not allowed: give the address alone");
+	if (len >= sizeof(text))
+		goto bad_addr;
+	for (i = 0; i < len; i++)
+		if (!strchr("0123456789abcdefABCDEF:.", s[i]))
+			goto bad_addr;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET6, text, a->b) != 1)
+		goto bad_addr;
+	if (slash) {
+		if (!plen)
+			return bad(err, errlen, "address", s,
+				   "a prefix length is not allowed here");
+		n = strict_dec(slash + 1, 3, 128, &bits);
+		if (!n || slash[1 + n])
+			return bad(err, errlen, "prefix length in", s,
+				   "must be 0-128");
+	}
+	if (bits >= 96 && v4_mapped(a))
+		return bad(err, errlen, "address", s,
+			   "v4-mapped IPv6 addresses (::ffff:a.b.c.d) never reach the data path: write the IPv4 address");
+	m = *a;
+	tcseg_addr_mask(&m, (__u8)bits);
+	if (memcmp(&m, a, sizeof(m))) {
+		inet_ntop(AF_INET6, m.b, net, sizeof(net));
+		return tcseg_errf(err, errlen, -EINVAL,
+				  "%.64s: host bits set (did you mean %s/%lu?)",
+				  s, net, bits);
+	}
+	if (plen)
+		*plen = (__u8)bits;
+	return 0;
+
+bad_addr:
+	return bad(err, errlen, "address", s,
+		   "expected an IPv4 or IPv6 address (A.B.C.D, X:X::X), optionally /N");
+}
+
+int parse_addr(const char *s, union tcseg_addr *a, __u8 *family, __u8 *plen,
+	       char *err, size_t errlen)
+{
+	union tcseg_addr v = { .w = { 0 } };
+	__u8 p = 32;
+
+	if (strchr(s, ':')) {
+		if (parse_v6(s, &v, plen ? &p : NULL, err, errlen))
+			return -EINVAL;
+		*family = TCSEG_FAMILY_V6;
+	} else {
+		if (!plen && strchr(s, '/'))
+			return bad(err, errlen, "address", s,
+				   "a prefix length is not allowed here");
+		if (parse_cidr(s, &v.v4, &p, err, errlen))
+			return -EINVAL;
+		*family = TCSEG_FAMILY_V4;
+	}
+	*a = v;
+	if (plen)
+		*plen = p;
+	return 0;
+}
+
+int tcseg_addr_parse(const char *s, union tcseg_addr *a, __u8 *family,
+		     __u8 *plen)
+{
+	return parse_addr(s, a, family, plen, NULL, 0);
+}
+
+const char *tcseg_addr_str(const union tcseg_addr *a, __u8 family, char *buf,
+			   size_t len)
+{
+	if (!len)
+		return buf;
+	if ((family != TCSEG_FAMILY_V4 && family != TCSEG_FAMILY_V6) ||
+	    !inet_ntop(family == TCSEG_FAMILY_V4 ? AF_INET : AF_INET6,
+		       family == TCSEG_FAMILY_V4 ? (const void *)&a->v4 :
+						   (const void *)a->b,
+		       buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+void format_prefix(const union tcseg_addr *a, __u8 family, __u8 plen,
+		   char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (!len)
+		return;
+	tcseg_addr_str(a, family, s, sizeof(s));
+	if (plen == tcseg_family_bits(family))
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, "%s/%u", s, plen);
+}
+
 /* 0/8, 127/8, 224/4 (multicast), 240/4 (reserved, broadcast) */
 static int unicast_host(__be32 a)
 {

@@ -43,6 +43,37 @@ int parse_addr_list(const char *s, __be32 *out, int max, char *err,
 int check_addr_list(const __be32 *a, int n, int max, char *err,
 		    size_t errlen);
 
+union tcseg_addr;
+
+/*
+ * An IPv4 or IPv6 address (docs/POLICY.md "Addresses"): dotted quad or
+ * RFC 4291 text, with "/N" when @plen is not NULL (N = 0..32 or 0..128;
+ * none = the full length). Host bits set, a zone ("%eth0"), a v4-mapped
+ * address (::ffff:a.b.c.d, the data path never sees one) and anything
+ * else are -EINVAL. *@family = TCSEG_FAMILY_V4 or _V6; IPv4 sits in
+ * @a->v4 with the other words zero.
+ */
+int tcseg_addr_parse(const char *s, union tcseg_addr *a, __u8 *family,
+		     __u8 *plen);
+/* The same, with a message naming the value in @err. */
+int parse_addr(const char *s, union tcseg_addr *a, __u8 *family, __u8 *plen,
+	       char *err, size_t errlen);
+/* inet_ntop() by family into @buf ("?" for another family); returns @buf. */
+const char *tcseg_addr_str(const union tcseg_addr *a, __u8 family, char *buf,
+			   size_t len);
+/* "A/N" into @buf, the bare address when N is the family's full length. */
+void format_prefix(const union tcseg_addr *a, __u8 family, __u8 plen,
+		   char *buf, size_t len);
+/* Bits of an address of @family (32 or 128; 0 for another family). */
+int tcseg_family_bits(__u8 family);
+/* Zero every bit of @a beyond the first @plen. */
+void tcseg_addr_mask(union tcseg_addr *a, __u8 plen);
+/* Is @a inside @net/@plen? */
+int tcseg_addr_in_prefix(const union tcseg_addr *a,
+			 const union tcseg_addr *net, __u8 plen);
+/* Numeric order of two addresses (-1, 0, 1). */
+int tcseg_addr_order(const union tcseg_addr *a, const union tcseg_addr *b);
+
 const char *action_name(__u8 action);	/* "allow", ... or "?" */
 const char *proto_name(__u8 proto);	/* "tcp", "udp", "icmp", "any", or number */
 

@@ -117,9 +117,11 @@ static int parse_value(int w, const char *val, struct tcseg_rule *r,
 	case W_DEV:
 		return parse_dev(val, r, resolve, arg, err, errlen);
 	case W_FROM:
-		return parse_cidr(val, &r->saddr, &r->src_plen, err, errlen);
+		r->family = TCSEG_FAMILY_V4;
+		return parse_cidr(val, &r->saddr.v4, &r->src_plen, err, errlen);
 	case W_TO:
-		return parse_cidr(val, &r->daddr, &r->dst_plen, err, errlen);
+		r->family = TCSEG_FAMILY_V4;
+		return parse_cidr(val, &r->daddr.v4, &r->dst_plen, err, errlen);
 	case W_SPORT:
 		return parse_port(val, &r->sport, err, errlen);
 	case W_DPORT:
@@ -172,9 +174,15 @@ static __u32 mask_of(__u8 plen)
 	return plen ? htonl(~0u << (32 - plen)) : 0;
 }
 
-static int check_prefix(const char *field, __be32 addr, __u8 plen, char *err,
-			size_t errlen)
+static int check_prefix(const char *field, const union tcseg_addr *a,
+			__u8 plen, char *err, size_t errlen)
 {
+	__be32 addr = a->v4;
+
+	if (a->w[1] | a->w[2] | a->w[3])
+		return tcseg_errf(err, errlen, -EINVAL,
+			    "%s: IPv4 address with bytes beyond the fourth set",
+			    field);
 	if (plen > 32)
 		return tcseg_errf(err, errlen, -EINVAL,
 			    "%s: prefix length %u out of range 0-32", field,
@@ -188,8 +196,14 @@ static int check_prefix(const char *field, __be32 addr, __u8 plen, char *err,
 
 int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 {
-	if (check_prefix("from", r->saddr, r->src_plen, err, errlen) ||
-	    check_prefix("to", r->daddr, r->dst_plen, err, errlen))
+	if (r->family != 0 && r->family != TCSEG_FAMILY_V4)
+		return tcseg_errf(err, errlen, -EINVAL,
+			    "family: bad address family %u", r->family);
+	if (!r->family && (r->src_plen || r->dst_plen))
+		return tcseg_errf(err, errlen, -EINVAL,
+			    "family: a rule with an address needs its family");
+	if (check_prefix("from", &r->saddr, r->src_plen, err, errlen) ||
+	    check_prefix("to", &r->daddr, r->dst_plen, err, errlen))
 		return -EINVAL;
 	if (r->proto != 0 && r->proto != IPPROTO_TCP &&
 	    r->proto != IPPROTO_UDP && r->proto != IPPROTO_ICMP)
@@ -216,9 +230,23 @@ int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen)
 	return 0;
 }
 
+unsigned int rule_families(const struct tcseg_rule *r)
+{
+	if (r->family == TCSEG_FAMILY_V6)
+		return RULE_FAM_V6;
+	return RULE_FAM_V4;
+}
+
+__u8 rule_fam_family(unsigned int bit)
+{
+	return bit == RULE_FAM_V6 ? TCSEG_FAMILY_V6 : TCSEG_FAMILY_V4;
+}
+
 int rule_is_exact(const struct tcseg_rule *r)
 {
-	return r->src_plen == 32 && r->dst_plen == 32 &&
+	int bits = tcseg_family_bits(r->family);
+
+	return bits && r->src_plen == bits && r->dst_plen == bits &&
 	       (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP) &&
 	       r->sport && r->dport;
 }
@@ -227,10 +255,22 @@ int rule_is_exact(const struct tcseg_rule *r)
 
 int rule_match_cmp(const struct tcseg_rule *a, const struct tcseg_rule *b)
 {
+	CMP(a->family, b->family);
+	return rule_match_cmp_in(a, b);
+}
+
+int rule_match_cmp_in(const struct tcseg_rule *a, const struct tcseg_rule *b)
+{
+	int c;
+
 	CMP(a->ifindex, b->ifindex);
-	CMP(ntohl(a->saddr), ntohl(b->saddr));
+	c = tcseg_addr_order(&a->saddr, &b->saddr);
+	if (c)
+		return c;
 	CMP(a->src_plen, b->src_plen);
-	CMP(ntohl(a->daddr), ntohl(b->daddr));
+	c = tcseg_addr_order(&a->daddr, &b->daddr);
+	if (c)
+		return c;
 	CMP(a->dst_plen, b->dst_plen);
 	CMP(a->proto, b->proto);
 	CMP(a->sport, b->sport);
@@ -241,6 +281,11 @@ int rule_match_cmp(const struct tcseg_rule *a, const struct tcseg_rule *b)
 int rule_same_match(const struct tcseg_rule *a, const struct tcseg_rule *b)
 {
 	return !rule_match_cmp(a, b);
+}
+
+int rule_overlaps(const struct tcseg_rule *a, const struct tcseg_rule *b)
+{
+	return (rule_families(a) & rule_families(b)) && !rule_match_cmp_in(a, b);
 }
 
 struct outbuf {
@@ -274,7 +319,7 @@ int rule_format(const struct tcseg_rule *r, const char *devname, char *buf,
 		size_t len)
 {
 	struct outbuf o = { .p = buf, .len = len };
-	char cidr[32];
+	char cidr[INET6_ADDRSTRLEN + 4];
 
 	if (!len)
 		return -ENOSPC;
@@ -285,12 +330,15 @@ int rule_format(const struct tcseg_rule *r, const char *devname, char *buf,
 		out_add(&o, "dev %s ", devname);
 	else if (r->ifindex)
 		out_add(&o, "dev if%u ", r->ifindex);
-	if (r->src_plen) {
-		format_cidr(r->saddr, r->src_plen, cidr, sizeof(cidr));
+	/* a family with no prefix at all: "from 0.0.0.0/0" keeps it */
+	if (r->src_plen || (r->family && !r->dst_plen)) {
+		format_prefix(&r->saddr, r->family, r->src_plen, cidr,
+			      sizeof(cidr));
 		out_add(&o, "from %s ", cidr);
 	}
 	if (r->dst_plen) {
-		format_cidr(r->daddr, r->dst_plen, cidr, sizeof(cidr));
+		format_prefix(&r->daddr, r->family, r->dst_plen, cidr,
+			      sizeof(cidr));
 		out_add(&o, "to %s ", cidr);
 	}
 	if (r->proto)

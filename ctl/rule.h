@@ -36,6 +36,26 @@ int rule_validate(const struct tcseg_rule *r, char *err, size_t errlen);
 
 int rule_is_exact(const struct tcseg_rule *r);
 
+/*
+ * The address families a rule's map entries go to: a mask of
+ * RULE_FAM_V4 and RULE_FAM_V6 (docs/POLICY.md "IPv6").
+ */
+#define RULE_FAM_V4	0x1
+#define RULE_FAM_V6	0x2
+unsigned int rule_families(const struct tcseg_rule *r);
+/* The family of one RULE_FAM_* bit (TCSEG_FAMILY_V4 or _V6). */
+__u8 rule_fam_family(unsigned int bit);
+
+/* rule_match_cmp() without the family: the same match within one family. */
+int rule_match_cmp_in(const struct tcseg_rule *a, const struct tcseg_rule *b);
+
+/*
+ * The two rules would land on the same map entries in some family (the
+ * same match there): "from 0.0.0.0/0 dport 80" and "dport 80" do in IPv4.
+ * Such pairs are refused, so no two entries ever tie.
+ */
+int rule_overlaps(const struct tcseg_rule *a, const struct tcseg_rule *b);
+
 /* Same match fields (everything but id, action, flags, slot). */
 int rule_same_match(const struct tcseg_rule *a, const struct tcseg_rule *b);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "policy_store.h"
 #include "clock.h"
@@ -48,7 +49,7 @@ static int change_add(struct rule_set *rules, void *arg, char *err,
 				 a->r.id);
 			return -EEXIST;
 		}
-		if (rule_same_match(&rules->v[i], &a->r)) {
+		if (rule_overlaps(&rules->v[i], &a->r)) {
 			snprintf(err, errlen, "rule %u already has this match",
 				 rules->v[i].id);
 			return -EEXIST;
@@ -165,12 +166,20 @@ static int policy_apply(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
-static void cidr_str(__be32 addr, __u8 plen, char *buf, size_t len)
+static void cidr_str(const union tcseg_addr *addr, __u8 family, __u8 plen,
+		     char *buf, size_t len)
 {
 	if (!plen)
 		snprintf(buf, len, "any");
 	else
-		format_cidr(addr, plen, buf, len);
+		format_prefix(addr, family, plen, buf, len);
+}
+
+/* "ipv4", "ipv6" or "any" (a rule without addresses: both) */
+static const char *family_name(__u8 family)
+{
+	return family == TCSEG_FAMILY_V4 ? "ipv4" :
+	       family == TCSEG_FAMILY_V6 ? "ipv6" : "any";
 }
 
 static void port_str(__u16 p, char *buf, size_t len)
@@ -184,14 +193,15 @@ static void port_str(__u16 p, char *buf, size_t len)
 static void rule_json(struct json *j, const struct tcseg_rule *r,
 		      const char *dev, const struct tcseg_rule_counter *c)
 {
-	char a[24];
+	char a[INET6_ADDRSTRLEN + 4];
 
 	json_start_object(j);
 	json_uint_field(j, "id", r->id);
 	json_string_field(j, "dev", r->ifindex ? dev : "any");
-	cidr_str(r->saddr, r->src_plen, a, sizeof(a));
+	json_string_field(j, "family", family_name(r->family));
+	cidr_str(&r->saddr, r->family, r->src_plen, a, sizeof(a));
 	json_string_field(j, "from", a);
-	cidr_str(r->daddr, r->dst_plen, a, sizeof(a));
+	cidr_str(&r->daddr, r->family, r->dst_plen, a, sizeof(a));
 	json_string_field(j, "to", a);
 	json_string_field(j, "proto", proto_name(r->proto));
 	json_uint_field(j, "sport", r->sport);
@@ -207,10 +217,10 @@ static void rule_json(struct json *j, const struct tcseg_rule *r,
 static void rule_text(const struct tcseg_rule *r, const char *dev,
 		      const struct tcseg_rule_counter *c)
 {
-	char from[24], to[24], sp[8], dp[8];
+	char from[INET6_ADDRSTRLEN + 4], to[INET6_ADDRSTRLEN + 4], sp[8], dp[8];
 
-	cidr_str(r->saddr, r->src_plen, from, sizeof(from));
-	cidr_str(r->daddr, r->dst_plen, to, sizeof(to));
+	cidr_str(&r->saddr, r->family, r->src_plen, from, sizeof(from));
+	cidr_str(&r->daddr, r->family, r->dst_plen, to, sizeof(to));
 	port_str(r->sport, sp, sizeof(sp));
 	port_str(r->dport, dp, sizeof(dp));
 	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-5s %-7s%s %10llu %12llu\n",

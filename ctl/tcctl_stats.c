@@ -336,20 +336,29 @@ out:
 	return ret;
 }
 
+/* "A:port", "[A6]:port" for IPv6 (RFC 5952 section 6). */
+static void endpoint_str(const union tcseg_addr *a, __u8 family, __be16 port,
+			 char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	tcseg_addr_str(a, family, s, sizeof(s));
+	snprintf(buf, len, family == TCSEG_FAMILY_V6 ? "[%s]:%u" : "%s:%u", s,
+		 ntohs(port));
+}
+
 /* The flow as its initiator sent it. */
 static void session_ends(const struct tcseg_session_key *k,
 			 const struct tcseg_session *s, char *src, char *dst,
 			 size_t len)
 {
 	int hi = s->flags & TCSEG_SESS_F_INIT_HI;
-	__be32 sa = hi ? k->addr_hi : k->addr_lo, da = hi ? k->addr_lo : k->addr_hi;
+	const union tcseg_addr *sa = hi ? &k->addr_hi : &k->addr_lo;
+	const union tcseg_addr *da = hi ? &k->addr_lo : &k->addr_hi;
 	__be16 sp = hi ? k->port_hi : k->port_lo, dp = hi ? k->port_lo : k->port_hi;
-	char a[INET_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &sa, a, sizeof(a));
-	snprintf(src, len, "%s:%u", a, ntohs(sp));
-	inet_ntop(AF_INET, &da, a, sizeof(a));
-	snprintf(dst, len, "%s:%u", a, ntohs(dp));
+	endpoint_str(sa, k->family, sp, src, len);
+	endpoint_str(da, k->family, dp, dst, len);
 }
 
 static void flags_str(__u16 f, char *buf, size_t len)
@@ -369,7 +378,8 @@ static void session_out(struct tcctl *t, struct json *j,
 			const struct tcseg_session_key *k,
 			const struct tcseg_session *s, __u64 now)
 {
-	char src[32], dst[32], dev[32], fl[64];
+	char src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8];
+	char dev[32], fl[64];
 	const char *state = s->state < TCSEG_TCP_MAX ? state_names[s->state] : "?";
 	const char *vs = s->verdict_src < TCSEG_SRC_MAX ?
 				 src_names[s->verdict_src] : "?";
@@ -390,6 +400,7 @@ static void session_out(struct tcctl *t, struct json *j,
 	json_start_object(j);
 	json_string_field(j, "dev", dev);
 	json_uint_field(j, "ifindex", k->ifindex);
+	json_uint_field(j, "family", k->family);
 	json_string_field(j, "proto", proto_name(k->proto));
 	json_string_field(j, "src", src);
 	json_string_field(j, "dst", dst);

@@ -324,12 +324,15 @@ static void maybe_start(struct corr_entry *ce)
 	char flow[64];
 
 	flow_str(&ce->key, flow, sizeof(flow));
-	if (corr_client_ready(ce) && tcsegd_is_local_pod(ce->key.saddr)) {
+	/* the hand-off speaks IPv4 only so far (#12 item 3) */
+	if (ce->key.family != TCSEG_FAMILY_V4)
+		return;
+	if (corr_client_ready(ce) && tcsegd_is_local_pod(ce->key.saddr.v4)) {
 		ce->flags |= CORR_CLIENT_GO;
 		ce->client_job = start_end(ce, JOB_CLIENT, &ce->connect,
 					   ce->ifindex_from, flow);
 	}
-	if (corr_server_ready(ce) && tcsegd_is_local_pod(ce->key.daddr)) {
+	if (corr_server_ready(ce) && tcsegd_is_local_pod(ce->key.daddr.v4)) {
 		ce->flags |= CORR_SERVER_GO;
 		ce->server_job = start_end(ce, JOB_SERVER, &ce->accept,
 					   ce->ifindex_to, flow);

@@ -47,6 +47,26 @@ unsigned int corr_count(const struct corr_table *t)
 	return t->n;
 }
 
+static bool addr_zero(const union tcseg_addr *a)
+{
+	return !(a->w[0] | a->w[1] | a->w[2] | a->w[3]);
+}
+
+/*
+ * A record's addresses fit its family: IPv4 in the first word with the
+ * others zero, IPv6 whole, none (family 0, a non-IP drop) all zero.
+ */
+static bool addrs_fit(__u8 family, const union tcseg_addr *s,
+		      const union tcseg_addr *d)
+{
+	if (family == TCSEG_FAMILY_V6)
+		return true;
+	if (family == TCSEG_FAMILY_V4)
+		return !(s->w[1] | s->w[2] | s->w[3] | d->w[1] | d->w[2] |
+			 d->w[3]);
+	return family == 0 && addr_zero(s) && addr_zero(d);
+}
+
 int corr_check_tc(const void *data, size_t size, const char **why)
 {
 	const struct tcseg_event *e = data;
@@ -63,6 +83,11 @@ int corr_check_tc(const void *data, size_t size, const char **why)
 	    (e->type == TCSEG_EV_DROP && e->reason >= TCSEG_DROP_MAX) ||
 	    e->verdict_src >= TCSEG_SRC_MAX) {
 		*why = "flow event field out of range";
+		return -EBADMSG;
+	}
+	if (!addrs_fit(e->family, &e->saddr, &e->daddr) ||
+	    (e->type != TCSEG_EV_DROP && !e->family)) {
+		*why = "flow event with addresses of a bad family";
 		return -EBADMSG;
 	}
 	return 0;
@@ -119,7 +144,11 @@ int corr_check_sock(const void *data, size_t size, const char **why)
 	 * inet_hash_connect() picks the local port, so sport may be 0; the
 	 * socket cookie still names it (the daemon reads the port back).
 	 */
-	if (!e->saddr || !e->daddr || !e->dport ||
+	if (!e->family || !addrs_fit(e->family, &e->saddr, &e->daddr)) {
+		*why = "socket record with addresses of a bad family";
+		return -EBADMSG;
+	}
+	if (addr_zero(&e->saddr) || addr_zero(&e->daddr) || !e->dport ||
 	    (!e->sport && !(e->type == TCSEG_SOCK_CONNECT && e->cookie))) {
 		*why = "socket record with an incomplete tuple";
 		return -EBADMSG;
@@ -130,26 +159,25 @@ int corr_check_sock(const void *data, size_t size, const char **why)
 void corr_key_tc(const struct tcseg_event *e, struct corr_key *k)
 {
 	/* flow events come from the flow's first packet: src = initiator */
-	k->saddr = e->saddr;
-	k->daddr = e->daddr;
-	k->sport = e->sport;
-	k->dport = e->dport;
+	*k = (struct corr_key){
+		.saddr = e->saddr, .daddr = e->daddr,
+		.sport = e->sport, .dport = e->dport,
+		.family = e->family,
+	};
 }
 
 void corr_key_sock(const struct tcseg_sock_event *e, struct corr_key *k)
 {
 	/* records carry the local end first; accept's local end is the server */
-	if (e->type == TCSEG_SOCK_ACCEPT) {
-		k->saddr = e->daddr;
-		k->daddr = e->saddr;
-		k->sport = e->dport;
-		k->dport = e->sport;
-	} else {
-		k->saddr = e->saddr;
-		k->daddr = e->daddr;
-		k->sport = e->sport;
-		k->dport = e->dport;
-	}
+	int acc = e->type == TCSEG_SOCK_ACCEPT;
+
+	*k = (struct corr_key){
+		.saddr = acc ? e->daddr : e->saddr,
+		.daddr = acc ? e->saddr : e->daddr,
+		.sport = acc ? e->dport : e->sport,
+		.dport = acc ? e->sport : e->dport,
+		.family = e->family,
+	};
 }
 
 static unsigned int hash_key(const struct corr_key *k)
@@ -165,8 +193,7 @@ static unsigned int hash_key(const struct corr_key *k)
 
 static bool key_eq(const struct corr_key *a, const struct corr_key *b)
 {
-	return a->saddr == b->saddr && a->daddr == b->daddr &&
-	       a->sport == b->sport && a->dport == b->dport;
+	return !memcmp(a, b, sizeof(*a));
 }
 
 struct corr_entry *corr_find(struct corr_table *t, const struct corr_key *k)

@@ -15,10 +15,12 @@
 
 /* A flow as its initiator opened it: s = client, d = server. */
 struct corr_key {
-	__be32 saddr;
-	__be32 daddr;
+	union tcseg_addr saddr;
+	union tcseg_addr daddr;
 	__be16 sport;
 	__be16 dport;
+	__u8 family;
+	__u8 pad[3];		/* zero: keys are hashed and compared whole */
 };
 
 #define CORR_TC_FROM	0x01	/* FLOW_ENCRYPT at the client pod's veth */

@@ -47,8 +47,7 @@ static bool fp_zero(const __u8 *fp)
 
 static bool key_eq(const struct corr_key *a, const struct corr_key *b)
 {
-	return a->saddr == b->saddr && a->daddr == b->daddr &&
-	       a->sport == b->sport && a->dport == b->dport;
+	return !memcmp(a, b, sizeof(*a));
 }
 
 void ends_put(const struct corr_key *k, int end, int status, const __u8 *fp,

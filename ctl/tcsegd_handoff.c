@@ -120,7 +120,7 @@ static const char *role_name(enum job_role r)
 /* This end's pod: the client for connect, the server for accept. */
 static __be32 local_ip(const struct handoff_req *r)
 {
-	return r->role == JOB_CLIENT ? r->key.saddr : r->key.daddr;
+	return r->role == JOB_CLIENT ? r->key.saddr.v4 : r->key.daddr.v4;
 }
 
 static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
@@ -131,8 +131,9 @@ static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
 
 	if (!ifindex)
 		return -ENODEV;
-	tcseg_session_key_make(&k, ifindex, r->key.saddr, r->key.daddr,
-			       r->key.sport, r->key.dport, IPPROTO_TCP);
+	tcseg_session_key_make(&k, ifindex, r->key.family, &r->key.saddr,
+			       &r->key.daddr, r->key.sport, r->key.dport,
+			       IPPROTO_TCP);
 	/* the mark secures this session only (docs/SECURITY.md, "Marks") */
 	if (bpf_map_lookup_elem(D.maps.sessions, &k, &s)) {
 		if (state == TCSEG_SECURE_OK)
@@ -399,11 +400,11 @@ static int find_socket(struct job *j, char *why, size_t wl)
 	int fd;
 
 	if (j->r.role == JOB_CLIENT) {
-		sm.laddr = j->r.key.saddr, sm.lport = j->r.key.sport;
-		sm.raddr = j->r.key.daddr, sm.rport = j->r.key.dport;
+		sm.laddr = j->r.key.saddr.v4, sm.lport = j->r.key.sport;
+		sm.raddr = j->r.key.daddr.v4, sm.rport = j->r.key.dport;
 	} else {
-		sm.laddr = j->r.key.daddr, sm.lport = j->r.key.dport;
-		sm.raddr = j->r.key.saddr, sm.rport = j->r.key.sport;
+		sm.laddr = j->r.key.daddr.v4, sm.lport = j->r.key.dport;
+		sm.raddr = j->r.key.saddr.v4, sm.rport = j->r.key.sport;
 	}
 	sm.cookie = j->r.cookie;
 	if (j->r.tgid && j->r.fd >= 0)	/* accept()'s return named it */
@@ -462,8 +463,8 @@ static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
 static void job_tuple(const struct job *j, struct flow_tuple *ft)
 {
 	memset(ft, 0, sizeof(*ft));
-	ft->saddr = j->r.key.saddr;
-	ft->daddr = j->r.key.daddr;
+	ft->saddr = j->r.key.saddr.v4;
+	ft->daddr = j->r.key.daddr.v4;
 	ft->sport = ntohs(j->r.key.sport);
 	ft->dport = ntohs(j->r.key.dport);
 }
@@ -547,7 +548,7 @@ static enum job_role other_role(enum job_role r)
 /* The other end's pod: the server for a client job. */
 static __be32 peer_ip(const struct handoff_req *r)
 {
-	return r->role == JOB_CLIENT ? r->key.daddr : r->key.saddr;
+	return r->role == JOB_CLIENT ? r->key.daddr.v4 : r->key.saddr.v4;
 }
 
 /* Tell the other end's daemon our outcome, once: 0 secured, else errno. */
@@ -579,8 +580,9 @@ static void on_end(void *arg, const struct flow_tuple *t, enum kp_role end,
 		   int status, const unsigned char *fp)
 {
 	struct corr_key k = {
-		.saddr = t->saddr, .daddr = t->daddr,
+		.saddr.w = { t->saddr }, .daddr.w = { t->daddr },
 		.sport = htons(t->sport), .dport = htons(t->dport),
+		.family = TCSEG_FAMILY_V4,
 	};
 	enum job_role r = end == KP_ROLE_CLIENT ? JOB_CLIENT : JOB_SERVER;
 	char flow[64];
@@ -753,6 +755,7 @@ static int record_hold(const struct job *j)
 		.boot_ns = boot_ns(),
 		.cookie = j->r.cookie,
 		.tgid = j->r.tgid,
+		.family = k->family,
 	};
 
 	if (j->r.role == JOB_SERVER) {	/* local is the key's destination */

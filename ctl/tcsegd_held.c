@@ -87,12 +87,13 @@ static bool has_ktls(int fd)
 static void release_stale(__u32 tid, const struct tcseg_held *h)
 {
 	struct sock_match sm = {
-		.laddr = h->saddr, .raddr = h->daddr,
+		.laddr = h->saddr.v4, .raddr = h->daddr.v4,
 		.lport = h->sport, .rport = h->dport, .cookie = h->cookie,
 	};
 	struct corr_key k = {
 		.saddr = h->saddr, .daddr = h->daddr,
 		.sport = h->sport, .dport = h->dport,
+		.family = h->family,
 	};
 	char why[128] = "", flow[64];
 	const char *what = "socket gone";

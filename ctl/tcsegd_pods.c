@@ -77,10 +77,11 @@ __u32 tcsegd_pod_ifindex(__be32 ip)
 
 static void cap_pod_write(__be32 ip, __u32 ifindex)
 {
+	struct tcseg_addr_key k = { .addr.w = { ip }, .family = TCSEG_FAMILY_V4 };
 	struct tcseg_cap_pod v = { .ifindex = ifindex };
 
 	if (D.cap_pods_fd >= 0 &&
-	    bpf_map_update_elem(D.cap_pods_fd, &ip, &v, BPF_ANY)) {
+	    bpf_map_update_elem(D.cap_pods_fd, &k, &v, BPF_ANY)) {
 		char a[INET_ADDRSTRLEN];
 
 		dlog(L_ERR, "capture", "cannot write tcseg_cap_pods pod=%s "
@@ -209,12 +210,13 @@ static void sync_bound(void)
 long tcsegd_event_veth(const struct tcseg_event *e)
 {
 	static __u64 last_log_ns, last_resolve_ns, quiet;
-	__be32 ip = e->dir == TCSEG_DIR_FROM_POD ? e->saddr : e->daddr;
+	__be32 ip = e->dir == TCSEG_DIR_FROM_POD ? e->saddr.v4 : e->daddr.v4;
 	enum pod_veth_verdict v;
 	char a[INET_ADDRSTRLEN];
 	__u32 known;
 
-	if (!tcsegd_is_local_pod(ip))
+	/* IPv6 flows are not handed off yet (#12 item 3) */
+	if (e->family != TCSEG_FAMILY_V4 || !tcsegd_is_local_pod(ip))
 		return e->ifindex;	/* not ours: never handed off here */
 	pthread_mutex_lock(&D.veth_lock);
 	v = pod_veth_check(&D.veths, ip, e->ifindex);
@@ -355,7 +357,7 @@ static __u32 resolve_pod_ifindex(__be32 ip)
 /* Fill tcseg_cap_pods with this node's pods; drop the others. */
 static void sync_cap_pods(void)
 {
-	__be32 key, next, *prev = NULL, del[1024];
+	struct tcseg_addr_key key, next, *prev = NULL, del[1024];
 	unsigned int i, n, nd = 0;
 
 	if (D.cap_pods_fd < 0)
@@ -364,7 +366,9 @@ static void sync_cap_pods(void)
 	while (!bpf_map_get_next_key(D.cap_pods_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!is_local_locked(key) && nd < 1024)
+		/* the pod map holds IPv4 pods only so far (#12 item 3) */
+		if ((key.family != TCSEG_FAMILY_V4 ||
+		     !is_local_locked(key.addr.v4)) && nd < 1024)
 			del[nd++] = key;
 	}
 	n = D.pods ? pod_map_pod_count(D.pods) : 0;

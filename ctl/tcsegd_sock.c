@@ -37,12 +37,13 @@ static int pidfd_getfd_(int pidfd, int fd)
 
 void flow_str(const struct corr_key *k, char *buf, size_t len)
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int v6 = k->family == TCSEG_FAMILY_V6;
 
-	inet_ntop(AF_INET, &k->saddr, s, sizeof(s));
-	inet_ntop(AF_INET, &k->daddr, d, sizeof(d));
-	snprintf(buf, len, "%s:%u->%s:%u", s, ntohs(k->sport), d,
-		 ntohs(k->dport));
+	inet_ntop(v6 ? AF_INET6 : AF_INET, k->saddr.b, s, sizeof(s));
+	inet_ntop(v6 ? AF_INET6 : AF_INET, k->daddr.b, d, sizeof(d));
+	snprintf(buf, len, v6 ? "[%s]:%u->[%s]:%u" : "%s:%u->%s:%u", s,
+		 ntohs(k->sport), d, ntohs(k->dport));
 }
 
 /* Is @fd the socket @sm describes? */

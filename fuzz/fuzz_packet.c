@@ -181,7 +181,7 @@ enum ref_kind { REF_NON_IP, REF_MALFORMED, REF_FRAG_UNKNOWN, REF_OK };
 
 struct ref {
 	enum ref_kind kind;
-	__be32 saddr, daddr;
+	union tcseg_addr saddr, daddr;	/* IPv4: .v4, the rest zero */
 	__be16 sport, dport;
 	__u8 proto;
 	__u8 tcp_flags;
@@ -220,6 +220,7 @@ static void frag_key(struct tcseg_frag_key *k, const struct ref *r,
 	k->daddr = r->daddr;
 	k->id = id;
 	k->proto = r->proto;
+	k->family = TCSEG_FAMILY_V4;
 }
 
 /* ICMP error quote (bpf/lib/parse.h parse_inner: reads past tot_len). */
@@ -228,7 +229,7 @@ static void ref_inner(const uint8_t *f, size_t len, size_t off, struct ref *r)
 	size_t ihl;
 	__u8 proto;
 	__be16 sp = 0, dp = 0;
-	__be32 sa, da;
+	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
 
 	if (off + 20 > len || f[off] >> 4 != 4 || (f[off] & 15) * 4 < 20)
 		return;
@@ -243,10 +244,11 @@ static void ref_inner(const uint8_t *f, size_t len, size_t off, struct ref *r)
 		memcpy(&sp, f + off + ihl + 4, 2);
 		dp = sp;
 	}
-	memcpy(&sa, f + off + 12, 4);
-	memcpy(&da, f + off + 16, 4);
+	memcpy(&sa.v4, f + off + 12, 4);
+	memcpy(&da.v4, f + off + 16, 4);
 	r->icmp_err = 1;
-	tcseg_session_key_make(&r->inner, IFX, sa, da, sp, dp, proto);
+	tcseg_session_key_make(&r->inner, IFX, TCSEG_FAMILY_V4, &sa, &da, sp,
+			       dp, proto);
 }
 
 static void ref_parse(const uint8_t *f, size_t len, struct ref *r)
@@ -269,8 +271,8 @@ static void ref_parse(const uint8_t *f, size_t len, struct ref *r)
 	tot = get16(f + 16);
 	if (f[14] >> 4 != 4 || ihl < 20 || tot < ihl || tot > len - 14)
 		return;
-	memcpy(&r->saddr, f + 26, 4);
-	memcpy(&r->daddr, f + 30, 4);
+	memcpy(&r->saddr.v4, f + 26, 4);
+	memcpy(&r->daddr.v4, f + 30, 4);
 	r->proto = f[23];
 	frag = get16(f + 20);
 	memcpy(&id, f + 18, 2);
@@ -348,8 +350,8 @@ static void describe(const uint8_t *f, size_t len, const struct ref *r,
 	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
 	size_t k;
 
-	inet_ntop(AF_INET, &r->saddr, s, sizeof(s));
-	inet_ntop(AF_INET, &r->daddr, d, sizeof(d));
+	inet_ntop(AF_INET, &r->saddr.v4, s, sizeof(s));
+	inet_ntop(AF_INET, &r->daddr.v4, d, sizeof(d));
 	fprintf(stderr, "frame %d (%zu bytes) %s: %s:%u -> %s:%u proto %u flags 0x%02x payload %u%s%s\n",
 		i, len, verdict == TC_OK ? "PASSED" : "dropped", s,
 		ntohs(r->sport), d, ntohs(r->dport), r->proto, r->tcp_flags,
@@ -409,8 +411,8 @@ static void check_frame(const uint8_t *f, size_t len, int dir, int i)
 			   "unknown later fragment");
 		return;
 	}
-	rules_lookup(rules, NRULES, IFX, r.saddr, r.daddr, r.sport, r.dport,
-		     r.proto, &mv);
+	rules_lookup(rules, NRULES, IFX, TCSEG_FAMILY_V4, &r.saddr, &r.daddr,
+		     r.sport, r.dport, r.proto, &mv);
 	allowed = mv.found && mv.action != TCSEG_ACT_DENY;
 	plain = allowed && mv.action != TCSEG_ACT_ENCRYPT;
 	if (r.icmp_err) {
@@ -420,8 +422,8 @@ static void check_frame(const uint8_t *f, size_t len, int dir, int i)
 			   "ICMP error passed: policy denies it and it quotes no open session");
 		return;
 	}
-	tcseg_session_key_make(&key, IFX, r.saddr, r.daddr, r.sport, r.dport,
-			       r.proto);
+	tcseg_session_key_make(&key, IFX, TCSEG_FAMILY_V4, &r.saddr, &r.daddr,
+			       r.sport, r.dport, r.proto);
 	how = opened_how(&key);
 	tcp_payload = r.proto == IPPROTO_TCP && r.payload > 0;
 	if (v == TC_OK && ((!allowed && !how) ||

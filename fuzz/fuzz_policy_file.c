@@ -52,9 +52,10 @@ static void number(struct rule_set *s)
 
 struct flow {
 	__u32 ifindex;
-	__be32 saddr, daddr;
+	union tcseg_addr saddr, daddr;
 	__be16 sport, dport;
 	__u8 proto;
+	__u8 family;
 };
 
 static void check_flow(const struct compiled *c, const struct rule_set *s,
@@ -62,38 +63,69 @@ static void check_flow(const struct compiled *c, const struct rule_set *s,
 {
 	struct model_verdict a, b;
 
-	compiled_lookup(c, f->ifindex, f->saddr, f->daddr, f->sport, f->dport,
-			f->proto, &a);
-	rules_lookup(s->v, s->n, f->ifindex, f->saddr, f->daddr, f->sport,
-		     f->dport, f->proto, &b);
-	FUZZ_CHECK(a.found == b.found && a.rule_id == b.rule_id &&
-		   a.action == b.action && a.exact == b.exact,
-		   "flow if%u %08x:%u -> %08x:%u proto %u: compiled found %d rule %u action %u exact %d, rules found %d rule %u action %u exact %d",
-		   f->ifindex, ntohl(f->saddr), ntohs(f->sport),
-		   ntohl(f->daddr), ntohs(f->dport), f->proto, a.found,
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+
+	compiled_lookup(c, f->ifindex, f->family, &f->saddr, &f->daddr,
+			f->sport, f->dport, f->proto, &a);
+	rules_lookup(s->v, s->n, f->ifindex, f->family, &f->saddr, &f->daddr,
+		     f->sport, f->dport, f->proto, &b);
+	if (a.found == b.found && a.rule_id == b.rule_id &&
+	    a.action == b.action && a.exact == b.exact)
+		return;
+	tcseg_addr_str(&f->saddr, f->family, sa, sizeof(sa));
+	tcseg_addr_str(&f->daddr, f->family, da, sizeof(da));
+	FUZZ_CHECK(0,
+		   "flow if%u %s:%u -> %s:%u proto %u: compiled found %d rule %u action %u exact %d, rules found %d rule %u action %u exact %d",
+		   f->ifindex, sa, ntohs(f->sport),
+		   da, ntohs(f->dport), f->proto, a.found,
 		   a.rule_id, a.action, a.exact, b.found, b.rule_id, b.action,
 		   b.exact);
 }
 
 static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 47 };
 
+/*
+ * @net/@plen of a family of @bits bits with its host bits filled from
+ * @fill (all ones when @fill is ~0), or, with @outside, the address just
+ * outside the prefix (its last prefix bit flipped).
+ */
+static void addr_near(union tcseg_addr *a, const union tcseg_addr *net,
+		      __u8 plen, int bits, __u32 fill, int outside)
+{
+	union tcseg_addr host;
+	int i;
+
+	*a = *net;
+	if (outside) {
+		if (plen)
+			a->b[(plen - 1) / 8] ^= (__u8)(0x80 >> ((plen - 1) % 8));
+		return;
+	}
+	memset(&host, 0xff, sizeof(host));
+	tcseg_addr_mask(&host, plen);
+	for (i = 0; i < bits / 8; i++)
+		a->b[i] |= (__u8)(~host.b[i] & (fill >> (8 * (i % 4))));
+}
+
 /* Flows at and around each rule: inside, at the edges, just outside. */
 static void rule_flows(const struct compiled *c, const struct rule_set *s,
 		       const struct tcseg_rule *r, __u32 salt)
 {
-	__u32 smask = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
-	__u32 dmask = r->dst_plen ? ~0u << (32 - r->dst_plen) : 0;
 	struct flow f;
 	unsigned int k;
+	int bits;
 
+	memset(&f, 0, sizeof(f));
+	/* a rule of both families: one flow set of each */
+	f.family = r->family ? r->family : salt & 1 ? TCSEG_FAMILY_V6 :
+							  TCSEG_FAMILY_V4;
+	bits = tcseg_family_bits(f.family);
 	for (k = 0; k < 8; k++) {
 		f.ifindex = (k & 1) ? r->ifindex : (k & 2) ? 8 : 7;
-		f.saddr = htonl(ntohl(r->saddr) | (k & 4 ? ~smask & salt : 0));
-		f.daddr = htonl(ntohl(r->daddr) | (k & 2 ? ~dmask : 0));
-		if (k == 5)	/* just outside the source prefix */
-			f.saddr = htonl(ntohl(r->saddr) ^ (smask & -smask));
-		if (k == 6)
-			f.daddr = htonl(ntohl(r->daddr) ^ (dmask & -dmask));
+		addr_near(&f.saddr, &r->saddr, r->src_plen, bits,
+			  k & 4 ? salt : 0, k == 5);
+		addr_near(&f.daddr, &r->daddr, r->dst_plen, bits,
+			  k & 2 ? ~0u : 0, k == 6);
 		f.sport = htons(k & 4 ? r->sport : (__u16)salt);
 		f.dport = htons(k == 7 ? (__u16)(r->dport + 1) : r->dport);
 		f.proto = r->proto ? r->proto : protos[(k + salt) % 4];
@@ -143,8 +175,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i + 17 <= size && i < 17 * 4; i += 17) {
 		const uint8_t *p = data + size - 17 - i;
 
+		memset(&f, 0, sizeof(f));
+		f.family = p[14] & 1 ? TCSEG_FAMILY_V6 : TCSEG_FAMILY_V4;
 		memcpy(&f.saddr, p, 4);
 		memcpy(&f.daddr, p + 4, 4);
+		if (f.family == TCSEG_FAMILY_V6) {	/* fd00::/8 at times */
+			f.saddr.b[0] = p[15] & 1 ? 0xfd : f.saddr.b[0];
+			f.daddr.b[0] = p[15] & 2 ? 0xfd : f.daddr.b[0];
+			f.daddr.b[15] = p[16];
+		}
 		memcpy(&f.sport, p + 8, 2);
 		memcpy(&f.dport, p + 10, 2);
 		f.proto = protos[p[12] % 4];

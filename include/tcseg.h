@@ -4,7 +4,11 @@
  * record shared by the BPF programs (bpf/) and user space (ctl/, tests/).
  * One definition of each struct; nothing here is redefined elsewhere.
  *
- * Byte order: IPv4 addresses are network order (__be32) everywhere.
+ * Addresses: every key and record that holds addresses holds them as a
+ * 16-byte union tcseg_addr (network order) beside a @family (4 or 6); an
+ * IPv4 address sits in the first word with the other 12 bytes zero, so an
+ * IPv4 address never equals an IPv6 one. A v4-mapped IPv6 address
+ * (::ffff:a.b.c.d) is never stored (docs/DATAPATH.md).
  * Ports are network order in session and exact-policy keys (they are
  * copied straight from the packet) and host order in struct tcseg_rule
  * (the human-facing rule as tcctl stores it).
@@ -68,18 +72,55 @@ enum tcseg_verdict_src {
  */
 #define TCSEG_PROTO_KEY_OTHER	0xff
 
+/* Address families (the IP version) in keys, records and rules. */
+#define TCSEG_FAMILY_V4		4
+#define TCSEG_FAMILY_V6		6
+
+/*
+ * An IPv4 or IPv6 address, network order; IPv4: w[1..3] are zero.
+ * Initialise an IPv4 one as { .w = { addr } }: "{ .v4 = addr }" leaves
+ * the other twelve bytes unspecified (C11 6.2.6.1p7), and clang's BPF
+ * back end does leave them as stack garbage.
+ */
+union tcseg_addr {
+	__be32 v4;
+	__be32 w[4];
+	__u8 b[16];
+};
+
+/* Order of two addresses: word by word over w[0..3]. */
+static inline int tcseg_addr_cmp(const union tcseg_addr *a,
+				 const union tcseg_addr *b)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (a->w[i] != b->w[i])
+			return a->w[i] < b->w[i] ? -1 : 1;
+	}
+	return 0;
+}
+
+static inline int tcseg_addr_eq(const union tcseg_addr *a,
+				const union tcseg_addr *b)
+{
+	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) |
+		(a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3])) == 0;
+}
+
 /*
  * Exact 5-tuple policy (BPF_MAP_TYPE_HASH "tcseg_exact").
  * ifindex 0 = rule applies at every attached device.
  */
 struct tcseg_exact_key {
 	__u32 ifindex;
-	__be32 saddr;
-	__be32 daddr;
+	union tcseg_addr saddr;
+	union tcseg_addr daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
-	__u8 pad[3];
+	__u8 family;		/* TCSEG_FAMILY_V4 or _V6 */
+	__u8 pad[2];
 };
 
 /*
@@ -101,13 +142,17 @@ struct tcseg_verdict {
  * rule. Its value is that prefix; stage 2 is keyed by it.
  */
 struct tcseg_src_key {
-	__u32 prefixlen;	/* 0..32 */
-	__be32 saddr;
+	__u32 prefixlen;	/* TCSEG_SRC_FIXED_BITS + source plen */
+	__u8 family;
+	__u8 pad[3];
+	union tcseg_addr saddr;
 };
 
+#define TCSEG_SRC_FIXED_BITS	32	/* family + pad */
+
 struct tcseg_src_class {
-	__be32 net;
-	__u8 plen;
+	union tcseg_addr net;
+	__u8 plen;		/* 0..32 or 0..128 */
 	__u8 pad[3];
 };
 
@@ -121,15 +166,18 @@ struct tcseg_src_class {
  */
 struct tcseg_cidr_key {
 	__u32 prefixlen;
-	__be32 src_net;
+	__u8 family;
 	__u8 src_plen;
 	__u8 proto;		/* IPPROTO_* or TCSEG_PROTO_KEY_OTHER */
+	__u8 pad;
 	__be16 dport;
+	__u16 pad2;
 	__u32 ifindex;		/* 0 = any device */
-	__be32 daddr;
+	union tcseg_addr src_net;
+	union tcseg_addr daddr;
 };
 
-#define TCSEG_CIDR_FIXED_BITS	(8 * (4 + 1 + 1 + 2 + 4))
+#define TCSEG_CIDR_FIXED_BITS	(8 * (1 + 1 + 1 + 1 + 2 + 2 + 4 + 16))
 
 /*
  * The rule as written by people (BPF_MAP_TYPE_HASH "tcseg_rules", keyed by
@@ -139,16 +187,17 @@ struct tcseg_cidr_key {
 struct tcseg_rule {
 	__u32 id;
 	__u32 ifindex;		/* 0 = any */
-	__be32 saddr;
-	__be32 daddr;
-	__u8 src_plen;		/* 0..32; 0 = any */
+	union tcseg_addr saddr;
+	union tcseg_addr daddr;
+	__u8 src_plen;		/* 0..32 / 0..128; 0 = any */
 	__u8 dst_plen;
-	__u8 proto;		/* 0 = any, else IPPROTO_TCP/UDP/ICMP */
+	__u8 proto;		/* 0 = any, else IPPROTO_TCP/UDP/ICMP/ICMPV6 */
 	__u8 action;
 	__u16 sport;		/* host order, 0 = any */
 	__u16 dport;		/* host order, 0 = any */
 	__u8 flags;
-	__u8 pad[3];
+	__u8 family;		/* 4, 6, or 0 = both (no address given) */
+	__u16 dport_max;	/* host order; 0 = just dport (port ranges) */
 	__u32 slot;		/* per-rule counters index, assigned by tcctl */
 };
 
@@ -166,35 +215,40 @@ struct tcseg_rule_counter {
  */
 struct tcseg_session_key {
 	__u32 ifindex;
-	__be32 addr_lo;
-	__be32 addr_hi;
+	union tcseg_addr addr_lo;
+	union tcseg_addr addr_hi;
 	__be16 port_lo;
 	__be16 port_hi;
 	__u8 proto;
-	__u8 pad[3];
+	__u8 family;
+	__u8 pad[2];
 };
 
 /*
  * Fill @k for a packet src -> dst seen on @ifindex. Returns 1 when the
- * source is the "lo" endpoint. Used by the data path and by user space
- * (tests, tcctl) so both agree on the normal form.
+ * source is the "lo" endpoint (addresses by tcseg_addr_cmp(), then
+ * ports). Used by the data path and by user space (tests, tcctl) so both
+ * agree on the normal form.
  */
 static inline int tcseg_session_key_make(struct tcseg_session_key *k,
-					 __u32 ifindex, __be32 saddr,
-					 __be32 daddr, __be16 sport,
-					 __be16 dport, __u8 proto)
+					 __u32 ifindex, __u8 family,
+					 const union tcseg_addr *saddr,
+					 const union tcseg_addr *daddr,
+					 __be16 sport, __be16 dport,
+					 __u8 proto)
 {
-	int src_lo = saddr < daddr || (saddr == daddr && sport <= dport);
+	int c = tcseg_addr_cmp(saddr, daddr);
+	int src_lo = c < 0 || (c == 0 && sport <= dport);
 
 	k->ifindex = ifindex;
-	k->addr_lo = src_lo ? saddr : daddr;
-	k->addr_hi = src_lo ? daddr : saddr;
+	k->addr_lo = *(src_lo ? saddr : daddr);
+	k->addr_hi = *(src_lo ? daddr : saddr);
 	k->port_lo = src_lo ? sport : dport;
 	k->port_hi = src_lo ? dport : sport;
 	k->proto = proto;
+	k->family = family;
 	k->pad[0] = 0;
 	k->pad[1] = 0;
-	k->pad[2] = 0;
 	return src_lo;
 }
 
@@ -369,6 +423,7 @@ static inline void tcseg_config_lifetime_default(struct tcseg_config *c)
  * Unbound devices are not checked (docs/SECURITY.md states the risk).
  */
 #define TCSEG_DEV_MAX_ADDRS4	8
+#define TCSEG_DEV_MAX_ADDRS6	8
 
 struct tcseg_dev {
 	__u8 default_action;	/* TCSEG_ACT_ALLOW/DENY or TCSEG_ACT_UNSET */
@@ -388,6 +443,10 @@ struct tcseg_dev {
 	 */
 	__u32 sessions;
 	__u32 sessions_sweep;
+	/* IPv6 addresses bound to the pod (with TCSEG_DEV_F_BOUND) */
+	__u8 n_addrs6;		/* used entries of addrs6 */
+	__u8 pad6[3];
+	union tcseg_addr addrs6[TCSEG_DEV_MAX_ADDRS6];
 };
 
 /*
@@ -413,11 +472,13 @@ struct tcseg_pressure {
 
 /* Fragment tracking (BPF_MAP_TYPE_LRU_HASH "tcseg_frags"). */
 struct tcseg_frag_key {
-	__be32 saddr;
-	__be32 daddr;
-	__be16 id;
+	union tcseg_addr saddr;
+	union tcseg_addr daddr;
+	__be32 id;		/* IPv4: the 16-bit id zero-extended;
+				 * IPv6: the fragment header's id */
 	__u8 proto;
-	__u8 pad;
+	__u8 family;
+	__u8 pad[2];
 };
 
 struct tcseg_frag_ports {
@@ -490,8 +551,8 @@ struct tcseg_event {
 	__u64 ts_ns;
 	__u32 type;			/* enum tcseg_event_type */
 	__u32 ifindex;
-	__be32 saddr;			/* as the packet had them */
-	__be32 daddr;
+	union tcseg_addr saddr;		/* as the packet had them */
+	union tcseg_addr daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
@@ -500,7 +561,8 @@ struct tcseg_event {
 	__u8 reason;			/* enum tcseg_drop for drops */
 	__u32 policy_id;
 	__u8 verdict_src;
-	__u8 pad[3];
+	__u8 family;
+	__u8 pad[2];
 };
 
 /*
@@ -531,14 +593,14 @@ struct tcseg_sock_event {
 	__u64 netns_cookie;
 	__u32 tgid;		/* 0 for ACCEPT: softirq, owner unknown yet */
 	__u32 pid;
-	__be32 saddr;		/* local end */
-	__be32 daddr;		/* remote end */
+	union tcseg_addr saddr;	/* local end */
+	union tcseg_addr daddr;	/* remote end */
 	__be16 sport;
 	__be16 dport;
 	__u8 type;		/* enum tcseg_sock_ev_type */
 	__u8 flags;		/* TCSEG_SOCK_F_* */
 	__u8 action;		/* policy action for the flow (connect) */
-	__u8 pad;
+	__u8 family;
 	__u32 policy_id;
 	char comm[16];
 	__s32 fd;		/* from accept()/connect()'s return, else -1 */
@@ -557,9 +619,16 @@ struct tcseg_sock_isn {
 
 /*
  * Pods whose sockets are captured (BPF_MAP_TYPE_HASH "tcseg_cap_pods"):
- * pod IPv4 address -> host-side veth ifindex (for device rules), filled
- * by the daemon from the pod mapping and the attached devices.
+ * pod address (struct tcseg_addr_key) -> host-side veth ifindex (for
+ * device rules), filled by the daemon from the pod mapping and the
+ * attached devices.
  */
+struct tcseg_addr_key {
+	union tcseg_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+
 struct tcseg_cap_pod {
 	__u32 ifindex;
 	__u32 flags;
@@ -586,10 +655,12 @@ struct tcseg_held {
 	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() at the hold */
 	__u64 cookie;		/* socket cookie, 0 from kprobes */
 	__u32 tgid;
-	__be32 saddr;		/* local end */
-	__be32 daddr;
+	union tcseg_addr saddr;	/* local end */
+	union tcseg_addr daddr;
 	__be16 sport;
 	__be16 dport;
+	__u8 family;
+	__u8 pad[7];
 };
 
 /*

@@ -120,6 +120,13 @@ def raw(e, name):
     raise ValueError("unexpected bpftool output")
 
 
+def addr(b, family):
+    """A union tcseg_addr of @family as text."""
+    if family == 6:
+        return socket.inet_ntop(socket.AF_INET6, bytes(b))
+    return socket.inet_ntoa(bytes(b[:4]))
+
+
 def dump(pin, kind):
     out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pin],
                          capture_output=True, text=True, check=True).stdout
@@ -127,11 +134,12 @@ def dump(pin, kind):
         if "formatted" in e and not isinstance(e.get("key"), list):
             e = {"key": e["key"], "value": e["value"]}
         k, v = raw(e, "key"), raw(e, "value")
+        # addresses: 16 bytes each, then a family byte (include/tcseg.h)
         if kind == "cap_pods":
-            print(socket.inet_ntoa(k[:4]), struct.unpack_from("<I", v)[0])
+            print(addr(k[:16], k[16]), struct.unpack_from("<I", v)[0])
         elif kind == "secured":
             ifx, = struct.unpack_from("<I", k)
-            print(ifx, socket.inet_ntoa(k[4:8]), socket.inet_ntoa(k[8:12]),
+            print(ifx, addr(k[4:20], k[41]), addr(k[20:36], k[41]),
                   struct.unpack_from("<I", v, 8)[0])
         elif kind == "devs":
             flags, n = v[1], v[2]

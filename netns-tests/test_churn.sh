@@ -650,7 +650,9 @@ main() {
 		t_pass servers_alive || t_fail servers_alive "a server died"
 
 	# the leak check can fail: one stray exact entry must be reported
-	local key="hex 00 00 00 00 0a 63 00 01 0a 63 00 02 00 01 00 02 06 00 00 00"
+	# struct tcseg_exact_key: ifindex, saddr[16], daddr[16], ports, proto, family
+	local z12="00 00 00 00 00 00 00 00 00 00 00 00"
+	local key="hex 00 00 00 00 0a 63 00 01 $z12 0a 63 00 02 $z12 00 01 00 02 06 04 00 00"
 	local exact
 	exact=$(live_map tcseg_exact)
 	"$BPFTOOL" map update pinned "$exact" key $key \

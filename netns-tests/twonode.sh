@@ -255,13 +255,12 @@ EOF
 cap_pods_has() {
 	bpftool -j map dump pinned "$1" 2>/dev/null | python3 -c '
 import json, socket, struct, sys
-want = socket.inet_aton(sys.argv[1])
+# struct tcseg_addr_key: 16-byte address (IPv4 first), family, pad
+want = socket.inet_aton(sys.argv[1]) + bytes(12) + bytes([4, 0, 0, 0])
 for e in json.load(sys.stdin):
     k = e.get("key")
     if isinstance(k, list):
         k = bytes(int(x, 16) for x in k)
-    elif isinstance(k, int):
-        k = struct.pack("<I", k)
     if k == want:
         sys.exit(0)
 sys.exit(1)' "$2"

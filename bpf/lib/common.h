@@ -34,6 +34,10 @@
 #define ICMP_TIME_EXCEEDED	11
 #define ICMP_PARAMETERPROB	12
 
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6		58	/* a macro in linux/in6.h */
+#endif
+
 #define NSEC_PER_MSEC	1000000ULL
 #define NSEC_PER_SEC	1000000000ULL
 

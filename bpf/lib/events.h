@@ -55,6 +55,7 @@ static __always_inline void event_emit(const struct tcseg_config *cfg,
 	e->sport = p->sport;
 	e->dport = p->dport;
 	e->proto = p->proto;
+	e->family = p->family;
 	e->dir = dir;
 	e->action = d ? d->action : TCSEG_ACT_DENY;
 	e->reason = reason;

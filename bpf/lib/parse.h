@@ -19,11 +19,12 @@ enum parse_result {
 
 /* What the verdict needs from a packet. Ports network order. */
 struct pkt {
-	__be32 saddr;
-	__be32 daddr;
+	union tcseg_addr saddr;
+	union tcseg_addr daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
+	__u8 family;		/* TCSEG_FAMILY_V4 or _V6 */
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_error;	/* ICMP error: inner tuple below is valid */
@@ -33,8 +34,8 @@ struct pkt {
 	__u16 window;		/* TCP window field, host order, unscaled */
 	__u32 len;		/* skb->len */
 	/* inner packet of an ICMP error, as its sender sent it */
-	__be32 in_saddr;
-	__be32 in_daddr;
+	union tcseg_addr in_saddr;
+	union tcseg_addr in_daddr;
 	__be16 in_sport;
 	__be16 in_dport;
 	__u8 in_proto;
@@ -89,8 +90,9 @@ static __always_inline int parse_inner(struct __sk_buff *skb, __u32 off,
 	ihl = ip.ihl * 4;
 	if (ip.version != 4 || ihl < sizeof(ip))
 		return -1;
-	p->in_saddr = ip.saddr;
-	p->in_daddr = ip.daddr;
+	/* the caller zeroed *p: words 1..3 stay zero */
+	p->in_saddr.v4 = ip.saddr;
+	p->in_daddr.v4 = ip.daddr;
 	p->in_proto = ip.protocol;
 	/* RFC 792: at least 8 bytes of the original datagram follow */
 	if (bpf_skb_load_bytes(skb, off + ihl, l4, sizeof(l4)))
@@ -210,11 +212,11 @@ static __always_inline int parse_arp_sender(struct __sk_buff *skb, __be32 *spa)
 }
 
 /* Ports of a non-first fragment come from its first fragment. */
-static __always_inline int frag_lookup(struct pkt *p, __be16 id)
+static __always_inline int frag_lookup(struct pkt *p, __be32 id)
 {
 	struct tcseg_frag_key fk = {
 		.saddr = p->saddr, .daddr = p->daddr,
-		.id = id, .proto = p->proto,
+		.id = id, .proto = p->proto, .family = p->family,
 	};
 	struct tcseg_frag_ports *fp = bpf_map_lookup_elem(&tcseg_frags, &fk);
 
@@ -225,11 +227,11 @@ static __always_inline int frag_lookup(struct pkt *p, __be16 id)
 	return PARSE_OK;
 }
 
-static __always_inline void frag_remember(struct pkt *p, __be16 id)
+static __always_inline void frag_remember(struct pkt *p, __be32 id)
 {
 	struct tcseg_frag_key fk = {
 		.saddr = p->saddr, .daddr = p->daddr,
-		.id = id, .proto = p->proto,
+		.id = id, .proto = p->proto, .family = p->family,
 	};
 	struct tcseg_frag_ports fp = { .sport = p->sport, .dport = p->dport };
 
@@ -260,8 +262,10 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 	if (iph->version != 4 || ihl < sizeof(*iph) || tot < ihl ||
 	    tot > skb->len - ETH_HLEN)
 		return PARSE_MALFORMED;
-	p->saddr = iph->saddr;
-	p->daddr = iph->daddr;
+	/* the caller zeroed *p: words 1..3 stay zero */
+	p->saddr.v4 = iph->saddr;
+	p->daddr.v4 = iph->daddr;
+	p->family = TCSEG_FAMILY_V4;
 	p->proto = iph->protocol;
 	p->len = skb->len;
 	frag = bpf_ntohs(iph->frag_off);

@@ -11,11 +11,24 @@
 
 /* The flow as its initiator sent it (ports network order). */
 struct flow {
-	__be32 saddr;
-	__be32 daddr;
+	const union tcseg_addr *saddr;	/* in the packet's struct pkt */
+	const union tcseg_addr *daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
+	__u8 family;
+};
+
+/*
+ * The keys of one decision's lookups. With 16-byte addresses they are
+ * too big for the data path's stack beside everything else (512 bytes),
+ * so its programs keep them in a per-CPU scratch entry (tcseg.bpf.c);
+ * every byte is written before a lookup.
+ */
+struct policy_keys {
+	struct tcseg_exact_key exact;
+	struct tcseg_src_key src;
+	struct tcseg_cidr_key cidr;
 };
 
 struct decision {
@@ -47,22 +60,23 @@ static __always_inline void *set_lookup(__u16 set, void *map0, void *map1,
 }
 
 static __always_inline struct tcseg_verdict *
-exact_lookup(const struct flow *f, __u32 ifindex, __u16 set)
+exact_lookup(const struct flow *f, __u32 ifindex, __u16 set,
+	     struct tcseg_exact_key *k)
 {
-	struct tcseg_exact_key k = {
+	*k = (struct tcseg_exact_key){
 		.ifindex = ifindex,
-		.saddr = f->saddr, .daddr = f->daddr,
+		.saddr = *f->saddr, .daddr = *f->daddr,
 		.sport = f->sport, .dport = f->dport,
-		.proto = f->proto,
+		.proto = f->proto, .family = f->family,
 	};
-
-	return set_lookup(set, &tcseg_exact, &tcseg_exact1, &k);
+	return set_lookup(set, &tcseg_exact, &tcseg_exact1, k);
 }
 
-static __always_inline __u8 proto_key(__u8 proto)
+/* The CIDR protocol key: TCP, UDP, the family's ICMP, or OTHER. */
+static __always_inline __u8 proto_key(__u8 family, __u8 proto)
 {
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-	    proto == IPPROTO_ICMP)
+	    proto == (family == TCSEG_FAMILY_V6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
 		return proto;
 	return TCSEG_PROTO_KEY_OTHER;
 }
@@ -79,39 +93,45 @@ better(struct tcseg_verdict *a, struct tcseg_verdict *b)
 
 static __always_inline struct tcseg_verdict *
 cidr_lookup_dev(const struct flow *f, const struct tcseg_src_class *sc,
-		__u32 ifindex, __u16 set)
+		__u32 ifindex, __u16 set, struct tcseg_cidr_key *k)
 {
-	struct tcseg_cidr_key k = {
-		.prefixlen = TCSEG_CIDR_FIXED_BITS + 32,
-		.src_net = sc->net,
-		.src_plen = sc->plen,
-		.proto = proto_key(f->proto),
-		.dport = f->dport,
-		.ifindex = ifindex,
-		.daddr = f->daddr,
-	};
 	struct tcseg_verdict *v = NULL;
 
+	*k = (struct tcseg_cidr_key){
+		.prefixlen = TCSEG_CIDR_FIXED_BITS + 128,
+		.family = f->family,
+		.src_net = sc->net,
+		.src_plen = sc->plen,
+		.proto = proto_key(f->family, f->proto),
+		.dport = f->dport,
+		.ifindex = ifindex,
+		.daddr = *f->daddr,
+	};
 	/* ports only mean something for TCP and UDP */
-	if (k.proto == IPPROTO_TCP || k.proto == IPPROTO_UDP)
-		v = set_lookup(set, &tcseg_cidr, &tcseg_cidr1, &k);
-	k.dport = 0;
-	return better(v, set_lookup(set, &tcseg_cidr, &tcseg_cidr1, &k));
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP)
+		v = set_lookup(set, &tcseg_cidr, &tcseg_cidr1, k);
+	k->dport = 0;
+	return better(v, set_lookup(set, &tcseg_cidr, &tcseg_cidr1, k));
 }
 
 static __always_inline struct tcseg_verdict *
-cidr_lookup(const struct flow *f, __u32 ifindex, __u32 dev_rules, __u16 set)
+cidr_lookup(const struct flow *f, __u32 ifindex, __u32 dev_rules, __u16 set,
+	    struct policy_keys *pk)
 {
-	struct tcseg_src_key sk = { .prefixlen = 32, .saddr = f->saddr };
 	struct tcseg_src_class *sc;
 	struct tcseg_verdict *v;
 
-	sc = set_lookup(set, &tcseg_src_class, &tcseg_src_class1, &sk);
+	pk->src = (struct tcseg_src_key){
+		.prefixlen = TCSEG_SRC_FIXED_BITS + 128,
+		.family = f->family,
+		.saddr = *f->saddr,
+	};
+	sc = set_lookup(set, &tcseg_src_class, &tcseg_src_class1, &pk->src);
 	if (!sc)
 		return NULL;
-	v = cidr_lookup_dev(f, sc, 0, set);
+	v = cidr_lookup_dev(f, sc, 0, set, &pk->cidr);
 	if (dev_rules)
-		v = better(v, cidr_lookup_dev(f, sc, ifindex, set));
+		v = better(v, cidr_lookup_dev(f, sc, ifindex, set, &pk->cidr));
 	return v;
 }
 
@@ -128,7 +148,8 @@ static __always_inline void decide_from(struct decision *d,
 static __always_inline void policy_decide(const struct tcseg_config *cfg,
 					  const struct tcseg_dev *dev,
 					  __u32 ifindex, const struct flow *f,
-					  struct decision *d)
+					  struct decision *d,
+					  struct policy_keys *pk)
 {
 	struct tcseg_verdict *v = NULL;
 	__u16 set;
@@ -143,14 +164,14 @@ static __always_inline void policy_decide(const struct tcseg_config *cfg,
 	set = *(volatile const __u16 *)&cfg->policy_set;
 	stat_add(TCSEG_STAT_POLICY_LOOKUPS, 1);
 	if (cfg->dev_rules)
-		v = exact_lookup(f, ifindex, set);
+		v = exact_lookup(f, ifindex, set, &pk->exact);
 	if (!v)
-		v = exact_lookup(f, 0, set);
+		v = exact_lookup(f, 0, set, &pk->exact);
 	if (v) {
 		decide_from(d, v, TCSEG_SRC_EXACT);
 		return;
 	}
-	v = cidr_lookup(f, ifindex, cfg->dev_rules, set);
+	v = cidr_lookup(f, ifindex, cfg->dev_rules, set, pk);
 	if (v) {
 		decide_from(d, v, TCSEG_SRC_CIDR);
 		return;

@@ -372,11 +372,14 @@ static int test_stale_mark_does_not_secure_new_connection(struct tb *t)
 			     .id = 7 };
 	struct tcseg_session_key k;
 	struct tcseg_secure m, stale;
+	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
 	struct tcpflow f;
 	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
 
 	tf_make(&f, ifi_a, FROM, POD, 40001, PEER, 443);
-	tcseg_session_key_make(&k, ifi_a, f.init.saddr, f.init.daddr,
+	sa.v4 = f.init.saddr;
+	da.v4 = f.init.daddr;
+	tcseg_session_key_make(&k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
 			       htons(40001), htons(443), IPPROTO_TCP);
 	T_OK(tb_rule(t, &r));
 	T_OK(tf_handshake(t, &f));

@@ -348,8 +348,12 @@ static int check_event(const struct tcseg_event *e, __u32 type, __u32 ifi,
 {
 	T_EQ(e->type, type);
 	T_EQ(e->ifindex, ifi);
-	T_EQ(e->saddr, p->saddr);
-	T_EQ(e->daddr, p->daddr);
+	T_EQ(e->family, TCSEG_FAMILY_V4);
+	T_EQ(e->saddr.v4, p->saddr);
+	T_EQ(e->daddr.v4, p->daddr);
+	/* IPv4 in the first word, the rest zero (include/tcseg.h) */
+	T_EQ(e->saddr.w[1] | e->saddr.w[2] | e->saddr.w[3], 0);
+	T_EQ(e->daddr.w[1] | e->daddr.w[2] | e->daddr.w[3], 0);
 	T_EQ(ntohs(e->sport), p->sport);
 	T_EQ(ntohs(e->dport), p->dport);
 	T_EQ(e->proto, p->proto);

@@ -354,10 +354,11 @@ int tb_src_class(struct tb *t, const char *cidr)
 	struct tcseg_src_class v = {};
 	int err;
 
-	err = parse_cidr(cidr, &v.net, &v.plen);
+	err = parse_cidr(cidr, &v.net.v4, &v.plen);
 	if (err)
 		return err;
-	k.prefixlen = v.plen;
+	k.prefixlen = TCSEG_SRC_FIXED_BITS + v.plen;
+	k.family = TCSEG_FAMILY_V4;
 	k.saddr = v.net;
 	return tb_update(t->skel->maps.tcseg_src_class, &k, &v);
 }
@@ -377,12 +378,13 @@ static int tb_cidr_put(struct tb *t, const struct tcseg_src_class *sc,
 	int fd = bpf_map__fd(t->skel->maps.tcseg_cidr);
 	struct tcseg_cidr_key k = {
 		.prefixlen = TCSEG_CIDR_FIXED_BITS + dplen,
+		.family = TCSEG_FAMILY_V4,
 		.src_net = sc->net,
 		.src_plen = sc->plen,
 		.proto = proto_key,
 		.dport = htons(r->dport),
 		.ifindex = r->ifindex,
-		.daddr = dnet,
+		.daddr.w = { dnet },
 	};
 	struct tcseg_verdict v = {
 		.rule_id = r->id,
@@ -425,7 +427,8 @@ int tb_rule(struct tb *t, const struct tb_rule *r)
 		prev = &k;
 		if (bpf_map_lookup_elem(fd, &k, &sc))
 			continue;
-		if (!contains(snet, splen, sc.net, sc.plen))
+		if (k.family != TCSEG_FAMILY_V4 ||
+		    !contains(snet, splen, sc.net.v4, sc.plen))
 			continue;
 		if (r->proto) {
 			err = tb_cidr_put(t, &sc, r, dnet, dplen, splen,
@@ -449,11 +452,12 @@ int tb_exact(struct tb *t, __u32 ifindex, const struct pkt_spec *s,
 {
 	struct tcseg_exact_key k = {
 		.ifindex = ifindex,
-		.saddr = s->saddr,
-		.daddr = s->daddr,
+		.saddr.w = { s->saddr },
+		.daddr.w = { s->daddr },
 		.sport = htons(s->sport),
 		.dport = htons(s->dport),
 		.proto = s->proto,
+		.family = TCSEG_FAMILY_V4,
 	};
 	struct tcseg_verdict v = {
 		.rule_id = id,
@@ -530,13 +534,14 @@ int tb_rule_ctr(struct tb *t, __u32 slot, struct tcseg_rule_counter *c)
 static void spec_key(struct tcseg_session_key *k, __u32 ifindex,
 		     const struct pkt_spec *s)
 {
+	union tcseg_addr sa = { .w = { s->saddr } }, da = { .w = { s->daddr } };
 	__be16 sp = htons(s->sport), dp = htons(s->dport);
 
 	if (s->proto == IPPROTO_ICMP)	/* the echo id plays both ports */
 		dp = sp;
 	else if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
 		sp = dp = 0;
-	tcseg_session_key_make(k, ifindex, s->saddr, s->daddr, sp, dp,
+	tcseg_session_key_make(k, ifindex, TCSEG_FAMILY_V4, &sa, &da, sp, dp,
 			       s->proto);
 }
 

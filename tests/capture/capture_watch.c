@@ -45,13 +45,14 @@ static const char *type_name(__u8 t)
 static int on_event(void *ctx, void *data, size_t len)
 {
 	const struct tcseg_sock_event *e = data;
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = e->family == TCSEG_FAMILY_V6 ? AF_INET6 : AF_INET;
 
 	(void)ctx;
 	if (len < sizeof(*e))
 		return 0;
-	inet_ntop(AF_INET, &e->saddr, s, sizeof(s));
-	inet_ntop(AF_INET, &e->daddr, d, sizeof(d));
+	inet_ntop(af, e->saddr.b, s, sizeof(s));
+	inet_ntop(af, e->daddr.b, d, sizeof(d));
 	printf("%s tgid=%u pid=%u comm=%.16s src=%s:%u dst=%s:%u flags=%s%s%s%s "
 	       "action=%u rule=%u cookie=%llu fd=%d\n", type_name(e->type), e->tgid,
 	       e->pid, e->tgid ? e->comm : "-", s, ntohs(e->sport), d,
@@ -94,10 +95,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 4; i < argc; i++) {
+		struct tcseg_addr_key ip = { .family = TCSEG_FAMILY_V4 };
 		struct tcseg_cap_pod pod = { 0 };
-		__be32 ip;
 
-		if (inet_pton(AF_INET, argv[i], &ip) != 1) {
+		if (inet_pton(AF_INET, argv[i], &ip.addr.v4) != 1) {
 			fprintf(stderr, "capture_watch: bad address '%s'\n",
 				argv[i]);
 			ret = 2;

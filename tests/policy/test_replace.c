@@ -111,6 +111,7 @@ static struct pkt_spec tuple_spec(int i)
 static int run_one(struct stream *st, int i)
 {
 	struct pkt_spec s = tuple_spec(i);
+	union tcseg_addr sa = { .w = { s.saddr } }, da = { .w = { s.daddr } };
 	struct tcseg_session_key k;
 	struct __sk_buff ctx = { .ifindex = IFINDEX };
 	uint8_t b[PKT_MAX];
@@ -121,8 +122,8 @@ static int run_one(struct stream *st, int i)
 	if (bpf_prog_test_run_opts(st->prog, &o))
 		return -1000 - errno;	/* never a verdict */
 	/* forget the flow: the next packet is decided by policy again */
-	tcseg_session_key_make(&k, IFINDEX, s.saddr, s.daddr, htons(s.sport),
-			       htons(s.dport), s.proto);
+	tcseg_session_key_make(&k, IFINDEX, TCSEG_FAMILY_V4, &sa, &da,
+			       htons(s.sport), htons(s.dport), s.proto);
 	bpf_map_delete_elem(st->m->sessions, &k);
 	return (int)o.retval;
 }

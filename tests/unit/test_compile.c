@@ -52,9 +52,23 @@ static struct tcseg_rule R(const char *line)
 	return r;
 }
 
-static __be32 A(const char *s)
+/* An address of either family (tests use valid ones only). */
+static union tcseg_addr A(const char *s)
 {
-	return inet_addr(s);
+	union tcseg_addr a;
+	__u8 fam;
+
+	if (tcseg_addr_parse(s, &a, &fam, NULL)) {
+		print_error("bad test address '%s'\n", s);
+		fail();
+	}
+	return a;
+}
+
+/* Its family. */
+static __u8 F(const char *s)
+{
+	return strchr(s, ':') ? TCSEG_FAMILY_V6 : TCSEG_FAMILY_V4;
 }
 
 /* The CIDR entry with this key, or NULL. */
@@ -65,6 +79,7 @@ find_cidr(const struct compiled *c, const char *src, __u8 src_plen,
 {
 	struct tcseg_cidr_key k = {
 		.prefixlen = TCSEG_CIDR_FIXED_BITS + dst_plen,
+		.family = F(dst),
 		.src_net = A(src), .src_plen = src_plen, .proto = proto,
 		.dport = htons(dport), .ifindex = ifindex, .daddr = A(dst),
 	};
@@ -78,11 +93,14 @@ find_cidr(const struct compiled *c, const char *src, __u8 src_plen,
 
 static int has_class(const struct compiled *c, const char *net, __u8 plen)
 {
+	union tcseg_addr a = A(net);
 	size_t i;
 
 	for (i = 0; i < c->n_src; i++)
-		if (c->skeys[i].prefixlen == plen &&
-		    c->skeys[i].saddr == A(net) && c->svals[i].net == A(net) &&
+		if (c->skeys[i].prefixlen == TCSEG_SRC_FIXED_BITS + plen + 0u &&
+		    c->skeys[i].family == F(net) &&
+		    tcseg_addr_eq(&c->skeys[i].saddr, &a) &&
+		    tcseg_addr_eq(&c->svals[i].net, &a) &&
 		    c->svals[i].plen == plen)
 			return 1;
 	return 0;
@@ -97,6 +115,7 @@ static void test_exact(void **state)
 	struct tcseg_exact_key want = {
 		.ifindex = 0, .saddr = A("10.0.0.1"), .daddr = A("10.0.0.2"),
 		.sport = htons(1234), .dport = htons(80), .proto = IPPROTO_TCP,
+		.family = TCSEG_FAMILY_V4,
 	};
 	struct compiled c;
 
@@ -127,6 +146,7 @@ static void test_exact(void **state)
 
 static void test_empty(void **state)
 {
+	union tcseg_addr a = A("1.2.3.4"), b = A("5.6.7.8");
 	struct model_verdict v;
 	struct compiled c;
 
@@ -134,7 +154,7 @@ static void test_empty(void **state)
 	assert_int_equal(policy_compile(NULL, 0, 0, &c, err, sizeof(err)), 0);
 	assert_int_equal(c.n_exact + c.n_cidr, 0);
 	assert_int_equal(c.n_src, 1);
-	compiled_lookup(&c, 1, A("1.2.3.4"), A("5.6.7.8"), htons(1), htons(2),
+	compiled_lookup(&c, 1, TCSEG_FAMILY_V4, &a, &b, htons(1), htons(2),
 			IPPROTO_TCP, &v);
 	assert_int_equal(v.found, 0);
 	compiled_free(&c);
@@ -332,12 +352,13 @@ static void lookup_both(const struct compiled *c, const struct tcseg_rule *r,
 			const char *dst, __u16 sport, __u16 dport, __u8 proto,
 			struct model_verdict *v)
 {
+	union tcseg_addr sa = A(src), da = A(dst);
 	struct model_verdict w;
 
-	compiled_lookup(c, ifindex, A(src), A(dst), htons(sport), htons(dport),
-			proto, v);
-	rules_lookup(r, n, ifindex, A(src), A(dst), htons(sport), htons(dport),
-		     proto, &w);
+	compiled_lookup(c, ifindex, F(src), &sa, &da, htons(sport),
+			htons(dport), proto, v);
+	rules_lookup(r, n, ifindex, F(src), &sa, &da, htons(sport),
+		     htons(dport), proto, &w);
 	assert_memory_equal(v, &w, sizeof(w));
 }
 
@@ -436,10 +457,11 @@ static void rnd_rule(__u32 *s, struct tcseg_rule *r, __u32 id, int devs)
 	r->dst_plen = rnd_plen(s);
 	if (!r->dst_plen)	/* keep some flows unmatched */
 		r->dst_plen = 8;
+	r->family = TCSEG_FAMILY_V4;
 	m = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
-	r->saddr = htonl(rnd_host(s) & m);
+	r->saddr.v4 = htonl(rnd_host(s) & m);
 	m = r->dst_plen ? ~0u << (32 - r->dst_plen) : 0;
-	r->daddr = htonl(rnd_host(s) & m);
+	r->daddr.v4 = htonl(rnd_host(s) & m);
 	r->proto = rnd(s) % 2 ? 0 : protos[rnd(s) % 3];
 	if (r->proto != IPPROTO_ICMP && rnd(s) % 2)
 		r->dport = ports[rnd(s) % 3];
@@ -448,8 +470,8 @@ static void rnd_rule(__u32 *s, struct tcseg_rule *r, __u32 id, int devs)
 	if (rnd(s) % 5 == 0) {
 		r->src_plen = 32;
 		r->dst_plen = 32;
-		r->saddr = htonl(rnd_host(s));
-		r->daddr = htonl(rnd_host(s));
+		r->saddr.v4 = htonl(rnd_host(s));
+		r->daddr.v4 = htonl(rnd_host(s));
 		r->proto = rnd(s) % 2 ? IPPROTO_TCP : IPPROTO_UDP;
 		r->sport = (__u16)(rnd(s) % 3 + 1000);
 		r->dport = ports[rnd(s) % 3];
@@ -463,7 +485,7 @@ static int dup_match(const struct tcseg_rule *v, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (rule_same_match(&v[i], r))
+		if (rule_overlaps(&v[i], r))
 			return 1;
 	return 0;
 }
@@ -489,8 +511,8 @@ static void rnd_flow(__u32 *s, const struct tcseg_rule *v, size_t n,
 	if (rnd(s) % 2) {
 		ms = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
 		md = r->dst_plen ? ~0u << (32 - r->dst_plen) : 0;
-		hs = (ntohl(r->saddr) & ms) | (hs & ~ms);
-		hd = (ntohl(r->daddr) & md) | (hd & ~md);
+		hs = (ntohl(r->saddr.v4) & ms) | (hs & ~ms);
+		hd = (ntohl(r->daddr.v4) & md) | (hd & ~md);
 		if (r->proto && rnd(s) % 4)
 			*pr = r->proto;
 		if (r->sport)
@@ -509,8 +531,9 @@ static void agreement(__u32 seed, size_t n_rules, int n_flows, int devs,
 {
 	struct tcseg_rule *v = calloc(n_rules, sizeof(*v));
 	struct model_verdict a, b;
+	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
+	const __u8 v4 = TCSEG_FAMILY_V4;
 	struct compiled c;
-	__be32 sa, da;
 	__be16 sp, dp;
 	size_t n = 0;
 	__u32 ifx;
@@ -528,13 +551,14 @@ static void agreement(__u32 seed, size_t n_rules, int n_flows, int devs,
 	assert_true(c.n_src > 1);
 	assert_int_equal(!!c.dev_rules, devs);
 	for (i = 0; i < n_flows; i++) {
-		rnd_flow(&seed, v, n, devs, &ifx, &sa, &da, &sp, &dp, &pr);
-		compiled_lookup(&c, ifx, sa, da, sp, dp, pr, &a);
-		rules_lookup(v, n, ifx, sa, da, sp, dp, pr, &b);
+		rnd_flow(&seed, v, n, devs, &ifx, &sa.v4, &da.v4, &sp, &dp,
+			 &pr);
+		compiled_lookup(&c, ifx, v4, &sa, &da, sp, dp, pr, &a);
+		rules_lookup(v, n, ifx, v4, &sa, &da, sp, dp, pr, &b);
 		if (memcmp(&a, &b, sizeof(a))) {
 			print_error("flow %d: if%u %08x:%u -> %08x:%u proto %u: "
 				    "compiled %d/%u/%d, rules %d/%u/%d\n", i,
-				    ifx, ntohl(sa), ntohs(sp), ntohl(da),
+				    ifx, ntohl(sa.v4), ntohs(sp), ntohl(da.v4),
 				    ntohs(dp), pr, a.found, a.rule_id, a.exact,
 				    b.found, b.rule_id, b.exact);
 			fail();
@@ -643,6 +667,7 @@ static void test_large(void **state)
 {
 	size_t n_ex = 100000, n_ci = 10000, n = n_ex + n_ci, i;
 	struct tcseg_rule *v = calloc(n, sizeof(*v));
+	union tcseg_addr one = { .w = { htonl(1) } };
 	struct timespec t0, t1;
 	struct model_verdict mv;
 	struct compiled c;
@@ -653,8 +678,9 @@ static void test_large(void **state)
 	for (i = 0; i < n_ex; i++) {
 		v[i].id = (__u32)i + 1;
 		v[i].src_plen = v[i].dst_plen = 32;
-		v[i].saddr = htonl(0x0a000000 | (__u32)i);
-		v[i].daddr = htonl(0x0b000000 | (__u32)(i * 7));
+		v[i].family = TCSEG_FAMILY_V4;
+		v[i].saddr.v4 = htonl(0x0a000000 | (__u32)i);
+		v[i].daddr.v4 = htonl(0x0b000000 | (__u32)(i * 7));
 		v[i].proto = i % 2 ? IPPROTO_TCP : IPPROTO_UDP;
 		v[i].sport = (__u16)(i % 60000 + 1);
 		v[i].dport = 80;
@@ -663,7 +689,8 @@ static void test_large(void **state)
 		v[i].id = (__u32)i + 1;
 		v[i].dst_plen = (__u8)(16 + i % 17);
 		/* distinct prefixes of 16..32 bits */
-		v[i].daddr = htonl((__u32)(i - n_ex) << (32 - v[i].dst_plen));
+		v[i].family = TCSEG_FAMILY_V4;
+		v[i].daddr.v4 = htonl((__u32)(i - n_ex) << (32 - v[i].dst_plen));
 		v[i].action = TCSEG_ACT_DENY;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -678,12 +705,13 @@ static void test_large(void **state)
 	assert_int_equal(c.n_cidr, n_ci * 4);
 	assert_int_equal(c.n_src, 1);
 	i = 54321;
-	compiled_lookup(&c, 0, v[i].saddr, v[i].daddr, htons(v[i].sport),
-			htons(v[i].dport), v[i].proto, &mv);
+	compiled_lookup(&c, 0, TCSEG_FAMILY_V4, &v[i].saddr, &v[i].daddr,
+			htons(v[i].sport), htons(v[i].dport), v[i].proto, &mv);
 	assert_int_equal(mv.rule_id, v[i].id);
 	assert_int_equal(mv.exact, 1);
 	i = n_ex + 4321;
-	compiled_lookup(&c, 0, htonl(1), v[i].daddr, 0, 0, 47, &mv);
+	compiled_lookup(&c, 0, TCSEG_FAMILY_V4, &one, &v[i].daddr, 0, 0, 47,
+			&mv);
 	assert_int_equal(mv.rule_id, v[i].id);
 	assert_int_equal(mv.action, TCSEG_ACT_DENY);
 	compiled_free(&c);

@@ -74,9 +74,10 @@ static void test_parse_full(void **state)
 				    &r), 0);
 	assert_int_equal(r.id, 7);
 	assert_int_equal(r.ifindex, 5);
-	assert_int_equal(r.saddr, inet_addr("10.0.0.0"));
+	assert_int_equal(r.family, TCSEG_FAMILY_V4);
+	assert_int_equal(r.saddr.v4, inet_addr("10.0.0.0"));
 	assert_int_equal(r.src_plen, 8);
-	assert_int_equal(r.daddr, inet_addr("10.1.2.3"));
+	assert_int_equal(r.daddr.v4, inet_addr("10.1.2.3"));
 	assert_int_equal(r.dst_plen, 32);
 	assert_int_equal(r.proto, IPPROTO_TCP);
 	assert_int_equal(r.dport, 80);	/* host order */
@@ -96,7 +97,7 @@ static void test_parse_any_order_and_wildcards(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 	assert_int_equal(a.id, 0);
 	assert_int_equal(a.src_plen, 0);
-	assert_int_equal(a.saddr, 0);
+	assert_int_equal(a.saddr.v4, 0);
 	assert_int_equal(a.proto, 0);
 	assert_int_equal(a.ifindex, 0);
 	assert_int_equal(a.action, TCSEG_ACT_LOG);
@@ -194,15 +195,23 @@ static void test_validate(void **state)
 	/* raw rules (from a map) get the same checks */
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(rule_validate(&r, err, sizeof(err)), 0);
+	r.src_plen = 8;		/* an address needs its family */
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "family: a rule with an address needs its family");
+	r.family = 5;
+	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "family: bad address family 5");
+	r.family = TCSEG_FAMILY_V4;
 	r.src_plen = 33;
 	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "from: prefix length 33 out of range 0-32");
 	r.src_plen = 8;
-	r.saddr = inet_addr("10.0.0.1");
+	r.saddr.v4 = inet_addr("10.0.0.1");
 	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "from: address has host bits set beyond /8");
 	memset(&r, 0, sizeof(r));
-	r.daddr = inet_addr("10.0.0.1");
+	r.family = TCSEG_FAMILY_V4;
+	r.daddr.v4 = inet_addr("10.0.0.1");
 	assert_int_equal(rule_validate(&r, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "to: address has host bits set beyond /0");
 	memset(&r, 0, sizeof(r));
@@ -321,17 +330,21 @@ static void random_rule(__u32 *seed, struct tcseg_rule *r)
 	r->src_plen = (__u8)(rnd(seed) % 33);
 	r->dst_plen = (__u8)(rnd(seed) % 33);
 	m = r->src_plen ? ~0u << (32 - r->src_plen) : 0;
-	r->saddr = htonl((rnd(seed) << 8 ^ rnd(seed)) & m);
+	r->saddr.v4 = htonl((rnd(seed) << 8 ^ rnd(seed)) & m);
 	m = r->dst_plen ? ~0u << (32 - r->dst_plen) : 0;
-	r->daddr = htonl((rnd(seed) << 8 ^ rnd(seed)) & m);
+	r->daddr.v4 = htonl((rnd(seed) << 8 ^ rnd(seed)) & m);
+	/* no address: both families, or IPv4 by "from 0.0.0.0/0" */
+	if (r->src_plen || r->dst_plen || rnd(seed) % 2)
+		r->family = TCSEG_FAMILY_V4;
 	r->proto = protos[rnd(seed) % 4];
 	if (r->proto != IPPROTO_ICMP && rnd(seed) % 2)
 		r->dport = (__u16)(rnd(seed) % 65535 + 1);
 	if (rnd(seed) % 4 == 0) {	/* make it exact */
 		r->src_plen = 32;
 		r->dst_plen = 32;
-		r->saddr = htonl(rnd(seed));
-		r->daddr = htonl(rnd(seed));
+		r->family = TCSEG_FAMILY_V4;
+		r->saddr.v4 = htonl(rnd(seed));
+		r->daddr.v4 = htonl(rnd(seed));
 		r->proto = rnd(seed) % 2 ? IPPROTO_TCP : IPPROTO_UDP;
 		r->sport = (__u16)(rnd(seed) % 65535 + 1);
 		r->dport = (__u16)(rnd(seed) % 65535 + 1);
@@ -441,7 +454,7 @@ static void test_file_good(void **state)
 	assert_int_equal(s.v[0].id, 1);
 	assert_int_equal(s.v[0].dport, 80);
 	assert_int_equal(s.v[1].id, 0);	/* left for the caller */
-	assert_int_equal(s.v[1].saddr, inet_addr("10.0.0.3"));
+	assert_int_equal(s.v[1].saddr.v4, inet_addr("10.0.0.3"));
 	assert_int_equal(s.v[1].action, TCSEG_ACT_DENY);
 	assert_int_equal(s.v[2].ifindex, 5);
 	assert_int_equal(s.v[2].proto, IPPROTO_ICMP);

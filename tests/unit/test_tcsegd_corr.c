@@ -25,8 +25,8 @@ static struct tcseg_event tc(__u8 dir)
 {
 	struct tcseg_event e = {
 		.type = TCSEG_EV_FLOW_ENCRYPT, .ifindex = dir ? 20 : 10,
-		.saddr = C_IP, .daddr = S_IP, .sport = C_PORT, .dport = S_PORT,
-		.proto = 6, .dir = dir, .action = TCSEG_ACT_ENCRYPT,
+		.saddr.w = { C_IP }, .daddr.w = { S_IP }, .sport = C_PORT,
+		.dport = S_PORT, .family = TCSEG_FAMILY_V4, .proto = 6, .dir = dir, .action = TCSEG_ACT_ENCRYPT,
 	};
 	return e;
 }
@@ -36,13 +36,16 @@ static struct tcseg_sock_event sock(__u8 type, __u8 flags)
 	struct tcseg_sock_event e = {
 		.type = type, .flags = flags, .tgid = 42, .pid = 43,
 		.cookie = 99, .action = TCSEG_ACT_ENCRYPT, .fd = -1,
+		.family = TCSEG_FAMILY_V4,
 	};
 
 	if (type == TCSEG_SOCK_ACCEPT) {	/* local end first */
-		e.saddr = S_IP, e.sport = S_PORT, e.daddr = C_IP, e.dport = C_PORT;
+		e.saddr.v4 = S_IP, e.sport = S_PORT;
+		e.daddr.v4 = C_IP, e.dport = C_PORT;
 		e.tgid = flags & TCSEG_SOCK_F_HELD ? 42 : 0;
 	} else {
-		e.saddr = C_IP, e.sport = C_PORT, e.daddr = S_IP, e.dport = S_PORT;
+		e.saddr.v4 = C_IP, e.sport = C_PORT;
+		e.daddr.v4 = S_IP, e.dport = S_PORT;
 	}
 	return e;
 }
@@ -57,7 +60,7 @@ static void test_accept_record_is_turned_to_client_server(void **st)
 	corr_key_sock(&a, &ka);
 	corr_key_tc(&t, &kt);
 	assert_memory_equal(&ka, &kt, sizeof(ka));
-	assert_int_equal(ka.saddr, C_IP);
+	assert_int_equal(ka.saddr.v4, C_IP);
 	assert_int_equal(ka.dport, S_PORT);
 }
 

@@ -17,7 +17,8 @@
 #include "tcsegd_ends.h"
 
 static const struct corr_key K = {
-	.saddr = 0x0101c80a, .daddr = 0x0102c80a, .sport = 0x3930, .dport = 0x581b,
+	.saddr.w = { 0x0101c80a }, .daddr.w = { 0x0102c80a }, .sport = 0x3930,
+	.dport = 0x581b, .family = TCSEG_FAMILY_V4,
 };
 static const __u8 FP1[ENDS_FP_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static const __u8 FP2[ENDS_FP_LEN] = { 9, 9, 9, 9, 9, 9, 9, 9 };
