@@ -321,18 +321,17 @@ static long start_end(struct corr_entry *ce, enum job_role role,
 
 static void maybe_start(struct corr_entry *ce)
 {
-	char flow[64];
+	char flow[FLOW_STR_LEN];
 
 	flow_str(&ce->key, flow, sizeof(flow));
-	/* the hand-off speaks IPv4 only so far (#12 item 3) */
-	if (ce->key.family != TCSEG_FAMILY_V4)
-		return;
-	if (corr_client_ready(ce) && tcsegd_is_local_pod(ce->key.saddr.v4)) {
+	if (corr_client_ready(ce) &&
+	    tcsegd_is_local_addr(ce->key.family, &ce->key.saddr)) {
 		ce->flags |= CORR_CLIENT_GO;
 		ce->client_job = start_end(ce, JOB_CLIENT, &ce->connect,
 					   ce->ifindex_from, flow);
 	}
-	if (corr_server_ready(ce) && tcsegd_is_local_pod(ce->key.daddr.v4)) {
+	if (corr_server_ready(ce) &&
+	    tcsegd_is_local_addr(ce->key.family, &ce->key.daddr)) {
 		ce->flags |= CORR_SERVER_GO;
 		ce->server_job = start_end(ce, JOB_SERVER, &ce->accept,
 					   ce->ifindex_to, flow);
@@ -347,7 +346,7 @@ static int on_tc(void *ctx, void *data, size_t size)
 	long veth;
 	struct corr_key k;
 	const char *why;
-	char flow[64];
+	char flow[FLOW_STR_LEN];
 
 	(void)ctx;
 	if (corr_check_tc(data, size, &why)) {
@@ -401,7 +400,7 @@ static int on_sock(void *ctx, void *data, size_t size)
 	struct corr_entry *ce;
 	struct corr_key k;
 	const char *why;
-	char flow[64], comm[80], c16[17];
+	char flow[FLOW_STR_LEN], comm[80], c16[17];
 
 	(void)ctx;
 	if (corr_check_sock(data, size, &why)) {

@@ -28,26 +28,65 @@ static const char *ip_str(__be32 a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-/* ---- pods of this node */
-
-static bool is_local_locked(__be32 ip)
+static const char *addr_str(__u8 family, const union tcseg_addr *a,
+			    char *buf)
 {
-	const char *node;
-
-	if (!D.pods)
-		return false;
-	node = pod_map_node_by_pod_ip(D.pods, ip);
-	return node && !strcmp(node, D.cfg.node_name);
+	return inet_ntop(family == TCSEG_FAMILY_V6 ? AF_INET6 : AF_INET,
+			 a->b, buf, INET6_ADDRSTRLEN);
 }
 
-bool tcsegd_is_local_pod(__be32 ip)
+/* ---- pods of this node */
+
+static const struct pod_map_pod *pod_of_locked(__u8 family,
+					       const union tcseg_addr *a)
+{
+	if (!D.pods)
+		return NULL;
+	return pod_map_find_pod_addr(D.pods, family, a->b);
+}
+
+static bool is_local_addr_locked(__u8 family, const union tcseg_addr *a)
+{
+	const struct pod_map_pod *p = pod_of_locked(family, a);
+
+	return p && !strcmp(p->node, D.cfg.node_name);
+}
+
+bool tcsegd_is_local_addr(__u8 family, const union tcseg_addr *a)
 {
 	bool r;
 
 	pthread_rwlock_rdlock(&D.pods_lock);
-	r = is_local_locked(ip);
+	r = is_local_addr_locked(family, a);
 	pthread_rwlock_unlock(&D.pods_lock);
 	return r;
+}
+
+bool tcsegd_is_local_pod(__be32 ip)
+{
+	union tcseg_addr a = { .v4 = ip };
+
+	return tcsegd_is_local_addr(TCSEG_FAMILY_V4, &a);
+}
+
+/*
+ * The address that names a pod in the veth table (ctl/pod_veth.c): its
+ * IPv4 address. An IPv6 address of a dual-stack pod names the same pod,
+ * so it maps to that pod's IPv4 address; a pod without an IPv4 address
+ * has no veth here (0: unknown, its flows fail closed; docs/DAEMON.md).
+ */
+static __be32 veth_key(__u8 family, const union tcseg_addr *a)
+{
+	const struct pod_map_pod *p;
+	__be32 ip;
+
+	if (family == TCSEG_FAMILY_V4)
+		return a->v4;
+	pthread_rwlock_rdlock(&D.pods_lock);
+	p = pod_of_locked(family, a);
+	ip = p ? p->ip : 0;
+	pthread_rwlock_unlock(&D.pods_lock);
+	return ip;
 }
 
 unsigned int tcsegd_local_pod_count(void)
@@ -75,17 +114,38 @@ __u32 tcsegd_pod_ifindex(__be32 ip)
 	return r;
 }
 
-static void cap_pod_write(__be32 ip, __u32 ifindex)
+__u32 tcsegd_addr_ifindex(__u8 family, const union tcseg_addr *a)
 {
-	struct tcseg_addr_key k = { .addr.w = { ip }, .family = TCSEG_FAMILY_V4 };
+	__be32 ip = veth_key(family, a);
+
+	return ip ? tcsegd_pod_ifindex(ip) : 0;
+}
+
+static void cap_pod_write1(__u8 family, const union tcseg_addr *a,
+			   __u32 ifindex)
+{
 	struct tcseg_cap_pod v = { .ifindex = ifindex };
+	struct tcseg_addr_key k = { .addr = *a, .family = family };
 
 	if (D.cap_pods_fd >= 0 &&
 	    bpf_map_update_elem(D.cap_pods_fd, &k, &v, BPF_ANY)) {
-		char a[INET_ADDRSTRLEN];
+		char s[INET6_ADDRSTRLEN];
 
 		dlog(L_ERR, "capture", "cannot write tcseg_cap_pods pod=%s "
-		     "error=\"%s\"", ip_str(ip, a), strerror(errno));
+		     "error=\"%s\"", addr_str(family, a, s), strerror(errno));
+	}
+}
+
+/* A pod in tcseg_cap_pods: its IPv4 and its IPv6 address, one veth. */
+static void cap_pod_write(const struct pod_map_pod *p, __u32 ifindex)
+{
+	union tcseg_addr a = { .v4 = p->ip };
+
+	if (p->ip)
+		cap_pod_write1(TCSEG_FAMILY_V4, &a, ifindex);
+	if (pod_map_pod_has_ip6(p)) {
+		memcpy(a.b, p->ip6, sizeof(a.b));
+		cap_pod_write1(TCSEG_FAMILY_V6, &a, ifindex);
 	}
 }
 
@@ -146,6 +206,7 @@ void tcsegd_bind_known(__u32 ifindex)
 /* The kernel's tables say where a pod is: fills an unknown pod only. */
 static void pod_veth_found(__be32 ip, __u32 ifindex)
 {
+	const struct pod_map_pod *p;
 	char a[INET_ADDRSTRLEN];
 	int r;
 
@@ -156,7 +217,11 @@ static void pod_veth_found(__be32 ip, __u32 ifindex)
 	pthread_mutex_unlock(&D.veth_lock);
 	if (r <= 0)
 		return;
-	cap_pod_write(ip, ifindex);
+	pthread_rwlock_rdlock(&D.pods_lock);
+	p = D.pods ? pod_map_find_pod_addr(D.pods, TCSEG_FAMILY_V4, &ip) : NULL;
+	if (p)
+		cap_pod_write(p, ifindex);
+	pthread_rwlock_unlock(&D.pods_lock);
 	dlog(L_INFO, "pods", "pod veth known pod_ip=%s ifindex=%u via=kernel",
 	     ip_str(ip, a), ifindex);
 	tcsegd_bind_known(ifindex);
@@ -210,14 +275,17 @@ static void sync_bound(void)
 long tcsegd_event_veth(const struct tcseg_event *e)
 {
 	static __u64 last_log_ns, last_resolve_ns, quiet;
-	__be32 ip = e->dir == TCSEG_DIR_FROM_POD ? e->saddr.v4 : e->daddr.v4;
+	const union tcseg_addr *pa = e->dir == TCSEG_DIR_FROM_POD ?
+				     &e->saddr : &e->daddr;
 	enum pod_veth_verdict v;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	__u32 known;
+	__be32 ip;
 
-	/* IPv6 flows are not handed off yet (#12 item 3) */
-	if (e->family != TCSEG_FAMILY_V4 || !tcsegd_is_local_pod(ip))
+	if (!tcsegd_is_local_addr(e->family, pa))
 		return e->ifindex;	/* not ours: never handed off here */
+	/* an IPv6 address: the pod's IPv4 one names its veth (0: none) */
+	ip = veth_key(e->family, pa);
 	pthread_mutex_lock(&D.veth_lock);
 	v = pod_veth_check(&D.veths, ip, e->ifindex);
 	known = pod_veth_get(&D.veths, ip);
@@ -241,7 +309,7 @@ long tcsegd_event_veth(const struct tcseg_event *e)
 	last_log_ns = mono_ns();
 	dlog(L_WARN, "pods", "flow event refused: pod address on another veth "
 	     "pod_ip=%s ifindex=%u pod_ifindex=%u dir=%s suppressed=%llu",
-	     ip_str(ip, a), e->ifindex, known,
+	     addr_str(e->family, pa, a), e->ifindex, known,
 	     e->dir == TCSEG_DIR_FROM_POD ? "from_pod" : "to_pod",
 	     (unsigned long long)quiet);
 	quiet = 0;
@@ -366,17 +434,16 @@ static void sync_cap_pods(void)
 	while (!bpf_map_get_next_key(D.cap_pods_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		/* the pod map holds IPv4 pods only so far (#12 item 3) */
-		if ((key.family != TCSEG_FAMILY_V4 ||
-		     !is_local_locked(key.addr.v4)) && nd < 1024)
+		if (!is_local_addr_locked(key.family, &key.addr) && nd < 1024)
 			del[nd++] = key;
 	}
 	n = D.pods ? pod_map_pod_count(D.pods) : 0;
 	for (i = 0; i < n; i++) {
 		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
 
-		if (p->ip && !strcmp(p->node, D.cfg.node_name))
-			cap_pod_write(p->ip, tcsegd_pod_ifindex(p->ip));
+		if (strcmp(p->node, D.cfg.node_name))
+			continue;
+		cap_pod_write(p, p->ip ? tcsegd_pod_ifindex(p->ip) : 0);
 	}
 	pthread_rwlock_unlock(&D.pods_lock);
 	for (i = 0; i < nd; i++)
