@@ -182,10 +182,13 @@ static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 		}
 	}
 	if (t->family == TCSEG_FAMILY_V4) {
-		t->saddr = (union tcseg_addr){
-			.v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr) };
-		t->daddr = (union tcseg_addr){
-			.v4 = BPF_CORE_READ(sk, __sk_common.skc_daddr) };
+		/*
+		 * word by word: a union initialiser naming .v4 need not
+		 * clear the other 12 bytes (clang leaves them)
+		 */
+		__builtin_memset(&t->daddr, 0, sizeof(t->daddr));
+		t->saddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		t->daddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 	}
 	t->sport = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
 	t->dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
