@@ -287,6 +287,17 @@ test_ipv6_allow_flow_not_held() {
 	fi
 }
 
+test_cap_pods_both_families() {
+	local pa=$DIR/bpf-a/tcseg/tcseg_cap_pods pb=$DIR/bpf-b/tcseg/tcseg_cap_pods
+	if cap_pods_has $pa $A1 && cap_pods_has $pa $A1_6 &&
+	   ! cap_pods_has $pa $B1_6 && cap_pods_has $pb $B1_6 &&
+	   ! cap_pods_has $pb $A1_6; then
+		t_pass daemon6_cap_pods_hold_both_families_of_local_pods
+	else
+		t_fail daemon6_cap_pods_hold_both_families_of_local_pods "$(bpftool map dump pinned $pa | head -n 8 | tr '\n' ' ')"
+	fi
+}
+
 t_need_root daemon6 || exit 0
 for f in "$TCSEGD" "$TCCTL"; do
 	[ -x "$f" ] || { t_fail daemon6_build "$f missing (make all)"; exit 1; }
@@ -301,6 +312,7 @@ monitor a "$DIR/mon-a.json" && monitor b "$DIR/mon-b.json" ||
 KTLS=0
 grep -q '"ktls_available":true' <<<"$(tcn a -j status)" && KTLS=1
 echo "# tcsegd IPv6: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/'), kTLS $KTLS"
+test_cap_pods_both_families
 test_ipv6_encrypt_flow
 test_dual_stack_listener_ipv4_client
 test_ipv6_allow_flow_not_held

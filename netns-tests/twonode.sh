@@ -251,18 +251,22 @@ for l in open(sys.argv[1]):
 EOF
 }
 
-# cap_pods_has PIN IP: the capture's pod filter holds IP
+# cap_pods_has PIN IP: the capture's pod filter holds IP (IPv4 or IPv6;
+# key struct tcseg_addr_key: 16 address bytes, IPv4 in the first 4, then
+# the family)
 cap_pods_has() {
 	bpftool -j map dump pinned "$1" 2>/dev/null | python3 -c '
-import json, socket, struct, sys
-# struct tcseg_addr_key: 16-byte address (IPv4 first), family, pad
-want = socket.inet_aton(sys.argv[1]) + bytes(12) + bytes([4, 0, 0, 0])
+import json, socket, sys
+ip = sys.argv[1]
+fam = 6 if ":" in ip else 4
+want = socket.inet_pton(socket.AF_INET6 if fam == 6 else socket.AF_INET, ip)
+want = want + bytes(16 - len(want)) + bytes([fam])
 for e in json.load(sys.stdin):
     k = e.get("key")
     if isinstance(k, list):
         k = bytes(int(x, 16) for x in k)
-    if k == want:
-        sys.exit(0)
+        if k[:17] == want:
+            sys.exit(0)
 sys.exit(1)' "$2"
 }
 
