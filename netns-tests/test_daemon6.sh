@@ -124,36 +124,13 @@ setup() {
 	tn_wait_listen 3 pod-b1 $ENC6_PORT $DUAL_PORT $ALLOW6_PORT
 }
 
-# client IP PORT MSG [SPORT]: connect, send MSG, expect it echoed
-client() {
-	exec python3 -c '
-import socket, sys
-t = float(sys.argv[4])
-src = ("::" if ":" in sys.argv[1] else "0.0.0.0", int(sys.argv[5]))
-try:
-    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=t,
-                                 source_address=src)
-    c.settimeout(t); m = sys.argv[3].encode(); c.sendall(m); got = b""
-    while len(got) < len(m):
-        d = c.recv(65536)
-        if not d: break
-        got += d
-except OSError as e:
-    print("client: %s" % e, file=sys.stderr); sys.exit(1)
-sys.exit(0 if got == m else 1)' "$1" "$2" "$3" "$CLIENT_S" "${4:-0}"
-}
-
-fp_of() {	# fp_of LOG ROLE FLOW
-	grep -F "keys agreed role=$2 flow=$3 " "$1" | tail -n1 | sed 's/.* fp=//'
-}
-
-wait_log() {	# wait_log FILE FIXED-STRING: up to 10 s
-	local i
-	for i in $(seq 100); do
-		grep -qF "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
+# run_client IP PORT MSG [SPORT]: client in pod-a1, waited for; its pid
+# and exit status in $pid and $rc
+run_client() {
+	ip netns exec "$(pod_ns pod-a1)" bash -c "$(declare -f enc_client); CLIENT_S=$CLIENT_S enc_client $*" &
+	pid=$!
+	wait $pid
+	rc=$?
 }
 
 # client_flow LOG PREFIX SUFFIX: the last client flow taken on node a
@@ -168,8 +145,8 @@ client_flow() {
 ends_done() {
 	local flow=$1 rc=$2 name=$3
 	if [ "$KTLS" = 1 ]; then
-		if [ "$rc" -eq 0 ] && wait_log "$DIR/a.log" "secured role=client flow=$flow " &&
-		   wait_log "$DIR/b.log" "secured role=server flow=$flow "; then
+		if [ "$rc" -eq 0 ] && wait_log "$DIR/a.log" "secured role=client flow=$flow " -F &&
+		   wait_log "$DIR/b.log" "secured role=server flow=$flow " -F; then
 			t_pass "${name}_secured_both_ends"
 		else
 			t_fail "${name}_secured_both_ends" "client rc $rc: $(grep -hF "$flow" "$DIR/a.log" "$DIR/b.log" | grep -E 'secured|failed' | tr '\n' ' ')"
@@ -178,7 +155,7 @@ ends_done() {
 	     grep -qF "failed closed role=client flow=$flow " "$DIR/a.log" &&
 	     grep -F "failed closed role=client flow=$flow " "$DIR/a.log" |
 		grep -q 'stage=ktls reason="kernel TLS not available' &&
-	     wait_log "$DIR/b.log" "failed closed role=server flow=$flow "; then
+	     wait_log "$DIR/b.log" "failed closed role=server flow=$flow " -F; then
 		t_pass "${name}_handoff_reaches_ktls_and_fails_closed"
 	else
 		t_fail "${name}_handoff_reaches_ktls_and_fails_closed" "client rc $rc: $(grep -hF "$flow" "$DIR/a.log" "$DIR/b.log" | tail -n 4 | tr '\n' ' ')"
@@ -186,15 +163,12 @@ ends_done() {
 }
 
 test_ipv6_encrypt_flow() {
-	local pid rc marker="tcseg-v6-marker-$RANDOM$RANDOM" flow sport cap f bad=
+	local pid rc marker="tcseg-v6-marker-$RANDOM$RANDOM" flow sport cap f
 	capture $NA nla "$DIR/link6.pcap"
 	capture $NA va1 "$DIR/va1-6.pcap"
 	capture $NB vb1 "$DIR/vb1-6.pcap"
 	sleep 1
-	ip netns exec "$(pod_ns pod-a1)" bash -c "$(declare -f client); CLIENT_S=$CLIENT_S client $B1_6 $ENC6_PORT $marker $ENC6_SPORT" &
-	pid=$!
-	wait $pid
-	rc=$?
+	run_client $B1_6 $ENC6_PORT $marker $ENC6_SPORT
 	sleep 1.5
 	flow=$(client_flow "$DIR/a.log" "[$A1_6]:" "->[$B1_6]:$ENC6_PORT")
 	sport=${flow#\[$A1_6\]:}
@@ -209,54 +183,25 @@ test_ipv6_encrypt_flow() {
 		t_fail daemon6_ipv6_connect_captured_held_and_taken "pid $pid flow '$flow': $(grep -E 'capture|socket' "$DIR/mon-a.json" | tail -n 2 | tr '\n' ' ') $(grep -E 'capture|refused|invalid' "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
 		return
 	fi
-	if wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow" &&
-	   grep -F "capture accept flow=$flow tgid=" "$DIR/b.log" | grep -q "held=1 encrypt=1"; then
-		t_pass daemon6_ipv6_accept_captured_and_taken
-	else
-		t_fail daemon6_ipv6_accept_captured_and_taken "$(grep -F "$flow" "$DIR/b.log" | head -n 3 | tr '\n' ' ')"
-	fi
-	local fa fb
-	fa=$(fp_of "$DIR/a.log" client "$flow") fb=$(fp_of "$DIR/b.log" server "$flow")
-	if [ -n "$fa" ] && [ "$fa" = "$fb" ]; then
-		t_pass daemon6_ipv6_keys_agreed_across_nodes
-	else
-		t_fail daemon6_ipv6_keys_agreed_across_nodes "client fp '$fa', server fp '$fb'"
-	fi
+	tn_server_end_keys daemon6_ipv6 "$flow"
 	ends_done "$flow" $rc daemon6_ipv6
 	for f in ${TPIDS[@]: -3}; do kill -INT $f 2>/dev/null; done
 	sleep 0.5
 	# no payload byte in clear anywhere; the flow itself was on the wire
 	# (its SYN: TCP flags at ip6[53], no extension header)
-	for f in link6 va1-6 vb1-6; do
-		grep -aqF "$marker" "$DIR/$f.pcap" && bad="$bad marker-in-$f"
-		[ "$(tcpdump -nr "$DIR/$f.pcap" "ip6 and tcp port $sport and ip6[53] & 2 != 0" 2>/dev/null | wc -l)" -ge 1 ] ||
-			bad="$bad no-handshake-in-$f"
-	done
-	[ -z "$bad" ] && t_pass daemon6_ipv6_no_plaintext_on_wire_or_veths ||
-		t_fail daemon6_ipv6_no_plaintext_on_wire_or_veths "$bad"
-	if [ "$KTLS" = 1 ]; then
-		local out
-		if out=$(python3 "$TCSEG_ROOT/tests/ktls_pcap_check.py" "$DIR/link6.pcap" \
-			--port $ENC6_PORT --marker "$marker" 2>&1); then
-			t_pass daemon6_ipv6_node_link_carries_tls_records_only
-		else
-			t_fail daemon6_ipv6_node_link_carries_tls_records_only "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
-		fi
-	fi
+	tn_wire_check daemon6_ipv6 "$marker" $ENC6_PORT \
+		"ip6 and tcp port $sport and ip6[53] & 2 != 0" link6 va1-6 vb1-6
 }
 
 test_dual_stack_listener_ipv4_client() {
 	local pid rc marker="tcseg-dual-marker-$RANDOM$RANDOM" flow
-	ip netns exec "$(pod_ns pod-a1)" bash -c "$(declare -f client); CLIENT_S=$CLIENT_S client $B1 $DUAL_PORT $marker" &
-	pid=$!
-	wait $pid
-	rc=$?
+	run_client $B1 $DUAL_PORT $marker
 	sleep 1.5
 	flow=$(client_flow "$DIR/a.log" "$A1:" "->$B1:$DUAL_PORT")
 	# the accepted socket is AF_INET6 with ::ffff:a.b.c.d addresses: an
 	# IPv4 flow for the capture, the join and the hand-off
 	if [ -n "$flow" ] &&
-	   wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow" &&
+	   wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow" -F &&
 	   grep -F "capture accept flow=$flow tgid=" "$DIR/b.log" | grep -q "held=1 encrypt=1" &&
 	   ! grep -q "::ffff:" "$DIR/a.log" "$DIR/b.log"; then
 		t_pass daemon6_dual_stack_listener_ipv4_client_is_ipv4_flow
@@ -269,10 +214,7 @@ test_dual_stack_listener_ipv4_client() {
 
 test_ipv6_allow_flow_not_held() {
 	local pid rc i seen=
-	ip netns exec "$(pod_ns pod-a1)" bash -c "$(declare -f client); CLIENT_S=$CLIENT_S client $B1_6 $ALLOW6_PORT allow6 $ALLOW6_SPORT" &
-	pid=$!
-	wait $pid
-	rc=$?
+	run_client $B1_6 $ALLOW6_PORT allow6 $ALLOW6_SPORT
 	# an allow flow's record does not wake the daemon: its next tick
 	for i in $(seq 20); do
 		seen=$(jsel "$DIR/mon-a.json" "j.get('type')=='capture' and j.get('event')=='connect' and j.get('tgid')==$pid and not j.get('held') and j.get('rule')==3")
@@ -298,20 +240,7 @@ test_cap_pods_both_families() {
 	fi
 }
 
-t_need_root daemon6 || exit 0
-for f in "$TCSEGD" "$TCCTL"; do
-	[ -x "$f" ] || { t_fail daemon6_build "$f missing (make all)"; exit 1; }
-done
-if ! setup >"/tmp/tcsegd6-setup.$ID.log" 2>&1; then
-	t_fail daemon6_setup "$(tail -n 4 "/tmp/tcsegd6-setup.$ID.log" | tr '\n' ' ')"
-	exit 1
-fi
-rm -f "/tmp/tcsegd6-setup.$ID.log"
-monitor a "$DIR/mon-a.json" && monitor b "$DIR/mon-b.json" ||
-	{ t_fail daemon6_monitor "tcctl monitor did not start"; exit 1; }
-KTLS=0
-grep -q '"ktls_available":true' <<<"$(tcn a -j status)" && KTLS=1
-echo "# tcsegd IPv6: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/'), kTLS $KTLS"
+tn_begin daemon6
 test_cap_pods_both_families
 test_ipv6_encrypt_flow
 test_dual_stack_listener_ipv4_client
