@@ -299,6 +299,50 @@ tn_server_end_keys() {
 	fi
 }
 
+# tn_kill9_held NAME IP PORT [SPORT]: a client in pod-a1 (encrypt flow to
+# IP PORT) held when its daemon dies stays stopped (nobody sends the
+# SIGCONT) until a daemon comes back: the new one finds it in the pinned
+# tcseg_held map, fails its flow closed and lets it run. Reports
+# NAME_restart_releases_client_held_by_killed_daemon.
+tn_kill9_held() {
+	local name=$1 ip=$2 port=$3 sport=${4:-0} pid i st rc=x
+	local marker="tcseg-held-$RANDOM$RANDOM" t=${1}_restart_releases_client_held_by_killed_daemon
+	kill -STOP $DPID_B	# the key fetch cannot finish: the hold lasts
+	capture $NA nla "$DIR/held.pcap"
+	sleep 0.5
+	ip netns exec "$(pod_ns pod-a1)" bash -c "$(declare -f enc_client); CLIENT_S=$CLIENT_S enc_client $ip $port $marker $sport" &
+	pid=$!
+	for i in $(seq 100); do
+		[ "$(proc_state $pid)" = T ] && break
+		sleep 0.02
+	done
+	kill -9 $DPID_A
+	wait $DPID_A 2>/dev/null
+	sleep $(((KEY_MS + 1500) / 1000))
+	st=$(proc_state $pid)
+	start_daemon a || { kill -CONT $DPID_B; t_fail "$t" "did not start"; return; }
+	for i in $(seq 100); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! kill -0 $pid 2>/dev/null; then
+		wait $pid
+		rc=$?
+	fi
+	kill -CONT $DPID_B
+	kill -INT ${TPIDS[-1]} 2>/dev/null
+	sleep 0.3
+	if [ "$st" = T ] && [ "$rc" != x ] && [ "$rc" -ne 0 ] &&
+	   grep -q "released a process nobody was handing off .*tgid=$pid " "$DIR/a.log" &&
+	   ! grep -aq "$marker" "$DIR/held.pcap"; then
+		t_pass "$t"
+	else
+		t_fail "$t" "state after kill '$st', client rc $rc: $(grep -E "hold|tgid=$pid" "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
+		kill -CONT $pid 2>/dev/null
+	fi
+	monitor a "$DIR/mon-a.json"
+}
+
 # monitor NODE FILE: tcctl monitor -j in the background
 monitor() {
 	tcn "$1" -j monitor >"$2" 2>&1 &
