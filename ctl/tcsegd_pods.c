@@ -35,6 +35,13 @@ static const char *addr_str(__u8 family, const union tcseg_addr *a,
 			 a->b, buf, INET6_ADDRSTRLEN);
 }
 
+/* An IPv4 address as a tcseg_addr: the other 12 bytes zero (ABI). */
+static void addr_of_v4(union tcseg_addr *a, __be32 ip)
+{
+	memset(a, 0, sizeof(*a));
+	a->v4 = ip;
+}
+
 /* ---- pods of this node */
 
 static const struct pod_map_pod *pod_of_locked(__u8 family,
@@ -64,8 +71,9 @@ bool tcsegd_is_local_addr(__u8 family, const union tcseg_addr *a)
 
 bool tcsegd_is_local_pod(__be32 ip)
 {
-	union tcseg_addr a = { .v4 = ip };
+	union tcseg_addr a;
 
+	addr_of_v4(&a, ip);
 	return tcsegd_is_local_addr(TCSEG_FAMILY_V4, &a);
 }
 
@@ -125,7 +133,11 @@ static void cap_pod_write1(__u8 family, const union tcseg_addr *a,
 			   __u32 ifindex)
 {
 	struct tcseg_cap_pod v = { .ifindex = ifindex };
-	struct tcseg_addr_key k = { .addr = *a, .family = family };
+	struct tcseg_addr_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.addr = *a;
+	k.family = family;
 
 	if (D.cap_pods_fd >= 0 &&
 	    bpf_map_update_elem(D.cap_pods_fd, &k, &v, BPF_ANY)) {
@@ -139,8 +151,9 @@ static void cap_pod_write1(__u8 family, const union tcseg_addr *a,
 /* A pod in tcseg_cap_pods: its IPv4 and its IPv6 address, one veth. */
 static void cap_pod_write(const struct pod_map_pod *p, __u32 ifindex)
 {
-	union tcseg_addr a = { .v4 = p->ip };
+	union tcseg_addr a;
 
+	addr_of_v4(&a, p->ip);
 	if (p->ip)
 		cap_pod_write1(TCSEG_FAMILY_V4, &a, ifindex);
 	if (pod_map_pod_has_ip6(p)) {
@@ -284,8 +297,10 @@ long tcsegd_event_veth(const struct tcseg_event *e)
 
 	if (!tcsegd_is_local_addr(e->family, pa))
 		return e->ifindex;	/* not ours: never handed off here */
-	/* an IPv6 address: the pod's IPv4 one names its veth (0: none) */
+	/* an IPv6 address: the pod's IPv4 one names its veth */
 	ip = veth_key(e->family, pa);
+	if (!ip)
+		return 0;	/* no IPv4 address: no veth known, fails closed */
 	pthread_mutex_lock(&D.veth_lock);
 	v = pod_veth_check(&D.veths, ip, e->ifindex);
 	known = pod_veth_get(&D.veths, ip);
