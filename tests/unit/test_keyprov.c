@@ -728,15 +728,23 @@ static void test_server_wait_timeout(void **state)
 	kp_node_free(b);
 }
 
-static void send_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
-			const unsigned char *req, int status)
+/* Send a @len byte request, expect an ACK with @status echoing 20..35. */
+static void send_len_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
+			    const unsigned char *req, size_t len, int status)
 {
 	unsigned char ack[24];
 
-	assert_int_equal(ops->send(s, req, 36, 1000), 0);
+	assert_int_equal(ops->send(s, req, len, 1000), 0);
 	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), 0);
 	assert_memory_equal(ack, "TKP1", 4);
 	assert_int_equal(ack[5], status);
+	assert_memory_equal(ack + 8, req + 20, 16);
+}
+
+static void send_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
+			const unsigned char *req, int status)
+{
+	send_len_expect(ops, s, req, 36, status);
 }
 
 /* A valid node sends garbage and lies about flows; others still work. */
@@ -905,18 +913,6 @@ static void hand_msg6(unsigned char *m, int type, int b5, const char *sa,
 	assert_int_equal(inet_pton(AF_INET6, da, m + 52), 1);
 }
 
-static void send6_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
-			 const unsigned char *req, int status)
-{
-	unsigned char ack[24];
-
-	assert_int_equal(ops->send(s, req, 68, 1000), 0);
-	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), 0);
-	assert_memory_equal(ack, "TKP1", 4);
-	assert_int_equal(ack[5], status);
-	assert_memory_equal(ack + 8, req + 20, 16);
-}
-
 /*
  * IPv6 pods: keys agreed over the node session (ANNOUNCE6), the context
  * as documented (54 bytes: 16-byte addresses), END6, and the checks of
@@ -949,7 +945,7 @@ static void test_ipv6_flows(void **state)
 	assert_int_equal(r, 0);
 	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1234, "fd00:2::6",
 		  8443, 51);
-	send6_expect(ops, s, req, 0);
+	send_len_expect(ops, s, req, 68, 0);
 	memcpy(ctx, req + 36, 32);		/* saddr, daddr */
 	memcpy(ctx + 32, req + 16, 4);		/* sport, dport */
 	memcpy(ctx + 36, req + 20, 16);		/* nonce */
@@ -964,16 +960,16 @@ static void test_ipv6_flows(void **state)
 	/* node-a may not announce a node-c pod's flow */
 	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:3::1", 1, "fd00:2::6",
 		  8443, 51);
-	send6_expect(ops, s, req, EACCES);
+	send_len_expect(ops, s, req, 68, EACCES);
 	/* nor speak for the server end; its own end is delivered */
 	memset(&endrec, 0, sizeof(endrec));
 	key_provider_set_end_handler(end_cb, NULL);
 	hand_msg6(req, KP_MSG_END6, KP_ROLE_SERVER, "fd00:1::5", 1234,
 		  "fd00:2::6", 8443, 0);
-	send6_expect(ops, s, req, EACCES);
+	send_len_expect(ops, s, req, 68, EACCES);
 	hand_msg6(req, KP_MSG_END6, KP_ROLE_CLIENT, "fd00:1::5", 1234,
 		  "fd00:2::6", 8443, 0);
-	send6_expect(ops, s, req, 0);
+	send_len_expect(ops, s, req, 68, 0);
 	assert_int_equal(endrec.calls, 1);
 	assert_memory_equal(&endrec.t, &t, sizeof(t));
 	/* the daemon's path: tell_end of an IPv6 flow */
@@ -985,7 +981,7 @@ static void test_ipv6_flows(void **state)
 	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1, "fd00:2::6",
 		  8443, 51);
 	memcpy(req + 8, "\x0a\x01\x00\x05", 4);
-	send6_expect(ops, s, req, EPROTO);
+	send_len_expect(ops, s, req, 68, EPROTO);
 	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), -ECONNRESET);
 	ops->sess_free(s);
 	assert_true(log_has("IPv6 message with IPv4 addresses"));
@@ -995,7 +991,7 @@ static void test_ipv6_flows(void **state)
 	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1, "fd00:2::6",
 		  8443, 51);
 	memset(req + 52, 0, 16);
-	send6_expect(ops, s, req, EPROTO);
+	send_len_expect(ops, s, req, 68, EPROTO);
 	ops->sess_free(s);
 	key_provider_set_end_handler(NULL, NULL);
 	/* a node without an IPv6 lookup fails IPv6 flows closed */
