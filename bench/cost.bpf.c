@@ -11,6 +11,7 @@
 #include "lib/maps.h"
 #include "lib/stats.h"
 #include "lib/parse.h"
+#include "key_cost.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -184,3 +185,74 @@ int c_lru_percpu_insdel(struct __sk_buff *skb)
 		bpf_map_delete_elem(&bench_lru_percpu, &new_key);
 	return TC_ACT_OK;
 }
+
+/*
+ * Key design (bench/key_cost.c, docs/DATAPATH.md "IPv6: one key per
+ * map"): the same lookup with the IPv4-only keys tcseg had and with the
+ * family-tagged keys it has, each in a map of its own filled by
+ * key_cost with the same entries. The old layouts are kept here only
+ * for this price; the new ones are the ABI's (include/tcseg.h).
+ * max_entries 1: prog_bench loads this object too and never fills them;
+ * key_cost resizes them before load. Old layouts: bench/key_cost.h.
+ */
+#define KC_MAP(name, t, k, v, fl)					\
+	struct {							\
+		__uint(type, t);					\
+		__uint(max_entries, 1);					\
+		__uint(map_flags, fl);					\
+		__type(key, k);						\
+		__type(value, v);					\
+	} name SEC(".maps")
+
+KC_MAP(kc_hash20, BPF_MAP_TYPE_HASH, struct kc_sess20, struct tcseg_session, 0);
+KC_MAP(kc_hash44, BPF_MAP_TYPE_HASH, struct tcseg_session_key,
+       struct tcseg_session, 0);
+KC_MAP(kc_lru20, BPF_MAP_TYPE_LRU_HASH, struct kc_sess20,
+       struct tcseg_session, 0);
+KC_MAP(kc_lru44, BPF_MAP_TYPE_LRU_HASH, struct tcseg_session_key,
+       struct tcseg_session, 0);
+KC_MAP(kc_lpm8, BPF_MAP_TYPE_LPM_TRIE, struct kc_lpm8, struct tcseg_src_class,
+       BPF_F_NO_PREALLOC);
+KC_MAP(kc_lpm20, BPF_MAP_TYPE_LPM_TRIE, struct kc_lpm20,
+       struct tcseg_src_class, BPF_F_NO_PREALLOC);
+KC_MAP(kc_lpm24, BPF_MAP_TYPE_LPM_TRIE, struct tcseg_src_key,
+       struct tcseg_src_class, BPF_F_NO_PREALLOC);
+KC_MAP(kc_cidr20, BPF_MAP_TYPE_LPM_TRIE, struct kc_cidr20,
+       struct tcseg_verdict, BPF_F_NO_PREALLOC);
+KC_MAP(kc_cidr48, BPF_MAP_TYPE_LPM_TRIE, struct tcseg_cidr_key,
+       struct tcseg_verdict, BPF_F_NO_PREALLOC);
+
+/*
+ * The keys key_cost looks up (each one an entry of its map). The old
+ * layouts as bytes: prog_bench includes this skeleton without
+ * bench/key_cost.h.
+ */
+__u8 kc_k_sess20[sizeof(struct kc_sess20)];
+struct tcseg_session_key kc_k_sess44;
+__u8 kc_k_lpm8[sizeof(struct kc_lpm8)];
+__u8 kc_k_lpm20[sizeof(struct kc_lpm20)];
+struct tcseg_src_key kc_k_lpm24;
+struct tcseg_src_key kc_k_lpm24v6;	/* an IPv6 entry of the same map */
+struct tcseg_session_key kc_k_sess44v6;
+__u8 kc_k_cidr20[sizeof(struct kc_cidr20)];
+struct tcseg_cidr_key kc_k_cidr48;
+
+#define KC_PROG(name, map, key)						\
+	SEC("tc")							\
+	int name(struct __sk_buff *skb)					\
+	{								\
+		sink = (long)bpf_map_lookup_elem(&map, &key);		\
+		return TC_ACT_OK;					\
+	}
+
+KC_PROG(kc_hash20_hit, kc_hash20, kc_k_sess20)
+KC_PROG(kc_hash44_hit, kc_hash44, kc_k_sess44)
+KC_PROG(kc_hash44v6_hit, kc_hash44, kc_k_sess44v6)
+KC_PROG(kc_lru20_hit, kc_lru20, kc_k_sess20)
+KC_PROG(kc_lru44_hit, kc_lru44, kc_k_sess44)
+KC_PROG(kc_lpm8_hit, kc_lpm8, kc_k_lpm8)
+KC_PROG(kc_lpm20_hit, kc_lpm20, kc_k_lpm20)
+KC_PROG(kc_lpm24_hit, kc_lpm24, kc_k_lpm24)
+KC_PROG(kc_lpm24v6_hit, kc_lpm24, kc_k_lpm24v6)
+KC_PROG(kc_cidr20_hit, kc_cidr20, kc_k_cidr20)
+KC_PROG(kc_cidr48_hit, kc_cidr48, kc_k_cidr48)

@@ -13,6 +13,7 @@
 #include "lib/events.h"
 #include "lib/session.h"
 #include "lib/bind.h"
+#include "lib/nd6.h"
 #include "lib/sweep.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -125,6 +126,7 @@ static __always_inline int degrade(struct ctx *c, const struct decision *d,
 {
 	int by_rule = d->src == TCSEG_SRC_EXACT || d->src == TCSEG_SRC_CIDR;
 	int infra = c->p.proto == IPPROTO_ICMP ||
+		    c->p.proto == IPPROTO_ICMPV6 ||
 		    ((c->p.proto == IPPROTO_UDP || c->p.proto == IPPROTO_TCP) &&
 		     (c->p.dport == bpf_htons(53) || c->p.sport == bpf_htons(53)));
 
@@ -280,7 +282,8 @@ static __always_inline int new_flow(struct ctx *c,
 	}
 
 	session_init(c, s, &d, audited, src_lo, syn);
-	s->flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->daddr.v4);
+	s->flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->family,
+				 &p->daddr);
 	if (counted == 2) {
 		s->flags |= TCSEG_SESS_F_SYN_COUNTED;
 		s->syn_window = win;
@@ -420,12 +423,15 @@ static __always_inline int session_hit(struct ctx *c,
  * session of this veth that is not denied, the quoted packet crossed
  * this veth the other way (the pod's side of the session is its
  * destination for an error from the pod, its source for an error to the
- * pod), and the error is no longer than RFC 1812 4.3.2.3 allows. Anything
+ * pod), and the error is no longer than RFC 1812 4.3.2.3 (IPv4) or RFC
+ * 4443 2.4 (c) (IPv6: the minimum MTU) allows. ICMPv6 errors (types 1-4)
+ * go through the same checks. Anything
  * else is judged by policy as ICMP on its own, without a session, so an
  * allowed session cannot carry data to an address the policy denies
  * (docs/DATAPATH.md, "ICMP errors").
  */
 #define ICMP_ERROR_MAX_LEN	576	/* IP bytes, RFC 1812 4.3.2.3 */
+#define ICMPV6_ERROR_MAX_LEN	1280	/* IPv6 bytes, RFC 4443 2.4 (c) */
 
 static __always_inline int icmp_related(struct ctx *c)
 {
@@ -434,7 +440,9 @@ static __always_inline int icmp_related(struct ctx *c)
 	int q_src_lo;
 
 	if (!tcseg_addr_eq(&c->p.daddr, &c->p.in_saddr) ||
-	    c->p.len > ETH_HLEN + ICMP_ERROR_MAX_LEN)
+	    c->p.len > ETH_HLEN + (c->p.family == TCSEG_FAMILY_V6 ?
+					   ICMPV6_ERROR_MAX_LEN :
+					   ICMP_ERROR_MAX_LEN))
 		return 0;
 	q_src_lo = tcseg_session_key_make(&key, c->ifindex, c->p.family,
 					  &c->p.in_saddr, &c->p.in_daddr,
@@ -453,7 +461,7 @@ static __always_inline int icmp_error(struct ctx *c)
 	struct flow f;
 
 	if (c->dir == TCSEG_DIR_FROM_POD &&
-	    dev_addr_foreign(dev_of(c), c->p.saddr.v4))
+	    dev_addr_foreign(dev_of(c), c->p.family, &c->p.saddr))
 		return drop(c, TCSEG_DROP_SPOOFED, NULL);
 	if (icmp_related(c)) {
 		stat_add(TCSEG_STAT_ICMP_RELATED, 1);
@@ -490,9 +498,35 @@ static __always_inline int arp(struct ctx *c)
 		return pass(c, 0);
 	if (parse_arp_sender(c->skb, &c->p.saddr.v4))
 		return drop(c, TCSEG_DROP_MALFORMED, NULL);
-	if (c->p.saddr.v4 && !dev_addr_bound(dev, c->p.saddr.v4))
+	if (c->p.saddr.v4 && !dev_addr4_bound(dev, c->p.saddr.v4))
 		return drop(c, TCSEG_DROP_SPOOFED, NULL);
 	return pass(c, 0);
+}
+
+/*
+ * Neighbour discovery and MLD (lib/nd6.h): link control, no policy, no
+ * session. Only what a bound pod sends is checked (docs/DATAPATH.md,
+ * "IPv6: link control").
+ */
+static __always_inline int link_control6(struct ctx *c)
+{
+	struct tcseg_dev *dev;
+
+	if (c->dir != TCSEG_DIR_FROM_POD)
+		return pass(c, 0);
+	dev = dev_of(c);
+	if (!dev || !(dev->flags & TCSEG_DEV_F_BOUND))
+		return pass(c, 0);
+	switch (nd_check(c->skb, &c->p, dev)) {
+	case ND_PASS:
+		return pass(c, 0);
+	case ND_SPOOFED:
+		return drop(c, TCSEG_DROP_SPOOFED, NULL);
+	case ND_ROUTER:
+		return drop(c, TCSEG_DROP_ND_ROUTER, NULL);
+	default:
+		return drop(c, TCSEG_DROP_MALFORMED, NULL);
+	}
 }
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
@@ -527,12 +561,18 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		return pass(&c, 0);
 	case PARSE_FRAG_UNKNOWN:
 		return drop(&c, TCSEG_DROP_FRAGMENT, NULL);
+	case PARSE_V4MAPPED:
+		return drop(&c, TCSEG_DROP_V4MAPPED, NULL);
+	case PARSE_IPV6_EXT:
+		return drop(&c, TCSEG_DROP_IPV6_EXT, NULL);
 	default:
 		return drop(&c, TCSEG_DROP_MALFORMED, NULL);
 	}
 
 	if (c.p.icmp_error)
 		return icmp_error(&c);
+	if (nd_link_control(&c.p))
+		return link_control6(&c);
 
 	src_lo = tcseg_session_key_make(&key, c.ifindex, c.p.family,
 					&c.p.saddr, &c.p.daddr, c.p.sport,
@@ -560,7 +600,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		}
 	}
 	if (dir == TCSEG_DIR_FROM_POD &&
-	    dev_addr_foreign(dev_of(&c), c.p.saddr.v4))
+	    dev_addr_foreign(dev_of(&c), c.p.family, &c.p.saddr))
 		return drop(&c, TCSEG_DROP_SPOOFED, NULL);
 	return new_flow(&c, &key, src_lo);
 }

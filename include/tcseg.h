@@ -352,7 +352,7 @@ struct tcseg_secure {
 
 /* Global configuration (BPF_MAP_TYPE_ARRAY "tcseg_config", one entry). */
 #define TCSEG_CFG_F_STRICT_TCP	0x01	/* drop invalid TCP transitions */
-#define TCSEG_CFG_F_DROP_NON_IP	0x02	/* drop non-IPv4 (ARP still passes) */
+#define TCSEG_CFG_F_DROP_NON_IP	0x02	/* drop what is not IPv4, IPv6, ARP */
 #define TCSEG_CFG_F_AUDIT	0x04	/* audit mode for every pod */
 #define TCSEG_CFG_F_TRACE_DROPS	0x08	/* emit an event for every drop */
 
@@ -515,7 +515,7 @@ enum tcseg_stat {
 	TCSEG_STAT_SESSIONS_EXPIRED,	/* idle past their timeout, reclaimed */
 	/* drops by reason: one counter each, in enum tcseg_drop order */
 	TCSEG_STAT_DROP_BASE,
-	TCSEG_STAT_MAX = TCSEG_STAT_DROP_BASE + 16,
+	TCSEG_STAT_MAX = TCSEG_STAT_DROP_BASE + 24,
 };
 
 /* Drop reasons; every dropped packet counts one of these. */
@@ -528,13 +528,19 @@ enum tcseg_drop {
 	TCSEG_DROP_MAP_FULL,		/* session map critical, not allow-listed */
 	TCSEG_DROP_INVALID_STATE,	/* strict TCP mode */
 	TCSEG_DROP_FRAGMENT,		/* later fragment with no first fragment */
-	TCSEG_DROP_NON_IPV4,		/* non-IPv4 with drop-non-ip set */
+	TCSEG_DROP_NON_IPV4,		/* not IP nor ARP, drop-non-ip set */
 	TCSEG_DROP_UNSECURED,		/* payload of an unsecured encrypt flow */
 	TCSEG_DROP_SPOOFED,		/* source not bound to the pod's veth */
 	TCSEG_DROP_QUOTA,		/* the pod's session quota is used up */
 	TCSEG_DROP_RST_WINDOW,		/* RST outside the window (RFC 5961) */
+	TCSEG_DROP_IPV6_EXT,		/* IPv6 extension headers not walkable */
+	TCSEG_DROP_V4MAPPED,		/* IPv6 with a v4-mapped address */
+	TCSEG_DROP_ND_ROUTER,		/* RA, redirect or MLD query from a pod */
 	TCSEG_DROP_MAX,
 };
+
+_Static_assert(TCSEG_DROP_MAX <= TCSEG_STAT_MAX - TCSEG_STAT_DROP_BASE,
+	       "every drop reason has its counter in tcseg_stats");
 
 /* Ring buffer records ("tcseg_events"). */
 enum tcseg_event_type {

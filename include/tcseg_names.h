@@ -22,6 +22,9 @@ static const char *const tcseg_drop_names[TCSEG_DROP_MAX] = {
 	[TCSEG_DROP_SPOOFED] = "spoofed",
 	[TCSEG_DROP_QUOTA] = "quota",
 	[TCSEG_DROP_RST_WINDOW] = "rst_window",
+	[TCSEG_DROP_IPV6_EXT] = "ipv6_ext",
+	[TCSEG_DROP_V4MAPPED] = "v4mapped",
+	[TCSEG_DROP_ND_ROUTER] = "nd_router",
 };
 
 static inline const char *tcseg_drop_name(unsigned int r)

@@ -12,7 +12,7 @@ COST_SKEL	:= $(BUILD)/bench/cost.skel.h
 
 # one TC program per operation of the data path, for the cost breakdown
 # (paths spelled out: bpf.mk, which names them, is read after this file)
-$(COST_BPF_OBJ): bench/cost.bpf.c $(BUILD)/vmlinux.h \
+$(COST_BPF_OBJ): bench/cost.bpf.c bench/key_cost.h $(BUILD)/vmlinux.h \
 		 $(wildcard bpf/lib/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -26,7 +26,14 @@ $(PROG_BENCH): $(PROG_BENCH_SRCS) $(PROG_BENCH_HDRS) $(BUILD)/tcseg.skel.h \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bpf -o $@ $(PROG_BENCH_SRCS) $(LIBBPF_LIBS) -lm
 
-ALL_TARGETS	+= $(PROG_BENCH)
+# the key layouts' lookup cost (docs/DATAPATH.md, "IPv6: one key per map")
+KEY_COST	:= $(BUILD)/bench/key_cost
+$(KEY_COST): bench/key_cost.c bench/key_cost.h tests/bpf/pkt.h include/tcseg.h \
+	     $(COST_SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bpf -o $@ $< $(LIBBPF_LIBS)
+
+ALL_TARGETS	+= $(PROG_BENCH) $(KEY_COST)
 
 bench: $(PROG_BENCH) $(BUILD)/tcctl vm-image
 	TCSEG_BUILD=$(abspath $(BUILD)) bench/run.sh

@@ -11,8 +11,9 @@
 
 #include "lib/common.h"
 
-/* Is @a one of the addresses bound to @dev? (bounded loop, at most 8) */
-static __always_inline int dev_addr_bound(const struct tcseg_dev *dev, __be32 a)
+/* Is @a one of the IPv4 addresses bound to @dev? (at most 8) */
+static __always_inline int dev_addr4_bound(const struct tcseg_dev *dev,
+					   __be32 a)
 {
 	__u32 i, n = dev->n_addrs4;
 
@@ -25,11 +26,42 @@ static __always_inline int dev_addr_bound(const struct tcseg_dev *dev, __be32 a)
 	return 0;
 }
 
+/* The same over the IPv6 addresses (at most 8). */
+static __always_inline int dev_addr6_bound(const struct tcseg_dev *dev,
+					   const union tcseg_addr *a)
+{
+	__u32 i, n = dev->n_addrs6;
+
+	for (i = 0; i < TCSEG_DEV_MAX_ADDRS6; i++) {
+		if (i >= n)
+			break;
+		if (tcseg_addr_eq(&dev->addrs6[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is @a, of @family, bound to @dev? A bound pod's source set is its
+ * IPv4 and its IPv6 addresses: one with none of a family bound sends
+ * nothing of that family (docs/DATAPATH.md, "Address binding").
+ */
+static __always_inline int dev_addr_bound(const struct tcseg_dev *dev,
+					  __u8 family,
+					  const union tcseg_addr *a)
+{
+	if (family == TCSEG_FAMILY_V6)
+		return dev_addr6_bound(dev, a);
+	return dev_addr4_bound(dev, a->v4);
+}
+
 /* The device is bound and @a is not one of its addresses. */
 static __always_inline int dev_addr_foreign(const struct tcseg_dev *dev,
-					    __be32 a)
+					    __u8 family,
+					    const union tcseg_addr *a)
 {
-	return dev && (dev->flags & TCSEG_DEV_F_BOUND) && !dev_addr_bound(dev, a);
+	return dev && (dev->flags & TCSEG_DEV_F_BOUND) &&
+	       !dev_addr_bound(dev, family, a);
 }
 
 /*
@@ -52,11 +84,12 @@ static __always_inline __u16 pod_side_flag(int lo)
  * it in that pod's name.
  */
 static __always_inline __u16 pod_side_new(const struct tcseg_dev *dev,
-					  __u8 dir, int src_lo, __be32 daddr)
+					  __u8 dir, int src_lo, __u8 family,
+					  const union tcseg_addr *daddr)
 {
 	if (dir == TCSEG_DIR_FROM_POD)
 		return pod_side_flag(src_lo);
-	if (dev_addr_foreign(dev, daddr))
+	if (dev_addr_foreign(dev, family, daddr))
 		return 0;
 	return pod_side_flag(!src_lo);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Ethernet/IPv4/TCP/UDP/ICMP (and the ARP sender) parsing with bounds checks. Headers outside
+ * Ethernet/IPv4/TCP/UDP/ICMP (and the ARP sender) parsing with bounds
+ * checks; IPv6 is in parse6.h. Headers outside
  * the linear part of the skb are pulled in; anything truncated or invalid
  * is reported as malformed (and dropped by the caller).
  */
@@ -15,6 +16,8 @@ enum parse_result {
 	PARSE_ARP,
 	PARSE_MALFORMED,
 	PARSE_FRAG_UNKNOWN,	/* later fragment whose first we never saw */
+	PARSE_V4MAPPED,		/* IPv6 with a v4-mapped address (parse6.h) */
+	PARSE_IPV6_EXT,		/* IPv6 extension headers we cannot walk */
 };
 
 /* What the verdict needs from a packet. Ports network order. */
@@ -39,6 +42,9 @@ struct pkt {
 	__be16 in_sport;
 	__be16 in_dport;
 	__u8 in_proto;
+	/* IPv6 (parse6.h) */
+	__u8 hop_limit;
+	__u16 l4_off;		/* offset of the upper-layer header */
 };
 
 /*
@@ -77,7 +83,27 @@ static __always_inline int pkt_linear(struct __sk_buff *skb, __u32 len)
 	return bpf_skb_pull_data(skb, len) ? -1 : 0;
 }
 
-/* Ports of an L4 header at @off (TCP/UDP: first 4 bytes; ICMP echo id). */
+/*
+ * Ports of a quoted packet from the first 8 bytes of its L4 header
+ * (TCP/UDP: the first 4 bytes; the family's ICMP echo: the id). Other
+ * protocols have none.
+ */
+static __always_inline void inner_ports(struct pkt *p, __u8 icmp_proto,
+					const __u8 *l4)
+{
+	if (p->in_proto == IPPROTO_TCP || p->in_proto == IPPROTO_UDP) {
+		__builtin_memcpy(&p->in_sport, &l4[0], 2);
+		__builtin_memcpy(&p->in_dport, &l4[2], 2);
+	} else if (p->in_proto == icmp_proto) {
+		__builtin_memcpy(&p->in_sport, &l4[4], 2);
+		p->in_dport = p->in_sport;
+	} else {
+		p->in_sport = 0;
+		p->in_dport = 0;
+	}
+}
+
+/* The IPv4 header and L4 ports of the packet an ICMP error quotes. */
 static __always_inline int parse_inner(struct __sk_buff *skb, __u32 off,
 				       struct pkt *p)
 {
@@ -97,16 +123,7 @@ static __always_inline int parse_inner(struct __sk_buff *skb, __u32 off,
 	/* RFC 792: at least 8 bytes of the original datagram follow */
 	if (bpf_skb_load_bytes(skb, off + ihl, l4, sizeof(l4)))
 		return -1;
-	if (ip.protocol == IPPROTO_TCP || ip.protocol == IPPROTO_UDP) {
-		__builtin_memcpy(&p->in_sport, &l4[0], 2);
-		__builtin_memcpy(&p->in_dport, &l4[2], 2);
-	} else if (ip.protocol == IPPROTO_ICMP) {
-		__builtin_memcpy(&p->in_sport, &l4[4], 2);
-		p->in_dport = p->in_sport;
-	} else {
-		p->in_sport = 0;
-		p->in_dport = 0;
-	}
+	inner_ports(p, IPPROTO_ICMP, l4);
 	return 0;
 }
 
@@ -238,6 +255,8 @@ static __always_inline void frag_remember(struct pkt *p, __be32 id)
 	bpf_map_update_elem(&tcseg_frags, &fk, &fp, BPF_ANY);
 }
 
+#include "lib/parse6.h"
+
 static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 {
 	void *data, *data_end;
@@ -247,6 +266,8 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 	__be16 id;
 	int ret;
 
+	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(skb, p);
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return skb->protocol == bpf_htons(ETH_P_ARP) ? PARSE_ARP :
 							       PARSE_NON_IP;

@@ -57,7 +57,7 @@ static __always_inline __u64 session_timeout_ns(const struct tcseg_config *cfg,
 			t = cfg->to_tcp_tw ?: TCSEG_DEF_TO_TCP_TW;
 		else
 			t = cfg->to_tcp_fin ?: TCSEG_DEF_TO_TCP_FIN;
-	} else if (proto == IPPROTO_ICMP) {
+	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		t = cfg->to_icmp ?: TCSEG_DEF_TO_ICMP;
 	} else {
 		t = cfg->to_udp ?: TCSEG_DEF_TO_UDP;

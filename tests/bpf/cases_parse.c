@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Parsing cases: non-IPv4 frames, malformed IPv4/TCP/UDP/ICMP headers
+ * Parsing cases: ARP, malformed IPv4/TCP/UDP/ICMP headers
  * (each dropped as MALFORMED before any policy lookup), IP options and
  * Ethernet padding.
  */
@@ -20,41 +20,6 @@ static int test_arp_passes_counts_non_ipv4(struct tb *t)
 	T_EQ(tb_stat(t, TCSEG_STAT_ALLOWED_PACKETS), 2);
 	T_EQ(tb_stat(t, TCSEG_STAT_POLICY_LOOKUPS), 0);
 	T_EQ(tb_nsess(t), 0);
-	return 0;
-}
-
-static int test_ipv6_passes_counts_non_ipv4(struct tb *t)
-{
-	uint8_t b[PKT_MAX];
-	size_t n = pkt_ipv6_udp(b);
-
-	t->cfg.default_action = TCSEG_ACT_DENY;
-	T_OK(tb_cfg_write(t));
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_OK);
-	T_VERDICT(tb_run(t, TO, ifi_b, b, n), TC_OK);
-	T_EQ(tb_stat(t, TCSEG_STAT_NON_IPV4), 2);
-	T_EQ(tb_stat(t, TCSEG_STAT_DENIED_PACKETS), 0);
-	T_EQ(tb_nsess(t), 0);
-	return 0;
-}
-
-static int test_drop_non_ip_drops_ipv6_passes_arp(struct tb *t)
-{
-	uint8_t b[PKT_MAX];
-	size_t n;
-
-	t->cfg.flags |= TCSEG_CFG_F_DROP_NON_IP;
-	T_OK(tb_cfg_write(t));
-	n = pkt_ipv6_udp(b);
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_SHOT);
-	T_VERDICT(tb_run(t, TO, ifi_a, b, n), TC_SHOT);
-	n = pkt_arp(b);
-	T_VERDICT(tb_run(t, FROM, ifi_a, b, n), TC_OK);
-	T_VERDICT(tb_run(t, TO, ifi_a, b, n), TC_OK);
-	T_EQ(tb_drops(t, TCSEG_DROP_NON_IPV4), 2);
-	T_EQ(tb_stat(t, TCSEG_STAT_NON_IPV4), 4);
-	T_EQ(tb_stat(t, TCSEG_STAT_DENIED_PACKETS), 2);
-	T_EQ(tb_stat(t, TCSEG_STAT_ALLOWED_PACKETS), 2);
 	return 0;
 }
 
@@ -320,8 +285,6 @@ static int test_other_protocol_uses_other_key(struct tb *t)
 
 const struct tb_case cases_parse[] = {
 	TB_CASE(arp_passes_counts_non_ipv4),
-	TB_CASE(ipv6_passes_counts_non_ipv4),
-	TB_CASE(drop_non_ip_drops_ipv6_passes_arp),
 	TB_CASE(malformed_ihl_below_5),
 	TB_CASE(malformed_ihl_beyond_tot_len),
 	TB_CASE(malformed_ihl_beyond_frame),

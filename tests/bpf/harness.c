@@ -263,7 +263,7 @@ void tb_cleanup(void)
 			obj_destroy(&objs[i]);
 }
 
-static int tb_update(struct bpf_map *m, const void *k, const void *v)
+int tb_update(struct bpf_map *m, const void *k, const void *v)
 {
 	int err = bpf_map_update_elem(bpf_map__fd(m), k, v, BPF_ANY);
 
@@ -363,28 +363,43 @@ int tb_src_class(struct tb *t, const char *cidr)
 	return tb_update(t->skel->maps.tcseg_src_class, &k, &v);
 }
 
-static int contains(__be32 net, __u8 plen, __be32 addr, __u8 addr_plen)
+/* Keep the first @plen bits of @a (either family). */
+void tb_addr_mask(union tcseg_addr *a, unsigned int plen)
 {
-	__be32 mask = htonl(plen ? ~0u << (32 - plen) : 0);
+	unsigned int i;
 
-	return addr_plen >= plen && (addr & mask) == net;
+	for (i = 0; i < sizeof(a->b); i++) {
+		if (plen >= 8 * (i + 1))
+			continue;
+		a->b[i] &= plen > 8 * i ? 0xff << (8 - (plen - 8 * i)) : 0;
+	}
+}
+
+static int contains(const union tcseg_addr *net, __u8 plen,
+		    const union tcseg_addr *a, __u8 aplen)
+{
+	union tcseg_addr m = *a;
+
+	tb_addr_mask(&m, plen);
+	return aplen >= plen && !memcmp(&m, net, sizeof(m));
 }
 
 /* One CIDR entry in one source class; the higher spec keeps the key. */
 static int tb_cidr_put(struct tb *t, const struct tcseg_src_class *sc,
-		       const struct tb_rule *r, __be32 dnet, __u8 dplen,
-		       __u8 splen, __u8 proto_key, int has_proto)
+		       const struct tb_rule *r, __u8 family,
+		       const union tcseg_addr *dnet, __u8 dplen, __u8 splen,
+		       __u8 proto_key, int has_proto)
 {
 	int fd = bpf_map__fd(t->skel->maps.tcseg_cidr);
 	struct tcseg_cidr_key k = {
 		.prefixlen = TCSEG_CIDR_FIXED_BITS + dplen,
-		.family = TCSEG_FAMILY_V4,
+		.family = family,
 		.src_net = sc->net,
 		.src_plen = sc->plen,
 		.proto = proto_key,
 		.dport = htons(r->dport),
 		.ifindex = r->ifindex,
-		.daddr.w = { dnet },
+		.daddr = *dnet,
 	};
 	struct tcseg_verdict v = {
 		.rule_id = r->id,
@@ -401,6 +416,37 @@ static int tb_cidr_put(struct tb *t, const struct tcseg_src_class *sc,
 	return tb_update(t->skel->maps.tcseg_cidr, &k, &v);
 }
 
+int tb_rule_classes(struct tb *t, const struct tb_rule *r, __u8 family,
+		    const union tcseg_addr *snet, __u8 splen,
+		    const union tcseg_addr *dnet, __u8 dplen)
+{
+	static const __u8 any4[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP,
+				     TCSEG_PROTO_KEY_OTHER };
+	static const __u8 any6[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6,
+				     TCSEG_PROTO_KEY_OTHER };
+	const __u8 *any = family == TCSEG_FAMILY_V6 ? any6 : any4;
+	int fd = bpf_map__fd(t->skel->maps.tcseg_src_class);
+	struct tcseg_src_key k, *prev = NULL;
+	struct tcseg_src_class sc;
+	size_t i;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		if (k.family != family || bpf_map_lookup_elem(fd, &k, &sc) ||
+		    !contains(snet, splen, &sc.net, sc.plen))
+			continue;
+		for (i = 0; i < (r->proto ? 1 : sizeof(any4)); i++) {
+			err = tb_cidr_put(t, &sc, r, family, dnet, dplen, splen,
+					  r->proto ? r->proto : any[i],
+					  r->proto != 0);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 /*
  * Compile a CIDR rule like tcctl: its source class exists, and the entry
  * is replicated into every class its source prefix contains. Classes
@@ -408,43 +454,17 @@ static int tb_cidr_put(struct tb *t, const struct tcseg_src_class *sc,
  */
 int tb_rule(struct tb *t, const struct tb_rule *r)
 {
-	static const __u8 any[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP,
-				    TCSEG_PROTO_KEY_OTHER };
-	int fd = bpf_map__fd(t->skel->maps.tcseg_src_class);
-	struct tcseg_src_key k, *prev = NULL;
-	struct tcseg_src_class sc;
-	__be32 snet, dnet;
+	union tcseg_addr snet = {}, dnet = {};
 	__u8 splen, dplen;
-	size_t i;
 	int err;
 
-	err = parse_cidr(r->src, &snet, &splen) ?:
-	      parse_cidr(r->dst, &dnet, &dplen) ?:
+	err = parse_cidr(r->src, &snet.v4, &splen) ?:
+	      parse_cidr(r->dst, &dnet.v4, &dplen) ?:
 	      tb_src_class(t, r->src ? r->src : "0.0.0.0/0");
 	if (err)
 		return err;
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &sc))
-			continue;
-		if (k.family != TCSEG_FAMILY_V4 ||
-		    !contains(snet, splen, sc.net.v4, sc.plen))
-			continue;
-		if (r->proto) {
-			err = tb_cidr_put(t, &sc, r, dnet, dplen, splen,
-					  r->proto, 1);
-			if (err)
-				return err;
-			continue;
-		}
-		for (i = 0; i < sizeof(any); i++) {
-			err = tb_cidr_put(t, &sc, r, dnet, dplen, splen,
-					  any[i], 0);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+	return tb_rule_classes(t, r, TCSEG_FAMILY_V4, &snet, splen, &dnet,
+			       dplen);
 }
 
 int tb_exact(struct tb *t, __u32 ifindex, const struct pkt_spec *s,
@@ -531,18 +551,27 @@ int tb_rule_ctr(struct tb *t, __u32 slot, struct tcseg_rule_counter *c)
 	return 0;
 }
 
+void tb_key_make(struct tcseg_session_key *k, __u32 ifindex, __u8 family,
+		 const union tcseg_addr *sa, const union tcseg_addr *da,
+		 uint16_t sport, uint16_t dport, __u8 proto)
+{
+	__be16 sp = htons(sport), dp = htons(dport);
+	__u8 icmp = family == TCSEG_FAMILY_V6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+
+	if (proto == icmp)	/* the echo id plays both ports */
+		dp = sp;
+	else if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		sp = dp = 0;
+	tcseg_session_key_make(k, ifindex, family, sa, da, sp, dp, proto);
+}
+
 static void spec_key(struct tcseg_session_key *k, __u32 ifindex,
 		     const struct pkt_spec *s)
 {
 	union tcseg_addr sa = { .w = { s->saddr } }, da = { .w = { s->daddr } };
-	__be16 sp = htons(s->sport), dp = htons(s->dport);
 
-	if (s->proto == IPPROTO_ICMP)	/* the echo id plays both ports */
-		dp = sp;
-	else if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
-		sp = dp = 0;
-	tcseg_session_key_make(k, ifindex, TCSEG_FAMILY_V4, &sa, &da, sp, dp,
-			       s->proto);
+	tb_key_make(k, ifindex, TCSEG_FAMILY_V4, &sa, &da, s->sport, s->dport,
+		    s->proto);
 }
 
 int tb_sess(struct tb *t, __u32 ifindex, const struct pkt_spec *s,

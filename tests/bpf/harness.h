@@ -80,6 +80,7 @@ void tb_close(struct tb *t);
 void tb_cleanup(void);
 extern int tb_fresh;		/* a new object for every case */
 
+int tb_update(struct bpf_map *m, const void *k, const void *v);
 int tb_cfg_write(struct tb *t);
 int tb_dev(struct tb *t, __u32 ifindex, __u8 def_action, __u8 flags);
 int tb_dev_get(struct tb *t, __u32 ifindex, struct tcseg_dev *d);
@@ -88,6 +89,11 @@ int tb_dev_del(struct tb *t, __u32 ifindex);
 int tb_dev_bind(struct tb *t, __u32 ifindex, const char *const *addrs, int n);
 int tb_src_class(struct tb *t, const char *cidr);
 int tb_rule(struct tb *t, const struct tb_rule *r);
+/* The entries of @r in every @family class its source contains. */
+int tb_rule_classes(struct tb *t, const struct tb_rule *r, __u8 family,
+		    const union tcseg_addr *snet, __u8 splen,
+		    const union tcseg_addr *dnet, __u8 dplen);
+void tb_addr_mask(union tcseg_addr *a, unsigned int plen);
 int tb_exact(struct tb *t, __u32 ifindex, const struct pkt_spec *s,
 	     __u8 action, __u32 id, __u8 flags);
 
@@ -99,6 +105,10 @@ int tb_send(struct tb *t, int dir, __u32 ifindex, const struct pkt_spec *s);
 __u64 tb_stat(struct tb *t, __u32 idx);
 __u64 tb_drops(struct tb *t, __u32 reason);
 int tb_rule_ctr(struct tb *t, __u32 slot, struct tcseg_rule_counter *c);
+/* A session key as the data path makes it (ports host order). */
+void tb_key_make(struct tcseg_session_key *k, __u32 ifindex, __u8 family,
+		 const union tcseg_addr *sa, const union tcseg_addr *da,
+		 uint16_t sport, uint16_t dport, __u8 proto);
 int tb_sess(struct tb *t, __u32 ifindex, const struct pkt_spec *s,
 	    struct tcseg_session *out);
 int tb_sess_put(struct tb *t, __u32 ifindex, const struct pkt_spec *s,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * PKTGEN for the data-plane tests: Ethernet frames carrying IPv4 (with
- * options and fragments) and TCP, UDP or ICMP, plus ARP and IPv6 frames.
+ * options and fragments) and TCP, UDP or ICMP, plus ARP frames (IPv6:
+ * pkt6.h).
  * Builders write into a caller buffer and return the frame length.
  */
 #ifndef TCSEG_TEST_PKT_H
@@ -233,27 +234,6 @@ static inline size_t pkt_arp_ip(uint8_t *b, uint16_t op, __be32 spa,
 static inline size_t pkt_arp(uint8_t *b)
 {
 	return pkt_arp_ip(b, 1, pkt_ip("10.0.0.0"), pkt_ip("10.0.0.0"));
-}
-
-/* IPv6 + UDP, just enough to be a real IPv6 frame. */
-static inline size_t pkt_ipv6_udp(uint8_t *b)
-{
-	size_t off = pkt_eth(b, 0x86dd);
-	uint8_t *ip = b + off;
-
-	memset(ip, 0, 48);
-	ip[0] = 0x60;
-	pkt_put16(ip + 4, 8);
-	ip[6] = IPPROTO_UDP;
-	ip[7] = 64;
-	ip[8] = 0xfd;
-	ip[23] = 1;
-	ip[24] = 0xfd;
-	ip[39] = 2;
-	pkt_put16(ip + 40, 1234);
-	pkt_put16(ip + 42, 80);
-	pkt_put16(ip + 44, 8);
-	return off + 48;
 }
 
 /* Offsets inside a frame built by pkt_build (no options). */

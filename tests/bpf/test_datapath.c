@@ -20,7 +20,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
 #include <linux/veth.h>
-#include "harness.h"
+#include "harness6.h"
 
 static int verbose;
 
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	const struct tb_case *tables[] = { cases_parse, cases_policy,
 					   cases_session, cases_limits,
 					   cases_hostile,
-					   cases_lifetime };
+					   cases_lifetime, cases_ipv6 };
 	const struct tb_case *c;
 	int pass = 0, fail = 0, i;
 	size_t k;

@@ -418,6 +418,42 @@ static void test_ipv6_hostile_records_refused(void **st)
 	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
 }
 
+/* Addresses must fit their family: an IPv4 one never equals an IPv6 one. */
+static void test_hostile_families_refused(void **st)
+{
+	struct tcseg_sock_event s = sock(TCSEG_SOCK_CONNECT, 0);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	const char *why = NULL;
+
+	(void)st;
+	s.saddr.w[2] = 1;	/* bytes beyond an IPv4 address */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	assert_non_null(strstr(why, "family"));
+	s.family = TCSEG_FAMILY_V6;	/* the same bytes as IPv6: fine */
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	s.family = 0;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s.family = 5;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+
+	f.daddr.w[3] = 1;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	assert_non_null(strstr(why, "family"));
+	f = tc(TCSEG_DIR_FROM_POD);
+	f.family = 0;		/* only a drop of a non-IP frame has none */
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	memset(&f.saddr, 0, sizeof(f.saddr));
+	memset(&f.daddr, 0, sizeof(f.daddr));
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f.type = TCSEG_EV_DROP;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), 0);
+	f.saddr.w[0] = 1;	/* ...and then no address */
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	f = tc(TCSEG_DIR_FROM_POD);
+	f.family = 7;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_join_by_family),
 		cmocka_unit_test(test_key_tuple_round_trip),
 		cmocka_unit_test(test_ipv6_hostile_records_refused),
+		cmocka_unit_test(test_hostile_families_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
