@@ -28,7 +28,9 @@ static bool same_binding(const struct tcseg_dev *a, const struct tcseg_dev *b)
 {
 	return !((a->flags ^ b->flags) & TCSEG_DEV_F_BOUND) &&
 	       a->n_addrs4 == b->n_addrs4 &&
-	       !memcmp(a->addrs4, b->addrs4, sizeof(a->addrs4));
+	       !memcmp(a->addrs4, b->addrs4, sizeof(a->addrs4)) &&
+	       a->n_addrs6 == b->n_addrs6 &&
+	       !memcmp(a->addrs6, b->addrs6, sizeof(a->addrs6));
 }
 
 /* Is the session's pod side, if it has one, an address @d binds? */
@@ -106,6 +108,22 @@ int tcseg_dev_sessions_delete(const struct tcseg_maps *m, __u32 ifindex,
 	return gone;
 }
 
+/* Write @dev (bound addresses changed) over @old, drop stale sessions. */
+static int dev_write_bound(const struct tcseg_maps *m, __u32 ifindex,
+			   const struct tcseg_dev *old,
+			   const struct tcseg_dev *dev, char *err, size_t errlen)
+{
+	int ret;
+
+	if (bpf_map_update_elem(m->devs, &ifindex, dev, BPF_EXIST)) {
+		ret = -errno;
+		return tcseg_errf(err, errlen, ret,
+				  "cannot write device entry: %s", strerror(-ret));
+	}
+	dev_rebound(m, ifindex, old, dev);
+	return 0;
+}
+
 int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 		   const __be32 *a, int n, char *err, size_t errlen)
 {
@@ -120,13 +138,39 @@ int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 				  "ifindex %u is not attached", ifindex);
 	dev = old;
 	dev_set_addrs(&dev, a, n);
-	if (bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_EXIST)) {
-		ret = -errno;
-		return tcseg_errf(err, errlen, ret,
-				  "cannot write device entry: %s", strerror(-ret));
-	}
-	dev_rebound(m, ifindex, &old, &dev);
-	return 0;
+	return dev_write_bound(m, ifindex, &old, &dev, err, errlen);
+}
+
+int tcseg_dev_bind46(const struct tcseg_maps *m, __u32 ifindex,
+		     const __be32 *a4, int n4, const union tcseg_addr *a6,
+		     int n6, char *err, size_t errlen)
+{
+	struct tcseg_dev dev, old;
+	int ret, i, j;
+
+	ret = check_addr_list(a4, n4, TCSEG_DEV_MAX_ADDRS4, err, errlen);
+	if (ret)
+		return ret;
+	if (n6 < 0 || n6 > TCSEG_DEV_MAX_ADDRS6)
+		return tcseg_errf(err, errlen, -E2BIG, "%d IPv6 addresses "
+				  "(at most %d)", n6, TCSEG_DEV_MAX_ADDRS6);
+	for (i = 0; i < n6; i++)
+		for (j = 0; j < i; j++)
+			if (tcseg_addr_eq(&a6[i], &a6[j]))
+				return tcseg_errf(err, errlen, -EINVAL,
+						  "IPv6 address given twice");
+	if (bpf_map_lookup_elem(m->devs, &ifindex, &old))
+		return tcseg_errf(err, errlen, -ENOENT,
+				  "ifindex %u is not attached", ifindex);
+	dev = old;
+	dev_set_addrs(&dev, a4, n4);
+	memset(dev.addrs6, 0, sizeof(dev.addrs6));
+	if (n6 > 0)
+		memcpy(dev.addrs6, a6, n6 * sizeof(*a6));
+	dev.n_addrs6 = n6;
+	if (n6 > 0)
+		dev.flags |= TCSEG_DEV_F_BOUND;
+	return dev_write_bound(m, ifindex, &old, &dev, err, errlen);
 }
 
 int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,

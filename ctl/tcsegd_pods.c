@@ -182,13 +182,32 @@ static __u32 resolve_pod_ifindex(__be32 ip);
  * the data path drops what another pod sends with those addresses
  * (docs/SECURITY.md). A binding tcctl made is left alone.
  */
+/* The IPv6 addresses of the pods with IPv4 addresses @a4: into @a6. */
+static int pods_ip6(const __be32 *a4, int n4, union tcseg_addr *a6, int max)
+{
+	const struct pod_map_pod *p;
+	int i, n = 0;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	for (i = 0; i < n4 && n < max; i++) {
+		p = D.pods ? pod_map_find_pod_addr(D.pods, TCSEG_FAMILY_V4,
+						   &a4[i]) : NULL;
+		if (p && pod_map_pod_has_ip6(p))
+			memcpy(a6[n++].b, p->ip6, 16);
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	return n;
+}
+
 void tcsegd_bind_known(__u32 ifindex)
 {
 	__be32 addrs[TCSEG_DEV_MAX_ADDRS4];
-	char list[TCSEG_DEV_MAX_ADDRS4 * (INET_ADDRSTRLEN + 1)] = "", a[20];
-	char err[160];
+	union tcseg_addr a6[TCSEG_DEV_MAX_ADDRS6];
+	char list[TCSEG_DEV_MAX_ADDRS4 * (INET_ADDRSTRLEN + 1) +
+		  TCSEG_DEV_MAX_ADDRS6 * (INET6_ADDRSTRLEN + 1)] = "";
+	char a[INET6_ADDRSTRLEN], err[160];
 	struct tcseg_dev dev;
-	int n, i, r;
+	int n, n6, i, r;
 
 	if (bpf_map_lookup_elem(D.maps.devs, &ifindex, &dev) ||
 	    (dev.flags & TCSEG_DEV_F_BOUND))
@@ -201,10 +220,15 @@ void tcsegd_bind_known(__u32 ifindex)
 	pthread_mutex_unlock(&D.veth_lock);
 	if (!n)
 		return;
-	r = tcseg_dev_bind(&D.maps, ifindex, addrs, n, err, sizeof(err));
-	for (i = 0; i < n; i++) {
+	/* a dual-stack pod's IPv6 address too: else its IPv6 is dropped */
+	memset(a6, 0, sizeof(a6));
+	n6 = pods_ip6(addrs, n, a6, TCSEG_DEV_MAX_ADDRS6);
+	r = tcseg_dev_bind46(&D.maps, ifindex, addrs, n, a6, n6, err,
+			     sizeof(err));
+	for (i = 0; i < n + n6; i++) {
 		strcat(list, i ? "," : "");
-		strcat(list, ip_str(addrs[i], a));
+		strcat(list, i < n ? ip_str(addrs[i], a) :
+		       addr_str(TCSEG_FAMILY_V6, &a6[i - n], a));
 	}
 	if (r) {
 		dlog(L_ERR, "attach", "cannot bind addresses dev=%s addrs=%s "

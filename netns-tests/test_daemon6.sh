@@ -210,7 +210,7 @@ test_dual_stack_listener_ipv4_client() {
 	   ! grep -q "::ffff:" "$DIR/a.log" "$DIR/b.log"; then
 		t_pass daemon6_dual_stack_listener_ipv4_client_is_ipv4_flow
 	else
-		t_fail daemon6_dual_stack_listener_ipv4_client_is_ipv4_flow "flow '$flow': $(grep -E "$DUAL_PORT|ffff" "$DIR/b.log" | tail -n 3 | tr '\n' ' ')"
+		t_fail daemon6_dual_stack_listener_ipv4_client_is_ipv4_flow "flow '$flow': $(grep -E "$DUAL_PORT|ffff|refused|kprobe" "$DIR/b.log" | tail -n 4 | tr '\n' ' ')"
 		return
 	fi
 	# with kTLS the client waits for the server end: taken from accept()
