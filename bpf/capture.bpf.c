@@ -10,8 +10,10 @@
  *    passive side, in softirq) and tcp_sendmsg_locked (first send); the
  *    syscalls/sys_exit_connect tracepoint for sockets whose source port
  *    is chosen after CLOSE->SYN_SENT (docs/CAPTURE.md).
- *  - kprobes (seed 000): kprobe+kretprobe tcp_v4_connect, kprobe
- *    tcp_sendmsg, with conn_track and sock_info maps.
+ *  - kprobes (seed 000): kprobe+kretprobe tcp_v4_connect (and
+ *    tcp_v6_connect), kprobe tcp_sendmsg, with conn_track and sock_info
+ *    maps.
+ * IPv4 and IPv6 sockets; a dual-stack socket's v4-mapped flow is IPv4.
  * An encrypt flow's process is stopped (SIGSTOP) before connect() returns,
  * so it cannot send a byte until tcsegd has configured kTLS and sent
  * SIGCONT. The policy maps are the data path's own (pinned, shared).
@@ -25,6 +27,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define AF_INET		2
+#define AF_INET6	10
 #define SIGSTOP		19
 
 struct {
@@ -148,17 +151,46 @@ struct tuple {
 	__u8 family;
 };
 
+/* ::ffff:a.b.c.d (RFC 4291 2.5.5.2) */
+static __always_inline int addr_v4_mapped(const union tcseg_addr *a)
+{
+	return !a->w[0] && !a->w[1] && a->w[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * The socket's 4-tuple, local end first, and its family. An AF_INET6
+ * socket whose peer is v4-mapped (a dual-stack socket with an IPv4 peer)
+ * is an IPv4 flow on the wire: family 4, from the socket's IPv4 fields,
+ * which the kernel keeps for such sockets (at SYN_SENT its IPv6 local
+ * address may not be set yet). Never a v4-mapped address in a record
+ * (docs/CAPTURE.md).
+ */
 static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 {
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_INET ||
-	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    (family != AF_INET && family != AF_INET6))
 		return -1;
-	/* .w, not .v4: a union's other bytes are left undefined otherwise */
-	t->saddr = (union tcseg_addr){
-		.w = { BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr) } };
-	t->daddr = (union tcseg_addr){
-		.w = { BPF_CORE_READ(sk, __sk_common.skc_daddr) } };
+	__builtin_memset(t, 0, sizeof(*t));
 	t->family = TCSEG_FAMILY_V4;
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&t->daddr, sk, __sk_common.skc_v6_daddr);
+		if (!addr_v4_mapped(&t->daddr)) {
+			BPF_CORE_READ_INTO(&t->saddr, sk,
+					   __sk_common.skc_v6_rcv_saddr);
+			t->family = TCSEG_FAMILY_V6;
+		}
+	}
+	if (t->family == TCSEG_FAMILY_V4) {
+		/*
+		 * word by word: a union initialiser naming .v4 need not
+		 * clear the other 12 bytes (clang leaves them)
+		 */
+		__builtin_memset(&t->daddr, 0, sizeof(t->daddr));
+		t->saddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		t->daddr.v4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	}
 	t->sport = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
 	t->dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	return 0;
@@ -520,8 +552,8 @@ int BPF_PROG(tcseg_cap_send, const struct sock *sk)
 	return 0;
 }
 
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(tcseg_kp_connect, struct sock *sk)
+/* connect() in flight: its sock by thread, reported at the return. */
+static __always_inline int conn_track_enter(struct sock *sk)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 p = (__u64)sk;
@@ -530,8 +562,7 @@ int BPF_KPROBE(tcseg_kp_connect, struct sock *sk)
 	return 0;
 }
 
-SEC("kretprobe/tcp_v4_connect")
-int BPF_KRETPROBE(tcseg_kp_connect_ret, int ret)
+static __always_inline int conn_track_exit(int ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct sock *sk;
@@ -548,6 +579,35 @@ int BPF_KRETPROBE(tcseg_kp_connect_ret, int ret)
 	on_open(TCSEG_SOCK_CONNECT, &t, 0, sk_netns_cookie(sk), (__u64)sk,
 		TCSEG_SOCK_F_KPROBE, 1, -1);
 	return 0;
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(tcseg_kp_connect, struct sock *sk)
+{
+	return conn_track_enter(sk);
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(tcseg_kp_connect_ret, int ret)
+{
+	return conn_track_exit(ret);
+}
+
+/*
+ * IPv6 sockets. tcp_v6_connect() to a v4-mapped address calls
+ * tcp_v4_connect(), whose probes report it (as IPv4, sk_tuple) and take
+ * the tcseg_conn_track entry: this return then finds none.
+ */
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(tcseg_kp_connect6, struct sock *sk)
+{
+	return conn_track_enter(sk);
+}
+
+SEC("kretprobe/tcp_v6_connect")
+int BPF_KRETPROBE(tcseg_kp_connect6_ret, int ret)
+{
+	return conn_track_exit(ret);
 }
 
 SEC("kprobe/tcp_sendmsg")

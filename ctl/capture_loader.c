@@ -118,6 +118,8 @@ static void select_progs(struct capture_bpf *s, enum capture_variant v)
 #endif
 	bpf_program__set_autoload(s->progs.tcseg_kp_connect, kp);
 	bpf_program__set_autoload(s->progs.tcseg_kp_connect_ret, kp);
+	bpf_program__set_autoload(s->progs.tcseg_kp_connect6, kp);
+	bpf_program__set_autoload(s->progs.tcseg_kp_connect6_ret, kp);
 	bpf_program__set_autoload(s->progs.tcseg_kp_sendmsg, kp);
 	bpf_program__set_autoload(s->progs.tcseg_kp_accept_ret, kp);
 }
@@ -144,6 +146,10 @@ static int attach_progs(struct capture_bpf *s)
 			s->links.tcseg_kp_connect = l;
 		else if (p == s->progs.tcseg_kp_connect_ret)
 			s->links.tcseg_kp_connect_ret = l;
+		else if (p == s->progs.tcseg_kp_connect6)
+			s->links.tcseg_kp_connect6 = l;
+		else if (p == s->progs.tcseg_kp_connect6_ret)
+			s->links.tcseg_kp_connect6_ret = l;
 		else if (p == s->progs.tcseg_kp_sendmsg)
 			s->links.tcseg_kp_sendmsg = l;
 		else if (p == s->progs.tcseg_cap_connect_exit)

@@ -123,6 +123,22 @@ int tcseg_dev_sessions_delete(const struct tcseg_maps *m, __u32 ifindex,
 	return gone;
 }
 
+/* Write @dev (bound addresses changed) over @old, drop stale sessions. */
+static int dev_write_bound(const struct tcseg_maps *m, __u32 ifindex,
+			   const struct tcseg_dev *old,
+			   const struct tcseg_dev *dev, char *err, size_t errlen)
+{
+	int ret;
+
+	if (bpf_map_update_elem(m->devs, &ifindex, dev, BPF_EXIST)) {
+		ret = -errno;
+		return tcseg_errf(err, errlen, ret,
+				  "cannot write device entry: %s", strerror(-ret));
+	}
+	dev_rebound(m, ifindex, old, dev);
+	return 0;
+}
+
 int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 		   const __be32 *a, int n, char *err, size_t errlen)
 {
@@ -142,13 +158,38 @@ int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 	memset(as.a4, 0, sizeof(as.a4));
 	memcpy(as.a4, a, n * sizeof(a[0]));
 	dev_set_addrs(&dev, &as);
-	if (bpf_map_update_elem(m->devs, &ifindex, &dev, BPF_EXIST)) {
-		ret = -errno;
-		return tcseg_errf(err, errlen, ret,
-				  "cannot write device entry: %s", strerror(-ret));
-	}
-	dev_rebound(m, ifindex, &old, &dev);
-	return 0;
+	return dev_write_bound(m, ifindex, &old, &dev, err, errlen);
+}
+
+int tcseg_dev_bind46(const struct tcseg_maps *m, __u32 ifindex,
+		     const __be32 *a4, int n4, const union tcseg_addr *a6,
+		     int n6, char *err, size_t errlen)
+{
+	struct tcseg_dev dev, old;
+	struct addr_set as;
+	int ret;
+
+	if (n4 < 0 || n4 > TCSEG_DEV_MAX_ADDRS4 || n6 < 0 ||
+	    n6 > TCSEG_DEV_MAX_ADDRS6)
+		return tcseg_errf(err, errlen, -E2BIG, "%d IPv4 and %d IPv6 "
+				  "addresses (at most %d and %d)", n4, n6,
+				  TCSEG_DEV_MAX_ADDRS4, TCSEG_DEV_MAX_ADDRS6);
+	memset(&as, 0, sizeof(as));
+	as.n4 = n4;
+	as.n6 = n6;
+	if (n4)
+		memcpy(as.a4, a4, n4 * sizeof(*a4));
+	if (n6)
+		memcpy(as.a6, a6, n6 * sizeof(*a6));
+	ret = check_addr_set(&as, err, errlen);
+	if (ret)
+		return ret;
+	if (bpf_map_lookup_elem(m->devs, &ifindex, &old))
+		return tcseg_errf(err, errlen, -ENOENT,
+				  "ifindex %u is not attached", ifindex);
+	dev = old;
+	dev_set_addrs(&dev, &as);
+	return dev_write_bound(m, ifindex, &old, &dev, err, errlen);
 }
 
 int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,

@@ -48,6 +48,14 @@ int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,
  */
 int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 		   const __be32 *a, int n, char *err, size_t errlen);
+/*
+ * Bind @n4 IPv4 and @n6 IPv6 addresses at once (a dual-stack pod: a
+ * bound device with no address of a family sends nothing of it,
+ * docs/DATAPATH.md); otherwise as tcseg_dev_bind(). tcsegd's auto-bind.
+ */
+int tcseg_dev_bind46(const struct tcseg_maps *m, __u32 ifindex,
+		     const __be32 *a4, int n4, const union tcseg_addr *a6,
+		     int n6, char *err, size_t errlen);
 
 /* The addresses bound to @d (none when it is not bound), bounded. */
 void tcseg_dev_addrs(const struct tcseg_dev *d, struct addr_set *as);

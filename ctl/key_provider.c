@@ -157,10 +157,20 @@ static void ip_str(__u32 addr, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+#define KP_TUPLE_STR 128	/* "[v6]:port->[v6]:port" */
+
 static void tuple_str(const struct flow_tuple *t, char *buf, size_t len)
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
+	if (flow_is_v6(t)) {
+		if (!inet_ntop(AF_INET6, t->saddr6, s, sizeof(s)) ||
+		    !inet_ntop(AF_INET6, t->daddr6, d, sizeof(d)))
+			snprintf(s, sizeof(s), "?");
+		snprintf(buf, len, "[%s]:%u->[%s]:%u", s, t->sport, d,
+			 t->dport);
+		return;
+	}
 	ip_str(t->saddr, s, sizeof(s));
 	ip_str(t->daddr, d, sizeof(d));
 	snprintf(buf, len, "%s:%u->%s:%u", s, t->sport, d, t->dport);
@@ -192,17 +202,26 @@ static __u16 get16(const unsigned char *p)
 	return (__u16)(p[0] << 8 | p[1]);
 }
 
-/* saddr daddr (network order) sport dport (BE) nonce[16] cipher (BE) */
-static void build_context(const struct flow_tuple *t,
-			  const unsigned char *nonce, __u16 cipher,
-			  unsigned char *c)
+/*
+ * saddr daddr (network order) sport dport (BE) nonce[16] cipher (BE);
+ * the addresses are 4 bytes each (IPv4, 30 bytes) or 16 (IPv6, 54).
+ * Returns the length.
+ */
+static size_t build_context(const struct flow_tuple *t,
+			    const unsigned char *nonce, __u16 cipher,
+			    unsigned char *c)
 {
-	memcpy(c, &t->saddr, 4);
-	memcpy(c + 4, &t->daddr, 4);
-	put16(c + 8, t->sport);
-	put16(c + 10, t->dport);
-	memcpy(c + 12, nonce, KP_NONCE_LEN);
-	put16(c + 28, cipher);
+	size_t al = flow_is_v6(t) ? 16 : 4;
+
+	memcpy(c, flow_is_v6(t) ? (const void *)t->saddr6 : &t->saddr, al);
+	memcpy(c + al, flow_is_v6(t) ? (const void *)t->daddr6 : &t->daddr,
+	       al);
+	c += 2 * al;
+	put16(c, t->sport);
+	put16(c + 2, t->dport);
+	memcpy(c + 4, nonce, KP_NONCE_LEN);
+	put16(c + 4 + KP_NONCE_LEN, cipher);
+	return 2 * al + 6 + KP_NONCE_LEN;
 }
 
 /*
@@ -213,13 +232,14 @@ static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
 		  const struct flow_tuple *t, const unsigned char *nonce,
 		  __u16 cipher, enum kp_role role, struct tls_key_info *ki)
 {
-	unsigned char ctx[KP_CONTEXT_LEN], km[2 * 32 + 2 * KP_IV_LEN];
+	unsigned char ctx[KP_CONTEXT6_LEN], km[2 * 32 + 2 * KP_IV_LEN];
 	int kl = tcseg_cipher_key_len(cipher), r;
+	size_t cl;
 
 	if (kl < 0)
 		return -EINVAL;
-	build_context(t, nonce, cipher, ctx);
-	r = ops->export(s, KP_EXPORTER_LABEL, ctx, sizeof(ctx), km,
+	cl = build_context(t, nonce, cipher, ctx);
+	r = ops->export(s, KP_EXPORTER_LABEL, ctx, cl, km,
 			2 * kl + 2 * KP_IV_LEN);
 	if (!r)
 		kp_keys_from(km, kl, cipher, role == KP_ROLE_SERVER, ki);
@@ -239,30 +259,68 @@ static void mirror(const struct tls_key_info *a, struct tls_key_info *b)
 
 /* ---------- wire ---------- */
 
-/* The tuple at bytes 8..19 of a request (addresses as they are). */
+/*
+ * The tuple at bytes 8..19 of a request (addresses as they are); an IPv6
+ * flow's message (ANNOUNCE6, END6) has zeros at 8..15 and the addresses
+ * at 36..67 (docs/KEYS.md §wire).
+ */
 static void put_tuple(unsigned char *m, const struct flow_tuple *t)
 {
-	memcpy(m + 8, &t->saddr, 4);
-	memcpy(m + 12, &t->daddr, 4);
+	if (flow_is_v6(t)) {
+		memcpy(m + KP_REQ_LEN, t->saddr6, 16);
+		memcpy(m + KP_REQ_LEN + 16, t->daddr6, 16);
+	} else {
+		memcpy(m + 8, &t->saddr, 4);
+		memcpy(m + 12, &t->daddr, 4);
+	}
 	put16(m + 16, t->sport);
 	put16(m + 18, t->dport);
 }
 
-static void get_tuple(const unsigned char *m, struct flow_tuple *t)
+/* Is this message type one of an IPv6 flow (KP_REQ6_LEN bytes)? */
+static int msg_is_v6(const unsigned char *m)
 {
+	return m[4] == KP_MSG_ANNOUNCE6 || m[4] == KP_MSG_END6;
+}
+
+static size_t msg_len(const unsigned char *m)
+{
+	return msg_is_v6(m) ? KP_REQ6_LEN : KP_REQ_LEN;
+}
+
+static int get_tuple(const unsigned char *m, struct flow_tuple *t,
+		     const char **why)
+{
+	static const unsigned char zero[16];
+
 	memset(t, 0, sizeof(*t));
-	memcpy(&t->saddr, m + 8, 4);
-	memcpy(&t->daddr, m + 12, 4);
 	t->sport = get16(m + 16);
 	t->dport = get16(m + 18);
+	if (!msg_is_v6(m)) {
+		memcpy(&t->saddr, m + 8, 4);
+		memcpy(&t->daddr, m + 12, 4);
+		return 0;
+	}
+	t->family = FLOW_FAMILY_V6;
+	memcpy(t->saddr6, m + KP_REQ_LEN, 16);
+	memcpy(t->daddr6, m + KP_REQ_LEN + 16, 16);
+	if (memcmp(m + 8, zero, 8)) {
+		*why = "IPv6 message with IPv4 addresses";
+		return -EPROTO;
+	}
+	if (!memcmp(t->saddr6, zero, 16) || !memcmp(t->daddr6, zero, 16)) {
+		*why = "incomplete tuple";
+		return -EPROTO;
+	}
+	return 0;
 }
 
 static void enc_req(unsigned char *m, const struct flow_tuple *t,
 		    const unsigned char *nonce, __u16 cipher)
 {
-	memset(m, 0, KP_REQ_LEN);
+	memset(m, 0, KP_REQ6_LEN);
 	memcpy(m, KP_MSG_MAGIC, 4);
-	m[4] = KP_MSG_ANNOUNCE;
+	m[4] = flow_is_v6(t) ? KP_MSG_ANNOUNCE6 : KP_MSG_ANNOUNCE;
 	put16(m + 6, cipher);
 	put_tuple(m, t);
 	memcpy(m + 20, nonce, KP_NONCE_LEN);
@@ -275,7 +333,7 @@ static int dec_req(const unsigned char *m, struct flow_tuple *t,
 		*why = "bad magic";
 		return -EPROTO;
 	}
-	if (m[4] != KP_MSG_ANNOUNCE) {
+	if (m[4] != KP_MSG_ANNOUNCE && m[4] != KP_MSG_ANNOUNCE6) {
 		*why = "unknown message type";
 		return -EPROTO;
 	}
@@ -284,9 +342,8 @@ static int dec_req(const unsigned char *m, struct flow_tuple *t,
 		return -EPROTO;
 	}
 	*cipher = get16(m + 6);
-	get_tuple(m, t);
 	memcpy(nonce, m + 20, KP_NONCE_LEN);
-	return 0;
+	return get_tuple(m, t, why);
 }
 
 static void enc_ack(unsigned char *m, int status, const unsigned char *nonce)
@@ -307,9 +364,9 @@ static void enc_end(unsigned char *m, const struct flow_tuple *t,
 		    enum kp_role end, int status, const unsigned char *fp,
 		    const unsigned char *id)
 {
-	memset(m, 0, KP_REQ_LEN);
+	memset(m, 0, KP_REQ6_LEN);
 	memcpy(m, KP_MSG_MAGIC, 4);
-	m[4] = KP_MSG_END;
+	m[4] = flow_is_v6(t) ? KP_MSG_END6 : KP_MSG_END;
 	m[5] = (unsigned char)end;
 	put16(m + 6, status < 0 || status > 0xffff ? EPROTO : status);
 	put_tuple(m, t);
@@ -321,7 +378,8 @@ static void enc_end(unsigned char *m, const struct flow_tuple *t,
 static int dec_end(const unsigned char *m, struct flow_tuple *t,
 		   enum kp_role *end, int *status, const char **why)
 {
-	if (memcmp(m, KP_MSG_MAGIC, 4) || m[4] != KP_MSG_END) {
+	if (memcmp(m, KP_MSG_MAGIC, 4) ||
+	    (m[4] != KP_MSG_END && m[4] != KP_MSG_END6)) {
 		*why = "not an end message";
 		return -EPROTO;
 	}
@@ -331,8 +389,10 @@ static int dec_end(const unsigned char *m, struct flow_tuple *t,
 	}
 	*end = m[5];
 	*status = get16(m + 6);
-	get_tuple(m, t);
-	if (!t->saddr || !t->daddr || !t->sport || !t->dport) {
+	if (get_tuple(m, t, why))
+		return -EPROTO;
+	if ((!flow_is_v6(t) && (!t->saddr || !t->daddr)) || !t->sport ||
+	    !t->dport) {
 		*why = "incomplete tuple";
 		return -EPROTO;
 	}
@@ -501,6 +561,9 @@ static void flows_expire(struct kp_node *n, long long now)
 static int tuple_eq(const struct flow_tuple *a, const struct flow_tuple *b)
 {
 	return a->saddr == b->saddr && a->daddr == b->daddr &&
+	       flow_is_v6(a) == flow_is_v6(b) &&
+	       !memcmp(a->saddr6, b->saddr6, 16) &&
+	       !memcmp(a->daddr6, b->daddr6, 16) &&
 	       a->sport == b->sport && a->dport == b->dport;
 }
 
@@ -561,7 +624,7 @@ static int server_get_key(struct kp_node *n, const struct flow_tuple *t,
 			  struct tls_key_info *ki)
 {
 	long long deadline = now_ms() + n->cfg.flow_wait_ms;
-	char ts_buf[64];
+	char ts_buf[KP_TUPLE_STR];
 	int found;
 
 	pthread_mutex_lock(&n->lock);
@@ -724,7 +787,7 @@ static int exchange(struct kp_node *n, struct kp_peer *p,
 	unsigned char ack[KP_ACK_LEN];
 	int r;
 
-	r = n->ops->send(p->sess, req, KP_REQ_LEN, n->cfg.io_timeout_ms);
+	r = n->ops->send(p->sess, req, msg_len(req), n->cfg.io_timeout_ms);
 	if (r)
 		return r;
 	r = n->ops->recv(p->sess, ack, sizeof(ack), n->cfg.io_timeout_ms, -1);
@@ -815,9 +878,9 @@ static int client_announce(struct kp_node *n, struct kp_peer *p,
 			   const struct flow_tuple *t,
 			   const unsigned char *nonce)
 {
-	unsigned char req[KP_REQ_LEN];
+	unsigned char req[KP_REQ6_LEN];
 	int tries, r = 0, reused, status = 0;
-	char ts[64];
+	char ts[KP_TUPLE_STR];
 
 	tuple_str(t, ts, sizeof(ts));
 	enc_req(req, t, nonce, n->cfg.cipher);
@@ -916,13 +979,23 @@ static int client_get_key(struct kp_node *n, const struct flow_tuple *t,
 
 /* ---------- get_key ---------- */
 
-static int lookup(struct kp_node *n, __u32 addr, char *node,
-		  struct sockaddr_in *svc)
+/* The node of the flow's source (@src) or destination pod. */
+static int lookup(struct kp_node *n, const struct flow_tuple *t, int src,
+		  char *node, struct sockaddr_in *svc)
 {
+	int r;
+
 	memset(svc, 0, sizeof(*svc));
 	node[0] = 0;
-	if (n->cfg.lookup(n->cfg.lookup_arg, addr, node, KP_NODE_NAME_MAX,
-			  svc))
+	if (flow_is_v6(t))
+		r = n->cfg.lookup6 ?
+		    n->cfg.lookup6(n->cfg.lookup_arg,
+				   src ? t->saddr6 : t->daddr6, node,
+				   KP_NODE_NAME_MAX, svc) : -ENOENT;
+	else
+		r = n->cfg.lookup(n->cfg.lookup_arg, src ? t->saddr : t->daddr,
+				  node, KP_NODE_NAME_MAX, svc);
+	if (r)
 		return -ENOENT;
 	node[KP_NODE_NAME_MAX - 1] = 0;
 	return node[0] ? 0 : -ENOENT;
@@ -932,12 +1005,12 @@ static int node_get_key(struct kp_node *n, const struct flow_tuple *t,
 			const struct flow_isn *isn, enum kp_role role,
 			struct tls_key_info *ki)
 {
-	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[64];
+	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[KP_TUPLE_STR];
 	struct sockaddr_in ssvc, dsvc;
 	int s_local, d_local;
 
 	tuple_str(t, ts, sizeof(ts));
-	if (lookup(n, t->saddr, sn, &ssvc) || lookup(n, t->daddr, dn, &dsvc))
+	if (lookup(n, t, 1, sn, &ssvc) || lookup(n, t, 0, dn, &dsvc))
 		return fail(n, -ENOENT, "flow %s: an address maps to no node",
 			    ts);
 	s_local = !strcmp(sn, n->cfg.node_name);
@@ -986,8 +1059,8 @@ int kp_node_tell_end(struct kp_node *n, const struct flow_tuple *t,
 		     enum kp_role end, int status, const unsigned char *fp)
 {
 	static const unsigned char nofp[KP_FP_LEN];
-	unsigned char req[KP_REQ_LEN], id[8];
-	char name[KP_NODE_NAME_MAX], ts[64];
+	unsigned char req[KP_REQ6_LEN], id[8];
+	char name[KP_NODE_NAME_MAX], ts[KP_TUPLE_STR];
 	struct sockaddr_in svc;
 	struct kp_peer *p;
 	int tries, reused, st = 0, r;
@@ -996,7 +1069,7 @@ int kp_node_tell_end(struct kp_node *n, const struct flow_tuple *t,
 		return fail(n, -EINVAL, "tell_end: bad argument");
 	tuple_str(t, ts, sizeof(ts));
 	/* the node of the other end */
-	if (lookup(n, end == KP_ROLE_CLIENT ? t->daddr : t->saddr, name, &svc))
+	if (lookup(n, t, end != KP_ROLE_CLIENT, name, &svc))
 		return fail(n, -ENOENT, "flow %s: the other end maps to no "
 			    "node", ts);
 	if (!strcmp(name, n->cfg.node_name)) {
@@ -1042,7 +1115,7 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 			  const unsigned char *nonce, __u16 cipher,
 			  const char *peer)
 {
-	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[64];
+	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[KP_TUPLE_STR];
 	struct sockaddr_in svc;
 	struct tls_key_info ki;
 	int r;
@@ -1054,8 +1127,8 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 		return EOPNOTSUPP;
 	}
 	/* A node may only announce flows of its own pods to ours. */
-	if (lookup(n, t->saddr, sn, &svc) || !n->ops->peer_is(s, sn) ||
-	    lookup(n, t->daddr, dn, &svc) || strcmp(dn, n->cfg.node_name)) {
+	if (lookup(n, t, 1, sn, &svc) || !n->ops->peer_is(s, sn) ||
+	    lookup(n, t, 0, dn, &svc) || strcmp(dn, n->cfg.node_name)) {
 		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
 		       "announce flow %s", peer, ts);
 		return EACCES;
@@ -1081,7 +1154,7 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 static int serve_end(struct kp_node *n, struct kp_sess *s,
 		     const unsigned char *req, const char *peer)
 {
-	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[64];
+	char sn[KP_NODE_NAME_MAX], dn[KP_NODE_NAME_MAX], ts[KP_TUPLE_STR];
 	struct sockaddr_in svc;
 	struct flow_tuple t;
 	enum kp_role end;
@@ -1094,7 +1167,7 @@ static int serve_end(struct kp_node *n, struct kp_sess *s,
 		return EPROTO;
 	}
 	tuple_str(&t, ts, sizeof(ts));
-	if (lookup(n, t.saddr, sn, &svc) || lookup(n, t.daddr, dn, &svc) ||
+	if (lookup(n, &t, 1, sn, &svc) || lookup(n, &t, 0, dn, &svc) ||
 	    !n->ops->peer_is(s, end == KP_ROLE_CLIENT ? sn : dn) ||
 	    strcmp(end == KP_ROLE_CLIENT ? dn : sn, n->cfg.node_name)) {
 		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
@@ -1169,7 +1242,7 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 		       const char *peer)
 {
 	struct kp_spair *sp = NULL;
-	unsigned char req[KP_REQ_LEN], ack[KP_ACK_LEN];
+	unsigned char req[KP_REQ6_LEN], ack[KP_ACK_LEN];
 	unsigned char nonce[KP_NONCE_LEN];
 	struct flow_tuple t;
 	const char *why;
@@ -1177,8 +1250,13 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 	int r, st;
 
 	for (;;) {
-		r = n->ops->recv(s, req, sizeof(req), n->cfg.idle_timeout_ms,
+		r = n->ops->recv(s, req, KP_REQ_LEN, n->cfg.idle_timeout_ms,
 				 n->stop_pipe[0]);
+		/* an IPv6 flow's message: its addresses follow */
+		if (!r && msg_is_v6(req))
+			r = n->ops->recv(s, req + KP_REQ_LEN,
+					 KP_REQ6_LEN - KP_REQ_LEN,
+					 n->cfg.io_timeout_ms, n->stop_pipe[0]);
 		if (r == -ECONNRESET || r == -ECANCELED || r == -ETIMEDOUT)
 			break;
 		if (r) {
@@ -1194,7 +1272,8 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 				break;
 			continue;
 		}
-		if (req[4] == KP_MSG_END && !memcmp(req, KP_MSG_MAGIC, 4)) {
+		if ((req[4] == KP_MSG_END || req[4] == KP_MSG_END6) &&
+		    !memcmp(req, KP_MSG_MAGIC, 4)) {
 			st = serve_end(n, s, req, peer);
 			enc_ack(ack, st, req + 20);
 			if (n->ops->send(s, ack, sizeof(ack),

@@ -19,6 +19,7 @@
 #define KP_EXPORTER_LABEL	"EXPORTER-tcseg-ktls-v1"
 #define KP_NONCE_LEN		16
 #define KP_CONTEXT_LEN		30	/* see docs/KEYS.md §context */
+#define KP_CONTEXT6_LEN		54	/* IPv6 flows: 16-byte addresses */
 #define KP_NODE_NAME_MAX	64
 #define KP_DEFAULT_PORT		7443
 
@@ -28,7 +29,10 @@
 #define KP_MSG_ACK		2
 #define KP_MSG_END		3	/* one end of a flow secured/failed */
 #define KP_MSG_EPOCH		4	/* client confirms the pair secret */
+#define KP_MSG_ANNOUNCE6	5	/* ANNOUNCE of an IPv6 flow */
+#define KP_MSG_END6		6	/* END of an IPv6 flow */
 #define KP_REQ_LEN		36
+#define KP_REQ6_LEN		68	/* KP_REQ_LEN + both IPv6 addresses */
 #define KP_ACK_LEN		24
 #define KP_FP_LEN		8	/* key fingerprint in KP_MSG_END */
 
@@ -40,6 +44,9 @@
  */
 typedef int (*kp_lookup_fn)(void *arg, __u32 addr, char *node,
 			    size_t node_len, struct sockaddr_in *svc);
+/* Same for an IPv6 pod address (16 bytes); the node's service is IPv4. */
+typedef int (*kp_lookup6_fn)(void *arg, const __u8 *addr6, char *node,
+			     size_t node_len, struct sockaddr_in *svc);
 
 /*
  * MODE_TLSHUB's fallback (docs/CONFIG.md fallback_mode): the provider
@@ -63,6 +70,7 @@ struct kp_config {
 	int serve;		/* run the key service on `listen` */
 	struct sockaddr_in listen; /* port 0 with serve: ephemeral port */
 	kp_lookup_fn lookup;	/* required */
+	kp_lookup6_fn lookup6;	/* NULL: IPv6 flows map to no node */
 	void *lookup_arg;
 	/*
 	 * Key service: may a connection from @addr (network order) start a

@@ -42,8 +42,8 @@ static void put32(unsigned char *p, __u32 v)
 	put16(p + 2, v & 0xffff);
 }
 
-void kp_pair_context(const struct flow_tuple *t, const struct flow_isn *isn,
-		     __u16 cipher, unsigned char *c)
+size_t kp_pair_context(const struct flow_tuple *t, const struct flow_isn *isn,
+		       __u16 cipher, unsigned char *c)
 {
 	memcpy(c, &t->saddr, 4);
 	memcpy(c + 4, &t->daddr, 4);
@@ -52,6 +52,13 @@ void kp_pair_context(const struct flow_tuple *t, const struct flow_isn *isn,
 	put32(c + 12, isn->client);
 	put32(c + 16, isn->server);
 	put16(c + 20, cipher);
+	if (!flow_is_v6(t))
+		return KP_FLOW_CTX_LEN;
+	/* IPv6: the IPv4 words are zero; the family and addresses follow */
+	c[KP_FLOW_CTX_LEN] = 6;
+	memcpy(c + KP_FLOW_CTX_LEN + 1, t->saddr6, 16);
+	memcpy(c + KP_FLOW_CTX_LEN + 17, t->daddr6, 16);
+	return KP_FLOW_CTX6_LEN;
 }
 
 int kp_pair_init(struct kp_pair *p, const unsigned char *secret,
@@ -117,14 +124,15 @@ static int guard_grow(struct kp_pair *p)
  * keys, and distinct contexts collide with chance 2^-64, which only
  * sends that flow to the announce).
  */
-static int guard_take(struct kp_pair *p, const unsigned char *ctx)
+static int guard_take(struct kp_pair *p, const unsigned char *ctx,
+		      size_t len)
 {
 	unsigned char t[8];
 	__u64 tag;
 	int r;
 
-	r = th_hkdf_expand_label(p->secret, "tcseg guard v2", ctx,
-				 KP_FLOW_CTX_LEN, t, sizeof(t));
+	r = th_hkdf_expand_label(p->secret, "tcseg guard v2", ctx, len, t,
+				 sizeof(t));
 	if (r)
 		return r;
 	memcpy(&tag, t, sizeof(tag));
@@ -143,17 +151,18 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 		   const struct flow_isn *isn, __u16 cipher, int server,
 		   struct tls_key_info *ki)
 {
-	unsigned char ctx[KP_FLOW_CTX_LEN], km[2 * 32 + 2 * KP_IV_LEN];
+	unsigned char ctx[KP_FLOW_CTX6_LEN], km[2 * 32 + 2 * KP_IV_LEN];
 	int kl = tcseg_cipher_key_len(cipher), r;
+	size_t cl;
 
 	if (kl < 0 || !p->slot)
 		return -EINVAL;
-	kp_pair_context(t, isn, cipher, ctx);
-	r = guard_take(p, ctx);
+	cl = kp_pair_context(t, isn, cipher, ctx);
+	r = guard_take(p, ctx, cl);
 	if (r)
 		return r;
-	r = th_hkdf_expand_label(p->secret, "tcseg ktls v2", ctx, sizeof(ctx),
-				 km, 2 * kl + 2 * KP_IV_LEN);
+	r = th_hkdf_expand_label(p->secret, "tcseg ktls v2", ctx, cl, km,
+				 2 * kl + 2 * KP_IV_LEN);
 	if (!r)
 		kp_keys_from(km, kl, cipher, server, ki);
 	explicit_bzero(km, sizeof(km));

@@ -15,6 +15,8 @@
 #define KP_PAIR_SECRET_LEN	32
 #define KP_EPOCH_LEN		8
 #define KP_FLOW_CTX_LEN		22	/* tuple 12, ISNs 8, cipher 2 */
+/* an IPv6 flow: + family (6) + both IPv6 addresses (docs/KEYS.md) */
+#define KP_FLOW_CTX6_LEN	(KP_FLOW_CTX_LEN + 1 + 32)
 /* flows a session's guard takes before the client opens a new session */
 #define KP_GUARD_MAX_CLIENT	(1u << 18)
 /* the server side takes twice that: it never fills up before the client */
@@ -45,8 +47,8 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 		   struct tls_key_info *ki);
 
 /* Context bytes (docs/KEYS.md §2), for tests and the derivation. */
-void kp_pair_context(const struct flow_tuple *t, const struct flow_isn *isn,
-		     __u16 cipher, unsigned char *ctx);
+size_t kp_pair_context(const struct flow_tuple *t, const struct flow_isn *isn,
+		       __u16 cipher, unsigned char *ctx);
 
 #define KP_IV_LEN		12
 

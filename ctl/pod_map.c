@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "conf_file.h"
 #include "pod_map.h"
@@ -35,7 +36,7 @@ struct node_ent {
 	unsigned int node_line;	/* line of its "node" directive, 0 = none */
 };
 
-enum { IX_POD_NAME, IX_POD_IP, IX_NODE_NAME, IX_NODE_ADDR, IX_NR };
+enum { IX_POD_NAME, IX_POD_IP, IX_NODE_NAME, IX_NODE_ADDR, IX_POD_IP6, IX_NR };
 
 struct hindex {
 	__u32 *slot;		/* entry index + 1, 0 = empty */
@@ -94,6 +95,14 @@ static __u32 hash_ip(__be32 ip)
 	return h ^ (h >> 15);
 }
 
+static __u32 hash_ip6(const __u8 *a)
+{
+	__be32 w[4];
+
+	memcpy(w, a, sizeof(w));
+	return hash_ip(w[0] ^ w[1] ^ w[2] ^ hash_ip(w[3]));
+}
+
 /* --- indices --- */
 
 static __u32 ent_hash(const struct pod_node_table *t, int ix, __u32 i)
@@ -103,6 +112,8 @@ static __u32 ent_hash(const struct pod_node_table *t, int ix, __u32 i)
 		return t->pods[i].hash;
 	case IX_POD_IP:
 		return hash_ip(t->pods[i].pub.ip);
+	case IX_POD_IP6:
+		return hash_ip6(t->pods[i].pub.ip6);
 	case IX_NODE_NAME:
 		return t->nodes[i].hash;
 	default:
@@ -110,24 +121,27 @@ static __u32 ent_hash(const struct pod_node_table *t, int ix, __u32 i)
 	}
 }
 
+/* @key: a name, a __be32 (IX_POD_IP, IX_NODE_ADDR) or 16 bytes (IX_POD_IP6) */
 static bool ent_match(const struct pod_node_table *t, int ix, __u32 i,
-		      const char *name, __be32 ip)
+		      const void *key)
 {
 	switch (ix) {
 	case IX_POD_NAME:
-		return !strcmp(t->pods[i].pub.name, name);
+		return !strcmp(t->pods[i].pub.name, key);
 	case IX_POD_IP:
-		return t->pods[i].pub.ip == ip;
+		return !memcmp(&t->pods[i].pub.ip, key, 4);
+	case IX_POD_IP6:
+		return !memcmp(t->pods[i].pub.ip6, key, 16);
 	case IX_NODE_NAME:
-		return !strcmp(t->nodes[i].pub.name, name);
+		return !strcmp(t->nodes[i].pub.name, key);
 	default:
-		return t->nodes[i].pub.addr == ip;
+		return !memcmp(&t->nodes[i].pub.addr, key, 4);
 	}
 }
 
 /* Entry index + 1 of the match, 0 when none. */
 static __u32 ix_find(const struct pod_node_table *t, int ix, __u32 hash,
-		     const char *name, __be32 ip)
+		     const void *key)
 {
 	const struct hindex *h = &t->ix[ix];
 	__u32 pos, e;
@@ -135,7 +149,7 @@ static __u32 ix_find(const struct pod_node_table *t, int ix, __u32 hash,
 	if (!h->slot)
 		return 0;
 	for (pos = hash & h->mask; (e = h->slot[pos]); pos = (pos + 1) & h->mask)
-		if (ent_match(t, ix, e - 1, name, ip))
+		if (ent_match(t, ix, e - 1, key))
 			return e;
 	return 0;
 }
@@ -237,7 +251,7 @@ static int node_get(struct parse_ctx *c, const char *name, __u32 *idx)
 	struct node_ent *n;
 	int ret;
 
-	e = ix_find(t, IX_NODE_NAME, hash, name, 0);
+	e = ix_find(t, IX_NODE_NAME, hash, name);
 	if (e) {
 		*idx = e - 1;
 		return 0;
@@ -277,7 +291,7 @@ static int node_set_addr(struct parse_ctx *c, __u32 idx, const char *field,
 				"node '%s' address %s conflicts with %s given at line %u",
 				n->pub.name, a, b, n->addr_line);
 	}
-	other = ix_find(t, IX_NODE_ADDR, hash_ip(addr), NULL, addr);
+	other = ix_find(t, IX_NODE_ADDR, hash_ip(addr), &addr);
 	if (other)
 		return conf_err(c->err, c->errlen, c->r, field,
 				"address %s of node '%s' is already node '%s' (line %u)",
@@ -323,18 +337,21 @@ static int parse_node_line(struct parse_ctx *c, char **f, int n)
 struct pod_opts {
 	const char *node_ip;
 	const char *pod_ip;
+	const char *pod_ip6;	/* a pod_ip= value with a ':' */
 };
 
-/* Fields 3 and 4 of a pod line: [node_ip | node_ip=X] [pod_ip=X]. */
+#define POD_LINE_USAGE "'pod_name node_name [node_ip] [pod_ip=A.B.C.D] [pod_ip=IPV6]'"
+
+/* Fields 3 to 5 of a pod line: [node_ip | node_ip=X] [pod_ip=X] [pod_ip=X6]. */
 static int parse_pod_opts(struct parse_ctx *c, char **f, int n,
 			  struct pod_opts *o)
 {
 	int i;
 
 	memset(o, 0, sizeof(*o));
-	if (n > 4)
+	if (n > 5)
 		return conf_err(c->err, c->errlen, c->r, "line",
-				"too many fields (%d, expected 'pod_name node_name [node_ip] [pod_ip=A.B.C.D]')",
+				"too many fields (%d, expected " POD_LINE_USAGE ")",
 				n);
 	for (i = 2; i < n; i++) {
 		const char **slot;
@@ -349,7 +366,7 @@ static int parse_pod_opts(struct parse_ctx *c, char **f, int n,
 					"field %d " CONF_Q " must be pod_ip=A.B.C.D or node_ip=A.B.C.D (a bare third field is the node ip)",
 					i + 1, CONF_QARG(f[i]));
 		if (!strncmp(f[i], "pod_ip=", 7))
-			slot = &o->pod_ip;
+			slot = strchr(v, ':') ? &o->pod_ip6 : &o->pod_ip;
 		else if (!strncmp(f[i], "node_ip=", 8))
 			slot = &o->node_ip;
 		else
@@ -358,15 +375,40 @@ static int parse_pod_opts(struct parse_ctx *c, char **f, int n,
 					CONF_QARG(f[i]));
 		if (*slot)
 			return conf_err(c->err, c->errlen, c->r,
-					slot == &o->pod_ip ? "pod_ip" : "node_ip",
-					"given twice");
+					slot == &o->node_ip ? "node_ip" : "pod_ip",
+					slot == &o->node_ip ? "given twice" :
+					"given twice for one address family");
 		*slot = v + 1;
 	}
 	return 0;
 }
 
+/*
+ * A pod's IPv6 address: a global or unique local unicast address, not
+ * ::, loopback, multicast, link-local (not unique across nodes) or
+ * v4-mapped (an IPv4 pod is given with a dotted quad; docs/CAPTURE.md).
+ */
+static int ip6_field(struct parse_ctx *c, const char *field, const char *s,
+		     __u8 *ip6)
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const __u8 zero[16];
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, s, &a) == 1 && memcmp(a.s6_addr, zero, 15) &&
+	    a.s6_addr[0] != 0xff &&
+	    !(a.s6_addr[0] == 0xfe && (a.s6_addr[1] & 0xc0) == 0x80) &&
+	    memcmp(a.s6_addr, mapped, sizeof(mapped))) {
+		memcpy(ip6, a.s6_addr, 16);
+		return 0;
+	}
+	return conf_err(c->err, c->errlen, c->r, field,
+			"bad address " CONF_Q " (IPv6: not ::, loopback, "
+			"multicast, link-local or v4-mapped)", CONF_QARG(s));
+}
+
 static int add_pod(struct parse_ctx *c, const char *name, __u32 node,
-		   __be32 ip)
+		   __be32 ip, const __u8 *ip6)
 {
 	struct pod_node_table *t = c->t;
 	struct pod_ent *p;
@@ -385,12 +427,15 @@ static int add_pod(struct parse_ctx *c, const char *name, __u32 node,
 	if (!p->pub.name)
 		return -ENOMEM;
 	p->pub.ip = ip;
+	memcpy(p->pub.ip6, ip6, sizeof(p->pub.ip6));
 	p->pub.line = c->r->lineno;
 	p->hash = hash_str(name);
 	p->node = node;
 	ret = ix_add(t, IX_POD_NAME, t->npods);
 	if (!ret && ip)
 		ret = ix_add(t, IX_POD_IP, t->npods);
+	if (!ret && pod_map_pod_has_ip6(&p->pub))
+		ret = ix_add(t, IX_POD_IP6, t->npods);
 	if (ret)
 		return ret;
 	t->nodes[node].pub.pods++;
@@ -398,17 +443,30 @@ static int add_pod(struct parse_ctx *c, const char *name, __u32 node,
 	return 0;
 }
 
+/* A pod IP (@family 4 or 6) already taken by another pod: the error. */
+static int pod_ip_taken(struct parse_ctx *c, int family, const void *addr,
+			const char *text)
+{
+	const struct pod_map_pod *p = pod_map_find_pod_addr(c->t, family, addr);
+
+	if (!p)
+		return 0;
+	return conf_err(c->err, c->errlen, c->r, "pod_ip",
+			"%s is already pod '%s' (line %u)", text, p->name,
+			p->line);
+}
+
 static int parse_pod_line(struct parse_ctx *c, char **f, int n)
 {
-	struct pod_node_table *t = c->t;
 	__be32 node_ip = 0, pod_ip = 0;
+	__u8 pod_ip6[16] = { 0 };
 	struct pod_opts o;
 	__u32 node, e;
 	int ret;
 
 	if (n < 2)
 		return conf_err(c->err, c->errlen, c->r, "node_name",
-				"missing (expected 'pod_name node_name [node_ip] [pod_ip=A.B.C.D]')");
+				"missing (expected " POD_LINE_USAGE ")");
 	ret = parse_pod_opts(c, f, n, &o);
 	if (!ret)
 		ret = name_field(c, "pod_name", f[0], POD_MAP_POD_NAME_MAX,
@@ -420,30 +478,31 @@ static int parse_pod_line(struct parse_ctx *c, char **f, int n)
 		ret = ip_field(c, "node_ip", o.node_ip, &node_ip);
 	if (!ret && o.pod_ip)
 		ret = ip_field(c, "pod_ip", o.pod_ip, &pod_ip);
+	if (!ret && o.pod_ip6)
+		ret = ip6_field(c, "pod_ip", o.pod_ip6, pod_ip6);
 	if (ret)
 		return ret;
-	e = ix_find(t, IX_POD_NAME, hash_str(f[0]), f[0], 0);
+	e = ix_find(c->t, IX_POD_NAME, hash_str(f[0]), f[0]);
 	if (e)
 		return conf_err(c->err, c->errlen, c->r, "pod_name",
 				"duplicate pod '%s' (first at line %u)", f[0],
-				t->pods[e - 1].pub.line);
-	e = pod_ip ? ix_find(t, IX_POD_IP, hash_ip(pod_ip), NULL, pod_ip) : 0;
-	if (e)
-		return conf_err(c->err, c->errlen, c->r, "pod_ip",
-				"%s is already pod '%s' (line %u)", o.pod_ip,
-				t->pods[e - 1].pub.name, t->pods[e - 1].pub.line);
-	ret = node_get(c, f[1], &node);
+				c->t->pods[e - 1].pub.line);
+	ret = pod_ip_taken(c, 4, &pod_ip, o.pod_ip);
+	if (!ret)
+		ret = pod_ip_taken(c, 6, pod_ip6, o.pod_ip6);
+	if (!ret)
+		ret = node_get(c, f[1], &node);
 	if (!ret && node_ip)
 		ret = node_set_addr(c, node, "node_ip", node_ip);
 	if (!ret)
-		ret = add_pod(c, f[0], node, pod_ip);
+		ret = add_pod(c, f[0], node, pod_ip, pod_ip6);
 	return ret;
 }
 
 static int parse_line(struct parse_ctx *c, char *line)
 {
-	char *f[5];
-	int n = conf_split(line, f, 5);
+	char *f[6];
+	int n = conf_split(line, f, 6);
 
 	if (!strcmp(f[0], "node"))
 		return parse_node_line(c, f, n);
@@ -551,7 +610,7 @@ const struct pod_map_pod *pod_map_find_pod(const struct pod_node_table *table,
 
 	if (!table || !pod_name)
 		return NULL;
-	e = ix_find(table, IX_POD_NAME, hash_str(pod_name), pod_name, 0);
+	e = ix_find(table, IX_POD_NAME, hash_str(pod_name), pod_name);
 	return e ? &table->pods[e - 1].pub : NULL;
 }
 
@@ -565,7 +624,7 @@ const char *get_node_by_pod(struct pod_node_table *table, const char *pod_name)
 void pod_map_fprint(FILE *f, const struct pod_node_table *table, int addrs)
 {
 	unsigned int i, n = pod_map_pod_count(table);
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN + INET6_ADDRSTRLEN + 1], b[INET_ADDRSTRLEN];
 
 	fprintf(f, "Pod-Node Mapping Table (%u entries):\n", n);
 	if (addrs)
@@ -586,6 +645,13 @@ void pod_map_fprint(FILE *f, const struct pod_node_table *table, int addrs)
 		strcpy(b, "-");
 		if (p->ip)
 			inet_ntop(AF_INET, &p->ip, a, sizeof(a));
+		if (pod_map_pod_has_ip6(p)) {
+			size_t l = p->ip ? strlen(a) : 0;
+
+			if (l)
+				a[l++] = ',';
+			inet_ntop(AF_INET6, p->ip6, a + l, sizeof(a) - l);
+		}
 		if (p->node_ip)
 			inet_ntop(AF_INET, &p->node_ip, b, sizeof(b));
 		fprintf(f, "%-30s %-30s %-15s %s\n", p->name, p->node, a, b);
@@ -600,25 +666,56 @@ void print_pod_node_mapping(struct pod_node_table *table)
 
 /* --- lookups --- */
 
-const char *pod_map_pod_by_ip(const struct pod_node_table *table, __be32 ip)
+static const struct pod_map_pod *pod_by_ip(const struct pod_node_table *table,
+					   __be32 ip)
 {
 	__u32 e;
 
 	if (!table || !ip)
 		return NULL;
-	e = ix_find(table, IX_POD_IP, hash_ip(ip), NULL, ip);
-	return e ? table->pods[e - 1].pub.name : NULL;
+	e = ix_find(table, IX_POD_IP, hash_ip(ip), &ip);
+	return e ? &table->pods[e - 1].pub : NULL;
+}
+
+static const struct pod_map_pod *pod_by_ip6(const struct pod_node_table *table,
+					    const __u8 *ip6)
+{
+	static const __u8 zero[16];
+	__u32 e;
+
+	if (!table || !ip6 || !memcmp(ip6, zero, 16))
+		return NULL;
+	e = ix_find(table, IX_POD_IP6, hash_ip6(ip6), ip6);
+	return e ? &table->pods[e - 1].pub : NULL;
+}
+
+const char *pod_map_pod_by_ip(const struct pod_node_table *table, __be32 ip)
+{
+	const struct pod_map_pod *p = pod_by_ip(table, ip);
+
+	return p ? p->name : NULL;
 }
 
 const char *pod_map_node_by_pod_ip(const struct pod_node_table *table,
 				   __be32 ip)
 {
-	__u32 e;
+	const struct pod_map_pod *p = pod_by_ip(table, ip);
 
-	if (!table || !ip)
+	return p ? p->node : NULL;
+}
+
+const struct pod_map_pod *
+pod_map_find_pod_addr(const struct pod_node_table *table, int family,
+		      const void *addr)
+{
+	__be32 ip;
+
+	if (family == 6)
+		return pod_by_ip6(table, addr);
+	if (family != 4 || !addr)
 		return NULL;
-	e = ix_find(table, IX_POD_IP, hash_ip(ip), NULL, ip);
-	return e ? table->pods[e - 1].pub.node : NULL;
+	memcpy(&ip, addr, 4);
+	return pod_by_ip(table, ip);
 }
 
 const struct pod_map_node *
@@ -628,7 +725,7 @@ pod_map_find_node(const struct pod_node_table *table, const char *node_name)
 
 	if (!table || !node_name)
 		return NULL;
-	e = ix_find(table, IX_NODE_NAME, hash_str(node_name), node_name, 0);
+	e = ix_find(table, IX_NODE_NAME, hash_str(node_name), node_name);
 	return e ? &table->nodes[e - 1].pub : NULL;
 }
 
@@ -647,7 +744,7 @@ const char *pod_map_node_by_addr(const struct pod_node_table *table,
 
 	if (!table || !addr)
 		return NULL;
-	e = ix_find(table, IX_NODE_ADDR, hash_ip(addr), NULL, addr);
+	e = ix_find(table, IX_NODE_ADDR, hash_ip(addr), &addr);
 	return e ? table->nodes[e - 1].pub.name : NULL;
 }
 

@@ -9,7 +9,7 @@
  *   pod_name node_name                       seed 001 form
  *   pod_name node_name node_ip               TLSHub form: 3rd field = NODE ip
  *   pod_name node_name [node_ip] pod_ip=A.B.C.D
- *   pod_name node_name node_ip=A.B.C.D [pod_ip=A.B.C.D]
+ *   pod_name node_name node_ip=A.B.C.D [pod_ip=A.B.C.D] [pod_ip=IPV6]
  *   node node_name node_ip                   a node's address, no pod
  *
  * A bare third field is always the node's address (as in the TLSHub
@@ -19,7 +19,10 @@
  *
  * Rules: pod names are unique (1..253 of [A-Za-z0-9._-:/], starting with
  * a letter or digit); node names 1..63 of [A-Za-z0-9._-]; addresses are
- * dotted quads, not 0.0.0.0, broadcast, multicast or 240/4. A node
+ * dotted quads, not 0.0.0.0, broadcast, multicast or 240/4; a pod may
+ * also have one IPv6 address (pod_ip= with a ':', once per family: a
+ * dual-stack pod has both), not ::, loopback, multicast, link-local or
+ * v4-mapped. Node addresses are IPv4 (docs/KEYS.md). A node
  * has one address (repeating the same one is fine, a different one is an
  * error); two nodes cannot share an address, two pods cannot share an
  * IP. A node named by pods but never given an address is allowed (its
@@ -33,6 +36,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include <string.h>
 #include <linux/types.h>
 
 #define POD_MAP_POD_NAME_MAX	253	/* Kubernetes object name limit */
@@ -52,7 +56,15 @@ struct pod_map_pod {
 	__be32 ip;		/* pod IP, 0 = not given */
 	__be32 node_ip;		/* node's address, 0 = not known */
 	unsigned int line;	/* line of the pod's entry */
+	__u8 ip6[16];		/* pod IPv6, all zero = not given */
 };
+
+static inline int pod_map_pod_has_ip6(const struct pod_map_pod *p)
+{
+	static const __u8 zero[16];
+
+	return memcmp(p->ip6, zero, sizeof(zero)) != 0;
+}
 
 struct pod_map_node {
 	const char *name;
@@ -87,6 +99,13 @@ void pod_map_fprint(FILE *f, const struct pod_node_table *table, int addrs);
 /* Node name of the pod with IP @ip (network order), NULL when none. */
 const char *pod_map_node_by_pod_ip(const struct pod_node_table *table,
 				   __be32 ip);
+/*
+ * The pod with address @addr of @family (4: a __be32, 6: 16 bytes),
+ * NULL when none.
+ */
+const struct pod_map_pod *
+pod_map_find_pod_addr(const struct pod_node_table *table, int family,
+		      const void *addr);
 /* Pod name with IP @ip, NULL when none. */
 const char *pod_map_pod_by_ip(const struct pod_node_table *table, __be32 ip);
 /* Address of node @node_name (network order), 0 when unknown. */

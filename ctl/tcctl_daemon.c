@@ -316,17 +316,18 @@ int do_status(struct tcctl *t, int argc, char **argv)
 
 static int show_pod(const struct field *f, int n, int first)
 {
-	const char *ifx;
+	const char *ifx, *ip6;
 
 	if (first)
-		printf("%-24s %-12s %-15s %-15s %-5s %s\n", "POD", "NODE", "IP",
-		       "NODE-IP", "LOCAL", "IFINDEX");
+		printf("%-24s %-12s %-15s %-15s %-5s %-7s %s\n", "POD", "NODE",
+		       "IP", "NODE-IP", "LOCAL", "IFINDEX", "IP6");
 	ifx = field(f, n, "ifindex");
-	printf("%-24s %-12s %-15s %-15s %-5s %s\n", field(f, n, "pod") ?: "",
-	       field(f, n, "node") ?: "", field(f, n, "ip") ?: "",
-	       field(f, n, "node_ip") ?: "",
+	ip6 = field(f, n, "ip6");
+	printf("%-24s %-12s %-15s %-15s %-5s %-7s %s\n",
+	       field(f, n, "pod") ?: "", field(f, n, "node") ?: "",
+	       field(f, n, "ip") ?: "", field(f, n, "node_ip") ?: "",
 	       !strcmp(field(f, n, "local") ?: "", "true") ? "yes" : "no",
-	       ifx && strcmp(ifx, "0") ? ifx : "-");
+	       ifx && strcmp(ifx, "0") ? ifx : "-", ip6 && *ip6 ? ip6 : "-");
 	return 0;
 }
 

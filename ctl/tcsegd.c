@@ -120,27 +120,39 @@ static void attach_configured(void)
 
 /* ---- key provider */
 
-static int kp_lookup(void *arg, __u32 addr, char *node, size_t node_len,
-		     struct sockaddr_in *svc)
+/* The node of a pod address (@family 4: a __be32, 6: 16 bytes). */
+static int kp_lookup_addr(int family, const void *addr, char *node,
+			  size_t node_len, struct sockaddr_in *svc)
 {
-	const char *n;
-	__be32 na;
+	const struct pod_map_pod *p;
 	int r = -ENOENT;
 
-	(void)arg;
 	pthread_rwlock_rdlock(&D.pods_lock);
-	n = D.pods ? pod_map_node_by_pod_ip(D.pods, addr) : NULL;
-	if (n) {
-		na = pod_map_node_addr(D.pods, n);
-		snprintf(node, node_len, "%s", n);
+	p = D.pods ? pod_map_find_pod_addr(D.pods, family, addr) : NULL;
+	if (p) {
+		snprintf(node, node_len, "%s", p->node);
 		memset(svc, 0, sizeof(*svc));
 		svc->sin_family = AF_INET;
-		svc->sin_addr.s_addr = na;
+		svc->sin_addr.s_addr = p->node_ip;
 		svc->sin_port = D.cfg.key_service_listen.sin_port;
-		r = na ? 0 : -EHOSTUNREACH;
+		r = p->node_ip ? 0 : -EHOSTUNREACH;
 	}
 	pthread_rwlock_unlock(&D.pods_lock);
 	return r;
+}
+
+static int kp_lookup(void *arg, __u32 addr, char *node, size_t node_len,
+		     struct sockaddr_in *svc)
+{
+	(void)arg;
+	return kp_lookup_addr(4, &addr, node, node_len, svc);
+}
+
+static int kp_lookup6(void *arg, const __u8 *addr6, char *node,
+		      size_t node_len, struct sockaddr_in *svc)
+{
+	(void)arg;
+	return kp_lookup_addr(6, addr6, node, node_len, svc);
 }
 
 /* The key service talks to the nodes of the pod mapping only. */
@@ -235,6 +247,7 @@ static int start_provider(void)
 		.serve = 1,
 		.listen = D.cfg.key_service_listen,
 		.lookup = kp_lookup,
+		.lookup6 = kp_lookup6,
 		.peer_allowed = kp_peer_known,
 		.cipher = D.cfg.cipher,
 		.connect_timeout_ms = (int)D.cfg.handshake_timeout_ms,
@@ -305,18 +318,17 @@ static long start_end(struct corr_entry *ce, enum job_role role,
 
 static void maybe_start(struct corr_entry *ce)
 {
-	char flow[64];
+	char flow[FLOW_STR_LEN];
 
 	flow_str(&ce->key, flow, sizeof(flow));
-	/* the hand-off speaks IPv4 only so far (#12 item 3) */
-	if (ce->key.family != TCSEG_FAMILY_V4)
-		return;
-	if (corr_client_ready(ce) && tcsegd_is_local_pod(ce->key.saddr.v4)) {
+	if (corr_client_ready(ce) &&
+	    tcsegd_is_local_addr(ce->key.family, &ce->key.saddr)) {
 		ce->flags |= CORR_CLIENT_GO;
 		ce->client_job = start_end(ce, JOB_CLIENT, &ce->connect,
 					   ce->ifindex_from, flow);
 	}
-	if (corr_server_ready(ce) && tcsegd_is_local_pod(ce->key.daddr.v4)) {
+	if (corr_server_ready(ce) &&
+	    tcsegd_is_local_addr(ce->key.family, &ce->key.daddr)) {
 		ce->flags |= CORR_SERVER_GO;
 		ce->server_job = start_end(ce, JOB_SERVER, &ce->accept,
 					   ce->ifindex_to, flow);
@@ -374,7 +386,7 @@ static int on_sock(void *ctx, void *data, size_t size)
 	struct corr_entry *ce;
 	struct corr_key k;
 	const char *why;
-	char flow[64], comm[80], c16[17];
+	char flow[FLOW_STR_LEN], comm[80], c16[17];
 
 	(void)ctx;
 	if (corr_check_sock(data, size, &why)) {

@@ -214,8 +214,12 @@ void epoll_del_close(int epfd, int fd);
 /* This node's pods (tcsegd_pods.c, docs/DAEMON.md §Pod veths). */
 /* This node's pod with IP @ip? (pods_lock taken inside) */
 bool tcsegd_is_local_pod(__be32 ip);
+/* Same for a pod address of either family (docs/DAEMON.md §IPv6). */
+bool tcsegd_is_local_addr(__u8 family, const union tcseg_addr *a);
 /* Its veth from the binding or the kernel's tables, 0 = unknown. */
 __u32 tcsegd_pod_ifindex(__be32 ip);
+/* The veth of a pod address of either family, 0 unknown. */
+__u32 tcsegd_addr_ifindex(__u8 family, const union tcseg_addr *a);
 unsigned int tcsegd_local_pod_count(void);
 /* Load the pod mapping (a bad file keeps the old table); 0 or -EINVAL. */
 int tcsegd_load_pods(const char *path);
@@ -259,8 +263,9 @@ void metrics_serve(int lfd);
 
 /* Socket lookup (tcsegd_sock.c). */
 struct sock_match {
-	__be32 laddr, raddr;		/* local and remote, network order */
+	union tcseg_addr laddr, raddr;	/* local and remote, network order */
 	__be16 lport, rport;
+	__u8 family;			/* TCSEG_FAMILY_V4 or _V6 */
 	__u64 cookie;			/* 0 = tuple only */
 };
 /* Take fd @fd of process @tgid if it is @sm; a dup'd fd or -errno. */
@@ -277,6 +282,8 @@ int sock_find_in_pid(__u32 tgid, const struct sock_match *sm, char *why,
 int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
 		    size_t whylen);
 /* Flow text "A:P->B:Q" of a corr key. */
+/* "A:P->B:P", IPv6 "[A]:P->[B]:P"; FLOW_STR_LEN holds any */
+#define FLOW_STR_LEN	112
 void flow_str(const struct corr_key *k, char *buf, size_t len);
 
 #endif

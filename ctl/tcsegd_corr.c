@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Join of flow events and socket records by 4-tuple (see tcsegd_corr.h). */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,15 +53,22 @@ static bool addr_zero(const union tcseg_addr *a)
 	return !(a->w[0] | a->w[1] | a->w[2] | a->w[3]);
 }
 
+/* ::ffff:a.b.c.d: never in a record (the capture makes it IPv4) */
+static bool addr_v4_mapped(const union tcseg_addr *a)
+{
+	return !a->w[0] && !a->w[1] && a->w[2] == htonl(0xffff);
+}
+
 /*
  * A record's addresses fit its family: IPv4 in the first word with the
- * others zero, IPv6 whole, none (family 0, a non-IP drop) all zero.
+ * others zero, IPv6 whole but never v4-mapped, none (family 0, a non-IP
+ * drop) all zero.
  */
 static bool addrs_fit(__u8 family, const union tcseg_addr *s,
 		      const union tcseg_addr *d)
 {
 	if (family == TCSEG_FAMILY_V6)
-		return true;
+		return !addr_v4_mapped(s) && !addr_v4_mapped(d);
 	if (family == TCSEG_FAMILY_V4)
 		return !(s->w[1] | s->w[2] | s->w[3] | d->w[1] | d->w[2] |
 			 d->w[3]);
@@ -178,6 +186,37 @@ void corr_key_sock(const struct tcseg_sock_event *e, struct corr_key *k)
 		.dport = acc ? e->sport : e->dport,
 		.family = e->family,
 	};
+}
+
+void corr_key_to_tuple(const struct corr_key *k, struct flow_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (k->family == TCSEG_FAMILY_V6) {
+		t->family = FLOW_FAMILY_V6;
+		memcpy(t->saddr6, k->saddr.b, 16);
+		memcpy(t->daddr6, k->daddr.b, 16);
+	} else {
+		t->saddr = k->saddr.v4;
+		t->daddr = k->daddr.v4;
+	}
+	t->sport = ntohs(k->sport);
+	t->dport = ntohs(k->dport);
+}
+
+void corr_key_from_tuple(const struct flow_tuple *t, struct corr_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (flow_is_v6(t)) {
+		k->family = TCSEG_FAMILY_V6;
+		memcpy(k->saddr.b, t->saddr6, 16);
+		memcpy(k->daddr.b, t->daddr6, 16);
+	} else {
+		k->family = TCSEG_FAMILY_V4;
+		k->saddr.v4 = t->saddr;
+		k->daddr.v4 = t->daddr;
+	}
+	k->sport = htons(t->sport);
+	k->dport = htons(t->dport);
 }
 
 static unsigned int hash_key(const struct corr_key *k)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "tcseg.h"
+#include "tcseg_keys.h"
 
 /* A flow as its initiator opened it: s = client, d = server. */
 struct corr_key {
@@ -51,6 +52,13 @@ unsigned int corr_count(const struct corr_table *t);
 /* Validation of raw ring-buffer records: 0 or -EBADMSG with *why. */
 int corr_check_tc(const void *data, size_t size, const char **why);
 int corr_check_sock(const void *data, size_t size, const char **why);
+
+/*
+ * The key service's tuple (ports host order, IPv6 in saddr6/daddr6) of
+ * a key and back; the family is kept (docs/KEYS.md).
+ */
+void corr_key_to_tuple(const struct corr_key *k, struct flow_tuple *t);
+void corr_key_from_tuple(const struct flow_tuple *t, struct corr_key *k);
 
 /* Key of a record, turned to client -> server. */
 void corr_key_tc(const struct tcseg_event *e, struct corr_key *k);

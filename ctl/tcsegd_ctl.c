@@ -284,18 +284,22 @@ static void pods_more(struct client *c)
 		}
 		const struct pod_map_pod *p = pod_map_pod_at(D.pods, c->pod_next);
 		char ip[INET_ADDRSTRLEN] = "", nip[INET_ADDRSTRLEN] = "";
+		char ip6[INET6_ADDRSTRLEN] = "";
 		char name[600], node[200];
 		bool local;
 
 		if (p->ip)
 			inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
+		if (pod_map_pod_has_ip6(p))
+			inet_ntop(AF_INET6, p->ip6, ip6, sizeof(ip6));
 		if (p->node_ip)
 			inet_ntop(AF_INET, &p->node_ip, nip, sizeof(nip));
 		local = !strcmp(p->node, D.cfg.node_name);
 		replyf(c, "{\"pod\":\"%s\",\"node\":\"%s\",\"ip\":\"%s\","
-		       "\"node_ip\":\"%s\",\"local\":%s,\"ifindex\":%u}\n",
+		       "\"ip6\":\"%s\",\"node_ip\":\"%s\",\"local\":%s,"
+		       "\"ifindex\":%u}\n",
 		       json_esc(p->name, name, sizeof(name)),
-		       json_esc(p->node, node, sizeof(node)), ip, nip,
+		       json_esc(p->node, node, sizeof(node)), ip, ip6, nip,
 		       local ? "true" : "false",
 		       local && p->ip ? tcsegd_pod_ifindex(p->ip) : 0);
 	}

@@ -118,9 +118,9 @@ static const char *role_name(enum job_role r)
 }
 
 /* This end's pod: the client for connect, the server for accept. */
-static __be32 local_ip(const struct handoff_req *r)
+static const union tcseg_addr *local_ip(const struct handoff_req *r)
 {
-	return r->role == JOB_CLIENT ? r->key.saddr.v4 : r->key.daddr.v4;
+	return r->role == JOB_CLIENT ? &r->key.saddr : &r->key.daddr;
 }
 
 static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
@@ -153,7 +153,7 @@ static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
 static void fail_locked(struct job *j)
 {
 	__u32 ifindex = j->r.ifindex ? j->r.ifindex :
-			tcsegd_pod_ifindex(local_ip(&j->r));
+			tcsegd_addr_ifindex(j->r.key.family, local_ip(&j->r));
 
 	if (j->fd >= 0)
 		shutdown(j->fd, SHUT_RDWR);
@@ -164,7 +164,7 @@ static void fail_locked(struct job *j)
 static void emit_result(const struct job *j, const char *result,
 			const char *stage, const char *reason, __u64 lat_us)
 {
-	char flow[64], er[256];
+	char flow[FLOW_STR_LEN], er[256];
 
 	flow_str(&j->r.key, flow, sizeof(flow));
 	monitor_eventf("\"type\":\"ktls\",\"result\":\"%s\",\"role\":\"%s\","
@@ -205,7 +205,7 @@ void handoff_watchdog(void)
 	pthread_mutex_lock(&jl);
 	for (i = 0; i < TCSEGD_MAX_JOBS; i++) {
 		struct job *j = &jobs[i];
-		char flow[64];
+		char flow[FLOW_STR_LEN];
 
 		if (j->state == J_FREE || j->finished || now < j->deadline_ns)
 			continue;
@@ -438,12 +438,13 @@ static int find_socket(struct job *j, char *why, size_t wl)
 	int fd;
 
 	if (j->r.role == JOB_CLIENT) {
-		sm.laddr = j->r.key.saddr.v4, sm.lport = j->r.key.sport;
-		sm.raddr = j->r.key.daddr.v4, sm.rport = j->r.key.dport;
+		sm.laddr = j->r.key.saddr, sm.lport = j->r.key.sport;
+		sm.raddr = j->r.key.daddr, sm.rport = j->r.key.dport;
 	} else {
-		sm.laddr = j->r.key.daddr.v4, sm.lport = j->r.key.dport;
-		sm.raddr = j->r.key.saddr.v4, sm.rport = j->r.key.sport;
+		sm.laddr = j->r.key.daddr, sm.lport = j->r.key.dport;
+		sm.raddr = j->r.key.saddr, sm.rport = j->r.key.sport;
 	}
+	sm.family = j->r.key.family;
 	sm.cookie = j->r.cookie;
 	/* the syscall's return (accept, connect) named it */
 	if (j->r.tgid && j->r.fd >= 0) {
@@ -505,17 +506,13 @@ static void key_fingerprint(const struct tls_key_info *ki, enum job_role role,
 
 static void job_tuple(const struct job *j, struct flow_tuple *ft)
 {
-	memset(ft, 0, sizeof(*ft));
-	ft->saddr = j->r.key.saddr.v4;
-	ft->daddr = j->r.key.daddr.v4;
-	ft->sport = ntohs(j->r.key.sport);
-	ft->dport = ntohs(j->r.key.dport);
+	corr_key_to_tuple(&j->r.key, ft);
 }
 
 static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
 		    char *why, size_t wl)
 {
-	char fp[2 * ENDS_FP_LEN + 1], flow[64], iw[128], st[160];
+	char fp[2 * ENDS_FP_LEN + 1], flow[FLOW_STR_LEN], iw[128], st[160];
 	struct flow_tuple ft;
 	struct flow_isn isn;
 	struct kf_timer kt;
@@ -589,21 +586,21 @@ static enum job_role other_role(enum job_role r)
 }
 
 /* The other end's pod: the server for a client job. */
-static __be32 peer_ip(const struct handoff_req *r)
+static const union tcseg_addr *peer_ip(const struct handoff_req *r)
 {
-	return r->role == JOB_CLIENT ? r->key.daddr.v4 : r->key.saddr.v4;
+	return r->role == JOB_CLIENT ? &r->key.daddr : &r->key.saddr;
 }
 
 /* Tell the other end's daemon our outcome, once: 0 secured, else errno. */
 static void tell_peer(struct job *j, int status)
 {
 	struct flow_tuple ft;
-	char flow[64];
+	char flow[FLOW_STR_LEN];
 
 	if (j->told || j->peer_failed)
 		return;
 	j->told = true;
-	if (tcsegd_is_local_pod(peer_ip(&j->r))) {
+	if (tcsegd_is_local_addr(j->r.key.family, peer_ip(&j->r))) {
 		ends_put(&j->r.key, j->r.role, status, j->fp, mono_ns());
 		return;
 	}
@@ -622,15 +619,12 @@ static void tell_peer(struct job *j, int status)
 static void on_end(void *arg, const struct flow_tuple *t, enum kp_role end,
 		   int status, const unsigned char *fp)
 {
-	struct corr_key k = {
-		.saddr.w = { t->saddr }, .daddr.w = { t->daddr },
-		.sport = htons(t->sport), .dport = htons(t->dport),
-		.family = TCSEG_FAMILY_V4,
-	};
 	enum job_role r = end == KP_ROLE_CLIENT ? JOB_CLIENT : JOB_SERVER;
-	char flow[64];
+	char flow[FLOW_STR_LEN];
+	struct corr_key k;
 
 	(void)arg;
+	corr_key_from_tuple(t, &k);
 	ends_put(&k, r, status, fp, mono_ns());
 	flow_str(&k, flow, sizeof(flow));
 	dlog(L_DEBUG, "handoff", "other end %s role=%s flow=%s",
@@ -683,7 +677,7 @@ static __u32 wait_ifindex(struct job *j)
 		seen = j->events;
 		pthread_mutex_unlock(&jl);
 		if (!ifindex)
-			ifindex = tcsegd_pod_ifindex(local_ip(&j->r));
+			ifindex = tcsegd_addr_ifindex(j->r.key.family, local_ip(&j->r));
 		if (ifindex || expired(j))
 			return ifindex;
 		wait_event(j, seen, 500000ull);
@@ -696,7 +690,7 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 {
 	bool optional = false, ok = !err, fresh;
 	__u64 lat_us = (mono_ns() - j->r.event_ns) / 1000;
-	char flow[64], st[160];
+	char flow[FLOW_STR_LEN], st[160];
 	int r = 0;
 
 	pthread_mutex_lock(&jl);
@@ -859,13 +853,19 @@ static int stop_owner(struct job *j, char *why, size_t wl)
 /* A connect record of an unbound socket had no local port yet. */
 static int fix_sport(struct job *j, int fd)
 {
-	struct sockaddr_in l;
+	struct sockaddr_storage l;
 	socklen_t ll = sizeof(l);
+	__be16 port;
 
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) || !l.sin_port)
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
+	    (l.ss_family != AF_INET && l.ss_family != AF_INET6))
+		return -EIO;
+	/* sin_port and sin6_port: same place */
+	port = ((const struct sockaddr_in *)&l)->sin_port;
+	if (!port)
 		return -EIO;
 	pthread_mutex_lock(&jl);
-	j->r.key.sport = l.sin_port;
+	j->r.key.sport = port;
 	pthread_mutex_unlock(&jl);
 	return 0;
 }
@@ -873,7 +873,7 @@ static int fix_sport(struct job *j, int fd)
 static void run(struct job *j)
 {
 	struct tls_key_info ki;
-	char why[256] = "", flow[64];
+	char why[256] = "", flow[FLOW_STR_LEN];
 	const char *stage;
 	int fd, r;
 

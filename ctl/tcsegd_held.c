@@ -87,15 +87,16 @@ static bool has_ktls(int fd)
 static void release_stale(__u32 tid, const struct tcseg_held *h)
 {
 	struct sock_match sm = {
-		.laddr = h->saddr.v4, .raddr = h->daddr.v4,
+		.laddr = h->saddr, .raddr = h->daddr,
 		.lport = h->sport, .rport = h->dport, .cookie = h->cookie,
+		.family = h->family,
 	};
 	struct corr_key k = {
 		.saddr = h->saddr, .daddr = h->daddr,
 		.sport = h->sport, .dport = h->dport,
 		.family = h->family,
 	};
-	char why[128] = "", flow[64];
+	char why[128] = "", flow[FLOW_STR_LEN];
 	const char *what = "socket gone";
 	__u64 start;
 	int pidfd, fd;

@@ -29,42 +29,90 @@ static const char *ip_str(__be32 a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-/* ---- pods of this node */
+static const char *addr_str(__u8 family, const union tcseg_addr *a,
+			    char *buf)
+{
+	return inet_ntop(family == TCSEG_FAMILY_V6 ? AF_INET6 : AF_INET,
+			 a->b, buf, INET6_ADDRSTRLEN);
+}
 
-/* A registered pod of this node has address @ip (IPv4). */
-static bool is_registered_locked(__be32 ip)
+/* A pod registered on this node (tcctl attach ... pod) has address @a. */
+static bool is_registered_locked(__u8 family, const union tcseg_addr *a)
 {
 	size_t i;
 	unsigned int k;
 
 	for (i = 0; i < D.n_reg; i++)
 		for (k = 0; k < D.reg[i].n_addrs; k++)
-			if (D.reg[i].addrs[k].family == TCSEG_FAMILY_V4 &&
-			    D.reg[i].addrs[k].w[0] == ip)
+			if (D.reg[i].addrs[k].family == family &&
+			    !memcmp(D.reg[i].addrs[k].w, a->w, sizeof(a->w)))
 				return true;
 	return false;
 }
 
-static bool is_local_locked(__be32 ip)
+/* An IPv4 address as a tcseg_addr: the other 12 bytes zero (ABI). */
+static void addr_of_v4(union tcseg_addr *a, __be32 ip)
 {
-	const char *node;
-
-	if (is_registered_locked(ip))
-		return true;
-	if (!D.pods)
-		return false;
-	node = pod_map_node_by_pod_ip(D.pods, ip);
-	return node && !strcmp(node, D.cfg.node_name);
+	memset(a, 0, sizeof(*a));
+	a->v4 = ip;
 }
 
-bool tcsegd_is_local_pod(__be32 ip)
+/* ---- pods of this node */
+
+static const struct pod_map_pod *pod_of_locked(__u8 family,
+					       const union tcseg_addr *a)
+{
+	if (!D.pods)
+		return NULL;
+	return pod_map_find_pod_addr(D.pods, family, a->b);
+}
+
+static bool is_local_addr_locked(__u8 family, const union tcseg_addr *a)
+{
+	const struct pod_map_pod *p;
+
+	if (is_registered_locked(family, a))
+		return true;
+	p = pod_of_locked(family, a);
+	return p && !strcmp(p->node, D.cfg.node_name);
+}
+
+bool tcsegd_is_local_addr(__u8 family, const union tcseg_addr *a)
 {
 	bool r;
 
 	pthread_rwlock_rdlock(&D.pods_lock);
-	r = is_local_locked(ip);
+	r = is_local_addr_locked(family, a);
 	pthread_rwlock_unlock(&D.pods_lock);
 	return r;
+}
+
+bool tcsegd_is_local_pod(__be32 ip)
+{
+	union tcseg_addr a;
+
+	addr_of_v4(&a, ip);
+	return tcsegd_is_local_addr(TCSEG_FAMILY_V4, &a);
+}
+
+/*
+ * The address that names a pod in the veth table (ctl/pod_veth.c): its
+ * IPv4 address. An IPv6 address of a dual-stack pod names the same pod,
+ * so it maps to that pod's IPv4 address; a pod without an IPv4 address
+ * has no veth here (0: unknown, its flows fail closed; docs/DAEMON.md).
+ */
+static __be32 veth_key(__u8 family, const union tcseg_addr *a)
+{
+	const struct pod_map_pod *p;
+	__be32 ip;
+
+	if (family == TCSEG_FAMILY_V4)
+		return a->v4;
+	pthread_rwlock_rdlock(&D.pods_lock);
+	p = pod_of_locked(family, a);
+	ip = p ? p->ip : 0;
+	pthread_rwlock_unlock(&D.pods_lock);
+	return ip;
 }
 
 unsigned int tcsegd_local_pod_count(void)
@@ -93,17 +141,43 @@ __u32 tcsegd_pod_ifindex(__be32 ip)
 	return r;
 }
 
-static void cap_pod_write(__be32 ip, __u32 ifindex)
+__u32 tcsegd_addr_ifindex(__u8 family, const union tcseg_addr *a)
 {
-	struct tcseg_addr_key k = { .addr.w = { ip }, .family = TCSEG_FAMILY_V4 };
+	__be32 ip = veth_key(family, a);
+
+	return ip ? tcsegd_pod_ifindex(ip) : 0;
+}
+
+static void cap_pod_write1(__u8 family, const union tcseg_addr *a,
+			   __u32 ifindex)
+{
 	struct tcseg_cap_pod v = { .ifindex = ifindex };
+	struct tcseg_addr_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.addr = *a;
+	k.family = family;
 
 	if (D.cap_pods_fd >= 0 &&
 	    bpf_map_update_elem(D.cap_pods_fd, &k, &v, BPF_ANY)) {
-		char a[INET_ADDRSTRLEN];
+		char s[INET6_ADDRSTRLEN];
 
 		dlog(L_ERR, "capture", "cannot write tcseg_cap_pods pod=%s "
-		     "error=\"%s\"", ip_str(ip, a), strerror(errno));
+		     "error=\"%s\"", addr_str(family, a, s), strerror(errno));
+	}
+}
+
+/* A pod in tcseg_cap_pods: its IPv4 and its IPv6 address, one veth. */
+static void cap_pod_write(const struct pod_map_pod *p, __u32 ifindex)
+{
+	union tcseg_addr a;
+
+	addr_of_v4(&a, p->ip);
+	if (p->ip)
+		cap_pod_write1(TCSEG_FAMILY_V4, &a, ifindex);
+	if (pod_map_pod_has_ip6(p)) {
+		memcpy(a.b, p->ip6, sizeof(a.b));
+		cap_pod_write1(TCSEG_FAMILY_V6, &a, ifindex);
 	}
 }
 
@@ -127,13 +201,32 @@ static __u32 resolve_pod_ifindex(__be32 ip);
  * the data path drops what another pod sends with those addresses
  * (docs/SECURITY.md). A binding tcctl made is left alone.
  */
+/* The IPv6 addresses of the pods with IPv4 addresses @a4: into @a6. */
+static int pods_ip6(const __be32 *a4, int n4, union tcseg_addr *a6, int max)
+{
+	const struct pod_map_pod *p;
+	int i, n = 0;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	for (i = 0; i < n4 && n < max; i++) {
+		p = D.pods ? pod_map_find_pod_addr(D.pods, TCSEG_FAMILY_V4,
+						   &a4[i]) : NULL;
+		if (p && pod_map_pod_has_ip6(p))
+			memcpy(a6[n++].b, p->ip6, 16);
+	}
+	pthread_rwlock_unlock(&D.pods_lock);
+	return n;
+}
+
 void tcsegd_bind_known(__u32 ifindex)
 {
 	__be32 addrs[TCSEG_DEV_MAX_ADDRS4];
-	char list[TCSEG_DEV_MAX_ADDRS4 * (INET_ADDRSTRLEN + 1)] = "", a[20];
-	char err[160];
+	union tcseg_addr a6[TCSEG_DEV_MAX_ADDRS6];
+	char list[TCSEG_DEV_MAX_ADDRS4 * (INET_ADDRSTRLEN + 1) +
+		  TCSEG_DEV_MAX_ADDRS6 * (INET6_ADDRSTRLEN + 1)] = "";
+	char a[INET6_ADDRSTRLEN], err[160];
 	struct tcseg_dev dev;
-	int n, i, r;
+	int n, n6, i, r;
 
 	if (bpf_map_lookup_elem(D.maps.devs, &ifindex, &dev) ||
 	    (dev.flags & TCSEG_DEV_F_BOUND))
@@ -146,10 +239,15 @@ void tcsegd_bind_known(__u32 ifindex)
 	pthread_mutex_unlock(&D.veth_lock);
 	if (!n)
 		return;
-	r = tcseg_dev_bind(&D.maps, ifindex, addrs, n, err, sizeof(err));
-	for (i = 0; i < n; i++) {
+	/* a dual-stack pod's IPv6 address too: else its IPv6 is dropped */
+	memset(a6, 0, sizeof(a6));
+	n6 = pods_ip6(addrs, n, a6, TCSEG_DEV_MAX_ADDRS6);
+	r = tcseg_dev_bind46(&D.maps, ifindex, addrs, n, a6, n6, err,
+			     sizeof(err));
+	for (i = 0; i < n + n6; i++) {
 		strcat(list, i ? "," : "");
-		strcat(list, ip_str(addrs[i], a));
+		strcat(list, i < n ? ip_str(addrs[i], a) :
+		       addr_str(TCSEG_FAMILY_V6, &a6[i - n], a));
 	}
 	if (r) {
 		dlog(L_ERR, "attach", "cannot bind addresses dev=%s addrs=%s "
@@ -164,6 +262,7 @@ void tcsegd_bind_known(__u32 ifindex)
 /* The kernel's tables say where a pod is: fills an unknown pod only. */
 static void pod_veth_found(__be32 ip, __u32 ifindex)
 {
+	const struct pod_map_pod *p;
 	char a[INET_ADDRSTRLEN];
 	int r;
 
@@ -174,7 +273,11 @@ static void pod_veth_found(__be32 ip, __u32 ifindex)
 	pthread_mutex_unlock(&D.veth_lock);
 	if (r <= 0)
 		return;
-	cap_pod_write(ip, ifindex);
+	pthread_rwlock_rdlock(&D.pods_lock);
+	p = D.pods ? pod_map_find_pod_addr(D.pods, TCSEG_FAMILY_V4, &ip) : NULL;
+	if (p)
+		cap_pod_write(p, ifindex);
+	pthread_rwlock_unlock(&D.pods_lock);
 	dlog(L_INFO, "pods", "pod veth known pod_ip=%s ifindex=%u via=kernel",
 	     ip_str(ip, a), ifindex);
 	tcsegd_bind_known(ifindex);
@@ -228,14 +331,19 @@ static void sync_bound(void)
 long tcsegd_event_veth(const struct tcseg_event *e)
 {
 	static __u64 last_log_ns, last_resolve_ns, quiet;
-	__be32 ip = e->dir == TCSEG_DIR_FROM_POD ? e->saddr.v4 : e->daddr.v4;
+	const union tcseg_addr *pa = e->dir == TCSEG_DIR_FROM_POD ?
+				     &e->saddr : &e->daddr;
 	enum pod_veth_verdict v;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	__u32 known;
+	__be32 ip;
 
-	/* IPv6 flows are not handed off yet (#12 item 3) */
-	if (e->family != TCSEG_FAMILY_V4 || !tcsegd_is_local_pod(ip))
+	if (!tcsegd_is_local_addr(e->family, pa))
 		return e->ifindex;	/* not ours: never handed off here */
+	/* an IPv6 address: the pod's IPv4 one names its veth */
+	ip = veth_key(e->family, pa);
+	if (!ip)
+		return 0;	/* no IPv4 address: no veth known, fails closed */
 	pthread_mutex_lock(&D.veth_lock);
 	v = pod_veth_check(&D.veths, ip, e->ifindex);
 	known = pod_veth_get(&D.veths, ip);
@@ -259,7 +367,7 @@ long tcsegd_event_veth(const struct tcseg_event *e)
 	last_log_ns = mono_ns();
 	dlog(L_WARN, "pods", "flow event refused: pod address on another veth "
 	     "pod_ip=%s ifindex=%u pod_ifindex=%u dir=%s suppressed=%llu",
-	     ip_str(ip, a), e->ifindex, known,
+	     addr_str(e->family, pa, a), e->ifindex, known,
 	     e->dir == TCSEG_DIR_FROM_POD ? "from_pod" : "to_pod",
 	     (unsigned long long)quiet);
 	quiet = 0;
@@ -384,25 +492,27 @@ static void sync_cap_pods(void)
 	while (!bpf_map_get_next_key(D.cap_pods_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		/* the pod map holds IPv4 pods only so far (#12 item 3) */
-		if ((key.family != TCSEG_FAMILY_V4 ||
-		     !is_local_locked(key.addr.v4)) && nd < 1024)
+		if (!is_local_addr_locked(key.family, &key.addr) && nd < 1024)
 			del[nd++] = key;
 	}
 	n = D.pods ? pod_map_pod_count(D.pods) : 0;
 	for (i = 0; i < n; i++) {
 		const struct pod_map_pod *p = pod_map_pod_at(D.pods, i);
 
-		if (p->ip && !strcmp(p->node, D.cfg.node_name))
-			cap_pod_write(p->ip, tcsegd_pod_ifindex(p->ip));
+		if (strcmp(p->node, D.cfg.node_name))
+			continue;
+		cap_pod_write(p, p->ip ? tcsegd_pod_ifindex(p->ip) : 0);
 	}
 	for (i = 0; i < D.n_reg; i++) {
 		unsigned int k;
 
-		for (k = 0; k < D.reg[i].n_addrs; k++)
-			if (D.reg[i].addrs[k].family == TCSEG_FAMILY_V4)
-				cap_pod_write(D.reg[i].addrs[k].w[0],
-					      D.reg[i].ifindex);
+		for (k = 0; k < D.reg[i].n_addrs; k++) {
+			union tcseg_addr a;
+
+			memcpy(a.w, D.reg[i].addrs[k].w, sizeof(a.w));
+			cap_pod_write1(D.reg[i].addrs[k].family, &a,
+				       D.reg[i].ifindex);
+		}
 	}
 	pthread_rwlock_unlock(&D.pods_lock);
 	for (i = 0; i < nd; i++)

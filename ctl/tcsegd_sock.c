@@ -46,11 +46,45 @@ void flow_str(const struct corr_key *k, char *buf, size_t len)
 		 ntohs(k->sport), d, ntohs(k->dport));
 }
 
+/*
+ * A socket address as the capture reports it: AF_INET, AF_INET6, and
+ * AF_INET6 with a v4-mapped address (a dual-stack socket's IPv4 flow)
+ * as family 4. 0 or -1 (another family).
+ */
+static int sa_addr(const struct sockaddr_storage *ss, union tcseg_addr *a,
+		   __be16 *port, __u8 *family)
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	const struct sockaddr_in *s4 = (const void *)ss;
+
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		a->v4 = s4->sin_addr.s_addr;
+		*port = s4->sin_port;
+		*family = TCSEG_FAMILY_V4;
+		return 0;
+	}
+	if (ss->ss_family != AF_INET6)
+		return -1;
+	*port = s6->sin6_port;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memcpy(&a->v4, &s6->sin6_addr.s6_addr[12], 4);
+		*family = TCSEG_FAMILY_V4;
+	} else {
+		memcpy(a->b, s6->sin6_addr.s6_addr, 16);
+		*family = TCSEG_FAMILY_V6;
+	}
+	return 0;
+}
+
 /* Is @fd the socket @sm describes? */
 static bool sock_matches(int fd, const struct sock_match *sm)
 {
-	struct sockaddr_in l, r;
+	struct sockaddr_storage l, r;
 	socklen_t ll = sizeof(l), rl = sizeof(r);
+	union tcseg_addr la, ra;
+	__be16 lp, rp;
+	__u8 lf, rf;
 	__u64 cookie = 0;
 	socklen_t cl = sizeof(cookie);
 	int type = 0;
@@ -66,11 +100,12 @@ static bool sock_matches(int fd, const struct sock_match *sm)
 	}
 	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
 	    getpeername(fd, (struct sockaddr *)&r, &rl) ||
-	    l.sin_family != AF_INET || r.sin_family != AF_INET)
+	    sa_addr(&l, &la, &lp, &lf) || sa_addr(&r, &ra, &rp, &rf))
 		return false;
-	return l.sin_addr.s_addr == sm->laddr &&
-	       (!sm->lport || l.sin_port == sm->lport) &&
-	       r.sin_addr.s_addr == sm->raddr && r.sin_port == sm->rport;
+	return lf == sm->family && rf == sm->family &&
+	       tcseg_addr_eq(&la, &sm->laddr) &&
+	       (!sm->lport || lp == sm->lport) &&
+	       tcseg_addr_eq(&ra, &sm->raddr) && rp == sm->rport;
 }
 
 /* Inode of the socket behind /proc/PID/fd/NAME, 0 if not a socket. */
@@ -206,31 +241,66 @@ static unsigned long pid_netns(const char *pid)
 }
 
 /*
- * Look for the tuple in /proc/PID/net/tcp (the namespace of PID).
+ * @a as a /proc/net/tcp6 line prints it: four words, each the raw
+ * network-order word printed as a host-order number; an IPv4 address in
+ * tcp6 (a dual-stack socket) is v4-mapped.
+ */
+static void proc_words(const union tcseg_addr *a, __u8 family, bool v6file,
+		       __u32 *w)
+{
+	memcpy(w, a->w, 16);
+	if (family == TCSEG_FAMILY_V4 && v6file) {
+		w[0] = w[1] = 0;
+		w[2] = htonl(0xffff);
+		w[3] = a->v4;
+	}
+}
+
+/* One line of /proc/PID/net/tcp or tcp6; 0 when it parsed. */
+static int tcp_line(const char *line, bool v6file, __u32 *l, unsigned int *lp,
+		    __u32 *r, unsigned int *rp, unsigned int *st,
+		    unsigned long *inode)
+{
+	memset(l, 0, 16);
+	memset(r, 0, 16);
+	if (!v6file)
+		return sscanf(line, " %*u: %8X:%4X %8X:%4X %2X %*s %*s %*s "
+			      "%*u %*u %lu", &l[0], lp, &r[0], rp, st,
+			      inode) == 6 ? 0 : -1;
+	return sscanf(line, " %*u: %8X%8X%8X%8X:%4X %8X%8X%8X%8X:%4X %2X "
+		      "%*s %*s %*s %*u %*u %lu", &l[0], &l[1], &l[2], &l[3],
+		      lp, &r[0], &r[1], &r[2], &r[3], rp, st, inode) == 12 ?
+	       0 : -1;
+}
+
+/*
+ * Look for the tuple in /proc/PID/net/@file (the namespace of PID).
  * 1 found with an inode (*ino), 0 not there, 2 there but not accepted yet.
  */
-static int tcp_table_find(const char *pid, const struct sock_match *sm,
-			  unsigned long *ino)
+static int tcp_file_find(const char *pid, const char *file,
+			 const struct sock_match *sm, unsigned long *ino)
 {
+	bool v6file = !strcmp(file, "tcp6");
+	__u32 wl[4], wr[4], l[4], r[4];
 	char p[300], line[512];
 	int found = 0;
 	FILE *f;
 
-	snprintf(p, sizeof(p), "/proc/%s/net/tcp", pid);
+	proc_words(&sm->laddr, sm->family, v6file, wl);
+	proc_words(&sm->raddr, sm->family, v6file, wr);
+	snprintf(p, sizeof(p), "/proc/%s/net/%s", pid, file);
 	f = fopen(p, "re");
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned int la, lp, ra, rp, st;
+		unsigned int lp, rp, st;
 		unsigned long inode;
 
-		if (sscanf(line, " %*u: %8X:%4X %8X:%4X %2X %*s %*s %*s %*u %*u %lu",
-			   &la, &lp, &ra, &rp, &st, &inode) != 6)
+		if (tcp_line(line, v6file, l, &lp, r, &rp, &st, &inode))
 			continue;
-		/* /proc prints the raw __be32 as a host-order number */
 		/* ESTABLISHED, or CLOSE_WAIT: the peer closed meanwhile */
-		if (la != sm->laddr || lp != ntohs(sm->lport) ||
-		    ra != sm->raddr || rp != ntohs(sm->rport) ||
+		if (memcmp(l, wl, 16) || lp != ntohs(sm->lport) ||
+		    memcmp(r, wr, 16) || rp != ntohs(sm->rport) ||
 		    (st != 1 && st != 8))
 			continue;
 		if (!inode) {
@@ -243,6 +313,20 @@ static int tcp_table_find(const char *pid, const struct sock_match *sm,
 	}
 	fclose(f);
 	return found;
+}
+
+/*
+ * The tuple in the namespace of PID: an IPv4 flow is in tcp, or in tcp6
+ * (v4-mapped) when a dual-stack socket has it; an IPv6 flow in tcp6.
+ */
+static int tcp_table_find(const char *pid, const struct sock_match *sm,
+			  unsigned long *ino)
+{
+	int r = 0;
+
+	if (sm->family == TCSEG_FAMILY_V4)
+		r = tcp_file_find(pid, "tcp", sm, ino);
+	return r == 1 ? r : tcp_file_find(pid, "tcp6", sm, ino) ?: r;
 }
 
 /* Processes in netns @ns: the one holding socket inode @ino. */

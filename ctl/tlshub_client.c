@@ -124,6 +124,8 @@ const char *tlshub_strerror(int err)
 		return "master key already used for this flow";
 	case ENOTCONN:
 		return "TLSHub client not initialised";
+	case EAFNOSUPPORT:
+		return "TLSHub has no IPv6";
 	}
 	return strerror(err < 0 ? -err : err);
 }
@@ -768,10 +770,32 @@ static int fill_req(struct tlshub_request *req, int op,
 	return 0;
 }
 
+/*
+ * TLSHub's wire format carries a pod address as a u32 (client_pod_ip,
+ * server_node_ip; /work/shared/TLSHUB_PROTOCOL.md): it has no IPv6. An
+ * IPv6 flow is refused before anything is sent (the key provider's
+ * fallback_mode decides what happens next; none = fail closed).
+ */
+static int refuse_v6(const struct flow_tuple *t)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(AF_INET6, t->saddr6, s, sizeof(s)) ||
+	    !inet_ntop(AF_INET6, t->daddr6, d, sizeof(d)))
+		snprintf(s, sizeof(s), "?");
+	logmsg(TLSHUB_LOG_WARN, "flow [%s]:%u-[%s]:%u is IPv6: the TLSHub "
+	       "wire format has IPv4 pod addresses only, TLSHub fails it "
+	       "closed", s, t->sport, d, t->dport);
+	return fail(-EAFNOSUPPORT, "TLSHub has no IPv6 (flow [%s]:%u-[%s]:%u)",
+		    s, t->sport, d, t->dport);
+}
+
 static int check_tuple(const struct flow_tuple *t, const void *ki)
 {
 	if (!t || !ki)
 		return fail(-EINVAL, "NULL tuple or key_info");
+	if (flow_is_v6(t))
+		return refuse_v6(t);
 	if (!t->saddr || !t->daddr || !t->sport || !t->dport)
 		return fail(-EINVAL, "flow tuple has a zero address or port");
 	return 0;

@@ -13,13 +13,27 @@
  * A TCP flow as its initiator sees it: saddr/sport = the connecting side
  * ("client"), daddr/dport = the accepting side ("server").
  * Addresses network order, ports host order (seed 001).
+ * Extension: @family 6 = an IPv6 flow, its addresses in saddr6/daddr6
+ * (saddr/daddr 0); 0 or 4 = IPv4 (the seed's fields), saddr6/daddr6
+ * zero. A v4-mapped address is an IPv4 flow (docs/CAPTURE.md).
  */
+#define FLOW_FAMILY_V6	6
 struct flow_tuple {
 	__u32 saddr;
 	__u32 daddr;
 	__u16 sport;
 	__u16 dport;
+	/* extensions */
+	__u8 family;
+	__u8 pad[3];
+	__u8 saddr6[16];
+	__u8 daddr6[16];
 };
+
+static inline int flow_is_v6(const struct flow_tuple *t)
+{
+	return t->family == FLOW_FAMILY_V6;
+}
 
 /*
  * The per-connection value both ends of one TCP connection know without

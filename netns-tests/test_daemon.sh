@@ -68,26 +68,6 @@ BANNER="tcseg-banner-$RANDOM$RANDOM"
 NC_MARKER="tcseg-nc-marker-$RANDOM$RANDOM"
 HTTP_MARKER="tcseg-http-marker-$RANDOM$RANDOM"
 
-enc_client() {
-	exec python3 -c '
-import socket, sys
-t = float(sys.argv[4])
-try:
-    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=t)
-    c.settimeout(t); m = sys.argv[3].encode(); c.sendall(m); got = b""
-    while len(got) < len(m):
-        d = c.recv(65536)
-        if not d: break
-        got += d
-except OSError as e:
-    print("enc-client: %s" % e, file=sys.stderr); sys.exit(1)
-sys.exit(0 if got == m else 1)' "$1" "$2" "$3" "$CLIENT_S"
-}
-
-fp_of() {	# fp_of LOG ROLE FLOW
-	grep "keys agreed role=$2 flow=$3 " "$1" | tail -n1 | sed 's/.* fp=//'
-}
-
 test_hold_until_released() {
 	# node-b's daemon frozen: node-a's key fetch cannot finish, so the
 	# client stays stopped until the hold timeout fails the flow closed
@@ -153,21 +133,7 @@ test_encrypt_flow_fails_closed() {
 	else
 		t_fail daemon_pidfd_getfd_found_client_socket "$(grep "$flow" "$DIR/a.log" | head -n 3 | tr '\n' ' ')"
 	fi
-	# the accepting process named by accept()'s return (tracepoint) or
-	# held in it (kprobe), never searched for
-	if wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow" &&
-	   grep -q "capture accept flow=$flow tgid=[1-9][0-9]* .*held=1 encrypt=1" "$DIR/b.log"; then
-		t_pass daemon_accepted_socket_taken_from_accept
-	else
-		t_fail daemon_accepted_socket_taken_from_accept "$(grep "$flow" "$DIR/b.log" | head -n 3 | tr '\n' ' ')"
-	fi
-	local fa fb
-	fa=$(fp_of "$DIR/a.log" client "$flow") fb=$(fp_of "$DIR/b.log" server "$flow")
-	if [ -n "$fa" ] && [ "$fa" = "$fb" ]; then
-		t_pass daemon_keys_agreed_across_nodes
-	else
-		t_fail daemon_keys_agreed_across_nodes "client fp '$fa', server fp '$fb'"
-	fi
+	tn_server_end_keys daemon "$flow"
 	if [ "$KTLS" = 1 ]; then
 		# kernel TLS here (the VM): both ends secured, the marker comes
 		# back through kTLS
@@ -188,36 +154,8 @@ test_encrypt_flow_fails_closed() {
 	# no payload byte of the flow anywhere; the flow itself was on the wire
 	for i in ${TPIDS[@]: -3}; do kill -INT $i 2>/dev/null; done
 	sleep 0.5
-	local f bad=
-	for f in link va1 vb1; do
-		if grep -aq "$marker" "$DIR/$f.pcap"; then
-			bad="$bad marker-in-$f"
-		fi
-		if [ "$(tcpdump -nr "$DIR/$f.pcap" "tcp port $sport and tcp[tcpflags] & tcp-syn != 0" 2>/dev/null | wc -l)" -lt 1 ]; then
-			bad="$bad no-handshake-in-$f"
-		fi
-	done
-	[ -z "$bad" ] && t_pass daemon_no_plaintext_on_wire_or_veths ||
-		t_fail daemon_no_plaintext_on_wire_or_veths "$bad"
-	if [ "$KTLS" = 1 ]; then
-		local out
-		if out=$(python3 "$TCSEG_ROOT/tests/ktls_pcap_check.py" "$DIR/link.pcap" \
-			--port $ENC_PORT --marker "$marker" 2>&1); then
-			t_pass daemon_node_link_carries_tls_records_only
-		else
-			t_fail daemon_node_link_carries_tls_records_only "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
-		fi
-	fi
-}
-
-# wait_log FILE PATTERN: up to 10 s for a daemon log line (grep -q)
-wait_log() {
-	local i
-	for i in $(seq 100); do
-		grep -q "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
+	tn_wire_check daemon "$marker" $ENC_PORT \
+		"tcp port $sport and tcp[tcpflags] & tcp-syn != 0" link va1 vb1
 }
 
 # the flow A1:* -> B1:PORT of the last client socket taken on node a
@@ -503,47 +441,7 @@ EOF
 }
 
 test_kill9_releases_held() {
-	# a client held when its daemon dies stays stopped (nobody sends the
-	# SIGCONT) until a daemon comes back: the new one finds it in the
-	# pinned tcseg_held map, fails its flow closed and lets it run
-	local pid i st rc=x marker="tcseg-held-$RANDOM$RANDOM"
-	# the key fetch cannot finish, so the hold lasts: node-a starts without
-	# a node session (provider restarted) and node-b cannot answer
-	tcn a provider set boringssl >/dev/null && tcn a provider set openssl >/dev/null
-	kill -STOP $DPID_B
-	capture $NA nla "$DIR/held.pcap"
-	sleep 0.5
-	ip netns exec "$(pod_ns pod-a1)" $FLOW tcp-client $B1 $ENC_PORT "$marker" &
-	pid=$!
-	for i in $(seq 100); do
-		[ "$(proc_state $pid)" = T ] && break
-		sleep 0.02
-	done
-	kill -9 $DPID_A
-	wait $DPID_A 2>/dev/null
-	sleep $(((KEY_MS + 1500) / 1000))
-	st=$(proc_state $pid)
-	start_daemon a || { kill -CONT $DPID_B; t_fail daemon_restart_releases_held "did not start"; return; }
-	for i in $(seq 100); do
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! kill -0 $pid 2>/dev/null; then
-		wait $pid
-		rc=$?
-	fi
-	kill -CONT $DPID_B
-	kill -INT ${TPIDS[-1]} 2>/dev/null
-	sleep 0.3
-	if [ "$st" = T ] && [ "$rc" != x ] && [ "$rc" -ne 0 ] &&
-	   grep -q "released a process nobody was handing off .*tgid=$pid " "$DIR/a.log" &&
-	   ! grep -aq "$marker" "$DIR/held.pcap"; then
-		t_pass daemon_restart_releases_client_held_by_killed_daemon
-	else
-		t_fail daemon_restart_releases_client_held_by_killed_daemon "state after kill '$st', client rc $rc: $(grep -E "hold|tgid=$pid" "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
-		kill -CONT $pid 2>/dev/null
-	fi
-	monitor a "$DIR/mon-a.json"
+	tn_kill9_held daemon $B1 $ENC_PORT
 }
 
 test_kill9_keeps_enforcement() {
@@ -642,20 +540,7 @@ test_tlshub_mode() {
 	tcn b provider set openssl >/dev/null
 }
 
-t_need_root daemon || exit 0
-for f in "$TCSEGD" "$TCCTL"; do
-	[ -x "$f" ] || { t_fail daemon_build "$f missing (make all)"; exit 1; }
-done
-if ! setup >"/tmp/tcsegd-setup.$ID.log" 2>&1; then
-	t_fail daemon_setup "$(tail -n 4 "/tmp/tcsegd-setup.$ID.log" | tr '\n' ' ')"
-	exit 1
-fi
-rm -f "/tmp/tcsegd-setup.$ID.log"
-monitor a "$DIR/mon-a.json" && monitor b "$DIR/mon-b.json" ||
-	{ t_fail daemon_monitor "tcctl monitor did not start"; exit 1; }
-KTLS=0
-grep -q '"ktls_available":true' <<<"$(tcn a -j status)" && KTLS=1
-echo "# tcsegd: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/'), kTLS $KTLS"
+tn_begin daemon
 test_hold_until_released
 test_encrypt_flow_fails_closed
 test_unmodified_nc_curl

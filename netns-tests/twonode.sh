@@ -215,6 +215,137 @@ start_daemon() {
 	return 1
 }
 
+# tn_begin NAME: the start of a two-node test: root, binaries, the
+# caller's setup() (its output shown on failure), monitors of both nodes
+# in $DIR/mon-a.json and mon-b.json, KTLS=1 when the kernel has kTLS.
+# Exits on failure (t_fail NAME_build / NAME_setup / NAME_monitor).
+tn_begin() {
+	local name=$1 f log
+	t_need_root "$name" || exit 0
+	for f in "$TCSEGD" "$TCCTL"; do
+		[ -x "$f" ] || { t_fail "${name}_build" "$f missing (make all)"; exit 1; }
+	done
+	log=/tmp/$name-setup.$ID.log
+	if ! setup >"$log" 2>&1; then
+		t_fail "${name}_setup" "$(tail -n 4 "$log" | tr '\n' ' ')"
+		exit 1
+	fi
+	rm -f "$log"
+	monitor a "$DIR/mon-a.json" && monitor b "$DIR/mon-b.json" ||
+		{ t_fail "${name}_monitor" "tcctl monitor did not start"; exit 1; }
+	KTLS=0
+	grep -q '"ktls_available":true' <<<"$(tcn a -j status)" && KTLS=1
+	echo "# $name: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/'), kTLS $KTLS"
+}
+
+# tn_wire_check NAME MARKER PORT SYN PCAP...: no MARKER byte in any
+# $DIR/PCAP.pcap, the flow's SYN (tcpdump filter SYN) in each; with kTLS
+# the first (the node link) carries TLS records only on PORT
+# (tests/ktls_pcap_check.py). Reports NAME_no_plaintext_on_wire_or_veths
+# and NAME_node_link_carries_tls_records_only.
+tn_wire_check() {
+	local name=$1 marker=$2 port=$3 syn=$4 f bad= out
+	shift 4
+	for f in "$@"; do
+		grep -aqF "$marker" "$DIR/$f.pcap" && bad="$bad marker-in-$f"
+		[ "$(tcpdump -nr "$DIR/$f.pcap" "$syn" 2>/dev/null | wc -l)" -ge 1 ] ||
+			bad="$bad no-handshake-in-$f"
+	done
+	[ -z "$bad" ] && t_pass "${name}_no_plaintext_on_wire_or_veths" ||
+		t_fail "${name}_no_plaintext_on_wire_or_veths" "$bad"
+	[ "$KTLS" = 1 ] || return 0
+	if out=$(python3 "$TCSEG_ROOT/tests/ktls_pcap_check.py" "$DIR/$1.pcap" \
+		--port "$port" --marker "$marker" 2>&1); then
+		t_pass "${name}_node_link_carries_tls_records_only"
+	else
+		t_fail "${name}_node_link_carries_tls_records_only" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+	fi
+}
+
+# wait_log FILE PATTERN [GREP-OPTION]: up to 10 s for a daemon log line
+# (grep -q; -F for a fixed string, as an IPv6 flow's [A]:P needs)
+wait_log() {
+	local i
+	for i in $(seq 100); do
+		grep -q ${3:-} -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# fp_of LOG ROLE FLOW: the fingerprint of the flow's keys in a daemon log
+fp_of() {
+	grep -F "keys agreed role=$2 flow=$3 " "$1" | tail -n1 | sed 's/.* fp=//'
+}
+
+# tn_server_end_keys NAME FLOW: node b took the accepted socket of FLOW
+# from accept()'s record (tracepoint) or its hold (kprobe), never by a
+# search; both nodes agreed on the keys (same fingerprint). Reports
+# NAME_accepted_socket_taken_from_accept, NAME_keys_agreed_across_nodes.
+tn_server_end_keys() {
+	local name=$1 flow=$2 fa fb
+	if wait_log "$DIR/b.log" "socket taken with pidfd_getfd role=server flow=$flow" -F &&
+	   grep -F "capture accept flow=$flow tgid=" "$DIR/b.log" |
+		grep -q "tgid=[1-9][0-9]* .*held=1 encrypt=1"; then
+		t_pass "${name}_accepted_socket_taken_from_accept"
+	else
+		t_fail "${name}_accepted_socket_taken_from_accept" "$(grep -F "$flow" "$DIR/b.log" | head -n 3 | tr '\n' ' ')"
+	fi
+	fa=$(fp_of "$DIR/a.log" client "$flow") fb=$(fp_of "$DIR/b.log" server "$flow")
+	if [ -n "$fa" ] && [ "$fa" = "$fb" ]; then
+		t_pass "${name}_keys_agreed_across_nodes"
+	else
+		t_fail "${name}_keys_agreed_across_nodes" "client fp '$fa', server fp '$fb'"
+	fi
+}
+
+# tn_kill9_held NAME IP PORT [SPORT]: a client in pod-a1 (encrypt flow to
+# IP PORT) held when its daemon dies stays stopped (nobody sends the
+# SIGCONT) until a daemon comes back: the new one finds it in the pinned
+# tcseg_held map, fails its flow closed and lets it run. Reports
+# NAME_restart_releases_client_held_by_killed_daemon.
+tn_kill9_held() {
+	local name=$1 ip=$2 port=$3 sport=${4:-0} pid i st rc=x
+	local marker="tcseg-held-$RANDOM$RANDOM" t=${1}_restart_releases_client_held_by_killed_daemon
+	# the key fetch cannot finish, so the hold lasts: node-a starts without
+	# a node session (provider restarted) and node-b cannot answer
+	tcn a provider set boringssl >/dev/null && tcn a provider set openssl >/dev/null
+	kill -STOP $DPID_B
+	capture $NA nla "$DIR/held.pcap"
+	sleep 0.5
+	ip netns exec "$(pod_ns pod-a1)" bash -c "$(declare -f enc_client); CLIENT_S=$CLIENT_S enc_client $ip $port $marker $sport" &
+	pid=$!
+	for i in $(seq 100); do
+		[ "$(proc_state $pid)" = T ] && break
+		sleep 0.02
+	done
+	kill -9 $DPID_A
+	wait $DPID_A 2>/dev/null
+	sleep $(((KEY_MS + 1500) / 1000))
+	st=$(proc_state $pid)
+	start_daemon a || { kill -CONT $DPID_B; t_fail "$t" "did not start"; return; }
+	for i in $(seq 100); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! kill -0 $pid 2>/dev/null; then
+		wait $pid
+		rc=$?
+	fi
+	kill -CONT $DPID_B
+	kill -INT ${TPIDS[-1]} 2>/dev/null
+	sleep 0.3
+	if [ "$st" = T ] && [ "$rc" != x ] && [ "$rc" -ne 0 ] &&
+	   grep -q "released a process nobody was handing off .*tgid=$pid " "$DIR/a.log" &&
+	   ! grep -aq "$marker" "$DIR/held.pcap"; then
+		t_pass "$t"
+	else
+		t_fail "$t" "state after kill '$st', client rc $rc: $(grep -E "hold|tgid=$pid" "$DIR/a.log" | tail -n 2 | tr '\n' ' ')"
+		kill -CONT $pid 2>/dev/null
+	fi
+	monitor a "$DIR/mon-a.json"
+}
+
 # monitor NODE FILE: tcctl monitor -j in the background
 monitor() {
 	tcn "$1" -j monitor >"$2" 2>&1 &
@@ -251,20 +382,42 @@ for l in open(sys.argv[1]):
 EOF
 }
 
-# cap_pods_has PIN IP: the capture's pod filter holds IP
+# cap_pods_has PIN IP: the capture's pod filter holds IP (IPv4 or IPv6;
+# key struct tcseg_addr_key: 16 address bytes, IPv4 in the first 4, then
+# the family)
 cap_pods_has() {
 	bpftool -j map dump pinned "$1" 2>/dev/null | python3 -c '
-import json, socket, struct, sys
-# struct tcseg_addr_key: 16-byte address (IPv4 first), family, pad
-want = socket.inet_aton(sys.argv[1]) + bytes(12) + bytes([4, 0, 0, 0])
+import json, socket, sys
+ip = sys.argv[1]
+fam = 6 if ":" in ip else 4
+want = socket.inet_pton(socket.AF_INET6 if fam == 6 else socket.AF_INET, ip)
+want = want + bytes(16 - len(want)) + bytes([fam])
 for e in json.load(sys.stdin):
     k = e.get("key")
     if isinstance(k, list):
         k = bytes(int(x, 16) for x in k)
-    if k == want:
-        sys.exit(0)
+        if k[:17] == want:
+            sys.exit(0)
 sys.exit(1)' "$2"
 }
 
-# enc_client IP PORT MSG: connect, send MSG, expect it echoed (timeout
-# CLIENT_S: a held connect counts against it)
+# enc_client IP PORT MSG [SPORT]: connect (from SPORT, default any; IPv4
+# or IPv6 as IP is), send MSG, expect it echoed (timeout CLIENT_S: a held
+# connect counts against it). Runs in a pod: bash -c "$(declare -f ...)"
+enc_client() {
+	exec python3 -c '
+import socket, sys
+t = float(sys.argv[4])
+src = ("::" if ":" in sys.argv[1] else "0.0.0.0", int(sys.argv[5]))
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=t,
+                                 source_address=src)
+    c.settimeout(t); m = sys.argv[3].encode(); c.sendall(m); got = b""
+    while len(got) < len(m):
+        d = c.recv(65536)
+        if not d: break
+        got += d
+except OSError as e:
+    print("enc-client: %s" % e, file=sys.stderr); sys.exit(1)
+sys.exit(0 if got == m else 1)' "$1" "$2" "$3" "$CLIENT_S" "${4:-0}"
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Check a capture of one ktls_peer exchange (tests/vm/20-ktls.sh).
+"""Check a capture of one ktls_peer exchange (tests/vm/20-ktls.sh);
+IPv4 or IPv6 (tests/vm/45-daemon-ktls6.sh).
 
 Proves the payload on the wire is TLS and only TLS:
   * the marker (and the echo) never appears in any captured frame;
@@ -78,11 +79,26 @@ def ip_payload(linktype, frame):
         etype, off = struct.unpack(">H", frame[14:16])[0], 16
     elif linktype == 276:  # Linux cooked v2
         etype, off = struct.unpack(">H", frame[0:2])[0], 20
-    elif linktype in (12, 101):  # raw IP
-        etype, off = 0x0800, 0
+    elif linktype in (12, 101):  # raw IP (either version)
+        etype, off = 0x86DD if frame[:1] and frame[0] >> 4 == 6 else 0x0800, 0
     else:
         fail(f"unsupported link type {linktype}")
-    return frame[off:] if etype == 0x0800 else None
+    return frame[off:] if etype in (0x0800, 0x86DD) else None
+
+
+def tcp_of(ip):
+    """The TCP segment in an IPv4 or IPv6 packet (no extension headers:
+    tcseg's IPv6 test flows carry none), or None."""
+    if len(ip) >= 40 and ip[0] >> 4 == 6:
+        if ip[6] != 6:
+            return None
+        plen = struct.unpack(">H", ip[4:6])[0]
+        return ip[40:40 + plen]
+    if len(ip) < 20 or ip[9] != 6:
+        return None
+    ihl = (ip[0] & 0x0F) * 4
+    tot = struct.unpack(">H", ip[2:4])[0]
+    return ip[ihl:tot]
 
 
 def tcp_segments(path, port):
@@ -92,12 +108,8 @@ def tcp_segments(path, port):
     for linktype, frame in read_pcap(path):
         frames.append(frame)
         ip = ip_payload(linktype, frame)
-        if ip is None or len(ip) < 20 or ip[9] != 6:
-            continue
-        ihl = (ip[0] & 0x0F) * 4
-        tot = struct.unpack(">H", ip[2:4])[0]
-        tcp = ip[ihl:tot]
-        if len(tcp) < 20:
+        tcp = tcp_of(ip) if ip is not None else None
+        if tcp is None or len(tcp) < 20:
             continue
         sport, dport, seq = struct.unpack(">HHI", tcp[:8])
         doff = (tcp[12] >> 4) * 4

@@ -2,7 +2,8 @@
 # tcsegd on the host kernel (root + BPF): the two-node netns test
 # (netns-tests/test_daemon.sh: capture, hold, pidfd_getfd, key agreement,
 # kTLS missing -> fail closed, kill -9/restart, SIGHUP, tcctl, metrics,
-# TLSHub), netns-tests/test_daemon_hostile.sh (hostile pods), and the
+# TLSHub), netns-tests/test_daemon6.sh (IPv6 and dual-stack pods),
+# netns-tests/test_daemon_hostile.sh (hostile pods), and the
 # daemon's refusals that need no topology.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -173,6 +174,8 @@ else
 fi
 
 netns-tests/test_daemon.sh || T_FAILS=$((T_FAILS + 1))
+# IPv6 and dual-stack pods: capture, join, hand-off (docs/CAPTURE.md)
+netns-tests/test_daemon6.sh || T_FAILS=$((T_FAILS + 1))
 # hostile pods against the daemon (forged SYN, key service flood, control
 # clients that never read): docs/SECURITY.md
 netns-tests/test_daemon_hostile.sh || T_FAILS=$((T_FAILS + 1))

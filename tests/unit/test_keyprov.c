@@ -27,6 +27,7 @@
 
 #include "key_provider.h"
 #include "kp_isn.h"
+#include "kp_pair.h"
 #include "tlshub_hkdf.h"
 #include "kp_tls.h"
 #include "keys_test_util.h"
@@ -61,6 +62,20 @@ static int lookup(void *arg, __u32 addr, char *node, size_t len,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* IPv6 pods: fd00:1::/32 = node-a, fd00:2::/32 = node-b, fd00:3:: node-c. */
+static int lookup6(void *arg, const __u8 *a, char *node, size_t len,
+		   struct sockaddr_in *svc)
+{
+	__u32 h = 0;
+
+	memcpy(&h, a, 4);
+	h = ntohl(h);
+	if ((h >> 16) != 0xfd00 || (h & 0xffff) < 1 || (h & 0xffff) > 3)
+		return -ENOENT;
+	return lookup(arg, htonl(0x0a000000 | (h & 0xffff) << 16), node, len,
+		      svc);
 }
 
 static void log_cb(void *arg, int level, const char *msg)
@@ -123,6 +138,7 @@ static void cfg_init(struct kp_config *c, const char *name, const char *cert)
 	c->listen.sin_family = AF_INET;
 	c->listen.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->lookup = lookup;
+	c->lookup6 = lookup6;
 	c->connect_timeout_ms = 5000;	/* generous: valgrind, loaded CI */
 	c->io_timeout_ms = 5000;
 	c->flow_wait_ms = 500;
@@ -167,6 +183,17 @@ static struct flow_tuple tup(const char *s, __u16 sp, const char *d,
 
 	inet_pton(AF_INET, s, &t.saddr);
 	inet_pton(AF_INET, d, &t.daddr);
+	return t;
+}
+
+static struct flow_tuple tup6(const char *s, __u16 sp, const char *d,
+			      __u16 dp)
+{
+	struct flow_tuple t = { .sport = sp, .dport = dp,
+				.family = FLOW_FAMILY_V6 };
+
+	assert_int_equal(inet_pton(AF_INET6, s, t.saddr6), 1);
+	assert_int_equal(inet_pton(AF_INET6, d, t.daddr6), 1);
 	return t;
 }
 
@@ -421,6 +448,17 @@ static struct kp_sess *raw_connect(struct kp_node *self, int port,
 	return s;
 }
 
+/* The server end's keys from km = client_write_key | server_write_key |
+ * c_iv | s_iv (AES-GCM-128) */
+static void assert_server_keys(const struct tls_key_info *sk,
+			       const unsigned char *km)
+{
+	assert_memory_equal(sk->rx_key, km, 16);
+	assert_memory_equal(sk->key, km + 16, 16);
+	assert_memory_equal(sk->rx_iv, km + 32, 12);
+	assert_memory_equal(sk->iv, km + 44, 12);
+}
+
 /* A hand-made client announces; the real server must derive the same. */
 static void kat_server(enum key_provider_mode mc, enum key_provider_mode ms)
 {
@@ -447,11 +485,7 @@ static void kat_server(enum key_provider_mode mc, enum key_provider_mode ms)
 	assert_int_equal(ops->export(s, "EXPORTER-tcseg-ktls-v1", ctx, 30,
 				     km, 56), 0);
 	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER, &sk), 0);
-	/* km = client_write_key | server_write_key | c_iv | s_iv */
-	assert_memory_equal(sk.rx_key, km, 16);
-	assert_memory_equal(sk.key, km + 16, 16);
-	assert_memory_equal(sk.rx_iv, km + 32, 12);
-	assert_memory_equal(sk.iv, km + 44, 12);
+	assert_server_keys(&sk, km);
 	/* Cost of the derivation alone (no round trip), for the report. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	for (i = 0; i < 1000; i++)
@@ -742,15 +776,23 @@ static void test_server_wait_timeout(void **state)
 	kp_node_free(b);
 }
 
-static void send_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
-			const unsigned char *req, int status)
+/* Send a @len byte request, expect an ACK with @status echoing 20..35. */
+static void send_len_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
+			    const unsigned char *req, size_t len, int status)
 {
 	unsigned char ack[24];
 
-	assert_int_equal(ops->send(s, req, 36, 1000), 0);
+	assert_int_equal(ops->send(s, req, len, 1000), 0);
 	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), 0);
 	assert_memory_equal(ack, "TKP1", 4);
 	assert_int_equal(ack[5], status);
+	assert_memory_equal(ack + 8, req + 20, 16);
+}
+
+static void send_expect(const struct kp_tls_ops *ops, struct kp_sess *s,
+			const unsigned char *req, int status)
+{
+	send_len_expect(ops, s, req, 36, status);
 }
 
 /* A valid node sends garbage and lies about flows; others still work. */
@@ -898,6 +940,118 @@ static void test_end_messages(void **state)
 	kp_node_free(a);
 	kp_node_free(b);
 	/* its refusals filled the shared log: later tests search theirs */
+	pthread_mutex_lock(&log_lock);
+	log_all[0] = 0;
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* An IPv6 flow's message (ANNOUNCE6 / END6, 68 bytes, docs/KEYS.md). */
+static void hand_msg6(unsigned char *m, int type, int b5, const char *sa,
+		      unsigned sp, const char *da, unsigned dp, unsigned b67)
+{
+	memset(m, 0, 68);
+	memcpy(m, "TKP1", 4);
+	m[4] = type;
+	m[5] = b5;
+	m[6] = b67 >> 8;
+	m[7] = b67 & 0xff;
+	m[16] = sp >> 8, m[17] = sp & 0xff, m[18] = dp >> 8, m[19] = dp & 0xff;
+	memcpy(m + 20, NONCE, 16);
+	assert_int_equal(inet_pton(AF_INET6, sa, m + 36), 1);
+	assert_int_equal(inet_pton(AF_INET6, da, m + 52), 1);
+}
+
+/*
+ * IPv6 pods: keys agreed over the node session (ANNOUNCE6), the context
+ * as documented (54 bytes: 16-byte addresses), END6, and the checks of
+ * the key service on the new messages.
+ */
+static void test_ipv6_flows(void **state)
+{
+	struct kp_node *a = node("node-a", "node-a.pem", MODE_OPENSSL);
+	struct kp_node *b = node("node-b", "node-b.pem", MODE_BORINGSSL);
+	const struct kp_tls_ops *ops = kp_node_tls(a);
+	struct flow_tuple t = tup6("fd00:1::5", 1234, "fd00:2::6", 8443);
+	struct flow_tuple t4 = tup("10.1.0.5", 1234, "10.2.0.6", 8443);
+	const unsigned char fp[KP_FP_LEN] = { 8, 7, 6, 5, 4, 3, 2, 1 };
+	unsigned char req[68], ack[24], ctx[54], km[56];
+	struct tls_key_info ck, sk, c4, s4;
+	struct kp_config c;
+	struct kp_node *old;
+	struct kp_sess *s;
+	int r;
+
+	(void)state;
+	port_a = kp_node_port(a);
+	port_b = kp_node_port(b);
+	flow(a, b, &t, &ck, &sk);
+	assert_mirrored(&ck, &sk, 16);
+	flow(a, b, &t4, &c4, &s4);
+	assert_memory_not_equal(ck.key, c4.key, 16);
+	/* known answer: a hand-made ANNOUNCE6, the server's keys */
+	s = raw_connect(a, port_b, "node-b", &r);
+	assert_int_equal(r, 0);
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1234, "fd00:2::6",
+		  8443, 51);
+	send_len_expect(ops, s, req, 68, 0);
+	memcpy(ctx, req + 36, 32);		/* saddr, daddr */
+	memcpy(ctx + 32, req + 16, 4);		/* sport, dport */
+	memcpy(ctx + 36, req + 20, 16);		/* nonce */
+	memcpy(ctx + 52, req + 6, 2);		/* cipher */
+	assert_int_equal(ops->export(s, "EXPORTER-tcseg-ktls-v1", ctx, 54,
+				     km, 56), 0);
+	assert_int_equal(kp_node_get_key(b, &t, KP_ROLE_SERVER, &sk), 0);
+	assert_server_keys(&sk, km);
+	/* node-a may not announce a node-c pod's flow */
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:3::1", 1, "fd00:2::6",
+		  8443, 51);
+	send_len_expect(ops, s, req, 68, EACCES);
+	/* nor speak for the server end; its own end is delivered */
+	memset(&endrec, 0, sizeof(endrec));
+	key_provider_set_end_handler(end_cb, NULL);
+	hand_msg6(req, KP_MSG_END6, KP_ROLE_SERVER, "fd00:1::5", 1234,
+		  "fd00:2::6", 8443, 0);
+	send_len_expect(ops, s, req, 68, EACCES);
+	hand_msg6(req, KP_MSG_END6, KP_ROLE_CLIENT, "fd00:1::5", 1234,
+		  "fd00:2::6", 8443, 0);
+	send_len_expect(ops, s, req, 68, 0);
+	assert_int_equal(endrec.calls, 1);
+	assert_memory_equal(&endrec.t, &t, sizeof(t));
+	/* the daemon's path: tell_end of an IPv6 flow */
+	assert_int_equal(kp_node_tell_end(a, &t, KP_ROLE_CLIENT, 0, fp), 0);
+	assert_int_equal(endrec.calls, 2);
+	assert_memory_equal(&endrec.t, &t, sizeof(t));
+	assert_memory_equal(endrec.fp, fp, KP_FP_LEN);
+	/* IPv4 bytes in an IPv6 message: malformed, the session closes */
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1, "fd00:2::6",
+		  8443, 51);
+	memcpy(req + 8, "\x0a\x01\x00\x05", 4);
+	send_len_expect(ops, s, req, 68, EPROTO);
+	assert_int_equal(ops->recv(s, ack, 24, 1000, -1), -ECONNRESET);
+	ops->sess_free(s);
+	assert_true(log_has("IPv6 message with IPv4 addresses"));
+	/* an address missing: malformed */
+	s = raw_connect(a, port_b, "node-b", &r);
+	assert_int_equal(r, 0);
+	hand_msg6(req, KP_MSG_ANNOUNCE6, 0, "fd00:1::5", 1, "fd00:2::6",
+		  8443, 51);
+	memset(req + 52, 0, 16);
+	send_len_expect(ops, s, req, 68, EPROTO);
+	ops->sess_free(s);
+	key_provider_set_end_handler(NULL, NULL);
+	/* a node without an IPv6 lookup fails IPv6 flows closed */
+	cfg_init(&c, "node-a", "node-a.pem");
+	c.serve = 0;
+	c.lookup6 = NULL;
+	old = node_cfg(&c, MODE_OPENSSL);
+	cfg_fini(&c);
+	assert_int_equal(kp_node_get_key(old, &t, KP_ROLE_AUTO, &ck), -ENOENT);
+	assert_true(is_zero(&ck, sizeof(ck)));
+	assert_non_null(strstr(key_provider_last_error(),
+			       "[fd00:1::5]:1234->[fd00:2::6]:8443"));
+	kp_node_free(old);
+	kp_node_free(a);
+	kp_node_free(b);
 	pthread_mutex_lock(&log_lock);
 	log_all[0] = 0;
 	pthread_mutex_unlock(&log_lock);
@@ -1116,6 +1270,52 @@ static void derive_case(enum key_provider_mode ma, enum key_provider_mode mb)
 	       kp_mode_name(ma), kp_mode_name(mb), later);
 	kp_node_free(a);
 	kp_node_free(b);
+}
+
+/*
+ * IPv6 flows that differ only in their addresses (same ports and ISNs)
+ * have contexts of their own: their derived keys differ and the guard
+ * takes both; the same flow again is refused (its keys would repeat).
+ */
+static void test_pair_context_v6(void **st)
+{
+	unsigned char secret[KP_PAIR_SECRET_LEN], ca[KP_FLOW_CTX6_LEN];
+	unsigned char cb[KP_FLOW_CTX6_LEN];
+	struct tls_key_info ka, kb, kc;
+	struct flow_tuple a, b, v4;
+	struct kp_pair p;
+
+	(void)st;
+	memset(secret, 0x5a, sizeof(secret));
+	memset(&a, 0, sizeof(a));
+	a.family = FLOW_FAMILY_V6;
+	a.sport = 40000;
+	a.dport = 443;
+	a.saddr6[0] = a.daddr6[0] = 0xfd;
+	a.saddr6[15] = 1;
+	a.daddr6[15] = 2;
+	b = a;
+	b.saddr6[15] = 3;
+	v4 = a;
+	v4.family = 4;
+	assert_int_equal(kp_pair_context(&a, &ISN, TCSEG_CIPHER_AES_GCM_128, ca),
+			 KP_FLOW_CTX6_LEN);
+	assert_int_equal(kp_pair_context(&b, &ISN, TCSEG_CIPHER_AES_GCM_128, cb),
+			 KP_FLOW_CTX6_LEN);
+	assert_memory_not_equal(ca, cb, KP_FLOW_CTX6_LEN);
+	assert_int_equal(kp_pair_context(&v4, &ISN, TCSEG_CIPHER_AES_GCM_128,
+					 cb), KP_FLOW_CTX_LEN);
+	assert_int_equal(kp_pair_init(&p, secret, 16), 0);
+	assert_int_equal(kp_pair_derive(&p, &a, &ISN, TCSEG_CIPHER_AES_GCM_128,
+					0, &ka), 0);
+	assert_int_equal(kp_pair_derive(&p, &b, &ISN, TCSEG_CIPHER_AES_GCM_128,
+					0, &kb), 0);
+	assert_fresh(&ka, &kb);
+	assert_int_equal(kp_pair_derive(&p, &a, &ISN, TCSEG_CIPHER_AES_GCM_128,
+					0, &kc), -EEXIST);
+	kp_pair_clear(&p);
+	explicit_bzero(&ka, sizeof(ka));
+	explicit_bzero(&kb, sizeof(kb));
 }
 
 static void test_derive_openssl_boringssl(void **st)
@@ -1547,6 +1747,7 @@ int main(void)
 		cmocka_unit_test(test_rogue_cert),
 		cmocka_unit_test(test_wrong_node_name),
 		cmocka_unit_test(test_end_messages),
+		cmocka_unit_test(test_ipv6_flows),
 		cmocka_unit_test(test_peer_down),
 		cmocka_unit_test(test_peer_timeout),
 		cmocka_unit_test(test_server_wait_timeout),
@@ -1558,6 +1759,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_boringssl),
 		cmocka_unit_test(test_reuse_isn_openssl),
 		cmocka_unit_test(test_reuse_isn_boringssl),
+		cmocka_unit_test(test_pair_context_v6),
 		cmocka_unit_test(test_derive_openssl_boringssl),
 		cmocka_unit_test(test_derive_boringssl_openssl),
 		cmocka_unit_test(test_guard_full_new_session),

@@ -172,7 +172,24 @@ static const struct bad_case {
 	const char *where;	/* after "PATH:" */
 } bad_cases[] = {
 	{ "pod-a\n", "1: node_name: missing" },
-	{ "a b 10.0.0.1 pod_ip=10.0.0.2 x\n", "1: line: too many fields (5" },
+	{ "a b 10.0.0.1 pod_ip=10.0.0.2 pod_ip=fd00::1 x\n",
+	  "1: line: too many fields (6" },
+	{ "a b 10.0.0.1 pod_ip=10.0.0.2 x\n", "1: line: field 5 'x' must be pod_ip=" },
+	{ "a b pod_ip=fd00::1 pod_ip=fd00::2\n",
+	  "1: pod_ip: given twice for one address family" },
+	{ "a b pod_ip=fd00::1::2\n", "1: pod_ip: bad address 'fd00::1::2' (IPv6" },
+	{ "a b pod_ip=fd00::g\n", "1: pod_ip: bad address 'fd00::g'" },
+	{ "a b pod_ip=::\n", "1: pod_ip: bad address '::'" },
+	{ "a b pod_ip=::1\n", "1: pod_ip: bad address '::1'" },
+	{ "a b pod_ip=ff02::1\n", "1: pod_ip: bad address 'ff02::1'" },
+	{ "a b pod_ip=fe80::1\n", "1: pod_ip: bad address 'fe80::1'" },
+	{ "a b pod_ip=febf::1\n", "1: pod_ip: bad address 'febf::1'" },
+	{ "a b pod_ip=::ffff:10.0.0.1\n", "1: pod_ip: bad address '::ffff:10.0.0.1'" },
+	{ "a b pod_ip=fd00::1/64\n", "1: pod_ip: bad address 'fd00::1/64'" },
+	{ "a b pod_ip=fd00::1%eth0\n", "1: pod_ip: bad address 'fd00::1%eth0'" },
+	{ "a b fd00::1\n", "1: node_ip: bad address 'fd00::1'" },
+	{ "a n pod_ip=fd00::1\nb n pod_ip=FD00:0::1\n",
+	  "2: pod_ip: FD00:0::1 is already pod 'a' (line 1)" },
 	{ "a b 10.0.0.1 10.0.0.2\n", "1: line: field 4 '10.0.0.2' must be pod_ip=" },
 	{ "a b c\n", "1: node_ip: bad address 'c'" },
 	{ "a b 10.0.0.256\n", "1: node_ip: bad address '10.0.0.256'" },
@@ -184,7 +201,8 @@ static const struct bad_case {
 	{ "a b 240.0.0.1\n", "1: node_ip: bad address" },
 	{ "a b pod_ip=1.2.3\n", "1: pod_ip: bad address '1.2.3'" },
 	{ "a b pod_ip=\n", "1: pod_ip: bad address ''" },
-	{ "a b pod_ip=10.0.0.1 pod_ip=10.0.0.2\n", "1: pod_ip: given twice" },
+	{ "a b pod_ip=10.0.0.1 pod_ip=10.0.0.2\n",
+	  "1: pod_ip: given twice for one address family" },
 	{ "a b 10.1.0.1 node_ip=10.1.0.1\n", "1: node_ip: given twice" },
 	{ "a b foo=1\n", "1: line: unknown keyword in 'foo=1'" },
 	{ "# c\n\na n1\na n2\n", "4: pod_name: duplicate pod 'a' (first at line 3)" },
@@ -417,6 +435,51 @@ static void test_print_addrs(void **state)
 	free_pod_node_mapping(t);
 }
 
+/* IPv6 and dual-stack pods: looked up by either address, printed. */
+static void test_ipv6_pods(void **state)
+{
+	struct pod_node_table *t;
+	const struct pod_map_pod *p;
+	struct in6_addr a6, b6;
+	__be32 a4 = ip("10.0.0.1");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	t = load_str("dual n1 10.1.0.1 pod_ip=fd00::1 pod_ip=10.0.0.1\n"
+		     "six n2 node_ip=10.1.0.2 pod_ip=2001:db8::2\n"
+		     "four n2 pod_ip=10.0.0.2\n");
+	assert_non_null(t);
+	assert_int_equal(inet_pton(AF_INET6, "fd00::1", &a6), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::2", &b6), 1);
+	p = pod_map_find_pod_addr(t, 6, a6.s6_addr);
+	assert_non_null(p);
+	assert_string_equal(p->name, "dual");
+	assert_int_equal(p->ip, a4);
+	assert_memory_equal(p->ip6, a6.s6_addr, 16);
+	assert_ptr_equal(pod_map_find_pod_addr(t, 4, &a4), p);
+	p = pod_map_find_pod_addr(t, 6, b6.s6_addr);
+	assert_non_null(p);
+	assert_string_equal(p->node, "n2");
+	assert_int_equal(p->node_ip, ip("10.1.0.2"));
+	assert_int_equal(p->ip, 0);
+	assert_false(pod_map_pod_has_ip6(pod_map_find_pod(t, "four")));
+	/* an IPv4 address is never found as IPv6 and back */
+	assert_null(pod_map_find_pod_addr(t, 6, (__u8[16]){ 10, 0, 0, 1 }));
+	assert_null(pod_map_find_pod_addr(t, 4, a6.s6_addr));
+	assert_null(pod_map_find_pod_addr(t, 5, &a4));
+	assert_null(pod_map_find_pod_addr(t, 6, (__u8[16]){ 0 }));
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	pod_map_fprint(f, t, 1);
+	fclose(f);
+	assert_contains(buf, "dual                           n1                             10.0.0.1,fd00::1 10.1.0.1\n");
+	assert_contains(buf, "six                            n2                             2001:db8::2     10.1.0.2\n");
+	free(buf);
+	free_pod_node_mapping(t);
+}
+
 static void do_init_bad(void *arg)
 {
 	struct pod_node_table **out = arg;
@@ -637,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_print_seed_format),
 		cmocka_unit_test(test_print_addrs),
+		cmocka_unit_test(test_ipv6_pods),
 		cmocka_unit_test(test_init_prints_error),
 		cmocka_unit_test(test_perm_mode),
 		cmocka_unit_test(test_perm_owner),

@@ -310,6 +310,114 @@ static void test_hostile_records_refused(void **st)
 	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
 }
 
+/* fd00:200:1::1 -> fd00:200:2::1, and an IPv4 pair sharing first words */
+static void v6_addrs(union tcseg_addr *c, union tcseg_addr *srv)
+{
+	memset(c, 0, sizeof(*c));
+	memset(srv, 0, sizeof(*srv));
+	assert_int_equal(inet_pton(AF_INET6, "fd00:200:1::1", c->b), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:200:2::1", srv->b), 1);
+}
+
+/*
+ * IPv6: records and flow events join by family + 4-tuple; an IPv4 flow
+ * whose addresses are the first words of the IPv6 ones never joins it.
+ */
+static void test_ipv6_join_by_family(void **st)
+{
+	struct corr_table *t = corr_new(64, 10 * SEC);
+	struct tcseg_sock_event c = sock(TCSEG_SOCK_CONNECT, 0);
+	struct tcseg_sock_event a = sock(TCSEG_SOCK_ACCEPT, TCSEG_SOCK_F_HELD);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	struct tcseg_sock_event c4 = sock(TCSEG_SOCK_CONNECT, 0);
+	struct corr_entry *e, *e4;
+	const char *why;
+
+	(void)st;
+	v6_addrs(&c.saddr, &c.daddr);
+	c.family = a.family = f.family = TCSEG_FAMILY_V6;
+	a.saddr = c.daddr, a.daddr = c.saddr;
+	f.saddr = c.saddr, f.daddr = c.daddr;
+	c4.saddr.v4 = c.saddr.w[0], c4.daddr.v4 = c.daddr.w[0];
+	assert_int_equal(corr_check_sock(&c, sizeof(c), &why), 0);
+	assert_int_equal(corr_check_sock(&a, sizeof(a), &why), 0);
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), 0);
+	assert_int_equal(corr_check_sock(&c4, sizeof(c4), &why), 0);
+	e = corr_add_sock(t, &c, 0);
+	assert_non_null(e);
+	assert_false(corr_client_ready(e));	/* a plain connect waits */
+	e4 = corr_add_sock(t, &c4, 0);
+	assert_non_null(e4);
+	assert_ptr_not_equal(e4, e);
+	assert_ptr_equal(corr_add_tc(t, &f, 0), e);
+	assert_true(corr_client_ready(e));
+	assert_false(corr_client_ready(e4));
+	assert_ptr_equal(corr_add_sock(t, &a, 0), e);	/* turned round */
+	assert_true(corr_server_ready(e));
+	assert_int_equal(e->key.family, TCSEG_FAMILY_V6);
+	assert_int_equal(corr_count(t), 2);
+	corr_free(t);
+}
+
+/* The key service's tuple of a key and back, both families. */
+static void test_key_tuple_round_trip(void **st)
+{
+	struct tcseg_sock_event c = sock(TCSEG_SOCK_CONNECT, 0);
+	struct corr_key k, back;
+	struct flow_tuple ft;
+
+	(void)st;
+	corr_key_sock(&c, &k);
+	corr_key_to_tuple(&k, &ft);
+	assert_int_equal(ft.family, 0);
+	assert_int_equal(ft.saddr, C_IP);
+	assert_int_equal(ft.dport, 7000);
+	corr_key_from_tuple(&ft, &back);
+	assert_memory_equal(&k, &back, sizeof(k));
+	v6_addrs(&c.saddr, &c.daddr);
+	c.family = TCSEG_FAMILY_V6;
+	corr_key_sock(&c, &k);
+	corr_key_to_tuple(&k, &ft);
+	assert_int_equal(ft.family, FLOW_FAMILY_V6);
+	assert_int_equal(ft.saddr, 0);
+	assert_memory_equal(ft.saddr6, c.saddr.b, 16);
+	assert_memory_equal(ft.daddr6, c.daddr.b, 16);
+	assert_int_equal(ft.sport, 40000);
+	corr_key_from_tuple(&ft, &back);
+	assert_memory_equal(&k, &back, sizeof(k));
+}
+
+/* IPv6 records that cannot come from the capture are refused. */
+static void test_ipv6_hostile_records_refused(void **st)
+{
+	struct tcseg_sock_event s = sock(TCSEG_SOCK_CONNECT, 0);
+	struct tcseg_event f = tc(TCSEG_DIR_FROM_POD);
+	const char *why = NULL;
+
+	(void)st;
+	v6_addrs(&s.saddr, &s.daddr);
+	s.family = TCSEG_FAMILY_V6;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), 0);
+	/* a v4-mapped address: the capture reports those as IPv4 */
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.200.2.1", s.daddr.b), 1);
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	assert_non_null(strstr(why, "bad family"));
+	v6_addrs(&f.saddr, &f.daddr);
+	f.family = TCSEG_FAMILY_V6;
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), 0);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.200.1.1", f.saddr.b), 1);
+	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
+	/* IPv6 addresses under family 4, an unknown family, no address */
+	v6_addrs(&s.saddr, &s.daddr);
+	s.family = TCSEG_FAMILY_V4;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s.family = 5;
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+	s.family = TCSEG_FAMILY_V6;
+	memset(&s.saddr, 0, sizeof(s.saddr));
+	assert_int_equal(corr_check_sock(&s, sizeof(s), &why), -EBADMSG);
+}
+
 /* Addresses must fit their family: an IPv4 one never equals an IPv6 one. */
 static void test_hostile_families_refused(void **st)
 {
@@ -346,25 +454,6 @@ static void test_hostile_families_refused(void **st)
 	assert_int_equal(corr_check_tc(&f, sizeof(f), &why), -EBADMSG);
 }
 
-/* Keys of both families never meet: one table entry each. */
-static void test_families_never_join(void **st)
-{
-	struct corr_table *t = corr_new(16, 10 * SEC);
-	struct tcseg_event a = tc(TCSEG_DIR_FROM_POD), b = a;
-	struct corr_entry *ea, *eb;
-
-	(void)st;
-	assert_non_null(t);
-	b.family = TCSEG_FAMILY_V6;	/* the same 16 bytes, as IPv6 */
-	ea = corr_add_tc(t, &a, SEC);
-	eb = corr_add_tc(t, &b, SEC);
-	assert_non_null(ea);
-	assert_non_null(eb);
-	assert_ptr_not_equal(ea, eb);
-	assert_int_equal(corr_count(t), 2);
-	corr_free(t);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,8 +467,10 @@ int main(void)
 		cmocka_unit_test(test_accept_owner_later_waits_for_accept_return),
 		cmocka_unit_test(test_connect_fd_later_waits_for_connect_return),
 		cmocka_unit_test(test_hostile_records_refused),
+		cmocka_unit_test(test_ipv6_join_by_family),
+		cmocka_unit_test(test_key_tuple_round_trip),
+		cmocka_unit_test(test_ipv6_hostile_records_refused),
 		cmocka_unit_test(test_hostile_families_refused),
-		cmocka_unit_test(test_families_never_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -838,6 +838,50 @@ static void t_fetch_ok_v1(void **st)
 	assert_int_equal(F.reqs[1].server, 0);
 }
 
+static char v6_log[512];
+
+static void keep_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (level == TLSHUB_LOG_WARN)
+		snprintf(v6_log, sizeof(v6_log), "%s", msg);
+}
+
+/* TLSHub's wire has no IPv6: an IPv6 flow fails closed, nothing sent. */
+static void t_ipv6_fails_closed(void **st)
+{
+	struct flow_tuple t = { .sport = 40000, .dport = 443,
+				.family = FLOW_FAMILY_V6 };
+	struct tlshub_config c = {
+		.protocol = NETLINK_USERSOCK, .layout = TLSHUB_LAYOUT_V1,
+		.timeout_ms = 300, .log = keep_log,
+	};
+	struct tls_key_info ki;
+	int n;
+
+	(void)st;
+	client_up(s_key_a1, TLSHUB_LAYOUT_V1, 0);
+	c.peer_pid = F.pid;
+	assert_int_equal(tlshub_client_configure(&c), 0);
+	assert_int_equal(tlshub_client_init(), 0);
+	inet_pton(AF_INET6, "fd00:1::1", t.saddr6);
+	inet_pton(AF_INET6, "fd00:2::1", t.daddr6);
+	n = F.nreq;
+	memset(&ki, 0x55, sizeof(ki));
+	v6_log[0] = 0;
+	assert_int_equal(tlshub_get_key(&t, &ki, TLSHUB_ROLE_CLIENT),
+			 -EAFNOSUPPORT);
+	assert_int_equal(tlshub_handshake(&t), -EAFNOSUPPORT);
+	usleep(50000);
+	assert_int_equal(F.nreq, n);
+	assert_non_null(strstr(v6_log, "flow [fd00:1::1]:40000-[fd00:2::1]:443 "
+			       "is IPv6: the TLSHub wire format has IPv4 pod "
+			       "addresses only, TLSHub fails it closed"));
+	assert_non_null(strstr(tlshub_last_error(), "TLSHub has no IPv6"));
+	assert_string_equal(tlshub_strerror(-EAFNOSUPPORT),
+			    "TLSHub has no IPv6");
+}
+
 static int node_ip_cb(void *arg, __u32 pod, __u32 *node)
 {
 	(void)arg;
@@ -1281,6 +1325,7 @@ int main(void)
 		cmocka_unit_test(t_schedule_isn),
 		cmocka_unit_test_teardown(t_fetch_ok_v1, teardown),
 		cmocka_unit_test_teardown(t_fetch_v2_node_ip, teardown),
+		cmocka_unit_test_teardown(t_ipv6_fails_closed, teardown),
 		cmocka_unit_test_teardown(t_stale_and_spoofed_ignored, teardown),
 		cmocka_unit_test_teardown(t_wrong_seq_times_out, teardown),
 		cmocka_unit_test_teardown(t_get_key_timeout_no_handshake,

@@ -10,18 +10,6 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/testlib.sh"
+. "$here/daemon_ktls.sh"
 
-if [ "${TCSEG_IN_VM:-0}" != 1 ]; then
-	exec "$TCSEG_ROOT/tools/vm/run" -- "$here/$(basename "$0")"
-fi
-modprobe tls 2>/dev/null
-rc=0
-for v in tracepoint kprobe; do
-	echo "# capture variant $v"
-	# TCG is slow: a TLS handshake between the nodes takes seconds
-	HOLD_MS=15000 KEY_MS=5000 CLIENT_S=30 VARIANT=$v NT_ID=vm$v \
-		"$TCSEG_ROOT/netns-tests/test_daemon.sh" |
-		sed "s/^\(PASS\|FAIL\|SKIP\) /\1 $v:/"
-	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-done
-exit $rc
+vm_daemon_ktls test_daemon.sh vm
