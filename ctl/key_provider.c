@@ -560,11 +560,14 @@ static void flows_expire(struct kp_node *n, long long now)
 
 static int tuple_eq(const struct flow_tuple *a, const struct flow_tuple *b)
 {
-	return a->saddr == b->saddr && a->daddr == b->daddr &&
-	       flow_is_v6(a) == flow_is_v6(b) &&
-	       !memcmp(a->saddr6, b->saddr6, 16) &&
-	       !memcmp(a->daddr6, b->daddr6, 16) &&
-	       a->sport == b->sport && a->dport == b->dport;
+	/* an IPv4 tuple's saddr6/daddr6 are not part of it (tcseg_keys.h) */
+	if (flow_is_v6(a) != flow_is_v6(b) || a->sport != b->sport ||
+	    a->dport != b->dport)
+		return 0;
+	if (flow_is_v6(a))
+		return !memcmp(a->saddr6, b->saddr6, 16) &&
+		       !memcmp(a->daddr6, b->daddr6, 16);
+	return a->saddr == b->saddr && a->daddr == b->daddr;
 }
 
 /*

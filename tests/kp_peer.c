@@ -218,6 +218,7 @@ static int parse_tuple(const char *s, struct flow_tuple *t)
 	char buf[128], *dash;
 	struct sockaddr_in a, b;
 
+	memset(t, 0, sizeof(*t));
 	snprintf(buf, sizeof(buf), "%s", s);
 	dash = strchr(buf, '-');
 	if (!dash)
@@ -342,6 +343,7 @@ static int sock_tuple(int fd, int server, struct flow_tuple *t)
 	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
 	    getpeername(fd, (struct sockaddr *)&p, &pl))
 		return -1;
+	memset(t, 0, sizeof(*t));
 	t->saddr = server ? p.sin_addr.s_addr : l.sin_addr.s_addr;
 	t->sport = ntohs(server ? p.sin_port : l.sin_port);
 	t->daddr = server ? l.sin_addr.s_addr : p.sin_addr.s_addr;
