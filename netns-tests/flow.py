@@ -9,6 +9,10 @@
   flow.py udp-server PORT [LOG]      counts datagrams, appends to LOG
   flow.py tcp-server6 PORT, udp-server6 PORT [LOG]
                                      the same on IPv6 (::, IPv6 only)
+  flow.py tcp-server6-slow PORT, tcp-server-dual-slow PORT
+                                     tcp-server-slow on IPv6 only, and on a
+                                     dual-stack socket (IPv4 clients arrive
+                                     v4-mapped)
   flow.py tcp-client IP PORT [MSG [SPORT]]  connect, send, expect the echo
   flow.py udp-send IP PORT N SIZE    send N datagrams of SIZE bytes
   flow.py udp-echo-client IP PORT    one datagram, expect a reply: exit 0
@@ -37,15 +41,15 @@ def any_addr(fam):
     return "::" if fam == socket.AF_INET6 else "0.0.0.0"
 
 
-def server_socket(fam, kind):
+def server_socket(fam, kind, v6only=1):
     s = socket.socket(fam, kind)
     if fam == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
     return s
 
 
-def tcp_server(port, delay=0.0, fam=socket.AF_INET):
-    s = server_socket(fam, socket.SOCK_STREAM)
+def tcp_server(port, delay=0.0, fam=socket.AF_INET, v6only=1):
+    s = server_socket(fam, socket.SOCK_STREAM, v6only)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((any_addr(fam), port))
     s.listen(128)
@@ -180,6 +184,10 @@ def main(a):
         return udp_server(int(a[1]), a[2] if len(a) > 2 else None)
     if m == "tcp-server6":
         return tcp_server(int(a[1]), fam=socket.AF_INET6)
+    if m == "tcp-server6-slow":
+        return tcp_server(int(a[1]), 1.0, socket.AF_INET6)
+    if m == "tcp-server-dual-slow":
+        return tcp_server(int(a[1]), 1.0, socket.AF_INET6, 0)
     if m == "udp-server6":
         return udp_server(int(a[1]), a[2] if len(a) > 2 else None,
                           socket.AF_INET6)

@@ -47,30 +47,6 @@ pod-a2 node-a pod_ip=$A2
 pod-b1 node-b pod_ip=$B1 pod_ip=$B1_6
 pod-b2 node-b pod_ip=$B2
 EOF
-	# servers: IPv6 only, and dual-stack (IPv4 clients arrive v4-mapped)
-	cat >"$DIR/srv6.py" <<'EOF'
-import socket, sys, threading, time
-port, v6only = int(sys.argv[1]), int(sys.argv[2])
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
-s.bind(("::", port))
-s.listen(16)
-def serve(c):
-    time.sleep(1)   # as flow.py tcp-server-slow
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
 	# IPv6 neighbours learnt before the test (as pods do when they start)
 	for p in "pod-a1 fd00:200:1::fe" "pod-b1 fd00:200:2::fe"; do
 		set -- $p
@@ -112,8 +88,10 @@ EOF
 # (docs/CAPTURE.md)
 start_servers6() {
 	local p
-	for p in "$ENC6_PORT 1" "$DUAL_PORT 0" "$ALLOW6_PORT 1"; do
-		in_pod pod-b1 python3 "$DIR/srv6.py" $p &
+	# IPv6 only, and dual-stack (IPv4 clients arrive v4-mapped)
+	for p in "tcp-server6-slow $ENC6_PORT" "tcp-server-dual-slow $DUAL_PORT" \
+		 "tcp-server6-slow $ALLOW6_PORT"; do
+		in_pod pod-b1 $FLOW $p &
 		PIDS+=($!)
 	done
 }
