@@ -20,14 +20,15 @@ char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Per-CPU scratch space off the 512-byte BPF stack, which 16-byte
- * addresses left too small: the policy lookups' keys and a new session's
- * value. A TC program runs to its end on its CPU with no other TC program
+ * addresses left too small: the policy lookups' keys, a new session's
+ * value and the packet tcseg_parse() fills in. A TC program runs to its end on its CPU with no other TC program
  * in between (bottom halves are off), so one entry per CPU serves. Not
  * pinned: nobody else reads it.
  */
 struct scratch {
 	struct policy_keys pk;
 	struct tcseg_session s;
+	struct pkt p;
 };
 
 struct {
@@ -44,12 +45,33 @@ static __always_inline struct scratch *scratch_get(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
+/*
+ * The parse (IPv4, IPv6 with its extension headers, ARP), as a global
+ * function: the verifier checks it once, on its own, instead of once for
+ * every way through it times every way through the rest of the program,
+ * which took Debian's 6.1 kernel past its limit of a million processed
+ * instructions (docs/DATAPATH.md, "Verifier budget"). The packet comes
+ * back in the scratch map, whose bytes the verifier takes as unknown:
+ * what a global function writes into its caller's stack is not tracked
+ * alike on every kernel.
+ */
+__noinline int tcseg_parse(struct __sk_buff *skb)
+{
+	struct scratch *sc = scratch_get();
+
+	if (!skb || !sc)	/* cannot happen: fail closed */
+		return PARSE_MALFORMED;
+	__builtin_memset(&sc->p, 0, sizeof(sc->p));
+	sc->p.len = skb->len;
+	return parse_pkt(skb, &sc->p);
+}
+
 /* Everything one packet's handling needs, passed down by pointer. */
 struct ctx {
 	struct __sk_buff *skb;
 	struct tcseg_config *cfg;
 	struct tcseg_dev *dev;
-	struct pkt p;
+	struct pkt *p;		/* in this CPU's scratch entry */
 	__u64 now;
 	__u32 ifindex;
 	__u8 dir;
@@ -71,19 +93,19 @@ static __always_inline struct tcseg_dev *dev_of(struct ctx *c)
 
 static __always_inline int pass(struct ctx *c, __u32 slot)
 {
-	stat_pass(c->p.len);
-	rule_stat_add(slot, c->p.len, c->now);
+	stat_pass(c->p->len);
+	rule_stat_add(slot, c->p->len, c->now);
 	return TCSEG_VERDICT_PASS;	/* the next program decides */
 }
 
 static __always_inline int drop(struct ctx *c, __u32 reason,
 				const struct decision *d)
 {
-	stat_drop(reason, c->p.len);
+	stat_drop(reason, c->p->len);
 	if (d)
-		rule_stat_add(d->slot, c->p.len, c->now);
+		rule_stat_add(d->slot, c->p->len, c->now);
 	if (c->cfg->flags & TCSEG_CFG_F_TRACE_DROPS)
-		event_emit(c->cfg, TCSEG_EV_DROP, c->ifindex, c->dir, &c->p, d,
+		event_emit(c->cfg, TCSEG_EV_DROP, c->ifindex, c->dir, c->p, d,
 			   reason, c->now);
 	return TC_ACT_SHOT;
 }
@@ -125,10 +147,10 @@ static __always_inline int degrade(struct ctx *c, const struct decision *d,
 				   int audited)
 {
 	int by_rule = d->src == TCSEG_SRC_EXACT || d->src == TCSEG_SRC_CIDR;
-	int infra = c->p.proto == IPPROTO_ICMP ||
-		    c->p.proto == IPPROTO_ICMPV6 ||
-		    ((c->p.proto == IPPROTO_UDP || c->p.proto == IPPROTO_TCP) &&
-		     (c->p.dport == bpf_htons(53) || c->p.sport == bpf_htons(53)));
+	int infra = c->p->proto == IPPROTO_ICMP ||
+		    c->p->proto == IPPROTO_ICMPV6 ||
+		    ((c->p->proto == IPPROTO_UDP || c->p->proto == IPPROTO_TCP) &&
+		     (c->p->dport == bpf_htons(53) || c->p->sport == bpf_htons(53)));
 
 	if (!audited && d->action != TCSEG_ACT_ENCRYPT && (by_rule || infra)) {
 		stat_add(TCSEG_STAT_UNTRACKED_PASSES, 1);
@@ -142,14 +164,14 @@ static __always_inline void flow_events(struct ctx *c, const struct decision *d,
 					int audited, int syn)
 {
 	if (audited)
-		event_emit(c->cfg, TCSEG_EV_AUDIT, c->ifindex, c->dir, &c->p, d,
+		event_emit(c->cfg, TCSEG_EV_AUDIT, c->ifindex, c->dir, c->p, d,
 			   drop_reason_of(d->src), c->now);
 	else if (d->action == TCSEG_ACT_LOG)
-		event_emit(c->cfg, TCSEG_EV_FLOW_LOG, c->ifindex, c->dir, &c->p,
+		event_emit(c->cfg, TCSEG_EV_FLOW_LOG, c->ifindex, c->dir, c->p,
 			   d, 0, c->now);
 	else if (d->action == TCSEG_ACT_ENCRYPT && syn)
 		event_emit(c->cfg, TCSEG_EV_FLOW_ENCRYPT, c->ifindex, c->dir,
-			   &c->p, d, 0, c->now);
+			   c->p, d, 0, c->now);
 }
 
 /*
@@ -181,7 +203,7 @@ static __always_inline int unsecured_payload(struct ctx *c,
 	if (!(s->flags & TCSEG_SESS_F_ENCRYPT) || (s->flags & TCSEG_SESS_F_SECURED))
 		return 0;
 	/* a live non-TCP session whose rule became encrypt: never secured */
-	if (c->p.proto != IPPROTO_TCP)
+	if (c->p->proto != IPPROTO_TCP)
 		return 1;
 	sec = bpf_map_lookup_elem(&tcseg_secured, key);
 	/* a mark of an earlier connection on this tuple secures nothing */
@@ -190,7 +212,7 @@ static __always_inline int unsecured_payload(struct ctx *c,
 		s->flags |= TCSEG_SESS_F_SECURED;
 		return 0;
 	}
-	return c->p.payload_len > 0;
+	return c->p->payload_len > 0;
 }
 
 /* The session a new flow starts with (TCP: window tracking from here). */
@@ -198,7 +220,7 @@ static __always_inline void session_init(struct ctx *c, struct tcseg_session *s,
 					 const struct decision *d, int audited,
 					 int src_lo, int syn)
 {
-	struct pkt *p = &c->p;
+	struct pkt *p = c->p;
 
 	s->created_ns = bpf_ktime_get_ns();	/* unique: the marks' id */
 	s->packets = 1;
@@ -225,7 +247,7 @@ static __always_inline void session_init(struct ctx *c, struct tcseg_session *s,
 static __always_inline int new_flow(struct ctx *c,
 				    struct tcseg_session_key *key, int src_lo)
 {
-	struct pkt *p = &c->p;
+	struct pkt *p = c->p;
 	int tcp = p->proto == IPPROTO_TCP;
 	int syn = tcp && (p->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN;
 	int from_pod = c->dir == TCSEG_DIR_FROM_POD;
@@ -326,7 +348,7 @@ static __always_inline void session_reevaluate(struct ctx *c,
 					       struct tcseg_session *s,
 					       int from_init)
 {
-	struct pkt *p = &c->p;
+	struct pkt *p = c->p;
 	struct decision d;
 	struct flow f;
 	int audited = 0;
@@ -374,10 +396,10 @@ static __always_inline int session_hit(struct ctx *c,
 	if (s->policy_version != c->cfg->policy_version)
 		session_reevaluate(c, s, from_init);
 
-	if (c->p.proto == IPPROTO_TCP) {
+	if (c->p->proto == IPPROTO_TCP) {
 		__u8 before = s->state;
 
-		ret = tcp_track(s, &c->p, from_init, src_lo, &closed);
+		ret = tcp_track(s, c->p, from_init, src_lo, &closed);
 		if (ret == -2) {
 			/* blind RST: the session stays as it was */
 			session_decision(s, &d);
@@ -394,7 +416,7 @@ static __always_inline int session_hit(struct ctx *c,
 			syn_guard_release(dev_of(c), s);
 	}
 	__sync_fetch_and_add(&s->packets, 1);
-	__sync_fetch_and_add(&s->bytes, c->p.len);
+	__sync_fetch_and_add(&s->bytes, c->p->len);
 	s->last_seen_ns = c->now;
 
 	if (s->action == TCSEG_ACT_DENY && !(s->flags & TCSEG_SESS_F_AUDIT)) {
@@ -439,15 +461,15 @@ static __always_inline int icmp_related(struct ctx *c)
 	struct tcseg_session *s;
 	int q_src_lo;
 
-	if (!tcseg_addr_eq(&c->p.daddr, &c->p.in_saddr) ||
-	    c->p.len > ETH_HLEN + (c->p.family == TCSEG_FAMILY_V6 ?
+	if (!tcseg_addr_eq(&c->p->daddr, &c->p->in_saddr) ||
+	    c->p->len > ETH_HLEN + (c->p->family == TCSEG_FAMILY_V6 ?
 					   ICMPV6_ERROR_MAX_LEN :
 					   ICMP_ERROR_MAX_LEN))
 		return 0;
-	q_src_lo = tcseg_session_key_make(&key, c->ifindex, c->p.family,
-					  &c->p.in_saddr, &c->p.in_daddr,
-					  c->p.in_sport, c->p.in_dport,
-					  c->p.in_proto);
+	q_src_lo = tcseg_session_key_make(&key, c->ifindex, c->p->family,
+					  &c->p->in_saddr, &c->p->in_daddr,
+					  c->p->in_sport, c->p->in_dport,
+					  c->p->in_proto);
 	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
 	if (!s || (s->action == TCSEG_ACT_DENY && !(s->flags & TCSEG_SESS_F_AUDIT)))
 		return 0;
@@ -461,14 +483,14 @@ static __always_inline int icmp_error(struct ctx *c)
 	struct flow f;
 
 	if (c->dir == TCSEG_DIR_FROM_POD &&
-	    dev_addr_foreign(dev_of(c), c->p.family, &c->p.saddr))
+	    dev_addr_foreign(dev_of(c), c->p->family, &c->p->saddr))
 		return drop(c, TCSEG_DROP_SPOOFED, NULL);
 	if (icmp_related(c)) {
 		stat_add(TCSEG_STAT_ICMP_RELATED, 1);
 		return pass(c, 0);
 	}
 	stat_add(TCSEG_STAT_ICMP_UNRELATED, 1);
-	flow_of_packet(&f, &c->p);
+	flow_of_packet(&f, c->p);
 	decide(c, &f, &d);
 	if (d.action == TCSEG_ACT_ENCRYPT)
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
@@ -496,9 +518,9 @@ static __always_inline int arp(struct ctx *c)
 	dev = dev_of(c);
 	if (!dev || !(dev->flags & TCSEG_DEV_F_BOUND))
 		return pass(c, 0);
-	if (parse_arp_sender(c->skb, &c->p.saddr.v4))
+	if (parse_arp_sender(c->skb, &c->p->saddr.v4))
 		return drop(c, TCSEG_DROP_MALFORMED, NULL);
-	if (c->p.saddr.v4 && !dev_addr4_bound(dev, c->p.saddr.v4))
+	if (c->p->saddr.v4 && !dev_addr4_bound(dev, c->p->saddr.v4))
 		return drop(c, TCSEG_DROP_SPOOFED, NULL);
 	return pass(c, 0);
 }
@@ -517,7 +539,7 @@ static __always_inline int link_control6(struct ctx *c)
 	dev = dev_of(c);
 	if (!dev || !(dev->flags & TCSEG_DEV_F_BOUND))
 		return pass(c, 0);
-	switch (nd_check(c->skb, &c->p, dev)) {
+	switch (nd_check(c->skb, c->p, dev)) {
 	case ND_PASS:
 		return pass(c, 0);
 	case ND_SPOOFED:
@@ -533,9 +555,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 {
 	struct tcseg_session_key key;
 	struct tcseg_session *s;
+	struct scratch *sc;
 	__u32 zero = 0;
 	struct ctx c = {};
-	int src_lo;
+	int src_lo, parsed;
 
 	c.cfg = bpf_map_lookup_elem(&tcseg_config, &zero);
 	if (!c.cfg)
@@ -543,13 +566,17 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	c.skb = skb;
 	c.dir = dir;
 	c.ifindex = skb->ifindex;
-	c.p.len = skb->len;
 	/* jiffies resolution is plenty for ages and SYN windows, and cheaper */
 	c.now = bpf_ktime_get_coarse_ns();
 	stat_add(TCSEG_STAT_TOTAL_PACKETS, 1);
 	stat_add(TCSEG_STAT_TOTAL_BYTES, skb->len);
 
-	switch (parse_pkt(skb, &c.p)) {
+	parsed = tcseg_parse(skb);
+	sc = scratch_get();
+	if (!sc)	/* cannot happen (one-entry array): fail closed */
+		return TC_ACT_SHOT;
+	c.p = &sc->p;
+	switch (parsed) {
 	case PARSE_OK:
 		break;
 	case PARSE_ARP:
@@ -569,14 +596,14 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		return drop(&c, TCSEG_DROP_MALFORMED, NULL);
 	}
 
-	if (c.p.icmp_error)
+	if (c.p->icmp_error)
 		return icmp_error(&c);
-	if (nd_link_control(&c.p))
+	if (nd_link_control(c.p))
 		return link_control6(&c);
 
-	src_lo = tcseg_session_key_make(&key, c.ifindex, c.p.family,
-					&c.p.saddr, &c.p.daddr, c.p.sport,
-					c.p.dport, c.p.proto);
+	src_lo = tcseg_session_key_make(&key, c.ifindex, c.p->family,
+					&c.p->saddr, &c.p->daddr, c.p->sport,
+					c.p->dport, c.p->proto);
 	s = bpf_map_lookup_elem(&tcseg_sessions, &key);
 	if (s) {
 		/* one compare: the pod sends from its side of the session */
@@ -586,11 +613,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		 * An expired session is no session; a fresh SYN on a
 		 * finished or stale tuple is a new connection.
 		 */
-		if (session_expired(c.cfg, s, c.p.proto, c.now)) {
+		if (session_expired(c.cfg, s, c.p->proto, c.now)) {
 			stat_add(TCSEG_STAT_SESSIONS_EXPIRED, 1);
 			session_end(dev_of(&c), &key, s);
-		} else if (c.p.proto == IPPROTO_TCP &&
-			   (c.p.tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) ==
+		} else if (c.p->proto == IPPROTO_TCP &&
+			   (c.p->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) ==
 				   TCP_FL_SYN &&
 			   s->state != TCSEG_TCP_SYN_SENT &&
 			   s->state != TCSEG_TCP_SYN_RECV) {
@@ -600,7 +627,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		}
 	}
 	if (dir == TCSEG_DIR_FROM_POD &&
-	    dev_addr_foreign(dev_of(&c), c.p.family, &c.p.saddr))
+	    dev_addr_foreign(dev_of(&c), c.p->family, &c.p->saddr))
 		return drop(&c, TCSEG_DROP_SPOOFED, NULL);
 	return new_flow(&c, &key, src_lo);
 }
