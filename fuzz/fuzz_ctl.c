@@ -54,6 +54,12 @@ static int ref_words(const char *line, size_t len, struct ctl_request *rq)
 			return -EPROTO;
 		return 1;
 	}
+	if (!strcmp(w[0], "pods") && n > 1) {
+		if (n != 2 || strcmp(w[1], "sync"))
+			return -EPROTO;
+		rq->cmd = CTL_PODS_SYNC;
+		return 1;
+	}
 	if (n != 1)
 		return -ENOENT;
 	if (!strcmp(w[0], "status"))
