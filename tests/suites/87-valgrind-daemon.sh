@@ -95,7 +95,7 @@ grep -q '"node":"node-a"' <<<"$out" && grep -q '"provider":"openssl"' <<<"$out" 
 out=$(tc status)
 grep -q "node-a" <<<"$out" && t_pass valgrind_tcsegd_status_text ||
 	t_fail valgrind_tcsegd_status_text "$out"
-out=$(tc -j pods)
+out=$(tc -j pods daemon)
 [ "$(python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())))' <<<"$out" 2>/dev/null)" = 4 ] &&
 	t_pass valgrind_tcsegd_pods || t_fail valgrind_tcsegd_pods "$out"
 if [ "$(tc provider get)" = "mode openssl" ] &&
