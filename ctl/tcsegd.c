@@ -37,6 +37,10 @@
 #include "tlshub_client.h"
 #include "runtime.h"
 
+_Static_assert(L_ERR == (int)CFG_LOG_ERR && L_WARN == (int)CFG_LOG_WARN &&
+	       L_INFO == (int)CFG_LOG_INFO && L_DEBUG == (int)CFG_LOG_DEBUG,
+	       "log levels differ from log_level's values");
+
 struct tcsegd D;
 
 static int epfd = -1, sig_fd = -1, tick_fd = -1, rb_fd = -1, link_fd = -1;

@@ -21,22 +21,13 @@
 #include "tcsegd_corr.h"
 #include "clock.h"
 #include "verdict_json.h"
+#include "tcsegd_log.h"
 
 #define TCSEGD_SOCK_DEFAULT	"/run/tcseg/tcsegd.sock"
 #define TCSEGD_SOCK_ENV		"TCSEG_SOCK"
 #define TCSEGD_WORKERS		4
 #define TCSEGD_MAX_JOBS		256
-#define TCSEGD_MAX_CLIENTS	64
 #define TCSEGD_REQ_MAX		256	/* control request line, bytes */
-#define TCSEGD_EVENT_MAX	1024	/* one monitor line, bytes */
-
-/* ---- logging (seed 000 §10.1): "ts level component msg key=value..." */
-enum { L_ERR = CFG_LOG_ERR, L_WARN = CFG_LOG_WARN, L_INFO = CFG_LOG_INFO,
-       L_DEBUG = CFG_LOG_DEBUG };
-void dlog(int level, const char *comp, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void dlog_set_level(int level);
-void dlog_use_syslog(bool on);
 
 /*
  * ---- metrics (ctl/tcsegd_metrics.c): counters, latency histograms, the
@@ -133,14 +124,6 @@ char *metrics_text(size_t *len);
  */
 int perf_metrics_write(const char *dir, const char *node,
 		       const char *provider, char *path, size_t pathlen);
-
-/* ---- monitor stream: one JSON object a line to every `monitor` client */
-void monitor_emit(const char *json_line);
-/* printf-style JSON body without braces: monitor_event("\"type\":\"x\""...) */
-void monitor_eventf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int monitor_add(int fd);
-void monitor_reap(void);
-int monitor_count(void);
 
 /*
  * ---- verdict log (tcsegd_vlog.c, docs/DAEMON.md §Verdict log): log,

@@ -309,7 +309,8 @@ void metrics_key_fetch_end(struct kf_timer *t, int mode, int err)
 
 /* ---- Prometheus text */
 
-/* Counters the key service keeps itself (ctl/key_provider.c). */
+/* Counters the key service (ctl/key_provider.c) and the monitor stream
+ * keep themselves. */
 static void counters_refresh(void)
 {
 	struct kp_stats k;
@@ -319,6 +320,8 @@ static void counters_refresh(void)
 	__atomic_store_n(&M.keysvc_busy, k.refused_busy, __ATOMIC_RELAXED);
 	__atomic_store_n(&M.keys_derived, k.derived, __ATOMIC_RELAXED);
 	__atomic_store_n(&M.keys_announced, k.announced + k.received,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&M.monitor_dropped, monitor_dropped(),
 			 __ATOMIC_RELAXED);
 }
 

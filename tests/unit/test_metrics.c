@@ -41,6 +41,11 @@ void dlog(int level, const char *comp, const char *fmt, ...)
 	va_end(ap);
 }
 
+__u64 monitor_dropped(void)
+{
+	return 0;
+}
+
 int handoff_in_flight(void)
 {
 	return 0;
