@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmocka tests of tcsegd's metrics (ctl/tcsegd_metrics.c): histogram
+ * cmocka tests of tcsegd's metrics (ctl/daemon/tcsegd_metrics.c): histogram
  * bucket placement, percentile estimation, handshake attribution of key
  * fetches, the Prometheus text, and the perf_metrics JSON/CSV files
  * (names, mode, content, errors), the perf_metrics_dir config key. A
@@ -22,8 +22,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "tcsegd_metrics.h"
-#include "daemon_config.h"
+#include "daemon/tcsegd_metrics.h"
+#include "daemon/daemon_config.h"
 #include "tcseg_keys.h"
 
 /* ---- the hooks the daemon gives its metrics (ctl/tcsegd_dpmetrics.c) */
