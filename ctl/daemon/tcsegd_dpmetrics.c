@@ -16,7 +16,7 @@
  * (a stable set: series do not come and go with traffic); the rules left
  * out are counted in tcseg_rule_series_omitted.
  *
- * Also the daemon's side of its metrics (ctl/tcsegd_metrics.h, a leaf):
+ * Also the daemon's side of its metrics (ctl/daemon/tcsegd_metrics.h, a leaf):
  * the hooks that read the key provider's counters, the monitor's drops
  * and the hand-offs in flight.
  */
@@ -228,7 +228,7 @@ static __u64 provider_handshakes(void *arg)
 	return k.handshakes + t.handshakes;
 }
 
-/* Counters the key service (ctl/key_provider.c) and the monitor keep. */
+/* Counters the key service (ctl/keys/key_provider.c) and the monitor keep. */
 static void counters_refresh(struct tcsegd_metrics *m, void *arg)
 {
 	struct kp_stats k;

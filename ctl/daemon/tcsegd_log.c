@@ -2,7 +2,7 @@
 /*
  * tcsegd: structured log lines and the monitor stream (one JSON object
  * a line to every `tcctl monitor`). All callable from any thread. A leaf
- * (ctl/tcsegd_log.h): the metrics copy its drop count.
+ * (ctl/daemon/tcsegd_log.h): the metrics copy its drop count.
  */
 #include <errno.h>
 #include <stdarg.h>

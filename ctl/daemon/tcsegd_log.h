@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tcsegd's log lines and its monitor stream (ctl/tcsegd_log.c). A leaf:
- * it includes nothing of the daemon, so any of its files may use it.
+ * tcsegd's log lines and its monitor stream (ctl/daemon/tcsegd_log.c).
+ * A leaf: it includes nothing of the daemon, so any of its files may use
+ * it.
  * Callable from any thread. See docs/DAEMON.md §Logs, §Code layout.
  */
 #ifndef TCSEG_TCSEGD_LOG_H
@@ -15,7 +16,7 @@
 
 /*
  * ---- logging: "ts level component msg key=value..."; the levels are
- * log_level's values (CFG_LOG_*, checked in ctl/tcsegd.c).
+ * log_level's values (CFG_LOG_*, checked in ctl/daemon/tcsegd.c).
  */
 enum { L_ERR, L_WARN, L_INFO, L_DEBUG };
 void dlog(int level, const char *comp, const char *fmt, ...)

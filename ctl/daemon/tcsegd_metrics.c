@@ -5,7 +5,7 @@
  * their Prometheus text, and the perf_metrics_*.json / .csv files written
  * on exit (seed 002). Updates are atomic adds from any thread; readers
  * take a snapshot. Nothing here ever sees key material. A leaf
- * (ctl/tcsegd_metrics.h): the daemon's part comes through m->ops.
+ * (ctl/daemon/tcsegd_metrics.h): the daemon's part comes through m->ops.
  */
 #include <errno.h>
 #include <fcntl.h>

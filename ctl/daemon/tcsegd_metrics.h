@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tcsegd metrics (ctl/tcsegd_metrics.c): counters, latency histograms,
- * the Prometheus text on the metrics listener and the perf_metrics_*.json
- * / .csv files written on exit. A leaf: it includes nothing of the
- * daemon; what it reads from the rest (provider handshakes, counters kept
- * elsewhere, more families) the daemon hands it as struct
- * tcsegd_metrics_ops. Every update is an atomic add: hand-off workers are
- * threads. See docs/DAEMON.md §Metrics, §Code layout.
+ * tcsegd metrics (ctl/daemon/tcsegd_metrics.c): counters, latency
+ * histograms, the Prometheus text on the metrics listener and the
+ * perf_metrics_*.json / .csv files written on exit. A leaf: it includes
+ * nothing of the daemon; what it reads from the rest (provider
+ * handshakes, counters kept elsewhere, more families) the daemon hands it
+ * as struct tcsegd_metrics_ops. Every update is an atomic add: hand-off
+ * workers are threads. See docs/DAEMON.md §Metrics, §Code layout.
  */
 #ifndef TCSEG_TCSEGD_METRICS_H
 #define TCSEG_TCSEGD_METRICS_H

@@ -20,7 +20,6 @@
 #include <sys/syscall.h>
 
 #include "daemon/tcsegd_sock.h"
-#include "daemon/tcsegd_log.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57

@@ -26,7 +26,7 @@
 #include "daemon/daemon_config.h"
 #include "tcseg_keys.h"
 
-/* ---- the hooks the daemon gives its metrics (ctl/tcsegd_dpmetrics.c) */
+/* ---- the hooks the daemon gives its metrics (tcsegd_dpmetrics.c) */
 static struct tcsegd_metrics M;
 static __u64 stub_kp_hs, stub_th_hs;	/* node sessions, TLSHub STARTs */
 
