@@ -27,7 +27,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "daemon/pod_map.h"
+#include "lib/clock.h"
+#include "dataplane/verdict_json.h"
 #include "daemon/tcsegd.h"
+#include "daemon/tcsegd_log.h"
+#include "daemon/tcsegd_metrics.h"
+#include "daemon/tcsegd_corr.h"
+#include "daemon/tcsegd_handoff.h"
+#include "daemon/tcsegd_pods.h"
+#include "daemon/tcsegd_held.h"
+#include "daemon/tcsegd_ctl.h"
+#include "daemon/tcsegd_sock.h"
+#include "daemon/tcsegd_vlog.h"
+#include "daemon/tcsegd_dpmetrics.h"
 #include "daemon/tcsegd_link.h"
 #include "dataplane/devices.h"
 #include "tcseg_names.h"
@@ -37,17 +50,12 @@
 #include "keys/tlshub_client.h"
 #include "lib/runtime.h"
 
-struct tcsegd D;
+_Static_assert(L_ERR == (int)CFG_LOG_ERR && L_WARN == (int)CFG_LOG_WARN &&
+	       L_INFO == (int)CFG_LOG_INFO && L_DEBUG == (int)CFG_LOG_DEBUG,
+	       "log levels differ from log_level's values");
 
-static int epfd = -1, sig_fd = -1, tick_fd = -1, rb_fd = -1, link_fd = -1;
-static struct ring_buffer *rb;
-static bool exiting;
-
-void epoll_del_close(int ep, int fd)
-{
-	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
-	close(fd);
-}
+/* th_init() has no argument (struct kp_tlshub_ops): start_provider's d */
+static struct tcsegd *th_daemon;
 
 /* ---- devices */
 
@@ -55,7 +63,7 @@ void epoll_del_close(int ep, int fd)
 /* how long an attach waits for a tcctl writer before the rescan retries */
 #define ATTACH_LOCK_MS	2000
 
-static void attach_one(const char *name, const char *via)
+static void attach_one(struct tcsegd *d, const char *name, const char *via)
 {
 	struct tcseg_dev_opts o = { .default_action = TCSEG_ACT_UNSET,
 				    .keep = true };
@@ -67,20 +75,20 @@ static void attach_one(const char *name, const char *via)
 		dlog(L_WARN, "attach", "device not found dev=%s", name);
 		return;
 	}
-	if (!bpf_map_lookup_elem(D.maps.devs, &ifindex, &old) &&
-	    !strncmp(old.name, name, sizeof(old.name)) && D.start_ns &&
-	    mono_ns() - D.start_ns > 1000000000ull)
+	if (!bpf_map_lookup_elem(d->maps.devs, &ifindex, &old) &&
+	    !strncmp(old.name, name, sizeof(old.name)) && d->start_ns &&
+	    mono_ns() - d->start_ns > 1000000000ull)
 		return;		/* already ours: the pattern rescan */
 	/*
 	 * tcctl's writer lock (docs/POLICY.md "Concurrent writers"), waited
 	 * for briefly: the loop must not stall; the rescan tries again.
 	 */
-	if (pin_lock(D.cfg.pin_dir, ATTACH_LOCK_MS, 0, err, sizeof(err))) {
+	if (pin_lock(d->cfg.pin_dir, ATTACH_LOCK_MS, 0, err, sizeof(err))) {
 		dlog(L_WARN, "attach", "attach deferred dev=%s error=\"%s\"",
 		     name, err);
 		return;
 	}
-	if (tcseg_dev_attach(D.cfg.pin_dir, &D.maps, ifindex, name, &o,
+	if (tcseg_dev_attach(d->cfg.pin_dir, &d->maps, ifindex, name, &o,
 			     ATTACH_AUTO, &tcx, err, sizeof(err))) {
 		pin_unlock();
 		dlog(L_ERR, "attach", "attach failed dev=%s error=\"%s\"", name,
@@ -89,31 +97,32 @@ static void attach_one(const char *name, const char *via)
 	}
 	dlog(L_INFO, "attach", "attached dev=%s ifindex=%d mode=%s via=%s",
 	     name, ifindex, tcx ? "tcx" : "clsact", via);
-	tcsegd_bind_known((__u32)ifindex);
+	tcsegd_bind_known(d, (__u32)ifindex);
 	pin_unlock();
 }
 
 /* A link appeared (or changed): attach it if the pattern wants it. */
 static void on_link(const char *name, void *arg)
 {
-	(void)arg;
-	if (D.cfg.attach_pattern[0] && !fnmatch(D.cfg.attach_pattern, name, 0))
-		attach_one(name, "rtnetlink");
+	struct tcsegd *d = arg;
+
+	if (d->cfg.attach_pattern[0] && !fnmatch(d->cfg.attach_pattern, name, 0))
+		attach_one(d, name, "rtnetlink");
 }
 
-static void attach_configured(void)
+static void attach_configured(struct tcsegd *d)
 {
 	struct if_nameindex *ifs, *i;
 	unsigned int k;
 
-	for (k = 0; k < D.cfg.n_attach_devices; k++)
-		attach_one(D.cfg.attach_devices[k], "config");
-	if (!D.cfg.attach_pattern[0])
+	for (k = 0; k < d->cfg.n_attach_devices; k++)
+		attach_one(d, d->cfg.attach_devices[k], "config");
+	if (!d->cfg.attach_pattern[0])
 		return;
 	ifs = if_nameindex();
 	for (i = ifs; i && i->if_index; i++)
-		if (!fnmatch(D.cfg.attach_pattern, i->if_name, 0))
-			attach_one(i->if_name, "rescan");
+		if (!fnmatch(d->cfg.attach_pattern, i->if_name, 0))
+			attach_one(d, i->if_name, "rescan");
 	if (ifs)
 		if_freenameindex(ifs);
 }
@@ -121,49 +130,48 @@ static void attach_configured(void)
 /* ---- key provider */
 
 /* The node of a pod address (@family 4: a __be32, 6: 16 bytes). */
-static int kp_lookup_addr(int family, const void *addr, char *node,
+static int kp_lookup_addr(struct tcsegd *d, int family, const void *addr,
+			  char *node,
 			  size_t node_len, struct sockaddr_in *svc)
 {
 	const struct pod_map_pod *p;
 	int r = -ENOENT;
 
-	pthread_rwlock_rdlock(&D.pods_lock);
-	p = D.pods ? pod_map_find_pod_addr(D.pods, family, addr) : NULL;
+	pthread_rwlock_rdlock(&d->pods_lock);
+	p = d->pods ? pod_map_find_pod_addr(d->pods, family, addr) : NULL;
 	if (p) {
 		snprintf(node, node_len, "%s", p->node);
 		memset(svc, 0, sizeof(*svc));
 		svc->sin_family = AF_INET;
 		svc->sin_addr.s_addr = p->node_ip;
-		svc->sin_port = D.cfg.key_service_listen.sin_port;
+		svc->sin_port = d->cfg.key_service_listen.sin_port;
 		r = p->node_ip ? 0 : -EHOSTUNREACH;
 	}
-	pthread_rwlock_unlock(&D.pods_lock);
+	pthread_rwlock_unlock(&d->pods_lock);
 	return r;
 }
 
 static int kp_lookup(void *arg, __u32 addr, char *node, size_t node_len,
 		     struct sockaddr_in *svc)
 {
-	(void)arg;
-	return kp_lookup_addr(4, &addr, node, node_len, svc);
+	return kp_lookup_addr(arg, 4, &addr, node, node_len, svc);
 }
 
 static int kp_lookup6(void *arg, const __u8 *addr6, char *node,
 		      size_t node_len, struct sockaddr_in *svc)
 {
-	(void)arg;
-	return kp_lookup_addr(6, addr6, node, node_len, svc);
+	return kp_lookup_addr(arg, 6, addr6, node, node_len, svc);
 }
 
 /* The key service talks to the nodes of the pod mapping only. */
 static int kp_peer_known(void *arg, __u32 addr)
 {
+	struct tcsegd *d = arg;
 	int r;
 
-	(void)arg;
-	pthread_rwlock_rdlock(&D.pods_lock);
-	r = D.pods && pod_map_node_by_addr(D.pods, addr);
-	pthread_rwlock_unlock(&D.pods_lock);
+	pthread_rwlock_rdlock(&d->pods_lock);
+	r = d->pods && pod_map_node_by_addr(d->pods, addr);
+	pthread_rwlock_unlock(&d->pods_lock);
 	return r;
 }
 
@@ -180,8 +188,7 @@ static int th_node_ip(void *arg, __u32 pod_ip, __u32 *node_ip)
 	char node[64];
 	struct sockaddr_in svc;
 
-	(void)arg;
-	if (kp_lookup(NULL, pod_ip, node, sizeof(node), &svc))
+	if (kp_lookup(arg, pod_ip, node, sizeof(node), &svc))
 		return -ENOENT;
 	*node_ip = svc.sin_addr.s_addr;
 	return 0;
@@ -189,8 +196,7 @@ static int th_node_ip(void *arg, __u32 pod_ip, __u32 *node_ip)
 
 static int th_is_local(void *arg, __u32 pod_ip)
 {
-	(void)arg;
-	return tcsegd_is_local_pod(pod_ip);
+	return tcsegd_is_local_pod(arg, pod_ip);
 }
 
 static void th_log(void *arg, int level, const char *msg)
@@ -203,16 +209,19 @@ static void th_log(void *arg, int level, const char *msg)
 
 static int th_init(void)
 {
+	struct tcsegd *d = th_daemon;
 	struct tlshub_config c = {
-		.protocol = (int)D.cfg.tlshub_netlink_protocol,
-		.peer_pid = D.cfg.tlshub_peer_port,
-		.layout = D.cfg.tlshub_layout == CFG_TLSHUB_V1 ?
+		.protocol = (int)d->cfg.tlshub_netlink_protocol,
+		.peer_pid = d->cfg.tlshub_peer_port,
+		.layout = d->cfg.tlshub_layout == CFG_TLSHUB_V1 ?
 			  TLSHUB_LAYOUT_V1 : TLSHUB_LAYOUT_V2,
-		.timeout_ms = (int)D.cfg.key_fetch_timeout_ms,
-		.handshake_timeout_ms = (int)D.cfg.handshake_timeout_ms,
-		.cipher = D.cfg.cipher,
+		.timeout_ms = (int)d->cfg.key_fetch_timeout_ms,
+		.handshake_timeout_ms = (int)d->cfg.handshake_timeout_ms,
+		.cipher = d->cfg.cipher,
 		.node_ip = th_node_ip,
+		.node_ip_arg = d,
 		.is_local = th_is_local,
+		.is_local_arg = d,
 		.log = th_log,
 	};
 	int r = tlshub_client_configure(&c);
@@ -237,28 +246,29 @@ static const struct kp_tlshub_ops th_ops = {
 	.init = th_init, .cleanup = th_cleanup, .get_key = th_get_key,
 };
 
-static int start_provider(void)
+static int start_provider(struct tcsegd *d)
 {
 	struct kp_config kc = {
-		.node_name = D.cfg.node_name,
-		.cert_file = D.cfg.cert_file,
-		.key_file = D.cfg.key_file,
-		.ca_file = D.cfg.ca_file,
+		.node_name = d->cfg.node_name,
+		.cert_file = d->cfg.cert_file,
+		.key_file = d->cfg.key_file,
+		.ca_file = d->cfg.ca_file,
 		.serve = 1,
-		.listen = D.cfg.key_service_listen,
+		.listen = d->cfg.key_service_listen,
 		.lookup = kp_lookup,
 		.lookup6 = kp_lookup6,
+		.lookup_arg = d,
 		.peer_allowed = kp_peer_known,
-		.cipher = D.cfg.cipher,
-		.connect_timeout_ms = (int)D.cfg.handshake_timeout_ms,
-		.io_timeout_ms = (int)D.cfg.key_fetch_timeout_ms,
-		.flow_wait_ms = (int)D.cfg.flow_wait_ms,
-		.flow_ttl_ms = (int)D.cfg.flow_ttl_ms,
-		.idle_timeout_ms = (int)D.cfg.session_idle_timeout_ms,
-		.plugin_dir = D.cfg.kp_plugin_dir[0] ? D.cfg.kp_plugin_dir : NULL,
-		.fallback = D.cfg.fallback_mode == CFG_FALLBACK_NONE ?
+		.cipher = d->cfg.cipher,
+		.connect_timeout_ms = (int)d->cfg.handshake_timeout_ms,
+		.io_timeout_ms = (int)d->cfg.key_fetch_timeout_ms,
+		.flow_wait_ms = (int)d->cfg.flow_wait_ms,
+		.flow_ttl_ms = (int)d->cfg.flow_ttl_ms,
+		.idle_timeout_ms = (int)d->cfg.session_idle_timeout_ms,
+		.plugin_dir = d->cfg.kp_plugin_dir[0] ? d->cfg.kp_plugin_dir : NULL,
+		.fallback = d->cfg.fallback_mode == CFG_FALLBACK_NONE ?
 			    KP_FALLBACK_NONE :
-			    D.cfg.fallback_mode == MODE_BORINGSSL ?
+			    d->cfg.fallback_mode == MODE_BORINGSSL ?
 			    KP_FALLBACK_BORINGSSL : KP_FALLBACK_OPENSSL,
 		.log = kp_log,
 	};
@@ -267,18 +277,19 @@ static int start_provider(void)
 	r = key_provider_configure(&kc);
 	if (r)
 		goto fail;
+	th_daemon = d;
 	key_provider_register_tlshub(&th_ops);
-	r = key_provider_init(D.cfg.mode);
+	r = key_provider_init(d->cfg.mode);
 	if (r)
 		goto fail;
 	dlog(L_INFO, "keyprov", "key provider up mode=%s want=%s tls=%s "
 	     "fallback=%s port=%d", kp_mode_name(key_provider_get_mode()),
-	     cfg_mode_name(D.cfg.mode), key_provider_tls_name(),
-	     cfg_mode_name(D.cfg.fallback_mode), key_provider_port());
+	     cfg_mode_name(d->cfg.mode), key_provider_tls_name(),
+	     cfg_mode_name(d->cfg.fallback_mode), key_provider_port());
 	return 0;
 fail:
 	dlog(L_ERR, "keyprov", "key provider failed mode=%s error=\"%s\"",
-	     cfg_mode_name(D.cfg.mode), key_provider_last_error());
+	     cfg_mode_name(d->cfg.mode), key_provider_last_error());
 	return r;
 }
 
@@ -292,7 +303,8 @@ static const char *const sock_ev_names[] = {
 };
 
 /* Queue the hand-off of one end of a joined flow, from its capture record. */
-static long start_end(struct corr_entry *ce, enum job_role role,
+static long start_end(struct tcsegd *d, struct corr_entry *ce,
+		      enum job_role role,
 		      const struct tcseg_sock_event *ev, __u32 ifindex,
 		      const char *flow)
 {
@@ -309,28 +321,28 @@ static long start_end(struct corr_entry *ce, enum job_role role,
 	r.ifindex = ifindex;
 	r.held = ev->flags & TCSEG_SOCK_F_HELD;
 	r.fd = ev->fd;
-	id = handoff_submit(&r);
+	id = handoff_submit(d, &r);
 	dlog(id > 0 ? L_DEBUG : L_WARN, "handoff", "%s hand-off %s "
 	     "flow=%s tgid=%u held=%d", role == JOB_CLIENT ? "client" : "server",
 	     id > 0 ? "queued" : "refused", flow, r.tgid, r.held);
 	return id > 0 ? id : 0;
 }
 
-static void maybe_start(struct corr_entry *ce)
+static void maybe_start(struct tcsegd *d, struct corr_entry *ce)
 {
 	char flow[FLOW_STR_LEN];
 
 	flow_str(&ce->key, flow, sizeof(flow));
 	if (corr_client_ready(ce) &&
-	    tcsegd_is_local_addr(ce->key.family, &ce->key.saddr)) {
+	    tcsegd_is_local_addr(d, ce->key.family, &ce->key.saddr)) {
 		ce->flags |= CORR_CLIENT_GO;
-		ce->client_job = start_end(ce, JOB_CLIENT, &ce->connect,
+		ce->client_job = start_end(d, ce, JOB_CLIENT, &ce->connect,
 					   ce->ifindex_from, flow);
 	}
 	if (corr_server_ready(ce) &&
-	    tcsegd_is_local_addr(ce->key.family, &ce->key.daddr)) {
+	    tcsegd_is_local_addr(d, ce->key.family, &ce->key.daddr)) {
 		ce->flags |= CORR_SERVER_GO;
-		ce->server_job = start_end(ce, JOB_SERVER, &ce->accept,
+		ce->server_job = start_end(d, ce, JOB_SERVER, &ce->accept,
 					   ce->ifindex_to, flow);
 	}
 }
@@ -342,34 +354,34 @@ static int on_tc(void *ctx, void *data, size_t size)
 	struct corr_entry *ce;
 	long veth;
 	const char *why;
+	struct tcsegd *d = ctx;
 
-	(void)ctx;
 	if (corr_check_tc(data, size, &why)) {
-		MINC(tc_events_invalid);
+		MINC(d->m, tc_events_invalid);
 		dlog(L_DEBUG, "events", "flow event refused size=%zu why=\"%s\"",
 		     size, why);
 		return 0;
 	}
-	MINC(tc_events[e->type]);
-	verdict_event(e);
+	MINC(d->m, tc_events[e->type]);
+	verdict_event(d, e);
 	if (e->type != TCSEG_EV_FLOW_ENCRYPT || e->proto != 6)
 		return 0;
-	veth = tcsegd_event_veth(e);
+	veth = tcsegd_event_veth(d, e);
 	if (veth < 0)
 		return 0;
 	ev = *e;
 	ev.ifindex = (__u32)veth;
-	ce = corr_add_tc(D.corr, &ev, mono_ns());
+	ce = corr_add_tc(d->corr, &ev, mono_ns());
 	if (!ce) {
-		MINC(corr_dropped);
+		MINC(d->m, corr_dropped);
 		return 0;
 	}
 	if (veth && e->dir == TCSEG_DIR_FROM_POD && ce->client_job)
 		handoff_set_ifindex(ce->client_job, ev.ifindex);
 	if (veth && e->dir == TCSEG_DIR_TO_POD && ce->server_job)
 		handoff_set_ifindex(ce->server_job, ev.ifindex);
-	if (!exiting)
-		maybe_start(ce);
+	if (!d->exiting)
+		maybe_start(d, ce);
 	return 0;
 }
 
@@ -387,10 +399,10 @@ static int on_sock(void *ctx, void *data, size_t size)
 	struct corr_key k;
 	const char *why;
 	char flow[FLOW_STR_LEN], comm[80], c16[17];
+	struct tcsegd *d = ctx;
 
-	(void)ctx;
 	if (corr_check_sock(data, size, &why)) {
-		MINC(sock_events_invalid);
+		MINC(d->m, sock_events_invalid);
 		dlog(L_WARN, "capture", "socket record refused size=%zu "
 		     "why=\"%s\"", size, why);
 		/* a held process is still released if it is named */
@@ -400,11 +412,11 @@ static int on_sock(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	if (e->type == TCSEG_SOCK_CONNECT)
-		MINC(captured_connect);
+		MINC(d->m, captured_connect);
 	else if (e->type == TCSEG_SOCK_ACCEPT)
-		MINC(captured_accept);
+		MINC(d->m, captured_accept);
 	else
-		MINC(captured_other);
+		MINC(d->m, captured_other);
 	corr_key_sock(e, &k);
 	flow_str(&k, flow, sizeof(flow));
 	memcpy(c16, e->comm, 16);
@@ -432,147 +444,148 @@ static int on_sock(void *ctx, void *data, size_t size)
 	     !!(e->flags & TCSEG_SOCK_F_ENCRYPT));
 	if (e->type != TCSEG_SOCK_CONNECT && e->type != TCSEG_SOCK_ACCEPT)
 		return 0;
-	if (exiting) {
+	if (d->exiting) {
 		release_unowned(e);
 		return 0;
 	}
-	ce = corr_add_sock(D.corr, e, mono_ns());
+	ce = corr_add_sock(d->corr, e, mono_ns());
 	if (!ce) {
-		MINC(corr_dropped);
+		MINC(d->m, corr_dropped);
 		release_unowned(e);
 		return 0;
 	}
-	maybe_start(ce);
+	maybe_start(d, ce);
 	return 0;
 }
 
 /* ---- config, signals, loop */
 
-static int load_config(struct capture_config *cfg)
+static int load_config(struct tcsegd *d, struct capture_config *cfg)
 {
 	char err[512];
 	int r;
 
-	r = daemon_config_load(D.cfg_path, 0, cfg, err, sizeof(err));
+	r = daemon_config_load(d->cfg_path, 0, cfg, err, sizeof(err));
 	if (r)
 		dlog(L_ERR, "config", "configuration refused error=\"%s\"", err);
 	return r;
 }
 
-static void reload(void)
+static void reload(struct tcsegd *d)
 {
-	struct capture_config c = D.cfg;
+	struct capture_config c = d->cfg;
 
-	dlog(L_INFO, "config", "SIGHUP: reloading file=%s", D.cfg_path);
-	if (!load_config(&c)) {
-		if (strcmp(c.pin_dir, D.cfg.pin_dir) ||
-		    strcmp(c.control_socket, D.cfg.control_socket) ||
-		    strcmp(c.node_name, D.cfg.node_name) || c.mode != D.cfg.mode)
+	dlog(L_INFO, "config", "SIGHUP: reloading file=%s", d->cfg_path);
+	if (!load_config(d, &c)) {
+		if (strcmp(c.pin_dir, d->cfg.pin_dir) ||
+		    strcmp(c.control_socket, d->cfg.control_socket) ||
+		    strcmp(c.node_name, d->cfg.node_name) || c.mode != d->cfg.mode)
 			dlog(L_WARN, "config", "pin_dir, control_socket, "
 			     "node_name and mode changes need a restart");
-		strcpy(c.pin_dir, D.cfg.pin_dir);
-		strcpy(c.control_socket, D.cfg.control_socket);
-		strcpy(c.node_name, D.cfg.node_name);
-		c.mode = D.cfg.mode;
-		D.cfg = c;	/* workers read scalar settings only */
-		dlog_set_level(D.cfg.log_level);
+		strcpy(c.pin_dir, d->cfg.pin_dir);
+		strcpy(c.control_socket, d->cfg.control_socket);
+		strcpy(c.node_name, d->cfg.node_name);
+		c.mode = d->cfg.mode;
+		d->cfg = c;	/* workers read scalar settings only */
+		dlog_set_level(d->cfg.log_level);
 	}
-	vlog_open(&D.cfg);	/* new settings, or a file moved away */
-	if (!tcsegd_load_pods(D.cfg.pod_node_config_path))
-		tcsegd_pods_refresh();
-	attach_configured();
+	vlog_open(&d->cfg, d->m);	/* new settings, or a file moved away */
+	if (!tcsegd_load_pods(d, d->cfg.pod_node_config_path))
+		tcsegd_pods_refresh(d);
+	attach_configured(d);
 	monitor_eventf("\"type\":\"reload\",\"pods\":%u",
-		       tcsegd_local_pod_count());
+		       tcsegd_local_pod_count(d));
 }
 
-static int watch(int fd, __u32 events);
+static int watch(struct tcsegd *d, int fd, __u32 events);
 
 /* New links matching attach_pattern, as they appear (rescan: backstop). */
-static int watch_links(void)
+static int watch_links(struct tcsegd *d)
 {
-	if (!D.cfg.attach_pattern[0])
+	if (!d->cfg.attach_pattern[0])
 		return 0;
-	link_fd = link_watch_open();
-	if (link_fd < 0) {
+	d->link_fd = link_watch_open();
+	if (d->link_fd < 0) {
 		dlog(L_WARN, "attach", "no rtnetlink link notifications, "
 		     "rescanning every 2 s only error=\"%s\"",
-		     strerror(-link_fd));
+		     strerror(-d->link_fd));
 		return 0;
 	}
-	return watch(link_fd, EPOLLIN) ? -errno : 0;
+	return watch(d, d->link_fd, EPOLLIN) ? -errno : 0;
 }
 
-static int watch(int fd, __u32 events)
+static int watch(struct tcsegd *d, int fd, __u32 events)
 {
 	struct epoll_event ev = { .events = events, .data.fd = fd };
 
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static int setup_loop(void)
+static int setup_loop(struct tcsegd *d)
 {
 	struct itimerspec its = { { 0, 100000000 }, { 0, 100000000 } };
 	sigset_t ss;
 	int r;
 
-	epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGHUP);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
-	sig_fd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
-	tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (epfd < 0 || sig_fd < 0 || tick_fd < 0)
+	d->sig_fd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->epfd < 0 || d->sig_fd < 0 || d->tick_fd < 0)
 		return -errno;
-	timerfd_settime(tick_fd, 0, &its, NULL);
-	rb = ring_buffer__new(D.maps.events, on_tc, NULL, NULL);
-	if (!rb)
+	timerfd_settime(d->tick_fd, 0, &its, NULL);
+	d->rb = ring_buffer__new(d->maps.events, on_tc, d, NULL);
+	if (!d->rb)
 		return -errno;
-	r = ring_buffer__add(rb, tcseg_capture_events_fd(D.cap), on_sock, NULL);
+	r = ring_buffer__add(d->rb, tcseg_capture_events_fd(d->cap), on_sock,
+			     d);
 	if (r)
 		return r;
-	rb_fd = ring_buffer__epoll_fd(rb);
-	if (watch(sig_fd, EPOLLIN) || watch(tick_fd, EPOLLIN) ||
-	    watch(rb_fd, EPOLLIN) || watch(D.ctl_fd, EPOLLIN) ||
-	    (D.metrics_fd >= 0 && watch(D.metrics_fd, EPOLLIN)))
+	d->rb_fd = ring_buffer__epoll_fd(d->rb);
+	if (watch(d, d->sig_fd, EPOLLIN) || watch(d, d->tick_fd, EPOLLIN) ||
+	    watch(d, d->rb_fd, EPOLLIN) || watch(d, d->ctl_fd, EPOLLIN) ||
+	    (d->metrics_fd >= 0 && watch(d, d->metrics_fd, EPOLLIN)))
 		return -errno;
-	return watch_links();
+	return watch_links(d);
 }
 
-static void on_tick(void)
+static void on_tick(struct tcsegd *d)
 {
 	static unsigned int n;
 	__u64 x;
 
-	if (read(tick_fd, &x, sizeof(x)) < 0)
+	if (read(d->tick_fd, &x, sizeof(x)) < 0)
 		return;
 	/* records the capture left without a wake-up (allow flows) */
-	ring_buffer__consume(rb);
-	handoff_watchdog();
+	ring_buffer__consume(d->rb);
+	handoff_watchdog(d);
 	monitor_reap();
-	ctl_reap(epfd);
+	ctl_reap(d);
 	n++;
 	if (n % 10 == 0) {
-		corr_expire(D.corr, mono_ns());
+		corr_expire(d->corr, mono_ns());
 		/* a job owns a hold for hold_timeout_ms at most */
-		held_sweep(boot_ns() - ((__u64)D.cfg.hold_timeout_ms + 2000) *
-				       1000000ull);
+		held_sweep(d->m, boot_ns() -
+			   ((__u64)d->cfg.hold_timeout_ms + 2000) * 1000000ull);
 	}
 	if (n % 20 == 0) {
-		tcsegd_pods_tick();
-		if (D.cfg.attach_pattern[0])
-			attach_configured();
+		tcsegd_pods_tick(d);
+		if (d->cfg.attach_pattern[0])
+			attach_configured(d);
 	}
 }
 
 /* Returns 1 to stop. */
-static int on_signal(void)
+static int on_signal(struct tcsegd *d)
 {
 	struct signalfd_siginfo si;
 
-	while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			reload();
+			reload(d);
 			continue;
 		}
 		dlog(L_INFO, "daemon", "signal %s: exiting, enforcement stays",
@@ -582,109 +595,128 @@ static int on_signal(void)
 	return 0;
 }
 
-static int loop(void)
+static int loop(struct tcsegd *d)
 {
 	struct epoll_event ev[32];
 	int n, i, fd;
 
 	for (;;) {
-		n = epoll_wait(epfd, ev, 32, -1);
+		n = epoll_wait(d->epfd, ev, 32, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		for (i = 0; i < n; i++) {
 			fd = ev[i].data.fd;
-			if (fd == sig_fd) {
-				if (on_signal())
+			if (fd == d->sig_fd) {
+				if (on_signal(d))
 					return 0;
-			} else if (fd == tick_fd) {
-				on_tick();
-			} else if (fd == rb_fd) {
-				ring_buffer__consume(rb);
-			} else if (fd == link_fd) {
-				if (link_watch_read(link_fd, on_link, NULL) < 0)
+			} else if (fd == d->tick_fd) {
+				on_tick(d);
+			} else if (fd == d->rb_fd) {
+				ring_buffer__consume(d->rb);
+			} else if (fd == d->link_fd) {
+				if (link_watch_read(d->link_fd, on_link, d) < 0)
 					dlog(L_DEBUG, "attach", "link notifications "
 					     "lost, the rescan catches up");
-			} else if (fd == D.ctl_fd || fd == D.metrics_fd) {
-				ctl_accept(epfd, fd);
+			} else if (fd == d->ctl_fd || fd == d->metrics_fd) {
+				ctl_accept(d, fd);
 			} else {
-				ctl_client_io(epfd, fd);
+				ctl_client_io(d, fd);
 			}
 		}
 	}
 }
 
-static int setup_dataplane_locked(void);
+static int setup_dataplane_locked(struct tcsegd *d);
 
-static int setup_dataplane(void)
+static int setup_dataplane(struct tcsegd *d)
 {
 	char err[512];
 	int r;
 
-	r = tcseg_ensure_bpffs(D.cfg.pin_dir, err, sizeof(err));
+	r = tcseg_ensure_bpffs(d->cfg.pin_dir, err, sizeof(err));
 	if (r) {
 		dlog(L_ERR, "daemon", "bpffs error=\"%s\"", err);
 		return r;
 	}
 	/* a tcctl writing meanwhile must not see a half-made data plane */
-	r = pin_lock(D.cfg.pin_dir, PIN_LOCK_TIMEOUT_MS, 1, err, sizeof(err));
+	r = pin_lock(d->cfg.pin_dir, PIN_LOCK_TIMEOUT_MS, 1, err, sizeof(err));
 	if (r) {
 		dlog(L_ERR, "daemon", "pin dir lock error=\"%s\"", err);
 		return r;
 	}
-	r = setup_dataplane_locked();
+	r = setup_dataplane_locked(d);
 	pin_unlock();
 	return r;
 }
 
-static int setup_dataplane_locked(void)
+static int setup_dataplane_locked(struct tcsegd *d)
 {
 	struct tcseg_sizes sz;
 	char err[512];
 	__u64 t0;
 	int r;
 
-	if (!tcseg_is_loaded(D.cfg.pin_dir)) {
+	if (!tcseg_is_loaded(d->cfg.pin_dir)) {
 		tcseg_sizes_default(&sz);
-		r = tcseg_load(D.cfg.pin_dir, &sz, err, sizeof(err));
+		r = tcseg_load(d->cfg.pin_dir, &sz, err, sizeof(err));
 		if (r) {
 			dlog(L_ERR, "daemon", "data plane load failed "
 			     "error=\"%s\"", err);
 			return r;
 		}
 		dlog(L_INFO, "daemon", "data plane loaded pin_dir=%s",
-		     D.cfg.pin_dir);
+		     d->cfg.pin_dir);
 	} else {
 		dlog(L_INFO, "daemon", "data plane picked up pin_dir=%s",
-		     D.cfg.pin_dir);
+		     d->cfg.pin_dir);
 	}
-	r = tcseg_maps_open(D.cfg.pin_dir, &D.maps, err, sizeof(err));
+	r = tcseg_maps_open(d->cfg.pin_dir, &d->maps, err, sizeof(err));
 	if (r) {
 		dlog(L_ERR, "daemon", "cannot open maps error=\"%s\"", err);
 		return r;
 	}
-	attach_configured();
+	attach_configured(d);
 	t0 = boot_ns();
-	r = tcseg_capture_load(D.cfg.pin_dir, D.variant, &D.cap, err,
+	r = tcseg_capture_load(d->cfg.pin_dir, d->variant, &d->cap, err,
 			       sizeof(err));
 	if (r) {
 		dlog(L_ERR, "capture", "socket capture failed error=\"%s\"", err);
 		return r;
 	}
-	D.variant = tcseg_capture_variant(D.cap);
-	D.cap_pods_fd = tcseg_capture_pods_fd(D.cap);
+	d->variant = tcseg_capture_variant(d->cap);
+	d->cap_pods_fd = tcseg_capture_pods_fd(d->cap);
 	/* whatever a killed predecessor left stopped is nobody's now */
-	held_init(tcseg_capture_held_fd(D.cap));
-	held_sweep(t0);
-	tcsegd_pods_refresh();
-	r = tcseg_capture_set_hold(D.cap, true);
+	held_init(tcseg_capture_held_fd(d->cap));
+	held_sweep(d->m, t0);
+	tcsegd_pods_refresh(d);
+	r = tcseg_capture_set_hold(d->cap, true);
 	if (r)
 		dlog(L_ERR, "capture", "cannot enable the hold error=\"%s\"",
 		     strerror(-r));
 	dlog(L_INFO, "capture", "socket capture up variant=%s hold=%s",
-	     tcseg_capture_variant_name(D.variant), r ? "off" : "on");
+	     tcseg_capture_variant_name(d->variant), r ? "off" : "on");
 	return 0;
+}
+
+/* perf_metrics_dir's files, on exit; their outcome logged. */
+static void write_perf_metrics(struct tcsegd *d)
+{
+	const char *dir = d->cfg.perf_metrics_dir;
+	char path[4096];
+	int r;
+
+	if (!dir[0])
+		return;
+	r = perf_metrics_write(d->m, dir, d->cfg.node_name,
+			       kp_mode_name(key_provider_get_mode()), path,
+			       sizeof(path));
+	if (r)
+		dlog(L_ERR, "metrics", "perf_metrics_dir %s: cannot write the "
+		     "perf_metrics files error=\"%s\"", dir, strerror(-r));
+	else
+		dlog(L_INFO, "metrics", "perf metrics written json=%s", path);
 }
 
 static void usage(FILE *f)
@@ -744,22 +776,22 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-static int parse_args(int argc, char **argv)
+static int parse_args(struct tcsegd *d, int argc, char **argv)
 {
 	int c;
 
-	D.cfg_path = CFG_DEFAULT_PATH;
-	D.variant = CAPTURE_AUTO;
+	d->cfg_path = CFG_DEFAULT_PATH;
+	d->variant = CAPTURE_AUTO;
 	while ((c = getopt(argc, argv, "c:fC:hV")) != -1) {
 		switch (c) {
 		case 'c':
-			D.cfg_path = optarg;
+			d->cfg_path = optarg;
 			break;
 		case 'f':
-			D.foreground = true;
+			d->foreground = true;
 			break;
 		case 'C':
-			if (tcseg_capture_parse_variant(optarg, &D.variant)) {
+			if (tcseg_capture_parse_variant(optarg, &d->variant)) {
 				fprintf(stderr, "tcsegd: -C: '%.32s' is not auto, "
 					"tracepoint or kprobe\n", optarg);
 				return -1;
@@ -816,25 +848,36 @@ static int check_runtime(void)
 
 int main(int argc, char **argv)
 {
+	/* handed to the parts (docs/DAEMON.md §Code layout) */
+	static struct tcsegd daemon = {
+		.epfd = -1, .sig_fd = -1, .tick_fd = -1, .rb_fd = -1,
+		.link_fd = -1,
+	};
+	static struct tcsegd_metrics metrics;
+	struct tcsegd_metrics_ops mops;
+	struct tcsegd *d = &daemon;
 	sigset_t ss;
 	int r;
 
-	if (parse_args(argc, argv))
+	tcsegd_metrics_ops(d, &mops);
+	metrics_init(&metrics, &mops);
+	d->m = &metrics;
+	if (parse_args(d, argc, argv))
 		return 2;
 	if (check_runtime())
 		return 1;
 	if (no_core_dumps())
 		return 1;
-	pthread_rwlock_init(&D.pods_lock, NULL);
-	pthread_mutex_init(&D.veth_lock, NULL);
-	D.ctl_fd = D.metrics_fd = D.cap_pods_fd = -1;
-	daemon_config_defaults(&D.cfg);
-	if (load_config(&D.cfg))
+	pthread_rwlock_init(&d->pods_lock, NULL);
+	pthread_mutex_init(&d->veth_lock, NULL);
+	d->ctl_fd = d->metrics_fd = d->cap_pods_fd = -1;
+	daemon_config_defaults(&d->cfg);
+	if (load_config(d, &d->cfg))
 		return 1;
-	dlog_set_level(D.cfg.log_level);
-	if (!D.cfg.node_name[0]) {
+	dlog_set_level(d->cfg.log_level);
+	if (!d->cfg.node_name[0]) {
 		dlog(L_ERR, "config", "node_name unknown: set node_name in %s",
-		     D.cfg_path);
+		     d->cfg_path);
 		return 1;
 	}
 	libbpf_set_print(libbpf_print);
@@ -845,63 +888,62 @@ int main(int argc, char **argv)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &ss, NULL);
-	if (!D.foreground && daemonize())
+	if (!d->foreground && daemonize())
 		return 1;
-	D.start_ns = mono_ns();
-	D.ktls_ok = ktls_available();
+	d->start_ns = mono_ns();
+	d->ktls_ok = ktls_available();
 	dlog(L_INFO, "daemon", "starting pid=%d node=%s config=%s ktls=%s",
-	     getpid(), D.cfg.node_name, D.cfg_path,
-	     D.ktls_ok ? "available" : "kernel TLS not available");
-	D.corr = corr_new(8192, 10000000000ull);
-	if (!D.corr || tcsegd_load_pods(D.cfg.pod_node_config_path) ||
-	    setup_dataplane() || start_provider())
+	     getpid(), d->cfg.node_name, d->cfg_path,
+	     d->ktls_ok ? "available" : "kernel TLS not available");
+	d->corr = corr_new(8192, 10000000000ull);
+	if (!d->corr || tcsegd_load_pods(d, d->cfg.pod_node_config_path) ||
+	    setup_dataplane(d) || start_provider(d))
 		goto fail;
-	tcsegd_pods_sync("start", NULL);
-	D.ctl_fd = ctl_open(D.cfg.control_socket);
-	if (D.ctl_fd < 0) {
+	tcsegd_pods_sync(d, "start", NULL);
+	d->ctl_fd = ctl_open(d->cfg.control_socket);
+	if (d->ctl_fd < 0) {
 		dlog(L_ERR, "control", "control socket failed path=%s error=\"%s\"",
-		     D.cfg.control_socket, D.ctl_fd == -EADDRINUSE ?
-		     "another tcsegd answers there" : strerror(-D.ctl_fd));
+		     d->cfg.control_socket, d->ctl_fd == -EADDRINUSE ?
+		     "another tcsegd answers there" : strerror(-d->ctl_fd));
 		goto fail;
 	}
-	if (D.cfg.metrics_enabled) {
-		D.metrics_fd = metrics_open(&D.cfg.metrics_listen);
-		if (D.metrics_fd < 0) {
+	if (d->cfg.metrics_enabled) {
+		d->metrics_fd = metrics_open(&d->cfg.metrics_listen);
+		if (d->metrics_fd < 0) {
 			dlog(L_ERR, "metrics", "metrics listener failed "
-			     "error=\"%s\"", strerror(-D.metrics_fd));
+			     "error=\"%s\"", strerror(-d->metrics_fd));
 			goto fail;
 		}
 	}
-	vlog_open(&D.cfg);	/* not fatal: tried again at each record */
-	r = handoff_start(TCSEGD_WORKERS);
-	if (r || setup_loop()) {
+	vlog_open(&d->cfg, d->m);	/* not fatal: tried again at each record */
+	r = handoff_start(d, TCSEGD_WORKERS);
+	if (r || setup_loop(d)) {
 		dlog(L_ERR, "daemon", "cannot set up the event loop");
 		goto fail;
 	}
 	dlog(L_INFO, "daemon", "ready control=%s metrics=%s capture=%s "
-	     "provider=%s", D.cfg.control_socket,
-	     D.cfg.metrics_enabled ? "on" : "off",
-	     tcseg_capture_variant_name(D.variant),
+	     "provider=%s", d->cfg.control_socket,
+	     d->cfg.metrics_enabled ? "on" : "off",
+	     tcseg_capture_variant_name(d->variant),
 	     kp_mode_name(key_provider_get_mode()));
-	r = loop();
+	r = loop(d);
 	/* no new holds; release what was captured meanwhile; fail the rest */
-	exiting = true;
-	tcseg_capture_set_hold(D.cap, false);
-	ring_buffer__consume(rb);
-	handoff_stop();
-	perf_metrics_write(D.cfg.perf_metrics_dir, D.cfg.node_name,
-			   kp_mode_name(key_provider_get_mode()), NULL, 0);
-	ring_buffer__free(rb);
+	d->exiting = true;
+	tcseg_capture_set_hold(d->cap, false);
+	ring_buffer__consume(d->rb);
+	handoff_stop(d);
+	write_perf_metrics(d);
+	ring_buffer__free(d->rb);
 	vlog_close();
-	tcseg_capture_destroy(D.cap);
+	tcseg_capture_destroy(d->cap);
 	key_provider_cleanup();
-	unlink(D.cfg.control_socket);
-	tcseg_maps_close(&D.maps);
+	unlink(d->cfg.control_socket);
+	tcseg_maps_close(&d->maps);
 	dlog(L_INFO, "daemon", "stopped");
 	return r ? 1 : 0;
 fail:
-	if (D.cap) {
-		tcseg_capture_destroy(D.cap);
+	if (d->cap) {
+		tcseg_capture_destroy(d->cap);
 	}
 	return 1;
 }

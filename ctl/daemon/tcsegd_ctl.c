@@ -19,7 +19,16 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "daemon/pod_map.h"
+#include "policy/pod_reg.h"
+#include "lib/clock.h"
+#include "dataplane/verdict_json.h"
 #include "daemon/tcsegd.h"
+#include "daemon/tcsegd_ctl.h"
+#include "daemon/tcsegd_log.h"
+#include "daemon/tcsegd_metrics.h"
+#include "daemon/tcsegd_pods.h"
+#include "daemon/tcsegd_handoff.h"
 #include "keys/key_provider.h"
 #include "daemon/tcsegd_proto.h"
 #include "policy/parse.h"
@@ -137,6 +146,12 @@ static struct client *client_get(int fd)
 	return NULL;
 }
 
+static void epoll_del_close(int ep, int fd)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	close(fd);
+}
+
 static void client_close(int epfd, struct client *c)
 {
 	epoll_del_close(epfd, c->fd);
@@ -145,7 +160,7 @@ static void client_close(int epfd, struct client *c)
 }
 
 /* Accept one client and watch it; at most TCSEGD_MAX_CLIENTS at once. */
-void ctl_accept(int epfd, int lfd)
+void ctl_accept(struct tcsegd *d, int lfd)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -157,19 +172,19 @@ void ctl_accept(int epfd, int lfd)
 		if (!clients[i].used)
 			c = &clients[i];
 	ev.data.fd = fd;
-	if (!c || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)) {
+	if (!c || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		close(fd);	/* too many clients at once */
 		return;
 	}
 	memset(c, 0, sizeof(*c));
 	c->used = true;
 	c->fd = fd;
-	c->metrics = lfd == D.metrics_fd;
+	c->metrics = lfd == d->metrics_fd;
 	c->since_ns = mono_ns();
 }
 
 /* Drop clients without a request, or not reading their answer, for 5 s. */
-void ctl_reap(int epfd)
+void ctl_reap(struct tcsegd *d)
 {
 	__u64 now = mono_ns();
 	int i;
@@ -180,11 +195,11 @@ void ctl_reap(int epfd)
 		if (!c->used || now - c->since_ns <= CTL_IDLE_NS)
 			continue;
 		if (c->answering) {
-			MINC(ctl_dropped);
+			MINC(d->m, ctl_dropped);
 			dlog(L_DEBUG, "control", "client dropped: read nothing "
 			     "for 5 s");
 		}
-		client_close(epfd, c);
+		client_close(d->epfd, c);
 	}
 }
 
@@ -216,7 +231,7 @@ static void replyf(struct client *c, const char *fmt, ...)
 	reply(c, buf);
 }
 
-static void do_status(struct client *c)
+static void do_status(struct tcsegd *d, struct client *c)
 {
 	char node[CFG_NODE_NAME_MAX * 2];
 
@@ -226,22 +241,23 @@ static void do_status(struct client *c)
 	       "\"captured_connect\":%llu,\"captured_accept\":%llu,"
 	       "\"secured\":%llu,\"failed\":%llu,\"timeouts\":%llu,"
 	       "\"in_flight\":%d,\"monitors\":%d}\n",
-	       getpid(), (unsigned long long)((mono_ns() - D.start_ns) / 1000000000ull),
-	       json_esc(D.cfg.node_name, node, sizeof(node)),
+	       getpid(), (unsigned long long)((mono_ns() - d->start_ns) / 1000000000ull),
+	       json_esc(d->cfg.node_name, node, sizeof(node)),
 	       kp_mode_name(key_provider_get_mode()),
-	       tcseg_capture_variant_name(D.variant), D.cfg.pin_dir,
-	       D.ktls_ok ? "true" : "false", D.cfg.hold_timeout_ms,
-	       tcsegd_local_pod_count(),
-	       (unsigned long long)MGET(captured_connect),
-	       (unsigned long long)MGET(captured_accept),
-	       (unsigned long long)MGET(handoff_ok),
-	       (unsigned long long)MGET(handoff_failed),
-	       (unsigned long long)MGET(handoff_timeout),
+	       tcseg_capture_variant_name(d->variant), d->cfg.pin_dir,
+	       d->ktls_ok ? "true" : "false", d->cfg.hold_timeout_ms,
+	       tcsegd_local_pod_count(d),
+	       (unsigned long long)MGET(d->m, captured_connect),
+	       (unsigned long long)MGET(d->m, captured_accept),
+	       (unsigned long long)MGET(d->m, handoff_ok),
+	       (unsigned long long)MGET(d->m, handoff_failed),
+	       (unsigned long long)MGET(d->m, handoff_timeout),
 	       handoff_in_flight(), monitor_count());
 }
 
 /* One registered pod (tcctl attach ... pod NS/NAME) in a `pods` listing. */
-static void reg_line(struct client *c, const struct pod_reg *r)
+static void reg_line(struct tcsegd *d, struct client *c,
+		     const struct pod_reg *r)
 {
 	char ip[INET_ADDRSTRLEN] = "", ns[POD_NS_MAX * 6 + 1];
 	char name[POD_NAME_MAX * 6 + 1], veth[16 * 6 + 1], node[200];
@@ -255,7 +271,7 @@ static void reg_line(struct client *c, const struct pod_reg *r)
 	       "\"veth\":\"%s\",\"default\":\"%s\",\"registered\":true}\n",
 	       json_esc(r->ns, ns, sizeof(ns)),
 	       json_esc(r->name, name, sizeof(name)),
-	       json_esc(D.cfg.node_name, node, sizeof(node)), ip, r->ifindex,
+	       json_esc(d->cfg.node_name, node, sizeof(node)), ip, r->ifindex,
 	       json_esc(r->veth, veth, sizeof(veth)),
 	       r->def == TCSEG_ACT_UNSET ? "global" : action_name(r->def));
 }
@@ -264,14 +280,14 @@ static void reg_line(struct client *c, const struct pod_reg *r)
  * The next pods of a `pods` listing, as many as leave room for one more
  * line; a new pod mapping in the middle ends the listing with an error.
  */
-static void pods_more(struct client *c)
+static void pods_more(struct tcsegd *d, struct client *c)
 {
 	unsigned int n, nmap;
 
-	pthread_rwlock_rdlock(&D.pods_lock);
-	nmap = D.pods ? pod_map_pod_count(D.pods) : 0;
-	n = nmap + D.n_reg;
-	if (D.pods_gen != c->pods_gen) {
+	pthread_rwlock_rdlock(&d->pods_lock);
+	nmap = d->pods ? pod_map_pod_count(d->pods) : 0;
+	n = nmap + d->n_reg;
+	if (d->pods_gen != c->pods_gen) {
 		reply(c, "{\"error\":\"pod mapping reloaded during the "
 		      "listing\"}\n");
 		n = 0;
@@ -279,10 +295,10 @@ static void pods_more(struct client *c)
 	for (; c->pod_next < n && c->out_len + 1024 < CTL_OUT_MAX;
 	     c->pod_next++) {
 		if (c->pod_next >= nmap) {
-			reg_line(c, &D.reg[c->pod_next - nmap]);
+			reg_line(d, c, &d->reg[c->pod_next - nmap]);
 			continue;
 		}
-		const struct pod_map_pod *p = pod_map_pod_at(D.pods, c->pod_next);
+		const struct pod_map_pod *p = pod_map_pod_at(d->pods, c->pod_next);
 		char ip[INET_ADDRSTRLEN] = "", nip[INET_ADDRSTRLEN] = "";
 		char ip6[INET6_ADDRSTRLEN] = "";
 		char name[600], node[200];
@@ -294,17 +310,17 @@ static void pods_more(struct client *c)
 			inet_ntop(AF_INET6, p->ip6, ip6, sizeof(ip6));
 		if (p->node_ip)
 			inet_ntop(AF_INET, &p->node_ip, nip, sizeof(nip));
-		local = !strcmp(p->node, D.cfg.node_name);
+		local = !strcmp(p->node, d->cfg.node_name);
 		replyf(c, "{\"pod\":\"%s\",\"node\":\"%s\",\"ip\":\"%s\","
 		       "\"ip6\":\"%s\",\"node_ip\":\"%s\",\"local\":%s,"
 		       "\"ifindex\":%u}\n",
 		       json_esc(p->name, name, sizeof(name)),
 		       json_esc(p->node, node, sizeof(node)), ip, ip6, nip,
 		       local ? "true" : "false",
-		       local && p->ip ? tcsegd_pod_ifindex(p->ip) : 0);
+		       local && p->ip ? tcsegd_pod_ifindex(d, p->ip) : 0);
 	}
 	c->listing = c->pod_next < n;
-	pthread_rwlock_unlock(&D.pods_lock);
+	pthread_rwlock_unlock(&d->pods_lock);
 }
 
 /* The request was parsed and validated by ctl_parse_request. */
@@ -333,10 +349,10 @@ static void do_provider_set(struct client *c, enum key_provider_mode m)
  * rules, up to metrics_rule_limit): after @head, it becomes the answer
  * buffer itself instead of being copied into CTL_OUT_MAX bytes.
  */
-static void reply_metrics(struct client *c, bool http)
+static void reply_metrics(struct tcsegd *d, struct client *c, bool http)
 {
 	size_t n, hl, cap;
-	char head[160], *body = metrics_text(&n), *out;
+	char head[160], *body = metrics_text(d->m, &n), *out;
 
 	hl = http ? (size_t)snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\n"
 				     "Content-Type: text/plain; version=0.0.4"
@@ -359,21 +375,22 @@ static void reply_metrics(struct client *c, bool http)
 }
 
 /* Run one parsed request into the client's answer buffer. */
-static void run_request(struct client *c, const struct ctl_request *rq)
+static void run_request(struct tcsegd *d, struct client *c,
+			const struct ctl_request *rq)
 {
 	switch (rq->cmd) {
 	case CTL_STATUS:
-		do_status(c);
+		do_status(d, c);
 		break;
 	case CTL_PODS:
-		pthread_rwlock_rdlock(&D.pods_lock);
-		c->pods_gen = D.pods_gen;
-		pthread_rwlock_unlock(&D.pods_lock);
+		pthread_rwlock_rdlock(&d->pods_lock);
+		c->pods_gen = d->pods_gen;
+		pthread_rwlock_unlock(&d->pods_lock);
 		c->listing = true;
 		break;
 	case CTL_PODS_SYNC: {
 		unsigned int bad;
-		int n = tcsegd_pods_sync("request", &bad);
+		int n = tcsegd_pods_sync(d, "request", &bad);
 
 		if (n < 0)
 			replyf(c, "{\"error\":\"registered pods: %s\"}\n",
@@ -390,7 +407,7 @@ static void run_request(struct client *c, const struct ctl_request *rq)
 		do_provider_set(c, rq->mode);
 		break;
 	case CTL_METRICS:
-		reply_metrics(c, false);
+		reply_metrics(d, c, false);
 		break;
 	case CTL_MONITOR:
 		if (monitor_count() >= TCSEGD_MAX_CLIENTS) {
@@ -399,7 +416,7 @@ static void run_request(struct client *c, const struct ctl_request *rq)
 		}
 		c->monitor = true;
 		replyf(c, "{\"type\":\"hello\",\"node\":\"%s\"}\n",
-		       D.cfg.node_name);
+		       d->cfg.node_name);
 		break;
 	}
 }
@@ -408,13 +425,13 @@ static void run_request(struct client *c, const struct ctl_request *rq)
  * Send what the socket takes now. Returns 1 to keep the client (more to
  * send: EPOLLOUT armed), 0 when it is finished or dropped.
  */
-static int flush(int epfd, struct client *c)
+static int flush(struct tcsegd *d, int epfd, struct client *c)
 {
 	struct epoll_event ev = { .events = EPOLLOUT, .data.fd = c->fd };
 
 	for (;;) {
 		if (c->overflow) {
-			MINC(ctl_dropped);
+			MINC(d->m, ctl_dropped);
 			dlog(L_DEBUG, "control", "client dropped: answer larger "
 			     "than its buffer");
 			return 0;
@@ -423,7 +440,7 @@ static int flush(int epfd, struct client *c)
 			c->out_off = c->out_len = 0;
 			if (!c->listing)
 				break;
-			pods_more(c);
+			pods_more(d, c);
 			continue;
 		}
 		ssize_t n = send(c->fd, c->out + c->out_off,
@@ -455,7 +472,7 @@ static int flush(int epfd, struct client *c)
 }
 
 /* Read the request; once it is complete, answer it. 1 keep, 0 close. */
-static int client_read(struct client *c)
+static int client_read(struct tcsegd *d, struct client *c)
 {
 	struct ctl_request rq;
 	char err[160];
@@ -486,29 +503,29 @@ static int client_read(struct client *c)
 	c->answering = true;
 	c->since_ns = mono_ns();
 	if (c->metrics)
-		reply_metrics(c, true);
+		reply_metrics(d, c, true);
 	else if (r < 0)
 		/* err is JSON-safe (tcsegd_proto.h) */
 		replyf(c, "{\"error\":\"%s\"}\n", err);
 	else
-		run_request(c, &rq);
+		run_request(d, c, &rq);
 	return 1;
 }
 
-void ctl_client_io(int epfd, int fd)
+void ctl_client_io(struct tcsegd *d, int fd)
 {
 	struct client *c = client_get(fd);
 
 	if (!c) {
-		epoll_del_close(epfd, fd);
+		epoll_del_close(d->epfd, fd);
 		return;
 	}
 	if (!c->answering) {
-		if (!client_read(c))
-			client_close(epfd, c);
+		if (!client_read(d, c))
+			client_close(d->epfd, c);
 		if (!c->answering)
 			return;
 	}
-	if (c->answering && !flush(epfd, c) && c->used)
-		client_close(epfd, c);
+	if (c->answering && !flush(d, d->epfd, c) && c->used)
+		client_close(d->epfd, c);
 }

@@ -15,12 +15,22 @@
  * and two per rule for at most metrics_rule_limit rules, the lowest ids
  * (a stable set: series do not come and go with traffic); the rules left
  * out are counted in tcseg_rule_series_omitted.
+ *
+ * Also the daemon's side of its metrics (ctl/daemon/tcsegd_metrics.h, a leaf):
+ * the hooks that read the key provider's counters, the monitor's drops
+ * and the hand-offs in flight.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
 #include "daemon/tcsegd.h"
+#include "daemon/tcsegd_dpmetrics.h"
+#include "daemon/tcsegd_log.h"
+#include "daemon/tcsegd_metrics.h"
+#include "daemon/tcsegd_handoff.h"
+#include "keys/key_provider.h"
+#include "keys/tlshub_client.h"
 #include "dataplane/dp_stats.h"
 #include "dataplane/policy_store.h"
 #include "policy/parse.h"
@@ -182,10 +192,10 @@ static void render_rules(FILE *f, const struct tcseg_maps *m)
 	free(c);
 }
 
-void dp_metrics_render(FILE *f)
+void dp_metrics_render(struct tcsegd *d, FILE *f)
 {
 	static __u64 v[TCSEG_STAT_MAX];
-	const struct tcseg_maps *m = &D.maps;
+	const struct tcseg_maps *m = &d->maps;
 	struct tcseg_pressure p = { 0 };
 	struct tcseg_config cfg = { 0 };
 	__u32 zero = 0;
@@ -195,7 +205,7 @@ void dp_metrics_render(FILE *f)
 		return;
 	}
 	bpf_map_lookup_elem(m->pressure, &zero, &p);
-	rules_refresh(m, &cfg, D.cfg.metrics_rule_limit);
+	rules_refresh(m, &cfg, d->cfg.metrics_rule_limit);
 	/* cheap ones every scrape; the session count is the data path's */
 	dp_fill_read(m, p.total_sessions, rc.fill,
 		     DP_FILL_ALL & ~POLICY_FILL);
@@ -203,4 +213,50 @@ void dp_metrics_render(FILE *f)
 	render_pressure(f, &p);
 	render_fill(f);
 	render_rules(f, m);
+}
+
+/* ---- the hooks of struct tcsegd_metrics_ops */
+
+static __u64 provider_handshakes(void *arg)
+{
+	struct kp_stats k;
+	struct tlshub_stats t;
+
+	(void)arg;
+	key_provider_stats(&k);
+	tlshub_client_stats(&t);
+	return k.handshakes + t.handshakes;
+}
+
+/* Counters the key service (ctl/keys/key_provider.c) and the monitor keep. */
+static void counters_refresh(struct tcsegd_metrics *m, void *arg)
+{
+	struct kp_stats k;
+
+	(void)arg;
+	key_provider_stats(&k);
+	__atomic_store_n(&m->keysvc_unknown, k.refused_unknown,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&m->keysvc_busy, k.refused_busy, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->keys_derived, k.derived, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->keys_announced, k.announced + k.received,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&m->monitor_dropped, monitor_dropped(),
+			 __ATOMIC_RELAXED);
+}
+
+/* After the metrics' own families: the hand-offs in flight, the data path. */
+static void render_more(FILE *f, void *arg)
+{
+	fprintf(f, "# TYPE tcseg_handoff_in_flight gauge\n"
+		"tcseg_handoff_in_flight %d\n", handoff_in_flight());
+	dp_metrics_render(arg, f);
+}
+
+void tcsegd_metrics_ops(struct tcsegd *d, struct tcsegd_metrics_ops *ops)
+{
+	ops->handshakes = provider_handshakes;
+	ops->refresh = counters_refresh;
+	ops->render = render_more;
+	ops->arg = d;
 }

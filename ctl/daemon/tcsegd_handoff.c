@@ -27,7 +27,15 @@
 #include <linux/tcp.h>
 #include <bpf/bpf.h>
 
+#include "lib/clock.h"
+#include "dataplane/verdict_json.h"
 #include "daemon/tcsegd.h"
+#include "daemon/tcsegd_handoff.h"
+#include "daemon/tcsegd_log.h"
+#include "daemon/tcsegd_metrics.h"
+#include "daemon/tcsegd_pods.h"
+#include "daemon/tcsegd_held.h"
+#include "daemon/tcsegd_sock.h"
 #include "keys/key_provider.h"
 #include "keys/kp_isn.h"
 #include "keys/ktls.h"
@@ -123,7 +131,8 @@ static const union tcseg_addr *local_ip(const struct handoff_req *r)
 	return r->role == JOB_CLIENT ? &r->key.saddr : &r->key.daddr;
 }
 
-static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
+static int mark(struct tcsegd *d, const struct handoff_req *r, __u32 ifindex,
+		__u32 state)
 {
 	struct tcseg_session_key k;
 	struct tcseg_secure v = { .ts_ns = mono_ns(), .state = state };
@@ -135,13 +144,13 @@ static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
 			       &r->key.daddr, r->key.sport, r->key.dport,
 			       IPPROTO_TCP);
 	/* the mark secures this session only (docs/SECURITY.md, "Marks") */
-	if (bpf_map_lookup_elem(D.maps.sessions, &k, &s)) {
+	if (bpf_map_lookup_elem(d->maps.sessions, &k, &s)) {
 		if (state == TCSEG_SECURE_OK)
 			return -errno;
 	} else {
 		v.session_ns = s.created_ns;
 	}
-	if (bpf_map_update_elem(D.maps.secured, &k, &v, BPF_ANY))
+	if (bpf_map_update_elem(d->maps.secured, &k, &v, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -150,14 +159,14 @@ static int mark(const struct handoff_req *r, __u32 ifindex, __u32 state)
  * Fail closed, under jl: the application sees its connection die, the
  * data path keeps dropping the flow's payload, the process runs again.
  */
-static void fail_locked(struct job *j)
+static void fail_locked(struct tcsegd *d, struct job *j)
 {
 	__u32 ifindex = j->r.ifindex ? j->r.ifindex :
-			tcsegd_addr_ifindex(j->r.key.family, local_ip(&j->r));
+			tcsegd_addr_ifindex(d, j->r.key.family, local_ip(&j->r));
 
 	if (j->fd >= 0)
 		shutdown(j->fd, SHUT_RDWR);
-	mark(&j->r, ifindex, TCSEG_SECURE_FAILED);
+	mark(d, &j->r, ifindex, TCSEG_SECURE_FAILED);
 	release(j);
 }
 
@@ -197,7 +206,7 @@ static const char *stages_str(const struct job *j, char *buf, size_t len)
 	return buf;
 }
 
-void handoff_watchdog(void)
+void handoff_watchdog(struct tcsegd *d)
 {
 	__u64 now = mono_ns();
 	int i;
@@ -210,13 +219,13 @@ void handoff_watchdog(void)
 		if (j->state == J_FREE || j->finished || now < j->deadline_ns)
 			continue;
 		j->finished = true;
-		fail_locked(j);
-		MINC(handoff_timeout);
+		fail_locked(d, j);
+		MINC(d->m, handoff_timeout);
 		flow_str(&j->r.key, flow, sizeof(flow));
 		dlog(L_WARN, "handoff", "hold timeout, flow failed closed "
 		     "role=%s flow=%s tgid=%u timeout_ms=%u",
 		     role_name(j->r.role), flow, j->r.tgid,
-		     D.cfg.hold_timeout_ms);
+		     d->cfg.hold_timeout_ms);
 		emit_result(j, "failed", "timeout", "hold timeout", 0);
 	}
 	pthread_mutex_unlock(&jl);
@@ -430,7 +439,7 @@ static int no_plaintext(int fd, const char *when, char *why, size_t wl)
 	return 0;
 }
 
-static int find_socket(struct job *j, char *why, size_t wl)
+static int find_socket(struct tcsegd *d, struct job *j, char *why, size_t wl)
 {
 	struct sock_match sm;
 	__u32 tgid = 0;
@@ -448,11 +457,11 @@ static int find_socket(struct job *j, char *why, size_t wl)
 	sm.cookie = j->r.cookie;
 	/* the syscall's return (accept, connect) named it */
 	if (j->r.tgid && j->r.fd >= 0) {
-		MINC(sock_by_fd);
+		MINC(d->m, sock_by_fd);
 		return sock_take_fd(j->r.tgid, j->r.fd, &sm, why, wl);
 	}
 	/* no such record (docs/DAEMON.md §hand-off): search */
-	MINC(sock_by_search);
+	MINC(d->m, sock_by_search);
 	if (j->r.tgid)
 		return sock_find_in_pid(j->r.tgid, &sm, why, wl);
 	/*
@@ -509,7 +518,8 @@ static void job_tuple(const struct job *j, struct flow_tuple *ft)
 	corr_key_to_tuple(&j->r.key, ft);
 }
 
-static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
+static int get_keys(struct tcsegd *d, struct job *j, int fd,
+		    struct tls_key_info *ki,
 		    char *why, size_t wl)
 {
 	char fp[2 * ENDS_FP_LEN + 1], flow[FLOW_STR_LEN], iw[128], st[160];
@@ -520,27 +530,27 @@ static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
 	int r, i;
 
 	job_tuple(j, &ft);
-	j->hs0 = metrics_provider_handshakes();
+	j->hs0 = metrics_provider_handshakes(d->m);
 	/* the per-connection value of the TLSHub schedule (docs/KEYS.md §9) */
 	r = kp_isn_read(fd, j->r.role == JOB_CLIENT,
-			tcseg_capture_isn_fd(D.cap), &isn, iw, sizeof(iw));
+			tcseg_capture_isn_fd(d->cap), &isn, iw, sizeof(iw));
 	has_isn = !r;
 	if (r && key_provider_get_mode() == MODE_TLSHUB) {
-		MINC(key_err);
+		MINC(d->m, key_err);
 		snprintf(why, wl, "connection ISNs: %s", iw);
 		return r;
 	}
-	metrics_key_fetch_begin(&kt);
+	metrics_key_fetch_begin(d->m, &kt);
 	r = key_provider_get_key_conn(&ft, has_isn ? &isn : NULL,
 				      j->r.role == JOB_CLIENT ?
 				      KP_ROLE_CLIENT : KP_ROLE_SERVER, ki);
-	metrics_key_fetch_end(&kt, key_provider_get_mode(), r);
+	metrics_key_fetch_end(d->m, &kt, key_provider_get_mode(), r);
 	if (r) {
-		MINC(key_err);
+		MINC(d->m, key_err);
 		snprintf(why, wl, "key provider: %s", key_provider_last_error());
 		return r;
 	}
-	MINC(key_ok);
+	MINC(d->m, key_ok);
 	j->t_keys = mono_ns();
 	key_fingerprint(ki, j->r.role, j->fp);
 	for (i = 0; i < ENDS_FP_LEN; i++)
@@ -559,21 +569,22 @@ static int get_keys(struct job *j, int fd, struct tls_key_info *ki,
 	return 0;
 }
 
-static int put_ktls(int fd, struct tls_key_info *ki, char *why, size_t wl)
+static int put_ktls(struct tcsegd *d, int fd, struct tls_key_info *ki,
+		    char *why, size_t wl)
 {
 	__u64 t0 = mono_ns();
 	int r = configure_ktls(fd, ki);
 
-	metrics_ktls_config(r, (mono_ns() - t0) / 1000);
+	metrics_ktls_config(d->m, r, (mono_ns() - t0) / 1000);
 	explicit_bzero(ki, sizeof(*ki));
 	if (!r) {
-		MINC(ktls_ok);
+		MINC(d->m, ktls_ok);
 		return 0;
 	}
 	if (r == -ENOENT)
-		MINC(ktls_unavailable);
+		MINC(d->m, ktls_unavailable);
 	else
-		MINC(ktls_err);
+		MINC(d->m, ktls_err);
 	snprintf(why, wl, "%s", ktls_strerror(r));
 	return r;
 }
@@ -592,7 +603,7 @@ static const union tcseg_addr *peer_ip(const struct handoff_req *r)
 }
 
 /* Tell the other end's daemon our outcome, once: 0 secured, else errno. */
-static void tell_peer(struct job *j, int status)
+static void tell_peer(struct tcsegd *d, struct job *j, int status)
 {
 	struct flow_tuple ft;
 	char flow[FLOW_STR_LEN];
@@ -600,7 +611,7 @@ static void tell_peer(struct job *j, int status)
 	if (j->told || j->peer_failed)
 		return;
 	j->told = true;
-	if (tcsegd_is_local_addr(j->r.key.family, peer_ip(&j->r))) {
+	if (tcsegd_is_local_addr(d, j->r.key.family, peer_ip(&j->r))) {
 		ends_put(&j->r.key, j->r.role, status, j->fp, mono_ns());
 		return;
 	}
@@ -637,19 +648,19 @@ static void on_end(void *arg, const struct flow_tuple *t, enum kp_role end,
  * does our process run, so none of its records meets an unsecured veth,
  * whichever end writes first.
  */
-static int sync_ends(struct job *j, char *why, size_t wl)
+static int sync_ends(struct tcsegd *d, struct job *j, char *why, size_t wl)
 {
 	int st = 0, r = 0;
 
 	pthread_mutex_lock(&jl);
 	if (!j->finished)
-		r = mark(&j->r, j->r.ifindex, TCSEG_SECURE_OK);
+		r = mark(d, &j->r, j->r.ifindex, TCSEG_SECURE_OK);
 	pthread_mutex_unlock(&jl);
 	if (r) {
 		snprintf(why, wl, "cannot write tcseg_secured");
 		return r;
 	}
-	tell_peer(j, 0);
+	tell_peer(d, j, 0);
 	r = ends_wait(&j->r.key, other_role(j->r.role), j->fp, j->r.event_ns,
 		      j->deadline_ns, &j->finished, &st);
 	if (r) {
@@ -666,7 +677,7 @@ static int sync_ends(struct job *j, char *why, size_t wl)
 }
 
 /* The veth of this end: from the flow event, or learned earlier. */
-static __u32 wait_ifindex(struct job *j)
+static __u32 wait_ifindex(struct tcsegd *d, struct job *j)
 {
 	unsigned int seen;
 	__u32 ifindex;
@@ -677,7 +688,8 @@ static __u32 wait_ifindex(struct job *j)
 		seen = j->events;
 		pthread_mutex_unlock(&jl);
 		if (!ifindex)
-			ifindex = tcsegd_addr_ifindex(j->r.key.family, local_ip(&j->r));
+			ifindex = tcsegd_addr_ifindex(d, j->r.key.family,
+						      local_ip(&j->r));
 		if (ifindex || expired(j))
 			return ifindex;
 		wait_event(j, seen, 500000ull);
@@ -685,7 +697,8 @@ static __u32 wait_ifindex(struct job *j)
 }
 
 /* Apply the outcome unless the watchdog already failed the job. */
-static void finish(struct job *j, int fd, const char *stage, int err,
+static void finish(struct tcsegd *d, struct job *j, int fd, const char *stage,
+		   int err,
 		   const char *why)
 {
 	bool optional = false, ok = !err, fresh;
@@ -696,22 +709,22 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	pthread_mutex_lock(&jl);
 	if (j->finished) {	/* the watchdog failed it */
 		pthread_mutex_unlock(&jl);
-		tell_peer(j, ETIMEDOUT);
+		tell_peer(d, j, ETIMEDOUT);
 		return;
 	}
 	j->finished = true;
-	if (!ok && D.cfg.encrypt_optional && fd >= 0 &&
+	if (!ok && d->cfg.encrypt_optional && fd >= 0 &&
 	    (!strcmp(stage, "keys") || err == -ENOENT))
 		optional = true;	/* socket untouched by kTLS */
 	if (ok || optional)
-		r = mark(&j->r, j->r.ifindex, TCSEG_SECURE_OK);
+		r = mark(d, &j->r, j->r.ifindex, TCSEG_SECURE_OK);
 	if (r) {
 		ok = optional = false;
 		stage = "mark";
 		why = "cannot write tcseg_secured";
 	}
 	if (!ok && !optional)
-		fail_locked(j);
+		fail_locked(d, j);
 	else
 		release(j);
 	pthread_mutex_unlock(&jl);
@@ -719,24 +732,24 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	flow_str(&j->r.key, flow, sizeof(flow));
 	stages_str(j, st, sizeof(st));
 	/* a fresh node session (ours or the END's) during this hand-off */
-	fresh = j->t_keys && metrics_provider_handshakes() != j->hs0;
+	fresh = j->t_keys && metrics_provider_handshakes(d->m) != j->hs0;
 	if (ok) {
-		MINC(handoff_ok);
-		metrics_latency(lat_us);
-		metrics_handoff_session(lat_us, fresh);
+		MINC(d->m, handoff_ok);
+		metrics_latency(d->m, lat_us);
+		metrics_handoff_session(d->m, lat_us, fresh);
 		dlog(L_INFO, "handoff", "secured role=%s flow=%s tgid=%u "
 		     "ifindex=%u latency_us=%llu session=%s %s",
 		     role_name(j->r.role), flow, j->r.tgid, j->r.ifindex,
 		     (unsigned long long)lat_us, fresh ? "new" : "reused", st);
 		emit_result(j, "secured", "done", "", lat_us);
 	} else if (optional) {
-		MINC(handoff_optional);
+		MINC(d->m, handoff_optional);
 		dlog(L_WARN, "handoff", "encrypt-optional: flow continues in "
 		     "plaintext role=%s flow=%s stage=%s reason=\"%s\"",
 		     role_name(j->r.role), flow, stage, why);
 		emit_result(j, "plaintext", stage, why, lat_us);
 	} else {
-		MINC(handoff_failed);
+		MINC(d->m, handoff_failed);
 		dlog(L_WARN, "handoff", "failed closed role=%s flow=%s tgid=%u "
 		     "stage=%s reason=\"%s\" latency_us=%llu %s",
 		     role_name(j->r.role), flow, j->r.tgid, stage, why,
@@ -745,7 +758,7 @@ static void finish(struct job *j, int fd, const char *stage, int err,
 	}
 	/* after the log: the message may wait on a slow peer */
 	if (!ok)
-		tell_peer(j, err < 0 ? -err : EPROTO);
+		tell_peer(d, j, err < 0 ? -err : EPROTO);
 }
 
 static void set_fd(struct job *j, int fd)
@@ -870,7 +883,7 @@ static int fix_sport(struct job *j, int fd)
 	return 0;
 }
 
-static void run(struct job *j)
+static void run(struct tcsegd *d, struct job *j)
 {
 	struct tls_key_info ki;
 	char why[256] = "", flow[FLOW_STR_LEN];
@@ -879,9 +892,9 @@ static void run(struct job *j)
 
 	narrow_hold(j);
 	stage = "find";
-	fd = find_socket(j, why, sizeof(why));
+	fd = find_socket(d, j, why, sizeof(why));
 	if (fd < 0) {
-		finish(j, -1, stage, fd, why);
+		finish(d, j, -1, stage, fd, why);
 		unnarrow(j);
 		return;
 	}
@@ -889,7 +902,7 @@ static void run(struct job *j)
 	j->t_found = mono_ns();
 	if (!j->r.key.sport && fix_sport(j, fd)) {
 		snprintf(why, sizeof(why), "cannot read the local port back");
-		finish(j, fd, stage, -EIO, why);
+		finish(d, j, fd, stage, -EIO, why);
 		unnarrow(j);
 		set_fd(j, -1);
 		close(fd);
@@ -919,19 +932,19 @@ static void run(struct job *j)
 	}
 	if (!r) {
 		stage = "keys";
-		r = get_keys(j, fd, &ki, why, sizeof(why));
+		r = get_keys(d, j, fd, &ki, why, sizeof(why));
 	}
 	if (!r) {
 		stage = "ktls";
-		r = put_ktls(fd, &ki, why, sizeof(why));
+		r = put_ktls(d, fd, &ki, why, sizeof(why));
 		j->t_ktls = r ? 0 : mono_ns();
 	}
 	if (!r) {
 		stage = "plaintext";
 		r = no_plaintext(fd, "after", why, sizeof(why));
 	}
-	if (!r || (D.cfg.encrypt_optional && stage[0] != 'p')) {
-		__u32 ifindex = wait_ifindex(j);
+	if (!r || (d->cfg.encrypt_optional && stage[0] != 'p')) {
+		__u32 ifindex = wait_ifindex(d, j);
 
 		pthread_mutex_lock(&jl);
 		j->r.ifindex = ifindex;
@@ -944,11 +957,11 @@ static void run(struct job *j)
 	}
 	if (!r) {
 		stage = "peer";
-		r = sync_ends(j, why, sizeof(why));
+		r = sync_ends(d, j, why, sizeof(why));
 		j->t_peer = r ? 0 : mono_ns();
 	}
 	explicit_bzero(&ki, sizeof(ki));
-	finish(j, fd, stage, r, why);
+	finish(d, j, fd, stage, r, why);
 	unnarrow(j);
 	set_fd(j, -1);
 	close(fd);
@@ -956,7 +969,8 @@ static void run(struct job *j)
 
 static void *worker(void *arg)
 {
-	(void)arg;
+	struct tcsegd *d = arg;
+
 	for (;;) {
 		struct job *j;
 		int idx;
@@ -976,7 +990,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&jl);
 
 		if (!j->finished)
-			run(j);
+			run(d, j);
 		pthread_mutex_lock(&jl);
 		if (j->pidfd >= 0)
 			close(j->pidfd);
@@ -986,7 +1000,7 @@ static void *worker(void *arg)
 	}
 }
 
-int handoff_start(int n)
+int handoff_start(struct tcsegd *d, int n)
 {
 	struct sigaction sa;
 	pthread_condattr_t ca;
@@ -1009,7 +1023,7 @@ int handoff_start(int n)
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++) {
-		r = pthread_create(&workers[i], NULL, worker, NULL);
+		r = pthread_create(&workers[i], NULL, worker, d);
 		if (r)
 			return -r;
 		n_workers++;
@@ -1017,7 +1031,7 @@ int handoff_start(int n)
 	return 0;
 }
 
-void handoff_stop(void)
+void handoff_stop(struct tcsegd *d)
 {
 	int i;
 
@@ -1028,7 +1042,7 @@ void handoff_stop(void)
 
 		if (j->state != J_FREE && !j->finished) {
 			j->finished = true;
-			fail_locked(j);
+			fail_locked(d, j);
 		}
 	}
 	stopping = true;
@@ -1040,7 +1054,7 @@ void handoff_stop(void)
 	n_workers = 0;
 }
 
-long handoff_submit(const struct handoff_req *r)
+long handoff_submit(struct tcsegd *d, const struct handoff_req *r)
 {
 	struct job *j = NULL;
 	long id;
@@ -1066,7 +1080,7 @@ long handoff_submit(const struct handoff_req *r)
 			close(pidfd);
 			held_forget(r->pid);
 		}
-		MINC(handoff_dropped);
+		MINC(d->m, handoff_dropped);
 		return -ENOSPC;
 	}
 	memset(j, 0, sizeof(*j));
@@ -1076,7 +1090,7 @@ long handoff_submit(const struct handoff_req *r)
 	j->fd = -1;
 	j->pidfd = pidfd;
 	j->held_tid = r->held ? r->pid : 0;
-	j->deadline_ns = mono_ns() + (__u64)D.cfg.hold_timeout_ms * 1000000ull;
+	j->deadline_ns = mono_ns() + (__u64)d->cfg.hold_timeout_ms * 1000000ull;
 	queue[(q_head + q_len) % TCSEGD_MAX_JOBS] = i;
 	q_len++;
 	pthread_cond_signal(&jc);

@@ -22,7 +22,10 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 
-#include "daemon/tcsegd.h"
+#include "daemon/tcsegd_held.h"
+#include "daemon/tcsegd_log.h"
+#include "daemon/tcsegd_metrics.h"
+#include "daemon/tcsegd_sock.h"
 
 #define HELD_SWEEP_MAX	256	/* entries looked at per sweep */
 
@@ -84,7 +87,8 @@ static bool has_ktls(int fd)
 }
 
 /* Fail the flow of stale entry @h closed and let its process run. */
-static void release_stale(__u32 tid, const struct tcseg_held *h)
+static void release_stale(struct tcsegd_metrics *m, __u32 tid,
+			  const struct tcseg_held *h)
 {
 	struct sock_match sm = {
 		.laddr = h->saddr, .raddr = h->daddr,
@@ -131,7 +135,7 @@ static void release_stale(__u32 tid, const struct tcseg_held *h)
 		close(pidfd);	/* entry kept: the next sweep tries again */
 		return;
 	}
-	MINC(held_swept);
+	MINC(m, held_swept);
 	dlog(L_WARN, "hold", "released a process nobody was handing off "
 	     "(daemon restarted or record lost), flow failed closed "
 	     "tid=%u tgid=%u flow=%s outcome=\"%s\"", tid, h->tgid, flow,
@@ -145,7 +149,7 @@ out:
 	held_forget(tid);
 }
 
-void held_sweep(__u64 cutoff_ns)
+void held_sweep(struct tcsegd_metrics *m, __u64 cutoff_ns)
 {
 	__u32 keys[HELD_SWEEP_MAX], prev = 0, next;
 	struct tcseg_held h[HELD_SWEEP_MAX];
@@ -164,5 +168,5 @@ void held_sweep(__u64 cutoff_ns)
 			keys[n++] = next;
 	}
 	for (i = 0; i < n; i++)
-		release_stale(keys[i], &h[i]);
+		release_stale(m, keys[i], &h[i]);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcsegd: structured log lines and the monitor stream (one JSON object
- * a line to every `tcctl monitor`). All callable from any thread. The
- * metrics live in tcsegd_metrics.c.
+ * a line to every `tcctl monitor`). All callable from any thread. A leaf
+ * (ctl/daemon/tcsegd_log.h): the metrics copy its drop count.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +13,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "daemon/tcsegd.h"
+#include <pthread.h>
+
+#include "daemon/tcsegd_log.h"
 
 static int log_level = L_INFO;
 static bool use_syslog;
@@ -66,6 +68,7 @@ static pthread_mutex_t mon_lock = PTHREAD_MUTEX_INITIALIZER;
 static int mon_fd[TCSEGD_MAX_CLIENTS];
 static bool mon_dead[TCSEGD_MAX_CLIENTS];
 static int mon_n;
+static __u64 mon_dropped;
 
 int monitor_add(int fd)
 {
@@ -128,10 +131,15 @@ void monitor_emit(const char *line)
 			continue;
 		/* a reader that cannot keep up loses its stream, not us */
 		if (n >= 0 || errno == EAGAIN)
-			MINC(monitor_dropped);
+			__atomic_add_fetch(&mon_dropped, 1, __ATOMIC_RELAXED);
 		mon_dead[i] = true;
 	}
 	pthread_mutex_unlock(&mon_lock);
+}
+
+__u64 monitor_dropped(void)
+{
+	return __atomic_load_n(&mon_dropped, __ATOMIC_RELAXED);
 }
 
 void monitor_eventf(const char *fmt, ...)

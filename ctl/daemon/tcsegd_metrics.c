@@ -4,7 +4,8 @@
  * (hand-off, key fetch and provider handshake per provider, kTLS set-up),
  * their Prometheus text, and the perf_metrics_*.json / .csv files written
  * on exit (seed 002). Updates are atomic adds from any thread; readers
- * take a snapshot. Nothing here ever sees key material.
+ * take a snapshot. Nothing here ever sees key material. A leaf
+ * (ctl/daemon/tcsegd_metrics.h): the daemon's part comes through m->ops.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +16,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "daemon/tcsegd.h"
-#include "keys/key_provider.h"
-#include "keys/tlshub_client.h"
-
-struct tcsegd_metrics M;
+#include "tcseg.h"
+#include "tcseg_keys.h"
+#include "lib/clock.h"
+#include "daemon/tcsegd_metrics.h"
 
 /* hand-off: kept as they were (tcseg_handoff_latency_seconds) */
 static const __u64 b_handoff[] = {
@@ -43,7 +43,7 @@ static const __u64 b_ktls[] = {
 #define HS		"tcseg_provider_handshake_seconds"
 #define HO_S		"tcseg_handoff_session_latency_seconds"
 
-struct tcsegd_hist tcsegd_hists[H_NUM] = {
+static const struct tcsegd_hist hists[H_NUM] = {
 	[H_HANDOFF] = HIST("handoff_latency", "tcseg_handoff_latency_seconds",
 			   "", b_handoff),
 	[H_KEY_TLSHUB] = HIST("key_fetch_tlshub", KF, "provider=\"tlshub\"",
@@ -84,99 +84,100 @@ struct mcounter {
 	const char *prom;		/* family */
 	const char *label;
 	const char *help;		/* first of a family only */
-	__u64 *v;
+	size_t off;			/* in struct tcsegd_metrics */
 };
+#define C(f)	offsetof(struct tcsegd_metrics, f)
 
 static const struct mcounter counters[] = {
 	{ "captured_connect", "tcseg_captured_connections_total",
 	  "side=\"connect\"", "TCP connections of this node's pods reported "
-	  "by the socket capture.", &M.captured_connect },
+	  "by the socket capture.", C(captured_connect) },
 	{ "captured_accept", "tcseg_captured_connections_total",
-	  "side=\"accept\"", NULL, &M.captured_accept },
+	  "side=\"accept\"", NULL, C(captured_accept) },
 	{ "key_fetch_ok", "tcseg_key_fetch_total", "result=\"ok\"",
-	  "Key provider requests by result.", &M.key_ok },
+	  "Key provider requests by result.", C(key_ok) },
 	{ "key_fetch_error", "tcseg_key_fetch_total", "result=\"error\"", NULL,
-	  &M.key_err },
+	  C(key_err) },
 	{ "key_fetch_handshake", "tcseg_key_fetch_handshakes_total",
 	  "attributed=\"yes\"", "Fresh provider handshakes seen during key "
 	  "fetches; attributed=no: other fetches ran in parallel, not timed.",
-	  &M.key_handshake },
+	  C(key_handshake) },
 	{ "key_fetch_handshake_unattributed",
 	  "tcseg_key_fetch_handshakes_total", "attributed=\"no\"", NULL,
-	  &M.key_handshake_unattributed },
+	  C(key_handshake_unattributed) },
 	{ "ktls_ok", "tcseg_ktls_total", "result=\"ok\"",
-	  "kTLS set-ups on application sockets.", &M.ktls_ok },
+	  "kTLS set-ups on application sockets.", C(ktls_ok) },
 	{ "ktls_unavailable", "tcseg_ktls_total", "result=\"unavailable\"",
-	  NULL, &M.ktls_unavailable },
+	  NULL, C(ktls_unavailable) },
 	{ "ktls_error", "tcseg_ktls_total", "result=\"error\"", NULL,
-	  &M.ktls_err },
+	  C(ktls_err) },
 	{ "handoff_secured", "tcseg_handoff_total", "result=\"secured\"",
-	  "Hand-offs by outcome.", &M.handoff_ok },
+	  "Hand-offs by outcome.", C(handoff_ok) },
 	{ "handoff_failed", "tcseg_handoff_total", "result=\"failed\"", NULL,
-	  &M.handoff_failed },
+	  C(handoff_failed) },
 	{ "handoff_timeout", "tcseg_handoff_total", "result=\"timeout\"", NULL,
-	  &M.handoff_timeout },
+	  C(handoff_timeout) },
 	{ "handoff_plaintext_optional", "tcseg_handoff_total",
-	  "result=\"plaintext_optional\"", NULL, &M.handoff_optional },
+	  "result=\"plaintext_optional\"", NULL, C(handoff_optional) },
 	{ "handoff_queue_full", "tcseg_handoff_total", "result=\"queue_full\"",
-	  NULL, &M.handoff_dropped },
+	  NULL, C(handoff_dropped) },
 	{ "events_flow_log", "tcseg_events_total", "type=\"flow_log\"",
-	  "Data path events read.", &M.tc_events[TCSEG_EV_FLOW_LOG] },
+	  "Data path events read.", C(tc_events[TCSEG_EV_FLOW_LOG]) },
 	{ "events_flow_encrypt", "tcseg_events_total", "type=\"flow_encrypt\"",
-	  NULL, &M.tc_events[TCSEG_EV_FLOW_ENCRYPT] },
+	  NULL, C(tc_events[TCSEG_EV_FLOW_ENCRYPT]) },
 	{ "events_audit", "tcseg_events_total", "type=\"audit\"", NULL,
-	  &M.tc_events[TCSEG_EV_AUDIT] },
+	  C(tc_events[TCSEG_EV_AUDIT]) },
 	{ "events_drop", "tcseg_events_total", "type=\"drop\"", NULL,
-	  &M.tc_events[TCSEG_EV_DROP] },
+	  C(tc_events[TCSEG_EV_DROP]) },
 	{ "invalid_records_capture", "tcseg_invalid_records_total",
 	  "ring=\"capture\"", "Ring buffer records refused.",
-	  &M.sock_events_invalid },
+	  C(sock_events_invalid) },
 	{ "invalid_records_datapath", "tcseg_invalid_records_total",
-	  "ring=\"datapath\"", NULL, &M.tc_events_invalid },
+	  "ring=\"datapath\"", NULL, C(tc_events_invalid) },
 	{ "join_dropped", "tcseg_join_dropped_total", "",
-	  "Flow/record joins lost (table full).", &M.corr_dropped },
+	  "Flow/record joins lost (table full).", C(corr_dropped) },
 	{ "monitor_dropped", "tcseg_monitor_dropped_total", "",
-	  "Monitor clients dropped (too slow).", &M.monitor_dropped },
+	  "Monitor clients dropped (too slow).", C(monitor_dropped) },
 	{ "held_released_stale", "tcseg_held_released_stale_total", "",
 	  "Processes left stopped by a killed daemon or a lost record, "
-	  "released with their flow failed closed.", &M.held_swept },
+	  "released with their flow failed closed.", C(held_swept) },
 	{ "pod_veth_mismatch", "tcseg_pod_veth_mismatch_total", "",
 	  "Flow events refused: a pod's address on another veth than its "
 	  "binding or the kernel's tables say (forged source).",
-	  &M.pod_veth_mismatch },
+	  C(pod_veth_mismatch) },
 	{ "pods_bound", "tcseg_pods_bound_total", "",
 	  "Devices tcsegd attached whose known pod addresses it bound.",
-	  &M.pod_bound },
+	  C(pod_bound) },
 	{ "key_service_refused_unknown", "tcseg_key_service_refused_total",
 	  "reason=\"unknown_peer\"", "Key service connections closed at "
-	  "accept.", &M.keysvc_unknown },
+	  "accept.", C(keysvc_unknown) },
 	{ "key_service_refused_busy", "tcseg_key_service_refused_total",
-	  "reason=\"per_source_limit\"", NULL, &M.keysvc_busy },
+	  "reason=\"per_source_limit\"", NULL, C(keysvc_busy) },
 	{ "verdict_log_lines", "tcseg_verdict_log_lines_total", "",
 	  "Verdict records written to the verdict log (file or syslog).",
-	  &M.vlog_lines },
+	  C(vlog_lines) },
 	{ "verdict_log_errors", "tcseg_verdict_log_errors_total", "",
 	  "Verdict records or rotations the log could not write.",
-	  &M.vlog_errors },
+	  C(vlog_errors) },
 	{ "verdict_log_rotations", "tcseg_verdict_log_rotations_total", "",
 	  "Verdict log files rotated (size limit reached).",
-	  &M.vlog_rotations },
+	  C(vlog_rotations) },
 	{ "control_dropped", "tcseg_control_dropped_total", "",
 	  "Control clients dropped: their answer did not fit the output "
-	  "buffer or they read nothing for 5 s.", &M.ctl_dropped },
+	  "buffer or they read nothing for 5 s.", C(ctl_dropped) },
 	{ "socket_found_fd", "tcseg_socket_found_total", "how=\"fd\"",
 	  "Application sockets taken for a hand-off: by the fd of the "
 	  "capture's syscall return record, or by a search of the process "
 	  "(no such record: kprobe variant, other architectures).",
-	  &M.sock_by_fd },
+	  C(sock_by_fd) },
 	{ "socket_found_search", "tcseg_socket_found_total",
-	  "how=\"search\"", NULL, &M.sock_by_search },
+	  "how=\"search\"", NULL, C(sock_by_search) },
 	{ "keys_derived", "tcseg_flow_keys_total", "how=\"derived\"",
 	  "Flow keys this node's key provider made: derived from the node "
 	  "session's pair secret without a message, or announced "
-	  "(docs/KEYS.md).", &M.keys_derived },
+	  "(docs/KEYS.md).", C(keys_derived) },
 	{ "keys_announced", "tcseg_flow_keys_total", "how=\"announced\"",
-	  NULL, &M.keys_announced },
+	  NULL, C(keys_announced) },
 };
 
 /* ---- histograms */
@@ -223,26 +224,37 @@ double hist_quantile(const struct tcsegd_hist *h,
 	return lo;	/* above the last bound: that bound is all we know */
 }
 
-void metrics_reset(void)
+static __u64 cval(const struct tcsegd_metrics *m, const struct mcounter *c)
 {
-	unsigned int i;
-
-	memset(&M, 0, sizeof(M));
-	for (i = 0; i < H_NUM; i++) {
-		memset(tcsegd_hists[i].bucket, 0, sizeof(tcsegd_hists[i].bucket));
-		tcsegd_hists[i].count = tcsegd_hists[i].sum_us = 0;
-	}
+	return __atomic_load_n((const __u64 *)((const char *)m + c->off),
+			       __ATOMIC_RELAXED);
 }
 
-void metrics_latency(__u64 us)
+void metrics_init(struct tcsegd_metrics *m,
+		  const struct tcsegd_metrics_ops *ops)
 {
-	hist_observe(&tcsegd_hists[H_HANDOFF], us);
+	memset(m, 0, sizeof(*m));
+	memcpy(m->hist, hists, sizeof(m->hist));
+	if (ops)
+		m->ops = *ops;
 }
 
-void metrics_ktls_config(int err, __u64 us)
+void metrics_reset(struct tcsegd_metrics *m)
+{
+	struct tcsegd_metrics_ops ops = m->ops;
+
+	metrics_init(m, &ops);
+}
+
+void metrics_latency(struct tcsegd_metrics *m, __u64 us)
+{
+	hist_observe(&m->hist[H_HANDOFF], us);
+}
+
+void metrics_ktls_config(struct tcsegd_metrics *m, int err, __u64 us)
 {
 	if (!err)
-		hist_observe(&tcsegd_hists[H_KTLS], us);
+		hist_observe(&m->hist[H_KTLS], us);
 }
 
 /* ---- key fetch timing and handshake attribution */
@@ -254,93 +266,81 @@ void metrics_ktls_config(int err, __u64 us)
  * did that handshake itself: it is timed as a handshake. With fetches in
  * parallel nobody can tell whose it was: counted, not timed.
  */
-static unsigned int kf_running;
-static __u64 kf_overlap_seq;
-
-static __u64 provider_handshakes(void)
+static __u64 provider_handshakes(struct tcsegd_metrics *m)
 {
-	struct kp_stats k;
-	struct tlshub_stats t;
-
-	key_provider_stats(&k);
-	tlshub_client_stats(&t);
-	return k.handshakes + t.handshakes;
+	return m->ops.handshakes ? m->ops.handshakes(m->ops.arg) : 0;
 }
 
-__u64 metrics_provider_handshakes(void)
+__u64 metrics_provider_handshakes(struct tcsegd_metrics *m)
 {
-	return provider_handshakes();
+	return provider_handshakes(m);
 }
 
-void metrics_handoff_session(__u64 us, bool new_session)
+void metrics_handoff_session(struct tcsegd_metrics *m, __u64 us,
+			     bool new_session)
 {
-	hist_observe(&tcsegd_hists[new_session ? H_HANDOFF_NEW :
-				   H_HANDOFF_REUSED], us);
+	hist_observe(&m->hist[new_session ? H_HANDOFF_NEW :
+			      H_HANDOFF_REUSED], us);
 }
 
-void metrics_key_fetch_begin(struct kf_timer *t)
+void metrics_key_fetch_begin(struct tcsegd_metrics *m, struct kf_timer *t)
 {
-	t->seq = __atomic_load_n(&kf_overlap_seq, __ATOMIC_SEQ_CST);
-	if (__atomic_add_fetch(&kf_running, 1, __ATOMIC_SEQ_CST) > 1)
-		__atomic_add_fetch(&kf_overlap_seq, 1, __ATOMIC_SEQ_CST);
-	t->handshakes = provider_handshakes();
+	t->seq = __atomic_load_n(&m->kf_overlap_seq, __ATOMIC_SEQ_CST);
+	if (__atomic_add_fetch(&m->kf_running, 1, __ATOMIC_SEQ_CST) > 1)
+		__atomic_add_fetch(&m->kf_overlap_seq, 1, __ATOMIC_SEQ_CST);
+	t->handshakes = provider_handshakes(m);
 	t->t0_ns = mono_ns();
 }
 
-void metrics_key_fetch_end(struct kf_timer *t, int mode, int err)
+void metrics_key_fetch_end(struct tcsegd_metrics *m, struct kf_timer *t,
+			   int mode, int err)
 {
-	__u64 us = (mono_ns() - t->t0_ns) / 1000, hs = provider_handshakes();
+	__u64 us = (mono_ns() - t->t0_ns) / 1000, hs = provider_handshakes(m);
 	bool alone;
 
-	__atomic_sub_fetch(&kf_running, 1, __ATOMIC_SEQ_CST);
-	alone = __atomic_load_n(&kf_overlap_seq, __ATOMIC_SEQ_CST) == t->seq;
+	__atomic_sub_fetch(&m->kf_running, 1, __ATOMIC_SEQ_CST);
+	alone = __atomic_load_n(&m->kf_overlap_seq, __ATOMIC_SEQ_CST) == t->seq;
 	if (err || mode < MODE_TLSHUB || mode > MODE_BORINGSSL)
 		return;
-	hist_observe(&tcsegd_hists[H_KEY_TLSHUB + mode], us);
+	hist_observe(&m->hist[H_KEY_TLSHUB + mode], us);
 	if (hs == t->handshakes)
 		return;
 	if (alone) {
-		MINC(key_handshake);
-		hist_observe(&tcsegd_hists[H_HS_TLSHUB + mode], us);
+		MINC(m, key_handshake);
+		hist_observe(&m->hist[H_HS_TLSHUB + mode], us);
 	} else {
-		MINC(key_handshake_unattributed);
+		MINC(m, key_handshake_unattributed);
 	}
 }
 
 /* ---- Prometheus text */
 
-/* Counters the key service keeps itself (ctl/keys/key_provider.c). */
-static void counters_refresh(void)
+/* Counters others keep themselves (the key service, the monitor). */
+static void counters_refresh(struct tcsegd_metrics *m)
 {
-	struct kp_stats k;
-
-	key_provider_stats(&k);
-	__atomic_store_n(&M.keysvc_unknown, k.refused_unknown, __ATOMIC_RELAXED);
-	__atomic_store_n(&M.keysvc_busy, k.refused_busy, __ATOMIC_RELAXED);
-	__atomic_store_n(&M.keys_derived, k.derived, __ATOMIC_RELAXED);
-	__atomic_store_n(&M.keys_announced, k.announced + k.received,
-			 __ATOMIC_RELAXED);
+	if (m->ops.refresh)
+		m->ops.refresh(m, m->ops.arg);
 }
 
-static void render_counters(FILE *f)
+static void render_counters(struct tcsegd_metrics *m, FILE *f)
 {
 	const struct mcounter *c;
 
-	counters_refresh();
+	counters_refresh(m);
 	for (c = counters; c < counters + N(counters); c++) {
 		if (c->help)
 			fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", c->prom,
 				c->help, c->prom);
 		fprintf(f, "%s%s%s%s %llu\n", c->prom, *c->label ? "{" : "",
 			c->label, *c->label ? "}" : "",
-			(unsigned long long)__atomic_load_n(c->v,
-							    __ATOMIC_RELAXED));
+			(unsigned long long)cval(m, c));
 	}
 }
 
-static void render_hist(FILE *f, enum tcsegd_hist_id id)
+static void render_hist(struct tcsegd_metrics *m, FILE *f,
+			enum tcsegd_hist_id id)
 {
-	const struct tcsegd_hist *h = &tcsegd_hists[id];
+	const struct tcsegd_hist *h = &m->hist[id];
 	const char *l = h->label, *sep = *l ? "," : "";
 	struct tcsegd_hist_snap s;
 	unsigned long long cum = 0;
@@ -362,18 +362,16 @@ static void render_hist(FILE *f, enum tcsegd_hist_id id)
 		*l ? "{" : "", l, *l ? "}" : "", (unsigned long long)s.count);
 }
 
-void metrics_render(FILE *f)
+void metrics_render(struct tcsegd_metrics *m, FILE *f)
 {
 	unsigned int i;
 
-	render_counters(f);
+	render_counters(m, f);
 	for (i = 0; i < H_NUM; i++)
-		render_hist(f, i);
-	fprintf(f, "# TYPE tcseg_handoff_in_flight gauge\n"
-		"tcseg_handoff_in_flight %d\n", handoff_in_flight());
+		render_hist(m, f, i);
 }
 
-char *metrics_text(size_t *len)
+char *metrics_text(struct tcsegd_metrics *m, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f;
@@ -382,8 +380,9 @@ char *metrics_text(size_t *len)
 	f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	metrics_render(f);
-	dp_metrics_render(f);
+	metrics_render(m, f);
+	if (m->ops.render)
+		m->ops.render(f, m->ops.arg);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -433,8 +432,8 @@ static void json_hist(FILE *f, const struct tcsegd_hist *h)
 	fprintf(f, "]}");
 }
 
-static void write_json(FILE *f, const char *node, const char *provider,
-		       const char *ts)
+static void write_json(struct tcsegd_metrics *m, FILE *f, const char *node,
+		       const char *provider, const char *ts)
 {
 	unsigned int i;
 
@@ -446,21 +445,20 @@ static void write_json(FILE *f, const char *node, const char *provider,
 	fprintf(f, ",\n  \"percentiles\": \"estimated from the histogram "
 		"buckets: linear inside the bucket; above the last bound "
 		"reported as that bound\",\n  \"counters\": {\n");
-	counters_refresh();
+	counters_refresh(m);
 	for (i = 0; i < N(counters); i++)
 		fprintf(f, "    \"%s\": %llu%s\n", counters[i].key,
-			(unsigned long long)__atomic_load_n(counters[i].v,
-							    __ATOMIC_RELAXED),
+			(unsigned long long)cval(m, &counters[i]),
 			i + 1 < N(counters) ? "," : "");
 	fprintf(f, "  },\n  \"histograms\": {\n");
 	for (i = 0; i < H_NUM; i++) {
-		json_hist(f, &tcsegd_hists[i]);
+		json_hist(f, &m->hist[i]);
 		fprintf(f, "%s\n", i + 1 < H_NUM ? "," : "");
 	}
 	fprintf(f, "  }\n}\n");
 }
 
-static void write_csv(FILE *f)
+static void write_csv(struct tcsegd_metrics *m, FILE *f)
 {
 	struct tcsegd_hist_snap s;
 	unsigned int i, b;
@@ -469,10 +467,9 @@ static void write_csv(FILE *f)
 		"buckets\n");
 	for (i = 0; i < N(counters); i++)
 		fprintf(f, "%s,counter,%llu,,,,,,\n", counters[i].key,
-			(unsigned long long)__atomic_load_n(counters[i].v,
-							    __ATOMIC_RELAXED));
+			(unsigned long long)cval(m, &counters[i]));
 	for (i = 0; i < H_NUM; i++) {
-		const struct tcsegd_hist *h = &tcsegd_hists[i];
+		const struct tcsegd_hist *h = &m->hist[i];
 
 		hist_snapshot(h, &s);
 		fprintf(f, "%s,histogram,,%llu,%llu,%.1f,%.1f,%.1f,", h->key,
@@ -489,8 +486,9 @@ static void write_csv(FILE *f)
 }
 
 /* Write through a 0600 temporary file in @dir; its name into @tmp. */
-static int write_tmp(const char *dir, char *tmp, size_t tl, int json,
-		     const char *node, const char *provider, const char *ts)
+static int write_tmp(struct tcsegd_metrics *m, const char *dir, char *tmp,
+		     size_t tl, int json, const char *node,
+		     const char *provider, const char *ts)
 {
 	FILE *f;
 	int fd, r = 0;
@@ -509,9 +507,9 @@ static int write_tmp(const char *dir, char *tmp, size_t tl, int json,
 		goto out;
 	}
 	if (json)
-		write_json(f, node, provider, ts);
+		write_json(m, f, node, provider, ts);
 	else
-		write_csv(f);
+		write_csv(m, f);
 	if (fflush(f) || fsync(fileno(f)))
 		r = r ? r : -errno;
 	if (fclose(f))
@@ -536,8 +534,9 @@ static int place(const char *tmp, const char *dst)
 	return 0;
 }
 
-static int write_both(const char *dir, const char *node, const char *provider,
-		      char *path, size_t pathlen)
+static int write_both(struct tcsegd_metrics *m, const char *dir,
+		      const char *node, const char *provider, char *path,
+		      size_t pathlen)
 {
 	char tj[4096], tc[4096], stem[4096], dst[4200], ts[32], name[32];
 	time_t now = time(NULL);
@@ -547,10 +546,10 @@ static int write_both(const char *dir, const char *node, const char *provider,
 	gmtime_r(&now, &tm);
 	strftime(name, sizeof(name), "%Y%m%d-%H%M%S", &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	r = write_tmp(dir, tj, sizeof(tj), 1, node, provider, ts);
+	r = write_tmp(m, dir, tj, sizeof(tj), 1, node, provider, ts);
 	if (r)
 		return r;
-	r = write_tmp(dir, tc, sizeof(tc), 0, node, provider, ts);
+	r = write_tmp(m, dir, tc, sizeof(tc), 0, node, provider, ts);
 	if (r)
 		goto out_j;
 	/* two exits in one second (several daemons, one directory): -1, -2 */
@@ -578,8 +577,9 @@ out_j:
 	return r;
 }
 
-int perf_metrics_write(const char *dir, const char *node,
-		       const char *provider, char *path, size_t pathlen)
+int perf_metrics_write(struct tcsegd_metrics *m, const char *dir,
+		       const char *node, const char *provider, char *path,
+		       size_t pathlen)
 {
 	char own[4096];
 	struct stat st;
@@ -596,12 +596,6 @@ int perf_metrics_write(const char *dir, const char *node,
 	else if (!S_ISDIR(st.st_mode))
 		r = -ENOTDIR;
 	else
-		r = write_both(dir, node, provider, path, pathlen);
-	if (r) {
-		dlog(L_ERR, "metrics", "perf_metrics_dir %s: cannot write the "
-		     "perf_metrics files error=\"%s\"", dir, strerror(-r));
-		return r;
-	}
-	dlog(L_INFO, "metrics", "perf metrics written json=%s", path);
-	return 0;
+		r = write_both(m, dir, node, provider, path, pathlen);
+	return r;
 }

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "daemon/tcsegd.h"
+#include "daemon/tcsegd_sock.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57

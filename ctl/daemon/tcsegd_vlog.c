@@ -16,7 +16,13 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "daemon/pod_map.h"
+#include "lib/clock.h"
+#include "dataplane/verdict_json.h"
 #include "daemon/tcsegd.h"
+#include "daemon/tcsegd_vlog.h"
+#include "daemon/tcsegd_log.h"
+#include "daemon/tcsegd_metrics.h"
 
 static struct {
 	enum cfg_vlog_sink sink;
@@ -25,6 +31,7 @@ static struct {
 	unsigned int keep;
 	int fd;
 	__u64 size;			/* bytes in the open file */
+	struct tcsegd_metrics *m;	/* vlog_open's */
 } V = { .fd = -1 };
 
 static int open_file(void)
@@ -60,11 +67,12 @@ void vlog_close(void)
 	V.fd = -1;
 }
 
-int vlog_open(const struct capture_config *cfg)
+int vlog_open(const struct capture_config *cfg, struct tcsegd_metrics *m)
 {
 	int r = 0;
 
 	vlog_close();
+	V.m = m;
 	V.sink = cfg->verdict_log_sink;
 	snprintf(V.path, sizeof(V.path), "%s", cfg->verdict_log);
 	V.max_bytes = cfg->verdict_log_max_bytes;
@@ -106,9 +114,9 @@ static void rotate(void)
 			snprintf(from, sizeof(from), "%s", V.path);
 		snprintf(to, sizeof(to), "%s.%u", V.path, i);
 		if (rename(from, to) && errno != ENOENT)
-			MINC(vlog_errors);
+			MINC(V.m, vlog_errors);
 	}
-	MINC(vlog_rotations);
+	MINC(V.m, vlog_rotations);
 }
 
 void vlog_write(const char *line, size_t len)
@@ -119,7 +127,7 @@ void vlog_write(const char *line, size_t len)
 		/* without the newline: one record a line */
 		syslog(LOG_INFO, "%.*s", (int)(len && line[len - 1] == '\n' ?
 					       len - 1 : len), line);
-		MINC(vlog_lines);
+		MINC(V.m, vlog_lines);
 		return;
 	}
 	if (V.sink != CFG_VLOG_FILE)
@@ -127,52 +135,53 @@ void vlog_write(const char *line, size_t len)
 	if (V.fd >= 0 && V.size && V.size + len > V.max_bytes)
 		rotate();
 	if (V.fd < 0 && open_file()) {
-		MINC(vlog_errors);
+		MINC(V.m, vlog_errors);
 		return;
 	}
 	n = write(V.fd, line, len);
 	if (n != (ssize_t)len) {
-		MINC(vlog_errors);
+		MINC(V.m, vlog_errors);
 		if (n <= 0)
 			return;
 	}
 	V.size += (__u64)n;
-	MINC(vlog_lines);
+	MINC(V.m, vlog_lines);
 }
 
 /*
  * The pod with address @a from the pod map, copied; NULL = none. The
  * pod map holds IPv4 addresses only so far.
  */
-static const char *pod_name(const union tcseg_addr *a, __u8 family,
+static const char *pod_name(struct tcsegd *d, const union tcseg_addr *a,
+			    __u8 family,
 			    char *buf, size_t len)
 {
 	const char *p;
 
 	if (family != TCSEG_FAMILY_V4)
 		return NULL;
-	pthread_rwlock_rdlock(&D.pods_lock);
-	p = D.pods ? pod_map_pod_by_ip(D.pods, a->v4) : NULL;
+	pthread_rwlock_rdlock(&d->pods_lock);
+	p = d->pods ? pod_map_pod_by_ip(d->pods, a->v4) : NULL;
 	if (p)
 		snprintf(buf, len, "%s", p);
-	pthread_rwlock_unlock(&D.pods_lock);
+	pthread_rwlock_unlock(&d->pods_lock);
 	return p ? buf : NULL;
 }
 
-void verdict_event(const struct tcseg_event *e)
+void verdict_event(struct tcsegd *d, const struct tcseg_event *e)
 {
 	char line[VERDICT_LINE_MAX], sp[POD_MAP_POD_NAME_MAX + 1],
 		dp[POD_MAP_POD_NAME_MAX + 1];
-	struct verdict_names n = { .node = D.cfg.node_name };
+	struct verdict_names n = { .node = d->cfg.node_name };
 	bool log = vlog_wants(e->type);
 	size_t len;
 
 	if (!log && !monitor_count())
 		return;
-	if (!D.cfg.node_name[0])
+	if (!d->cfg.node_name[0])
 		n.node = NULL;
-	n.src_pod = pod_name(&e->saddr, e->family, sp, sizeof(sp));
-	n.dst_pod = pod_name(&e->daddr, e->family, dp, sizeof(dp));
+	n.src_pod = pod_name(d, &e->saddr, e->family, sp, sizeof(sp));
+	n.dst_pod = pod_name(d, &e->daddr, e->family, dp, sizeof(dp));
 	len = verdict_json(line, sizeof(line), e, &n, clock_ns(CLOCK_REALTIME));
 	monitor_emit(line);
 	if (log)

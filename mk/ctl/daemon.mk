@@ -17,8 +17,8 @@ $(BUILD)/tcsegd: $(BUILD)/ctl/daemon/tcsegd.o $(TCSEGD_LIBS) | $(KP_PLUGINS)
 	$(CC) $(CFLAGS) -o $@ $< $(TCSEGD_LIBS) $(LIBBPF_LIBS) -ldl -lmnl \
 		-lpthread
 
-# unit tests of the daemon's pure parts; test_metrics stubs the daemon
-# functions the metrics call
+# unit tests of the daemon's pure parts; the metrics are a leaf: test_metrics
+# gives them the hooks the daemon would (struct tcsegd_metrics_ops)
 DAEMON_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,tcsegd_corr \
 		   tcsegd_ends link_watch ctl_proto metrics pod_map daemon_config)
 $(DAEMON_TESTS): $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(DAEMON_LIB) \
