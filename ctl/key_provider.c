@@ -178,15 +178,9 @@ static void tuple_str(const struct flow_tuple *t, char *buf, size_t len)
 
 const char *kp_mode_name(enum key_provider_mode mode)
 {
-	switch (mode) {
-	case MODE_TLSHUB:
-		return "tlshub";
-	case MODE_OPENSSL:
-		return "openssl";
-	case MODE_BORINGSSL:
-		return "boringssl";
-	}
-	return "?";
+	const char *name = tcseg_mode_name(mode);
+
+	return name ? name : "?";
 }
 
 /* ---------- key schedule (docs/KEYS.md) ---------- */
@@ -232,7 +226,8 @@ static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
 		  const struct flow_tuple *t, const unsigned char *nonce,
 		  __u16 cipher, enum kp_role role, struct tls_key_info *ki)
 {
-	unsigned char ctx[KP_CONTEXT6_LEN], km[2 * 32 + 2 * KP_IV_LEN];
+	unsigned char ctx[KP_CONTEXT6_LEN];
+	unsigned char km[2 * TCSEG_KEY_LEN_MAX + 2 * TCSEG_IV_LEN];
 	int kl = tcseg_cipher_key_len(cipher), r;
 	size_t cl;
 
@@ -240,7 +235,7 @@ static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
 		return -EINVAL;
 	cl = build_context(t, nonce, cipher, ctx);
 	r = ops->export(s, KP_EXPORTER_LABEL, ctx, cl, km,
-			2 * kl + 2 * KP_IV_LEN);
+			2 * kl + 2 * TCSEG_IV_LEN);
 	if (!r)
 		kp_keys_from(km, kl, cipher, role == KP_ROLE_SERVER, ki);
 	ops->cleanse(km, sizeof(km));
@@ -711,11 +706,11 @@ static int local_get_key(struct kp_node *n, const struct flow_tuple *t,
 	}
 	r = n->ops->random(mine.key, kl);
 	r = r ?: n->ops->random(mine.rx_key, kl);
-	r = r ?: n->ops->random(mine.iv, KP_IV_LEN);
-	r = r ?: n->ops->random(mine.rx_iv, KP_IV_LEN);
+	r = r ?: n->ops->random(mine.iv, TCSEG_IV_LEN);
+	r = r ?: n->ops->random(mine.rx_iv, TCSEG_IV_LEN);
 	if (!r) {
 		mine.key_len = kl;
-		mine.iv_len = KP_IV_LEN;
+		mine.iv_len = TCSEG_IV_LEN;
 		mine.version = TCSEG_TLS_1_3;
 		mine.cipher = n->cfg.cipher;
 		mirror(&mine, &other);
