@@ -1,4 +1,7 @@
-# Key provider (ctl/key_provider.c, linked into the daemon, no SSL) and its
+# Key providers behind one facade (ctl/kp_facade.c, docs/KEYS.md
+# §providers): the node protocol (ctl/key_provider.c, linked into the
+# daemon, no SSL) and the TLSHub client (ctl/kp_tlshub.c over
+# ctl/tlshub_client.c, mk/tlshub.mk); the node protocol's
 # two TLS plugins built from the same ctl/kp_tls.c: one against OpenSSL 3,
 # one against BoringSSL. The two libraries export the same symbols, so they
 # are never linked into one object; key_provider.c dlopen()s one of them.
@@ -24,11 +27,15 @@ $(KP_BORINGSSL_SO): $(KP_PLUGIN_DEPS) | $(BUILD)
 		-lssl -lcrypto
 
 KP_OBJ		:= $(BUILD)/ctl/key_provider.o $(BUILD)/ctl/kp_isn.o \
-		   $(BUILD)/ctl/kp_pair.o $(BUILD)/ctl/tlshub_hkdf.o
-KP_LIBS		:= -ldl -lpthread
+		   $(BUILD)/ctl/kp_pair.o $(BUILD)/ctl/tlshub_hkdf.o \
+		   $(BUILD)/ctl/kp_facade.o $(BUILD)/ctl/kp_tlshub.o \
+		   $(BUILD)/ctl/tlshub_client.o
+KP_LIBS		:= -ldl -lpthread -lmnl
 
-$(BUILD)/ctl/key_provider.o: ctl/key_provider.c ctl/key_provider.h \
-		ctl/kp_tls.h ctl/kp_pair.h include/tcseg_keys.h
+$(BUILD)/ctl/key_provider.o $(BUILD)/ctl/kp_facade.o \
+$(BUILD)/ctl/kp_tlshub.o: $(BUILD)/ctl/%.o: ctl/%.c ctl/key_provider.h \
+		ctl/kp_tls.h ctl/kp_pair.h ctl/tlshub_client.h \
+		include/tcseg_keys.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
