@@ -2,7 +2,7 @@
 /*
  * Key provider (seed 001 §密钥提供者 API, DESIGN.md §4): per-flow kTLS keys
  * agreed between the two nodes of a flow, from one of two providers behind
- * struct kp_provider_ops (docs/KEYS.md §providers):
+ * struct kp_provider_ops (docs/KEYS.md §6):
  *  - the node protocol (ctl/key_provider.c, modes openssl and boringssl):
  *    a TLS 1.3 mTLS session between the nodes' key services, each flow's
  *    keys from the TLS exporter; its TLS code is a plugin dlopen()ed from
@@ -178,7 +178,7 @@ void key_provider_stats(struct kp_stats *st);
 const char *key_provider_last_error(void);
 
 /*
- * One key provider (docs/KEYS.md §providers). @st is the provider's own
+ * One key provider (docs/KEYS.md §6). @st is the provider's own
  * state, made by init. The node protocol implements all of it; TLSHub
  * has no node counters, no key service and no hand-off sync (NULL).
  */

@@ -2,7 +2,7 @@
 /*
  * The key provider facade (seed 001 API, one per process): picks the
  * provider of the mode and runs the fallback chain (docs/KEYS.md
- * §providers). openssl/boringssl: the node protocol alone. tlshub: the
+ * §6). openssl/boringssl: the node protocol alone. tlshub: the
  * TLSHub client first, then the fallback_mode node for what it cannot
  * serve; fallback_mode none: no node, such flows fail closed.
  */

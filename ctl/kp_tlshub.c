@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The TLSHub client (ctl/tlshub_client.c) as a key provider: mode tlshub
- * of the facade (ctl/kp_facade.c, docs/KEYS.md §providers). Its settings
+ * of the facade (ctl/kp_facade.c, docs/KEYS.md §6). Its settings
  * come from struct kp_config: the wire settings from cfg->tlshub, the
  * cipher, the server pod's node from cfg->lookup and ROLE_AUTO's answer
  * from cfg->is_local. The client is one per process, so is this provider.

@@ -295,13 +295,13 @@ int tlshub_derive_conn(const __u8 master[TLSHUB_MASTER_LEN],
 	if (isn) {
 		put_be32(ctx + 14, isn->client);
 		put_be32(ctx + 18, isn->server);
-		th_hkdf_extract(KS_SALT_V2, sizeof(KS_SALT_V2) - 1, master,
-				TLSHUB_MASTER_LEN, prk);
+		r = th_hkdf_extract(KS_SALT_V2, sizeof(KS_SALT_V2) - 1,
+				    master, TLSHUB_MASTER_LEN, prk);
 	} else {
-		th_hkdf_extract(KS_SALT, sizeof(KS_SALT) - 1, master,
-				TLSHUB_MASTER_LEN, prk);
+		r = th_hkdf_extract(KS_SALT, sizeof(KS_SALT) - 1, master,
+				    TLSHUB_MASTER_LEN, prk);
 	}
-	r = th_hkdf_expand_label(prk, "tcseg c2s key", ctx, cl, ck, klen);
+	r = r ?: th_hkdf_expand_label(prk, "tcseg c2s key", ctx, cl, ck, klen);
 	r = r ?: th_hkdf_expand_label(prk, "tcseg c2s iv", ctx, cl,
 				      civ, sizeof(civ));
 	r = r ?: th_hkdf_expand_label(prk, "tcseg s2c key", ctx, cl, sk, klen);
@@ -836,8 +836,11 @@ static int guard_check(const struct flow_tuple *t, enum tlshub_role role,
 		put_be32(in + TLSHUB_MASTER_LEN, isn->client);
 		put_be32(in + TLSHUB_MASTER_LEN + 4, isn->server);
 	}
-	th_hmac_sha256(G.guard_key, sizeof(G.guard_key), in, sizeof(in), mac);
+	r = th_hmac_sha256(G.guard_key, sizeof(G.guard_key), in, sizeof(in),
+			   mac);
 	explicit_bzero(in, sizeof(in));
+	if (r)
+		return r;	/* no tag, no key */
 	for (i = 0; i < GUARD_SLOTS; i++) {
 		e = &G.guard[i];
 		if (e->used && e->role == role && !memcmp(&e->t, t, sizeof(*t))) {

@@ -1,5 +1,5 @@
 # Key providers behind one facade (ctl/kp_facade.c, docs/KEYS.md
-# §providers): the node protocol (ctl/key_provider.c, linked into the
+# §6): the node protocol (ctl/key_provider.c, linked into the
 # daemon, no SSL) and the TLSHub client (ctl/kp_tlshub.c over
 # ctl/tlshub_client.c, mk/tlshub.mk); the node protocol's
 # two TLS plugins built from the same ctl/kp_tls.c: one against OpenSSL 3,
@@ -30,7 +30,9 @@ KP_OBJ		:= $(BUILD)/ctl/key_provider.o $(BUILD)/ctl/kp_isn.o \
 		   $(BUILD)/ctl/kp_pair.o $(BUILD)/ctl/tlshub_hkdf.o \
 		   $(BUILD)/ctl/kp_facade.o $(BUILD)/ctl/kp_tlshub.o \
 		   $(BUILD)/ctl/tlshub_client.o
-KP_LIBS		:= -ldl -lpthread -lmnl
+# libcrypto (OpenSSL 3) for the HKDF: the BoringSSL plugin cannot bind to
+# it (RTLD_DEEPBIND, docs/KEYS.md §10; 30-keyprov checks).
+KP_LIBS		:= -ldl -lpthread -lmnl -lcrypto
 
 $(BUILD)/ctl/key_provider.o $(BUILD)/ctl/kp_facade.o \
 $(BUILD)/ctl/kp_tlshub.o: $(BUILD)/ctl/%.o: ctl/%.c ctl/key_provider.h \
