@@ -96,7 +96,7 @@ struct connection_info {
  * Cipher facts, the one place that states them (docs/KEYS.md §10).
  * Every cipher uses a 12-byte IV (TLS 1.3 nonce); the kernel splits it
  * into a salt (4 bytes for AES-GCM, none for ChaCha20) and an explicit
- * part. ctl/ktls.c checks these against <linux/tls.h> at build time.
+ * part. ctl/keys/ktls.c checks these against <linux/tls.h> at build time.
  */
 #define TCSEG_IV_LEN			12
 #define TCSEG_KEY_LEN_MAX		32
