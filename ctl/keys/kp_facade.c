@@ -248,6 +248,8 @@ int key_provider_get_key_conn(struct flow_tuple *tuple,
 			    "fallback_mode is %s: the flow fails closed",
 			    G.n ? "cannot serve the flow" : "not available",
 			    g_fallback_name());
+	if (r)	/* whatever a failing provider left there */
+		explicit_bzero(key_info, sizeof(*key_info));
 	pthread_rwlock_unlock(&G.lock);
 	return r;
 }

@@ -1503,12 +1503,16 @@ static void th_cleanup(void *st)
 	(void)st;
 }
 
-/* A TLSHub that cannot serve any flow. */
+/*
+ * A TLSHub that cannot serve any flow, and leaves bytes in @ki: the
+ * facade must not hand them on (fallback none: @ki is zero).
+ */
 static int th_get_key(void *st, const struct flow_tuple *t,
 		      const struct flow_isn *isn, enum kp_role role,
 		      struct tls_key_info *ki)
 {
-	(void)st; (void)t; (void)isn; (void)role; (void)ki;
+	(void)st; (void)t; (void)isn; (void)role;
+	memset(ki, 0xa5, sizeof(*ki));
 	th_calls++;
 	return -EKEYREJECTED;
 }
@@ -1548,10 +1552,12 @@ static void fallback_case(enum kp_fallback fb, const char *tls,
 		assert_int_equal(key_provider_get_mode(),
 				 up ? MODE_TLSHUB : down_mode);
 		port_a = key_provider_port();
+		memset(&ck, 0xff, sizeof(ck));
 		r = key_provider_get_key_conn(&t, &isn, KP_ROLE_CLIENT, &ck);
 		assert_int_equal(th_calls, up);
 		if (fb == KP_FALLBACK_NONE) {
 			assert_int_equal(r, up ? -EKEYREJECTED : -ENODEV);
+			assert_true(is_zero(&ck, sizeof(ck)));
 			assert_non_null(strstr(key_provider_last_error(),
 					       "fallback_mode is none"));
 			assert_int_equal(port_a, 0);
