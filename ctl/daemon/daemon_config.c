@@ -113,7 +113,8 @@ static const char *word_name(const struct tcseg_name *w, int val)
 
 const char *cfg_mode_name(int mode)
 {
-	return mode == CFG_FALLBACK_NONE ? "none" : word_name(tcseg_mode_names(), mode);
+	return mode == CFG_FALLBACK_NONE ? "none" :
+	       word_name(tcseg_mode_names(), mode);
 }
 
 const char *cfg_log_level_name(enum cfg_log_level l)

@@ -1669,7 +1669,7 @@ struct kp_ctx *kp_node_ctx(struct kp_node *n)
 	return n->ctx;
 }
 
-/* ---------- the node protocol as a provider (ctl/keys/kp_facade.c) ---------- */
+/* ---------- the node protocol as a provider (kp_facade.c) ---------- */
 
 static int np_init(const struct kp_config *cfg, enum key_provider_mode mode,
 		   void **st)

@@ -3,11 +3,13 @@
  * Key provider (seed 001 §密钥提供者 API, DESIGN.md §4): per-flow kTLS keys
  * agreed between the two nodes of a flow, from one of two providers behind
  * struct kp_provider_ops (docs/KEYS.md §6):
- *  - the node protocol (ctl/keys/key_provider.c, modes openssl and boringssl):
- *    a TLS 1.3 mTLS session between the nodes' key services, each flow's
- *    keys from the TLS exporter; its TLS code is a plugin dlopen()ed from
- *    libtcseg_kp_{openssl,boringssl}.so, this part links no SSL library;
- *  - the TLSHub client (ctl/keys/tlshub_client.c, mode tlshub).
+ *  - the node protocol (ctl/keys/key_provider.c, modes openssl and
+ *    boringssl): a TLS 1.3 mTLS session between the nodes' key
+ *    services, each flow's keys from the TLS exporter; its TLS code is a
+ *    plugin dlopen()ed from libtcseg_kp_{openssl,boringssl}.so (the
+ *    part links no SSL library, only libcrypto's HKDF, docs/KEYS.md §10);
+ *  - the TLSHub client (ctl/keys/kp_tlshub.c over tlshub_client.c, mode
+ *    tlshub).
  * The facade (ctl/keys/kp_facade.c) starts the provider of the mode and, in
  * mode tlshub, the fallback_mode one behind it (seed 000 §6.3,
  * docs/CONFIG.md).
@@ -200,8 +202,9 @@ struct kp_provider_ops {
 	const char *(*tls_name)(void *st);	/* "openssl", "boringssl" */
 };
 
-extern const struct kp_provider_ops kp_node_provider;	/* key_provider.c */
-extern const struct kp_provider_ops kp_tlshub_provider;	/* tlshub_client.c */
+/* key_provider.c, kp_tlshub.c */
+extern const struct kp_provider_ops kp_node_provider;
+extern const struct kp_provider_ops kp_tlshub_provider;
 
 /*
  * Tests: run MODE_TLSHUB on @ops instead of kp_tlshub_provider (NULL:
@@ -210,14 +213,16 @@ extern const struct kp_provider_ops kp_tlshub_provider;	/* tlshub_client.c */
 void key_provider_set_tlshub_ops(const struct kp_provider_ops *ops);
 
 /*
- * For the providers: a config checked (0 or -EINVAL with the reason),
- * copied with its strings and defaults, and freed.
+ * For the facade and the providers: a config checked (0 or -EINVAL with
+ * the reason), copied with its strings and defaults, and freed.
  */
 int kp_config_check(const struct kp_config *cfg);
 void kp_config_copy(struct kp_config *dst, const struct kp_config *src);
 void kp_config_free(struct kp_config *c);
-/* For the providers: log through cfg->log; kp_fail also keeps the text
- * for key_provider_last_error() and returns @err. */
+/*
+ * Log through cfg->log (NULL cfg: stderr); kp_fail also keeps the text
+ * for key_provider_last_error() and returns @err.
+ */
 void kp_logf(const struct kp_config *cfg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int kp_fail(const struct kp_config *cfg, int err, const char *fmt, ...)

@@ -23,12 +23,12 @@ static struct {
 	pthread_rwlock_t lock;		/* write: init/cleanup/mode */
 	struct kp_config cfg;
 	int configured;
-	const struct kp_provider_ops *tlshub;	/* NULL: kp_tlshub_provider */
+	const struct kp_provider_ops *tlshub; /* NULL: kp_tlshub_provider */
 	struct kp_slot chain[KP_CHAIN_MAX];	/* asked in this order */
 	int n;
 	int tlshub_up;			/* chain[0] is TLSHub */
 	enum key_provider_mode mode;
-	struct kp_stats past;		/* of the providers before (set_mode) */
+	struct kp_stats past;		/* earlier providers' (set_mode) */
 } G = { .lock = PTHREAD_RWLOCK_INITIALIZER, .mode = MODE_OPENSSL };
 
 int key_provider_configure(const struct kp_config *cfg)

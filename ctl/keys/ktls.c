@@ -42,7 +42,8 @@ _Static_assert(TCSEG_AES_GCM_128_KEY_LEN == TLS_CIPHER_AES_GCM_128_KEY_SIZE &&
 	       "key lengths differ from <linux/tls.h>");
 _Static_assert(TCSEG_GCM_SALT_LEN == TLS_CIPHER_AES_GCM_128_SALT_SIZE &&
 	       TCSEG_GCM_SALT_LEN == TLS_CIPHER_AES_GCM_256_SALT_SIZE &&
-	       TCSEG_CHACHA20_SALT_LEN == TLS_CIPHER_CHACHA20_POLY1305_SALT_SIZE,
+	       TCSEG_CHACHA20_SALT_LEN ==
+	       TLS_CIPHER_CHACHA20_POLY1305_SALT_SIZE,
 	       "salt lengths differ from <linux/tls.h>");
 _Static_assert(TCSEG_IV_LEN == TLS_CIPHER_AES_GCM_128_SALT_SIZE +
 	       TLS_CIPHER_AES_GCM_128_IV_SIZE &&
