@@ -92,17 +92,99 @@ struct connection_info {
 	__u8 state;
 };
 
-/* Key length of a TCSEG_CIPHER_* (the IV is 12 bytes), -1 if unknown. */
+/*
+ * Cipher facts, the one place that states them (docs/KEYS.md §10).
+ * Every cipher uses a 12-byte IV (TLS 1.3 nonce); the kernel splits it
+ * into a salt (4 bytes for AES-GCM, none for ChaCha20) and an explicit
+ * part. ctl/keys/ktls.c checks these against <linux/tls.h> at build time.
+ */
+#define TCSEG_IV_LEN			12
+#define TCSEG_KEY_LEN_MAX		32
+#define TCSEG_AES_GCM_128_KEY_LEN	16
+#define TCSEG_AES_GCM_256_KEY_LEN	32
+#define TCSEG_CHACHA20_KEY_LEN		32
+#define TCSEG_GCM_SALT_LEN		4
+#define TCSEG_CHACHA20_SALT_LEN		0
+
+/* Key length of a TCSEG_CIPHER_*, -1 if unknown. */
 static inline int tcseg_cipher_key_len(__u16 cipher)
 {
 	switch (cipher) {
 	case TCSEG_CIPHER_AES_GCM_128:
-		return 16;
+		return TCSEG_AES_GCM_128_KEY_LEN;
 	case TCSEG_CIPHER_AES_GCM_256:
+		return TCSEG_AES_GCM_256_KEY_LEN;
 	case TCSEG_CIPHER_CHACHA20_POLY1305:
-		return 32;
+		return TCSEG_CHACHA20_KEY_LEN;
 	}
 	return -1;
+}
+
+/* Salt part of the IV the kernel wants for a TCSEG_CIPHER_*, -1 unknown. */
+static inline int tcseg_cipher_salt_len(__u16 cipher)
+{
+	switch (cipher) {
+	case TCSEG_CIPHER_AES_GCM_128:
+	case TCSEG_CIPHER_AES_GCM_256:
+		return TCSEG_GCM_SALT_LEN;
+	case TCSEG_CIPHER_CHACHA20_POLY1305:
+		return TCSEG_CHACHA20_SALT_LEN;
+	}
+	return -1;
+}
+
+/*
+ * Names of ciphers and key provider modes as the config file, the
+ * control protocol and the logs spell them: tables ending in a NULL name.
+ */
+struct tcseg_name {
+	const char *name;
+	int val;
+};
+
+#define TCSEG_MODE_NAME_TLSHUB		"tlshub"
+#define TCSEG_MODE_NAME_OPENSSL		"openssl"
+#define TCSEG_MODE_NAME_BORINGSSL	"boringssl"
+
+static inline const struct tcseg_name *tcseg_mode_names(void)
+{
+	static const struct tcseg_name t[] = {
+		{ TCSEG_MODE_NAME_TLSHUB, MODE_TLSHUB },
+		{ TCSEG_MODE_NAME_OPENSSL, MODE_OPENSSL },
+		{ TCSEG_MODE_NAME_BORINGSSL, MODE_BORINGSSL },
+		{ 0, 0 },
+	};
+	return t;
+}
+
+static inline const struct tcseg_name *tcseg_cipher_names(void)
+{
+	static const struct tcseg_name t[] = {
+		{ "aes-gcm-128", TCSEG_CIPHER_AES_GCM_128 },
+		{ "aes-gcm-256", TCSEG_CIPHER_AES_GCM_256 },
+		{ "chacha20-poly1305", TCSEG_CIPHER_CHACHA20_POLY1305 },
+		{ 0, 0 },
+	};
+	return t;
+}
+
+/* The name of @val in table @t, or NULL. */
+static inline const char *tcseg_name_of(const struct tcseg_name *t, int val)
+{
+	for (; t->name; t++)
+		if (t->val == val)
+			return t->name;
+	return 0;
+}
+
+static inline const char *tcseg_mode_name(int mode)
+{
+	return tcseg_name_of(tcseg_mode_names(), mode);
+}
+
+static inline const char *tcseg_cipher_name(__u16 cipher)
+{
+	return tcseg_name_of(tcseg_cipher_names(), cipher);
 }
 
 #endif /* TCSEG_KEYS_H */

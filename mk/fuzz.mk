@@ -40,7 +40,7 @@ $(FUZZ_DIR)/obj/harness.o: tests/bpf/harness.c $(wildcard tests/bpf/*.h) \
 
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB) $(FUZZ_HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ $(FUZZ_LIB) \
-		-lmnl -lpthread
+		-lmnl -lcrypto -lpthread
 
 $(FUZZ_DIR)/fuzz_packet: fuzz/fuzz_packet.c $(FUZZ_DIR)/obj/harness.o \
 			 $(FUZZ_LIB) $(FUZZ_HDRS) $(BUILD)/tcseg.skel.h

@@ -85,48 +85,36 @@ static const struct cfg_key keys[] = {
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
-struct word {
-	const char *name;
-	int val;
-};
+/* Mode and cipher names: include/tcseg_keys.h. */
 
-static const struct word modes[] = {
-	{ "tlshub", MODE_TLSHUB }, { "openssl", MODE_OPENSSL },
-	{ "boringssl", MODE_BORINGSSL }, { NULL, 0 },
-};
-static const struct word fallbacks[] = {
-	{ "openssl", MODE_OPENSSL }, { "boringssl", MODE_BORINGSSL },
+static const struct tcseg_name fallbacks[] = {
+	{ TCSEG_MODE_NAME_OPENSSL, MODE_OPENSSL },
+	{ TCSEG_MODE_NAME_BORINGSSL, MODE_BORINGSSL },
 	{ "none", CFG_FALLBACK_NONE }, { NULL, 0 },
 };
-static const struct word bools[] = {
+static const struct tcseg_name bools[] = {
 	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
 	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 }, { NULL, 0 },
 };
-static const struct word layouts[] = {
+static const struct tcseg_name layouts[] = {
 	{ "v1", CFG_TLSHUB_V1 }, { "v2", CFG_TLSHUB_V2 }, { NULL, 0 },
 };
-static const struct word ciphers[] = {
-	{ "aes-gcm-128", TCSEG_CIPHER_AES_GCM_128 },
-	{ "aes-gcm-256", TCSEG_CIPHER_AES_GCM_256 },
-	{ "chacha20-poly1305", TCSEG_CIPHER_CHACHA20_POLY1305 },
-	{ NULL, 0 },
-};
-static const struct word levels[] = {
+static const struct tcseg_name levels[] = {
 	{ "error", CFG_LOG_ERR }, { "warn", CFG_LOG_WARN },
 	{ "info", CFG_LOG_INFO }, { "debug", CFG_LOG_DEBUG }, { NULL, 0 },
 };
 
-static const char *word_name(const struct word *w, int val)
+static const char *word_name(const struct tcseg_name *w, int val)
 {
-	for (; w->name; w++)
-		if (w->val == val)
-			return w->name;
-	return "?";
+	const char *name = tcseg_name_of(w, val);
+
+	return name ? name : "?";
 }
 
 const char *cfg_mode_name(int mode)
 {
-	return mode == CFG_FALLBACK_NONE ? "none" : word_name(modes, mode);
+	return mode == CFG_FALLBACK_NONE ? "none" :
+	       word_name(tcseg_mode_names(), mode);
 }
 
 const char *cfg_log_level_name(enum cfg_log_level l)
@@ -136,7 +124,7 @@ const char *cfg_log_level_name(enum cfg_log_level l)
 
 const char *cfg_cipher_name(__u16 cipher)
 {
-	return word_name(ciphers, cipher);
+	return word_name(tcseg_cipher_names(), cipher);
 }
 
 static void set_listen(struct sockaddr_in *sa, const char *ip, __u16 port)
@@ -210,9 +198,9 @@ struct pctx {
 				__VA_ARGS__)
 
 static int p_word(struct pctx *c, const struct cfg_key *k, const char *v,
-		  const struct word *w, int *out)
+		  const struct tcseg_name *w, int *out)
 {
-	const struct word *i;
+	const struct tcseg_name *i;
 	char list[128] = "";
 	size_t n = 0;
 
@@ -358,7 +346,7 @@ static int p_value(struct pctx *c, const struct cfg_key *k, char *v,
 			   CONF_QARG(v));
 	switch (k->type) {
 	case T_MODE:
-		ret = p_word(c, k, v, modes, &w);
+		ret = p_word(c, k, v, tcseg_mode_names(), &w);
 		if (!ret)
 			cfg->mode = (enum key_provider_mode)w;
 		return ret;
@@ -392,7 +380,7 @@ static int p_value(struct pctx *c, const struct cfg_key *k, char *v,
 			cfg->tlshub_layout = (enum cfg_tlshub_layout)w;
 		return ret;
 	case T_CIPHER:
-		ret = p_word(c, k, v, ciphers, &w);
+		ret = p_word(c, k, v, tcseg_cipher_names(), &w);
 		if (!ret)
 			cfg->cipher = (__u16)w;
 		return ret;

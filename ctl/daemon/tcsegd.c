@@ -54,9 +54,6 @@ _Static_assert(L_ERR == (int)CFG_LOG_ERR && L_WARN == (int)CFG_LOG_WARN &&
 	       L_INFO == (int)CFG_LOG_INFO && L_DEBUG == (int)CFG_LOG_DEBUG,
 	       "log levels differ from log_level's values");
 
-/* th_init() has no argument (struct kp_tlshub_ops): start_provider's d */
-static struct tcsegd *th_daemon;
-
 /* ---- devices */
 
 /* @via: what found it (config, rescan, rtnetlink), for the log. */
@@ -175,77 +172,20 @@ static int kp_peer_known(void *arg, __u32 addr)
 	return r;
 }
 
+/* @arg: the log component, "keyprov" or "tlshub". */
 static void kp_log(void *arg, int level, const char *msg)
 {
 	static const int map[] = { L_ERR, L_WARN, L_INFO, L_DEBUG };
 
-	(void)arg;
-	dlog(map[level & 3], "keyprov", "%s", msg);
+	dlog(map[level & 3], (const char *)arg, "%s", msg);
 }
 
-static int th_node_ip(void *arg, __u32 pod_ip, __u32 *node_ip)
-{
-	char node[64];
-	struct sockaddr_in svc;
-
-	if (kp_lookup(arg, pod_ip, node, sizeof(node), &svc))
-		return -ENOENT;
-	*node_ip = svc.sin_addr.s_addr;
-	return 0;
-}
-
-static int th_is_local(void *arg, __u32 pod_ip)
+static int kp_is_local(void *arg, __u32 pod_ip)
 {
 	return tcsegd_is_local_pod(arg, pod_ip);
 }
 
-static void th_log(void *arg, int level, const char *msg)
-{
-	static const int map[] = { L_ERR, L_WARN, L_INFO, L_DEBUG };
-
-	(void)arg;
-	dlog(map[level & 3], "tlshub", "%s", msg);
-}
-
-static int th_init(void)
-{
-	struct tcsegd *d = th_daemon;
-	struct tlshub_config c = {
-		.protocol = (int)d->cfg.tlshub_netlink_protocol,
-		.peer_pid = d->cfg.tlshub_peer_port,
-		.layout = d->cfg.tlshub_layout == CFG_TLSHUB_V1 ?
-			  TLSHUB_LAYOUT_V1 : TLSHUB_LAYOUT_V2,
-		.timeout_ms = (int)d->cfg.key_fetch_timeout_ms,
-		.handshake_timeout_ms = (int)d->cfg.handshake_timeout_ms,
-		.cipher = d->cfg.cipher,
-		.node_ip = th_node_ip,
-		.node_ip_arg = d,
-		.is_local = th_is_local,
-		.is_local_arg = d,
-		.log = th_log,
-	};
-	int r = tlshub_client_configure(&c);
-
-	return r ? r : tlshub_client_init();
-}
-
-static void th_cleanup(void)
-{
-	tlshub_client_cleanup();
-}
-
-static int th_get_key(struct flow_tuple *t, const struct flow_isn *isn,
-		      enum kp_role role, struct tls_key_info *ki)
-{
-	return tlshub_get_key_conn(t, isn, ki, role == KP_ROLE_CLIENT ?
-				   TLSHUB_ROLE_CLIENT : role == KP_ROLE_SERVER ?
-				   TLSHUB_ROLE_SERVER : TLSHUB_ROLE_AUTO);
-}
-
-static const struct kp_tlshub_ops th_ops = {
-	.init = th_init, .cleanup = th_cleanup, .get_key = th_get_key,
-};
-
+/* The facade picks the provider of the mode and its fallback. */
 static int start_provider(struct tcsegd *d)
 {
 	struct kp_config kc = {
@@ -259,6 +199,7 @@ static int start_provider(struct tcsegd *d)
 		.lookup6 = kp_lookup6,
 		.lookup_arg = d,
 		.peer_allowed = kp_peer_known,
+		.is_local = kp_is_local,
 		.cipher = d->cfg.cipher,
 		.connect_timeout_ms = (int)d->cfg.handshake_timeout_ms,
 		.io_timeout_ms = (int)d->cfg.key_fetch_timeout_ms,
@@ -271,14 +212,24 @@ static int start_provider(struct tcsegd *d)
 			    d->cfg.fallback_mode == MODE_BORINGSSL ?
 			    KP_FALLBACK_BORINGSSL : KP_FALLBACK_OPENSSL,
 		.log = kp_log,
+		.log_arg = (void *)"keyprov",
+		.tlshub = {
+			.protocol = (int)d->cfg.tlshub_netlink_protocol,
+			.peer_pid = d->cfg.tlshub_peer_port,
+			.layout = d->cfg.tlshub_layout == CFG_TLSHUB_V1 ?
+				  TLSHUB_LAYOUT_V1 : TLSHUB_LAYOUT_V2,
+			.timeout_ms = (int)d->cfg.key_fetch_timeout_ms,
+			.handshake_timeout_ms =
+				(int)d->cfg.handshake_timeout_ms,
+			.log = kp_log,
+			.log_arg = (void *)"tlshub",
+		},
 	};
 	int r;
 
 	r = key_provider_configure(&kc);
 	if (r)
 		goto fail;
-	th_daemon = d;
-	key_provider_register_tlshub(&th_ops);
 	r = key_provider_init(d->cfg.mode);
 	if (r)
 		goto fail;

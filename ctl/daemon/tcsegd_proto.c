@@ -19,15 +19,6 @@ struct word {
 	size_t len;
 };
 
-static const struct {
-	const char *name;
-	enum key_provider_mode mode;
-} ctl_modes[] = {
-	{ "tlshub", MODE_TLSHUB },
-	{ "openssl", MODE_OPENSSL },
-	{ "boringssl", MODE_BORINGSSL },
-};
-
 static const char *const ctl_names[] = {
 	[CTL_STATUS] = "status",
 	[CTL_PODS] = "pods",
@@ -76,7 +67,7 @@ static int split_words(const char *line, size_t len, struct word *w)
 static int parse_provider(const struct word *w, int n,
 			  struct ctl_request *out, char *err, size_t errlen)
 {
-	size_t i;
+	const struct tcseg_name *m;
 
 	if (n == 2 && word_is(&w[1], "get")) {
 		out->cmd = CTL_PROVIDER_GET;
@@ -85,10 +76,10 @@ static int parse_provider(const struct word *w, int n,
 	if (n != 3 || !word_is(&w[1], "set"))
 		return fail(err, errlen, -EPROTO, "usage: provider get | "
 			    "provider set tlshub|openssl|boringssl");
-	for (i = 0; i < sizeof(ctl_modes) / sizeof(ctl_modes[0]); i++) {
-		if (word_is(&w[2], ctl_modes[i].name)) {
+	for (m = tcseg_mode_names(); m->name; m++) {
+		if (word_is(&w[2], m->name)) {
 			out->cmd = CTL_PROVIDER_SET;
-			out->mode = ctl_modes[i].mode;
+			out->mode = (enum key_provider_mode)m->val;
 			return 1;
 		}
 	}
@@ -164,16 +155,6 @@ const char *ctl_cmd_name(enum ctl_cmd cmd)
 	return ctl_names[cmd];
 }
 
-static const char *mode_name(enum key_provider_mode m)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ctl_modes) / sizeof(ctl_modes[0]); i++)
-		if (ctl_modes[i].mode == m)
-			return ctl_modes[i].name;
-	return NULL;
-}
-
 int ctl_format_request(const struct ctl_request *rq, char *buf, size_t len)
 {
 	const char *name = ctl_cmd_name(rq->cmd), *m = NULL;
@@ -182,7 +163,7 @@ int ctl_format_request(const struct ctl_request *rq, char *buf, size_t len)
 	if (!name)
 		return -EINVAL;
 	if (rq->cmd == CTL_PROVIDER_SET) {
-		m = mode_name(rq->mode);
+		m = tcseg_mode_name(rq->mode);
 		if (!m)
 			return -EINVAL;
 	}

@@ -108,11 +108,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void kp_log(const struct kp_config *cfg, int level, const char *fmt,
-		   ...) __attribute__((format(printf, 3, 4)));
-
-static void kp_log(const struct kp_config *cfg, int level, const char *fmt,
-		   ...)
+void kp_logf(const struct kp_config *cfg, int level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info",
 					      "debug" };
@@ -129,20 +125,19 @@ static void kp_log(const struct kp_config *cfg, int level, const char *fmt,
 			names[level & 3], msg);
 }
 
-/* Remember the reason for the caller and log it. Returns err. */
-static int fail(struct kp_node *n, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct kp_node *n, int err, const char *fmt, ...)
+int kp_fail(const struct kp_config *cfg, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(kp_err, sizeof(kp_err), fmt, ap);
 	va_end(ap);
-	kp_log(n ? &n->cfg : NULL, KP_LOG_ERR, "%s", kp_err);
+	kp_logf(cfg, KP_LOG_ERR, "%s", kp_err);
 	return err;
 }
+
+/* Remember the reason for the caller and log it. Returns err. */
+#define fail(n, err, ...) kp_fail((n) ? &(n)->cfg : NULL, err, __VA_ARGS__)
 
 const char *key_provider_last_error(void)
 {
@@ -178,15 +173,9 @@ static void tuple_str(const struct flow_tuple *t, char *buf, size_t len)
 
 const char *kp_mode_name(enum key_provider_mode mode)
 {
-	switch (mode) {
-	case MODE_TLSHUB:
-		return "tlshub";
-	case MODE_OPENSSL:
-		return "openssl";
-	case MODE_BORINGSSL:
-		return "boringssl";
-	}
-	return "?";
+	const char *name = tcseg_mode_name(mode);
+
+	return name ? name : "?";
 }
 
 /* ---------- key schedule (docs/KEYS.md) ---------- */
@@ -232,7 +221,8 @@ static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
 		  const struct flow_tuple *t, const unsigned char *nonce,
 		  __u16 cipher, enum kp_role role, struct tls_key_info *ki)
 {
-	unsigned char ctx[KP_CONTEXT6_LEN], km[2 * 32 + 2 * KP_IV_LEN];
+	unsigned char ctx[KP_CONTEXT6_LEN];
+	unsigned char km[2 * TCSEG_KEY_LEN_MAX + 2 * TCSEG_IV_LEN];
 	int kl = tcseg_cipher_key_len(cipher), r;
 	size_t cl;
 
@@ -240,7 +230,7 @@ static int derive(const struct kp_tls_ops *ops, struct kp_sess *s,
 		return -EINVAL;
 	cl = build_context(t, nonce, cipher, ctx);
 	r = ops->export(s, KP_EXPORTER_LABEL, ctx, cl, km,
-			2 * kl + 2 * KP_IV_LEN);
+			2 * kl + 2 * TCSEG_IV_LEN);
 	if (!r)
 		kp_keys_from(km, kl, cipher, role == KP_ROLE_SERVER, ki);
 	ops->cleanse(km, sizeof(km));
@@ -711,11 +701,11 @@ static int local_get_key(struct kp_node *n, const struct flow_tuple *t,
 	}
 	r = n->ops->random(mine.key, kl);
 	r = r ?: n->ops->random(mine.rx_key, kl);
-	r = r ?: n->ops->random(mine.iv, KP_IV_LEN);
-	r = r ?: n->ops->random(mine.rx_iv, KP_IV_LEN);
+	r = r ?: n->ops->random(mine.iv, TCSEG_IV_LEN);
+	r = r ?: n->ops->random(mine.rx_iv, TCSEG_IV_LEN);
 	if (!r) {
 		mine.key_len = kl;
-		mine.iv_len = KP_IV_LEN;
+		mine.iv_len = TCSEG_IV_LEN;
 		mine.version = TCSEG_TLS_1_3;
 		mine.cipher = n->cfg.cipher;
 		mirror(&mine, &other);
@@ -1125,14 +1115,14 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 
 	tuple_str(t, ts, sizeof(ts));
 	if (tcseg_cipher_key_len(cipher) < 0) {
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: flow %s: "
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s: flow %s: "
 		       "unsupported cipher %u", peer, ts, cipher);
 		return EOPNOTSUPP;
 	}
 	/* A node may only announce flows of its own pods to ours. */
 	if (lookup(n, t, 1, sn, &svc) || !n->ops->peer_is(s, sn) ||
 	    lookup(n, t, 0, dn, &svc) || strcmp(dn, n->cfg.node_name)) {
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
 		       "announce flow %s", peer, ts);
 		return EACCES;
 	}
@@ -1145,7 +1135,7 @@ static int serve_announce(struct kp_node *n, struct kp_sess *s,
 	}
 	explicit_bzero(&ki, sizeof(ki));
 	if (r)
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: flow %s: %s", ts,
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: flow %s: %s", ts,
 		       strerror(-r));
 	return -r;
 }
@@ -1165,7 +1155,7 @@ static int serve_end(struct kp_node *n, struct kp_sess *s,
 	int status;
 
 	if (dec_end(req, &t, &end, &status, &why)) {
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: malformed "
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s: malformed "
 		       "end message (%s)", peer, why);
 		return EPROTO;
 	}
@@ -1173,7 +1163,7 @@ static int serve_end(struct kp_node *n, struct kp_sess *s,
 	if (lookup(n, &t, 1, sn, &svc) || lookup(n, &t, 0, dn, &svc) ||
 	    !n->ops->peer_is(s, end == KP_ROLE_CLIENT ? sn : dn) ||
 	    strcmp(end == KP_ROLE_CLIENT ? dn : sn, n->cfg.node_name)) {
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s may not "
 		       "speak for the %s end of flow %s", peer,
 		       end == KP_ROLE_CLIENT ? "client" : "server", ts);
 		return EACCES;
@@ -1196,7 +1186,7 @@ static int serve_epoch(struct kp_node *n, struct kp_sess *s,
 	int r;
 
 	if (*out || req[5] || tcseg_cipher_key_len(cipher) < 0) {
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: bad epoch "
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s: bad epoch "
 		       "message", peer);
 		return EPROTO;
 	}
@@ -1205,7 +1195,7 @@ static int serve_epoch(struct kp_node *n, struct kp_sess *s,
 		return ENOMEM;
 	r = pair_export(n, s, &sp->pair, guard_max(n, 1));
 	if (r || memcmp(sp->pair.epoch, req + 20, KP_EPOCH_LEN)) {
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: pair "
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s: pair "
 		       "secret %s", peer, r ? strerror(-r) : "differs");
 		kp_pair_clear(&sp->pair);
 		free(sp);
@@ -1263,7 +1253,7 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 		if (r == -ECONNRESET || r == -ECANCELED || r == -ETIMEDOUT)
 			break;
 		if (r) {
-			kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: "
+			kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s: "
 			       "%s", peer, strerror(-r));
 			break;
 		}
@@ -1285,7 +1275,7 @@ static void serve_sess(struct kp_node *n, struct kp_sess *s,
 			continue;
 		}
 		if (dec_req(req, &t, nonce, &cipher, &why)) {
-			kp_log(&n->cfg, KP_LOG_WARN, "key service: node %s: "
+			kp_logf(&n->cfg, KP_LOG_WARN, "key service: node %s: "
 			       "malformed request (%s), closing", peer, why);
 			pthread_mutex_lock(&n->lock);
 			n->st.rejected++;
@@ -1334,11 +1324,11 @@ static void *conn_thread(void *arg)
 	c->authed = !r;
 	pthread_mutex_unlock(&n->lock);
 	if (r) {
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: %s: %s", ip, err);
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: %s: %s", ip, err);
 		goto out;
 	}
 	n->ops->peer_name(s, peer, sizeof(peer));
-	kp_log(&n->cfg, KP_LOG_INFO, "key service: node %s connected from %s",
+	kp_logf(&n->cfg, KP_LOG_INFO, "key service: node %s connected from %s",
 	       peer, ip);
 	serve_sess(n, s, peer);
 	n->ops->sess_free(s);
@@ -1402,7 +1392,7 @@ static void refuse(struct kp_node *n, __u32 src, int busy)
 	n->refuse_log_ms[busy] = now;
 	pthread_mutex_unlock(&n->lock);
 	ip_str(src, ip, sizeof(ip));
-	kp_log(&n->cfg, KP_LOG_WARN, "key service: connection from %s "
+	kp_logf(&n->cfg, KP_LOG_WARN, "key service: connection from %s "
 	       "refused: %s", ip, busy ? "too many connections before "
 	       "authentication from this address" : "not a known node");
 }
@@ -1429,7 +1419,7 @@ static void conn_start(struct kp_node *n, int fd, __u32 src)
 	}
 	if (!c || n->nconns >= KP_MAX_CONNS) {
 		pthread_mutex_unlock(&n->lock);
-		kp_log(&n->cfg, KP_LOG_WARN, "key service: too many sessions, "
+		kp_logf(&n->cfg, KP_LOG_WARN, "key service: too many sessions, "
 		       "refusing one");
 		close(fd);
 		free(c);
@@ -1501,14 +1491,14 @@ static int serve_start(struct kp_node *n)
 	if (r)
 		return fail(n, -r, "key service thread: %s", strerror(r));
 	n->listening = 1;
-	kp_log(&n->cfg, KP_LOG_INFO, "key service of node %s on %s:%d (%s)",
+	kp_logf(&n->cfg, KP_LOG_INFO, "key service of node %s on %s:%d (%s)",
 	       n->cfg.node_name, ip, n->port, n->ops->name);
 	return 0;
 }
 
 /* ---------- node lifetime ---------- */
 
-static int cfg_copy(struct kp_config *dst, const struct kp_config *src)
+void kp_config_copy(struct kp_config *dst, const struct kp_config *src)
 {
 	*dst = *src;
 	dst->node_name = src->node_name ? strdup(src->node_name) : NULL;
@@ -1528,10 +1518,9 @@ static int cfg_copy(struct kp_config *dst, const struct kp_config *src)
 		dst->flow_ttl_ms = 30000;
 	if (dst->idle_timeout_ms <= 0)
 		dst->idle_timeout_ms = 600000;
-	return 0;
 }
 
-static void cfg_free(struct kp_config *c)
+void kp_config_free(struct kp_config *c)
 {
 	free((char *)c->node_name);
 	free((char *)c->cert_file);
@@ -1541,22 +1530,24 @@ static void cfg_free(struct kp_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int cfg_check(struct kp_node *n, const struct kp_config *c)
+int kp_config_check(const struct kp_config *c)
 {
 	if (!c->node_name || !*c->node_name ||
 	    strlen(c->node_name) >= KP_NODE_NAME_MAX)
-		return fail(n, -EINVAL, "config: node_name missing or longer "
-			    "than %d", KP_NODE_NAME_MAX - 1);
+		return kp_fail(NULL, -EINVAL, "config: node_name missing or "
+			       "longer than %d", KP_NODE_NAME_MAX - 1);
 	if (!c->cert_file || !c->key_file || !c->ca_file)
-		return fail(n, -EINVAL, "config: cert_file, key_file and "
-			    "ca_file are required");
+		return kp_fail(NULL, -EINVAL, "config: cert_file, key_file "
+			       "and ca_file are required");
 	if (!c->lookup)
-		return fail(n, -EINVAL, "config: lookup callback required");
+		return kp_fail(NULL, -EINVAL, "config: lookup callback "
+			       "required");
 	if (c->cipher && tcseg_cipher_key_len(c->cipher) < 0)
-		return fail(n, -EINVAL, "config: unknown cipher %u", c->cipher);
+		return kp_fail(NULL, -EINVAL, "config: unknown cipher %u",
+			       c->cipher);
 	if ((unsigned int)c->fallback > KP_FALLBACK_NONE)
-		return fail(n, -EINVAL, "config: unknown fallback %d",
-			    (int)c->fallback);
+		return kp_fail(NULL, -EINVAL, "config: unknown fallback %d",
+			       (int)c->fallback);
 	return 0;
 }
 
@@ -1570,15 +1561,15 @@ int kp_node_new(const struct kp_config *cfg, enum key_provider_mode mode,
 	int r;
 
 	if (mode != MODE_OPENSSL && mode != MODE_BORINGSSL)
-		return fail(NULL, -ENOTSUP, "kp_node_new: mode %s has no TLS "
-			    "plugin", kp_mode_name(mode));
-	r = cfg_check(NULL, cfg);
+		return kp_fail(NULL, -ENOTSUP, "kp_node_new: mode %s has no "
+			       "TLS plugin", kp_mode_name(mode));
+	r = kp_config_check(cfg);
 	if (r)
 		return r;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	cfg_copy(&n->cfg, cfg);
+	kp_config_copy(&n->cfg, cfg);
 	n->mode = mode;
 	n->listen_fd = n->stop_pipe[0] = n->stop_pipe[1] = -1;
 	pthread_mutex_init(&n->lock, NULL);
@@ -1588,7 +1579,7 @@ int kp_node_new(const struct kp_config *cfg, enum key_provider_mode mode,
 	pthread_condattr_destroy(&ca);
 	/* A peer closing mid-write must be an error, not a dead daemon. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		kp_log(&n->cfg, KP_LOG_WARN, "cannot ignore SIGPIPE");
+		kp_logf(&n->cfg, KP_LOG_WARN, "cannot ignore SIGPIPE");
 	r = load_plugin(n, mode);
 	if (r)
 		goto fail;
@@ -1623,7 +1614,7 @@ void kp_node_free(struct kp_node *n)
 	if (!n)
 		return;
 	if (n->stop_pipe[1] >= 0 && write(n->stop_pipe[1], "x", 1) < 0)
-		kp_log(&n->cfg, KP_LOG_WARN, "stop pipe: %s", strerror(errno));
+		kp_logf(&n->cfg, KP_LOG_WARN, "stop pipe: %s", strerror(errno));
 	if (n->listening)
 		pthread_join(n->listener, NULL);
 	pthread_mutex_lock(&n->lock);
@@ -1651,7 +1642,7 @@ void kp_node_free(struct kp_node *n)
 	}
 	pthread_cond_destroy(&n->flow_cv);
 	pthread_mutex_destroy(&n->lock);
-	cfg_free(&n->cfg);
+	kp_config_free(&n->cfg);
 	free(n);
 }
 
@@ -1678,246 +1669,54 @@ struct kp_ctx *kp_node_ctx(struct kp_node *n)
 	return n->ctx;
 }
 
-/* ---------- the seed's process-wide API ---------- */
+/* ---------- the node protocol as a provider (kp_facade.c) ---------- */
 
-static struct {
-	pthread_rwlock_t lock;		/* write: init/cleanup/mode */
-	struct kp_config cfg;
-	int configured;
-	struct kp_node *node;		/* openssl/boringssl (or fallback) */
-	enum key_provider_mode mode;
-	const struct kp_tlshub_ops *tlshub;
-	int tlshub_up;
-	struct kp_stats past;		/* of the nodes before (set_mode) */
-} G = { .lock = PTHREAD_RWLOCK_INITIALIZER, .mode = MODE_OPENSSL };
-
-int key_provider_configure(const struct kp_config *cfg)
+static int np_init(const struct kp_config *cfg, enum key_provider_mode mode,
+		   void **st)
 {
-	int r = cfg_check(NULL, cfg);
-
-	if (r)
-		return r;
-	pthread_rwlock_wrlock(&G.lock);
-	if (G.configured)
-		cfg_free(&G.cfg);
-	cfg_copy(&G.cfg, cfg);
-	G.configured = 1;
-	pthread_rwlock_unlock(&G.lock);
-	return 0;
+	return kp_node_new(cfg, mode, (struct kp_node **)st);
 }
 
-void key_provider_register_tlshub(const struct kp_tlshub_ops *ops)
+static int np_get_key(void *st, const struct flow_tuple *t,
+		      const struct flow_isn *isn, enum kp_role role,
+		      struct tls_key_info *ki)
 {
-	pthread_rwlock_wrlock(&G.lock);
-	G.tlshub = ops;
-	pthread_rwlock_unlock(&G.lock);
+	return kp_node_get_key_conn(st, t, isn, role, ki);
 }
 
-/* The provider behind MODE_TLSHUB when TLSHub cannot serve. */
-static enum key_provider_mode g_fallback(void)
+static void np_stats(void *st, struct kp_stats *out)
 {
-	return G.cfg.fallback == KP_FALLBACK_BORINGSSL ? MODE_BORINGSSL :
-	       MODE_OPENSSL;
+	kp_node_stats(st, out);
 }
 
-static const char *g_fallback_name(void)
+static void np_cleanup(void *st)
 {
-	return G.cfg.fallback == KP_FALLBACK_NONE ? "none" :
-	       kp_mode_name(g_fallback());
+	kp_node_free(st);
 }
 
-/* Caller holds G.lock. */
-static int g_start(enum key_provider_mode mode)
+static int np_tell_end(void *st, const struct flow_tuple *t,
+		       enum kp_role end, int status, const unsigned char *fp)
 {
-	enum key_provider_mode tls_mode = mode;
-	int none = G.cfg.fallback == KP_FALLBACK_NONE, r;
-
-	if (!G.configured)
-		return fail(NULL, -EINVAL, "key_provider_init: call "
-			    "key_provider_configure first");
-	if (mode != MODE_TLSHUB && mode != MODE_OPENSSL &&
-	    mode != MODE_BORINGSSL)
-		return fail(NULL, -EINVAL, "unknown key provider mode %d",
-			    mode);
-	if (mode == MODE_TLSHUB) {
-		tls_mode = g_fallback();
-		if (G.tlshub && G.tlshub->init && G.tlshub->init() == 0)
-			G.tlshub_up = 1;
-		else
-			kp_log(&G.cfg, none ? KP_LOG_ERR : KP_LOG_WARN,
-			       "TLSHub key provider %s; falling back to %s%s",
-			       G.tlshub ? "failed to start" : "not available",
-			       g_fallback_name(), none ? ": encrypt flows "
-			       "fail closed" : "");
-		if (none) {	/* no TLS node: nothing to fall back to */
-			G.mode = MODE_TLSHUB;
-			return 0;
-		}
-		if (!G.tlshub_up)
-			mode = tls_mode;
-	}
-	r = kp_node_new(&G.cfg, tls_mode, &G.node);
-	if (r && !G.tlshub_up)
-		return r;
-	if (r)	/* tlshub works; the fallback does not */
-		kp_log(&G.cfg, KP_LOG_WARN, "%s fallback unavailable",
-		       g_fallback_name());
-	G.mode = mode;
-	return 0;
+	return kp_node_tell_end(st, t, end, status, fp);
 }
 
-/* Add @b to @a, field by field (struct kp_stats is all __u64). */
-static void stats_add(struct kp_stats *a, const struct kp_stats *b)
+static int np_port(void *st)
 {
-	__u64 *x = (__u64 *)a;
-	const __u64 *y = (const __u64 *)b;
-	size_t i;
-
-	for (i = 0; i < sizeof(*a) / sizeof(__u64); i++)
-		x[i] += y[i];
+	return kp_node_port(st);
 }
 
-static void g_stop(void)
+static const char *np_tls_name(void *st)
 {
-	struct kp_stats st;
-
-	if (G.node) {	/* counters stay monotonic across restarts */
-		kp_node_stats(G.node, &st);
-		stats_add(&G.past, &st);
-	}
-	kp_node_free(G.node);
-	G.node = NULL;
-	if (G.tlshub_up && G.tlshub->cleanup)
-		G.tlshub->cleanup();
-	G.tlshub_up = 0;
+	return kp_node_tls(st)->name;
 }
 
-int key_provider_init(enum key_provider_mode mode)
-{
-	int r;
-
-	pthread_rwlock_wrlock(&G.lock);
-	g_stop();
-	r = g_start(mode);
-	pthread_rwlock_unlock(&G.lock);
-	return r;
-}
-
-void key_provider_cleanup(void)
-{
-	pthread_rwlock_wrlock(&G.lock);
-	g_stop();
-	memset(&G.past, 0, sizeof(G.past));
-	if (G.configured)
-		cfg_free(&G.cfg);
-	G.configured = 0;
-	pthread_rwlock_unlock(&G.lock);
-}
-
-/*
- * Restart in the new mode (open sessions and unclaimed flows are lost);
- * if that fails, go back to the old one.
- */
-void key_provider_set_mode(enum key_provider_mode mode)
-{
-	enum key_provider_mode old;
-
-	pthread_rwlock_wrlock(&G.lock);
-	old = G.mode;
-	if (mode != old || (!G.node && !G.tlshub_up)) {
-		g_stop();
-		if (g_start(mode)) {
-			kp_log(&G.cfg, KP_LOG_ERR, "cannot switch to %s, "
-			       "staying on %s", kp_mode_name(mode),
-			       kp_mode_name(old));
-			g_start(old);
-		}
-	}
-	pthread_rwlock_unlock(&G.lock);
-}
-
-enum key_provider_mode key_provider_get_mode(void)
-{
-	return G.mode;
-}
-
-int key_provider_get_key_conn(struct flow_tuple *tuple,
-			      const struct flow_isn *isn, enum kp_role role,
-			      struct tls_key_info *key_info)
-{
-	int r = -ENODEV;
-
-	pthread_rwlock_rdlock(&G.lock);
-	if (G.tlshub_up) {
-		r = G.tlshub->get_key(tuple, isn, role, key_info);
-		if (r == 0)
-			goto out;
-		if (G.node)
-			kp_log(&G.cfg, KP_LOG_WARN, "TLSHub get_key failed "
-			       "(%d); falling back to %s for this flow", r,
-			       G.node->ops->name);
-	}
-	if (!G.node) {
-		r = G.mode != MODE_TLSHUB ?
-		    fail(NULL, -ENODEV, "key provider not initialised") :
-		    fail(NULL, G.tlshub_up ? r : -ENODEV, "TLSHub %s and "
-			 "fallback_mode is %s: the flow fails closed",
-			 G.tlshub_up ? "cannot serve the flow" :
-			 "not available", g_fallback_name());
-		goto out;
-	}
-	/* Read lock: flows run in parallel; the node has its own locks. */
-	r = kp_node_get_key_conn(G.node, tuple, isn, role, key_info);
-out:
-	pthread_rwlock_unlock(&G.lock);
-	return r;
-}
-
-int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
-			      struct tls_key_info *key_info)
-{
-	return key_provider_get_key_conn(tuple, NULL, role, key_info);
-}
-
-int key_provider_get_key(struct flow_tuple *tuple,
-			 struct tls_key_info *key_info)
-{
-	return key_provider_get_key_role(tuple, KP_ROLE_AUTO, key_info);
-}
-
-int key_provider_tell_end(const struct flow_tuple *t, enum kp_role end,
-			  int status, const unsigned char *fp)
-{
-	int r;
-
-	pthread_rwlock_rdlock(&G.lock);
-	r = G.node ? kp_node_tell_end(G.node, t, end, status, fp) :
-		     fail(NULL, -ENODEV, "key provider not initialised");
-	pthread_rwlock_unlock(&G.lock);
-	return r;
-}
-
-const char *key_provider_tls_name(void)
-{
-	const char *name;
-
-	pthread_rwlock_rdlock(&G.lock);
-	name = G.node ? G.node->ops->name : "none";
-	pthread_rwlock_unlock(&G.lock);
-	return name;
-}
-
-int key_provider_port(void)
-{
-	return G.node ? kp_node_port(G.node) : 0;
-}
-
-void key_provider_stats(struct kp_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	pthread_rwlock_rdlock(&G.lock);
-	if (G.node)
-		kp_node_stats(G.node, st);
-	stats_add(st, &G.past);
-	pthread_rwlock_unlock(&G.lock);
-}
+const struct kp_provider_ops kp_node_provider = {
+	.name = "node",
+	.init = np_init,
+	.get_key = np_get_key,
+	.stats = np_stats,
+	.cleanup = np_cleanup,
+	.tell_end = np_tell_end,
+	.port = np_port,
+	.tls_name = np_tls_name,
+};

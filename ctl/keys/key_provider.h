@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Key provider (seed 001 §密钥提供者 API, DESIGN.md §4): per-flow kTLS keys
- * agreed between the two nodes of a flow. Modes openssl and boringssl run
- * a TLS 1.3 mTLS session between the nodes' key services and derive each
- * flow's keys with the TLS exporter (docs/KEYS.md); tlshub is a hook
- * (ctl/keys/tlshub_client.c in the daemon) that falls back to the configured
- * fallback provider, or to none (seed 000 §6.3, docs/CONFIG.md).
- * This file links no SSL library: the TLS code is a plugin dlopen()ed
- * from libtcseg_kp_{openssl,boringssl}.so.
+ * agreed between the two nodes of a flow, from one of two providers behind
+ * struct kp_provider_ops (docs/KEYS.md §6):
+ *  - the node protocol (ctl/keys/key_provider.c, modes openssl and
+ *    boringssl): a TLS 1.3 mTLS session between the nodes' key
+ *    services, each flow's keys from the TLS exporter; its TLS code is a
+ *    plugin dlopen()ed from libtcseg_kp_{openssl,boringssl}.so (the
+ *    part links no SSL library, only libcrypto's HKDF, docs/KEYS.md §10);
+ *  - the TLSHub client (ctl/keys/kp_tlshub.c over tlshub_client.c, mode
+ *    tlshub).
+ * The facade (ctl/keys/kp_facade.c) starts the provider of the mode and, in
+ * mode tlshub, the fallback_mode one behind it (seed 000 §6.3,
+ * docs/CONFIG.md).
  */
 #ifndef TCSEG_KEY_PROVIDER_H
 #define TCSEG_KEY_PROVIDER_H
@@ -15,6 +20,7 @@
 #include <stddef.h>
 #include <netinet/in.h>
 #include "tcseg_keys.h"
+#include "keys/tlshub_client.h"
 
 #define KP_EXPORTER_LABEL	"EXPORTER-tcseg-ktls-v1"
 #define KP_NONCE_LEN		16
@@ -78,6 +84,11 @@ struct kp_config {
 	 * is closed at once. NULL: every address (docs/SECURITY.md).
 	 */
 	int (*peer_allowed)(void *arg, __u32 addr);
+	/*
+	 * Is this pod address (network order) on this node? Called with
+	 * lookup_arg; TLSHub's ROLE_AUTO. NULL: always the client.
+	 */
+	int (*is_local)(void *arg, __u32 addr);
 	__u16 cipher;		/* TCSEG_CIPHER_*, 0 = AES-GCM-128 */
 	int connect_timeout_ms;	/* TCP connect + TLS handshake, 3000 */
 	int io_timeout_ms;	/* one announce round trip, 3000 */
@@ -94,6 +105,13 @@ struct kp_config {
 	unsigned int guard_max;
 	kp_log_fn log;		/* NULL: stderr */
 	void *log_arg;
+	/*
+	 * MODE_TLSHUB: the client's wire settings (protocol, peer_pid,
+	 * layout, timeouts; 0 = default). Its cipher is @cipher, its node_ip
+	 * comes from @lookup, its is_local from @is_local; its log is
+	 * tlshub.log when set, else @log.
+	 */
+	struct tlshub_config tlshub;
 };
 
 /* Which end of the flow the caller's socket is. */
@@ -162,18 +180,53 @@ void key_provider_stats(struct kp_stats *st);
 const char *key_provider_last_error(void);
 
 /*
- * TLSHub hook. When registered before init, MODE_TLSHUB calls it first
- * and per flow falls back (with a warning) to cfg.fallback; without it,
- * or when init fails, MODE_TLSHUB runs on the fallback (NONE: every flow
- * fails closed). get_key gets the connection's ISNs (may be NULL).
+ * One key provider (docs/KEYS.md §6). @st is the provider's own
+ * state, made by init. The node protocol implements all of it; TLSHub
+ * has no node counters, no key service and no hand-off sync (NULL).
  */
-struct kp_tlshub_ops {
-	int (*init)(void);
-	void (*cleanup)(void);
-	int (*get_key)(struct flow_tuple *tuple, const struct flow_isn *isn,
-		       enum kp_role role, struct tls_key_info *ki);
+struct kp_provider_ops {
+	const char *name;
+	/* Start for @mode; @cfg stays valid until cleanup. 0 or -errno. */
+	int (*init)(const struct kp_config *cfg, enum key_provider_mode mode,
+		    void **st);
+	/* The flow's keys for the socket's end; -errno leaves @ki zero. */
+	int (*get_key)(void *st, const struct flow_tuple *t,
+		       const struct flow_isn *isn, enum kp_role role,
+		       struct tls_key_info *ki);
+	void (*stats)(void *st, struct kp_stats *out);	/* fills @out */
+	void (*cleanup)(void *st);
+	int (*tell_end)(void *st, const struct flow_tuple *t,
+			enum kp_role end, int status,
+			const unsigned char *fp);
+	int (*port)(void *st);			/* key service port */
+	const char *(*tls_name)(void *st);	/* "openssl", "boringssl" */
 };
-void key_provider_register_tlshub(const struct kp_tlshub_ops *ops);
+
+/* key_provider.c, kp_tlshub.c */
+extern const struct kp_provider_ops kp_node_provider;
+extern const struct kp_provider_ops kp_tlshub_provider;
+
+/*
+ * Tests: run MODE_TLSHUB on @ops instead of kp_tlshub_provider (NULL:
+ * back to it). Takes effect at the next init.
+ */
+void key_provider_set_tlshub_ops(const struct kp_provider_ops *ops);
+
+/*
+ * For the facade and the providers: a config checked (0 or -EINVAL with
+ * the reason), copied with its strings and defaults, and freed.
+ */
+int kp_config_check(const struct kp_config *cfg);
+void kp_config_copy(struct kp_config *dst, const struct kp_config *src);
+void kp_config_free(struct kp_config *c);
+/*
+ * Log through cfg->log (NULL cfg: stderr); kp_fail also keeps the text
+ * for key_provider_last_error() and returns @err.
+ */
+void kp_logf(const struct kp_config *cfg, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int kp_fail(const struct kp_config *cfg, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* --- instances: several nodes in one process (tests, tools) --- */
 struct kp_node;

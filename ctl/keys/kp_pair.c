@@ -17,15 +17,15 @@ void kp_keys_from(const unsigned char *km, int kl, __u16 cipher, int server,
 		  struct tls_key_info *ki)
 {
 	const unsigned char *ck = km, *sk = km + kl;
-	const unsigned char *civ = km + 2 * kl, *siv = civ + KP_IV_LEN;
+	const unsigned char *civ = km + 2 * kl, *siv = civ + TCSEG_IV_LEN;
 
 	memset(ki, 0, sizeof(*ki));
 	memcpy(ki->key, server ? sk : ck, kl);
-	memcpy(ki->iv, server ? siv : civ, KP_IV_LEN);
+	memcpy(ki->iv, server ? siv : civ, TCSEG_IV_LEN);
 	memcpy(ki->rx_key, server ? ck : sk, kl);
-	memcpy(ki->rx_iv, server ? civ : siv, KP_IV_LEN);
+	memcpy(ki->rx_iv, server ? civ : siv, TCSEG_IV_LEN);
 	ki->key_len = kl;
-	ki->iv_len = KP_IV_LEN;
+	ki->iv_len = TCSEG_IV_LEN;
 	ki->version = TCSEG_TLS_1_3;
 	ki->cipher = cipher;
 }
@@ -151,7 +151,8 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 		   const struct flow_isn *isn, __u16 cipher, int server,
 		   struct tls_key_info *ki)
 {
-	unsigned char ctx[KP_FLOW_CTX6_LEN], km[2 * 32 + 2 * KP_IV_LEN];
+	unsigned char ctx[KP_FLOW_CTX6_LEN];
+	unsigned char km[2 * TCSEG_KEY_LEN_MAX + 2 * TCSEG_IV_LEN];
 	int kl = tcseg_cipher_key_len(cipher), r;
 	size_t cl;
 
@@ -162,7 +163,7 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 	if (r)
 		return r;
 	r = th_hkdf_expand_label(p->secret, "tcseg ktls v2", ctx, cl, km,
-				 2 * kl + 2 * KP_IV_LEN);
+				 2 * kl + 2 * TCSEG_IV_LEN);
 	if (!r)
 		kp_keys_from(km, kl, cipher, server, ki);
 	explicit_bzero(km, sizeof(km));

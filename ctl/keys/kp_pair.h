@@ -50,11 +50,9 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 size_t kp_pair_context(const struct flow_tuple *t, const struct flow_isn *isn,
 		       __u16 cipher, unsigned char *ctx);
 
-#define KP_IV_LEN		12
-
 /*
  * Fill @ki (role's orientation) from c2s key | s2c key | c2s iv | s2c iv
- * in @km (2 * key length + 2 * KP_IV_LEN bytes).
+ * in @km (2 * key length + 2 * TCSEG_IV_LEN bytes).
  */
 void kp_keys_from(const unsigned char *km, int kl, __u16 cipher, int server,
 		  struct tls_key_info *ki);

@@ -23,8 +23,6 @@
 #define TCP_ULP 31
 #endif
 
-#define KTLS_IV_LEN	12	/* TLS 1.2 GCM: 4 salt + 8 explicit; 1.3: full */
-
 union ktls_crypto_info {
 	struct tls_crypto_info info;
 	struct tls12_crypto_info_aes_gcm_128 aes128;
@@ -38,6 +36,19 @@ _Static_assert(TCSEG_CIPHER_AES_GCM_128 == TLS_CIPHER_AES_GCM_128 &&
 	       TCSEG_CIPHER_AES_GCM_256 == TLS_CIPHER_AES_GCM_256 &&
 	       TCSEG_CIPHER_CHACHA20_POLY1305 == TLS_CIPHER_CHACHA20_POLY1305,
 	       "cipher ids differ from <linux/tls.h>");
+_Static_assert(TCSEG_AES_GCM_128_KEY_LEN == TLS_CIPHER_AES_GCM_128_KEY_SIZE &&
+	       TCSEG_AES_GCM_256_KEY_LEN == TLS_CIPHER_AES_GCM_256_KEY_SIZE &&
+	       TCSEG_CHACHA20_KEY_LEN == TLS_CIPHER_CHACHA20_POLY1305_KEY_SIZE,
+	       "key lengths differ from <linux/tls.h>");
+_Static_assert(TCSEG_GCM_SALT_LEN == TLS_CIPHER_AES_GCM_128_SALT_SIZE &&
+	       TCSEG_GCM_SALT_LEN == TLS_CIPHER_AES_GCM_256_SALT_SIZE &&
+	       TCSEG_CHACHA20_SALT_LEN ==
+	       TLS_CIPHER_CHACHA20_POLY1305_SALT_SIZE,
+	       "salt lengths differ from <linux/tls.h>");
+_Static_assert(TCSEG_IV_LEN == TLS_CIPHER_AES_GCM_128_SALT_SIZE +
+	       TLS_CIPHER_AES_GCM_128_IV_SIZE &&
+	       TCSEG_IV_LEN == TLS_CIPHER_CHACHA20_POLY1305_IV_SIZE,
+	       "IV length differs from <linux/tls.h>");
 _Static_assert(TCSEG_TLS_1_2 == TLS_1_2_VERSION &&
 	       TCSEG_TLS_1_3 == TLS_1_3_VERSION,
 	       "version ids differ from <linux/tls.h>");
@@ -62,19 +73,6 @@ static void put_be64(unsigned char *p, __u64 v)
 	memcpy((ci)->key, (k), sizeof((ci)->key));			\
 	put_be64((ci)->rec_seq, (seq));					\
 } while (0)
-
-static int ktls_cipher_key_len(__u16 cipher)
-{
-	switch (cipher) {
-	case TLS_CIPHER_AES_GCM_128:
-		return TLS_CIPHER_AES_GCM_128_KEY_SIZE;
-	case TLS_CIPHER_AES_GCM_256:
-		return TLS_CIPHER_AES_GCM_256_KEY_SIZE;
-	case TLS_CIPHER_CHACHA20_POLY1305:
-		return TLS_CIPHER_CHACHA20_POLY1305_KEY_SIZE;
-	}
-	return -EINVAL;
-}
 
 static size_t ktls_cipher_info_len(__u16 cipher)
 {
@@ -105,9 +103,9 @@ int ktls_build_crypto_info(const struct tls_key_info *ki, int dir,
 	cipher = ki->cipher ? ki->cipher : TLS_CIPHER_AES_GCM_128;
 	if (version != TLS_1_2_VERSION && version != TLS_1_3_VERSION)
 		return -EINVAL;
-	if (ktls_cipher_key_len(cipher) < 0 ||
-	    ki->key_len != (__u32)ktls_cipher_key_len(cipher) ||
-	    ki->iv_len != KTLS_IV_LEN)
+	if (tcseg_cipher_key_len(cipher) < 0 ||
+	    ki->key_len != (__u32)tcseg_cipher_key_len(cipher) ||
+	    ki->iv_len != TCSEG_IV_LEN)
 		return -EINVAL;
 	need = ktls_cipher_info_len(cipher);
 	if (*len < need)

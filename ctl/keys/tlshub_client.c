@@ -32,7 +32,6 @@
 #define KS_SALT_V2		"tcseg tlshub v2"
 #define KS_CTX_LEN		14
 #define KS_CTX_V2_LEN		22	/* + client ISN, server ISN (BE) */
-#define TLS13_IV_LEN		12
 
 struct guard_entry {
 	struct flow_tuple t;
@@ -279,7 +278,8 @@ int tlshub_derive_conn(const __u8 master[TLSHUB_MASTER_LEN],
 		       enum tlshub_role role, struct tls_key_info *ki)
 {
 	__u8 ctx[KS_CTX_V2_LEN], prk[TH_SHA256_LEN];
-	__u8 ck[32], sk[32], civ[TLS13_IV_LEN], siv[TLS13_IV_LEN];
+	__u8 ck[TCSEG_KEY_LEN_MAX], sk[TCSEG_KEY_LEN_MAX];
+	__u8 civ[TCSEG_IV_LEN], siv[TCSEG_IV_LEN];
 	int klen = tcseg_cipher_key_len(cipher), r;
 	size_t cl = isn ? KS_CTX_V2_LEN : KS_CTX_LEN;
 
@@ -295,13 +295,13 @@ int tlshub_derive_conn(const __u8 master[TLSHUB_MASTER_LEN],
 	if (isn) {
 		put_be32(ctx + 14, isn->client);
 		put_be32(ctx + 18, isn->server);
-		th_hkdf_extract(KS_SALT_V2, sizeof(KS_SALT_V2) - 1, master,
-				TLSHUB_MASTER_LEN, prk);
+		r = th_hkdf_extract(KS_SALT_V2, sizeof(KS_SALT_V2) - 1,
+				    master, TLSHUB_MASTER_LEN, prk);
 	} else {
-		th_hkdf_extract(KS_SALT, sizeof(KS_SALT) - 1, master,
-				TLSHUB_MASTER_LEN, prk);
+		r = th_hkdf_extract(KS_SALT, sizeof(KS_SALT) - 1, master,
+				    TLSHUB_MASTER_LEN, prk);
 	}
-	r = th_hkdf_expand_label(prk, "tcseg c2s key", ctx, cl, ck, klen);
+	r = r ?: th_hkdf_expand_label(prk, "tcseg c2s key", ctx, cl, ck, klen);
 	r = r ?: th_hkdf_expand_label(prk, "tcseg c2s iv", ctx, cl,
 				      civ, sizeof(civ));
 	r = r ?: th_hkdf_expand_label(prk, "tcseg s2c key", ctx, cl, sk, klen);
@@ -316,13 +316,13 @@ int tlshub_derive_conn(const __u8 master[TLSHUB_MASTER_LEN],
 		goto out;
 	}
 	ki->key_len = klen;
-	ki->iv_len = TLS13_IV_LEN;
+	ki->iv_len = TCSEG_IV_LEN;
 	ki->version = TCSEG_TLS_1_3;
 	ki->cipher = cipher;
 	memcpy(ki->key, role == TLSHUB_ROLE_CLIENT ? ck : sk, klen);
-	memcpy(ki->iv, role == TLSHUB_ROLE_CLIENT ? civ : siv, TLS13_IV_LEN);
+	memcpy(ki->iv, role == TLSHUB_ROLE_CLIENT ? civ : siv, TCSEG_IV_LEN);
 	memcpy(ki->rx_key, role == TLSHUB_ROLE_CLIENT ? sk : ck, klen);
-	memcpy(ki->rx_iv, role == TLSHUB_ROLE_CLIENT ? siv : civ, TLS13_IV_LEN);
+	memcpy(ki->rx_iv, role == TLSHUB_ROLE_CLIENT ? siv : civ, TCSEG_IV_LEN);
 out:
 	if (r)
 		explicit_bzero(ki, sizeof(*ki));
@@ -836,8 +836,11 @@ static int guard_check(const struct flow_tuple *t, enum tlshub_role role,
 		put_be32(in + TLSHUB_MASTER_LEN, isn->client);
 		put_be32(in + TLSHUB_MASTER_LEN + 4, isn->server);
 	}
-	th_hmac_sha256(G.guard_key, sizeof(G.guard_key), in, sizeof(in), mac);
+	r = th_hmac_sha256(G.guard_key, sizeof(G.guard_key), in, sizeof(in),
+			   mac);
 	explicit_bzero(in, sizeof(in));
+	if (r)
+		return r;	/* no tag, no key */
 	for (i = 0; i < GUARD_SLOTS; i++) {
 		e = &G.guard[i];
 		if (e->used && e->role == role && !memcmp(&e->t, t, sizeof(*t))) {

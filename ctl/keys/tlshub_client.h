@@ -3,8 +3,8 @@
  * TLSHub client (seed 001 §TLSHub 客户端 API): asks the TLSHub kernel
  * module (or tests/tlshub_peer over NETLINK_USERSOCK) over netlink for a
  * flow's 32-byte master key and derives per-direction kTLS material from
- * it. Wire format and key schedule: docs/TLSHUB.md. Needs only libmnl;
- * no crypto library (HKDF is ctl/keys/tlshub_hkdf.c).
+ * it. Wire format and key schedule: docs/TLSHUB.md. Needs libmnl and,
+ * for the HKDF (ctl/keys/tlshub_hkdf.c), libcrypto.
  *
  * Thread safety: every call may come from any thread; requests are
  * serialised on one netlink socket by an internal mutex.

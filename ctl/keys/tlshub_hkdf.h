@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Self-contained SHA-256, HMAC-SHA256 and HKDF (RFC 5869) plus the
- * HKDF-Expand-Label of RFC 8446 §7.1, so the TLSHub client derives kTLS
- * material without linking any crypto library into the daemon.
+ * SHA-256, HMAC-SHA256 and HKDF (RFC 5869) from libcrypto, plus the
+ * HKDF-Expand-Label of RFC 8446 §7.1, for the TLSHub and node-pair key
+ * schedules (docs/KEYS.md §10). Every call returns 0 or -errno
+ * (allocation failure: the output is zeros then).
  */
 #ifndef TCSEG_TLSHUB_HKDF_H
 #define TCSEG_TLSHUB_HKDF_H
@@ -11,26 +12,23 @@
 #include <stdint.h>
 
 #define TH_SHA256_LEN	32
-#define TH_SHA256_BLOCK	64
 
+/* A running SHA-256; final frees it. */
 struct th_sha256 {
-	uint32_t h[8];
-	uint64_t len;		/* bytes hashed so far */
-	uint8_t buf[TH_SHA256_BLOCK];
-	size_t used;
+	void *md;		/* EVP_MD_CTX, NULL after a failure */
 };
 
 void th_sha256_init(struct th_sha256 *c);
 void th_sha256_update(struct th_sha256 *c, const void *data, size_t len);
-void th_sha256_final(struct th_sha256 *c, uint8_t out[TH_SHA256_LEN]);
-void th_sha256(const void *data, size_t len, uint8_t out[TH_SHA256_LEN]);
+int th_sha256_final(struct th_sha256 *c, uint8_t out[TH_SHA256_LEN]);
+int th_sha256(const void *data, size_t len, uint8_t out[TH_SHA256_LEN]);
 
-void th_hmac_sha256(const void *key, size_t key_len, const void *data,
-		    size_t len, uint8_t out[TH_SHA256_LEN]);
+int th_hmac_sha256(const void *key, size_t key_len, const void *data,
+		   size_t len, uint8_t out[TH_SHA256_LEN]);
 
-/* RFC 5869. Expand: out_len <= 255 * 32, else -EINVAL. */
-void th_hkdf_extract(const void *salt, size_t salt_len, const void *ikm,
-		     size_t ikm_len, uint8_t prk[TH_SHA256_LEN]);
+/* RFC 5869. Expand: out_len <= 255 * 32 and info_len <= 256, else -EINVAL. */
+int th_hkdf_extract(const void *salt, size_t salt_len, const void *ikm,
+		    size_t ikm_len, uint8_t prk[TH_SHA256_LEN]);
 int th_hkdf_expand(const uint8_t prk[TH_SHA256_LEN], const void *info,
 		   size_t info_len, uint8_t *out, size_t out_len);
 

@@ -15,7 +15,7 @@ $(DAEMON_LIB): $(DAEMON_OBJS)
 
 $(BUILD)/tcsegd: $(BUILD)/ctl/daemon/tcsegd.o $(TCSEGD_LIBS) | $(KP_PLUGINS)
 	$(CC) $(CFLAGS) -o $@ $< $(TCSEGD_LIBS) $(LIBBPF_LIBS) -ldl -lmnl \
-		-lpthread
+		-lcrypto -lpthread
 
 # unit tests of the daemon's pure parts; the metrics are a leaf: test_metrics
 # gives them the hooks the daemon would (struct tcsegd_metrics_ops)

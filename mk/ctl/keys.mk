@@ -1,6 +1,9 @@
-# ctl/keys: per-flow keys and kTLS: the key provider facade and the node
-# protocol (key_provider, kp_pair, kp_isn), the TLS plugin (kp_tls.c,
-# built twice below), kTLS set-up, the TLSHub client with its HKDF.
+# ctl/keys: per-flow keys and kTLS: the key provider facade (kp_facade)
+# and its two providers, the node protocol (key_provider, kp_pair, kp_isn)
+# and the TLSHub client (kp_tlshub over tlshub_client), the TLS plugin
+# (kp_tls.c, built twice below), kTLS set-up, HKDF from libcrypto
+# (tlshub_hkdf): the BoringSSL plugin cannot bind to OpenSSL's libcrypto
+# (RTLD_DEEPBIND, docs/KEYS.md §10; 30-keyprov checks).
 # Uses ctl/lib. The TLS plugin is built once against OpenSSL 3 and once
 # against BoringSSL: the two export the same symbols, so they are never
 # linked into one object; key_provider.c dlopen()s one of them.
@@ -8,7 +11,7 @@
 KEYS_SRCS	:= $(filter-out ctl/keys/kp_tls.c,$(wildcard ctl/keys/*.c))
 KEYS_OBJS	:= $(KEYS_SRCS:%.c=$(BUILD)/%.o)
 KEYS_LIB	:= $(BUILD)/libtcseg_keys.a
-KEYS_LIBS	:= $(KEYS_LIB) $(CTLLIB_LIB) -ldl -lmnl -lpthread
+KEYS_LIBS	:= $(KEYS_LIB) $(CTLLIB_LIB) -ldl -lmnl -lcrypto -lpthread
 
 $(KEYS_LIB): $(KEYS_OBJS)
 	$(ctl_archive)
@@ -33,10 +36,9 @@ $(KP_BORINGSSL_SO): $(KP_PLUGIN_DEPS) | $(BUILD)
 		-lssl -lcrypto
 
 # unit tests: the facade with the plugins, kTLS, the TLSHub client (its
-# HKDF cross-checked against OpenSSL's, hence -lcrypto there only)
+# HKDF checked against the RFC vectors and OpenSSL's EVP_KDF)
 KEYS_TESTS	:= $(BUILD)/tests/unit/test_keyprov $(BUILD)/tests/unit/test_ktls \
 		   $(BUILD)/tests/unit/test_tlshub
-$(BUILD)/tests/unit/test_tlshub: KEYS_TEST_EXTRA := -lcrypto
 $(KEYS_TESTS): $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(KEYS_LIB) \
 	       $(CTLLIB_LIB) | $(KP_PLUGINS)
 	@mkdir -p $(@D)
@@ -46,8 +48,7 @@ $(KEYS_TESTS): $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(KEYS_LIB) \
 # client/server (ktls_peer), a user-space TLSHub module stand-in with
 # OpenSSL mTLS between nodes (tlshub_peer) and a TLSHub client driver
 # (tlshub_cli)
-$(BUILD)/tests/ktls_peer: KEYS_TOOL_EXTRA := -lcrypto
-$(BUILD)/tests/tlshub_peer: KEYS_TOOL_EXTRA := -lssl -lcrypto
+$(BUILD)/tests/tlshub_peer: KEYS_TOOL_EXTRA := -lssl
 KEYS_TOOLS	:= $(patsubst %,$(BUILD)/tests/%,kp_peer ktls_peer tlshub_peer tlshub_cli)
 $(KEYS_TOOLS): $(BUILD)/tests/%: tests/%.c $(KEYS_LIB) $(CTLLIB_LIB) | $(KP_PLUGINS)
 	@mkdir -p $(@D)

@@ -125,6 +125,46 @@ for ma in "${MODES[@]}"; do
 	done
 done
 
+# OpenSSL's libcrypto (linked, as in the daemon, for the HKDF) and the
+# dlopen()ed BoringSSL plugin in one process: no symbol of either may
+# bind to the other (docs/KEYS.md §10). Both nodes run boringssl under
+# LD_DEBUG=bindings; node-a's bindings are checked.
+bindings() {
+	local name=keyprov_boringssl_binds_to_itself a=$tmp/bind.a bad n
+	if ! grep -q 'libcrypto\.so\.3' <<<"$(ldd "$PEER")"; then
+		t_fail "$name" "kp_peer does not link OpenSSL's libcrypto.so.3"
+		return
+	fi
+	if ! start_b boringssl "$tmp/bind.b" --get "$T1" --serve 30; then
+		t_fail "$name" "node-b did not start: $(tail -n 2 "$tmp/bind.b")"
+		return
+	fi
+	LD_DEBUG=bindings LD_DEBUG_OUTPUT=$tmp/ldb \
+		peer node-a boringssl --get "$T1" >"$a" 2>&1
+	stop_b
+	if ! grep -q '^KEY' "$a"; then
+		t_fail "$name" "no keys: $(tail -n 2 "$a" | tr '\n' ' ')"
+		return
+	fi
+	# "binding file FROM [n] to TO [n]: normal symbol `S'"
+	bad=$(cat "$tmp"/ldb.* | awk '$2 == "binding" && $3 == "file" {
+		from = $4; to = $7
+		b_from = from ~ /\/android\/|libtcseg_kp_boringssl/
+		b_to = to ~ /\/android\//
+		o_to = to ~ /lib(crypto|ssl)\.so\.3/
+		if ((b_from && o_to) || (!b_from && b_to)) print from, "->", to, $NF
+	}' | sort -u | head -n 3)
+	n=$(cat "$tmp"/ldb.* | grep -c 'android/libssl\.so\.0 .* to .*android/libcrypto\.so\.0')
+	if [ -n "$bad" ]; then
+		t_fail "$name" "cross bindings: $(tr '\n' ' ' <<<"$bad")"
+	elif [ "$n" -lt 10 ]; then
+		t_fail "$name" "saw only $n BoringSSL libssl -> libcrypto bindings"
+	else
+		t_pass "$name"
+	fi
+}
+bindings
+
 # expect_fail NAME PATTERN CMD...: CMD must fail with PATTERN on stderr.
 expect_fail() {
 	local name=$1 pat=$2 out

@@ -1490,26 +1490,36 @@ static void test_isn_read(void **st)
 
 static int th_init_ret, th_calls;
 
-static int th_init(void)
+static int th_init(const struct kp_config *cfg, enum key_provider_mode mode,
+		   void **st)
 {
+	(void)cfg; (void)mode;
+	*st = NULL;
 	return th_init_ret;
 }
 
-static void th_cleanup(void)
+static void th_cleanup(void *st)
 {
+	(void)st;
 }
 
-/* A TLSHub that cannot serve any flow. */
-static int th_get_key(struct flow_tuple *t, const struct flow_isn *isn,
-		      enum kp_role role, struct tls_key_info *ki)
+/*
+ * A TLSHub that cannot serve any flow, and leaves bytes in @ki: the
+ * facade must not hand them on (fallback none: @ki is zero).
+ */
+static int th_get_key(void *st, const struct flow_tuple *t,
+		      const struct flow_isn *isn, enum kp_role role,
+		      struct tls_key_info *ki)
 {
-	(void)t; (void)isn; (void)role; (void)ki;
+	(void)st; (void)t; (void)isn; (void)role;
+	memset(ki, 0xa5, sizeof(*ki));
 	th_calls++;
 	return -EKEYREJECTED;
 }
 
-static const struct kp_tlshub_ops th_ops = {
-	.init = th_init, .cleanup = th_cleanup, .get_key = th_get_key,
+static const struct kp_provider_ops th_ops = {
+	.name = "TLSHub", .init = th_init, .cleanup = th_cleanup,
+	.get_key = th_get_key,
 };
 
 /*
@@ -1532,7 +1542,7 @@ static void fallback_case(enum kp_fallback fb, const char *tls,
 	c.fallback = fb;
 	assert_int_equal(key_provider_configure(&c), 0);
 	cfg_fini(&c);
-	key_provider_register_tlshub(&th_ops);
+	key_provider_set_tlshub_ops(&th_ops);
 	port_b = kp_node_port(b);
 	for (up = 1; up >= 0; up--) {
 		th_init_ret = up ? 0 : -EPROTONOSUPPORT;
@@ -1542,10 +1552,12 @@ static void fallback_case(enum kp_fallback fb, const char *tls,
 		assert_int_equal(key_provider_get_mode(),
 				 up ? MODE_TLSHUB : down_mode);
 		port_a = key_provider_port();
+		memset(&ck, 0xff, sizeof(ck));
 		r = key_provider_get_key_conn(&t, &isn, KP_ROLE_CLIENT, &ck);
 		assert_int_equal(th_calls, up);
 		if (fb == KP_FALLBACK_NONE) {
 			assert_int_equal(r, up ? -EKEYREJECTED : -ENODEV);
+			assert_true(is_zero(&ck, sizeof(ck)));
 			assert_non_null(strstr(key_provider_last_error(),
 					       "fallback_mode is none"));
 			assert_int_equal(port_a, 0);
@@ -1559,7 +1571,7 @@ static void fallback_case(enum kp_fallback fb, const char *tls,
 		}
 	}
 	key_provider_cleanup();
-	key_provider_register_tlshub(NULL);
+	key_provider_set_tlshub_ops(NULL);
 	kp_node_free(b);
 }
 
