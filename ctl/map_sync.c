@@ -217,15 +217,13 @@ static int delete_batch(int fd, const char *k, size_t n, size_t ksize)
 	return 0;
 }
 
-/* Copy entry @i of @k/@v (sizes @ks/@vs) to the end of @out. */
-static void kv_append(struct kvvec *out, const char *k, const char *v,
-		      size_t i)
+void kv_append(struct kvvec *out, const void *k, const void *v, size_t i)
 {
-	memcpy((char *)out->k + out->n * out->ksize, k + i * out->ksize,
-	       out->ksize);
+	memcpy((char *)out->k + out->n * out->ksize,
+	       (const char *)k + i * out->ksize, out->ksize);
 	if (v)
 		memcpy((char *)out->v + out->n * out->vsize,
-		       v + i * out->vsize, out->vsize);
+		       (const char *)v + i * out->vsize, out->vsize);
 	out->n++;
 }
 

@@ -21,6 +21,9 @@ struct kvvec {
 
 int kv_read(int fd, size_t ksize, size_t vsize, struct kvvec *kv);
 void kv_free(struct kvvec *kv);
+/* Copy entry @i of keys @k and values @v (NULL: keys only) to the end of
+ * @out, which has room for it. */
+void kv_append(struct kvvec *out, const void *k, const void *v, size_t i);
 
 /* Entries a sync wrote and deleted (added to). */
 struct map_sync_count {

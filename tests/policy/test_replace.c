@@ -23,6 +23,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "compile.h"
 #include "loader.h"
 #include "map_sync.h"
 #include "pkt.h"
@@ -269,38 +270,52 @@ static int check_counters(struct stream *st, struct rule_set *sets)
 	return 0;
 }
 
-/* Do map @a and map @b hold the same entries? -1: cannot read them. */
-static int map_same(int a, int b, size_t ks, size_t vs)
+/* Does map @fd hold exactly the @n entries @keys, @vals? */
+static bool map_holds(int fd, const void *keys, const void *vals, size_t n,
+		      size_t ks, size_t vs)
 {
-	struct kvvec x, y;
+	struct kvvec x;
 	struct kv_diff d;
-	int same = -1;
+	bool same = false;
 
-	if (kv_read(a, ks, vs, &x))
-		return -1;
-	if (!kv_read(b, ks, vs, &y)) {
-		if (!kv_diff(x.k, x.v, x.n, &y, &d)) {
-			same = !d.put.n && !d.del.n;
-			kv_diff_free(&d);
-		}
-		kv_free(&y);
+	if (kv_read(fd, ks, vs, &x))
+		return false;
+	if (!kv_diff(keys, vals, n, &x, &d)) {
+		same = !d.put.n && !d.del.n;
+		kv_diff_free(&d);
 	}
 	kv_free(&x);
 	return same;
 }
 
-/* Both policy map sets hold the same compiled rules. */
-static int sets_same(const struct tcseg_maps *m)
+/* Both policy map sets hold the stored rules, compiled. */
+static bool sets_hold_rules(const struct tcseg_maps *m)
 {
-	struct tcseg_policy_fds a = tcseg_policy_fds(m, 0);
-	struct tcseg_policy_fds b = tcseg_policy_fds(m, 1);
+	char err[TCSEG_ERRLEN];
+	struct rule_set cur;
+	struct compiled c;
+	bool ok = true;
+	unsigned int set;
 
-	return map_same(a.exact, b.exact, sizeof(struct tcseg_exact_key),
-			sizeof(struct tcseg_verdict)) == 1 &&
-	       map_same(a.src_class, b.src_class, sizeof(struct tcseg_src_key),
-			sizeof(struct tcseg_src_class)) == 1 &&
-	       map_same(a.cidr, b.cidr, sizeof(struct tcseg_cidr_key),
-			sizeof(struct tcseg_verdict)) == 1;
+	if (store_read(m, &cur, err, sizeof(err)))
+		return false;
+	if (policy_compile(cur.v, cur.n, 0, &c, err, sizeof(err))) {
+		rule_set_free(&cur);
+		return false;
+	}
+	for (set = 0; set < 2; set++) {
+		struct tcseg_policy_fds p = tcseg_policy_fds(m, set);
+
+		ok = ok && map_holds(p.exact, c.ekeys, c.evals, c.n_exact,
+				     sizeof(*c.ekeys), sizeof(*c.evals)) &&
+		     map_holds(p.src_class, c.skeys, c.svals, c.n_src,
+			       sizeof(*c.skeys), sizeof(*c.svals)) &&
+		     map_holds(p.cidr, c.ckeys, c.cvals, c.n_cidr,
+			       sizeof(*c.ckeys), sizeof(*c.cvals));
+	}
+	compiled_free(&c);
+	rule_set_free(&cur);
+	return ok;
 }
 
 static int result(int ok, const char *name, const char *why)
@@ -346,15 +361,15 @@ static int check_mirrored(struct stream *st, struct rule_set *sets)
 	if (apply(st->m, &sets[1]))
 		return result(0, "replace_sets_mirrored", "apply");
 	store_last_report(&r);
-	snprintf(why, sizeof(why), "the two sets differ after a change "
-		 "(mirror error %d)", r.mirror_err);
-	fails = result(sets_same(st->m) && !r.mirror_err,
+	snprintf(why, sizeof(why), "the two sets are not the compiled rules "
+		 "after a change (mirror error %d)", r.mirror_err);
+	fails = result(sets_hold_rules(st->m) && !r.mirror_err,
 		       "replace_sets_mirrored", why);
 	/* the second change writes its difference into both sets */
 	if (apply(st->m, &sets[0]))
 		return fails + 1;
-	return fails + result(sets_same(st->m), "replace_sets_mirrored_again",
-			      "the two sets differ after the second change");
+	return fails + result(sets_hold_rules(st->m), "replace_sets_mirrored_again",
+			      "the two sets are not the compiled rules after the second change");
 }
 
 static int set_cfg_flags(const struct tcseg_maps *m, __u8 set, __u8 clear)
@@ -413,10 +428,41 @@ static int check_drift(struct stream *st, struct rule_set *sets)
 	    set_cfg_flags(st->m, 0, TCSEG_CFG_F_POLICY_SAME) ||
 	    apply(st->m, &sets[1]))
 		return result(0, "replace_drift_repaired", "setup");
-	return result(sets_same(st->m) &&
+	return result(sets_hold_rules(st->m) &&
 		      bpf_map_lookup_elem(live.exact, &k, &v) && errno == ENOENT,
 		      "replace_drift_repaired",
 		      "the stray entry of the old live set survived");
+}
+
+/*
+ * An exact match that moves to another rule id: the key the removed rule
+ * had is the new rule's and must stay (written, not deleted after).
+ */
+static int check_key_moves(struct stream *st)
+{
+	static const char *const x[] = {
+		"id 1 from 10.0.1.2/32 to 10.0.6.6/32 proto udp sport 1111 dport 6000 action allow",
+		"id 2 from 10.0.1.0/24 to 10.0.6.0/24 action deny",
+		NULL,
+	};
+	static const char *const y[] = {
+		"id 1 from 10.0.1.0/24 to 10.0.6.0/24 action deny",
+		"id 2 from 10.0.1.2/32 to 10.0.6.6/32 proto udp sport 1111 dport 6000 action allow",
+		NULL,
+	};
+	struct rule_set sx, sy;
+	int ok;
+
+	if (parse_set(x, &sx) || parse_set(y, &sy))
+		return result(0, "replace_exact_key_moves", "parse");
+	ok = !apply(st->m, &sx) && !apply(st->m, &sy) &&
+	     sets_hold_rules(st->m) && !apply(st->m, &sx) &&
+	     sets_hold_rules(st->m);
+	rule_set_free(&sx);
+	rule_set_free(&sy);
+	return result(ok, "replace_exact_key_moves",
+		      "a set is not the compiled rules after the match moved "
+		      "between ids");
 }
 
 int main(int argc, char **argv)
@@ -479,11 +525,14 @@ int main(int argc, char **argv)
 	else
 		printf("PASS replace_stream_ran\n");
 	fails += check_quiet(&st, flips % 2 == 0, "after");
+	fails += result(sets_hold_rules(&m), "replace_sets_hold_rules",
+			"after the replaces a set is not the compiled rules");
 	fails += check_counters(&st, sets);
 	fails += check_reapply(&st, sets);
 	fails += check_mirrored(&st, sets);
 	fails += check_dirty(&st, sets);
 	fails += check_drift(&st, sets);
+	fails += check_key_moves(&st);
 	tcseg_maps_close(&m);
 	return fails ? 1 : 0;
 }
