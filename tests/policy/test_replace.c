@@ -23,11 +23,11 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "compile.h"
-#include "loader.h"
-#include "map_sync.h"
+#include "dataplane/loader.h"
+#include "dataplane/map_sync.h"
+#include "policy/compile.h"
 #include "pkt.h"
-#include "policy_store.h"
+#include "dataplane/policy_store.h"
 
 #define IFINDEX		1	/* lo: BPF_PROG_TEST_RUN's default device */
 #define TC_OK		TCSEG_VERDICT_PASS

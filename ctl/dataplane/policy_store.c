@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Read, compile and write the rule set in the pinned maps (policy_store.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "policy/compile.h"
+#include "dataplane/map_sync.h"
+#include "dataplane/policy_store.h"
+
+#define errf(fmt, ...) snprintf(err, errlen, fmt, ##__VA_ARGS__)
+
+/*
+ * @out = the @n rules of @v sorted by id: a radix sort of (id, index)
+ * pairs, one byte of the id per pass, then one gather (qsort of 110k
+ * rules cost ~30 ms, docs/BENCHMARKS.md).
+ */
+static int sort_by_id(const struct tcseg_rule *v, size_t n,
+		      struct rule_set *out)
+{
+	__u64 *a = malloc((n ? n : 1) * sizeof(*a));
+	__u64 *b = malloc((n ? n : 1) * sizeof(*b)), *t;
+	size_t i, cnt[257];
+	int shift;
+
+	out->v = malloc((n ? n : 1) * sizeof(*out->v));
+	if (!a || !b || !out->v) {
+		free(a);
+		free(b);
+		free(out->v);
+		out->v = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		a[i] = (__u64)v[i].id << 32 | i;
+	for (shift = 32; shift < 64; shift += 8) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[((a[i] >> shift) & 0xff) + 1]++;
+		for (i = 1; i < 257; i++)
+			cnt[i] += cnt[i - 1];
+		for (i = 0; i < n; i++)
+			b[cnt[(a[i] >> shift) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	for (i = 0; i < n; i++)
+		out->v[i] = v[a[i] & 0xffffffffu];
+	out->n = out->cap = n;
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* @s sorted by id, in place. */
+static int sort_rules(struct rule_set *s)
+{
+	struct rule_set sorted;
+	int ret = sort_by_id(s->v, s->n, &sorted);
+
+	if (ret)
+		return ret;
+	rule_set_free(s);
+	*s = sorted;
+	return 0;
+}
+
+int store_read(const struct tcseg_maps *m, struct rule_set *out, char *err,
+	       size_t errlen)
+{
+	struct kvvec kv;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = kv_read(m->rules, sizeof(__u32), sizeof(struct tcseg_rule), &kv);
+	if (!ret)
+		ret = sort_by_id(kv.v, kv.n, out);
+	kv_free(&kv);
+	if (ret)
+		errf("cannot read rules: %s", strerror(-ret));
+	return ret;
+}
+
+int store_assign_ids(struct rule_set *rules, char *err, size_t errlen)
+{
+	__u32 max = 0;
+	size_t i;
+
+	for (i = 0; i < rules->n; i++)
+		if (rules->v[i].id > max)
+			max = rules->v[i].id;
+	for (i = 0; i < rules->n; i++) {
+		if (rules->v[i].id)
+			continue;
+		if (max == UINT32_MAX) {
+			errf("no rule id left above %u", max);
+			return -ENOSPC;
+		}
+		rules->v[i].id = ++max;
+	}
+	return 0;
+}
+
+static const struct tcseg_rule *find_id(const struct rule_set *s, __u32 id)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].id == id)
+			return &s->v[mid];
+		if (s->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Counter slots: kept for unchanged rules; a new rule takes a slot no rule
+ * of the old set uses (the old set stays live until the flip and keeps
+ * counting into its slots), and only when none is left one that a removed
+ * rule used.
+ */
+#define SLOT_KEPT	2	/* used by a rule of both sets */
+#define SLOT_OLD	1	/* used by the old set only */
+
+/* @cur[0]: next never-used slot to try, @cur[1]: next old-only one. */
+static int take_slot(unsigned char *used, __u32 max_slots, __u32 cur[2],
+		     __u32 *slot)
+{
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (; cur[pass] < max_slots; cur[pass]++) {
+			__u32 i = cur[pass];
+
+			if (used[i] == 0 || (pass && used[i] == SLOT_OLD)) {
+				used[i] = SLOT_KEPT;
+				*slot = i;
+				return 0;
+			}
+		}
+	}
+	return -ENOSPC;
+}
+
+static int assign_slots(const struct rule_set *old, struct rule_set *new,
+			__u32 max_slots, unsigned char *fresh, char *err,
+			size_t errlen)
+{
+	unsigned char *used = calloc(max_slots + 1, 1);
+	__u32 cur[2] = { 1, 1 };
+	size_t i;
+
+	if (!used)
+		return -ENOMEM;
+	for (i = 0; i < old->n; i++)
+		if (old->v[i].slot && old->v[i].slot < max_slots)
+			used[old->v[i].slot] = SLOT_OLD;
+	for (i = 0; i < new->n; i++) {
+		struct tcseg_rule *r = &new->v[i];
+		const struct tcseg_rule *o = find_id(old, r->id);
+
+		fresh[i] = 1;
+		r->slot = 0;
+		if (o && o->slot && o->slot < max_slots &&
+		    used[o->slot] == SLOT_OLD && rule_same_match(o, r)) {
+			r->slot = o->slot;
+			used[o->slot] = SLOT_KEPT;
+			fresh[i] = 0;
+		}
+	}
+	for (i = 0; i < new->n; i++) {
+		if (new->v[i].slot)
+			continue;
+		if (take_slot(used, max_slots, cur, &new->v[i].slot)) {
+			free(used);
+			errf("too many rules: %zu, the maps hold %u (tcctl load "
+			     "exact/cidr N)", new->n, max_slots - 1);
+			return -ENOSPC;
+		}
+	}
+	free(used);
+	return 0;
+}
+
+static int check_limits(const struct tcseg_maps *m, const struct rule_set *s,
+			const struct compiled *c, char *err, size_t errlen)
+{
+	__u32 max_rules = tcseg_map_max(m->rules);
+	__u32 max_exact = tcseg_map_max(m->exact);
+	__u32 max_src = tcseg_map_max(m->src_class);
+
+	if (s->n > max_rules) {
+		errf("too many rules: %zu, the rule map holds %u", s->n,
+		     max_rules);
+		return -ENOSPC;
+	}
+	if (c->n_exact > max_exact) {
+		errf("too many exact rules: %zu, the exact map holds %u",
+		     c->n_exact, max_exact);
+		return -ENOSPC;
+	}
+	if (c->n_src > max_src) {
+		errf("too many distinct source prefixes: %zu, the class map "
+		     "holds %u", c->n_src, max_src);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* New rules start from zero (their slot may have counted another rule). */
+static int zero_counters(const struct tcseg_maps *m,
+			 const struct rule_set *s, const unsigned char *fresh,
+			 struct map_sync_count *count)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tcseg_rule_counter *zero;
+	__u32 *slots;
+	size_t i, n = 0;
+	int ret;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	zero = calloc(ncpu, sizeof(*zero));
+	slots = malloc((s->n ? s->n : 1) * sizeof(*slots));
+	if (!zero || !slots) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->n; i++)
+		if (fresh[i])
+			slots[n++] = s->v[i].slot;
+	ret = map_write_same(m->rule_stats, slots, n, sizeof(*slots), zero,
+			     ncpu * sizeof(*zero), count);
+out:
+	free(zero);
+	free(slots);
+	return ret;
+}
+
+/* What one policy map set holds, keys and values. */
+struct set_maps {
+	struct kvvec exact, src, cidr;
+};
+
+static void free_set(struct set_maps *o)
+{
+	kv_free(&o->exact);
+	kv_free(&o->src);
+	kv_free(&o->cidr);
+}
+
+/* @exact false: all but the exact map (its difference is known). */
+static int read_set(const struct tcseg_policy_fds *p, struct set_maps *o,
+		    bool exact)
+{
+	int ret = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->exact.ksize = sizeof(struct tcseg_exact_key);
+	o->exact.vsize = sizeof(struct tcseg_verdict);
+	if (exact)
+		ret = kv_read(p->exact, o->exact.ksize, o->exact.vsize,
+			      &o->exact);
+	if (!ret)
+		ret = kv_read(p->src_class, sizeof(struct tcseg_src_key),
+			      sizeof(struct tcseg_src_class), &o->src);
+	if (!ret)
+		ret = kv_read(p->cidr, sizeof(struct tcseg_cidr_key),
+			      sizeof(struct tcseg_verdict), &o->cidr);
+	if (ret)
+		free_set(o);
+	return ret;
+}
+
+/* From what a set holds to the compiled rules, per map. */
+struct set_diff {
+	struct kv_diff exact, src, cidr;
+};
+
+static void set_diff_free(struct set_diff *d)
+{
+	kv_diff_free(&d->exact);
+	kv_diff_free(&d->src);
+	kv_diff_free(&d->cidr);
+}
+
+/* @d->exact is given when @exact is false. */
+static int set_diff(const struct set_maps *o, const struct compiled *c,
+		    struct set_diff *d, bool exact)
+{
+	int ret = 0;
+
+	if (exact)
+		ret = kv_diff(c->ekeys, c->evals, c->n_exact, &o->exact,
+			      &d->exact);
+	if (!ret)
+		ret = kv_diff(c->skeys, c->svals, c->n_src, &o->src, &d->src);
+	if (!ret)
+		ret = kv_diff(c->ckeys, c->cvals, c->n_cidr, &o->cidr, &d->cidr);
+	if (ret)
+		set_diff_free(d);
+	return ret;
+}
+
+/* Write a set's difference into the set @p (no packet reads it). */
+static int set_diff_apply(const struct tcseg_policy_fds *p,
+			  const struct set_diff *d,
+			  struct map_sync_count *count)
+{
+	int ret = kv_diff_apply(p->exact, &d->exact, count);
+
+	if (!ret)
+		ret = kv_diff_apply(p->cidr, &d->cidr, count);
+	if (!ret)
+		ret = kv_diff_apply(p->src_class, &d->src, count);
+	return ret;
+}
+
+/*
+ * The difference from what the set @p holds now to the compiled rules;
+ * @exact false: but for the exact map's, already in @d.
+ */
+static int set_diff_read(const struct tcseg_policy_fds *p,
+			 const struct compiled *c, struct set_diff *d,
+			 bool exact)
+{
+	struct set_maps o;
+	int ret = read_set(p, &o, exact);
+
+	if (!ret) {
+		ret = set_diff(&o, c, d, exact);
+		free_set(&o);
+	} else if (!exact) {
+		set_diff_free(d);
+	}
+	return ret;
+}
+
+static int diff_alloc(struct kv_diff *d, size_t ksize, size_t vsize,
+		      size_t nput, size_t ndel)
+{
+	memset(d, 0, sizeof(*d));
+	d->put.ksize = d->del.ksize = ksize;
+	d->put.vsize = d->del.vsize = vsize;
+	d->put.k = malloc((nput ? nput : 1) * ksize);
+	d->put.v = malloc((nput ? nput : 1) * vsize);
+	d->del.k = malloc((ndel ? ndel : 1) * ksize);
+	if (d->put.k && d->put.v && d->del.k)
+		return 0;
+	kv_diff_free(d);
+	return -ENOMEM;
+}
+
+/*
+ * The rule map from @old to @s (both sorted by id): a merge, not a
+ * lookup per rule. tcctl's own map; the data path never reads it.
+ */
+static int write_rules(const struct tcseg_maps *m, const struct rule_set *old,
+		       const struct rule_set *s, struct map_sync_count *count)
+{
+	size_t i = 0, j = 0;
+	struct kv_diff d;
+	int ret = diff_alloc(&d, sizeof(__u32), sizeof(struct tcseg_rule), s->n,
+			     old->n);
+
+	while (!ret && (i < old->n || j < s->n)) {
+		const struct tcseg_rule *o = i < old->n ? &old->v[i] : NULL;
+		const struct tcseg_rule *r = j < s->n ? &s->v[j] : NULL;
+
+		if (o && (!r || o->id < r->id)) {
+			((__u32 *)d.del.k)[d.del.n++] = o->id;
+			i++;
+			continue;
+		}
+		if (!o || r->id < o->id || memcmp(o, r, sizeof(*r))) {
+			((__u32 *)d.put.k)[d.put.n] = r->id;
+			((struct tcseg_rule *)d.put.v)[d.put.n++] = *r;
+		}
+		i += o && o->id == r->id;
+		j++;
+	}
+	if (!ret)
+		ret = kv_diff_apply(m->rules, &d, count);
+	kv_diff_free(&d);
+	return ret;
+}
+
+static bool has_exact_range(const struct rule_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].dport_max && rule_is_exact(&s->v[i]))
+			return true;
+	return false;
+}
+
+static int cmp_ekey(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct tcseg_exact_key));
+}
+
+/*
+ * The exact map's difference from compile(@old) to @c = compile(@new)
+ * without reading the map (100k entries: ~90 ms of reading and diffing,
+ * docs/BENCHMARKS.md): without port ranges every exact rule is one entry
+ * of its own, in id order (rule_exact_key()), so an unchanged rule is an
+ * unchanged entry. Only for a set known to hold compile(@old)
+ * (sets_same()). -EAGAIN: ranges, read the map instead.
+ */
+static int exact_diff(const struct rule_set *old, const struct rule_set *new,
+		      const struct compiled *c, struct kv_diff *d)
+{
+	size_t i = 0, j = 0, e = 0, k, n;
+	void *put;
+	int ret;
+
+	if (has_exact_range(old) || has_exact_range(new))
+		return -EAGAIN;
+	ret = diff_alloc(d, sizeof(struct tcseg_exact_key),
+			 sizeof(struct tcseg_verdict), c->n_exact, old->n);
+	while (!ret && (i < old->n || j < new->n)) {
+		const struct tcseg_rule *o = i < old->n ? &old->v[i] : NULL;
+		const struct tcseg_rule *r = j < new->n ? &new->v[j] : NULL;
+		bool take_o = o && (!r || o->id <= r->id);
+		bool take_r = r && (!o || r->id <= o->id);
+		bool same = take_o && take_r && !memcmp(o, r, sizeof(*r));
+
+		if (take_o && !same && rule_is_exact(o))
+			rule_exact_key(o, (struct tcseg_exact_key *)d->del.k +
+					  d->del.n++);
+		if (take_r && rule_is_exact(r)) {
+			if (e == c->n_exact || c->evals[e].rule_id != r->id)
+				ret = -EAGAIN;	/* not one entry per rule */
+			else if (!same)
+				kv_append(&d->put, c->ekeys, c->evals, e);
+			e++;
+		}
+		i += take_o;
+		j += take_r;
+	}
+	if (!ret && e != c->n_exact)
+		ret = -EAGAIN;
+	if (ret) {
+		kv_diff_free(d);
+		return ret;
+	}
+	/* a key a removed rule had and a new rule has: written, not deleted */
+	put = malloc((d->put.n ? d->put.n : 1) * d->put.ksize);
+	if (!put) {
+		kv_diff_free(d);
+		return -ENOMEM;
+	}
+	memcpy(put, d->put.k, d->put.n * d->put.ksize);
+	qsort(put, d->put.n, d->put.ksize, cmp_ekey);
+	for (k = 0, n = 0; k < d->del.n; k++) {
+		char *key = (char *)d->del.k + k * d->del.ksize;
+
+		if (!bsearch(key, put, d->put.n, d->put.ksize, cmp_ekey))
+			memmove((char *)d->del.k + n++ * d->del.ksize, key,
+				d->del.ksize);
+	}
+	d->del.n = n;
+	free(put);
+	return 0;
+}
+
+/*
+ * Wait until no packet still uses what it read before: the programs run
+ * under RCU, and membarrier(MEMBARRIER_CMD_GLOBAL) returns after an RCU
+ * grace period (synchronize_rcu()). Where the kernel refuses it
+ * (nohz_full CPUs), a pause far longer than one program run.
+ */
+static void grace_period(void)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * Make the filled set @next live (docs/DATAPATH.md "Atomic policy
+ * replace"): device lookups on if it needs them, flip the set word,
+ * then bump the version (in that order: a packet that reads the new
+ * version reads the new set too) and end the commit, wait for packets
+ * that read the old set word, and only then lower dev_rules to what the
+ * new set needs.
+ */
+static int flip(const struct tcseg_maps *m, struct tcseg_config *cfg,
+		__u16 next, __u32 dev_rules)
+{
+	int ret = 0;
+
+	if (dev_rules && !cfg->dev_rules) {
+		cfg->dev_rules = dev_rules;
+		ret = tcseg_config_set(m, cfg);
+	}
+	if (!ret) {
+		cfg->policy_set = next;
+		ret = tcseg_config_set(m, cfg);
+	}
+	if (!ret) {
+		cfg->policy_version = tcseg_version_next(cfg->policy_version);
+		cfg->flags &= ~TCSEG_CFG_F_POLICY_DIRTY;
+		ret = tcseg_config_set(m, cfg);
+	}
+	if (ret)
+		return ret;
+	grace_period();
+	if (cfg->dev_rules != dev_rules) {
+		cfg->dev_rules = dev_rules;
+		ret = tcseg_config_set(m, cfg);
+	}
+	return ret;
+}
+
+/*
+ * Is @new the stored set @old (both sorted by id; ids, matches, actions,
+ * slots)? Then the live set is compiled from it, unless a commit began
+ * and did not reach its flip (TCSEG_CFG_F_POLICY_DIRTY, checked by the
+ * caller).
+ */
+static bool same_rules(const struct rule_set *old, const struct rule_set *new)
+{
+	return old->n == new->n &&
+	       (!old->n || !memcmp(old->v, new->v, old->n * sizeof(*old->v)));
+}
+
+static struct store_report report;
+
+void store_last_report(struct store_report *out)
+{
+	*out = report;
+}
+
+/*
+ * After the flip: the set that was live (no packet reads it any more)
+ * gets the new rules too, so the next change writes only its own
+ * difference into both. @d: the difference to use when the two sets
+ * held the same (TCSEG_CFG_F_POLICY_SAME), else NULL: read the set.
+ * A failure here costs the next change time, not correctness: that
+ * change reads the idle set then.
+ */
+static int mirror(const struct tcseg_maps *m, struct tcseg_config *cfg,
+		  const struct tcseg_policy_fds *p, const struct set_diff *d,
+		  const struct compiled *c)
+{
+	struct set_diff own;
+	int ret;
+
+	if (!d) {
+		memset(&own, 0, sizeof(own));
+		ret = set_diff_read(p, c, &own, true);
+		if (ret)
+			return ret;
+		d = &own;
+	}
+	ret = set_diff_apply(p, d, &report.count);
+	if (d == &own)
+		set_diff_free(&own);
+	if (ret)
+		return ret;
+	cfg->flags |= TCSEG_CFG_F_POLICY_SAME;
+	return tcseg_config_set(m, cfg);
+}
+
+/*
+ * Both sets held the live rules when this commit began: the difference
+ * read from the idle set is the live set's too (docs/DATAPATH.md
+ * "Atomic policy replace").
+ */
+static bool sets_same(const struct tcseg_config *cfg)
+{
+	return (cfg->flags & (TCSEG_CFG_F_POLICY_DIRTY |
+			      TCSEG_CFG_F_POLICY_SAME)) ==
+	       TCSEG_CFG_F_POLICY_SAME;
+}
+
+int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
+		 struct rule_set *new, char *err, size_t errlen)
+{
+	struct compiled c = { 0 };
+	struct tcseg_policy_fds p;
+	struct tcseg_config cfg;
+	struct set_diff d;
+	unsigned char *fresh;
+	bool same, exact;
+	__u16 next;
+	int ret;
+
+	memset(&report, 0, sizeof(report));
+	ret = sort_rules(new);
+	if (ret)
+		return ret;
+	fresh = calloc(new->n ? new->n : 1, 1);
+	if (!fresh)
+		return -ENOMEM;
+	ret = assign_slots(old, new, tcseg_map_max(m->rule_stats), fresh, err,
+			   errlen);
+	if (ret)
+		goto out;
+	ret = tcseg_config_get(m, &cfg);
+	if (ret) {
+		errf("cannot read the config: %s", strerror(-ret));
+		goto out;
+	}
+	if (!(cfg.flags & TCSEG_CFG_F_POLICY_DIRTY) && same_rules(old, new)) {
+		report.unchanged = true;	/* nothing to write */
+		goto out;
+	}
+	ret = policy_compile(new->v, new->n, tcseg_map_max(m->cidr), &c, err,
+			     errlen);
+	if (ret)
+		goto out;
+	ret = check_limits(m, new, &c, err, errlen);
+	if (ret)
+		goto out;
+	/* both sets hold compile(@old): the exact map's difference is known */
+	same = sets_same(&cfg);
+	memset(&d, 0, sizeof(d));
+	exact = !same || exact_diff(old, new, &c, &d.exact);
+	next = !(cfg.policy_set & 1);
+	p = tcseg_policy_fds(m, next);
+	ret = set_diff_read(&p, &c, &d, exact);
+	if (ret) {
+		errf("cannot read the maps: %s", strerror(-ret));
+		goto out;
+	}
+	/*
+	 * From here on the maps change, the live set only at the flip. The
+	 * flags make a commit that stops half way never look finished.
+	 */
+	cfg.flags |= TCSEG_CFG_F_POLICY_DIRTY;
+	cfg.flags &= ~TCSEG_CFG_F_POLICY_SAME;
+	ret = tcseg_config_set(m, &cfg);
+	if (!ret)
+		ret = zero_counters(m, new, fresh, &report.count);
+	if (!ret)
+		ret = set_diff_apply(&p, &d, &report.count);
+	if (!ret)
+		ret = write_rules(m, old, new, &report.count);
+	if (!ret)
+		ret = flip(m, &cfg, next, c.dev_rules);
+	if (ret) {
+		errf("writing the maps failed half way: %s (run the same "
+		     "command again to finish)", strerror(-ret));
+	} else {
+		p = tcseg_policy_fds(m, !next);
+		report.mirror_err = mirror(m, &cfg, &p, same ? &d : NULL, &c);
+	}
+	set_diff_free(&d);
+out:
+	compiled_free(&c);
+	free(fresh);
+	return ret;
+}
+
+int store_change(const struct tcseg_maps *m, store_change_fn change,
+		 void *arg, char *err, size_t errlen)
+{
+	struct rule_set old = { 0 }, new = { 0 };
+	int ret;
+
+	ret = store_read(m, &old, err, errlen);
+	if (!ret && old.n) {
+		new.v = malloc(old.n * sizeof(*new.v));
+		if (!new.v)
+			ret = -ENOMEM;
+		else
+			memcpy(new.v, old.v, old.n * sizeof(*new.v));
+		new.n = new.cap = new.v ? old.n : 0;
+	}
+	if (!ret)
+		ret = change(&new, arg, err, errlen);
+	if (!ret)
+		ret = store_assign_ids(&new, err, errlen);
+	if (!ret)
+		ret = store_commit(m, &old, &new, err, errlen);
+	rule_set_free(&old);
+	rule_set_free(&new);
+	return ret;
+}
+
+int store_change_replace(struct rule_set *rules, void *arg, char *err,
+			 size_t errlen)
+{
+	const struct rule_set *file = arg;
+	size_t i;
+	int ret = 0;
+
+	(void)err;
+	(void)errlen;
+	rules->n = 0;
+	for (i = 0; !ret && i < file->n; i++)
+		ret = rule_set_push(rules, &file->v[i]);
+	return ret;
+}
+
+int store_rule_counter(const struct tcseg_maps *m, __u32 slot,
+		       struct tcseg_rule_counter *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct tcseg_rule_counter *v;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->rule_stats, &slot, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < ncpu; i++) {
+		out->packets += v[i].packets;
+		out->bytes += v[i].bytes;
+		if (v[i].last_ns > out->last_ns)
+			out->last_ns = v[i].last_ns;
+	}
+	free(v);
+	return 0;
+}
