@@ -13,6 +13,7 @@
 
 #include "policy/compile.h"
 #include "dataplane/map_sync.h"
+#include "dataplane/policy_diff.h"
 #include "dataplane/policy_store.h"
 
 #define errf(fmt, ...) snprintf(err, errlen, fmt, ##__VA_ARGS__)
@@ -248,234 +249,6 @@ out:
 	return ret;
 }
 
-/* What one policy map set holds, keys and values. */
-struct set_maps {
-	struct kvvec exact, src, cidr;
-};
-
-static void free_set(struct set_maps *o)
-{
-	kv_free(&o->exact);
-	kv_free(&o->src);
-	kv_free(&o->cidr);
-}
-
-/* @exact false: all but the exact map (its difference is known). */
-static int read_set(const struct tcseg_policy_fds *p, struct set_maps *o,
-		    bool exact)
-{
-	int ret = 0;
-
-	memset(o, 0, sizeof(*o));
-	o->exact.ksize = sizeof(struct tcseg_exact_key);
-	o->exact.vsize = sizeof(struct tcseg_verdict);
-	if (exact)
-		ret = kv_read(p->exact, o->exact.ksize, o->exact.vsize,
-			      &o->exact);
-	if (!ret)
-		ret = kv_read(p->src_class, sizeof(struct tcseg_src_key),
-			      sizeof(struct tcseg_src_class), &o->src);
-	if (!ret)
-		ret = kv_read(p->cidr, sizeof(struct tcseg_cidr_key),
-			      sizeof(struct tcseg_verdict), &o->cidr);
-	if (ret)
-		free_set(o);
-	return ret;
-}
-
-/* From what a set holds to the compiled rules, per map. */
-struct set_diff {
-	struct kv_diff exact, src, cidr;
-};
-
-static void set_diff_free(struct set_diff *d)
-{
-	kv_diff_free(&d->exact);
-	kv_diff_free(&d->src);
-	kv_diff_free(&d->cidr);
-}
-
-/* @d->exact is given when @exact is false. */
-static int set_diff(const struct set_maps *o, const struct compiled *c,
-		    struct set_diff *d, bool exact)
-{
-	int ret = 0;
-
-	if (exact)
-		ret = kv_diff(c->ekeys, c->evals, c->n_exact, &o->exact,
-			      &d->exact);
-	if (!ret)
-		ret = kv_diff(c->skeys, c->svals, c->n_src, &o->src, &d->src);
-	if (!ret)
-		ret = kv_diff(c->ckeys, c->cvals, c->n_cidr, &o->cidr, &d->cidr);
-	if (ret)
-		set_diff_free(d);
-	return ret;
-}
-
-/* Write a set's difference into the set @p (no packet reads it). */
-static int set_diff_apply(const struct tcseg_policy_fds *p,
-			  const struct set_diff *d,
-			  struct map_sync_count *count)
-{
-	int ret = kv_diff_apply(p->exact, &d->exact, count);
-
-	if (!ret)
-		ret = kv_diff_apply(p->cidr, &d->cidr, count);
-	if (!ret)
-		ret = kv_diff_apply(p->src_class, &d->src, count);
-	return ret;
-}
-
-/*
- * The difference from what the set @p holds now to the compiled rules;
- * @exact false: but for the exact map's, already in @d.
- */
-static int set_diff_read(const struct tcseg_policy_fds *p,
-			 const struct compiled *c, struct set_diff *d,
-			 bool exact)
-{
-	struct set_maps o;
-	int ret = read_set(p, &o, exact);
-
-	if (!ret) {
-		ret = set_diff(&o, c, d, exact);
-		free_set(&o);
-	} else if (!exact) {
-		set_diff_free(d);
-	}
-	return ret;
-}
-
-static int diff_alloc(struct kv_diff *d, size_t ksize, size_t vsize,
-		      size_t nput, size_t ndel)
-{
-	memset(d, 0, sizeof(*d));
-	d->put.ksize = d->del.ksize = ksize;
-	d->put.vsize = d->del.vsize = vsize;
-	d->put.k = malloc((nput ? nput : 1) * ksize);
-	d->put.v = malloc((nput ? nput : 1) * vsize);
-	d->del.k = malloc((ndel ? ndel : 1) * ksize);
-	if (d->put.k && d->put.v && d->del.k)
-		return 0;
-	kv_diff_free(d);
-	return -ENOMEM;
-}
-
-/*
- * The rule map from @old to @s (both sorted by id): a merge, not a
- * lookup per rule. tcctl's own map; the data path never reads it.
- */
-static int write_rules(const struct tcseg_maps *m, const struct rule_set *old,
-		       const struct rule_set *s, struct map_sync_count *count)
-{
-	size_t i = 0, j = 0;
-	struct kv_diff d;
-	int ret = diff_alloc(&d, sizeof(__u32), sizeof(struct tcseg_rule), s->n,
-			     old->n);
-
-	while (!ret && (i < old->n || j < s->n)) {
-		const struct tcseg_rule *o = i < old->n ? &old->v[i] : NULL;
-		const struct tcseg_rule *r = j < s->n ? &s->v[j] : NULL;
-
-		if (o && (!r || o->id < r->id)) {
-			((__u32 *)d.del.k)[d.del.n++] = o->id;
-			i++;
-			continue;
-		}
-		if (!o || r->id < o->id || memcmp(o, r, sizeof(*r))) {
-			((__u32 *)d.put.k)[d.put.n] = r->id;
-			((struct tcseg_rule *)d.put.v)[d.put.n++] = *r;
-		}
-		i += o && o->id == r->id;
-		j++;
-	}
-	if (!ret)
-		ret = kv_diff_apply(m->rules, &d, count);
-	kv_diff_free(&d);
-	return ret;
-}
-
-static bool has_exact_range(const struct rule_set *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].dport_max && rule_is_exact(&s->v[i]))
-			return true;
-	return false;
-}
-
-static int cmp_ekey(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct tcseg_exact_key));
-}
-
-/*
- * The exact map's difference from compile(@old) to @c = compile(@new)
- * without reading the map (100k entries: ~90 ms of reading and diffing,
- * docs/BENCHMARKS.md): without port ranges every exact rule is one entry
- * of its own, in id order (rule_exact_key()), so an unchanged rule is an
- * unchanged entry. Only for a set known to hold compile(@old)
- * (sets_same()). -EAGAIN: ranges, read the map instead.
- */
-static int exact_diff(const struct rule_set *old, const struct rule_set *new,
-		      const struct compiled *c, struct kv_diff *d)
-{
-	size_t i = 0, j = 0, e = 0, k, n;
-	void *put;
-	int ret;
-
-	if (has_exact_range(old) || has_exact_range(new))
-		return -EAGAIN;
-	ret = diff_alloc(d, sizeof(struct tcseg_exact_key),
-			 sizeof(struct tcseg_verdict), c->n_exact, old->n);
-	while (!ret && (i < old->n || j < new->n)) {
-		const struct tcseg_rule *o = i < old->n ? &old->v[i] : NULL;
-		const struct tcseg_rule *r = j < new->n ? &new->v[j] : NULL;
-		bool take_o = o && (!r || o->id <= r->id);
-		bool take_r = r && (!o || r->id <= o->id);
-		bool same = take_o && take_r && !memcmp(o, r, sizeof(*r));
-
-		if (take_o && !same && rule_is_exact(o))
-			rule_exact_key(o, (struct tcseg_exact_key *)d->del.k +
-					  d->del.n++);
-		if (take_r && rule_is_exact(r)) {
-			if (e == c->n_exact || c->evals[e].rule_id != r->id)
-				ret = -EAGAIN;	/* not one entry per rule */
-			else if (!same)
-				kv_append(&d->put, c->ekeys, c->evals, e);
-			e++;
-		}
-		i += take_o;
-		j += take_r;
-	}
-	if (!ret && e != c->n_exact)
-		ret = -EAGAIN;
-	if (ret) {
-		kv_diff_free(d);
-		return ret;
-	}
-	/* a key a removed rule had and a new rule has: written, not deleted */
-	put = malloc((d->put.n ? d->put.n : 1) * d->put.ksize);
-	if (!put) {
-		kv_diff_free(d);
-		return -ENOMEM;
-	}
-	memcpy(put, d->put.k, d->put.n * d->put.ksize);
-	qsort(put, d->put.n, d->put.ksize, cmp_ekey);
-	for (k = 0, n = 0; k < d->del.n; k++) {
-		char *key = (char *)d->del.k + k * d->del.ksize;
-
-		if (!bsearch(key, put, d->put.n, d->put.ksize, cmp_ekey))
-			memmove((char *)d->del.k + n++ * d->del.ksize, key,
-				d->del.ksize);
-	}
-	d->del.n = n;
-	free(put);
-	return 0;
-}
-
 /*
  * Wait until no packet still uses what it read before: the programs run
  * under RCU, and membarrier(MEMBARRIER_CMD_GLOBAL) returns after an RCU
@@ -554,22 +327,22 @@ void store_last_report(struct store_report *out)
  * change reads the idle set then.
  */
 static int mirror(const struct tcseg_maps *m, struct tcseg_config *cfg,
-		  const struct tcseg_policy_fds *p, const struct set_diff *d,
+		  const struct tcseg_policy_fds *p, const struct policy_diff *d,
 		  const struct compiled *c)
 {
-	struct set_diff own;
+	struct policy_diff own;
 	int ret;
 
 	if (!d) {
 		memset(&own, 0, sizeof(own));
-		ret = set_diff_read(p, c, &own, true);
+		ret = policy_diff_read(p, c, &own, true);
 		if (ret)
 			return ret;
 		d = &own;
 	}
-	ret = set_diff_apply(p, d, &report.count);
+	ret = policy_diff_apply(p, d, &report.count);
 	if (d == &own)
-		set_diff_free(&own);
+		policy_diff_free(&own);
 	if (ret)
 		return ret;
 	cfg->flags |= TCSEG_CFG_F_POLICY_SAME;
@@ -594,7 +367,7 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 	struct compiled c = { 0 };
 	struct tcseg_policy_fds p;
 	struct tcseg_config cfg;
-	struct set_diff d;
+	struct policy_diff d;
 	unsigned char *fresh;
 	bool same, exact;
 	__u16 next;
@@ -630,10 +403,10 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 	/* both sets hold compile(@old): the exact map's difference is known */
 	same = sets_same(&cfg);
 	memset(&d, 0, sizeof(d));
-	exact = !same || exact_diff(old, new, &c, &d.exact);
+	exact = !same || policy_diff_exact(old, new, &c, &d.exact);
 	next = !(cfg.policy_set & 1);
 	p = tcseg_policy_fds(m, next);
-	ret = set_diff_read(&p, &c, &d, exact);
+	ret = policy_diff_read(&p, &c, &d, exact);
 	if (ret) {
 		errf("cannot read the maps: %s", strerror(-ret));
 		goto out;
@@ -648,9 +421,9 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 	if (!ret)
 		ret = zero_counters(m, new, fresh, &report.count);
 	if (!ret)
-		ret = set_diff_apply(&p, &d, &report.count);
+		ret = policy_diff_apply(&p, &d, &report.count);
 	if (!ret)
-		ret = write_rules(m, old, new, &report.count);
+		ret = policy_diff_write_rules(m->rules, old, new, &report.count);
 	if (!ret)
 		ret = flip(m, &cfg, next, c.dev_rules);
 	if (ret) {
@@ -660,7 +433,7 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 		p = tcseg_policy_fds(m, !next);
 		report.mirror_err = mirror(m, &cfg, &p, same ? &d : NULL, &c);
 	}
-	set_diff_free(&d);
+	policy_diff_free(&d);
 out:
 	compiled_free(&c);
 	free(fresh);
