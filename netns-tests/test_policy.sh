@@ -139,8 +139,10 @@ test_bad_input() {
 	tc_ policy del id 50
 }
 
+policy_version() { tc_ config | awk '$1 == "policy-version" { print $2 }'; }
+
 test_apply_file() {
-	local f=$NT_DIR/good.policy l
+	local f=$NT_DIR/good.policy l v1 v2 out
 	cat >"$f" <<-EOT
 		# pod a may reach b's web server, c may not reach b at all
 		id 60 from $A to $B proto tcp dport 80 action allow
@@ -154,6 +156,12 @@ test_apply_file() {
 	expect applied_rules_allow yes can_tcp a $B 80
 	expect applied_rules_deny no can_tcp c $B 80
 	expect applied_log_rule_allows yes can_udp a $B 53
+	# the same file again: nothing written, not even the policy version
+	v1=$(policy_version) && out=$(tc_ policy apply -f "$f") && v2=$(policy_version)
+	[[ $out == *"unchanged, nothing written"* ]] && [ -n "$v1" ] && [ "$v1" = "$v2" ] &&
+		t_pass apply_same_file_writes_nothing ||
+		t_fail apply_same_file_writes_nothing "'$out', policy version $v1 -> $v2"
+	expect applied_again_rules_allow yes can_tcp a $B 80
 }
 
 test_audit_mode() {

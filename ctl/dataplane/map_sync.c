@@ -108,76 +108,72 @@ fail:
 	return ret;
 }
 
-static int cmp_key(const void *a, const void *b, void *arg)
-{
-	return memcmp(a, b, *(size_t *)arg);
-}
-
-struct sorted {
-	char *k;		/* keys, sorted */
-	size_t *idx;		/* position of each sorted key in the source */
-	size_t n, ksize;
+/*
+ * Where each key of a kvvec is: open addressing, slot = entry index + 1
+ * (0 = empty). Hashing keeps the diff of two 100k-entry maps linear; a
+ * sort of both by memcmp cost more than the map I/O (docs/BENCHMARKS.md).
+ */
+struct kv_index {
+	const struct kvvec *kv;
+	size_t *slot;
+	size_t mask;
 };
 
-struct idx_ctx {
-	const char *base;
-	size_t ksize;
-};
-
-static int cmp_idx(const void *a, const void *b, void *arg)
+/* murmur3's finalizer: every input bit moves every output bit */
+static __u64 mix64(__u64 h)
 {
-	const struct idx_ctx *c = arg;
-
-	return memcmp(c->base + *(const size_t *)a * c->ksize,
-		      c->base + *(const size_t *)b * c->ksize, c->ksize);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
-static int sort_keys(const void *keys, size_t n, size_t ksize,
-		     struct sorted *s)
+static size_t key_hash(const void *key, size_t len)
 {
-	struct idx_ctx c = { keys, ksize };
-	size_t i;
+	const unsigned char *p = key;
+	__u64 h = len, w;
 
-	s->n = n;
-	s->ksize = ksize;
-	s->k = malloc((n ? n : 1) * ksize);
-	s->idx = malloc((n ? n : 1) * sizeof(*s->idx));
-	if (!s->k || !s->idx) {
-		free(s->k);
-		free(s->idx);
-		return -ENOMEM;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = mix64(h ^ w);
 	}
-	for (i = 0; i < n; i++)
-		s->idx[i] = i;
-	qsort_r(s->idx, n, sizeof(*s->idx), cmp_idx, &c);
-	for (i = 0; i < n; i++)
-		memcpy(s->k + i * ksize, (const char *)keys + s->idx[i] * ksize,
-		       ksize);
+	if (len) {
+		w = 0;
+		memcpy(&w, p, len);
+		h = mix64(h ^ w);
+	}
+	return (size_t)h;
+}
+
+static int index_build(const struct kvvec *kv, struct kv_index *x)
+{
+	size_t cap = 16, i, h;
+
+	while (cap < kv->n * 2)
+		cap *= 2;
+	x->kv = kv;
+	x->mask = cap - 1;
+	x->slot = calloc(cap, sizeof(*x->slot));
+	if (!x->slot)
+		return -ENOMEM;
+	for (i = 0; i < kv->n; i++) {
+		h = key_hash((char *)kv->k + i * kv->ksize, kv->ksize);
+		while (x->slot[h & x->mask])
+			h++;
+		x->slot[h & x->mask] = i + 1;
+	}
 	return 0;
 }
 
-static void sorted_free(struct sorted *s)
+/* Index in @x->kv of @key, or -1. */
+static long index_find(const struct kv_index *x, const void *key)
 {
-	free(s->k);
-	free(s->idx);
-}
+	size_t ks = x->kv->ksize, h = key_hash(key, ks), at;
 
-/* Index in the source of @key, or -1. */
-static long sorted_find(const struct sorted *s, const void *key)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = cmp_key(key, s->k + mid * s->ksize, (void *)&s->ksize);
-
-		if (!c)
-			return (long)s->idx[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	for (; (at = x->slot[h & x->mask]) != 0; h++)
+		if (!memcmp((char *)x->kv->k + (at - 1) * ks, key, ks))
+			return (long)(at - 1);
 	return -1;
 }
 
@@ -202,85 +198,114 @@ static int write_batch(int fd, const char *k, const char *v, size_t n,
 	return 0;
 }
 
-int map_sync_write(int fd, const void *keys, const void *vals, size_t n,
-		   const struct kvvec *old, size_t *written)
-{
-	const char *k = keys, *v = vals;
-	struct sorted s;
-	char *wk, *wv;
-	size_t i, m = 0, ks = old->ksize, vs = old->vsize;
-	long at;
-	int ret;
-
-	ret = sort_keys(old->k, old->n, ks, &s);
-	if (ret)
-		return ret;
-	wk = malloc((n ? n : 1) * ks);
-	wv = malloc((n ? n : 1) * vs);
-	if (!wk || !wv) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		at = sorted_find(&s, k + i * ks);
-		if (at >= 0 && !memcmp((char *)old->v + at * vs, v + i * vs, vs))
-			continue;
-		memcpy(wk + m * ks, k + i * ks, ks);
-		memcpy(wv + m * vs, v + i * vs, vs);
-		m++;
-	}
-	ret = write_batch(fd, wk, wv, m, ks, vs);
-	if (written)
-		*written = m;
-out:
-	free(wk);
-	free(wv);
-	sorted_free(&s);
-	return ret;
-}
-
-int map_sync_prune(int fd, const void *keys, size_t n, const struct kvvec *old,
-		   size_t *deleted)
+static int delete_batch(int fd, const char *k, size_t n, size_t ksize)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t i, m = 0, done = 0, ks = old->ksize;
-	struct sorted s;
-	char *dk;
+	size_t done = 0;
 	__u32 cnt;
-	int ret;
 
-	ret = sort_keys(keys, n, ks, &s);
-	if (ret)
-		return ret;
-	dk = malloc((old->n ? old->n : 1) * ks);
-	if (!dk) {
-		sorted_free(&s);
-		return -ENOMEM;
-	}
-	for (i = 0; i < old->n; i++) {
-		const char *key = (const char *)old->k + i * ks;
-
-		if (sorted_find(&s, key) < 0)
-			memcpy(dk + m++ * ks, key, ks);
-	}
-	while (done < m) {
-		cnt = m - done > BATCH ? BATCH : m - done;
-		if (bpf_map_delete_batch(fd, dk + done * ks, &cnt, &opts))
+	while (done < n) {
+		cnt = n - done > BATCH ? BATCH : n - done;
+		if (bpf_map_delete_batch(fd, k + done * ksize, &cnt, &opts))
 			break;
 		done += cnt;
 	}
-	for (; done < m && !ret; done++)
-		if (bpf_map_delete_elem(fd, dk + done * ks) && errno != ENOENT)
-			ret = -errno;
-	if (deleted)
-		*deleted = m;
-	free(dk);
-	sorted_free(&s);
+	for (; done < n; done++)
+		if (bpf_map_delete_elem(fd, k + done * ksize) &&
+		    errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+void kv_append(struct kvvec *out, const void *k, const void *v, size_t i)
+{
+	memcpy((char *)out->k + out->n * out->ksize,
+	       (const char *)k + i * out->ksize, out->ksize);
+	if (v)
+		memcpy((char *)out->v + out->n * out->vsize,
+		       (const char *)v + i * out->vsize, out->vsize);
+	out->n++;
+}
+
+void kv_diff_free(struct kv_diff *d)
+{
+	kv_free(&d->put);
+	kv_free(&d->del);
+}
+
+int kv_diff(const void *keys, const void *vals, size_t n,
+	    const struct kvvec *old, struct kv_diff *d)
+{
+	size_t i, ks = old->ksize, vs = old->vsize;
+	unsigned char *seen;
+	struct kv_index x;
+	long at;
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->put.ksize = d->del.ksize = ks;
+	d->put.vsize = d->del.vsize = vs;
+	ret = index_build(old, &x);
+	if (ret)
+		return ret;
+	seen = calloc(old->n ? old->n : 1, 1);
+	d->put.k = malloc((n ? n : 1) * ks);
+	d->put.v = malloc((n ? n : 1) * vs);
+	d->del.k = malloc((old->n ? old->n : 1) * ks);
+	if (!seen || !d->put.k || !d->put.v || !d->del.k) {
+		ret = -ENOMEM;
+		kv_diff_free(d);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		at = index_find(&x, (const char *)keys + i * ks);
+		if (at >= 0) {
+			seen[at] = 1;
+			if (!memcmp((char *)old->v + at * vs,
+				    (const char *)vals + i * vs, vs))
+				continue;
+		}
+		kv_append(&d->put, keys, vals, i);
+	}
+	for (i = 0; i < old->n; i++)
+		if (!seen[i])
+			kv_append(&d->del, old->k, NULL, i);
+out:
+	free(seen);
+	free(x.slot);
+	return ret;
+}
+
+int kv_diff_apply(int fd, const struct kv_diff *d,
+		  struct map_sync_count *count)
+{
+	/* wanted entries first: a failure leaves extra entries, not holes */
+	int ret = write_batch(fd, d->put.k, d->put.v, d->put.n, d->put.ksize,
+			      d->put.vsize);
+
+	if (!ret)
+		ret = delete_batch(fd, d->del.k, d->del.n, d->del.ksize);
+	if (!ret && count) {
+		count->written += d->put.n;
+		count->deleted += d->del.n;
+	}
+	return ret;
+}
+
+int map_sync(int fd, const void *keys, const void *vals, size_t n,
+	     const struct kvvec *old, struct map_sync_count *count)
+{
+	struct kv_diff d;
+	int ret = kv_diff(keys, vals, n, old, &d);
+
+	if (!ret)
+		ret = kv_diff_apply(fd, &d, count);
+	kv_diff_free(&d);
 	return ret;
 }
 
 int map_write_same(int fd, const void *keys, size_t n, size_t ksize,
-		   const void *val, size_t vsize)
+		   const void *val, size_t vsize, struct map_sync_count *count)
 {
 	char *vals = malloc((n ? n : 1) * vsize);
 	size_t i;
@@ -291,6 +316,8 @@ int map_write_same(int fd, const void *keys, size_t n, size_t ksize,
 	for (i = 0; i < n; i++)
 		memcpy(vals + i * vsize, val, vsize);
 	ret = write_batch(fd, keys, vals, n, ksize, vsize);
+	if (!ret && count)
+		count->written += n;
 	free(vals);
 	return ret;
 }

@@ -13,37 +13,79 @@
 
 #include "policy/compile.h"
 #include "dataplane/map_sync.h"
+#include "dataplane/policy_diff.h"
 #include "dataplane/policy_store.h"
 
 #define errf(fmt, ...) snprintf(err, errlen, fmt, ##__VA_ARGS__)
 
-static int cmp_rule_id(const void *a, const void *b)
+/*
+ * @out = the @n rules of @v sorted by id: a radix sort of (id, index)
+ * pairs, one byte of the id per pass, then one gather (qsort of 110k
+ * rules cost ~30 ms, docs/BENCHMARKS.md).
+ */
+static int sort_by_id(const struct tcseg_rule *v, size_t n,
+		      struct rule_set *out)
 {
-	const struct tcseg_rule *x = a, *y = b;
+	__u64 *a = malloc((n ? n : 1) * sizeof(*a));
+	__u64 *b = malloc((n ? n : 1) * sizeof(*b)), *t;
+	size_t i, cnt[257];
+	int shift;
 
-	return x->id < y->id ? -1 : x->id > y->id;
+	out->v = malloc((n ? n : 1) * sizeof(*out->v));
+	if (!a || !b || !out->v) {
+		free(a);
+		free(b);
+		free(out->v);
+		out->v = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		a[i] = (__u64)v[i].id << 32 | i;
+	for (shift = 32; shift < 64; shift += 8) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[((a[i] >> shift) & 0xff) + 1]++;
+		for (i = 1; i < 257; i++)
+			cnt[i] += cnt[i - 1];
+		for (i = 0; i < n; i++)
+			b[cnt[(a[i] >> shift) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	for (i = 0; i < n; i++)
+		out->v[i] = v[a[i] & 0xffffffffu];
+	out->n = out->cap = n;
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* @s sorted by id, in place. */
+static int sort_rules(struct rule_set *s)
+{
+	struct rule_set sorted;
+	int ret = sort_by_id(s->v, s->n, &sorted);
+
+	if (ret)
+		return ret;
+	rule_set_free(s);
+	*s = sorted;
+	return 0;
 }
 
 int store_read(const struct tcseg_maps *m, struct rule_set *out, char *err,
 	       size_t errlen)
 {
 	struct kvvec kv;
-	size_t i;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	ret = kv_read(m->rules, sizeof(__u32), sizeof(struct tcseg_rule), &kv);
-	for (i = 0; !ret && i < kv.n; i++)
-		ret = rule_set_push(out, (struct tcseg_rule *)kv.v + i);
+	if (!ret)
+		ret = sort_by_id(kv.v, kv.n, out);
 	kv_free(&kv);
-	if (ret) {
+	if (ret)
 		errf("cannot read rules: %s", strerror(-ret));
-		rule_set_free(out);
-		return ret;
-	}
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_rule_id);
-	return 0;
+	return ret;
 }
 
 int store_assign_ids(struct rule_set *rules, char *err, size_t errlen)
@@ -179,7 +221,8 @@ static int check_limits(const struct tcseg_maps *m, const struct rule_set *s,
 
 /* New rules start from zero (their slot may have counted another rule). */
 static int zero_counters(const struct tcseg_maps *m,
-			 const struct rule_set *s, const unsigned char *fresh)
+			 const struct rule_set *s, const unsigned char *fresh,
+			 struct map_sync_count *count)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct tcseg_rule_counter *zero;
@@ -199,81 +242,10 @@ static int zero_counters(const struct tcseg_maps *m,
 		if (fresh[i])
 			slots[n++] = s->v[i].slot;
 	ret = map_write_same(m->rule_stats, slots, n, sizeof(*slots), zero,
-			     ncpu * sizeof(*zero));
+			     ncpu * sizeof(*zero), count);
 out:
 	free(zero);
 	free(slots);
-	return ret;
-}
-
-/* What the maps hold now, keys and values: the rules and one policy set. */
-struct old_maps {
-	struct kvvec rules, exact, src, cidr;
-};
-
-static int read_old_maps(const struct tcseg_maps *m,
-			 const struct tcseg_policy_fds *p, struct old_maps *o)
-{
-	int ret;
-
-	memset(o, 0, sizeof(*o));
-	ret = kv_read(m->rules, sizeof(__u32), sizeof(struct tcseg_rule),
-		      &o->rules);
-	if (!ret)
-		ret = kv_read(p->exact, sizeof(struct tcseg_exact_key),
-			      sizeof(struct tcseg_verdict), &o->exact);
-	if (!ret)
-		ret = kv_read(p->src_class, sizeof(struct tcseg_src_key),
-			      sizeof(struct tcseg_src_class), &o->src);
-	if (!ret)
-		ret = kv_read(p->cidr, sizeof(struct tcseg_cidr_key),
-			      sizeof(struct tcseg_verdict), &o->cidr);
-	return ret;
-}
-
-static void free_old_maps(struct old_maps *o)
-{
-	kv_free(&o->rules);
-	kv_free(&o->exact);
-	kv_free(&o->src);
-	kv_free(&o->cidr);
-}
-
-/* Bring one map to the @n wanted entries: write what differs, drop the rest. */
-static int sync_map(int fd, const void *keys, const void *vals, size_t n,
-		    const struct kvvec *old)
-{
-	int ret = map_sync_write(fd, keys, vals, n, old, NULL);
-
-	return ret ? ret : map_sync_prune(fd, keys, n, old, NULL);
-}
-
-/*
- * Fill the set no packet reads (only what differs from what it held)
- * and the rule map (tcctl's own; the data path never reads it).
- */
-static int write_maps(const struct tcseg_maps *m,
-		      const struct tcseg_policy_fds *p,
-		      const struct rule_set *s, const struct compiled *c,
-		      struct old_maps *o)
-{
-	__u32 *ids = malloc((s->n ? s->n : 1) * sizeof(*ids));
-	size_t i;
-	int ret;
-
-	if (!ids)
-		return -ENOMEM;
-	for (i = 0; i < s->n; i++)
-		ids[i] = s->v[i].id;
-	ret = sync_map(p->exact, c->ekeys, c->evals, c->n_exact, &o->exact);
-	if (!ret)
-		ret = sync_map(p->cidr, c->ckeys, c->cvals, c->n_cidr, &o->cidr);
-	if (!ret)
-		ret = sync_map(p->src_class, c->skeys, c->svals, c->n_src,
-			       &o->src);
-	if (!ret)
-		ret = sync_map(m->rules, ids, s->v, s->n, &o->rules);
-	free(ids);
 	return ret;
 }
 
@@ -295,8 +267,9 @@ static void grace_period(void)
  * Make the filled set @next live (docs/DATAPATH.md "Atomic policy
  * replace"): device lookups on if it needs them, flip the set word,
  * then bump the version (in that order: a packet that reads the new
- * version reads the new set too), wait for packets that read the old
- * set word, and only then lower dev_rules to what the new set needs.
+ * version reads the new set too) and end the commit, wait for packets
+ * that read the old set word, and only then lower dev_rules to what the
+ * new set needs.
  */
 static int flip(const struct tcseg_maps *m, struct tcseg_config *cfg,
 		__u16 next, __u32 dev_rules)
@@ -313,6 +286,7 @@ static int flip(const struct tcseg_maps *m, struct tcseg_config *cfg,
 	}
 	if (!ret) {
 		cfg->policy_version = tcseg_version_next(cfg->policy_version);
+		cfg->flags &= ~TCSEG_CFG_F_POLICY_DIRTY;
 		ret = tcseg_config_set(m, cfg);
 	}
 	if (ret)
@@ -325,17 +299,84 @@ static int flip(const struct tcseg_maps *m, struct tcseg_config *cfg,
 	return ret;
 }
 
+/*
+ * Is @new the stored set @old (both sorted by id; ids, matches, actions,
+ * slots)? Then the live set is compiled from it, unless a commit began
+ * and did not reach its flip (TCSEG_CFG_F_POLICY_DIRTY, checked by the
+ * caller).
+ */
+static bool same_rules(const struct rule_set *old, const struct rule_set *new)
+{
+	return old->n == new->n &&
+	       (!old->n || !memcmp(old->v, new->v, old->n * sizeof(*old->v)));
+}
+
+static struct store_report report;
+
+void store_last_report(struct store_report *out)
+{
+	*out = report;
+}
+
+/*
+ * After the flip: the set that was live (no packet reads it any more)
+ * gets the new rules too, so the next change writes only its own
+ * difference into both. @d: the difference to use when the two sets
+ * held the same (TCSEG_CFG_F_POLICY_SAME), else NULL: read the set.
+ * A failure here costs the next change time, not correctness: that
+ * change reads the idle set then.
+ */
+static int mirror(const struct tcseg_maps *m, struct tcseg_config *cfg,
+		  const struct tcseg_policy_fds *p, const struct policy_diff *d,
+		  const struct compiled *c)
+{
+	struct policy_diff own;
+	int ret;
+
+	if (!d) {
+		memset(&own, 0, sizeof(own));
+		ret = policy_diff_read(p, c, &own, true);
+		if (ret)
+			return ret;
+		d = &own;
+	}
+	ret = policy_diff_apply(p, d, &report.count);
+	if (d == &own)
+		policy_diff_free(&own);
+	if (ret)
+		return ret;
+	cfg->flags |= TCSEG_CFG_F_POLICY_SAME;
+	return tcseg_config_set(m, cfg);
+}
+
+/*
+ * Both sets held the live rules when this commit began: the difference
+ * read from the idle set is the live set's too (docs/DATAPATH.md
+ * "Atomic policy replace").
+ */
+static bool sets_same(const struct tcseg_config *cfg)
+{
+	return (cfg->flags & (TCSEG_CFG_F_POLICY_DIRTY |
+			      TCSEG_CFG_F_POLICY_SAME)) ==
+	       TCSEG_CFG_F_POLICY_SAME;
+}
+
 int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 		 struct rule_set *new, char *err, size_t errlen)
 {
 	struct compiled c = { 0 };
 	struct tcseg_policy_fds p;
 	struct tcseg_config cfg;
-	struct old_maps o;
+	struct policy_diff d;
 	unsigned char *fresh;
+	bool same, exact;
 	__u16 next;
 	int ret;
 
+	memset(&report, 0, sizeof(report));
+	ret = sort_rules(new);
+	if (ret)
+		return ret;
 	fresh = calloc(new->n ? new->n : 1, 1);
 	if (!fresh)
 		return -ENOMEM;
@@ -343,6 +384,15 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 			   errlen);
 	if (ret)
 		goto out;
+	ret = tcseg_config_get(m, &cfg);
+	if (ret) {
+		errf("cannot read the config: %s", strerror(-ret));
+		goto out;
+	}
+	if (!(cfg.flags & TCSEG_CFG_F_POLICY_DIRTY) && same_rules(old, new)) {
+		report.unchanged = true;	/* nothing to write */
+		goto out;
+	}
 	ret = policy_compile(new->v, new->n, tcseg_map_max(m->cidr), &c, err,
 			     errlen);
 	if (ret)
@@ -350,25 +400,40 @@ int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 	ret = check_limits(m, new, &c, err, errlen);
 	if (ret)
 		goto out;
-	ret = tcseg_config_get(m, &cfg);
+	/* both sets hold compile(@old): the exact map's difference is known */
+	same = sets_same(&cfg);
+	memset(&d, 0, sizeof(d));
+	exact = !same || policy_diff_exact(old, new, &c, &d.exact);
 	next = !(cfg.policy_set & 1);
 	p = tcseg_policy_fds(m, next);
-	if (!ret)
-		ret = read_old_maps(m, &p, &o);
+	ret = policy_diff_read(&p, &c, &d, exact);
 	if (ret) {
 		errf("cannot read the maps: %s", strerror(-ret));
 		goto out;
 	}
-	/* from here on the maps change; the live set only at the flip */
-	ret = zero_counters(m, new, fresh);
+	/*
+	 * From here on the maps change, the live set only at the flip. The
+	 * flags make a commit that stops half way never look finished.
+	 */
+	cfg.flags |= TCSEG_CFG_F_POLICY_DIRTY;
+	cfg.flags &= ~TCSEG_CFG_F_POLICY_SAME;
+	ret = tcseg_config_set(m, &cfg);
 	if (!ret)
-		ret = write_maps(m, &p, new, &c, &o);
+		ret = zero_counters(m, new, fresh, &report.count);
+	if (!ret)
+		ret = policy_diff_apply(&p, &d, &report.count);
+	if (!ret)
+		ret = policy_diff_write_rules(m->rules, old, new, &report.count);
 	if (!ret)
 		ret = flip(m, &cfg, next, c.dev_rules);
-	if (ret)
+	if (ret) {
 		errf("writing the maps failed half way: %s (run the same "
 		     "command again to finish)", strerror(-ret));
-	free_old_maps(&o);
+	} else {
+		p = tcseg_policy_fds(m, !next);
+		report.mirror_err = mirror(m, &cfg, &p, same ? &d : NULL, &c);
+	}
+	policy_diff_free(&d);
 out:
 	compiled_free(&c);
 	free(fresh);
@@ -379,12 +444,17 @@ int store_change(const struct tcseg_maps *m, store_change_fn change,
 		 void *arg, char *err, size_t errlen)
 {
 	struct rule_set old = { 0 }, new = { 0 };
-	size_t i;
 	int ret;
 
 	ret = store_read(m, &old, err, errlen);
-	for (i = 0; !ret && i < old.n; i++)
-		ret = rule_set_push(&new, &old.v[i]);
+	if (!ret && old.n) {
+		new.v = malloc(old.n * sizeof(*new.v));
+		if (!new.v)
+			ret = -ENOMEM;
+		else
+			memcpy(new.v, old.v, old.n * sizeof(*new.v));
+		new.n = new.cap = new.v ? old.n : 0;
+	}
 	if (!ret)
 		ret = change(&new, arg, err, errlen);
 	if (!ret)

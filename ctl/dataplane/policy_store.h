@@ -9,7 +9,10 @@
 #ifndef TCSEG_POLICY_STORE_H
 #define TCSEG_POLICY_STORE_H
 
+#include <stdbool.h>
+
 #include "dataplane/loader.h"
+#include "dataplane/map_sync.h"
 #include "policy/rule.h"
 
 /* Every rule in tcseg_rules, sorted by id. */
@@ -23,10 +26,20 @@ int store_assign_ids(struct rule_set *rules, char *err, size_t errlen);
  * Replace the stored set @old with @new: assign counter slots (a rule
  * that keeps its id and match keeps its counters), compile, check the
  * map limits, write rules and lookup maps, bump the policy version.
- * On error nothing has been written.
+ * On error nothing has been written. When @new is the live set already
+ * nothing is written at all (not even the version).
  */
 int store_commit(const struct tcseg_maps *m, const struct rule_set *old,
 		 struct rule_set *new, char *err, size_t errlen);
+
+/* What the last store_commit() of this process did. */
+struct store_report {
+	bool unchanged;		/* @new was the live set: nothing written */
+	struct map_sync_count count;	/* map entries written, deleted */
+	int mirror_err;		/* the old set not brought up to date */
+};
+
+void store_last_report(struct store_report *out);
 
 /* Edit @rules in place (add, delete, replace); err gets why not. */
 typedef int (*store_change_fn)(struct rule_set *rules, void *arg, char *err,

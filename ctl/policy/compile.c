@@ -230,6 +230,18 @@ static int cmp_narrower(const struct cctx *c, size_t i, size_t j)
 	return 0;
 }
 
+void rule_exact_key(const struct tcseg_rule *r, struct tcseg_exact_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = r->ifindex;
+	k->saddr = r->saddr;
+	k->daddr = r->daddr;
+	k->sport = htons(r->sport);
+	k->dport = htons(r->dport);
+	k->proto = r->proto;
+	k->family = r->family;
+}
+
 struct eentry {
 	struct tcseg_exact_key key;
 	size_t rule;
@@ -264,13 +276,7 @@ static int compile_exact(const struct cctx *c, size_t n_exact,
 		r = &c->rules[i];
 		if (!rule_is_exact(r))
 			continue;
-		e[j].key.ifindex = r->ifindex;
-		e[j].key.saddr = r->saddr;
-		e[j].key.daddr = r->daddr;
-		e[j].key.sport = htons(r->sport);
-		e[j].key.dport = htons(r->dport);
-		e[j].key.proto = r->proto;
-		e[j].key.family = r->family;
+		rule_exact_key(r, &e[j].key);
 		e[j++].rule = i;
 	}
 	/* overlapping ranges land on one key */

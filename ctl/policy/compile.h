@@ -45,6 +45,13 @@ int policy_compile(const struct tcseg_rule *rules, size_t n, size_t max_cidr,
 		   struct compiled *out, char *err, size_t errlen);
 void compiled_free(struct compiled *c);
 
+/*
+ * The tcseg_exact key of exact rule @r (one port: a range has one key
+ * per port). Without port ranges, ekeys/evals hold one entry per exact
+ * rule, in the rules' order.
+ */
+void rule_exact_key(const struct tcseg_rule *r, struct tcseg_exact_key *k);
+
 /* The decision the data path would take for a flow (reference model). */
 struct model_verdict {
 	int found;		/* 0: no rule matched (defaults apply) */

@@ -112,8 +112,8 @@ int rules_read_file(const char *path, struct rule_set *out,
 
 /*
  * rules_read_file() with pod sides: *@pods (malloc'd, one per rule of
- * @out, NULL when @out is empty) says which side of each rule names a
- * pod. Two rules naming the same pods with the same other words are
+ * @out, NULL when no rule names a pod) says which side of each rule
+ * names a pod. Two rules naming the same pods with the same other words are
  * the same match.
  */
 int rules_read_file_pods(const char *path, struct rule_set *out,

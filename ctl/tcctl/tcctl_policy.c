@@ -206,17 +206,58 @@ struct apply_arg {
 	struct rule_pod_sides *ps;	/* ... with their pods */
 };
 
+static int cmp_ref_id(const void *key, const void *ref)
+{
+	__u32 id = *(const __u32 *)key;
+	__u32 other = ((const struct pod_rule_ref *)ref)->tmpl.id;
+
+	return id < other ? -1 : id > other;
+}
+
+/* @v (sorted by id, as pods_ctx_load() reads them) holds pod rule @r. */
+static bool ref_stored(const struct pod_rule_ref *v, size_t n,
+		       const struct pod_rule_ref *r)
+{
+	const struct pod_rule_ref *o = bsearch(&r->tmpl.id, v, n, sizeof(*v),
+					       cmp_ref_id);
+
+	return o && !memcmp(&o->tmpl, &r->tmpl, sizeof(r->tmpl)) &&
+	       !strcmp(o->from, r->from) && !strcmp(o->to, r->to);
+}
+
+/* The file's pod rules (ids unique) are the stored ones: none to write. */
+static bool refs_same(const struct pod_rule_ref *old, size_t n_old)
+{
+	size_t i;
+
+	if (n_old != pods.nrefs)
+		return false;
+	for (i = 0; i < pods.nrefs; i++)
+		if (!ref_stored(old, n_old, &pods.refs[i]))
+			return false;
+	return true;
+}
+
 static int change_apply(struct rule_set *rules, void *arg, char *err,
 			size_t errlen)
 {
 	struct apply_arg *a = arg;
-	size_t i;
+	struct pod_rule_ref *old = NULL;
+	size_t i, n_old = pods.nrefs;
 	int ret = store_change_replace(rules, &a->plain, err, errlen);
 
-	pods.refs_changed = pods.nrefs > 0 || a->pod.n > 0;
+	if (!ret && n_old) {
+		old = malloc(n_old * sizeof(*old));
+		if (old)
+			memcpy(old, pods.refs, n_old * sizeof(*old));
+		else
+			ret = -ENOMEM;
+	}
 	pods.nrefs = 0;
 	for (i = 0; !ret && i < a->pod.n; i++)
 		ret = pods_ctx_add(&pods, &a->pod.v[i], &a->ps[i]);
+	pods.refs_changed = !refs_same(old, n_old);
+	free(old);
 	return ret;
 }
 
@@ -242,6 +283,28 @@ static int split_file(struct rule_set *file, struct rule_pod_sides *ps,
 	return ret ? tcctl_err("out of memory") : 0;
 }
 
+/* What the commit wrote (docs/POLICY.md "Changes and live flows"). */
+static void apply_report(struct tcctl *t, size_t n, const char *path,
+			 double ms)
+{
+	struct store_report r;
+
+	store_last_report(&r);
+	if (r.mirror_err)
+		fprintf(stderr, "tcctl: warning: the policy is applied, but the "
+			"previous map set was not brought up to date (%s): the "
+			"next change writes more\n", strerror(-r.mirror_err));
+	if (t->json)
+		return;
+	if (r.unchanged)
+		printf("%zu rules from %s: unchanged, nothing written (%.1f "
+		       "ms)\n", n, path, ms);
+	else
+		printf("applied %zu rules from %s in %.1f ms (map entries: "
+		       "%zu written, %zu deleted)\n", n, path, ms,
+		       r.count.written, r.count.deleted);
+}
+
 static int policy_apply(struct tcctl *t, int argc, char **argv)
 {
 	struct rule_set file = { 0 };
@@ -259,9 +322,8 @@ static int policy_apply(struct tcctl *t, int argc, char **argv)
 	ret = split_file(&file, ps, &a);
 	if (!ret)
 		ret = policy_change(t, change_apply, &a, a.pod.n > 0);
-	if (!ret && !t->json)
-		printf("applied %zu rules from %s in %.1f ms\n", file.n,
-		       argv[1], now_ms() - t0);
+	if (!ret)
+		apply_report(t, file.n, argv[1], now_ms() - t0);
 	rule_set_free(&file);
 	rule_set_free(&a.plain);
 	rule_set_free(&a.pod);

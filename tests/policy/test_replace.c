@@ -10,6 +10,9 @@
  *   C  denied by both (OLD: exact deny over a CIDR allow; NEW: CIDR deny)
  *   D  allowed by both (OLD: exact allow; NEW: CIDR allow)
  * A packet of C passing or of D dropped is a mix of the two sets.
+ * Then what a commit writes: nothing for the live set again, the same
+ * content in both sets after a change, and a commit that stopped half
+ * way or a set that drifted is repaired, not trusted.
  * Usage: test_replace PIN_DIR (on a bpffs) [FLIPS]
  */
 #include <errno.h>
@@ -21,6 +24,8 @@
 #include <bpf/bpf.h>
 
 #include "dataplane/loader.h"
+#include "dataplane/map_sync.h"
+#include "policy/compile.h"
 #include "pkt.h"
 #include "dataplane/policy_store.h"
 
@@ -265,6 +270,201 @@ static int check_counters(struct stream *st, struct rule_set *sets)
 	return 0;
 }
 
+/* Does map @fd hold exactly the @n entries @keys, @vals? */
+static bool map_holds(int fd, const void *keys, const void *vals, size_t n,
+		      size_t ks, size_t vs)
+{
+	struct kvvec x;
+	struct kv_diff d;
+	bool same = false;
+
+	if (kv_read(fd, ks, vs, &x))
+		return false;
+	if (!kv_diff(keys, vals, n, &x, &d)) {
+		same = !d.put.n && !d.del.n;
+		kv_diff_free(&d);
+	}
+	kv_free(&x);
+	return same;
+}
+
+/* Both policy map sets hold the stored rules, compiled. */
+static bool sets_hold_rules(const struct tcseg_maps *m)
+{
+	char err[TCSEG_ERRLEN];
+	struct rule_set cur;
+	struct compiled c;
+	bool ok = true;
+	unsigned int set;
+
+	if (store_read(m, &cur, err, sizeof(err)))
+		return false;
+	if (policy_compile(cur.v, cur.n, 0, &c, err, sizeof(err))) {
+		rule_set_free(&cur);
+		return false;
+	}
+	for (set = 0; set < 2; set++) {
+		struct tcseg_policy_fds p = tcseg_policy_fds(m, set);
+
+		ok = ok && map_holds(p.exact, c.ekeys, c.evals, c.n_exact,
+				     sizeof(*c.ekeys), sizeof(*c.evals)) &&
+		     map_holds(p.src_class, c.skeys, c.svals, c.n_src,
+			       sizeof(*c.skeys), sizeof(*c.svals)) &&
+		     map_holds(p.cidr, c.ckeys, c.cvals, c.n_cidr,
+			       sizeof(*c.ckeys), sizeof(*c.cvals));
+	}
+	compiled_free(&c);
+	rule_set_free(&cur);
+	return ok;
+}
+
+static int result(int ok, const char *name, const char *why)
+{
+	if (ok)
+		printf("PASS %s\n", name);
+	else
+		printf("FAIL %s: %s\n", name, why);
+	return !ok;
+}
+
+/*
+ * The live set applied again writes nothing: no map entry, not even the
+ * config (the version stays, so no session re-decides).
+ */
+static int check_reapply(struct stream *st, struct rule_set *sets)
+{
+	struct tcseg_config before, after;
+	struct store_report r;
+	char why[160];
+
+	if (apply(st->m, &sets[0]) || tcseg_config_get(st->m, &before) ||
+	    apply(st->m, &sets[0]) || tcseg_config_get(st->m, &after))
+		return result(0, "replace_reapply_writes_nothing", "apply");
+	store_last_report(&r);
+	snprintf(why, sizeof(why), "unchanged %d, %zu written, %zu deleted, "
+		 "version %u -> %u, set %u -> %u", r.unchanged, r.count.written,
+		 r.count.deleted, before.policy_version, after.policy_version,
+		 before.policy_set, after.policy_set);
+	return result(r.unchanged && !r.count.written && !r.count.deleted &&
+		      !memcmp(&before, &after, sizeof(before)),
+		      "replace_reapply_writes_nothing", why) +
+	       check_quiet(st, 0, "reapplied");
+}
+
+/* A change leaves the old set with the new rules too (the next change's base). */
+static int check_mirrored(struct stream *st, struct rule_set *sets)
+{
+	struct store_report r;
+	char why[128];
+	int fails;
+
+	if (apply(st->m, &sets[1]))
+		return result(0, "replace_sets_mirrored", "apply");
+	store_last_report(&r);
+	snprintf(why, sizeof(why), "the two sets are not the compiled rules "
+		 "after a change (mirror error %d)", r.mirror_err);
+	fails = result(sets_hold_rules(st->m) && !r.mirror_err,
+		       "replace_sets_mirrored", why);
+	/* the second change writes its difference into both sets */
+	if (apply(st->m, &sets[0]))
+		return fails + 1;
+	return fails + result(sets_hold_rules(st->m), "replace_sets_mirrored_again",
+			      "the two sets are not the compiled rules after the second change");
+}
+
+static int set_cfg_flags(const struct tcseg_maps *m, __u8 set, __u8 clear)
+{
+	struct tcseg_config cfg;
+
+	if (tcseg_config_get(m, &cfg))
+		return -1;
+	cfg.flags = (cfg.flags | set) & ~clear;
+	return tcseg_config_set(m, &cfg);
+}
+
+/*
+ * A commit that stopped half way (its flag still set) is finished by
+ * the same apply, not taken for the live set: it flips, bumps the
+ * version and clears the flag.
+ */
+static int check_dirty(struct stream *st, struct rule_set *sets)
+{
+	struct tcseg_config before, after;
+	struct store_report r;
+
+	if (apply(st->m, &sets[0]) ||
+	    set_cfg_flags(st->m, TCSEG_CFG_F_POLICY_DIRTY, 0) ||
+	    tcseg_config_get(st->m, &before) || apply(st->m, &sets[0]) ||
+	    tcseg_config_get(st->m, &after))
+		return result(0, "replace_half_done_is_finished", "apply");
+	store_last_report(&r);
+	return result(!r.unchanged && after.policy_set != before.policy_set &&
+		      after.policy_version != before.policy_version &&
+		      !(after.flags & TCSEG_CFG_F_POLICY_DIRTY),
+		      "replace_half_done_is_finished",
+		      "the same rules with a commit half done counted as live");
+}
+
+/*
+ * The live set is trusted to equal the idle one only while the flag
+ * says so: with the flag off, an entry only the live set holds (written
+ * behind tcctl's back) is gone from both sets after the next change.
+ */
+static int check_drift(struct stream *st, struct rule_set *sets)
+{
+	struct tcseg_config cfg;
+	struct tcseg_policy_fds live;
+	struct tcseg_exact_key k;
+	struct tcseg_verdict v;
+
+	if (apply(st->m, &sets[0]) || tcseg_config_get(st->m, &cfg))
+		return result(0, "replace_drift_repaired", "apply");
+	live = tcseg_policy_fds(st->m, cfg.policy_set & 1);
+	if (bpf_map_get_next_key(live.exact, NULL, &k) ||
+	    bpf_map_lookup_elem(live.exact, &k, &v))
+		return result(0, "replace_drift_repaired", "no exact entry");
+	k.dport = htons(ntohs(k.dport) + 1);
+	if (bpf_map_update_elem(live.exact, &k, &v, BPF_NOEXIST) ||
+	    set_cfg_flags(st->m, 0, TCSEG_CFG_F_POLICY_SAME) ||
+	    apply(st->m, &sets[1]))
+		return result(0, "replace_drift_repaired", "setup");
+	return result(sets_hold_rules(st->m) &&
+		      bpf_map_lookup_elem(live.exact, &k, &v) && errno == ENOENT,
+		      "replace_drift_repaired",
+		      "the stray entry of the old live set survived");
+}
+
+/*
+ * An exact match that moves to another rule id: the key the removed rule
+ * had is the new rule's and must stay (written, not deleted after).
+ */
+static int check_key_moves(struct stream *st)
+{
+	static const char *const x[] = {
+		"id 1 from 10.0.1.2/32 to 10.0.6.6/32 proto udp sport 1111 dport 6000 action allow",
+		"id 2 from 10.0.1.0/24 to 10.0.6.0/24 action deny",
+		NULL,
+	};
+	static const char *const y[] = {
+		"id 1 from 10.0.1.0/24 to 10.0.6.0/24 action deny",
+		"id 2 from 10.0.1.2/32 to 10.0.6.6/32 proto udp sport 1111 dport 6000 action allow",
+		NULL,
+	};
+	struct rule_set sx, sy;
+	int ok;
+
+	if (parse_set(x, &sx) || parse_set(y, &sy))
+		return result(0, "replace_exact_key_moves", "parse");
+	ok = !apply(st->m, &sx) && !apply(st->m, &sy) &&
+	     sets_hold_rules(st->m) && !apply(st->m, &sx) &&
+	     sets_hold_rules(st->m);
+	rule_set_free(&sx);
+	rule_set_free(&sy);
+	return result(ok, "replace_exact_key_moves",
+		      "a set is not the compiled rules after the match moved "
+		      "between ids");
+}
+
 int main(int argc, char **argv)
 {
 	struct rule_set sets[2];
@@ -325,7 +525,14 @@ int main(int argc, char **argv)
 	else
 		printf("PASS replace_stream_ran\n");
 	fails += check_quiet(&st, flips % 2 == 0, "after");
+	fails += result(sets_hold_rules(&m), "replace_sets_hold_rules",
+			"after the replaces a set is not the compiled rules");
 	fails += check_counters(&st, sets);
+	fails += check_reapply(&st, sets);
+	fails += check_mirrored(&st, sets);
+	fails += check_dirty(&st, sets);
+	fails += check_drift(&st, sets);
+	fails += check_key_moves(&st);
 	tcseg_maps_close(&m);
 	return fails ? 1 : 0;
 }
