@@ -263,7 +263,12 @@ static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 		e->action = d->action;
 		e->policy_id = d->rule_id;
 	}
-	bpf_ringbuf_submit(e, wake ? 0 : BPF_RB_NO_WAKEUP);
+	/*
+	 * forced: without it the kernel wakes the reader only when it has
+	 * read everything before this record, so one unread no-wake-up
+	 * record ahead would leave a hand-off waiting for the tick
+	 */
+	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /*
