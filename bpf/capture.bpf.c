@@ -136,6 +136,7 @@ static __always_inline void store_isn(const struct sock *sk, int client)
 #define SI_ENCRYPT	0x02
 #define SI_OWNED	0x04	/* its syscall's return reported (once) */
 #define SI_FD_LATER	0x08	/* held connect: connect()'s return reports */
+#define SI_ACCEPT	0x10	/* the accepted end (its owner comes later) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -375,7 +376,8 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	    (cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
 		flags |= TCSEG_SOCK_F_FD_LATER;
 	si = SI_PENDING | SI_ENCRYPT |
-	     (flags & TCSEG_SOCK_F_FD_LATER ? SI_FD_LATER : 0);
+	     (flags & TCSEG_SOCK_F_FD_LATER ? SI_FD_LATER : 0) |
+	     (type == TCSEG_SOCK_ACCEPT ? SI_ACCEPT : 0);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &si, BPF_ANY);
 	/* a record whose fd comes later wakes the daemon then */
 	emit(type, t, cookie, netns_cookie, flags, &d, process,
@@ -456,10 +458,12 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 		/*
 		 * an accepted encrypt socket whose peer closed before the
 		 * application's accept(): its return must still be reported
-		 * (the server end fails closed then); the LRU drops it later
+		 * (the server end fails closed then); the LRU drops it later.
+		 * (Accepted sockets carry SI_FD_LATER too with the sys_exit
+		 * program: SI_ACCEPT tells them from a held connect.)
 		 */
-		if (!(newstate == TCP_CLOSE_WAIT && (*si & SI_ENCRYPT) &&
-		      !(*si & SI_OWNED) && !(*si & SI_FD_LATER)))
+		if (!(newstate == TCP_CLOSE_WAIT && (*si & SI_ACCEPT) &&
+		      !(*si & SI_OWNED)))
 			bpf_map_delete_elem(&tcseg_sock_info, &cookie);
 		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, 0, -1);
 	}

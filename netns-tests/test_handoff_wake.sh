@@ -20,6 +20,7 @@ NT_ID=${NT_ID:-wake$$}
 A1=10.212.1.1 A2=10.212.1.2 B1=10.212.2.1 B2=10.212.2.2
 eval "$(declare -f tn_setup | sed 's/10\.200\./10.212./g')"
 FLOWS=8
+LATE_PORT=7010
 
 setup() {
 	tn_setup || return 1
@@ -31,9 +32,16 @@ setup() {
 	for n in a b; do
 		r="tcn $n policy add"
 		$r id 1 from $A1 to $B1 proto tcp dport $ENC_PORT action encrypt >/dev/null &&
-		$r id 2 from $A1 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null || return 1
+		$r id 2 from $A1 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null &&
+		$r id 3 from $A1 to $B1 proto tcp dport $LATE_PORT action encrypt >/dev/null || return 1
 	done
-	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT
+	# a server that accept()s one connection 1.5 s late, then keeps it
+	in_pod pod-b1 python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8)
+time.sleep(1.5); c, _ = s.accept(); time.sleep(5)' $LATE_PORT &
+	PIDS+=($!)
+	tn_wait_listen 3 pod-b1 $ENC_PORT $ALLOW_PORT $LATE_PORT
 }
 
 scrape() {	# scrape NODE: the metrics text of the node's daemon
@@ -134,7 +142,32 @@ test_no_unsecured() {
 		t_fail handoff_wake_no_unsecured_drops "unsecured drops a,b: $u"
 }
 
+# The client's end fails closed (no kTLS) or waits for the server end
+# (kTLS) long before the server accept()s: the accepted socket, in
+# CLOSE_WAIT or still ESTABLISHED in the accept queue, is still reported
+# at accept()'s return and its server end handed off (docs/CAPTURE.md).
+test_late_accept() {
+	local fb
+	fb=$(wc -l <"$DIR/b.log")
+	in_pod pod-a1 python3 -c 'import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+try:
+    s.sendall(b"late"); s.recv(4)
+except OSError:
+    pass' $B1 $LATE_PORT >/dev/null 2>&1
+	for _ in $(seq 40); do
+		tail -n +"$fb" "$DIR/b.log" | grep -q -E "socket taken with pidfd_getfd role=server flow=$A1:[0-9]+->$B1:$LATE_PORT " && break
+		sleep 0.1
+	done
+	if tail -n +"$fb" "$DIR/b.log" | grep -q -E "socket taken with pidfd_getfd role=server flow=$A1:[0-9]+->$B1:$LATE_PORT "; then
+		t_pass late_accept_server_end_still_taken_from_accept
+	else
+		t_fail late_accept_server_end_still_taken_from_accept "$(tail -n +"$fb" "$DIR/b.log" | grep -F ":$LATE_PORT" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
 tn_begin handoff_wake
+test_late_accept
 test_back_to_back
 test_allow_no_record
 test_short_slice
