@@ -24,7 +24,8 @@
 #   bench/perf_test.sh in-vm [-q] [opts]  what `vm` runs in the guest
 #
 # Options: -q quick (small counts), --rounds N, --conns N (connections of
-# the set-up run), --duration S (request/response run), --out DIR (kept:
+# the set-up run), --duration S (request/response run), --modes LIST
+# (comma-separated modes to run, e.g. plain,allow; default all), --out DIR (kept:
 # runs/*.json|csv|samples.csv of tlshub_bench --output, results.csv,
 # handoff.csv, blocks.csv, the daemons' logs, table.txt, latency SVGs when
 # bench/plot.py exists). Needs root, BPF, $TCSEG_BUILD/{tcsegd,tcctl,
@@ -48,7 +49,8 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 what=${1:-}
 [ $# -gt 0 ] && shift
 case $what in host | vm | in-vm) ;; *) usage ;; esac
-quick=0 rounds='' conns='' duration='' out=''
+quick=0 rounds='' conns='' duration='' out='' modes=''
+ALL_MODES=plain,allow,userspace-openssl,encrypt-openssl,encrypt-boringssl,encrypt-tlshub
 num() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || die "$1 wants a positive integer, got '$2'"; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -58,6 +60,11 @@ while [ $# -gt 0 ]; do
 	--duration) [[ ${2-} =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration wants seconds, got '${2-}'"
 		duration=$2; shift 2 ;;
 	--out) [ -n "${2-}" ] || die "--out wants a directory"; out=$2; shift 2 ;;
+	--modes) [[ ${2-} =~ ^[a-z-]+(,[a-z-]+)*$ ]] || die "--modes wants a comma-separated list, got '${2-}'"
+		for m in ${2//,/ }; do
+			[[ ,$ALL_MODES, == *,$m,* ]] || die "--modes: unknown mode '$m' (known: $ALL_MODES)"
+		done
+		modes=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -70,6 +77,7 @@ if [ "$what" = vm ]; then
 	[ -n "$rounds" ] && args+=(--rounds "$rounds")
 	[ -n "$conns" ] && args+=(--conns "$conns")
 	[ -n "$duration" ] && args+=(--duration "$duration")
+	[ -n "$modes" ] && args+=(--modes "$modes")
 	if [ -z "$out" ]; then
 		exec "$root/tools/vm/run" --timeout "${TCSEG_PERF_VM_TIMEOUT:-3000}" -- \
 			"$here/perf_test.sh" "${args[@]}"
@@ -121,6 +129,8 @@ if [ $quick = 1 ]; then
 else
 	rounds=${rounds:-$def_rounds} conns=${conns:-$def_conns} duration=${duration:-$def_duration}
 fi
+modes=${modes:-$ALL_MODES}
+want() { [[ ,$modes, == *,$1,* ]]; }
 # encrypt flows without kTLS fail closed: a few give the proxy figure
 enc_fail_conns=$([ $quick = 1 ] && echo 3 || echo 8)
 
@@ -361,7 +371,7 @@ setup >"$out/setup.log" 2>&1
 src=$?
 trap on_exit EXIT	# tn_setup set its own (cleanup only)
 [ $src -eq 0 ] || { tail -n 5 "$out/setup.log" >&2; die "setup failed"; }
-echo "command: bench/perf_test.sh $what$([ $quick = 1 ] && echo ' -q') --rounds $rounds --conns $conns --duration $duration" | tee "$out/info.txt"
+echo "command: bench/perf_test.sh $what$([ $quick = 1 ] && echo ' -q') --rounds $rounds --conns $conns --duration $duration$([ "$modes" != "$ALL_MODES" ] && echo " --modes $modes")" | tee "$out/info.txt"
 info | tee -a "$out/info.txt"
 fails=0
 # warm-up (not counted): first runs of the tool, neighbour entries
@@ -378,15 +388,22 @@ grep -q '"ktls_available":true' <<<"$(tcn a -j status)" &&
 	grep -q '"ktls_available":true' <<<"$(tcn b -j status)" && KTLS=1
 echo "tcsegd: capture $(tcn a -j status | sed 's/.*"capture":"\([^"]*\)".*/\1/'), kTLS $KTLS" | tee -a "$out/info.txt"
 for r in $(seq 1 "$rounds"); do
-	echo "round $r/$rounds: plain allow userspace-openssl encrypt-openssl encrypt-boringssl encrypt-tlshub"
+	echo "round $r/$rounds: ${modes//,/ }"
 	cpu_mark
-	load plain "$r" pod-a2 $B2 $ALLOW_PORT none || fails=$((fails + 1))
-	cpu_note plain "$r"
-	load allow "$r" pod-a1 $B1 $ALLOW_PORT none || fails=$((fails + 1))
-	cpu_note allow "$r"
-	load userspace-openssl "$r" pod-a1 $B1 $TLS_PORT openssl || fails=$((fails + 1))
-	cpu_note userspace-openssl "$r"
+	if want plain; then
+		load plain "$r" pod-a2 $B2 $ALLOW_PORT none || fails=$((fails + 1))
+		cpu_note plain "$r"
+	fi
+	if want allow; then
+		load allow "$r" pod-a1 $B1 $ALLOW_PORT none || fails=$((fails + 1))
+		cpu_note allow "$r"
+	fi
+	if want userspace-openssl; then
+		load userspace-openssl "$r" pod-a1 $B1 $TLS_PORT openssl || fails=$((fails + 1))
+		cpu_note userspace-openssl "$r"
+	fi
 	for p in openssl boringssl tlshub; do
+		want encrypt-$p || continue
 		encrypt_block $p "$r" || { [ "$KTLS" = 1 ] && fails=$((fails + 1)); }
 		cpu_note encrypt-$p "$r"
 	done
@@ -398,7 +415,7 @@ metrics_get a >"$DIR/metrics-a.txt"
 metrics_get b >"$DIR/metrics-b.txt"
 
 # ---- the tables (python: medians, percentiles, the logs' line ranges)
-python3 - "$out" "$DIR" "$KTLS" "$IN_VM" "$fails" "$ENC_SRV_PID" >"$out/table.body" <<'EOF'
+PERF_MODES=$modes python3 - "$out" "$DIR" "$KTLS" "$IN_VM" "$fails" "$ENC_SRV_PID" >"$out/table.body" <<'EOF'
 import csv, datetime, json, math, os, re, statistics, sys
 
 out, d, ktls, in_vm, fails = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1", int(sys.argv[5])
@@ -435,7 +452,8 @@ def fmt(x, nd=0):
 def ratio(x, b):
     return "" if x is None or not b else " (%.2fx)" % (x / b)
 
-MODES = ["plain", "allow", "userspace-openssl", "encrypt-openssl", "encrypt-boringssl", "encrypt-tlshub"]
+MODES = [m for m in ["plain", "allow", "userspace-openssl", "encrypt-openssl", "encrypt-boringssl", "encrypt-tlshub"]
+         if m in os.environ.get("PERF_MODES", "").split(",")]
 CPU = {}
 if os.path.exists(os.path.join(out, "cpu.csv")):
     for x in csv.DictReader(open(os.path.join(out, "cpu.csv"))):

@@ -136,6 +136,7 @@ static __always_inline void store_isn(const struct sock *sk, int client)
 #define SI_ENCRYPT	0x02
 #define SI_OWNED	0x04	/* its syscall's return reported (once) */
 #define SI_FD_LATER	0x08	/* held connect: connect()'s return reports */
+#define SI_ACCEPT	0x10	/* the accepted end (its owner comes later) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -225,10 +226,11 @@ static __always_inline void flow_policy(const struct tcseg_cap_pod *pod,
 }
 
 /*
- * @wake: the daemon has to act on it now (encrypt flows). The others
- * (allow flows' records, for the monitor and the counters) wait for the
- * daemon's next read, at the latest its 100 ms tick: no wake-up, no
- * context switch on the connection's path.
+ * @wake: the daemon has to act on it now (the record that starts a
+ * hand-off). The others (first send, close, established: for the
+ * monitor and the counters) wait for the daemon's next read, at the
+ * latest its 100 ms tick: no wake-up, no context switch on the
+ * connection's path.
  */
 static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 				 __u64 netns_cookie, __u8 flags,
@@ -262,7 +264,12 @@ static __always_inline void emit(__u8 type, const struct tuple *t, __u64 cookie,
 		e->action = d->action;
 		e->policy_id = d->rule_id;
 	}
-	bpf_ringbuf_submit(e, wake ? 0 : BPF_RB_NO_WAKEUP);
+	/*
+	 * forced: without it the kernel wakes the reader only when it has
+	 * read everything before this record, so one unread no-wake-up
+	 * record ahead would leave a hand-off waiting for the tick
+	 */
+	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /*
@@ -353,18 +360,27 @@ static __always_inline void on_open(__u8 type, const struct tuple *t,
 	f.proto = IPPROTO_TCP;
 	f.family = t->family;
 	flow_policy(pod, &f, &d);
+	/*
+	 * Only encrypt flows concern the daemon: any other connection costs
+	 * the pod lookup and this decision, no map write and no record
+	 * (docs/CAPTURE.md). Its payload needs no hand-off; were the data
+	 * path to judge it encrypt after all (a rule changed in between),
+	 * that payload stays dropped as unsecured: fail closed.
+	 */
+	if (d.action != TCSEG_ACT_ENCRYPT)
+		return;
 	flags |= encrypt_hold(&d, process, t, cookie);
 	/* tracepoint: connect()'s return names the fd (docs/CAPTURE.md) */
 	if (type == TCSEG_SOCK_CONNECT && fd < 0 && cookie &&
 	    (flags & TCSEG_SOCK_F_HELD) &&
 	    (cap_flags() & TCSEG_CAP_F_ACCEPT_EXIT))
 		flags |= TCSEG_SOCK_F_FD_LATER;
-	si = SI_PENDING | (d.action == TCSEG_ACT_ENCRYPT ? SI_ENCRYPT : 0) |
-	     (flags & TCSEG_SOCK_F_FD_LATER ? SI_FD_LATER : 0);
+	si = SI_PENDING | SI_ENCRYPT |
+	     (flags & TCSEG_SOCK_F_FD_LATER ? SI_FD_LATER : 0) |
+	     (type == TCSEG_SOCK_ACCEPT ? SI_ACCEPT : 0);
 	bpf_map_update_elem(&tcseg_sock_info, &sock_key, &si, BPF_ANY);
 	/* a record whose fd comes later wakes the daemon then */
 	emit(type, t, cookie, netns_cookie, flags, &d, process,
-	     d.action == TCSEG_ACT_ENCRYPT &&
 	     !(flags & TCSEG_SOCK_F_FD_LATER), fd);
 }
 
@@ -378,23 +394,37 @@ static __always_inline void on_send(const struct sock *sk, __u64 sock_key,
 	if (!si || !(*si & SI_PENDING) || sk_tuple(sk, &t))
 		return;
 	*si &= ~SI_PENDING;
-	emit(TCSEG_SOCK_SENDMSG, &t, cookie, 0, flags, NULL, 1,
-	     *si & SI_ENCRYPT, -1);
+	emit(TCSEG_SOCK_SENDMSG, &t, cookie, 0, flags, NULL, 1, 0, -1);
 }
 
+/*
+ * Transitions that matter: CLOSE->SYN_SENT (connect), SYN_RECV->ESTABLISHED
+ * (accept), and for captured (encrypt) sockets SYN_SENT->ESTABLISHED and
+ * leaving ESTABLISHED. Every other state change of every TCP socket of the
+ * host returns before any read of the socket, and a socket that is not
+ * captured before its tuple is read.
+ */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 {
+	int open = oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT;
+	int acc = oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED;
+	struct tcseg_addr_key pk = {};
 	struct tuple t;
 	__u64 cookie;
-	__u8 *si;
-	int wake;
+	__u8 *si = NULL;
 
-	if (sk_tuple(sk, &t))
+	if (!open && !acc && !(oldstate == TCP_SYN_SENT &&
+			       newstate == TCP_ESTABLISHED) &&
+	    oldstate != TCP_ESTABLISHED)
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT &&
-	    ((!t.sport && cap_defer_connect) || cap_defer_connect == 2)) {
+	if (!open && !acc &&
+	    !(si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie)))
+		return 0;
+	if (sk_tuple(sk, &t))
+		return 0;
+	if (open && ((!t.sport && cap_defer_connect) || cap_defer_connect == 2)) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		struct conn_pending cp = {
 			.sk = (__u64)sk, .cookie = cookie,
@@ -402,36 +432,40 @@ int BPF_PROG(tcseg_cap_state, const struct sock *sk, int oldstate, int newstate)
 			.ts_ns = bpf_ktime_get_ns(),
 		};
 
-		bpf_map_update_elem(&tcseg_conn_pending, &tid, &cp, BPF_ANY);
-	} else if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		/* not a pod of this node: nothing to defer */
+		pk.addr = t.saddr;
+		pk.family = t.family;
+		if (bpf_map_lookup_elem(&tcseg_cap_pods, &pk))
+			bpf_map_update_elem(&tcseg_conn_pending, &tid, &cp,
+					    BPF_ANY);
+	} else if (open) {
 		on_open(TCSEG_SOCK_CONNECT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			1, -1);
-	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+	} else if (acc) {
 		on_open(TCSEG_SOCK_ACCEPT, &t, cookie, sk_netns_cookie(sk), cookie, 0,
 			0, -1);
 		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
 		if (si && (*si & SI_ENCRYPT))
 			store_isn(sk, 0);
-	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
-		si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie);
-		if (si && (*si & SI_ENCRYPT)) {
+	} else if (oldstate == TCP_SYN_SENT) {
+		if (*si & SI_ENCRYPT) {
 			store_isn(sk, 1);
 			/* for the monitor: the hand-off waits in poll() */
 			emit(TCSEG_SOCK_ESTABLISHED, &t, cookie, 0,
 			     TCSEG_SOCK_F_ENCRYPT, NULL, 0, 0, -1);
 		}
-	} else if (oldstate == TCP_ESTABLISHED &&
-		   (si = bpf_map_lookup_elem(&tcseg_sock_info, &cookie))) {
-		wake = *si & SI_ENCRYPT;
+	} else {
 		/*
 		 * an accepted encrypt socket whose peer closed before the
 		 * application's accept(): its return must still be reported
-		 * (the server end fails closed then); the LRU drops it later
+		 * (the server end fails closed then); the LRU drops it later.
+		 * (Accepted sockets carry SI_FD_LATER too with the sys_exit
+		 * program: SI_ACCEPT tells them from a held connect.)
 		 */
-		if (!(newstate == TCP_CLOSE_WAIT && (*si & SI_ENCRYPT) &&
-		      !(*si & SI_OWNED) && !(*si & SI_FD_LATER)))
+		if (!(newstate == TCP_CLOSE_WAIT && (*si & SI_ACCEPT) &&
+		      !(*si & SI_OWNED)))
 			bpf_map_delete_elem(&tcseg_sock_info, &cookie);
-		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, wake, -1);
+		emit(TCSEG_SOCK_CLOSE, &t, cookie, 0, 0, NULL, 0, 0, -1);
 	}
 	return 0;
 }

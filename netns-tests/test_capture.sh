@@ -118,16 +118,13 @@ test_allow_connect_not_held() {
 	t1=$(date +%s%N)
 	[ $rc = 0 ] && [ $(((t1 - t0) / 1000000)) -lt 1400 ] &&
 		t_pass allowed_flow_not_held || t_fail allowed_flow_not_held "rc $rc, $(((t1 - t0) / 1000000)) ms"
-	# an allow flow's record comes without a wake-up: read within 100 ms
-	local i
-	for i in $(seq 20); do
-		grep -q "^connect .*dst=$B:7001 " "$OUT" && break
-		sleep 0.05
-	done
-	grep -q "^connect .*dst=$B:7001 flags=[a-z,]* action=0 rule=2" "$OUT" &&
-		! grep -q "^connect .*dst=$B:7001 flags=held" "$OUT" &&
-		t_pass allowed_flow_reported_without_hold ||
-		t_fail allowed_flow_reported_without_hold "$(grep "dst=$B:7001" "$OUT" | head -n1)"
+	# an allow flow concerns no hand-off: no record, no map write
+	# (docs/CAPTURE.md); the watcher reads what the capture left within
+	# 100 ms, so 300 ms is long enough for one to show
+	sleep 0.3
+	! grep -q "dst=$B:7001 " "$OUT" && grep -q "dst=$B:7000 " "$OUT" &&
+		t_pass allowed_flow_not_reported ||
+		t_fail allowed_flow_not_reported "$(grep "dst=$B:7001" "$OUT" | head -n1)"
 }
 
 test_other_hosts_ignored() {

@@ -325,11 +325,14 @@ test_allow_flow_not_held() {
 	pid=$!
 	if wait $pid; then
 		t1=$(date +%s%N)
+		# an allow flow produces no capture record (docs/CAPTURE.md);
+		# one would reach the monitor within the daemon's 100 ms tick
 		sleep 0.3
-		if [ -n "$(jsel "$DIR/mon-a.json" "j.get('type')=='capture' and j.get('tgid')==$pid and j.get('held')==False and j.get('action')=='allow'")" ]; then
+		if [ -z "$(jsel "$DIR/mon-a.json" "j.get('type')=='capture' and j.get('tgid')==$pid")" ] &&
+		   ! grep -q "role=client .*tgid=$pid " "$DIR/a.log"; then
 			t_pass daemon_allow_flow_works_not_held
 		else
-			t_fail daemon_allow_flow_works_not_held "no capture record held=false for $pid"
+			t_fail daemon_allow_flow_works_not_held "capture record or hand-off for allow flow $pid: $(jsel "$DIR/mon-a.json" "j.get('tgid')==$pid")"
 		fi
 	else
 		t_fail daemon_allow_flow_works_not_held "allowed flow failed"

@@ -205,19 +205,17 @@ test_dual_stack_listener_ipv4_client() {
 }
 
 test_ipv6_allow_flow_not_held() {
-	local pid rc i seen=
+	local pid rc seen=
 	run_client $B1_6 $ALLOW6_PORT allow6 $ALLOW6_SPORT
-	# an allow flow's record does not wake the daemon: its next tick
-	for i in $(seq 20); do
-		seen=$(jsel "$DIR/mon-a.json" "j.get('type')=='capture' and j.get('event')=='connect' and j.get('tgid')==$pid and not j.get('held') and j.get('rule')==3")
-		[ -n "$seen" ] && break
-		sleep 0.1
-	done
-	if [ $rc -eq 0 ] && [ -n "$seen" ] &&
+	# an allow flow produces no capture record (docs/CAPTURE.md); one
+	# would reach the monitor within the daemon's 100 ms tick
+	sleep 0.3
+	seen=$(jsel "$DIR/mon-a.json" "j.get('type')=='capture' and j.get('tgid')==$pid")
+	if [ $rc -eq 0 ] && [ -z "$seen" ] &&
 	   ! grep -q "role=client .*tgid=$pid " "$DIR/a.log"; then
-		t_pass daemon6_ipv6_allow_flow_captured_not_held
+		t_pass daemon6_ipv6_allow_flow_not_captured_not_held
 	else
-		t_fail daemon6_ipv6_allow_flow_captured_not_held "rc $rc pid $pid: $(grep -F "$ALLOW6_PORT" "$DIR/mon-a.json" | tail -n 3 | tr '\n' ' ')"
+		t_fail daemon6_ipv6_allow_flow_not_captured_not_held "rc $rc pid $pid: $(grep -F "$ALLOW6_PORT" "$DIR/mon-a.json" | tail -n 3 | tr '\n' ' ')"
 	fi
 }
 

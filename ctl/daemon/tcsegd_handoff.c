@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1000,6 +1001,53 @@ static void *worker(void *arg)
 	}
 }
 
+/*
+ * A hand-off is a chain of wake-ups (capture record -> main loop ->
+ * worker; the other end's END message -> key service thread -> worker):
+ * on a busy node each one waits until the CPU's current task yields, by
+ * default up to the rest of its slice (EEVDF). Ask for the shortest
+ * slice the scheduler allows (100 us, Linux 6.12+; older kernels ignore
+ * the value): a waking daemon thread then preempts a CPU-bound task at
+ * once. Same nice, same share of the CPU. Every thread of the daemon
+ * now; threads started later inherit it. docs/DAEMON.md §hand-off.
+ */
+static void short_slice(void)
+{
+	/* struct sched_attr, SCHED_ATTR_SIZE_VER0 (linux/sched/types.h
+	 * clashes with glibc's struct sched_param) */
+	struct {
+		__u32 size, sched_policy;
+		__u64 sched_flags;
+		__s32 sched_nice;
+		__u32 sched_priority;
+		__u64 sched_runtime, sched_deadline, sched_period;
+	} a = {
+		.size = sizeof(a),
+		.sched_policy = SCHED_OTHER,
+		.sched_runtime = 100000,
+	};
+	struct dirent *de;
+	int n = 0, bad = 0;
+	DIR *d;
+
+	errno = 0;
+	a.sched_nice = getpriority(PRIO_PROCESS, 0);
+	d = errno ? NULL : opendir("/proc/self/task");
+	while (d && (de = readdir(d))) {
+		long tid = strtol(de->d_name, NULL, 10);
+
+		if (tid <= 0)
+			continue;
+		n++;
+		bad += !!syscall(SYS_sched_setattr, (pid_t)tid, &a, 0);
+	}
+	if (d)
+		closedir(d);
+	if (!n || bad)
+		dlog(L_DEBUG, "handoff", "default scheduler slice kept "
+		     "threads=%d refused=%d", n, bad);
+}
+
 int handoff_start(struct tcsegd *d, int n)
 {
 	struct sigaction sa;
@@ -1013,6 +1061,7 @@ int handoff_start(struct tcsegd *d, int n)
 	pthread_condattr_destroy(&ca);
 	ends_init();
 	key_provider_set_end_handler(on_end, NULL);
+	short_slice();
 	/* workers inherit WAKE_SIG blocked; wait_stop() opens it briefly */
 	sigemptyset(&ss);
 	sigaddset(&ss, WAKE_SIG);

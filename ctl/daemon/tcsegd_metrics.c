@@ -90,8 +90,8 @@ struct mcounter {
 
 static const struct mcounter counters[] = {
 	{ "captured_connect", "tcseg_captured_connections_total",
-	  "side=\"connect\"", "TCP connections of this node's pods reported "
-	  "by the socket capture.", C(captured_connect) },
+	  "side=\"connect\"", "Encrypt connections of this node's pods "
+	  "reported by the socket capture.", C(captured_connect) },
 	{ "captured_accept", "tcseg_captured_connections_total",
 	  "side=\"accept\"", NULL, C(captured_accept) },
 	{ "key_fetch_ok", "tcseg_key_fetch_total", "result=\"ok\"",
