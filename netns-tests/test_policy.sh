@@ -164,6 +164,25 @@ test_apply_file() {
 	expect applied_again_rules_allow yes can_tcp a $B 80
 }
 
+# a file naming a pod (not registered here): its pod rule is kept beside
+# the rule store; the same file again writes nothing, a changed pod rule
+# is written
+test_apply_pod_rules() {
+	local f=$NT_DIR/pods.policy out
+	printf 'from pod default/web to %s proto tcp dport 80 action allow\nfrom %s to %s action deny\n' $B $C $B >"$f"
+	tc_ policy apply -f "$f" >/dev/null || { t_fail apply_pod_rules "apply failed"; return; }
+	out=$(tc_ policy apply -f "$f")
+	[[ $out == *"unchanged, nothing written"* ]] &&
+		t_pass apply_same_pod_rules_writes_nothing ||
+		t_fail apply_same_pod_rules_writes_nothing "'$out'"
+	sed -i 's/dport 80/dport 81/' "$f"
+	out=$(tc_ policy apply -f "$f")
+	[[ $out == *"pod rules written"* ]] &&
+		[ "$(json_get "$(tc_ -j policy list)" '[r["dport"] for r in j if r.get("from_pod")]')" = "[81]" ] &&
+		t_pass apply_changed_pod_rule_written ||
+		t_fail apply_changed_pod_rule_written "'$out', $(tc_ -j policy list)"
+}
+
 test_audit_mode() {
 	tc_ policy flush
 	tc_ attach vb default deny audit >/dev/null
@@ -212,6 +231,7 @@ main() {
 	test_sessions_and_cut
 	test_bad_input
 	test_apply_file
+	test_apply_pod_rules
 	test_audit_mode
 	test_global_default
 	test_detach_restores

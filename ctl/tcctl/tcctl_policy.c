@@ -204,6 +204,7 @@ struct apply_arg {
 	struct rule_set plain;		/* the file's rules without pods */
 	struct rule_set pod;		/* ... naming pods, */
 	struct rule_pod_sides *ps;	/* ... with their pods */
+	bool pods_changed;		/* out: the pod rules are written */
 };
 
 static int cmp_ref_id(const void *key, const void *ref)
@@ -257,6 +258,7 @@ static int change_apply(struct rule_set *rules, void *arg, char *err,
 	for (i = 0; !ret && i < a->pod.n; i++)
 		ret = pods_ctx_add(&pods, &a->pod.v[i], &a->ps[i]);
 	pods.refs_changed = !refs_same(old, n_old);
+	a->pods_changed = pods.refs_changed;
 	free(old);
 	return ret;
 }
@@ -285,7 +287,7 @@ static int split_file(struct rule_set *file, struct rule_pod_sides *ps,
 
 /* What the commit wrote (docs/POLICY.md "Changes and live flows"). */
 static void apply_report(struct tcctl *t, size_t n, const char *path,
-			 double ms)
+			 double ms, bool pods_changed)
 {
 	struct store_report r;
 
@@ -296,13 +298,14 @@ static void apply_report(struct tcctl *t, size_t n, const char *path,
 			"next change writes more\n", strerror(-r.mirror_err));
 	if (t->json)
 		return;
-	if (r.unchanged)
+	if (r.unchanged && !pods_changed)
 		printf("%zu rules from %s: unchanged, nothing written (%.1f "
 		       "ms)\n", n, path, ms);
 	else
 		printf("applied %zu rules from %s in %.1f ms (map entries: "
-		       "%zu written, %zu deleted)\n", n, path, ms,
-		       r.count.written, r.count.deleted);
+		       "%zu written, %zu deleted%s)\n", n, path, ms,
+		       r.count.written, r.count.deleted,
+		       pods_changed ? "; pod rules written" : "");
 }
 
 static int policy_apply(struct tcctl *t, int argc, char **argv)
@@ -323,7 +326,8 @@ static int policy_apply(struct tcctl *t, int argc, char **argv)
 	if (!ret)
 		ret = policy_change(t, change_apply, &a, a.pod.n > 0);
 	if (!ret)
-		apply_report(t, file.n, argv[1], now_ms() - t0);
+		apply_report(t, file.n, argv[1], now_ms() - t0,
+			     a.pods_changed);
 	rule_set_free(&file);
 	rule_set_free(&a.plain);
 	rule_set_free(&a.pod);

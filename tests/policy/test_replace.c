@@ -533,6 +533,8 @@ int main(int argc, char **argv)
 	fails += check_dirty(&st, sets);
 	fails += check_drift(&st, sets);
 	fails += check_key_moves(&st);
+	rule_set_free(&sets[0]);
+	rule_set_free(&sets[1]);
 	tcseg_maps_close(&m);
 	return fails ? 1 : 0;
 }
