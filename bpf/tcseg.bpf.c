@@ -15,20 +15,23 @@
 #include "lib/bind.h"
 #include "lib/nd6.h"
 #include "lib/sweep.h"
+#include "lib/clock.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Per-CPU scratch space off the 512-byte BPF stack, which 16-byte
  * addresses left too small: the policy lookups' keys, a new session's
- * value and the packet tcseg_parse() fills in. A TC program runs to its end on its CPU with no other TC program
- * in between (bottom halves are off), so one entry per CPU serves. Not
- * pinned: nobody else reads it.
+ * value and the packet tcseg_parse() fills in; and the CPU's clock
+ * (lib/clock.h). A TC program runs to its end on its CPU with no other
+ * TC program in between (bottom halves are off), so one entry per CPU
+ * serves. Not pinned: nobody else reads it.
  */
 struct scratch {
 	struct policy_keys pk;
 	struct tcseg_session s;
 	struct pkt p;
+	struct clock_cache clk;
 };
 
 struct {
@@ -51,14 +54,12 @@ static __always_inline struct scratch *scratch_get(void)
  * every way through it times every way through the rest of the program,
  * which took Debian's 6.1 kernel past its limit of a million processed
  * instructions (docs/DATAPATH.md, "Verifier budget"). The packet comes
- * back in the scratch map, whose bytes the verifier takes as unknown:
- * what a global function writes into its caller's stack is not tracked
- * alike on every kernel.
+ * back in the caller's scratch entry (@sc), whose bytes the verifier
+ * takes as unknown: what a global function writes into its caller's
+ * stack is not tracked alike on every kernel.
  */
-__noinline int tcseg_parse(struct __sk_buff *skb)
+__noinline int tcseg_parse(struct __sk_buff *skb, struct scratch *sc)
 {
-	struct scratch *sc = scratch_get();
-
 	if (!skb || !sc)	/* cannot happen: fail closed */
 		return PARSE_MALFORMED;
 	__builtin_memset(&sc->p, 0, sizeof(sc->p));
@@ -563,18 +564,18 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	c.cfg = bpf_map_lookup_elem(&tcseg_config, &zero);
 	if (!c.cfg)
 		return TC_ACT_OK;	/* cannot happen: one-entry array */
+	sc = scratch_get();
+	if (!sc)	/* cannot happen (one-entry array): fail closed */
+		return TC_ACT_SHOT;
 	c.skb = skb;
 	c.dir = dir;
 	c.ifindex = skb->ifindex;
 	/* jiffies resolution is plenty for ages and SYN windows, and cheaper */
-	c.now = bpf_ktime_get_coarse_ns();
+	c.now = clock_now(&sc->clk);
 	stat_add(TCSEG_STAT_TOTAL_PACKETS, 1);
 	stat_add(TCSEG_STAT_TOTAL_BYTES, skb->len);
 
-	parsed = tcseg_parse(skb);
-	sc = scratch_get();
-	if (!sc)	/* cannot happen (one-entry array): fail closed */
-		return TC_ACT_SHOT;
+	parsed = tcseg_parse(skb, sc);
 	c.p = &sc->p;
 	switch (parsed) {
 	case PARSE_OK:
