@@ -675,16 +675,21 @@ static int profile(struct env *e, const struct opts *o, struct frames *f)
 				   o->repeat, rep[i].want, rep[i].name);
 		return 0;
 	}
+	if (!strcmp(o->profile, "new_exact")) {
+		for (r = 0; r < o->rounds; r++)
+			new_flows(e, S_NEW_EXACT1, f->new_exact, f->n_exact,
+				  "new");
+		return 0;
+	}
 	if (strcmp(o->profile, "new_cidr")) {
 		fprintf(stderr, "prog_bench: --profile: no case '%s' (empty, "
-			"hit, deny_exact, deny_cidr, deny_default, new_cidr)\n",
-			o->profile);
+			"hit, deny_exact, deny_cidr, deny_default, new_cidr, "
+			"new_exact)\n", o->profile);
 		return -EINVAL;
 	}
 	for (r = 0; r < o->rounds; r++) {
 		frames_new_cidr(f->new_cidr, o->flows, r, TCSEG_FAMILY_V4);
-		run_single(e->from_pod, f->new_cidr, o->flows, TC_PASS, "new");
-		sessions_drop(e, f->new_cidr, o->flows, "new");
+		new_flows(e, S_NEW_CIDR1, f->new_cidr, o->flows, "new");
 	}
 	return 0;
 }
