@@ -216,14 +216,22 @@ static __always_inline int unsecured_payload(struct ctx *c,
 	return c->p->payload_len > 0;
 }
 
-/* The session a new flow starts with (TCP: window tracking from here). */
-static __always_inline void session_init(struct ctx *c, struct tcseg_session *s,
+/*
+ * The session a new flow starts with (TCP: window tracking from here).
+ * Its id (created_ns) is what a kTLS mark names: an encrypt flow takes
+ * the precise clock as always, the others a per-CPU id from the coarse
+ * time (lib/clock.h), as unique and ~40 ns cheaper.
+ */
+static __always_inline void session_init(struct ctx *c, struct scratch *sc,
 					 const struct decision *d, int audited,
 					 int src_lo, int syn)
 {
+	struct tcseg_session *s = &sc->s;
 	struct pkt *p = c->p;
 
-	s->created_ns = bpf_ktime_get_ns();	/* unique: the marks' id */
+	s->created_ns = d->action == TCSEG_ACT_ENCRYPT ?
+				bpf_ktime_get_ns() :
+				session_id(&sc->clk, c->now);
 	s->packets = 1;
 	s->bytes = p->len;
 	s->last_seen_ns = c->now;
@@ -304,7 +312,7 @@ static __always_inline int new_flow(struct ctx *c,
 		}
 	}
 
-	session_init(c, s, &d, audited, src_lo, syn);
+	session_init(c, sc, &d, audited, src_lo, syn);
 	s->flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->family,
 				 &p->daddr);
 	if (counted == 2) {

@@ -402,6 +402,50 @@ static int test_stale_mark_does_not_secure_new_connection(struct tb *t)
 	return 0;
 }
 
+/*
+ * A session's id (created_ns) is what a mark names, and a tuple can be
+ * reused within one tick of the coarse clock the id is made from: allow
+ * -> encrypt (marked) -> a new allow connection on the tuple -> encrypt.
+ * The first connection's mark, written back, must not secure the second
+ * (its id must differ although both came in the same tick).
+ */
+static int test_reused_tuple_gets_new_id_within_tick(struct tb *t)
+{
+	struct tb_rule r = { .dst = PEER "/32", .proto = IPPROTO_TCP,
+			     .dport = 443, .action = TCSEG_ACT_ALLOW,
+			     .id = 7 };
+	struct tcseg_session_key k;
+	struct tcseg_secure stale;
+	struct tcseg_session a, b;
+	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
+	struct tcpflow f;
+	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
+
+	tf_make(&f, ifi_a, FROM, POD, 40002, PEER, 443);
+	sa.v4 = f.init.saddr;
+	da.v4 = f.init.daddr;
+	tcseg_session_key_make(&k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
+			       htons(40002), htons(443), IPPROTO_TCP);
+	T_OK(tb_rule(t, &r));
+	T_OK(tf_handshake(t, &f));
+	T_OK(tf_sess(t, &f, &a));
+	T_OK(set_action(t, &r, TCSEG_ACT_ENCRYPT));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK, 0), TC_OK);	/* re-decided */
+	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_OK);
+	T_OK(bpf_map_lookup_elem(fd, &k, &stale));
+	T_OK(set_action(t, &r, TCSEG_ACT_ALLOW));
+	T_OK(tf_handshake(t, &f));
+	T_OK(tf_sess(t, &f, &b));
+	T_ASSERT(b.created_ns != a.created_ns,
+		 "a reused tuple's session got the old session's id");
+	T_OK(bpf_map_update_elem(fd, &k, &stale, BPF_ANY));
+	T_OK(set_action(t, &r, TCSEG_ACT_ENCRYPT));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_SHOT);
+	T_EQ(tb_drops(t, TCSEG_DROP_UNSECURED), 1);
+	return 0;
+}
+
 const struct tb_case cases_lifetime[] = {
 	TB_CASE(expired_udp_session_replaced),
 	TB_CASE(expiry_by_tcp_state),
@@ -414,5 +458,6 @@ const struct tb_case cases_lifetime[] = {
 	TB_CASE(simultaneous_open_valid),
 	TB_CASE(syn_toward_pod_not_charged),
 	TB_CASE(stale_mark_does_not_secure_new_connection),
+	TB_CASE(reused_tuple_gets_new_id_within_tick),
 	TB_END
 };
