@@ -359,6 +359,19 @@ static int set_action(struct tb *t, struct tb_rule *r, __u8 action)
 	return tb_cfg_write(t);
 }
 
+/* A TCP flow from the pod to PEER:443 and its session key. */
+static void flow_443(struct tcpflow *f, struct tcseg_session_key *k,
+		     __u16 sport)
+{
+	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
+
+	tf_make(f, ifi_a, FROM, POD, sport, PEER, 443);
+	sa.v4 = f->init.saddr;
+	da.v4 = f->init.daddr;
+	tcseg_session_key_make(k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
+			       htons(sport), htons(443), IPPROTO_TCP);
+}
+
 /*
  * Issue 11: encrypt -> allow -> encrypt on one tuple. The mark of the
  * first (encrypt) connection must not secure the later plaintext one,
@@ -372,15 +385,10 @@ static int test_stale_mark_does_not_secure_new_connection(struct tb *t)
 			     .id = 7 };
 	struct tcseg_session_key k;
 	struct tcseg_secure m, stale;
-	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
 	struct tcpflow f;
 	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
 
-	tf_make(&f, ifi_a, FROM, POD, 40001, PEER, 443);
-	sa.v4 = f.init.saddr;
-	da.v4 = f.init.daddr;
-	tcseg_session_key_make(&k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
-			       htons(40001), htons(443), IPPROTO_TCP);
+	flow_443(&f, &k, 40001);
 	T_OK(tb_rule(t, &r));
 	T_OK(tf_handshake(t, &f));
 	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
@@ -417,15 +425,10 @@ static int test_reused_tuple_gets_new_id_within_tick(struct tb *t)
 	struct tcseg_session_key k;
 	struct tcseg_secure stale;
 	struct tcseg_session a, b;
-	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
 	struct tcpflow f;
 	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
 
-	tf_make(&f, ifi_a, FROM, POD, 40002, PEER, 443);
-	sa.v4 = f.init.saddr;
-	da.v4 = f.init.daddr;
-	tcseg_session_key_make(&k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
-			       htons(40002), htons(443), IPPROTO_TCP);
+	flow_443(&f, &k, 40002);
 	T_OK(tb_rule(t, &r));
 	T_OK(tf_handshake(t, &f));
 	T_OK(tf_sess(t, &f, &a));
