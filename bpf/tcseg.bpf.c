@@ -72,7 +72,8 @@ struct ctx {
 	struct __sk_buff *skb;
 	struct tcseg_config *cfg;
 	struct tcseg_dev *dev;
-	struct pkt *p;		/* in this CPU's scratch entry */
+	struct scratch *sc;	/* this CPU's scratch entry, looked up once */
+	struct pkt *p;		/* &sc->p */
 	__u64 now;
 	__u32 ifindex;
 	__u8 dir;
@@ -115,16 +116,7 @@ static __always_inline int drop(struct ctx *c, __u32 reason,
 static __always_inline void decide(struct ctx *c, const struct flow *f,
 				   struct decision *d)
 {
-	struct scratch *sc = scratch_get();
-
-	if (!sc) {
-		/* cannot happen (one-entry array): fail closed */
-		__builtin_memset(d, 0, sizeof(*d));
-		d->action = TCSEG_ACT_DENY;
-		d->src = TCSEG_SRC_GLOBAL_DEFAULT;
-		return;
-	}
-	policy_decide(c->cfg, dev_of(c), c->ifindex, f, d, &sc->pk);
+	policy_decide(c->cfg, dev_of(c), c->ifindex, f, d, &c->sc->pk);
 }
 
 static __always_inline void flow_of_packet(struct flow *f, const struct pkt *p)
@@ -260,7 +252,7 @@ static __always_inline int new_flow(struct ctx *c,
 	int tcp = p->proto == IPPROTO_TCP;
 	int syn = tcp && (p->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN;
 	int from_pod = c->dir == TCSEG_DIR_FROM_POD;
-	struct scratch *sc = scratch_get();
+	struct scratch *sc = c->sc;
 	struct tcseg_pressure *pr;
 	struct tcseg_session *s;
 	struct decision d;
@@ -268,12 +260,10 @@ static __always_inline int new_flow(struct ctx *c,
 	__u32 win = 0;
 	int audited = 0, counted = 0, ret;
 
-	if (!sc)	/* cannot happen (one-entry array): fail closed */
-		return drop(c, TCSEG_DROP_MAP_FULL, NULL);
 	s = &sc->s;
 	__builtin_memset(s, 0, sizeof(*s));
 	flow_of_packet(&f, p);
-	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d, &sc->pk);
+	decide(c, &f, &d);
 	/* only TCP can be handed to kTLS: encrypt never lets the rest out */
 	if (d.action == TCSEG_ACT_ENCRYPT && !tcp)
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
@@ -579,6 +569,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	c.dir = dir;
 	c.ifindex = skb->ifindex;
 	/* jiffies resolution is plenty for ages and SYN windows, and cheaper */
+	c.sc = sc;
 	c.now = clock_now(&sc->clk);
 	stat_add(TCSEG_STAT_TOTAL_PACKETS, 1);
 	stat_add(TCSEG_STAT_TOTAL_BYTES, skb->len);
