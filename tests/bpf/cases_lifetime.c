@@ -359,17 +359,24 @@ static int set_action(struct tb *t, struct tb_rule *r, __u8 action)
 	return tb_cfg_write(t);
 }
 
-/* A TCP flow from the pod to PEER:443 and its session key. */
-static void flow_443(struct tcpflow *f, struct tcseg_session_key *k,
-		     __u16 sport)
+/*
+ * A TCP flow from the pod to PEER:443, its session key, and rule 7 for
+ * it with @action.
+ */
+static int flow_443(struct tb *t, struct tcpflow *f,
+		    struct tcseg_session_key *k, struct tb_rule *r,
+		    __u16 sport, __u8 action)
 {
 	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
 
+	*r = (struct tb_rule){ .dst = PEER "/32", .proto = IPPROTO_TCP,
+			       .dport = 443, .action = action, .id = 7 };
 	tf_make(f, ifi_a, FROM, POD, sport, PEER, 443);
 	sa.v4 = f->init.saddr;
 	da.v4 = f->init.daddr;
 	tcseg_session_key_make(k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
 			       htons(sport), htons(443), IPPROTO_TCP);
+	return tb_rule(t, r);
 }
 
 /*
@@ -380,16 +387,13 @@ static void flow_443(struct tcpflow *f, struct tcseg_session_key *k,
  */
 static int test_stale_mark_does_not_secure_new_connection(struct tb *t)
 {
-	struct tb_rule r = { .dst = PEER "/32", .proto = IPPROTO_TCP,
-			     .dport = 443, .action = TCSEG_ACT_ENCRYPT,
-			     .id = 7 };
 	struct tcseg_session_key k;
 	struct tcseg_secure m, stale;
+	struct tb_rule r;
 	struct tcpflow f;
 	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
 
-	flow_443(&f, &k, 40001);
-	T_OK(tb_rule(t, &r));
+	T_OK(flow_443(t, &f, &k, &r, 40001, TCSEG_ACT_ENCRYPT));
 	T_OK(tf_handshake(t, &f));
 	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
 	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_OK);
@@ -419,17 +423,14 @@ static int test_stale_mark_does_not_secure_new_connection(struct tb *t)
  */
 static int test_reused_tuple_gets_new_id_within_tick(struct tb *t)
 {
-	struct tb_rule r = { .dst = PEER "/32", .proto = IPPROTO_TCP,
-			     .dport = 443, .action = TCSEG_ACT_ALLOW,
-			     .id = 7 };
 	struct tcseg_session_key k;
-	struct tcseg_secure stale;
 	struct tcseg_session a, b;
+	struct tcseg_secure stale;
+	struct tb_rule r;
 	struct tcpflow f;
 	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
 
-	flow_443(&f, &k, 40002);
-	T_OK(tb_rule(t, &r));
+	T_OK(flow_443(t, &f, &k, &r, 40002, TCSEG_ACT_ALLOW));
 	T_OK(tf_handshake(t, &f));
 	T_OK(tf_sess(t, &f, &a));
 	T_OK(set_action(t, &r, TCSEG_ACT_ENCRYPT));
