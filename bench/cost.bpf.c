@@ -65,6 +65,26 @@ int c_ktime_coarse(struct __sk_buff *skb)
 }
 
 SEC("tc")
+int c_jiffies(struct __sk_buff *skb)
+{
+	sink = bpf_jiffies64();
+	return TC_ACT_OK;
+}
+
+/* a call to a global function that does nothing: what a call costs */
+__noinline int c_callee(struct __sk_buff *skb)
+{
+	return skb ? 0 : 1;
+}
+
+SEC("tc")
+int c_call(struct __sk_buff *skb)
+{
+	sink = c_callee(skb);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
 int c_config(struct __sk_buff *skb)
 {
 	__u32 zero = 0;
@@ -127,6 +147,20 @@ int c_atomics(struct __sk_buff *skb)
 	if (s) {
 		__sync_fetch_and_add(&s->packets, 1);
 		__sync_fetch_and_add(&s->bytes, skb->len);
+	}
+	return TC_ACT_OK;
+}
+
+/* the same two adds without the lock prefix */
+SEC("tc")
+int c_plain_adds(struct __sk_buff *skb)
+{
+	struct tcseg_session *s = bpf_map_lookup_elem(&tcseg_sessions,
+						       &sess_key);
+
+	if (s) {
+		s->packets += 1;
+		s->bytes += skb->len;
 	}
 	return TC_ACT_OK;
 }

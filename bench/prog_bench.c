@@ -675,16 +675,21 @@ static int profile(struct env *e, const struct opts *o, struct frames *f)
 				   o->repeat, rep[i].want, rep[i].name);
 		return 0;
 	}
+	if (!strcmp(o->profile, "new_exact")) {
+		for (r = 0; r < o->rounds; r++)
+			new_flows(e, S_NEW_EXACT1, f->new_exact, f->n_exact,
+				  "new");
+		return 0;
+	}
 	if (strcmp(o->profile, "new_cidr")) {
 		fprintf(stderr, "prog_bench: --profile: no case '%s' (empty, "
-			"hit, deny_exact, deny_cidr, deny_default, new_cidr)\n",
-			o->profile);
+			"hit, deny_exact, deny_cidr, deny_default, new_cidr, "
+			"new_exact)\n", o->profile);
 		return -EINVAL;
 	}
 	for (r = 0; r < o->rounds; r++) {
 		frames_new_cidr(f->new_cidr, o->flows, r, TCSEG_FAMILY_V4);
-		run_single(e->from_pod, f->new_cidr, o->flows, TC_PASS, "new");
-		sessions_drop(e, f->new_cidr, o->flows, "new");
+		new_flows(e, S_NEW_CIDR1, f->new_cidr, o->flows, "new");
 	}
 	return 0;
 }
@@ -778,6 +783,8 @@ static const struct {
 	{ "c_empty", "(baseline)", -1 },
 	{ "c_ktime", "bpf_ktime_get_ns()", -1 },
 	{ "c_ktime_coarse", "bpf_ktime_get_coarse_ns() (not used)", -1 },
+	{ "c_jiffies", "bpf_jiffies64() (inlined by the verifier)", -1 },
+	{ "c_call", "a call to an empty global function", -1 },
 	{ "c_config", "tcseg_config lookup (ARRAY)", 1 },
 	{ "c_stat", "one stat_add (PERCPU_ARRAY lookup + add)", -1 },
 	{ "c_rule_stat", "rule_stat_add (PERCPU_ARRAY, 2 adds, 1 store)", -1 },
@@ -786,6 +793,7 @@ static const struct {
 	{ "c_session", "tcseg_sessions lookup (LRU_HASH, hit)", 1 },
 	{ "c_session_miss", "tcseg_sessions lookup (LRU_HASH, miss)", 0 },
 	{ "c_atomics", "session lookup + 2 atomic adds", -1 },
+	{ "c_plain_adds", "session lookup + 2 plain adds", -1 },
 	{ "c_exact_hit", "tcseg_exact lookup (HASH, hit)", 1 },
 	{ "c_exact_miss", "tcseg_exact lookup (HASH, miss)", 0 },
 	{ "c_src_class", "tcseg_src_class lookup (LPM, hit)", 1 },

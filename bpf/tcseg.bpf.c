@@ -15,20 +15,23 @@
 #include "lib/bind.h"
 #include "lib/nd6.h"
 #include "lib/sweep.h"
+#include "lib/clock.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Per-CPU scratch space off the 512-byte BPF stack, which 16-byte
  * addresses left too small: the policy lookups' keys, a new session's
- * value and the packet tcseg_parse() fills in. A TC program runs to its end on its CPU with no other TC program
- * in between (bottom halves are off), so one entry per CPU serves. Not
- * pinned: nobody else reads it.
+ * value and the packet tcseg_parse() fills in; and the CPU's clock
+ * (lib/clock.h). A TC program runs to its end on its CPU with no other
+ * TC program in between (bottom halves are off), so one entry per CPU
+ * serves. Not pinned: nobody else reads it.
  */
 struct scratch {
 	struct policy_keys pk;
 	struct tcseg_session s;
 	struct pkt p;
+	struct clock_cache clk;
 };
 
 struct {
@@ -51,14 +54,12 @@ static __always_inline struct scratch *scratch_get(void)
  * every way through it times every way through the rest of the program,
  * which took Debian's 6.1 kernel past its limit of a million processed
  * instructions (docs/DATAPATH.md, "Verifier budget"). The packet comes
- * back in the scratch map, whose bytes the verifier takes as unknown:
- * what a global function writes into its caller's stack is not tracked
- * alike on every kernel.
+ * back in the caller's scratch entry (@sc), whose bytes the verifier
+ * takes as unknown: what a global function writes into its caller's
+ * stack is not tracked alike on every kernel.
  */
-__noinline int tcseg_parse(struct __sk_buff *skb)
+__noinline int tcseg_parse(struct __sk_buff *skb, struct scratch *sc)
 {
-	struct scratch *sc = scratch_get();
-
 	if (!skb || !sc)	/* cannot happen: fail closed */
 		return PARSE_MALFORMED;
 	__builtin_memset(&sc->p, 0, sizeof(sc->p));
@@ -71,7 +72,8 @@ struct ctx {
 	struct __sk_buff *skb;
 	struct tcseg_config *cfg;
 	struct tcseg_dev *dev;
-	struct pkt *p;		/* in this CPU's scratch entry */
+	struct scratch *sc;	/* this CPU's scratch entry, looked up once */
+	struct pkt *p;		/* &sc->p */
 	__u64 now;
 	__u32 ifindex;
 	__u8 dir;
@@ -114,16 +116,7 @@ static __always_inline int drop(struct ctx *c, __u32 reason,
 static __always_inline void decide(struct ctx *c, const struct flow *f,
 				   struct decision *d)
 {
-	struct scratch *sc = scratch_get();
-
-	if (!sc) {
-		/* cannot happen (one-entry array): fail closed */
-		__builtin_memset(d, 0, sizeof(*d));
-		d->action = TCSEG_ACT_DENY;
-		d->src = TCSEG_SRC_GLOBAL_DEFAULT;
-		return;
-	}
-	policy_decide(c->cfg, dev_of(c), c->ifindex, f, d, &sc->pk);
+	policy_decide(c->cfg, dev_of(c), c->ifindex, f, d, &c->sc->pk);
 }
 
 static __always_inline void flow_of_packet(struct flow *f, const struct pkt *p)
@@ -215,14 +208,22 @@ static __always_inline int unsecured_payload(struct ctx *c,
 	return c->p->payload_len > 0;
 }
 
-/* The session a new flow starts with (TCP: window tracking from here). */
-static __always_inline void session_init(struct ctx *c, struct tcseg_session *s,
+/*
+ * The session a new flow starts with (TCP: window tracking from here).
+ * Its id (created_ns) is what a kTLS mark names: an encrypt flow takes
+ * the precise clock as always, the others a per-CPU id from the coarse
+ * time (lib/clock.h), as unique and ~30-40 ns cheaper.
+ */
+static __always_inline void session_init(struct ctx *c, struct scratch *sc,
 					 const struct decision *d, int audited,
 					 int src_lo, int syn)
 {
+	struct tcseg_session *s = &sc->s;
 	struct pkt *p = c->p;
 
-	s->created_ns = bpf_ktime_get_ns();	/* unique: the marks' id */
+	s->created_ns = d->action == TCSEG_ACT_ENCRYPT ?
+				bpf_ktime_get_ns() :
+				session_id(&sc->clk, c->now);
 	s->packets = 1;
 	s->bytes = p->len;
 	s->last_seen_ns = c->now;
@@ -251,7 +252,7 @@ static __always_inline int new_flow(struct ctx *c,
 	int tcp = p->proto == IPPROTO_TCP;
 	int syn = tcp && (p->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN;
 	int from_pod = c->dir == TCSEG_DIR_FROM_POD;
-	struct scratch *sc = scratch_get();
+	struct scratch *sc = c->sc;
 	struct tcseg_pressure *pr;
 	struct tcseg_session *s;
 	struct decision d;
@@ -259,12 +260,10 @@ static __always_inline int new_flow(struct ctx *c,
 	__u32 win = 0;
 	int audited = 0, counted = 0, ret;
 
-	if (!sc)	/* cannot happen (one-entry array): fail closed */
-		return drop(c, TCSEG_DROP_MAP_FULL, NULL);
 	s = &sc->s;
 	__builtin_memset(s, 0, sizeof(*s));
 	flow_of_packet(&f, p);
-	policy_decide(c->cfg, dev_of(c), c->ifindex, &f, &d, &sc->pk);
+	decide(c, &f, &d);
 	/* only TCP can be handed to kTLS: encrypt never lets the rest out */
 	if (d.action == TCSEG_ACT_ENCRYPT && !tcp)
 		return drop(c, TCSEG_DROP_UNSECURED, &d);
@@ -303,7 +302,7 @@ static __always_inline int new_flow(struct ctx *c,
 		}
 	}
 
-	session_init(c, s, &d, audited, src_lo, syn);
+	session_init(c, sc, &d, audited, src_lo, syn);
 	s->flags |= pod_side_new(dev_of(c), c->dir, src_lo, p->family,
 				 &p->daddr);
 	if (counted == 2) {
@@ -563,18 +562,19 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	c.cfg = bpf_map_lookup_elem(&tcseg_config, &zero);
 	if (!c.cfg)
 		return TC_ACT_OK;	/* cannot happen: one-entry array */
+	sc = scratch_get();
+	if (!sc)	/* cannot happen (one-entry array): fail closed */
+		return TC_ACT_SHOT;
 	c.skb = skb;
 	c.dir = dir;
 	c.ifindex = skb->ifindex;
 	/* jiffies resolution is plenty for ages and SYN windows, and cheaper */
-	c.now = bpf_ktime_get_coarse_ns();
+	c.sc = sc;
+	c.now = clock_now(&sc->clk);
 	stat_add(TCSEG_STAT_TOTAL_PACKETS, 1);
 	stat_add(TCSEG_STAT_TOTAL_BYTES, skb->len);
 
-	parsed = tcseg_parse(skb);
-	sc = scratch_get();
-	if (!sc)	/* cannot happen (one-entry array): fail closed */
-		return TC_ACT_SHOT;
+	parsed = tcseg_parse(skb, sc);
 	c.p = &sc->p;
 	switch (parsed) {
 	case PARSE_OK:

@@ -178,6 +178,10 @@ static __always_inline void tcp_track_close(struct tcseg_session *s,
 	__u8 fl = p->tcp_flags;
 	int lo_acked, hi_acked, closer_acked;
 
+	/* no FIN yet, none now: nothing below would change (most segments) */
+	if (!(fl & TCP_FL_FIN) &&
+	    !(f & (TCSEG_SESS_F_FIN_LO | TCSEG_SESS_F_FIN_HI)))
+		return;
 	if (fl & TCP_FL_FIN) {
 		__u32 fin_ack = p->seq + p->payload_len + 1;
 

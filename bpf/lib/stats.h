@@ -14,7 +14,7 @@ static __always_inline void stat_add(__u32 idx, __u64 val)
 		*c += val;
 }
 
-/* @now: the packet's bpf_ktime_get_coarse_ns(), read once per packet */
+/* @now: the packet's coarse time (lib/clock.h), read once per packet */
 static __always_inline void rule_stat_add(__u32 slot, __u32 len, __u64 now)
 {
 	struct tcseg_rule_counter *c;

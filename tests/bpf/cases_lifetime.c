@@ -360,6 +360,26 @@ static int set_action(struct tb *t, struct tb_rule *r, __u8 action)
 }
 
 /*
+ * A TCP flow from the pod to PEER:443, its session key, and rule 7 for
+ * it with @action.
+ */
+static int flow_443(struct tb *t, struct tcpflow *f,
+		    struct tcseg_session_key *k, struct tb_rule *r,
+		    __u16 sport, __u8 action)
+{
+	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
+
+	*r = (struct tb_rule){ .dst = PEER "/32", .proto = IPPROTO_TCP,
+			       .dport = 443, .action = action, .id = 7 };
+	tf_make(f, ifi_a, FROM, POD, sport, PEER, 443);
+	sa.v4 = f->init.saddr;
+	da.v4 = f->init.daddr;
+	tcseg_session_key_make(k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
+			       htons(sport), htons(443), IPPROTO_TCP);
+	return tb_rule(t, r);
+}
+
+/*
  * Issue 11: encrypt -> allow -> encrypt on one tuple. The mark of the
  * first (encrypt) connection must not secure the later plaintext one,
  * whether it lingers (deleted with its session) or comes late (a mark
@@ -367,21 +387,13 @@ static int set_action(struct tb *t, struct tb_rule *r, __u8 action)
  */
 static int test_stale_mark_does_not_secure_new_connection(struct tb *t)
 {
-	struct tb_rule r = { .dst = PEER "/32", .proto = IPPROTO_TCP,
-			     .dport = 443, .action = TCSEG_ACT_ENCRYPT,
-			     .id = 7 };
 	struct tcseg_session_key k;
 	struct tcseg_secure m, stale;
-	union tcseg_addr sa = { .w = { 0 } }, da = { .w = { 0 } };
+	struct tb_rule r;
 	struct tcpflow f;
 	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
 
-	tf_make(&f, ifi_a, FROM, POD, 40001, PEER, 443);
-	sa.v4 = f.init.saddr;
-	da.v4 = f.init.daddr;
-	tcseg_session_key_make(&k, ifi_a, TCSEG_FAMILY_V4, &sa, &da,
-			       htons(40001), htons(443), IPPROTO_TCP);
-	T_OK(tb_rule(t, &r));
+	T_OK(flow_443(t, &f, &k, &r, 40001, TCSEG_ACT_ENCRYPT));
 	T_OK(tf_handshake(t, &f));
 	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
 	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_OK);
@@ -402,6 +414,42 @@ static int test_stale_mark_does_not_secure_new_connection(struct tb *t)
 	return 0;
 }
 
+/*
+ * A session's id (created_ns) is what a mark names, and a tuple can be
+ * reused within one tick of the coarse clock the id is made from: allow
+ * -> encrypt (marked) -> a new allow connection on the tuple -> encrypt.
+ * The first connection's mark, written back, must not secure the second
+ * (its id must differ although both came in the same tick).
+ */
+static int test_reused_tuple_gets_new_id_within_tick(struct tb *t)
+{
+	struct tcseg_session_key k;
+	struct tcseg_session a, b;
+	struct tcseg_secure stale;
+	struct tb_rule r;
+	struct tcpflow f;
+	int fd = bpf_map__fd(t->skel->maps.tcseg_secured);
+
+	T_OK(flow_443(t, &f, &k, &r, 40002, TCSEG_ACT_ALLOW));
+	T_OK(tf_handshake(t, &f));
+	T_OK(tf_sess(t, &f, &a));
+	T_OK(set_action(t, &r, TCSEG_ACT_ENCRYPT));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK, 0), TC_OK);	/* re-decided */
+	T_OK(tb_secure(t, f.ifindex, &f.init, TCSEG_SECURE_OK));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_OK);
+	T_OK(bpf_map_lookup_elem(fd, &k, &stale));
+	T_OK(set_action(t, &r, TCSEG_ACT_ALLOW));
+	T_OK(tf_handshake(t, &f));
+	T_OK(tf_sess(t, &f, &b));
+	T_ASSERT(b.created_ns != a.created_ns,
+		 "a reused tuple's session got the old session's id");
+	T_OK(bpf_map_update_elem(fd, &k, &stale, BPF_ANY));
+	T_OK(set_action(t, &r, TCSEG_ACT_ENCRYPT));
+	T_VERDICT(tf_send(t, &f, 1, PKT_ACK | PKT_PSH, 100), TC_SHOT);
+	T_EQ(tb_drops(t, TCSEG_DROP_UNSECURED), 1);
+	return 0;
+}
+
 const struct tb_case cases_lifetime[] = {
 	TB_CASE(expired_udp_session_replaced),
 	TB_CASE(expiry_by_tcp_state),
@@ -414,5 +462,6 @@ const struct tb_case cases_lifetime[] = {
 	TB_CASE(simultaneous_open_valid),
 	TB_CASE(syn_toward_pod_not_charged),
 	TB_CASE(stale_mark_does_not_secure_new_connection),
+	TB_CASE(reused_tuple_gets_new_id_within_tick),
 	TB_END
 };

@@ -25,7 +25,7 @@ static int test_new_tcp_flow_creates_one_session(struct tb *t)
 	T_EQ(s.seq_init, 1000);
 	T_EQ(s.policy_version, 1);
 	T_EQ(s.flags & TCSEG_SESS_F_INIT_HI, 0);	/* POD is the lo end */
-	/* created_ns: the precise clock (a mark's id); last_seen_ns: coarse */
+	/* created_ns: the session's id (lib/clock.h); last_seen_ns: coarse */
 	T_ASSERT(s.created_ns && s.last_seen_ns, "bad timestamps");
 	T_EQ(tb_stat(t, TCSEG_STAT_NEW_SESSIONS), 1);
 	T_OK(tb_pressure(t, &pr));

@@ -61,6 +61,23 @@ else
 	t_fail bench_smoke_v6_figures_ordered "empty $e, IPv6 hit $h6, new flow $n6 ns"
 fi
 
+# make bench's summary (bench/targets.awk) judges issue #14's prog_bench
+# targets for both families: on this run's figures it prints each line
+# with a verdict; on made-up ratios the verdicts are the right ones, and
+# a figure that is missing is missed, not met
+tgt() { awk -f "$TCSEG_ROOT/bench/targets.awk" "$@"; }
+n=$(tgt "$OUT" | grep -cE '^(session hit vs empty program|new flow \(exact rule\) vs empty), IPv[46] .* (met|MISSED)$')
+[ "$n" = 4 ] && t_pass bench_targets_listed ||
+	t_fail bench_targets_listed "$n of 4 prog_bench target lines in the summary"
+verdicts=$(printf 'RESULT session_hit 1 2.5\nRESULT session_hit6 1 2.51\nRESULT new_flow_exact 1 24.9\nRESULT new_flow_exact6 1 25.1\n' |
+	tgt - | awk '/^(session hit|new flow \(exact)/ { printf "%s ", $NF }')
+[ "$verdicts" = "met MISSED met MISSED " ] && t_pass bench_targets_judged ||
+	t_fail bench_targets_judged "verdicts '$verdicts', want 'met MISSED met MISSED '"
+verdicts=$(printf 'RESULT session_hit 1 2\n' | tgt - |
+	awk '/^(session hit|new flow \(exact)/ { printf "%s ", $NF }')
+[ "$verdicts" = "met MISSED MISSED MISSED " ] && t_pass bench_targets_missing_missed ||
+	t_fail bench_targets_missing_missed "verdicts '$verdicts' with one figure given"
+
 [ "$(grep -c tcseg-bench /proc/mounts)" = "$mounts_before" ] &&
 	t_pass bench_smoke_cleans_up ||
 	t_fail bench_smoke_cleans_up "a tcseg-bench bpffs is still mounted"
