@@ -154,9 +154,9 @@ void tcctl_dev_name(const struct tcseg_maps *m, __u32 ifindex, char *buf,
 	snprintf(buf, len, "if%u", ifindex);
 }
 
-struct json *tcctl_json(struct tcctl *t)
+struct jsonw *tcctl_json(struct tcctl *t)
 {
-	struct json *j = json_new(stdout, t->pretty);
+	struct jsonw *j = jsonw_new(stdout, t->pretty);
 
 	if (!j)
 		tcctl_err("out of memory");

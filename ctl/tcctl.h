@@ -55,7 +55,7 @@ int tcctl_resolve_dev(const char *name, void *arg);
 void tcctl_dev_name(const struct tcseg_maps *m, __u32 ifindex, char *buf,
 		    size_t len);
 
-struct json *tcctl_json(struct tcctl *t);
+struct jsonw *tcctl_json(struct tcctl *t);
 
 int do_load(struct tcctl *t, int argc, char **argv);
 int do_unload(struct tcctl *t, int argc, char **argv);

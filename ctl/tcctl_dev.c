@@ -310,24 +310,24 @@ int do_detach(struct tcctl *t, int argc, char **argv)
 }
 
 /* "binding": "bound"|"unbound", "addrs": [...] */
-static void dev_addrs_json(struct json *j, const struct tcseg_dev *d)
+static void dev_addrs_json(struct jsonw *j, const struct tcseg_dev *d)
 {
 	char a[INET6_ADDRSTRLEN];
 	struct addr_set as;
 	int i;
 
 	tcseg_dev_addrs(d, &as);
-	json_string_field(j, "binding", as.n4 + as.n6 ? "bound" : "unbound");
-	json_name(j, "addrs");
-	json_start_array(j);
+	jsonw_string_field(j, "binding", as.n4 + as.n6 ? "bound" : "unbound");
+	jsonw_name(j, "addrs");
+	jsonw_start_array(j);
 	for (i = 0; i < as.n4; i++) {
 		format_cidr(as.a4[i], 32, a, sizeof(a));
-		json_string(j, a);
+		jsonw_string(j, a);
 	}
 	for (i = 0; i < as.n6; i++)
-		json_string(j, tcseg_addr_str(&as.a6[i], TCSEG_FAMILY_V6, a,
+		jsonw_string(j, tcseg_addr_str(&as.a6[i], TCSEG_FAMILY_V6, a,
 					      sizeof(a)));
-	json_end_array(j);
+	jsonw_end_array(j);
 }
 
 static const char *default_name(__u8 a)
@@ -339,7 +339,7 @@ int do_list(struct tcctl *t, int argc, char **argv)
 {
 	static struct dev_list l;
 	struct tcseg_maps m;
-	struct json *j = NULL;
+	struct jsonw *j = NULL;
 	char name[IF_NAMESIZE];
 	size_t i;
 
@@ -352,7 +352,7 @@ int do_list(struct tcctl *t, int argc, char **argv)
 		j = tcctl_json(t);
 		if (!j)
 			goto out;
-		json_start_array(j);
+		jsonw_start_array(j);
 	} else {
 		printf("%-16s %8s %-6s %-8s %-5s %-5s %s\n", "DEV", "IFINDEX",
 		       "MODE", "DEFAULT", "AUDIT", "STATE", "ADDR");
@@ -365,16 +365,16 @@ int do_list(struct tcctl *t, int argc, char **argv)
 		snprintf(dname, sizeof(dname), "%.16s", d->name);
 		dev_addrs_str(d, addrs, sizeof(addrs));
 		if (j) {
-			json_start_object(j);
-			json_string_field(j, "dev", dname);
-			json_uint_field(j, "ifindex", l.ifindex[i]);
-			json_string_field(j, "mode", d->flags & TCSEG_DEV_F_TCX ?
+			jsonw_start_object(j);
+			jsonw_string_field(j, "dev", dname);
+			jsonw_uint_field(j, "ifindex", l.ifindex[i]);
+			jsonw_string_field(j, "mode", d->flags & TCSEG_DEV_F_TCX ?
 						     "tcx" : "tc");
-			json_string_field(j, "default", default_name(d->default_action));
-			json_bool_field(j, "audit", d->flags & TCSEG_DEV_F_AUDIT);
-			json_bool_field(j, "present", present);
+			jsonw_string_field(j, "default", default_name(d->default_action));
+			jsonw_bool_field(j, "audit", d->flags & TCSEG_DEV_F_AUDIT);
+			jsonw_bool_field(j, "present", present);
 			dev_addrs_json(j, d);
-			json_end_object(j);
+			jsonw_end_object(j);
 		} else {
 			printf("%-16s %8u %-6s %-8s %-5s %-5s %s\n", dname,
 			       l.ifindex[i],
@@ -385,8 +385,8 @@ int do_list(struct tcctl *t, int argc, char **argv)
 		}
 	}
 	if (j) {
-		json_end_array(j);
-		json_destroy(&j);
+		jsonw_end_array(j);
+		jsonw_destroy(&j);
 	}
 out:
 	tcseg_maps_close(&m);
@@ -415,14 +415,14 @@ int do_default(struct tcctl *t, int argc, char **argv)
 	}
 	if (!argc) {
 		if (t->json) {
-			struct json *j = tcctl_json(t);
+			struct jsonw *j = tcctl_json(t);
 
 			if (j) {
-				json_start_object(j);
-				json_string_field(j, "default",
+				jsonw_start_object(j);
+				jsonw_string_field(j, "default",
 						  action_name(cfg.default_action));
-				json_end_object(j);
-				json_destroy(&j);
+				jsonw_end_object(j);
+				jsonw_destroy(&j);
 			}
 		} else {
 			printf("default %s\n", action_name(cfg.default_action));
@@ -548,7 +548,7 @@ static int config_apply_words(struct tcseg_config *c, int argc, char **argv)
 
 static void config_show(struct tcctl *t, const struct tcseg_config *c)
 {
-	struct json *j;
+	struct jsonw *j;
 	size_t i;
 
 	if (!t->json) {
@@ -565,16 +565,16 @@ static void config_show(struct tcctl *t, const struct tcseg_config *c)
 	j = tcctl_json(t);
 	if (!j)
 		return;
-	json_start_object(j);
-	json_uint_field(j, "policy_version", c->policy_version);
-	json_string_field(j, "default", action_name(c->default_action));
+	jsonw_start_object(j);
+	jsonw_uint_field(j, "policy_version", c->policy_version);
+	jsonw_string_field(j, "default", action_name(c->default_action));
 	for (i = 0; i < N_CFG_FLAGS; i++)
-		json_bool_field(j, cfg_flags[i].word, c->flags & cfg_flags[i].flag);
+		jsonw_bool_field(j, cfg_flags[i].word, c->flags & cfg_flags[i].flag);
 	for (i = 0; i < N_CFG_NUMS; i++)
-		json_uint_field(j, cfg_nums[i].json, cfg_get(c, i));
-	json_uint_field(j, "session_max", c->session_max);
-	json_end_object(j);
-	json_destroy(&j);
+		jsonw_uint_field(j, cfg_nums[i].json, cfg_get(c, i));
+	jsonw_uint_field(j, "session_max", c->session_max);
+	jsonw_end_object(j);
+	jsonw_destroy(&j);
 }
 
 int do_config(struct tcctl *t, int argc, char **argv)

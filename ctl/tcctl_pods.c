@@ -313,7 +313,7 @@ static const char *def_name(__u8 def)
 static int pods_list(struct tcctl *t)
 {
 	struct pod_reg *v;
-	struct json *j;
+	struct jsonw *j;
 	char a[POD_REG_MAX_ADDRS * (INET6_ADDRSTRLEN + 1) + 1];
 	char ref[POD_REF_MAX + 8];
 	size_t n, i;
@@ -335,31 +335,31 @@ static int pods_list(struct tcctl *t)
 	}
 	j = tcctl_json(t);
 	if (j) {
-		json_start_array(j);
+		jsonw_start_array(j);
 		for (i = 0; i < n; i++) {
 			char one[INET6_ADDRSTRLEN];
 
-			json_start_object(j);
+			jsonw_start_object(j);
 			snprintf(ref, sizeof(ref), "%s/%s", v[i].ns, v[i].name);
-			json_string_field(j, "pod", ref);
-			json_string_field(j, "namespace", v[i].ns);
-			json_string_field(j, "name", v[i].name);
-			json_string_field(j, "veth", v[i].veth);
-			json_uint_field(j, "ifindex", v[i].ifindex);
-			json_string_field(j, "default", def_name(v[i].def));
-			json_name(j, "addrs");
-			json_start_array(j);
+			jsonw_string_field(j, "pod", ref);
+			jsonw_string_field(j, "namespace", v[i].ns);
+			jsonw_string_field(j, "name", v[i].name);
+			jsonw_string_field(j, "veth", v[i].veth);
+			jsonw_uint_field(j, "ifindex", v[i].ifindex);
+			jsonw_string_field(j, "default", def_name(v[i].def));
+			jsonw_name(j, "addrs");
+			jsonw_start_array(j);
 			for (k = 0; k < v[i].n_addrs; k++) {
 				inet_ntop(v[i].addrs[k].family == TCSEG_FAMILY_V4 ?
 					  AF_INET : AF_INET6, v[i].addrs[k].w,
 					  one, sizeof(one));
-				json_string(j, one);
+				jsonw_string(j, one);
 			}
-			json_end_array(j);
-			json_end_object(j);
+			jsonw_end_array(j);
+			jsonw_end_object(j);
 		}
-		json_end_array(j);
-		json_destroy(&j);
+		jsonw_end_array(j);
+		jsonw_destroy(&j);
 	}
 	free(v);
 	return 0;

@@ -125,13 +125,13 @@ static int policy_add(struct tcctl *t, int argc, char **argv)
 		return -1;
 
 	if (t->json) {
-		struct json *j = tcctl_json(t);
+		struct jsonw *j = tcctl_json(t);
 
 		if (j) {
-			json_start_object(j);
-			json_uint_field(j, "id", a.id);
-			json_end_object(j);
-			json_destroy(&j);
+			jsonw_start_object(j);
+			jsonw_uint_field(j, "id", a.id);
+			jsonw_end_object(j);
+			jsonw_destroy(&j);
 		}
 	} else {
 		printf("added rule id %u\n", a.id);
@@ -300,40 +300,40 @@ static void port_str(__u16 p, __u16 max, char *buf, size_t len)
 		snprintf(buf, len, "any");
 }
 
-static void rule_json(struct json *j, const struct tcseg_rule *r,
+static void rule_json(struct jsonw *j, const struct tcseg_rule *r,
 		      const char *dev, const struct tcseg_rule_counter *c,
 		      const struct pod_rule_ref *p, bool resolved)
 {
 	char a[INET6_ADDRSTRLEN + 4], when[32];
 
-	json_start_object(j);
-	json_uint_field(j, "id", r->id);
-	json_string_field(j, "dev", r->ifindex ? dev : "any");
-	json_string_field(j, "family", family_name(r->family));
+	jsonw_start_object(j);
+	jsonw_uint_field(j, "id", r->id);
+	jsonw_string_field(j, "dev", r->ifindex ? dev : "any");
+	jsonw_string_field(j, "family", family_name(r->family));
 	cidr_str(r, &r->saddr, r->src_plen, a, sizeof(a));
-	json_string_field(j, "from", resolved ? a : "none");
+	jsonw_string_field(j, "from", resolved ? a : "none");
 	cidr_str(r, &r->daddr, r->dst_plen, a, sizeof(a));
-	json_string_field(j, "to", resolved ? a : "none");
+	jsonw_string_field(j, "to", resolved ? a : "none");
 	if (p) {
-		json_string_field(j, "from_pod", p->from);
-		json_string_field(j, "to_pod", p->to);
-		json_bool_field(j, "resolved", resolved);
+		jsonw_string_field(j, "from_pod", p->from);
+		jsonw_string_field(j, "to_pod", p->to);
+		jsonw_bool_field(j, "resolved", resolved);
 	}
-	json_string_field(j, "proto", proto_name(r->proto));
-	json_uint_field(j, "sport", r->sport);
-	json_uint_field(j, "dport", r->dport);
-	json_uint_field(j, "dport_max", r->dport_max ? r->dport_max : r->dport);
-	json_string_field(j, "action", action_name(r->action));
-	json_bool_field(j, "audit", r->flags & TCSEG_RULE_F_AUDIT);
-	json_bool_field(j, "exact", rule_is_exact(r));
-	json_uint_field(j, "packets", c->packets);
-	json_uint_field(j, "bytes", c->bytes);
-	json_name(j, "last_match");
+	jsonw_string_field(j, "proto", proto_name(r->proto));
+	jsonw_uint_field(j, "sport", r->sport);
+	jsonw_uint_field(j, "dport", r->dport);
+	jsonw_uint_field(j, "dport_max", r->dport_max ? r->dport_max : r->dport);
+	jsonw_string_field(j, "action", action_name(r->action));
+	jsonw_bool_field(j, "audit", r->flags & TCSEG_RULE_F_AUDIT);
+	jsonw_bool_field(j, "exact", rule_is_exact(r));
+	jsonw_uint_field(j, "packets", c->packets);
+	jsonw_uint_field(j, "bytes", c->bytes);
+	jsonw_name(j, "last_match");
 	if (c->last_ns)
-		json_string(j, mono_wall_str(c->last_ns, when, sizeof(when)));
+		jsonw_string(j, mono_wall_str(c->last_ns, when, sizeof(when)));
 	else
-		json_null(j);
-	json_end_object(j);
+		jsonw_null(j);
+	jsonw_end_object(j);
 }
 
 /* "pod:NS/NAME" for a pod side, else the prefix. */
@@ -368,7 +368,7 @@ static void rule_text(const struct tcseg_rule *r, const char *dev,
 	       p && !resolved ? " (pod not registered)" : "");
 }
 
-static void list_one(struct json *j, const struct tcseg_rule *r,
+static void list_one(struct jsonw *j, const struct tcseg_rule *r,
 		     const char *dev, const struct tcseg_rule_counter *c,
 		     const struct pod_rule_ref *p, bool resolved)
 {
@@ -392,7 +392,7 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 {
 	struct rule_set rules = { 0 };
 	struct tcseg_maps m;
-	struct json *j = NULL;
+	struct jsonw *j = NULL;
 	char err[TCSEG_ERRLEN];
 	unsigned int unresolved = 0;
 	size_t i;
@@ -413,7 +413,7 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 		j = tcctl_json(t);
 		if (!j)
 			goto out;
-		json_start_array(j);
+		jsonw_start_array(j);
 	} else {
 		printf("%-6s %-12s %-18s %-18s %-5s %-5s %-11s %-8s %10s %12s "
 		       "%s\n", "ID", "DEV", "FROM", "TO", "PROTO", "SPORT",
@@ -440,8 +440,8 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 		unresolved++;
 	}
 	if (j) {
-		json_end_array(j);
-		json_destroy(&j);
+		jsonw_end_array(j);
+		jsonw_destroy(&j);
 	} else if (rules.n && !t->json) {
 		printf("(* = audit: a deny by this rule only logs)\n");
 	}

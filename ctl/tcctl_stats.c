@@ -57,57 +57,57 @@ static void stats_json(struct tcctl *t, const __u64 *v,
 		       const struct tcseg_pressure *p, const struct dp_fill *f,
 		       const struct rule_set *rules, const struct tcseg_maps *m)
 {
-	struct json *j = tcctl_json(t);
+	struct jsonw *j = tcctl_json(t);
 	struct tcseg_rule_counter c;
 	size_t i;
 
 	if (!j)
 		return;
-	json_start_object(j);
-	json_name(j, "counters");
-	json_start_object(j);
+	jsonw_start_object(j);
+	jsonw_name(j, "counters");
+	jsonw_start_object(j);
 	for (i = 0; i < TCSEG_STAT_DROP_BASE; i++)
-		json_uint_field(j, tcseg_stat_names[i], i == TCSEG_STAT_LRU_EVICTIONS ?
+		jsonw_uint_field(j, tcseg_stat_names[i], i == TCSEG_STAT_LRU_EVICTIONS ?
 							p->evictions : v[i]);
-	json_end_object(j);
-	json_name(j, "drops");
-	json_start_object(j);
+	jsonw_end_object(j);
+	jsonw_name(j, "drops");
+	jsonw_start_object(j);
 	for (i = 0; i < TCSEG_DROP_MAX; i++)
-		json_uint_field(j, tcseg_drop_name(i), v[TCSEG_STAT_DROP_BASE + i]);
-	json_end_object(j);
-	json_name(j, "pressure");
-	json_start_object(j);
-	json_uint_field(j, "sessions", p->total_sessions);
-	json_uint_field(j, "session_max", f[0].max);
-	json_string_field(j, "level", dp_level_name(f[0].used, f[0].max));
-	json_uint_field(j, "evictions", p->evictions);
-	json_uint_field(j, "insertion_failures", p->insertion_failures);
-	json_end_object(j);
-	json_name(j, "maps");
-	json_start_array(j);
+		jsonw_uint_field(j, tcseg_drop_name(i), v[TCSEG_STAT_DROP_BASE + i]);
+	jsonw_end_object(j);
+	jsonw_name(j, "pressure");
+	jsonw_start_object(j);
+	jsonw_uint_field(j, "sessions", p->total_sessions);
+	jsonw_uint_field(j, "session_max", f[0].max);
+	jsonw_string_field(j, "level", dp_level_name(f[0].used, f[0].max));
+	jsonw_uint_field(j, "evictions", p->evictions);
+	jsonw_uint_field(j, "insertion_failures", p->insertion_failures);
+	jsonw_end_object(j);
+	jsonw_name(j, "maps");
+	jsonw_start_array(j);
 	for (i = 0; i < DP_FILL_N; i++) {
-		json_start_object(j);
-		json_string_field(j, "map", f[i].name);
-		json_uint_field(j, "entries", f[i].used);
-		json_uint_field(j, "max", f[i].max);
-		json_string_field(j, "level", dp_level_name(f[i].used, f[i].max));
-		json_end_object(j);
+		jsonw_start_object(j);
+		jsonw_string_field(j, "map", f[i].name);
+		jsonw_uint_field(j, "entries", f[i].used);
+		jsonw_uint_field(j, "max", f[i].max);
+		jsonw_string_field(j, "level", dp_level_name(f[i].used, f[i].max));
+		jsonw_end_object(j);
 	}
-	json_end_array(j);
-	json_name(j, "rules");
-	json_start_array(j);
+	jsonw_end_array(j);
+	jsonw_name(j, "rules");
+	jsonw_start_array(j);
 	for (i = 0; i < rules->n; i++) {
 		store_rule_counter(m, rules->v[i].slot, &c);
-		json_start_object(j);
-		json_uint_field(j, "id", rules->v[i].id);
-		json_string_field(j, "action", action_name(rules->v[i].action));
-		json_uint_field(j, "packets", c.packets);
-		json_uint_field(j, "bytes", c.bytes);
-		json_end_object(j);
+		jsonw_start_object(j);
+		jsonw_uint_field(j, "id", rules->v[i].id);
+		jsonw_string_field(j, "action", action_name(rules->v[i].action));
+		jsonw_uint_field(j, "packets", c.packets);
+		jsonw_uint_field(j, "bytes", c.bytes);
+		jsonw_end_object(j);
 	}
-	json_end_array(j);
-	json_end_object(j);
-	json_destroy(&j);
+	jsonw_end_array(j);
+	jsonw_end_object(j);
+	jsonw_destroy(&j);
 }
 
 static void stats_text(const __u64 *v, const struct tcseg_pressure *p,
@@ -262,7 +262,7 @@ static void flags_str(__u16 f, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-static void session_out(struct tcctl *t, struct json *j,
+static void session_out(struct tcctl *t, struct jsonw *j,
 			const struct tcseg_maps *m,
 			const struct tcseg_session_key *k,
 			const struct tcseg_session *s, __u64 now)
@@ -286,23 +286,23 @@ static void session_out(struct tcctl *t, struct json *j,
 		return;
 	}
 	(void)t;
-	json_start_object(j);
-	json_string_field(j, "dev", dev);
-	json_uint_field(j, "ifindex", k->ifindex);
-	json_string_field(j, "family",
+	jsonw_start_object(j);
+	jsonw_string_field(j, "dev", dev);
+	jsonw_uint_field(j, "ifindex", k->ifindex);
+	jsonw_string_field(j, "family",
 			  k->family == TCSEG_FAMILY_V6 ? "ipv6" : "ipv4");
-	json_string_field(j, "proto", proto_name(k->proto));
-	json_string_field(j, "src", src);
-	json_string_field(j, "dst", dst);
-	json_string_field(j, "state", state);
-	json_string_field(j, "action", action_name(s->action));
-	json_string_field(j, "verdict", vs);
-	json_uint_field(j, "rule", s->policy_id);
-	json_uint_field(j, "packets", s->packets);
-	json_uint_field(j, "bytes", s->bytes);
-	json_uint_field(j, "age_ms", (__u64)(age * 1000));
-	json_string_field(j, "flags", fl);
-	json_end_object(j);
+	jsonw_string_field(j, "proto", proto_name(k->proto));
+	jsonw_string_field(j, "src", src);
+	jsonw_string_field(j, "dst", dst);
+	jsonw_string_field(j, "state", state);
+	jsonw_string_field(j, "action", action_name(s->action));
+	jsonw_string_field(j, "verdict", vs);
+	jsonw_uint_field(j, "rule", s->policy_id);
+	jsonw_uint_field(j, "packets", s->packets);
+	jsonw_uint_field(j, "bytes", s->bytes);
+	jsonw_uint_field(j, "age_ms", (__u64)(age * 1000));
+	jsonw_string_field(j, "flags", fl);
+	jsonw_end_object(j);
 }
 
 int do_sessions(struct tcctl *t, int argc, char **argv)
@@ -310,7 +310,7 @@ int do_sessions(struct tcctl *t, int argc, char **argv)
 	struct tcseg_session_key key, next, *prev = NULL;
 	struct tcseg_session s;
 	struct tcseg_maps m;
-	struct json *j = NULL;
+	struct jsonw *j = NULL;
 	__u64 now = mono_ns();
 	int ifindex = 0;
 
@@ -329,7 +329,7 @@ int do_sessions(struct tcctl *t, int argc, char **argv)
 		j = tcctl_json(t);
 		if (!j)
 			goto out;
-		json_start_array(j);
+		jsonw_start_array(j);
 	} else {
 		printf("%-12s %-5s %-21s %-21s %-11s %-7s %-11s %6s %8s %10s "
 		       "%7s %s\n", "DEV", "PROTO", "SRC", "DST", "STATE",
@@ -346,8 +346,8 @@ int do_sessions(struct tcctl *t, int argc, char **argv)
 		session_out(t, j, &m, &key, &s, now);
 	}
 	if (j) {
-		json_end_array(j);
-		json_destroy(&j);
+		jsonw_end_array(j);
+		jsonw_destroy(&j);
 	}
 out:
 	tcseg_maps_close(&m);

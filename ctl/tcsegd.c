@@ -36,6 +36,7 @@
 #include "ktls.h"
 #include "tlshub_client.h"
 #include "runtime.h"
+#include "json.h"
 
 struct tcsegd D;
 
@@ -409,7 +410,7 @@ static int on_sock(void *ctx, void *data, size_t size)
 	flow_str(&k, flow, sizeof(flow));
 	memcpy(c16, e->comm, 16);
 	c16[16] = 0;
-	json_esc(c16, comm, sizeof(comm));
+	jsonw_esc(c16, comm, sizeof(comm));
 	monitor_eventf("\"type\":\"capture\",\"event\":\"%s\",\"flow\":\"%s\","
 		       "\"tgid\":%u,\"pid\":%u,\"comm\":\"%s\",\"cookie\":%llu,"
 		       "\"netns_cookie\":%llu,\"held\":%s,\"encrypt\":%s,"

@@ -67,9 +67,9 @@ static void remember(const char *s)
 
 /* ---- generator ---- */
 
-static void gen_value(struct json *j, struct in *in, int depth);
+static void gen_value(struct jsonw *j, struct in *in, int depth);
 
-static void gen_scalar(struct json *j, struct in *in, int c)
+static void gen_scalar(struct jsonw *j, struct in *in, int c)
 {
 	char s[256];
 
@@ -77,27 +77,27 @@ static void gen_scalar(struct json *j, struct in *in, int c)
 	case 0:
 		take_str(in, s, sizeof(s));
 		remember(s);
-		json_string(j, s);
+		jsonw_string(j, s);
 		break;
 	case 1:
-		json_uint(j, take_u64(in));
+		jsonw_uint(j, take_u64(in));
 		break;
 	case 2:
-		json_int(j, (int64_t)take_u64(in));
+		jsonw_int(j, (int64_t)take_u64(in));
 		break;
 	case 3:
-		json_bool(j, c & 8);
+		jsonw_bool(j, c & 8);
 		break;
 	case 4:
-		json_null(j);
+		jsonw_null(j);
 		break;
 	default:
-		json_string(j, NULL);	/* writes null */
+		jsonw_string(j, NULL);	/* writes null */
 		break;
 	}
 }
 
-static void gen_members(struct json *j, struct in *in, int depth)
+static void gen_members(struct jsonw *j, struct in *in, int depth)
 {
 	char name[256], s[256];
 	int c;
@@ -107,7 +107,7 @@ static void gen_members(struct json *j, struct in *in, int depth)
 		case 0:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_name(j, name);
+			jsonw_name(j, name);
 			gen_value(j, in, depth);
 			break;
 		case 1:
@@ -115,48 +115,48 @@ static void gen_members(struct json *j, struct in *in, int depth)
 			remember(name);
 			take_str(in, s, sizeof(s));
 			remember(s);
-			json_string_field(j, name, s);
+			jsonw_string_field(j, name, s);
 			break;
 		case 2:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_uint_field(j, name, take_u64(in));
+			jsonw_uint_field(j, name, take_u64(in));
 			break;
 		case 3:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_int_field(j, name, (int64_t)take_u64(in));
+			jsonw_int_field(j, name, (int64_t)take_u64(in));
 			break;
 		default:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_bool_field(j, name, c & 8);
+			jsonw_bool_field(j, name, c & 8);
 			break;
 		}
 	}
 }
 
-static void gen_value(struct json *j, struct in *in, int depth)
+static void gen_value(struct jsonw *j, struct in *in, int depth)
 {
 	int c = take(in);
 
 	if (c < 0) {
-		json_null(j);
+		jsonw_null(j);
 		return;
 	}
 	if (depth < MAX_DEPTH && (c & 0x30) == 0x10) {
-		json_start_object(j);
+		jsonw_start_object(j);
 		gen_members(j, in, depth + 1);
-		json_end_object(j);
+		jsonw_end_object(j);
 		return;
 	}
 	if (depth < MAX_DEPTH && (c & 0x30) == 0x20) {
-		json_start_array(j);
+		jsonw_start_array(j);
 		while ((c = take(in)) >= 0 && c != 0xff) {
 			in->p--, in->n++;	/* put it back */
 			gen_value(j, in, depth + 1);
 		}
-		json_end_array(j);
+		jsonw_end_array(j);
 		return;
 	}
 	gen_scalar(j, in, c);
@@ -439,7 +439,7 @@ static void validate(const char *s, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct in in = { data, size };
-	struct json *j;
+	struct jsonw *j;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -450,7 +450,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = open_memstream(&out, &len);
 	if (!f)
 		abort();
-	j = json_new(f, take(&in) & 1);
+	j = jsonw_new(f, take(&in) & 1);
 	if (!j)
 		abort();
 	nwritten = nchecked = 0;
@@ -462,8 +462,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		values++;
 	}
 	if (!values)
-		json_null(j);
-	json_destroy(&j);
+		jsonw_null(j);
+	jsonw_destroy(&j);
 	fclose(f);
 	validate(out, len);
 	FUZZ_CHECK(nchecked == nwritten || nwritten == MAX_STRS,

@@ -1,7 +1,7 @@
 # tcseg-cni, the chained CNI plugin (ctl/cni/, docs/CNI.md), and its
 # unit test. JSON through Debian's libjansson; the plugin runs tcctl.
-# Only parse.o of the policy library: its JSON writer (ctl/json.c) has
-# names that clash with jansson's (json_string).
+# Only the two objects of the policy library it needs (the JSON writer,
+# ctl/json.c, names itself jsonw_* and links beside jansson anyway).
 
 CNI_SRCS	:= $(wildcard ctl/cni/*.c)
 CNI_OBJS	:= $(patsubst ctl/cni/%.c,$(BUILD)/cni/%.o,$(CNI_SRCS))

@@ -17,23 +17,23 @@ struct cap {
 	size_t len;
 };
 
-static struct json *open_cap(struct cap *c, bool pretty)
+static struct jsonw *open_cap(struct cap *c, bool pretty)
 {
-	struct json *j;
+	struct jsonw *j;
 
 	c->buf = NULL;
 	c->len = 0;
 	c->f = open_memstream(&c->buf, &c->len);
 	assert_non_null(c->f);
-	j = json_new(c->f, pretty);
+	j = jsonw_new(c->f, pretty);
 	assert_non_null(j);
 	return j;
 }
 
 /* Destroy the writer, close the stream, compare, free. */
-static void expect_out(struct cap *c, struct json **j, const char *want)
+static void expect_out(struct cap *c, struct jsonw **j, const char *want)
 {
-	json_destroy(j);
+	jsonw_destroy(j);
 	assert_null(*j);
 	assert_int_equal(fclose(c->f), 0);
 	if (strcmp(c->buf, want)) {
@@ -43,37 +43,37 @@ static void expect_out(struct cap *c, struct json **j, const char *want)
 	free(c->buf);
 }
 
-static void write_sample(struct json *j)
+static void write_sample(struct jsonw *j)
 {
-	json_start_object(j);
-	json_string_field(j, "name", "veth0");
-	json_uint_field(j, "packets", 18446744073709551615ull);
-	json_int_field(j, "delta", INT64_MIN);
-	json_bool_field(j, "up", true);
-	json_bool_field(j, "audit", false);
-	json_name(j, "none");
-	json_null(j);
-	json_name(j, "list");
-	json_start_array(j);
-	json_uint(j, 1);
-	json_string(j, "two");
-	json_start_object(j);
-	json_end_object(j);
-	json_start_array(j);
-	json_end_array(j);
-	json_start_array(j);
-	json_int(j, -3);
-	json_end_array(j);
-	json_end_array(j);
-	json_name(j, "empty");
-	json_start_object(j);
-	json_end_object(j);
-	json_end_object(j);
+	jsonw_start_object(j);
+	jsonw_string_field(j, "name", "veth0");
+	jsonw_uint_field(j, "packets", 18446744073709551615ull);
+	jsonw_int_field(j, "delta", INT64_MIN);
+	jsonw_bool_field(j, "up", true);
+	jsonw_bool_field(j, "audit", false);
+	jsonw_name(j, "none");
+	jsonw_null(j);
+	jsonw_name(j, "list");
+	jsonw_start_array(j);
+	jsonw_uint(j, 1);
+	jsonw_string(j, "two");
+	jsonw_start_object(j);
+	jsonw_end_object(j);
+	jsonw_start_array(j);
+	jsonw_end_array(j);
+	jsonw_start_array(j);
+	jsonw_int(j, -3);
+	jsonw_end_array(j);
+	jsonw_end_array(j);
+	jsonw_name(j, "empty");
+	jsonw_start_object(j);
+	jsonw_end_object(j);
+	jsonw_end_object(j);
 }
 
 static void test_compact(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 
 	(void)state;
@@ -87,7 +87,7 @@ static void test_compact(void **state)
 
 static void test_pretty(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 
 	(void)state;
@@ -116,19 +116,19 @@ static void test_pretty(void **state)
 
 static void test_escaping(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 
 	(void)state;
 	j = open_cap(&c, false);
-	json_start_array(j);
-	json_string(j, "say \"hi\"");
-	json_string(j, "C:\\dir\\");
-	json_string(j, "a\nb\tc\rd\x01\x1f\x7f" "e");
-	json_string(j, "");
-	json_string(j, NULL);
-	json_string(j, "/slash stays/");
-	json_end_array(j);
+	jsonw_start_array(j);
+	jsonw_string(j, "say \"hi\"");
+	jsonw_string(j, "C:\\dir\\");
+	jsonw_string(j, "a\nb\tc\rd\x01\x1f\x7f" "e");
+	jsonw_string(j, "");
+	jsonw_string(j, NULL);
+	jsonw_string(j, "/slash stays/");
+	jsonw_end_array(j);
 	expect_out(&c, &j,
 		   "[\"say \\\"hi\\\"\",\"C:\\\\dir\\\\\","
 		   "\"a\\u000ab\\u0009c\\u000dd\\u0001\\u001f\\u007fe\","
@@ -137,33 +137,33 @@ static void test_escaping(void **state)
 
 static void test_names_escaped(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 
 	(void)state;
 	j = open_cap(&c, false);
-	json_start_object(j);
-	json_uint_field(j, "a\"b", 1);
-	json_uint_field(j, "c\\d\n", 2);
-	json_end_object(j);
+	jsonw_start_object(j);
+	jsonw_uint_field(j, "a\"b", 1);
+	jsonw_uint_field(j, "c\\d\n", 2);
+	jsonw_end_object(j);
 	expect_out(&c, &j, "{\"a\\\"b\":1,\"c\\\\d\\u000a\":2}\n");
 }
 
 static void test_utf8(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 
 	(void)state;
 	j = open_cap(&c, false);
-	json_start_array(j);
-	json_string(j, "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");	/* é € 😀 */
-	json_string(j, "bad \xff end");		/* not UTF-8 */
-	json_string(j, "cut \xe2\x82");		/* truncated at the end */
-	json_string(j, "\xc0\x80");		/* overlong NUL */
-	json_string(j, "\xed\xa0\x80");		/* surrogate */
-	json_string(j, "\xf4\x90\x80\x80");	/* > U+10FFFF */
-	json_end_array(j);
+	jsonw_start_array(j);
+	jsonw_string(j, "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");	/* é € 😀 */
+	jsonw_string(j, "bad \xff end");		/* not UTF-8 */
+	jsonw_string(j, "cut \xe2\x82");		/* truncated at the end */
+	jsonw_string(j, "\xc0\x80");		/* overlong NUL */
+	jsonw_string(j, "\xed\xa0\x80");		/* surrogate */
+	jsonw_string(j, "\xf4\x90\x80\x80");	/* > U+10FFFF */
+	jsonw_end_array(j);
 	expect_out(&c, &j,
 		   "[\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\","
 		   "\"bad \\ufffd end\","
@@ -208,7 +208,7 @@ static void test_escape_round_trip(void **state)
 {
 	char in[64], back[64];
 	unsigned int seed = 7;
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 	int i, k, len;
 
@@ -219,8 +219,8 @@ static void test_escape_round_trip(void **state)
 			in[k] = (char)(rand_r(&seed) % 127 + 1);
 		in[len] = '\0';
 		j = open_cap(&c, i % 2);
-		json_string(j, in);
-		json_destroy(&j);
+		jsonw_string(j, in);
+		jsonw_destroy(&j);
 		assert_int_equal(fclose(c.f), 0);
 		assert_true(unescape(c.buf, back, sizeof(back)));
 		assert_string_equal(in, back);
@@ -230,55 +230,55 @@ static void test_escape_round_trip(void **state)
 
 static void test_destroy_closes(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 
 	(void)state;
 	j = open_cap(&c, false);
-	json_start_object(j);
-	json_name(j, "a");
-	json_start_array(j);
-	json_uint(j, 1);
+	jsonw_start_object(j);
+	jsonw_name(j, "a");
+	jsonw_start_array(j);
+	jsonw_uint(j, 1);
 	expect_out(&c, &j, "{\"a\":[1]}\n");
 
 	/* a dangling name gets a null */
 	j = open_cap(&c, false);
-	json_start_object(j);
-	json_name(j, "a");
+	jsonw_start_object(j);
+	jsonw_name(j, "a");
 	expect_out(&c, &j, "{\"a\":null}\n");
 
 	/* nothing written: just the newline; NULL is fine */
 	j = open_cap(&c, true);
 	expect_out(&c, &j, "\n");
-	json_destroy(&j);
-	json_destroy(NULL);
+	jsonw_destroy(&j);
+	jsonw_destroy(NULL);
 
 	/* extra ends are ignored */
 	j = open_cap(&c, false);
-	json_start_array(j);
-	json_end_array(j);
-	json_end_array(j);
+	jsonw_start_array(j);
+	jsonw_end_array(j);
+	jsonw_end_array(j);
 	expect_out(&c, &j, "[]\n");
 }
 
 static void test_top_level_values(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 
 	(void)state;
 	j = open_cap(&c, false);
-	json_start_object(j);
-	json_end_object(j);
-	json_start_object(j);
-	json_uint_field(j, "n", 2);
-	json_end_object(j);
+	jsonw_start_object(j);
+	jsonw_end_object(j);
+	jsonw_start_object(j);
+	jsonw_uint_field(j, "n", 2);
+	jsonw_end_object(j);
 	expect_out(&c, &j, "{}\n{\"n\":2}\n");
 }
 
 static void test_deep_nesting(void **state)
 {
-	struct json *j;
+	struct jsonw *j;
 	struct cap c;
 	char want[256];
 	int i, n = 0;
@@ -286,12 +286,12 @@ static void test_deep_nesting(void **state)
 	(void)state;
 	j = open_cap(&c, false);
 	for (i = 0; i < 40; i++) {
-		json_start_array(j);
-		json_uint(j, (uint64_t)i);
+		jsonw_start_array(j);
+		jsonw_uint(j, (uint64_t)i);
 		n += sprintf(want + n, "[%d,", i);
 	}
 	for (i = 0; i < 40; i++)
-		json_end_array(j);
+		jsonw_end_array(j);
 	want[n - 1] = '\0';
 	n--;
 	for (i = 0; i < 40; i++)
