@@ -18,7 +18,7 @@ $(BUILD)/tcctl-obj/%.o: ctl/%.c $(wildcard ctl/*.h include/*.h) \
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tcctl: $(TCCTL_OBJS) $(POLICY_LIB)
-	$(CC) $(CFLAGS) -o $@ $(TCCTL_OBJS) $(POLICY_LIB) $(LIBBPF_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(TCCTL_OBJS) $(POLICY_LIB) $(LIBBPF_LIBS) -ljansson
 
 ALL_TARGETS	+= $(BUILD)/tcctl
 
