@@ -6,11 +6,12 @@
 # secondary expansion): $(POLICY_LIB) is empty when they are read.
 
 POLICY_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c \
-		   ctl/pod_name.c ctl/pod_reg.c ctl/json_read.c
+		   ctl/pod_name.c ctl/pod_reg.c ctl/json_read.c \
+		   ctl/json_print.c
 POLICY_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(POLICY_SRCS))
 POLICY_LIB	:= $(BUILD)/libtcseg_policy.a
 POLICY_HDRS	:= ctl/parse.h ctl/rule.h ctl/compile.h ctl/json.h include/tcseg.h \
-		   ctl/pod_name.h ctl/pod_reg.h ctl/json_read.h
+		   ctl/pod_name.h ctl/pod_reg.h ctl/json_read.h ctl/json_print.h
 POLICY_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,parse rule compile json pods ranges)
 POLICY_BENCH	:= $(BUILD)/bench/compile_bench
 JSON_READ_TEST	:= $(BUILD)/tests/unit/test_json_read
