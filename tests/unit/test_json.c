@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for the streaming JSON writer (ctl/json.c). */
+/*
+ * Unit tests for the streaming JSON writer (ctl/json.c), its bounded
+ * buffer output, and the listing printer over it (ctl/json_print.c).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +13,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "json_print.h"
 
 struct cap {
 	FILE *f;
@@ -301,6 +305,161 @@ static void test_deep_nesting(void **state)
 	expect_out(&c, &j, want);
 }
 
+/* The buffer gets what a FILE gets, compact, NUL-terminated. */
+static void test_buffer_same_as_file(void **state)
+{
+	struct jsonw *j, w;
+	struct cap c;
+	char buf[512];
+
+	(void)state;
+	j = open_cap(&c, false);
+	write_sample(j);
+	jsonw_destroy(&j);
+	assert_int_equal(fclose(c.f), 0);
+	jsonw_init_buf(&w, buf, sizeof(buf));
+	write_sample(&w);
+	assert_int_equal(jsonw_finish(&w), strlen(c.buf));
+	assert_string_equal(buf, c.buf);
+	free(c.buf);
+}
+
+/* Is @cut inside a \u escape or a number of @full (compact JSON)? */
+static bool inside_token(const char *full, size_t cut)
+{
+	size_t i;
+
+	for (i = 0; i < cut; i++) {
+		if (full[i] == '\\') {
+			size_t n = full[i + 1] == 'u' ? 6 : 2;
+
+			if (cut < i + n)
+				return true;
+			i += n - 1;
+		} else if (full[i] >= '0' && full[i] <= '9' &&
+			   full[i - 1] == ':') {
+			size_t n = strspn(full + i, "0123456789");
+
+			if (cut < i + n)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Too small a buffer: finish says 0, and what is there is a prefix of
+ * the whole, cut between tokens (never inside a string or escape).
+ */
+static void test_buffer_overflow(void **state)
+{
+	char buf[64], full[256];
+	struct jsonw w;
+	size_t len, n;
+
+	(void)state;
+	jsonw_init_buf(&w, full, sizeof(full));
+	jsonw_start_object(&w);
+	jsonw_string_field(&w, "a", "0123456789");
+	jsonw_string_field(&w, "b", "\x01\x02\x03\x04\x05\x06\x07");
+	jsonw_uint_field(&w, "c", 18446744073709551615ull);
+	len = jsonw_finish(&w);
+	assert_true(len > 0);
+	for (n = 0; n <= len + 1 && n < sizeof(buf); n++) {
+		jsonw_init_buf(&w, buf, n);
+		jsonw_start_object(&w);
+		jsonw_string_field(&w, "a", "0123456789");
+		jsonw_string_field(&w, "b", "\x01\x02\x03\x04\x05\x06\x07");
+		jsonw_uint_field(&w, "c", 18446744073709551615ull);
+		if (n > len) {		/* fits, with its NUL */
+			assert_int_equal(jsonw_finish(&w), len);
+			assert_string_equal(buf, full);
+			continue;
+		}
+		assert_int_equal(jsonw_finish(&w), 0);
+		if (!n)
+			continue;
+		assert_int_equal(strncmp(buf, full, strlen(buf)), 0);
+		assert_false(inside_token(full, strlen(buf)));
+	}
+}
+
+/* jsonw_esc: the writer's escaping, cut at a whole character. */
+static void test_esc_bounded(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_string_equal(jsonw_esc("a\"b\\c\n", out, sizeof(out)),
+			    "a\\\"b\\\\c\\u000a");
+	assert_string_equal(jsonw_esc("caf\xc3\xa9\xff", out, sizeof(out)),
+			    "caf\xc3\xa9\\ufffd");
+	/* 15 bytes of room: "\u0001\u0001" (12), not half of a third */
+	assert_string_equal(jsonw_esc("\x01\x01\x01", out, sizeof(out)),
+			    "\\u0001\\u0001");
+	/* "é" is not split: 4 bytes of room hold "ab" + 2, not "abc" + 1 */
+	assert_string_equal(jsonw_esc("abc\xc3\xa9", out, 5), "abc");
+	assert_string_equal(jsonw_esc("", out, 1), "");
+}
+
+/* One description of a listing; its text and its JSON. */
+static void describe(struct jprint *p)
+{
+	print_fp(p, "%-4s %s\n", "ID", "NAME");
+	print_open_array(p, NULL);
+	for (int i = 1; i <= 2; i++) {
+		print_open_object(p, NULL);
+		print_uint(p, PRINT_ANY, "id", "%-4llu ", i);
+		print_string(p, PRINT_ANY, "name", "%s", i == 1 ? "a\"b" : NULL);
+		print_bool(p, PRINT_JSON, "up", NULL, i == 1);
+		print_string(p, PRINT_FP, NULL, " %s", i == 1 ? "up" : "down");
+		print_int(p, PRINT_ANY, "delta", " %lld", -i);
+		print_float(p, PRINT_FP, NULL, " %.1f\n", i / 4.0);
+		print_float(p, PRINT_JSON, "ratio", NULL, i / 4.0);
+		print_open_array(p, "addrs");
+		print_string(p, PRINT_ANY, NULL, NULL, NULL);
+		print_close_array(p);
+		print_close_object(p);
+	}
+	print_close_array(p);
+}
+
+static char *printed(bool json, bool pretty)
+{
+	struct jprint p;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(jprint_open(&p, f, json, pretty), 0);
+	describe(&p);
+	jprint_close(&p);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_print_text_and_json(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = printed(false, false);
+	assert_string_equal(s, "ID   NAME\n"
+			       "1    a\"b up -1 0.2\n"
+			       "2     down -2 0.5\n");
+	free(s);
+	s = printed(true, false);
+	assert_string_equal(s, "[{\"id\":1,\"name\":\"a\\\"b\",\"up\":true,"
+			       "\"delta\":-1,\"ratio\":0.25,\"addrs\":[null]},"
+			       "{\"id\":2,\"name\":null,\"up\":false,"
+			       "\"delta\":-2,\"ratio\":0.5,\"addrs\":[null]}]\n");
+	free(s);
+	s = printed(true, true);
+	assert_non_null(strstr(s, "[\n    {\n        \"id\": 1,\n"));
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +472,10 @@ int main(void)
 		cmocka_unit_test(test_destroy_closes),
 		cmocka_unit_test(test_top_level_values),
 		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_buffer_same_as_file),
+		cmocka_unit_test(test_buffer_overflow),
+		cmocka_unit_test(test_esc_bounded),
+		cmocka_unit_test(test_print_text_and_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
