@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the JSON writer (ctl/json.c). The input drives a
+ * libFuzzer target: the JSON writer (ctl/json.c) and reader
+ * (ctl/json_read.c). The input drives a
  * well-formed sequence of writer calls (objects, arrays, names, strings
  * of arbitrary bytes, numbers, booleans, null; nesting up to the
  * writer's documented 64 levels), compact or pretty. The output must be
  * valid JSON (RFC 8259, checked by the small validator below: one value
  * per line at the top level, strings valid UTF-8 with no raw control
  * characters), and every string without invalid UTF-8 must decode back
- * to exactly the bytes that were written.
+ * to exactly the bytes that were written. The same calls into a bounded
+ * buffer of a size the input picks give the same bytes, or on overflow a
+ * prefix of them cut between tokens. The reader takes the raw input and
+ * the writer's first line without crashing, and refuses the input when
+ * jansson does.
  */
 #include <stdbool.h>
+#include <jansson.h>
 #include "json.h"
+#include "json_read.h"
 #include "fuzz_util.h"
 
 #define MAX_DEPTH	64
@@ -59,9 +66,11 @@ static uint64_t take_u64(struct in *in)
 static char *written[MAX_STRS];
 static int nwritten, nchecked;
 
+static bool replay;	/* second run into the buffer: nothing to remember */
+
 static void remember(const char *s)
 {
-	if (nwritten < MAX_STRS)
+	if (!replay && nwritten < MAX_STRS)
 		written[nwritten++] = strdup(s);
 }
 
@@ -436,38 +445,95 @@ static void validate(const char *s, size_t n)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The writer calls of the input into @j. */
+static void generate(struct jsonw *j, struct in in)
 {
-	struct in in = { data, size };
-	struct jsonw *j;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
-	int i, c, values = 0;
+	int values = 0;
 
-	if (size < 1 || size > 16384)
-		return 0;
-	f = open_memstream(&out, &len);
-	if (!f)
-		abort();
-	j = jsonw_new(f, take(&in) & 1);
-	if (!j)
-		abort();
-	nwritten = nchecked = 0;
 	while (in.n && values < 16) {
-		c = take(&in);
-		in.p--, in.n++;
-		(void)c;
 		gen_value(j, &in, 0);
 		values++;
 	}
 	if (!values)
 		jsonw_null(j);
+}
+
+/* The same calls into a bounded buffer: same bytes, or a clean prefix. */
+static void check_buffer(const struct in *in, size_t size, const char *out,
+			 size_t len)
+{
+	char *buf = malloc(size);
+	struct jsonw w;
+	size_t n;
+
+	if (!buf)
+		abort();
+	replay = true;
+	jsonw_init_buf(&w, buf, size);
+	generate(&w, *in);
+	n = jsonw_finish(&w);
+	replay = false;
+	if (len < size) {
+		FUZZ_CHECK(n == len && !memcmp(buf, out, len) && !buf[len],
+			   "buffer of %zu: %zu bytes, FILE %zu", size, n, len);
+	} else {
+		FUZZ_CHECK(n == 0, "buffer of %zu bytes took %zu", size, len);
+		FUZZ_CHECK(strlen(buf) < size && !strncmp(buf, out, strlen(buf)),
+			   "overflowed buffer is not a prefix");
+	}
+	free(buf);
+}
+
+/* The reader on @s (@n bytes): no crash; refused whenever jansson refuses. */
+static void check_reader(const char *s, size_t n)
+{
+	static struct jread_line l;
+	char *z = strndup(s, n), err[160];
+	json_t *o;
+
+	if (!z)
+		abort();
+	o = json_loads(z, JSON_REJECT_DUPLICATES, NULL);
+	if (!jread_flat(z, &l, err, sizeof(err)))
+		FUZZ_CHECK(o && json_is_object(o) &&
+			   (int)json_object_size(o) == l.n,
+			   "reader took what jansson refuses");
+	json_decref(o);
+	free(z);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct in in = { data, size };
+	struct jsonw *j;
+	char *out = NULL, *nl;
+	size_t len = 0, bufsize;
+	bool pretty;
+	FILE *f;
+	int i;
+
+	if (size < 3 || size > 16384)
+		return 0;
+	check_reader((const char *)data, size);
+	f = open_memstream(&out, &len);
+	if (!f)
+		abort();
+	pretty = take(&in) & 1;
+	bufsize = (size_t)take(&in) << 4 | 1;
+	j = jsonw_new(f, pretty);
+	if (!j)
+		abort();
+	nwritten = nchecked = 0;
+	generate(j, in);
 	jsonw_destroy(&j);
 	fclose(f);
 	validate(out, len);
 	FUZZ_CHECK(nchecked == nwritten || nwritten == MAX_STRS,
 		   "%d strings written, %d found", nwritten, nchecked);
+	if (!pretty)
+		check_buffer(&in, bufsize, out, len);
+	nl = memchr(out, '\n', len);
+	check_reader(out, nl ? (size_t)(nl - out) : len);
 	for (i = 0; i < nwritten; i++)
 		free(written[i]);
 	free(out);
