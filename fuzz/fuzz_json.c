@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the JSON writer (ctl/json.c) and reader
- * (ctl/json_read.c). The input drives a
+ * libFuzzer target: the JSON writer (ctl/lib/json.c) and reader
+ * (ctl/lib/json_read.c). The input drives a
  * well-formed sequence of writer calls (objects, arrays, names, strings
  * of arbitrary bytes, numbers, booleans, null; nesting up to the
  * writer's documented 64 levels), compact or pretty. The output must be
@@ -16,8 +16,8 @@
  */
 #include <stdbool.h>
 #include <jansson.h>
-#include "json.h"
-#include "json_read.h"
+#include "lib/json.h"
+#include "lib/json_read.h"
 #include "fuzz_util.h"
 
 #define MAX_DEPTH	64

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the streaming JSON writer (ctl/json.c), its bounded
- * buffer output, and the listing printer over it (ctl/json_print.c).
+ * Unit tests for the streaming JSON writer (ctl/lib/json.c), its bounded
+ * buffer output, and the listing printer over it (ctl/lib/json_print.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
-#include "json_print.h"
+#include "lib/json.h"
+#include "lib/json_print.h"
 
 struct cap {
 	FILE *f;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the JSON reader (ctl/json_read.c): what tcctl makes of
+ * Unit tests for the JSON reader (ctl/lib/json_read.c): what tcctl makes of
  * tcsegd's answer lines, and the hostile lines it refuses. Each line the
- * one writer (ctl/json.c) produces reads back to what was written.
+ * one writer (ctl/lib/json.c) produces reads back to what was written.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
-#include "json_read.h"
+#include "lib/json.h"
+#include "lib/json_read.h"
 
 static struct jread_line l;
 static char err[160];
