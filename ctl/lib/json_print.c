@@ -20,45 +20,50 @@ void jprint_close(struct jprint *p)
 	jsonw_destroy(&p->j);
 }
 
-/* Does this value go to the current output? */
-static bool wants(const struct jprint *p, enum print_type t)
-{
-	return p->j ? t & PRINT_JSON : t & PRINT_FP;
-}
+enum route { SKIP, TEXT, JSON };
 
-/* JSON: the key before a value (none in an array or at the top). */
-static void key(struct jprint *p, const char *k)
+/* Where a value goes; for JSON its key (if any) is written already. */
+static enum route route(struct jprint *p, enum print_type t, const char *k)
 {
+	if (!(t & (p->j ? PRINT_JSON : PRINT_FP)))
+		return SKIP;
+	if (!p->j)
+		return TEXT;
 	if (k)
 		jsonw_name(p->j, k);
+	return JSON;
+}
+
+static void open(struct jprint *p, const char *k, bool array)
+{
+	if (route(p, PRINT_JSON, k) != JSON)
+		return;
+	if (array)
+		jsonw_start_array(p->j);
+	else
+		jsonw_start_object(p->j);
 }
 
 void print_open_object(struct jprint *p, const char *k)
 {
-	if (!p->j)
-		return;
-	key(p, k);
-	jsonw_start_object(p->j);
+	open(p, k, false);
 }
 
+void print_open_array(struct jprint *p, const char *k)
+{
+	open(p, k, true);
+}
+
+/* jsonw_end_object and _array are one: the writer knows which is open */
 void print_close_object(struct jprint *p)
 {
 	if (p->j)
 		jsonw_end_object(p->j);
 }
 
-void print_open_array(struct jprint *p, const char *k)
-{
-	if (!p->j)
-		return;
-	key(p, k);
-	jsonw_start_array(p->j);
-}
-
 void print_close_array(struct jprint *p)
 {
-	if (p->j)
-		jsonw_end_array(p->j);
+	print_close_object(p);
 }
 
 /* The formats are the callers' literals, checked by the tests' output. */
@@ -67,68 +72,57 @@ void print_close_array(struct jprint *p)
 void print_string(struct jprint *p, enum print_type t, const char *k,
 		  const char *fmt, const char *v)
 {
-	if (!wants(p, t))
-		return;
-	if (!p->j) {
+	enum route r = route(p, t, k);
+
+	if (r == TEXT)
 		fprintf(p->f, fmt, v ? v : "");
-		return;
-	}
-	key(p, k);
-	jsonw_string(p->j, v);
+	else if (r == JSON)
+		jsonw_string(p->j, v);
 }
 
 void print_uint(struct jprint *p, enum print_type t, const char *k,
 		const char *fmt, unsigned long long v)
 {
-	if (!wants(p, t))
-		return;
-	if (!p->j) {
+	enum route r = route(p, t, k);
+
+	if (r == TEXT)
 		fprintf(p->f, fmt, v);
-		return;
-	}
-	key(p, k);
-	jsonw_uint(p->j, v);
+	else if (r == JSON)
+		jsonw_uint(p->j, v);
 }
 
 void print_int(struct jprint *p, enum print_type t, const char *k,
 	       const char *fmt, long long v)
 {
-	if (!wants(p, t))
-		return;
-	if (!p->j) {
+	enum route r = route(p, t, k);
+
+	if (r == TEXT)
 		fprintf(p->f, fmt, v);
-		return;
-	}
-	key(p, k);
-	jsonw_int(p->j, v);
+	else if (r == JSON)
+		jsonw_int(p->j, v);
 }
 
 void print_bool(struct jprint *p, enum print_type t, const char *k,
 		const char *fmt, bool v)
 {
-	if (!wants(p, t))
-		return;
-	if (!p->j) {
+	enum route r = route(p, t, k);
+
+	if (r == TEXT)
 		fprintf(p->f, fmt, v ? "true" : "false");
-		return;
-	}
-	key(p, k);
-	jsonw_bool(p->j, v);
+	else if (r == JSON)
+		jsonw_bool(p->j, v);
 }
 
 void print_float(struct jprint *p, enum print_type t, const char *k,
 		 const char *fmt, double v)
 {
-	if (!wants(p, t))
-		return;
-	if (!p->j) {
+	enum route r = route(p, t, k);
+
+	if (r == TEXT)
 		fprintf(p->f, fmt, v);
-		return;
-	}
-	key(p, k);
-	if (isfinite(v))
+	else if (r == JSON && isfinite(v))
 		jsonw_printf(p->j, "%.17g", v);
-	else
+	else if (r == JSON)
 		jsonw_null(p->j);	/* JSON has no NaN or infinity */
 }
 
