@@ -12,10 +12,15 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
+	char *c;
 
 	va_start(ap, fmt);
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
+	/* jansson quotes the input ("near '...'"): no control bytes out */
+	for (c = err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return -1;
 }
 

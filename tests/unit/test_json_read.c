@@ -100,6 +100,11 @@ static void test_hostile(void **state)
 	read_bad("\"s\"", "not JSON");
 	read_bad("{\"a\":{\"b\":1}}", "field 'a': nested value");
 	read_bad("{\"a\":[1]}", "field 'a': nested value");
+	/* the error quotes the input: without its control bytes */
+	read_bad("{\"a\":1,\x1b[2J}", "not JSON");
+	assert_null(strchr(err, 0x1b));
+	read_bad("{\"\x1b]0;x\x07\":1,}", "not JSON");
+	assert_null(strchr(err, 0x1b));
 	snprintf(big, sizeof(big), "{");
 	for (int i = 0; i < JREAD_FIELDS_MAX + 1; i++)
 		snprintf(big + strlen(big), sizeof(big) - strlen(big),
