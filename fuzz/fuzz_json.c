@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the JSON writer (ctl/lib/json.c). The input drives a
+ * libFuzzer target: the JSON writer (ctl/lib/json.c) and reader
+ * (ctl/lib/json_read.c). The input drives a
  * well-formed sequence of writer calls (objects, arrays, names, strings
  * of arbitrary bytes, numbers, booleans, null; nesting up to the
  * writer's documented 64 levels), compact or pretty. The output must be
  * valid JSON (RFC 8259, checked by the small validator below: one value
  * per line at the top level, strings valid UTF-8 with no raw control
  * characters), and every string without invalid UTF-8 must decode back
- * to exactly the bytes that were written.
+ * to exactly the bytes that were written. The same calls into a bounded
+ * buffer of a size the input picks give the same bytes, or on overflow a
+ * prefix of them cut between tokens. The reader takes the raw input and
+ * the writer's first line without crashing, and refuses the input when
+ * jansson does.
  */
 #include <stdbool.h>
+#include <jansson.h>
 #include "lib/json.h"
+#include "lib/json_read.h"
 #include "fuzz_util.h"
 
 #define MAX_DEPTH	64
@@ -59,17 +66,19 @@ static uint64_t take_u64(struct in *in)
 static char *written[MAX_STRS];
 static int nwritten, nchecked;
 
+static bool replay;	/* second run into the buffer: nothing to remember */
+
 static void remember(const char *s)
 {
-	if (nwritten < MAX_STRS)
+	if (!replay && nwritten < MAX_STRS)
 		written[nwritten++] = strdup(s);
 }
 
 /* ---- generator ---- */
 
-static void gen_value(struct json *j, struct in *in, int depth);
+static void gen_value(struct jsonw *j, struct in *in, int depth);
 
-static void gen_scalar(struct json *j, struct in *in, int c)
+static void gen_scalar(struct jsonw *j, struct in *in, int c)
 {
 	char s[256];
 
@@ -77,27 +86,27 @@ static void gen_scalar(struct json *j, struct in *in, int c)
 	case 0:
 		take_str(in, s, sizeof(s));
 		remember(s);
-		json_string(j, s);
+		jsonw_string(j, s);
 		break;
 	case 1:
-		json_uint(j, take_u64(in));
+		jsonw_uint(j, take_u64(in));
 		break;
 	case 2:
-		json_int(j, (int64_t)take_u64(in));
+		jsonw_int(j, (int64_t)take_u64(in));
 		break;
 	case 3:
-		json_bool(j, c & 8);
+		jsonw_bool(j, c & 8);
 		break;
 	case 4:
-		json_null(j);
+		jsonw_null(j);
 		break;
 	default:
-		json_string(j, NULL);	/* writes null */
+		jsonw_string(j, NULL);	/* writes null */
 		break;
 	}
 }
 
-static void gen_members(struct json *j, struct in *in, int depth)
+static void gen_members(struct jsonw *j, struct in *in, int depth)
 {
 	char name[256], s[256];
 	int c;
@@ -107,7 +116,7 @@ static void gen_members(struct json *j, struct in *in, int depth)
 		case 0:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_name(j, name);
+			jsonw_name(j, name);
 			gen_value(j, in, depth);
 			break;
 		case 1:
@@ -115,48 +124,48 @@ static void gen_members(struct json *j, struct in *in, int depth)
 			remember(name);
 			take_str(in, s, sizeof(s));
 			remember(s);
-			json_string_field(j, name, s);
+			jsonw_string_field(j, name, s);
 			break;
 		case 2:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_uint_field(j, name, take_u64(in));
+			jsonw_uint_field(j, name, take_u64(in));
 			break;
 		case 3:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_int_field(j, name, (int64_t)take_u64(in));
+			jsonw_int_field(j, name, (int64_t)take_u64(in));
 			break;
 		default:
 			take_str(in, name, sizeof(name));
 			remember(name);
-			json_bool_field(j, name, c & 8);
+			jsonw_bool_field(j, name, c & 8);
 			break;
 		}
 	}
 }
 
-static void gen_value(struct json *j, struct in *in, int depth)
+static void gen_value(struct jsonw *j, struct in *in, int depth)
 {
 	int c = take(in);
 
 	if (c < 0) {
-		json_null(j);
+		jsonw_null(j);
 		return;
 	}
 	if (depth < MAX_DEPTH && (c & 0x30) == 0x10) {
-		json_start_object(j);
+		jsonw_start_object(j);
 		gen_members(j, in, depth + 1);
-		json_end_object(j);
+		jsonw_end_object(j);
 		return;
 	}
 	if (depth < MAX_DEPTH && (c & 0x30) == 0x20) {
-		json_start_array(j);
+		jsonw_start_array(j);
 		while ((c = take(in)) >= 0 && c != 0xff) {
 			in->p--, in->n++;	/* put it back */
 			gen_value(j, in, depth + 1);
 		}
-		json_end_array(j);
+		jsonw_end_array(j);
 		return;
 	}
 	gen_scalar(j, in, c);
@@ -436,38 +445,95 @@ static void validate(const char *s, size_t n)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The writer calls of the input into @j. */
+static void generate(struct jsonw *j, struct in in)
 {
-	struct in in = { data, size };
-	struct json *j;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
-	int i, c, values = 0;
+	int values = 0;
 
-	if (size < 1 || size > 16384)
-		return 0;
-	f = open_memstream(&out, &len);
-	if (!f)
-		abort();
-	j = json_new(f, take(&in) & 1);
-	if (!j)
-		abort();
-	nwritten = nchecked = 0;
 	while (in.n && values < 16) {
-		c = take(&in);
-		in.p--, in.n++;
-		(void)c;
 		gen_value(j, &in, 0);
 		values++;
 	}
 	if (!values)
-		json_null(j);
-	json_destroy(&j);
+		jsonw_null(j);
+}
+
+/* The same calls into a bounded buffer: same bytes, or a clean prefix. */
+static void check_buffer(const struct in *in, size_t size, const char *out,
+			 size_t len)
+{
+	char *buf = malloc(size);
+	struct jsonw w;
+	size_t n;
+
+	if (!buf)
+		abort();
+	replay = true;
+	jsonw_init_buf(&w, buf, size);
+	generate(&w, *in);
+	n = jsonw_finish(&w);
+	replay = false;
+	if (len < size) {
+		FUZZ_CHECK(n == len && !memcmp(buf, out, len) && !buf[len],
+			   "buffer of %zu: %zu bytes, FILE %zu", size, n, len);
+	} else {
+		FUZZ_CHECK(n == 0, "buffer of %zu bytes took %zu", size, len);
+		FUZZ_CHECK(strlen(buf) < size && !strncmp(buf, out, strlen(buf)),
+			   "overflowed buffer is not a prefix");
+	}
+	free(buf);
+}
+
+/* The reader on @s (@n bytes): no crash; refused whenever jansson refuses. */
+static void check_reader(const char *s, size_t n)
+{
+	static struct jread_line l;
+	char *z = strndup(s, n), err[160];
+	json_t *o;
+
+	if (!z)
+		abort();
+	o = json_loads(z, JSON_REJECT_DUPLICATES, NULL);
+	if (!jread_flat(z, &l, err, sizeof(err)))
+		FUZZ_CHECK(o && json_is_object(o) &&
+			   (int)json_object_size(o) == l.n,
+			   "reader took what jansson refuses");
+	json_decref(o);
+	free(z);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct in in = { data, size };
+	struct jsonw *j;
+	char *out = NULL, *nl;
+	size_t len = 0, bufsize;
+	bool pretty;
+	FILE *f;
+	int i;
+
+	if (size < 3 || size > 16384)
+		return 0;
+	check_reader((const char *)data, size);
+	f = open_memstream(&out, &len);
+	if (!f)
+		abort();
+	pretty = take(&in) & 1;
+	bufsize = (size_t)take(&in) << 4 | 1;
+	j = jsonw_new(f, pretty);
+	if (!j)
+		abort();
+	nwritten = nchecked = 0;
+	generate(j, in);
+	jsonw_destroy(&j);
 	fclose(f);
 	validate(out, len);
 	FUZZ_CHECK(nchecked == nwritten || nwritten == MAX_STRS,
 		   "%d strings written, %d found", nwritten, nchecked);
+	if (!pretty)
+		check_buffer(&in, bufsize, out, len);
+	nl = memchr(out, '\n', len);
+	check_reader(out, nl ? (size_t)(nl - out) : len);
 	for (i = 0; i < nwritten; i++)
 		free(written[i]);
 	free(out);

@@ -1,7 +1,8 @@
 # tcseg-cni, the chained CNI plugin (ctl/cni/, docs/CNI.md), and its
 # unit test. JSON through Debian's libjansson; the plugin runs tcctl.
-# Uses ctl/policy (pod names, value parsers). Not ctl/lib: its JSON
-# writer's json_string would shadow jansson's at link time.
+# Uses ctl/policy (pod names, value parsers), not ctl/lib: it needs
+# nothing there (the JSON writer names itself jsonw_* and would link
+# beside jansson anyway).
 
 CNI_SRCS	:= $(wildcard ctl/cni/*.c)
 CNI_OBJS	:= $(CNI_SRCS:%.c=$(BUILD)/%.o)

@@ -17,7 +17,8 @@ FUZZ_NAMES	:= policy_words policy_file pod_map config tlshub_reply json \
 FUZZ_BINS	:= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The parsers, instrumented for coverage and the sanitizers.
-FUZZ_LIB_SRCS	:= ctl/policy/parse.c ctl/policy/rule.c ctl/policy/compile.c ctl/lib/json.c ctl/policy/pod_name.c \
+FUZZ_LIB_SRCS	:= ctl/policy/parse.c ctl/policy/rule.c ctl/policy/compile.c ctl/lib/json.c ctl/lib/json_read.c \
+		   ctl/policy/pod_name.c \
 		   ctl/lib/conf_file.c ctl/daemon/pod_map.c ctl/daemon/daemon_config.c \
 		   ctl/keys/tlshub_client.c ctl/keys/tlshub_hkdf.c ctl/daemon/tcsegd_corr.c \
 		   ctl/daemon/tcsegd_proto.c
@@ -46,6 +47,10 @@ $(FUZZ_DIR)/fuzz_packet: fuzz/fuzz_packet.c $(FUZZ_DIR)/obj/harness.o \
 			 $(FUZZ_LIB) $(FUZZ_HDRS) $(BUILD)/tcseg.skel.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ \
 		$(FUZZ_DIR)/obj/harness.o $(FUZZ_LIB) $(LIBBPF_LIBS) -lpthread
+
+# The JSON writer and reader (over jansson, not instrumented).
+$(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c $(FUZZ_LIB) $(FUZZ_HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ $(FUZZ_LIB) -ljansson
 
 # tcseg-cni's input checks: jansson is not instrumented, our code is.
 $(FUZZ_DIR)/fuzz_cni: fuzz/fuzz_cni.c ctl/cni/cni_conf.c $(FUZZ_LIB) \

@@ -49,6 +49,7 @@
 #include "keys/ktls.h"
 #include "keys/tlshub_client.h"
 #include "lib/runtime.h"
+#include "lib/json.h"
 
 _Static_assert(L_ERR == (int)CFG_LOG_ERR && L_WARN == (int)CFG_LOG_WARN &&
 	       L_INFO == (int)CFG_LOG_INFO && L_DEBUG == (int)CFG_LOG_DEBUG,
@@ -372,7 +373,7 @@ static int on_sock(void *ctx, void *data, size_t size)
 	flow_str(&k, flow, sizeof(flow));
 	memcpy(c16, e->comm, 16);
 	c16[16] = 0;
-	json_esc(c16, comm, sizeof(comm));
+	jsonw_esc(c16, comm, sizeof(comm));
 	monitor_eventf("\"type\":\"capture\",\"event\":\"%s\",\"flow\":\"%s\","
 		       "\"tgid\":%u,\"pid\":%u,\"comm\":\"%s\",\"cookie\":%llu,"
 		       "\"netns_cookie\":%llu,\"held\":%s,\"encrypt\":%s,"

@@ -32,6 +32,7 @@
 #include "keys/key_provider.h"
 #include "daemon/tcsegd_proto.h"
 #include "policy/parse.h"
+#include "lib/json.h"
 
 _Static_assert(TCSEGD_REQ_MAX == CTL_REQ_MAX,
 	       "control request bound differs from the parser's");
@@ -203,124 +204,165 @@ void ctl_reap(struct tcsegd *d)
 	}
 }
 
-/* Queue answer bytes; an answer that does not fit drops the client. */
-static void reply(struct client *c, const char *s)
+/*
+ * A JSON answer line written in place into the client's buffer by the
+ * one JSON writer (ctl/json.h): reply_begin opens the object,
+ * reply_end closes it and keeps it if it fitted whole.
+ */
+static void reply_begin(struct client *c, struct jsonw *w)
 {
-	size_t len = strlen(s);
-
-	if (c->overflow)
-		return;
-	if (c->out_len + len > CTL_OUT_MAX) {
-		c->overflow = true;
-		return;
-	}
-	memcpy(c->out + c->out_len, s, len);
-	c->out_len += len;
+	jsonw_init_buf(w, c->out + c->out_len,
+		       c->overflow ? 0 : CTL_OUT_MAX - c->out_len);
+	jsonw_start_object(w);
 }
 
-static void replyf(struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void replyf(struct client *c, const char *fmt, ...)
+static bool reply_end(struct client *c, struct jsonw *w)
 {
-	char buf[2048];
+	size_t n = jsonw_finish(w);
+
+	c->out_len += n;
+	return n;
+}
+
+/* A one-line answer that must fit, or the client is dropped. */
+static void reply_done(struct client *c, struct jsonw *w)
+{
+	if (!reply_end(c, w))
+		c->overflow = true;
+}
+
+static void reply_error(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void reply_error(struct client *c, const char *fmt, ...)
+{
+	struct jsonw w;
+	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	reply(c, buf);
+	reply_begin(c, &w);
+	jsonw_string_field(&w, "error", msg);
+	reply_done(c, &w);
 }
 
 static void do_status(struct tcsegd *d, struct client *c)
 {
-	char node[CFG_NODE_NAME_MAX * 2];
+	struct jsonw w;
 
-	replyf(c, "{\"pid\":%d,\"uptime_s\":%llu,\"node\":\"%s\","
-	       "\"provider\":\"%s\",\"capture\":\"%s\",\"pin_dir\":\"%s\","
-	       "\"ktls_available\":%s,\"hold_timeout_ms\":%u,\"pods\":%u,"
-	       "\"captured_connect\":%llu,\"captured_accept\":%llu,"
-	       "\"secured\":%llu,\"failed\":%llu,\"timeouts\":%llu,"
-	       "\"in_flight\":%d,\"monitors\":%d}\n",
-	       getpid(), (unsigned long long)((mono_ns() - d->start_ns) / 1000000000ull),
-	       json_esc(d->cfg.node_name, node, sizeof(node)),
-	       kp_mode_name(key_provider_get_mode()),
-	       tcseg_capture_variant_name(d->variant), d->cfg.pin_dir,
-	       d->ktls_ok ? "true" : "false", d->cfg.hold_timeout_ms,
-	       tcsegd_local_pod_count(d),
-	       (unsigned long long)MGET(d->m, captured_connect),
-	       (unsigned long long)MGET(d->m, captured_accept),
-	       (unsigned long long)MGET(d->m, handoff_ok),
-	       (unsigned long long)MGET(d->m, handoff_failed),
-	       (unsigned long long)MGET(d->m, handoff_timeout),
-	       handoff_in_flight(), monitor_count());
+	reply_begin(c, &w);
+	jsonw_int_field(&w, "pid", getpid());
+	jsonw_uint_field(&w, "uptime_s", (mono_ns() - d->start_ns) / 1000000000ull);
+	jsonw_string_field(&w, "node", d->cfg.node_name);
+	jsonw_string_field(&w, "provider", kp_mode_name(key_provider_get_mode()));
+	jsonw_string_field(&w, "capture", tcseg_capture_variant_name(d->variant));
+	jsonw_string_field(&w, "pin_dir", d->cfg.pin_dir);
+	jsonw_bool_field(&w, "ktls_available", d->ktls_ok);
+	jsonw_uint_field(&w, "hold_timeout_ms", d->cfg.hold_timeout_ms);
+	jsonw_uint_field(&w, "pods", tcsegd_local_pod_count(d));
+	jsonw_uint_field(&w, "captured_connect", MGET(d->m, captured_connect));
+	jsonw_uint_field(&w, "captured_accept", MGET(d->m, captured_accept));
+	jsonw_uint_field(&w, "secured", MGET(d->m, handoff_ok));
+	jsonw_uint_field(&w, "failed", MGET(d->m, handoff_failed));
+	jsonw_uint_field(&w, "timeouts", MGET(d->m, handoff_timeout));
+	jsonw_int_field(&w, "in_flight", handoff_in_flight());
+	jsonw_int_field(&w, "monitors", monitor_count());
+	reply_done(c, &w);
 }
 
 /* One registered pod (tcctl attach ... pod NS/NAME) in a `pods` listing. */
-static void reg_line(struct tcsegd *d, struct client *c,
+static bool reg_line(struct tcsegd *d, struct client *c,
 		     const struct pod_reg *r)
 {
-	char ip[INET_ADDRSTRLEN] = "", ns[POD_NS_MAX * 6 + 1];
-	char name[POD_NAME_MAX * 6 + 1], veth[16 * 6 + 1], node[200];
+	char ip[INET_ADDRSTRLEN] = "", ref[sizeof(r->ns) + sizeof(r->name) + 1];
 	unsigned int k;
+	struct jsonw w;
 
 	for (k = 0; k < r->n_addrs && !ip[0]; k++)
 		if (r->addrs[k].family == TCSEG_FAMILY_V4)
 			inet_ntop(AF_INET, r->addrs[k].w, ip, sizeof(ip));
-	replyf(c, "{\"pod\":\"%s/%s\",\"node\":\"%s\",\"ip\":\"%s\","
-	       "\"node_ip\":\"\",\"local\":true,\"ifindex\":%u,"
-	       "\"veth\":\"%s\",\"default\":\"%s\",\"registered\":true}\n",
-	       json_esc(r->ns, ns, sizeof(ns)),
-	       json_esc(r->name, name, sizeof(name)),
-	       json_esc(d->cfg.node_name, node, sizeof(node)), ip, r->ifindex,
-	       json_esc(r->veth, veth, sizeof(veth)),
-	       r->def == TCSEG_ACT_UNSET ? "global" : action_name(r->def));
+	snprintf(ref, sizeof(ref), "%s/%s", r->ns, r->name);
+	reply_begin(c, &w);
+	jsonw_string_field(&w, "pod", ref);
+	jsonw_string_field(&w, "node", d->cfg.node_name);
+	jsonw_string_field(&w, "ip", ip);
+	jsonw_string_field(&w, "node_ip", "");
+	jsonw_bool_field(&w, "local", true);
+	jsonw_uint_field(&w, "ifindex", r->ifindex);
+	jsonw_string_field(&w, "veth", r->veth);
+	jsonw_string_field(&w, "default", r->def == TCSEG_ACT_UNSET ? "global" :
+			   action_name(r->def));
+	jsonw_bool_field(&w, "registered", true);
+	return reply_end(c, &w);
+}
+
+/* One pod of the pod mapping in a `pods` listing. */
+static bool map_line(struct tcsegd *d, struct client *c,
+		     const struct pod_map_pod *p)
+{
+	char ip[INET_ADDRSTRLEN] = "", nip[INET_ADDRSTRLEN] = "";
+	char ip6[INET6_ADDRSTRLEN] = "";
+	bool local = !strcmp(p->node, d->cfg.node_name);
+	struct jsonw w;
+
+	if (p->ip)
+		inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
+	if (pod_map_pod_has_ip6(p))
+		inet_ntop(AF_INET6, p->ip6, ip6, sizeof(ip6));
+	if (p->node_ip)
+		inet_ntop(AF_INET, &p->node_ip, nip, sizeof(nip));
+	reply_begin(c, &w);
+	jsonw_string_field(&w, "pod", p->name);
+	jsonw_string_field(&w, "node", p->node);
+	jsonw_string_field(&w, "ip", ip);
+	jsonw_string_field(&w, "ip6", ip6);
+	jsonw_string_field(&w, "node_ip", nip);
+	jsonw_bool_field(&w, "local", local);
+	jsonw_uint_field(&w, "ifindex",
+			 local && p->ip ? tcsegd_pod_ifindex(d, p->ip) : 0);
+	return reply_end(c, &w);
 }
 
 /*
- * The next pods of a `pods` listing, as many as leave room for one more
- * line; a new pod mapping in the middle ends the listing with an error.
+ * The next pods of a `pods` listing, as many as the buffer takes whole
+ * (the rest once it has drained); a new pod mapping in the middle ends
+ * the listing with an error.
  */
 static void pods_more(struct tcsegd *d, struct client *c)
 {
 	unsigned int n, nmap;
+	bool fits = true;
 
 	pthread_rwlock_rdlock(&d->pods_lock);
 	nmap = d->pods ? pod_map_pod_count(d->pods) : 0;
 	n = nmap + d->n_reg;
 	if (d->pods_gen != c->pods_gen) {
-		reply(c, "{\"error\":\"pod mapping reloaded during the "
-		      "listing\"}\n");
+		reply_error(c, "pod mapping reloaded during the listing");
 		n = 0;
 	}
-	for (; c->pod_next < n && c->out_len + 1024 < CTL_OUT_MAX;
-	     c->pod_next++) {
-		if (c->pod_next >= nmap) {
-			reg_line(d, c, &d->reg[c->pod_next - nmap]);
-			continue;
-		}
-		const struct pod_map_pod *p = pod_map_pod_at(d->pods, c->pod_next);
-		char ip[INET_ADDRSTRLEN] = "", nip[INET_ADDRSTRLEN] = "";
-		char ip6[INET6_ADDRSTRLEN] = "";
-		char name[600], node[200];
-		bool local;
+	for (; c->pod_next < n && fits; c->pod_next++) {
+		size_t before = c->out_len;
 
-		if (p->ip)
-			inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
-		if (pod_map_pod_has_ip6(p))
-			inet_ntop(AF_INET6, p->ip6, ip6, sizeof(ip6));
-		if (p->node_ip)
-			inet_ntop(AF_INET, &p->node_ip, nip, sizeof(nip));
-		local = !strcmp(p->node, d->cfg.node_name);
-		replyf(c, "{\"pod\":\"%s\",\"node\":\"%s\",\"ip\":\"%s\","
-		       "\"ip6\":\"%s\",\"node_ip\":\"%s\",\"local\":%s,"
-		       "\"ifindex\":%u}\n",
-		       json_esc(p->name, name, sizeof(name)),
-		       json_esc(p->node, node, sizeof(node)), ip, ip6, nip,
-		       local ? "true" : "false",
-		       local && p->ip ? tcsegd_pod_ifindex(d, p->ip) : 0);
+		fits = c->pod_next >= nmap ?
+			reg_line(d, c, &d->reg[c->pod_next - nmap]) :
+			map_line(d, c, pod_map_pod_at(d->pods, c->pod_next));
+		if (!fits && !before)
+			c->overflow = true;	/* a line larger than the buffer */
+		if (!fits)
+			break;
 	}
 	c->listing = c->pod_next < n;
 	pthread_rwlock_unlock(&d->pods_lock);
+}
+
+static void reply_mode(struct client *c, enum key_provider_mode m)
+{
+	struct jsonw w;
+
+	reply_begin(c, &w);
+	jsonw_string_field(&w, "mode", kp_mode_name(m));
+	reply_done(c, &w);
 }
 
 /* The request was parsed and validated by ctl_parse_request. */
@@ -335,13 +377,20 @@ static void do_provider_set(struct client *c, enum key_provider_mode m)
 	     kp_mode_name(before));
 	monitor_eventf("\"type\":\"provider\",\"mode\":\"%s\"",
 		       kp_mode_name(key_provider_get_mode()));
-	if (key_provider_get_mode() != m)
-		replyf(c, "{\"error\":\"mode %s not available, still %s\","
-		       "\"mode\":\"%s\"}\n", kp_mode_name(m),
-		       kp_mode_name(key_provider_get_mode()),
-		       kp_mode_name(key_provider_get_mode()));
-	else
-		replyf(c, "{\"mode\":\"%s\"}\n", kp_mode_name(m));
+	if (key_provider_get_mode() != m) {
+		struct jsonw w;
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "mode %s not available, still %s",
+			 kp_mode_name(m), kp_mode_name(key_provider_get_mode()));
+		reply_begin(c, &w);
+		jsonw_string_field(&w, "error", msg);
+		jsonw_string_field(&w, "mode",
+				   kp_mode_name(key_provider_get_mode()));
+		reply_done(c, &w);
+	} else {
+		reply_mode(c, m);
+	}
 }
 
 /*
@@ -391,17 +440,20 @@ static void run_request(struct tcsegd *d, struct client *c,
 	case CTL_PODS_SYNC: {
 		unsigned int bad;
 		int n = tcsegd_pods_sync(d, "request", &bad);
+		struct jsonw w;
 
-		if (n < 0)
-			replyf(c, "{\"error\":\"registered pods: %s\"}\n",
-			       strerror(-n));
-		else
-			replyf(c, "{\"pods\":%d,\"refused\":%u}\n", n, bad);
+		if (n < 0) {
+			reply_error(c, "registered pods: %s", strerror(-n));
+			break;
+		}
+		reply_begin(c, &w);
+		jsonw_int_field(&w, "pods", n);
+		jsonw_uint_field(&w, "refused", bad);
+		reply_done(c, &w);
 		break;
 	}
 	case CTL_PROVIDER_GET:
-		replyf(c, "{\"mode\":\"%s\"}\n",
-		       kp_mode_name(key_provider_get_mode()));
+		reply_mode(c, key_provider_get_mode());
 		break;
 	case CTL_PROVIDER_SET:
 		do_provider_set(c, rq->mode);
@@ -409,15 +461,20 @@ static void run_request(struct tcsegd *d, struct client *c,
 	case CTL_METRICS:
 		reply_metrics(d, c, false);
 		break;
-	case CTL_MONITOR:
+	case CTL_MONITOR: {
+		struct jsonw w;
+
 		if (monitor_count() >= TCSEGD_MAX_CLIENTS) {
-			reply(c, "{\"error\":\"too many monitors\"}\n");
+			reply_error(c, "too many monitors");
 			break;
 		}
 		c->monitor = true;
-		replyf(c, "{\"type\":\"hello\",\"node\":\"%s\"}\n",
-		       d->cfg.node_name);
+		reply_begin(c, &w);
+		jsonw_string_field(&w, "type", "hello");
+		jsonw_string_field(&w, "node", d->cfg.node_name);
+		reply_done(c, &w);
 		break;
+	}
 	}
 }
 
@@ -505,8 +562,7 @@ static int client_read(struct tcsegd *d, struct client *c)
 	if (c->metrics)
 		reply_metrics(d, c, true);
 	else if (r < 0)
-		/* err is JSON-safe (tcsegd_proto.h) */
-		replyf(c, "{\"error\":\"%s\"}\n", err);
+		reply_error(c, "%s", err);
 	else
 		run_request(d, c, &rq);
 	return 1;

@@ -42,6 +42,7 @@
 #include "keys/ktls.h"
 #include "keys/tlshub_hkdf.h"
 #include "daemon/tcsegd_ends.h"
+#include "lib/json.h"
 
 /* TCP states as TCP_INFO reports them (include/net/tcp_states.h). */
 #define ST_ESTABLISHED	1
@@ -181,7 +182,7 @@ static void emit_result(const struct job *j, const char *result,
 		       "\"flow\":\"%s\",\"tgid\":%u,\"stage\":\"%s\","
 		       "\"reason\":\"%s\",\"latency_us\":%llu", result,
 		       role_name(j->r.role), flow, j->r.tgid, stage,
-		       json_esc(reason, er, sizeof(er)),
+		       jsonw_esc(reason, er, sizeof(er)),
 		       (unsigned long long)lat_us);
 }
 

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include "dataplane/verdict_json.h"
+#include "lib/json.h"
 #include "policy/parse.h"
 #include "tcseg_names.h"
 
@@ -39,26 +40,6 @@ static const char *src_str(__u8 s)
 	return s < TCSEG_SRC_MAX ? names[s] : "unknown";
 }
 
-const char *json_esc(const char *s, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s && o + 7 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			o += (size_t)snprintf(out + o, len - o, "\\u%04x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = 0;
-	return out;
-}
-
 /* A bounded line: what does not fit is counted, never written. */
 struct out {
 	char *buf;
@@ -87,7 +68,7 @@ static void put_str(struct out *w, const char *name, const char *s)
 	if (!s)
 		put(w, ",\"%s\":null", name);
 	else
-		put(w, ",\"%s\":\"%s\"", name, json_esc(s, esc, sizeof(esc)));
+		put(w, ",\"%s\":\"%s\"", name, jsonw_esc(s, esc, sizeof(esc)));
 }
 
 size_t verdict_json(char *buf, size_t len, const struct tcseg_event *e,

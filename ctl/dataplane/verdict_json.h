@@ -31,7 +31,4 @@ size_t verdict_json(char *buf, size_t len, const struct tcseg_event *e,
 /* "flow_log", "flow_encrypt", "audit", "drop" or "unknown". */
 const char *verdict_event_name(__u32 type);
 
-/* Escape @s for a JSON string (no quotes added) into @out; returns @out. */
-const char *json_esc(const char *s, char *out, size_t len);
-
 #endif

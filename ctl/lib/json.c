@@ -1,56 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Streaming JSON writer: commas, indentation and string escaping are done
- * here so callers only say what to write. Strings are escaped (", \ and
- * control characters as \u00XX) and invalid UTF-8 becomes U+FFFD, so any
- * C string (device names, file names) yields valid JSON.
+ * Streaming JSON writer (json.h): commas, indentation and string escaping
+ * are done here so callers only say what to write. Strings are escaped
+ * (", \ and control characters as \u00XX) and invalid UTF-8 becomes
+ * U+FFFD, so any C string (device names, file names) yields valid JSON.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/json.h"
 
-/* Deeper nesting is not supported (commas and closers are not tracked). */
-#define JSON_MAX_DEPTH 64
-
-struct json {
-	FILE *f;
-	bool pretty;
-	bool named;		/* a name was written, its value comes next */
-	int depth;
-	char closer[JSON_MAX_DEPTH + 1];	/* '}' or ']' per level */
-	bool first[JSON_MAX_DEPTH + 1];		/* nothing written yet */
-};
-
-struct json *json_new(FILE *f, bool pretty)
+static void init(struct jsonw *j, FILE *f, bool pretty)
 {
-	struct json *j = calloc(1, sizeof(*j));
-
-	if (!j)
-		return NULL;
+	memset(j, 0, sizeof(*j));
 	j->f = f;
 	j->pretty = pretty;
 	j->first[0] = true;
+}
+
+struct jsonw *jsonw_new(FILE *f, bool pretty)
+{
+	struct jsonw *j = malloc(sizeof(*j));
+
+	if (j)
+		init(j, f, pretty);
 	return j;
 }
 
-static int level(const struct json *j)
+void jsonw_init_buf(struct jsonw *j, char *buf, size_t len)
 {
-	return j->depth < JSON_MAX_DEPTH ? j->depth : JSON_MAX_DEPTH;
+	init(j, NULL, false);
+	j->buf = buf;
+	j->len = len;
+	if (len)
+		buf[0] = 0;
+	else
+		j->overflow = true;
 }
 
-static void indent(struct json *j)
+/* Every byte goes through here: a token fits whole or not at all. */
+static void out(struct jsonw *j, const char *s, size_t n)
+{
+	if (j->f) {
+		fwrite(s, 1, n, j->f);
+		return;
+	}
+	if (j->overflow || n >= j->len - j->o) {
+		j->overflow = true;
+		return;
+	}
+	memcpy(j->buf + j->o, s, n);
+	j->o += n;
+	j->buf[j->o] = 0;
+}
+
+static void outc(struct jsonw *j, char c)
+{
+	out(j, &c, 1);
+}
+
+static void outs(struct jsonw *j, const char *s)
+{
+	out(j, s, strlen(s));
+}
+
+static int level(const struct jsonw *j)
+{
+	return j->depth < JSONW_MAX_DEPTH ? j->depth : JSONW_MAX_DEPTH;
+}
+
+static void indent(struct jsonw *j)
 {
 	int i;
 
-	fputc('\n', j->f);
+	outc(j, '\n');
 	for (i = 0; i < j->depth; i++)
-		fputs("    ", j->f);
+		outs(j, "    ");
 }
 
 /* Separator and indentation before a value or a name. */
-static void before(struct json *j)
+static void before(struct jsonw *j)
 {
 	if (j->named) {
 		j->named = false;
@@ -58,27 +89,27 @@ static void before(struct json *j)
 	}
 	if (j->depth == 0) {
 		if (!j->first[0])
-			fputc('\n', j->f);
+			outc(j, '\n');
 		j->first[0] = false;
 		return;
 	}
 	if (!j->first[level(j)])
-		fputc(',', j->f);
+		outc(j, ',');
 	j->first[level(j)] = false;
 	if (j->pretty)
 		indent(j);
 }
 
-static void start(struct json *j, char open, char close)
+static void start(struct jsonw *j, char open, char close)
 {
 	before(j);
-	fputc(open, j->f);
+	outc(j, open);
 	j->depth++;
 	j->closer[level(j)] = close;
 	j->first[level(j)] = true;
 }
 
-static void end(struct json *j)
+static void end(struct jsonw *j)
 {
 	bool empty;
 	char close;
@@ -91,25 +122,25 @@ static void end(struct json *j)
 	j->depth--;
 	if (j->pretty && !empty)
 		indent(j);
-	fputc(close, j->f);
+	outc(j, close);
 }
 
-void json_start_object(struct json *j)
+void jsonw_start_object(struct jsonw *j)
 {
 	start(j, '{', '}');
 }
 
-void json_end_object(struct json *j)
+void jsonw_end_object(struct jsonw *j)
 {
 	end(j);
 }
 
-void json_start_array(struct json *j)
+void jsonw_start_array(struct jsonw *j)
 {
 	start(j, '[', ']');
 }
 
-void json_end_array(struct json *j)
+void jsonw_end_array(struct jsonw *j)
 {
 	end(j);
 }
@@ -141,107 +172,152 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-static void put_escaped(FILE *f, const char *str)
+/* @str escaped, one character (or escape) at a time. */
+static void put_escaped(struct jsonw *j, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	char u[8];
 	size_t n;
 
-	fputc('"', f);
 	while (*s) {
 		if (*s == '"' || *s == '\\') {
-			fputc('\\', f);
-			fputc(*s++, f);
+			u[0] = '\\';
+			u[1] = (char)*s++;
+			out(j, u, 2);
 		} else if (*s < 0x20 || *s == 0x7f) {
-			fprintf(f, "\\u%04x", *s++);
+			snprintf(u, sizeof(u), "\\u%04x", *s++);
+			out(j, u, 6);
 		} else if ((n = utf8_len(s)) != 0) {
-			fwrite(s, 1, n, f);
+			out(j, (const char *)s, n);
 			s += n;
 		} else {
-			fputs("\\ufffd", f);
+			outs(j, "\\ufffd");
 			s++;
 		}
 	}
-	fputc('"', f);
 }
 
-void json_name(struct json *j, const char *name)
+static void put_string(struct jsonw *j, const char *s)
+{
+	outc(j, '"');
+	put_escaped(j, s);
+	outc(j, '"');
+}
+
+const char *jsonw_esc(const char *s, char *buf, size_t len)
+{
+	struct jsonw j;
+
+	jsonw_init_buf(&j, buf, len);
+	put_escaped(&j, s);
+	return buf;
+}
+
+void jsonw_name(struct jsonw *j, const char *name)
 {
 	before(j);
-	put_escaped(j->f, name ? name : "");
-	fputs(j->pretty ? ": " : ":", j->f);
+	put_string(j, name ? name : "");
+	outs(j, j->pretty ? ": " : ":");
 	j->named = true;
 }
 
-void json_string(struct json *j, const char *s)
+void jsonw_string(struct jsonw *j, const char *s)
 {
 	if (!s) {
-		json_null(j);
+		jsonw_null(j);
 		return;
 	}
 	before(j);
-	put_escaped(j->f, s);
+	put_string(j, s);
 }
 
-void json_uint(struct json *j, uint64_t v)
+void jsonw_printf(struct jsonw *j, const char *fmt, ...)
+{
+	char v[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	before(j);
+	if (n < 0 || (size_t)n >= sizeof(v))
+		outs(j, "null");	/* never a cut number */
+	else
+		out(j, v, (size_t)n);
+}
+
+void jsonw_uint(struct jsonw *j, uint64_t v)
+{
+	jsonw_printf(j, "%" PRIu64, v);
+}
+
+void jsonw_int(struct jsonw *j, int64_t v)
+{
+	jsonw_printf(j, "%" PRId64, v);
+}
+
+void jsonw_bool(struct jsonw *j, bool v)
 {
 	before(j);
-	fprintf(j->f, "%" PRIu64, v);
+	outs(j, v ? "true" : "false");
 }
 
-void json_int(struct json *j, int64_t v)
+void jsonw_null(struct jsonw *j)
 {
 	before(j);
-	fprintf(j->f, "%" PRId64, v);
+	outs(j, "null");
 }
 
-void json_bool(struct json *j, bool v)
+void jsonw_string_field(struct jsonw *j, const char *name, const char *s)
 {
-	before(j);
-	fputs(v ? "true" : "false", j->f);
+	jsonw_name(j, name);
+	jsonw_string(j, s);
 }
 
-void json_null(struct json *j)
+void jsonw_uint_field(struct jsonw *j, const char *name, uint64_t v)
 {
-	before(j);
-	fputs("null", j->f);
+	jsonw_name(j, name);
+	jsonw_uint(j, v);
 }
 
-void json_string_field(struct json *j, const char *name, const char *s)
+void jsonw_int_field(struct jsonw *j, const char *name, int64_t v)
 {
-	json_name(j, name);
-	json_string(j, s);
+	jsonw_name(j, name);
+	jsonw_int(j, v);
 }
 
-void json_uint_field(struct json *j, const char *name, uint64_t v)
+void jsonw_bool_field(struct jsonw *j, const char *name, bool v)
 {
-	json_name(j, name);
-	json_uint(j, v);
+	jsonw_name(j, name);
+	jsonw_bool(j, v);
 }
 
-void json_int_field(struct json *j, const char *name, int64_t v)
+/* Close what is open and end the line. */
+static void close_all(struct jsonw *j)
 {
-	json_name(j, name);
-	json_int(j, v);
+	if (j->named)
+		jsonw_null(j);
+	while (j->depth)
+		end(j);
+	outc(j, '\n');
 }
 
-void json_bool_field(struct json *j, const char *name, bool v)
+size_t jsonw_finish(struct jsonw *j)
 {
-	json_name(j, name);
-	json_bool(j, v);
+	close_all(j);
+	return j->overflow ? 0 : j->o;
 }
 
-void json_destroy(struct json **jp)
+void jsonw_destroy(struct jsonw **jp)
 {
-	struct json *j = jp ? *jp : NULL;
+	struct jsonw *j = jp ? *jp : NULL;
 
 	if (!j)
 		return;
-	if (j->named)
-		json_null(j);
-	while (j->depth)
-		end(j);
-	fputc('\n', j->f);
-	fflush(j->f);
+	close_all(j);
+	if (j->f)
+		fflush(j->f);
 	free(j);
 	*jp = NULL;
 }

@@ -154,13 +154,11 @@ void tcctl_dev_name(const struct tcseg_maps *m, __u32 ifindex, char *buf,
 	snprintf(buf, len, "if%u", ifindex);
 }
 
-struct json *tcctl_json(struct tcctl *t)
+int tcctl_print(struct tcctl *t, struct jprint *p)
 {
-	struct json *j = json_new(stdout, t->pretty);
-
-	if (!j)
-		tcctl_err("out of memory");
-	return j;
+	if (jprint_open(p, stdout, t->json, t->pretty))
+		return tcctl_err("out of memory");
+	return 0;
 }
 
 /* Enter NETNS like `ip -n`: by name under /run/netns, or a path. */

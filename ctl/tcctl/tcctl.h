@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "lib/json.h"
+#include "lib/json_print.h"
 #include "dataplane/loader.h"
 #include "policy/parse.h"
 
@@ -55,7 +55,8 @@ int tcctl_resolve_dev(const char *name, void *arg);
 void tcctl_dev_name(const struct tcseg_maps *m, __u32 ifindex, char *buf,
 		    size_t len);
 
-struct json *tcctl_json(struct tcctl *t);
+/* The output of a listing: text, or JSON with -j / -p (json_print.h). */
+int tcctl_print(struct tcctl *t, struct jprint *p);
 
 int do_load(struct tcctl *t, int argc, char **argv);
 int do_unload(struct tcctl *t, int argc, char **argv);

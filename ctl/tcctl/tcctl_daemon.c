@@ -2,8 +2,9 @@
 /*
  * tcctl status|pods|provider|monitor: ask tcsegd over its control socket
  * (--socket PATH, $TCSEG_SOCK, default /run/tcseg/tcsegd.sock). The daemon
- * answers one JSON object a line; -j passes them through, text mode
- * prints them for people.
+ * answers one JSON object a line, each checked by the JSON reader
+ * (ctl/json_read.h); -j passes them through, text mode prints them for
+ * people.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,13 +15,13 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include "lib/json_read.h"
 #include "dataplane/monitor_filter.h"
 #include "tcctl/tcctl.h"
 
 #define DAEMON_SOCK_DEFAULT	"/run/tcseg/tcsegd.sock"
 #define DAEMON_SOCK_ENV		"TCSEG_SOCK"
 #define LINE_MAX_		8192
-#define FIELDS_MAX		32
 
 static const char *sock_path(const struct tcctl *t)
 {
@@ -98,146 +99,38 @@ static int read_line(FILE *f, char *buf, size_t len)
 	return 1;
 }
 
-struct field {
-	char *key;
-	char *val;
-	bool str;
-};
-
-/* Decode a JSON string in place starting after the quote; returns end. */
-static char *json_str(char *s, char **out)
-{
-	char *w = s;
-
-	*out = s;
-	while (*s && *s != '"') {
-		if (*s == '\\' && s[1]) {
-			s++;
-			if (*s == 'u' && strlen(s) >= 5) {
-				unsigned int c;
-
-				if (sscanf(s + 1, "%4x", &c) == 1 && c < 0x80)
-					*w++ = c >= 0x20 ? (char)c : '?';
-				else
-					*w++ = '?';
-				s += 5;
-				continue;
-			}
-			*w++ = *s == 'n' ? ' ' : *s;
-			s++;
-			continue;
-		}
-		*w++ = *s++;
-	}
-	if (*s != '"')
-		return NULL;
-	*w = 0;
-	return s + 1;
-}
-
-/* Flat JSON object -> fields (the daemon sends no nesting). */
-static int parse_flat(char *s, struct field *f, int max)
-{
-	int n = 0;
-
-	while (*s == ' ')
-		s++;
-	if (*s++ != '{')
-		return -1;
-	while (*s && *s != '}' && n < max) {
-		while (*s == ' ' || *s == ',')
-			s++;
-		if (*s != '"' || !(s = json_str(s + 1, &f[n].key)))
-			return -1;
-		if (*s++ != ':')
-			return -1;
-		if (*s == '"') {
-			if (!(s = json_str(s + 1, &f[n].val)))
-				return -1;
-			f[n].str = true;
-		} else {
-			f[n].val = s;
-			f[n].str = false;
-			while (*s && *s != ',' && *s != '}')
-				s++;
-			if (!*s)
-				return -1;
-			if (*s == ',') {
-				*s++ = 0;
-				n++;
-				continue;
-			}
-			*s = 0;
-			n++;
-			return n;
-		}
-		n++;
-	}
-	return n;
-}
-
-static const char *field(const struct field *f, int n, const char *key)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(f[i].key, key))
-			return f[i].val;
-	return NULL;
-}
-
 /*
  * How the answer lines of one request are shown: with -j as they come
  * (one JSON object a line, or all in one array), otherwise parsed and
  * given to @text, which returns -1 for a line it cannot show.
  */
 struct answer_fmt {
-	int (*text)(const struct field *f, int n, int first);
+	int (*text)(const struct jread_line *l, int first);
 	bool json_array;
 	const char *what;		/* "answer", "event": for errors */
 	const struct mon_filter *filter;	/* monitor: lines shown */
 };
 
-/* A string field's value; NULL when absent or not a string (null). */
-static const char *str_field(const struct field *f, int n, const char *key)
+/* Does the line pass the monitor filters? */
+static bool line_passes(const struct mon_filter *mf, const struct jread_line *l)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(f[i].key, key))
-			return f[i].str ? f[i].val : NULL;
-	return NULL;
-}
-
-/* Does @line pass the monitor filters? (parsed on a copy) */
-static bool line_passes(const struct mon_filter *mf, const char *line)
-{
-	char copy[LINE_MAX_];
-	struct field f[FIELDS_MAX];
 	struct mon_record r;
-	int n;
 
 	if (!mf || !mon_filter_any(mf))
 		return true;
-	snprintf(copy, sizeof(copy), "%s", line);
-	n = parse_flat(copy, f, FIELDS_MAX);
-	if (n < 0)
-		return false;
 	r = (struct mon_record){
-		str_field(f, n, "type"), str_field(f, n, "event"),
-		str_field(f, n, "src"), str_field(f, n, "dst"),
-		str_field(f, n, "src_pod"), str_field(f, n, "dst_pod"),
-		field(f, n, "rule"),
+		jread_str(l, "type"), jread_str(l, "event"),
+		jread_str(l, "src"), jread_str(l, "dst"),
+		jread_str(l, "src_pod"), jread_str(l, "dst_pod"),
+		jread_get(l, "rule"),
 	};
 	return mon_filter_match(mf, &r);
 }
 
+/* -j: the line as it came (the reader checked it); else for people. */
 static int show_line(struct tcctl *t, const struct answer_fmt *af,
-		     char *line, int first)
+		     const char *line, const struct jread_line *l, int first)
 {
-	struct field f[FIELDS_MAX];
-	int n;
-
 	if (t->json) {
 		if (af->json_array)
 			printf("%s%s", first ? "[" : ",", line);
@@ -245,8 +138,7 @@ static int show_line(struct tcctl *t, const struct answer_fmt *af,
 			puts(line);
 		return 0;
 	}
-	n = parse_flat(line, f, FIELDS_MAX);
-	if (n < 0 || af->text(f, n, first))
+	if (af->text(l, first))
 		return tcctl_err("bad %s from tcsegd: %.80s", af->what, line);
 	return 0;
 }
@@ -254,7 +146,8 @@ static int show_line(struct tcctl *t, const struct answer_fmt *af,
 /* Run @req; each answer line is shown as @af says. Returns 0 or -1. */
 static int ask(struct tcctl *t, const char *req, const struct answer_fmt *af)
 {
-	char line[LINE_MAX_];
+	static struct jread_line l;
+	char line[LINE_MAX_], err[160];
 	int fd, r, first = 1, ret = 0;
 	FILE *f;
 
@@ -270,17 +163,18 @@ static int ask(struct tcctl *t, const char *req, const struct answer_fmt *af)
 		goto out;
 	}
 	while ((r = read_line(f, line, sizeof(line))) > 0) {
-		if (strstr(line, "\"error\":")) {
-			struct field fl[FIELDS_MAX];
-			int n = parse_flat(line, fl, FIELDS_MAX);
-			const char *e = n > 0 ? field(fl, n, "error") : NULL;
-
-			ret = tcctl_err("tcsegd: %s", e ? e : line);
+		if (jread_flat(line, &l, err, sizeof(err))) {
+			/* a hostile or broken answer is shown to nobody */
+			ret = tcctl_err("bad %s from tcsegd: %s", af->what, err);
 			continue;
 		}
-		if (!line_passes(af->filter, line))
+		if (jread_get(&l, "error")) {
+			ret = tcctl_err("tcsegd: %s", jread_get(&l, "error"));
 			continue;
-		if (show_line(t, af, line, first))
+		}
+		if (!line_passes(af->filter, &l))
+			continue;
+		if (show_line(t, af, line, &l, first))
 			ret = -1;
 		first = 0;
 		fflush(stdout);
@@ -295,13 +189,13 @@ out:
 	return ret;
 }
 
-static int show_kv(const struct field *f, int n, int first)
+static int show_kv(const struct jread_line *l, int first)
 {
 	int i;
 
 	(void)first;
-	for (i = 0; i < n; i++)
-		printf("%-18s %s\n", f[i].key, f[i].val);
+	for (i = 0; i < l->n; i++)
+		printf("%-18s %s\n", l->f[i].key, l->f[i].val);
 	return 0;
 }
 
@@ -314,19 +208,19 @@ int do_status(struct tcctl *t, int argc, char **argv)
 	return ask(t, "status\n", &af);
 }
 
-static int show_pod(const struct field *f, int n, int first)
+static int show_pod(const struct jread_line *l, int first)
 {
 	const char *ifx, *ip6;
 
 	if (first)
 		printf("%-24s %-12s %-15s %-15s %-5s %-7s %s\n", "POD", "NODE",
 		       "IP", "NODE-IP", "LOCAL", "IFINDEX", "IP6");
-	ifx = field(f, n, "ifindex");
-	ip6 = field(f, n, "ip6");
+	ifx = jread_get(l, "ifindex");
+	ip6 = jread_get(l, "ip6");
 	printf("%-24s %-12s %-15s %-15s %-5s %-7s %s\n",
-	       field(f, n, "pod") ?: "", field(f, n, "node") ?: "",
-	       field(f, n, "ip") ?: "", field(f, n, "node_ip") ?: "",
-	       !strcmp(field(f, n, "local") ?: "", "true") ? "yes" : "no",
+	       jread_get(l, "pod") ?: "", jread_get(l, "node") ?: "",
+	       jread_get(l, "ip") ?: "", jread_get(l, "node_ip") ?: "",
+	       !strcmp(jread_get(l, "local") ?: "", "true") ? "yes" : "no",
 	       ifx && strcmp(ifx, "0") ? ifx : "-", ip6 && *ip6 ? ip6 : "-");
 	return 0;
 }
@@ -340,12 +234,12 @@ int do_pods(struct tcctl *t, int argc, char **argv)
 	return ask(t, "pods\n", &af);
 }
 
-static int show_mode(const struct field *f, int n, int first)
+static int show_mode(const struct jread_line *l, int first)
 {
 	(void)first;
-	if (!field(f, n, "mode"))
+	if (!jread_get(l, "mode"))
 		return -1;
-	printf("mode %s\n", field(f, n, "mode"));
+	printf("mode %s\n", jread_get(l, "mode"));
 	return 0;
 }
 
@@ -368,14 +262,15 @@ int do_provider(struct tcctl *t, int argc, char **argv)
 	return argc ? -1 : 0;
 }
 
-static int show_event(const struct field *f, int n, int first)
+static int show_event(const struct jread_line *l, int first)
 {
+	const struct jread_field *f = l->f;
 	int i;
 
 	(void)first;
 	/* "ts type event?" first, then the rest as key=value */
-	printf("%s %s", field(f, n, "ts") ?: "-", field(f, n, "type") ?: "?");
-	for (i = 0; i < n; i++) {
+	printf("%s %s", jread_get(l, "ts") ?: "-", jread_get(l, "type") ?: "?");
+	for (i = 0; i < l->n; i++) {
 		if (!strcmp(f[i].key, "ts") || !strcmp(f[i].key, "type"))
 			continue;
 		if (f[i].str && !*f[i].val)

@@ -309,25 +309,26 @@ int do_detach(struct tcctl *t, int argc, char **argv)
 	return ret;
 }
 
-/* "binding": "bound"|"unbound", "addrs": [...] */
-static void dev_addrs_json(struct json *j, const struct tcseg_dev *d)
+/* JSON: "binding": "bound"|"unbound", "addrs": [...] */
+static void dev_addrs_json(struct jprint *p, const struct tcseg_dev *d)
 {
 	char a[INET6_ADDRSTRLEN];
 	struct addr_set as;
 	int i;
 
 	tcseg_dev_addrs(d, &as);
-	json_string_field(j, "binding", as.n4 + as.n6 ? "bound" : "unbound");
-	json_name(j, "addrs");
-	json_start_array(j);
+	print_string(p, PRINT_JSON, "binding", NULL,
+		     as.n4 + as.n6 ? "bound" : "unbound");
+	print_open_array(p, "addrs");
 	for (i = 0; i < as.n4; i++) {
 		format_cidr(as.a4[i], 32, a, sizeof(a));
-		json_string(j, a);
+		print_string(p, PRINT_JSON, NULL, NULL, a);
 	}
 	for (i = 0; i < as.n6; i++)
-		json_string(j, tcseg_addr_str(&as.a6[i], TCSEG_FAMILY_V6, a,
-					      sizeof(a)));
-	json_end_array(j);
+		print_string(p, PRINT_JSON, NULL, NULL,
+			     tcseg_addr_str(&as.a6[i], TCSEG_FAMILY_V6, a,
+					    sizeof(a)));
+	print_close_array(p);
 }
 
 static const char *default_name(__u8 a)
@@ -339,8 +340,8 @@ int do_list(struct tcctl *t, int argc, char **argv)
 {
 	static struct dev_list l;
 	struct tcseg_maps m;
-	struct json *j = NULL;
 	char name[IF_NAMESIZE];
+	struct jprint p;
 	size_t i;
 
 	if (argc)
@@ -348,15 +349,11 @@ int do_list(struct tcctl *t, int argc, char **argv)
 	if (tcctl_open_maps(t, &m))
 		return -1;
 	read_devs(&m, &l);
-	if (t->json) {
-		j = tcctl_json(t);
-		if (!j)
-			goto out;
-		json_start_array(j);
-	} else {
-		printf("%-16s %8s %-6s %-8s %-5s %-5s %s\n", "DEV", "IFINDEX",
-		       "MODE", "DEFAULT", "AUDIT", "STATE", "ADDR");
-	}
+	if (tcctl_print(t, &p))
+		goto out;
+	print_fp(&p, "%-16s %8s %-6s %-8s %-5s %-5s %s\n", "DEV", "IFINDEX",
+		 "MODE", "DEFAULT", "AUDIT", "STATE", "ADDR");
+	print_open_array(&p, NULL);
 	for (i = 0; i < l.n; i++) {
 		const struct tcseg_dev *d = &l.dev[i];
 		bool present = if_indextoname(l.ifindex[i], name) != NULL;
@@ -364,30 +361,25 @@ int do_list(struct tcctl *t, int argc, char **argv)
 
 		snprintf(dname, sizeof(dname), "%.16s", d->name);
 		dev_addrs_str(d, addrs, sizeof(addrs));
-		if (j) {
-			json_start_object(j);
-			json_string_field(j, "dev", dname);
-			json_uint_field(j, "ifindex", l.ifindex[i]);
-			json_string_field(j, "mode", d->flags & TCSEG_DEV_F_TCX ?
-						     "tcx" : "tc");
-			json_string_field(j, "default", default_name(d->default_action));
-			json_bool_field(j, "audit", d->flags & TCSEG_DEV_F_AUDIT);
-			json_bool_field(j, "present", present);
-			dev_addrs_json(j, d);
-			json_end_object(j);
-		} else {
-			printf("%-16s %8u %-6s %-8s %-5s %-5s %s\n", dname,
-			       l.ifindex[i],
-			       d->flags & TCSEG_DEV_F_TCX ? "tcx" : "tc",
-			       default_name(d->default_action),
-			       d->flags & TCSEG_DEV_F_AUDIT ? "yes" : "no",
-			       present ? "up" : "gone", addrs);
-		}
+		print_open_object(&p, NULL);
+		print_string(&p, PRINT_ANY, "dev", "%-16s ", dname);
+		print_uint(&p, PRINT_ANY, "ifindex", "%8llu ", l.ifindex[i]);
+		print_string(&p, PRINT_ANY, "mode", "%-6s ",
+			     d->flags & TCSEG_DEV_F_TCX ? "tcx" : "tc");
+		print_string(&p, PRINT_ANY, "default", "%-8s ",
+			     default_name(d->default_action));
+		print_bool(&p, PRINT_JSON, "audit", NULL,
+			   d->flags & TCSEG_DEV_F_AUDIT);
+		print_string(&p, PRINT_FP, NULL, "%-5s ",
+			     d->flags & TCSEG_DEV_F_AUDIT ? "yes" : "no");
+		print_bool(&p, PRINT_JSON, "present", NULL, present);
+		print_string(&p, PRINT_FP, NULL, "%-5s ", present ? "up" : "gone");
+		print_string(&p, PRINT_FP, NULL, "%s\n", addrs);
+		dev_addrs_json(&p, d);
+		print_close_object(&p);
 	}
-	if (j) {
-		json_end_array(j);
-		json_destroy(&j);
-	}
+	print_close_array(&p);
+	jprint_close(&p);
 out:
 	tcseg_maps_close(&m);
 	return 0;
@@ -414,19 +406,15 @@ int do_default(struct tcctl *t, int argc, char **argv)
 		goto out;
 	}
 	if (!argc) {
-		if (t->json) {
-			struct json *j = tcctl_json(t);
+		struct jprint p;
 
-			if (j) {
-				json_start_object(j);
-				json_string_field(j, "default",
-						  action_name(cfg.default_action));
-				json_end_object(j);
-				json_destroy(&j);
-			}
-		} else {
-			printf("default %s\n", action_name(cfg.default_action));
-		}
+		if (tcctl_print(t, &p))
+			goto out;
+		print_open_object(&p, NULL);
+		print_string(&p, PRINT_ANY, "default", "default %s\n",
+			     action_name(cfg.default_action));
+		print_close_object(&p);
+		jprint_close(&p);
 		goto out;
 	}
 	cfg.default_action = a;
@@ -548,33 +536,31 @@ static int config_apply_words(struct tcseg_config *c, int argc, char **argv)
 
 static void config_show(struct tcctl *t, const struct tcseg_config *c)
 {
-	struct json *j;
+	struct jprint p;
 	size_t i;
 
-	if (!t->json) {
-		printf("policy-version %u\ndefault %s\n", c->policy_version,
-		       action_name(c->default_action));
-		for (i = 0; i < N_CFG_FLAGS; i++)
-			printf("%s %s\n", cfg_flags[i].word,
-			       c->flags & cfg_flags[i].flag ? "on" : "off");
-		for (i = 0; i < N_CFG_NUMS; i++)
-			printf("%s %u\n", cfg_nums[i].word, cfg_get(c, i));
-		printf("session-max %u\n", c->session_max);
+	if (tcctl_print(t, &p))
 		return;
+	print_open_object(&p, NULL);
+	print_uint(&p, PRINT_ANY, "policy_version", "policy-version %llu\n",
+		   c->policy_version);
+	print_string(&p, PRINT_ANY, "default", "default %s\n",
+		     action_name(c->default_action));
+	for (i = 0; i < N_CFG_FLAGS; i++) {
+		bool on = c->flags & cfg_flags[i].flag;
+
+		print_fp(&p, "%s %s\n", cfg_flags[i].word, on ? "on" : "off");
+		print_bool(&p, PRINT_JSON, cfg_flags[i].word, NULL, on);
 	}
-	j = tcctl_json(t);
-	if (!j)
-		return;
-	json_start_object(j);
-	json_uint_field(j, "policy_version", c->policy_version);
-	json_string_field(j, "default", action_name(c->default_action));
-	for (i = 0; i < N_CFG_FLAGS; i++)
-		json_bool_field(j, cfg_flags[i].word, c->flags & cfg_flags[i].flag);
-	for (i = 0; i < N_CFG_NUMS; i++)
-		json_uint_field(j, cfg_nums[i].json, cfg_get(c, i));
-	json_uint_field(j, "session_max", c->session_max);
-	json_end_object(j);
-	json_destroy(&j);
+	for (i = 0; i < N_CFG_NUMS; i++) {
+		print_fp(&p, "%s ", cfg_nums[i].word);
+		print_uint(&p, PRINT_ANY, cfg_nums[i].json, "%llu\n",
+			   cfg_get(c, i));
+	}
+	print_uint(&p, PRINT_ANY, "session_max", "session-max %llu\n",
+		   c->session_max);
+	print_close_object(&p);
+	jprint_close(&p);
 }
 
 int do_config(struct tcctl *t, int argc, char **argv)

@@ -287,80 +287,60 @@ int pods_unregister(struct tcctl *t, const struct tcseg_maps *m,
 	return gone ? resync(t, m) : 0;
 }
 
-static void addrs_str(const struct pod_reg *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	size_t off = 0;
-	unsigned int i;
-
-	buf[0] = 0;
-	for (i = 0; i < p->n_addrs; i++) {
-		inet_ntop(p->addrs[i].family == TCSEG_FAMILY_V4 ? AF_INET :
-			  AF_INET6, p->addrs[i].w, a, sizeof(a));
-		off += snprintf(buf + off, len - off, "%s%s", i ? "," : "", a);
-		if (off >= len)
-			break;
-	}
-	if (!p->n_addrs)
-		snprintf(buf, len, "-");
-}
-
 static const char *def_name(__u8 def)
 {
 	return def == TCSEG_ACT_UNSET ? "global" : action_name(def);
 }
 
+/* Text: "A,B" or "-"; JSON: "addrs": ["A", "B"]. */
+static void pod_addrs(struct jprint *p, const struct pod_reg *r)
+{
+	char one[INET6_ADDRSTRLEN];
+	unsigned int k;
+
+	print_open_array(p, "addrs");
+	for (k = 0; k < r->n_addrs; k++) {
+		inet_ntop(r->addrs[k].family == TCSEG_FAMILY_V4 ? AF_INET :
+			  AF_INET6, r->addrs[k].w, one, sizeof(one));
+		print_string(p, PRINT_ANY, NULL, k ? ",%s" : "%s", one);
+	}
+	if (!r->n_addrs)
+		print_fp(p, "-");
+	print_close_array(p);
+}
+
 static int pods_list(struct tcctl *t)
 {
-	struct pod_reg *v;
-	struct json *j;
-	char a[POD_REG_MAX_ADDRS * (INET6_ADDRSTRLEN + 1) + 1];
 	char ref[POD_REF_MAX + 8];
+	struct pod_reg *v;
+	struct jprint p;
 	size_t n, i;
-	unsigned int k;
 
 	if (read_regs(t, &v, &n))
 		return -1;
-	if (!t->json) {
-		printf("%-32s %-15s %-8s %-7s %s\n", "POD", "VETH", "IFINDEX",
-		       "DEFAULT", "ADDRS");
-		for (i = 0; i < n; i++) {
-			addrs_str(&v[i], a, sizeof(a));
-			snprintf(ref, sizeof(ref), "%s/%s", v[i].ns, v[i].name);
-			printf("%-32s %-15s %-8u %-7s %s\n", ref, v[i].veth,
-			       v[i].ifindex, def_name(v[i].def), a);
-		}
+	if (tcctl_print(t, &p)) {
 		free(v);
-		return 0;
+		return -1;
 	}
-	j = tcctl_json(t);
-	if (j) {
-		json_start_array(j);
-		for (i = 0; i < n; i++) {
-			char one[INET6_ADDRSTRLEN];
-
-			json_start_object(j);
-			snprintf(ref, sizeof(ref), "%s/%s", v[i].ns, v[i].name);
-			json_string_field(j, "pod", ref);
-			json_string_field(j, "namespace", v[i].ns);
-			json_string_field(j, "name", v[i].name);
-			json_string_field(j, "veth", v[i].veth);
-			json_uint_field(j, "ifindex", v[i].ifindex);
-			json_string_field(j, "default", def_name(v[i].def));
-			json_name(j, "addrs");
-			json_start_array(j);
-			for (k = 0; k < v[i].n_addrs; k++) {
-				inet_ntop(v[i].addrs[k].family == TCSEG_FAMILY_V4 ?
-					  AF_INET : AF_INET6, v[i].addrs[k].w,
-					  one, sizeof(one));
-				json_string(j, one);
-			}
-			json_end_array(j);
-			json_end_object(j);
-		}
-		json_end_array(j);
-		json_destroy(&j);
+	print_fp(&p, "%-32s %-15s %-8s %-7s %s\n", "POD", "VETH", "IFINDEX",
+		 "DEFAULT", "ADDRS");
+	print_open_array(&p, NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(ref, sizeof(ref), "%s/%s", v[i].ns, v[i].name);
+		print_open_object(&p, NULL);
+		print_string(&p, PRINT_ANY, "pod", "%-32s ", ref);
+		print_string(&p, PRINT_JSON, "namespace", NULL, v[i].ns);
+		print_string(&p, PRINT_JSON, "name", NULL, v[i].name);
+		print_string(&p, PRINT_ANY, "veth", "%-15s ", v[i].veth);
+		print_uint(&p, PRINT_ANY, "ifindex", "%-8llu ", v[i].ifindex);
+		print_string(&p, PRINT_ANY, "default", "%-7s ",
+			     def_name(v[i].def));
+		pod_addrs(&p, &v[i]);
+		print_fp(&p, "\n");
+		print_close_object(&p);
 	}
+	print_close_array(&p);
+	jprint_close(&p);
 	free(v);
 	return 0;
 }

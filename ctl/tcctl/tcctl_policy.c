@@ -116,6 +116,7 @@ static int policy_add(struct tcctl *t, int argc, char **argv)
 {
 	struct add_arg a = { 0 };
 	char err[TCSEG_ERRLEN];
+	struct jprint p;
 
 	if (rule_parse_words_pods(argc, argv, &a.r, &a.ps, tcctl_resolve_dev,
 				  NULL, err, sizeof(err)) ||
@@ -124,17 +125,11 @@ static int policy_add(struct tcctl *t, int argc, char **argv)
 	if (policy_change(t, change_add, &a, names_pod(&a.ps)))
 		return -1;
 
-	if (t->json) {
-		struct json *j = tcctl_json(t);
-
-		if (j) {
-			json_start_object(j);
-			json_uint_field(j, "id", a.id);
-			json_end_object(j);
-			json_destroy(&j);
-		}
-	} else {
-		printf("added rule id %u\n", a.id);
+	if (!tcctl_print(t, &p)) {
+		print_open_object(&p, NULL);
+		print_uint(&p, PRINT_ANY, "id", "added rule id %llu\n", a.id);
+		print_close_object(&p);
+		jprint_close(&p);
 	}
 	return 0;
 }
@@ -366,42 +361,6 @@ static void port_str(__u16 p, __u16 max, char *buf, size_t len)
 		snprintf(buf, len, "any");
 }
 
-static void rule_json(struct json *j, const struct tcseg_rule *r,
-		      const char *dev, const struct tcseg_rule_counter *c,
-		      const struct pod_rule_ref *p, bool resolved)
-{
-	char a[INET6_ADDRSTRLEN + 4], when[32];
-
-	json_start_object(j);
-	json_uint_field(j, "id", r->id);
-	json_string_field(j, "dev", r->ifindex ? dev : "any");
-	json_string_field(j, "family", family_name(r->family));
-	cidr_str(r, &r->saddr, r->src_plen, a, sizeof(a));
-	json_string_field(j, "from", resolved ? a : "none");
-	cidr_str(r, &r->daddr, r->dst_plen, a, sizeof(a));
-	json_string_field(j, "to", resolved ? a : "none");
-	if (p) {
-		json_string_field(j, "from_pod", p->from);
-		json_string_field(j, "to_pod", p->to);
-		json_bool_field(j, "resolved", resolved);
-	}
-	json_string_field(j, "proto", proto_name(r->proto));
-	json_uint_field(j, "sport", r->sport);
-	json_uint_field(j, "dport", r->dport);
-	json_uint_field(j, "dport_max", r->dport_max ? r->dport_max : r->dport);
-	json_string_field(j, "action", action_name(r->action));
-	json_bool_field(j, "audit", r->flags & TCSEG_RULE_F_AUDIT);
-	json_bool_field(j, "exact", rule_is_exact(r));
-	json_uint_field(j, "packets", c->packets);
-	json_uint_field(j, "bytes", c->bytes);
-	json_name(j, "last_match");
-	if (c->last_ns)
-		json_string(j, mono_wall_str(c->last_ns, when, sizeof(when)));
-	else
-		json_null(j);
-	json_end_object(j);
-}
-
 /* "pod:NS/NAME" for a pod side, else the prefix. */
 static void side_str(const char *pod, const struct tcseg_rule *r,
 		     const union tcseg_addr *addr, __u8 plen, char *buf,
@@ -413,35 +372,59 @@ static void side_str(const char *pod, const struct tcseg_rule *r,
 		cidr_str(r, addr, plen, buf, len);
 }
 
-static void rule_text(const struct tcseg_rule *r, const char *dev,
-		      const struct tcseg_rule_counter *c,
-		      const struct pod_rule_ref *p, bool resolved)
+/*
+ * One rule: text columns FROM and TO name a pod side ("pod:NS/NAME"), JSON
+ * has the prefixes ("none" while a pod is not registered) and the pods.
+ */
+static void rule_print(struct jprint *out, const struct tcseg_rule *r,
+		       const char *dev, const struct tcseg_rule_counter *c,
+		       const struct pod_rule_ref *p, bool resolved)
 {
-	char from[POD_REF_MAX + INET6_ADDRSTRLEN], to[POD_REF_MAX + INET6_ADDRSTRLEN];
+	char side[POD_REF_MAX + INET6_ADDRSTRLEN], a[INET6_ADDRSTRLEN + 4];
 	char sp[8], dp[16], when[32];
 
-	side_str(p ? p->from : NULL, r, &r->saddr, r->src_plen, from,
-		 sizeof(from));
-	side_str(p ? p->to : NULL, r, &r->daddr, r->dst_plen, to, sizeof(to));
+	print_open_object(out, NULL);
+	print_uint(out, PRINT_ANY, "id", "%-6llu ", r->id);
+	print_string(out, PRINT_ANY, "dev", "%-12s ", r->ifindex ? dev : "any");
+	print_string(out, PRINT_JSON, "family", NULL, family_name(r->family));
+	cidr_str(r, &r->saddr, r->src_plen, a, sizeof(a));
+	print_string(out, PRINT_JSON, "from", NULL, resolved ? a : "none");
+	side_str(p ? p->from : NULL, r, &r->saddr, r->src_plen, side,
+		 sizeof(side));
+	print_string(out, PRINT_FP, NULL, "%-18s ", side);
+	cidr_str(r, &r->daddr, r->dst_plen, a, sizeof(a));
+	print_string(out, PRINT_JSON, "to", NULL, resolved ? a : "none");
+	side_str(p ? p->to : NULL, r, &r->daddr, r->dst_plen, side,
+		 sizeof(side));
+	print_string(out, PRINT_FP, NULL, "%-18s ", side);
+	if (p) {
+		print_string(out, PRINT_JSON, "from_pod", NULL, p->from);
+		print_string(out, PRINT_JSON, "to_pod", NULL, p->to);
+		print_bool(out, PRINT_JSON, "resolved", NULL, resolved);
+	}
+	print_string(out, PRINT_ANY, "proto", "%-5s ", proto_name(r->proto));
+	print_uint(out, PRINT_JSON, "sport", NULL, r->sport);
 	port_str(r->sport, 0, sp, sizeof(sp));
+	print_string(out, PRINT_FP, NULL, "%-5s ", sp);
+	print_uint(out, PRINT_JSON, "dport", NULL, r->dport);
+	print_uint(out, PRINT_JSON, "dport_max", NULL,
+		   r->dport_max ? r->dport_max : r->dport);
 	port_str(r->dport, r->dport_max, dp, sizeof(dp));
-	printf("%-6u %-12s %-18s %-18s %-5s %-5s %-11s %-7s%s %10llu %12llu "
-	       "%s%s\n", r->id, r->ifindex ? dev : "any", from, to,
-	       proto_name(r->proto), sp, dp, action_name(r->action),
-	       r->flags & TCSEG_RULE_F_AUDIT ? "*" : " ",
-	       (unsigned long long)c->packets, (unsigned long long)c->bytes,
-	       mono_wall_str(c->last_ns, when, sizeof(when)),
-	       p && !resolved ? " (pod not registered)" : "");
-}
-
-static void list_one(struct json *j, const struct tcseg_rule *r,
-		     const char *dev, const struct tcseg_rule_counter *c,
-		     const struct pod_rule_ref *p, bool resolved)
-{
-	if (j)
-		rule_json(j, r, dev, c, p, resolved);
-	else
-		rule_text(r, dev, c, p, resolved);
+	print_string(out, PRINT_FP, NULL, "%-11s ", dp);
+	print_string(out, PRINT_ANY, "action", "%-7s", action_name(r->action));
+	print_bool(out, PRINT_JSON, "audit", NULL, r->flags & TCSEG_RULE_F_AUDIT);
+	print_string(out, PRINT_FP, NULL, "%s",
+		     r->flags & TCSEG_RULE_F_AUDIT ? "*" : " ");
+	print_bool(out, PRINT_JSON, "exact", NULL, rule_is_exact(r));
+	print_uint(out, PRINT_ANY, "packets", " %10llu", c->packets);
+	print_uint(out, PRINT_ANY, "bytes", " %12llu ", c->bytes);
+	mono_wall_str(c->last_ns, when, sizeof(when));
+	print_string(out, PRINT_JSON, "last_match", NULL,
+		     c->last_ns ? when : NULL);
+	print_string(out, PRINT_FP, NULL, "%s", when);
+	print_string(out, PRINT_FP, NULL, "%s\n",
+		     p && !resolved ? " (pod not registered)" : "");
+	print_close_object(out);
 }
 
 static bool store_has_id(const struct rule_set *s, __u32 id)
@@ -458,7 +441,7 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 {
 	struct rule_set rules = { 0 };
 	struct tcseg_maps m;
-	struct json *j = NULL;
+	struct jprint p;
 	char err[TCSEG_ERRLEN];
 	unsigned int unresolved = 0;
 	size_t i;
@@ -475,24 +458,22 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 		tcctl_err("%s", err);
 		goto out;
 	}
-	if (t->json) {
-		j = tcctl_json(t);
-		if (!j)
-			goto out;
-		json_start_array(j);
-	} else {
-		printf("%-6s %-12s %-18s %-18s %-5s %-5s %-11s %-8s %10s %12s "
-		       "%s\n", "ID", "DEV", "FROM", "TO", "PROTO", "SPORT",
-		       "DPORT", "ACTION", "PACKETS", "BYTES", "LAST-MATCH");
+	if (tcctl_print(t, &p)) {
+		ret = -1, err[0] = 0;
+		goto out;
 	}
+	print_fp(&p, "%-6s %-12s %-18s %-18s %-5s %-5s %-11s %-8s %10s %12s "
+		 "%s\n", "ID", "DEV", "FROM", "TO", "PROTO", "SPORT", "DPORT",
+		 "ACTION", "PACKETS", "BYTES", "LAST-MATCH");
+	print_open_array(&p, NULL);
 	for (i = 0; i < rules.n; i++) {
 		struct tcseg_rule_counter c;
 		char dev[32];
 
 		store_rule_counter(&m, rules.v[i].slot, &c);
 		tcctl_dev_name(&m, rules.v[i].ifindex, dev, sizeof(dev));
-		list_one(j, &rules.v[i], dev, &c,
-			 pods_ctx_find(&pods, rules.v[i].id), true);
+		rule_print(&p, &rules.v[i], dev, &c,
+			   pods_ctx_find(&pods, rules.v[i].id), true);
 	}
 	/* pod rules whose pods are not all registered: they match nothing */
 	for (i = 0; i < pods.nrefs; i++) {
@@ -502,18 +483,16 @@ static int policy_list(struct tcctl *t, int argc, char **argv)
 		if (store_has_id(&rules, pods.refs[i].tmpl.id))
 			continue;
 		tcctl_dev_name(&m, pods.refs[i].tmpl.ifindex, dev, sizeof(dev));
-		list_one(j, &pods.refs[i].tmpl, dev, &c, &pods.refs[i], false);
+		rule_print(&p, &pods.refs[i].tmpl, dev, &c, &pods.refs[i], false);
 		unresolved++;
 	}
-	if (j) {
-		json_end_array(j);
-		json_destroy(&j);
-	} else if (rules.n && !t->json) {
-		printf("(* = audit: a deny by this rule only logs)\n");
-	}
-	if (unresolved && !t->json)
-		printf("(%u rules name a pod that is not registered: they match "
-		       "nothing until it is)\n", unresolved);
+	print_close_array(&p);
+	if (rules.n)
+		print_fp(&p, "(* = audit: a deny by this rule only logs)\n");
+	if (unresolved)
+		print_fp(&p, "(%u rules name a pod that is not registered: "
+			 "they match nothing until it is)\n", unresolved);
+	jprint_close(&p);
 out:
 	pods_ctx_free(&pods);
 	rule_set_free(&rules);

@@ -53,99 +53,68 @@ static int recount_sessions(const struct tcseg_maps *m,
 	return bpf_map_update_elem(m->pressure, &zero, p, BPF_ANY) ? -errno : 0;
 }
 
-static void stats_json(struct tcctl *t, const __u64 *v,
-		       const struct tcseg_pressure *p, const struct dp_fill *f,
-		       const struct rule_set *rules, const struct tcseg_maps *m)
+/* "  name     value" in text, "name": value in JSON. */
+static void counter(struct jprint *p, const char *name, __u64 v)
 {
-	struct json *j = tcctl_json(t);
-	struct tcseg_rule_counter c;
-	size_t i;
-
-	if (!j)
-		return;
-	json_start_object(j);
-	json_name(j, "counters");
-	json_start_object(j);
-	for (i = 0; i < TCSEG_STAT_DROP_BASE; i++)
-		json_uint_field(j, tcseg_stat_names[i], i == TCSEG_STAT_LRU_EVICTIONS ?
-							p->evictions : v[i]);
-	json_end_object(j);
-	json_name(j, "drops");
-	json_start_object(j);
-	for (i = 0; i < TCSEG_DROP_MAX; i++)
-		json_uint_field(j, tcseg_drop_name(i), v[TCSEG_STAT_DROP_BASE + i]);
-	json_end_object(j);
-	json_name(j, "pressure");
-	json_start_object(j);
-	json_uint_field(j, "sessions", p->total_sessions);
-	json_uint_field(j, "session_max", f[0].max);
-	json_string_field(j, "level", dp_level_name(f[0].used, f[0].max));
-	json_uint_field(j, "evictions", p->evictions);
-	json_uint_field(j, "insertion_failures", p->insertion_failures);
-	json_end_object(j);
-	json_name(j, "maps");
-	json_start_array(j);
-	for (i = 0; i < DP_FILL_N; i++) {
-		json_start_object(j);
-		json_string_field(j, "map", f[i].name);
-		json_uint_field(j, "entries", f[i].used);
-		json_uint_field(j, "max", f[i].max);
-		json_string_field(j, "level", dp_level_name(f[i].used, f[i].max));
-		json_end_object(j);
-	}
-	json_end_array(j);
-	json_name(j, "rules");
-	json_start_array(j);
-	for (i = 0; i < rules->n; i++) {
-		store_rule_counter(m, rules->v[i].slot, &c);
-		json_start_object(j);
-		json_uint_field(j, "id", rules->v[i].id);
-		json_string_field(j, "action", action_name(rules->v[i].action));
-		json_uint_field(j, "packets", c.packets);
-		json_uint_field(j, "bytes", c.bytes);
-		json_end_object(j);
-	}
-	json_end_array(j);
-	json_end_object(j);
-	json_destroy(&j);
+	print_fp(p, "  %-22s ", name);
+	print_uint(p, PRINT_ANY, name, "%llu\n", v);
 }
 
-static void stats_text(const __u64 *v, const struct tcseg_pressure *p,
-		       const struct dp_fill *f, const struct rule_set *rules,
-		       const struct tcseg_maps *m)
+static void stats_print(struct jprint *p, const __u64 *v,
+			const struct tcseg_pressure *pr, const struct dp_fill *f,
+			const struct rule_set *rules, const struct tcseg_maps *m)
 {
 	struct tcseg_rule_counter c;
 	size_t i;
 
-	printf("Counters:\n");
+	print_open_object(p, NULL);
+	print_fp(p, "Counters:\n");
+	print_open_object(p, "counters");
 	for (i = 0; i < TCSEG_STAT_DROP_BASE; i++)
-		printf("  %-22s %llu\n", tcseg_stat_names[i],
-		       (unsigned long long)(i == TCSEG_STAT_LRU_EVICTIONS ?
-						    p->evictions : v[i]));
-	printf("Drops by reason:\n");
+		counter(p, tcseg_stat_names[i], i == TCSEG_STAT_LRU_EVICTIONS ?
+						pr->evictions : v[i]);
+	print_close_object(p);
+	print_fp(p, "Drops by reason:\n");
+	print_open_object(p, "drops");
 	for (i = 0; i < TCSEG_DROP_MAX; i++)
-		printf("  %-22s %llu\n", tcseg_drop_name(i),
-		       (unsigned long long)v[TCSEG_STAT_DROP_BASE + i]);
-	printf("Pressure: %llu/%u sessions (%s), %llu evictions, %llu "
-	       "insertion failures\n", (unsigned long long)p->total_sessions,
-	       f[0].max, dp_level_name(f[0].used, f[0].max),
-	       (unsigned long long)p->evictions,
-	       (unsigned long long)p->insertion_failures);
-	printf("Maps:\n");
-	for (i = 0; i < DP_FILL_N; i++)
-		printf("  %-12s %8llu / %-8u %s\n", f[i].name,
-		       (unsigned long long)f[i].used, f[i].max,
-		       dp_level_name(f[i].used, f[i].max));
-	if (!rules->n)
-		return;
-	printf("Rule hits:\n");
+		counter(p, tcseg_drop_name(i), v[TCSEG_STAT_DROP_BASE + i]);
+	print_close_object(p);
+	print_open_object(p, "pressure");
+	print_uint(p, PRINT_ANY, "sessions", "Pressure: %llu/", pr->total_sessions);
+	print_uint(p, PRINT_ANY, "session_max", "%llu sessions", f[0].max);
+	print_string(p, PRINT_ANY, "level", " (%s), ",
+		     dp_level_name(f[0].used, f[0].max));
+	print_uint(p, PRINT_ANY, "evictions", "%llu evictions, ", pr->evictions);
+	print_uint(p, PRINT_ANY, "insertion_failures",
+		   "%llu insertion failures\n", pr->insertion_failures);
+	print_close_object(p);
+	print_fp(p, "Maps:\n");
+	print_open_array(p, "maps");
+	for (i = 0; i < DP_FILL_N; i++) {
+		print_open_object(p, NULL);
+		print_string(p, PRINT_ANY, "map", "  %-12s ", f[i].name);
+		print_uint(p, PRINT_ANY, "entries", "%8llu / ", f[i].used);
+		print_uint(p, PRINT_ANY, "max", "%-8llu ", f[i].max);
+		print_string(p, PRINT_ANY, "level", "%s\n",
+			     dp_level_name(f[i].used, f[i].max));
+		print_close_object(p);
+	}
+	print_close_array(p);
+	if (rules->n)
+		print_fp(p, "Rule hits:\n");
+	print_open_array(p, "rules");
 	for (i = 0; i < rules->n; i++) {
 		store_rule_counter(m, rules->v[i].slot, &c);
-		printf("  id %-6u %-8s %10llu packets %12llu bytes\n",
-		       rules->v[i].id, action_name(rules->v[i].action),
-		       (unsigned long long)c.packets,
-		       (unsigned long long)c.bytes);
+		print_open_object(p, NULL);
+		print_uint(p, PRINT_ANY, "id", "  id %-6llu ", rules->v[i].id);
+		print_string(p, PRINT_ANY, "action", "%-8s ",
+			     action_name(rules->v[i].action));
+		print_uint(p, PRINT_ANY, "packets", "%10llu packets ", c.packets);
+		print_uint(p, PRINT_ANY, "bytes", "%12llu bytes\n", c.bytes);
+		print_close_object(p);
 	}
+	print_close_array(p);
+	print_close_object(p);
 }
 
 static int zero_percpu(int fd, __u32 key, size_t vsize)
@@ -195,6 +164,7 @@ int do_stats(struct tcctl *t, int argc, char **argv)
 	struct tcseg_pressure p;
 	struct dp_fill f[DP_FILL_N];
 	struct tcseg_maps m;
+	struct jprint out;
 	char err[TCSEG_ERRLEN];
 	__u64 sessions;
 	int ret = 0;
@@ -215,10 +185,10 @@ int do_stats(struct tcctl *t, int argc, char **argv)
 		goto out;
 	}
 	dp_fill_read(&m, sessions, f, DP_FILL_ALL);
-	if (t->json)
-		stats_json(t, v, &p, f, &rules, &m);
-	else
-		stats_text(v, &p, f, &rules, &m);
+	if (!tcctl_print(t, &out)) {
+		stats_print(&out, v, &p, f, &rules, &m);
+		jprint_close(&out);
+	}
 	rule_set_free(&rules);
 out:
 	tcseg_maps_close(&m);
@@ -262,10 +232,9 @@ static void flags_str(__u16 f, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-static void session_out(struct tcctl *t, struct json *j,
-			const struct tcseg_maps *m,
-			const struct tcseg_session_key *k,
-			const struct tcseg_session *s, __u64 now)
+static void session_print(struct jprint *p, const struct tcseg_maps *m,
+			  const struct tcseg_session_key *k,
+			  const struct tcseg_session *s, __u64 now)
 {
 	char src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8];
 	char dev[32], fl[64];
@@ -277,32 +246,24 @@ static void session_out(struct tcctl *t, struct json *j,
 	session_ends(k, s, src, dst, sizeof(src));
 	tcctl_dev_name(m, k->ifindex, dev, sizeof(dev));
 	flags_str(s->flags, fl, sizeof(fl));
-	if (!j) {
-		printf("%-12s %-5s %-21s %-21s %-11s %-7s %-11s %6u %8llu %10llu "
-		       "%7.1f %s\n", dev, proto_name(k->proto), src, dst, state,
-		       action_name(s->action), vs, s->policy_id,
-		       (unsigned long long)s->packets,
-		       (unsigned long long)s->bytes, age, fl);
-		return;
-	}
-	(void)t;
-	json_start_object(j);
-	json_string_field(j, "dev", dev);
-	json_uint_field(j, "ifindex", k->ifindex);
-	json_string_field(j, "family",
-			  k->family == TCSEG_FAMILY_V6 ? "ipv6" : "ipv4");
-	json_string_field(j, "proto", proto_name(k->proto));
-	json_string_field(j, "src", src);
-	json_string_field(j, "dst", dst);
-	json_string_field(j, "state", state);
-	json_string_field(j, "action", action_name(s->action));
-	json_string_field(j, "verdict", vs);
-	json_uint_field(j, "rule", s->policy_id);
-	json_uint_field(j, "packets", s->packets);
-	json_uint_field(j, "bytes", s->bytes);
-	json_uint_field(j, "age_ms", (__u64)(age * 1000));
-	json_string_field(j, "flags", fl);
-	json_end_object(j);
+	print_open_object(p, NULL);
+	print_string(p, PRINT_ANY, "dev", "%-12s ", dev);
+	print_uint(p, PRINT_JSON, "ifindex", NULL, k->ifindex);
+	print_string(p, PRINT_JSON, "family", NULL,
+		     k->family == TCSEG_FAMILY_V6 ? "ipv6" : "ipv4");
+	print_string(p, PRINT_ANY, "proto", "%-5s ", proto_name(k->proto));
+	print_string(p, PRINT_ANY, "src", "%-21s ", src);
+	print_string(p, PRINT_ANY, "dst", "%-21s ", dst);
+	print_string(p, PRINT_ANY, "state", "%-11s ", state);
+	print_string(p, PRINT_ANY, "action", "%-7s ", action_name(s->action));
+	print_string(p, PRINT_ANY, "verdict", "%-11s ", vs);
+	print_uint(p, PRINT_ANY, "rule", "%6llu ", s->policy_id);
+	print_uint(p, PRINT_ANY, "packets", "%8llu ", s->packets);
+	print_uint(p, PRINT_ANY, "bytes", "%10llu ", s->bytes);
+	print_float(p, PRINT_FP, NULL, "%7.1f ", age);
+	print_uint(p, PRINT_JSON, "age_ms", NULL, (__u64)(age * 1000));
+	print_string(p, PRINT_ANY, "flags", "%s\n", fl);
+	print_close_object(p);
 }
 
 int do_sessions(struct tcctl *t, int argc, char **argv)
@@ -310,7 +271,7 @@ int do_sessions(struct tcctl *t, int argc, char **argv)
 	struct tcseg_session_key key, next, *prev = NULL;
 	struct tcseg_session s;
 	struct tcseg_maps m;
-	struct json *j = NULL;
+	struct jprint p;
 	__u64 now = mono_ns();
 	int ifindex = 0;
 
@@ -325,17 +286,12 @@ int do_sessions(struct tcctl *t, int argc, char **argv)
 	}
 	if (tcctl_open_maps(t, &m))
 		return -1;
-	if (t->json) {
-		j = tcctl_json(t);
-		if (!j)
-			goto out;
-		json_start_array(j);
-	} else {
-		printf("%-12s %-5s %-21s %-21s %-11s %-7s %-11s %6s %8s %10s "
-		       "%7s %s\n", "DEV", "PROTO", "SRC", "DST", "STATE",
-		       "ACTION", "VERDICT", "RULE", "PACKETS", "BYTES", "AGE_S",
-		       "FLAGS");
-	}
+	if (tcctl_print(t, &p))
+		goto out;
+	print_fp(&p, "%-12s %-5s %-21s %-21s %-11s %-7s %-11s %6s %8s %10s "
+		 "%7s %s\n", "DEV", "PROTO", "SRC", "DST", "STATE", "ACTION",
+		 "VERDICT", "RULE", "PACKETS", "BYTES", "AGE_S", "FLAGS");
+	print_open_array(&p, NULL);
 	while (!bpf_map_get_next_key(m.sessions, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -343,12 +299,10 @@ int do_sessions(struct tcctl *t, int argc, char **argv)
 			continue;
 		if (bpf_map_lookup_elem(m.sessions, &key, &s))
 			continue;
-		session_out(t, j, &m, &key, &s, now);
+		session_print(&p, &m, &key, &s, now);
 	}
-	if (j) {
-		json_end_array(j);
-		json_destroy(&j);
-	}
+	print_close_array(&p);
+	jprint_close(&p);
 out:
 	tcseg_maps_close(&m);
 	return 0;

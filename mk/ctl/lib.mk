@@ -1,6 +1,8 @@
 # ctl/lib: what every part may use: config files with their permission
-# check, the JSON writer, the monotonic clock, the version and minimum
-# kernel/libbpf check. Includes nothing of the other parts.
+# check, the JSON writer and listing printer, the JSON reader (over
+# libjansson: who calls it links -ljansson), the monotonic clock, the
+# version and minimum kernel/libbpf check. Includes nothing of the other
+# parts.
 
 CTLLIB_SRCS	:= $(wildcard ctl/lib/*.c)
 CTLLIB_OBJS	:= $(CTLLIB_SRCS:%.c=$(BUILD)/%.o)
@@ -14,5 +16,10 @@ $(RUNTIME_TEST): tests/unit/test_runtime.c $(CTLLIB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ $(CTLLIB_LIB) -lbpf -lcmocka
 
-ALL_TARGETS	+= $(CTLLIB_LIB) $(RUNTIME_TEST)
-UNIT_TESTS	+= $(RUNTIME_TEST)
+JSON_READ_TEST	:= $(BUILD)/tests/unit/test_json_read
+$(JSON_READ_TEST): tests/unit/test_json_read.c $(CTLLIB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ $(CTLLIB_LIB) -ljansson -lcmocka
+
+ALL_TARGETS	+= $(CTLLIB_LIB) $(RUNTIME_TEST) $(JSON_READ_TEST)
+UNIT_TESTS	+= $(RUNTIME_TEST) $(JSON_READ_TEST)

@@ -10,6 +10,6 @@ $(TCCTL_LIB): $(TCCTL_OBJS)
 
 $(BUILD)/tcctl: $(BUILD)/ctl/tcctl/tcctl.o $(TCCTL_LIB) $(DATAPLANE_LIB) \
 		$(POLICY_LIB) $(CTLLIB_LIB)
-	$(CC) $(CFLAGS) -o $@ $< $(TCCTL_LIB) $(DATAPLANE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(TCCTL_LIB) $(DATAPLANE_LIBS) -ljansson
 
 ALL_TARGETS	+= $(TCCTL_LIB) $(BUILD)/tcctl

@@ -34,7 +34,8 @@ static const char *jstring(const char *s)
 	for (; *s && *s != '"'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c < 0x20 || c >= 0x7f)	/* the encoder escapes these */
+		/* the encoder escapes these; UTF-8 is kept (invalid: U+FFFD) */
+		if (c < 0x20 || c == 0x7f)
 			return NULL;
 		if (c != '\\')
 			continue;
@@ -239,6 +240,10 @@ static void test_names_escaped(void **state)
 			fail_msg("name %u: %s", i, buf);
 		assert_non_null(strstr(buf, "\"rule\":6,"));
 	}
+	/* "é" then a byte that is not UTF-8: kept, and U+FFFD */
+	n = (struct verdict_names){ "\xc3\xa9\xff", NULL, NULL };
+	verdict_json(buf, sizeof(buf), &e, &n, 0);
+	assert_non_null(strstr(buf, "\"node\":\"\xc3\xa9\\ufffd\","));
 	/* every byte escaped (6x), three names, still one line */
 	memset(big, '\n', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
