@@ -11,7 +11,7 @@
  *  - the TLSHub client (ctl/keys/kp_tlshub.c over tlshub_client.c, mode
  *    tlshub).
  * The facade (ctl/keys/kp_facade.c) starts the provider of the mode and, in
- * mode tlshub, the fallback_mode one behind it (seed 000 §6.3,
+ * mode tlshub, the fallback_mode one behind it (docs/KEYS.md §6,
  * docs/CONFIG.md).
  */
 #ifndef TCSEG_KEY_PROVIDER_H

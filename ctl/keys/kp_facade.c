@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The key provider facade (seed 001 API, one per process): picks the
- * provider of the mode and runs the fallback chain (docs/KEYS.md
- * §6). openssl/boringssl: the node protocol alone. tlshub: the
- * TLSHub client first, then the fallback_mode node for what it cannot
- * serve; fallback_mode none: no node, such flows fail closed.
+ * The key provider facade (one per process, API in key_provider.h):
+ * picks the provider of the mode and runs the fallback chain
+ * (docs/KEYS.md §6). openssl/boringssl: the node protocol alone. tlshub:
+ * the TLSHub client first, then the fallback_mode node for what it
+ * cannot serve; fallback_mode none: no node, such flows fail closed.
  */
 #include <errno.h>
 #include <pthread.h>
