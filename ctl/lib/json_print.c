@@ -74,7 +74,7 @@ void print_string(struct jprint *p, enum print_type t, const char *k,
 {
 	enum route r = route(p, t, k);
 
-	if (r == TEXT)
+	if (r == TEXT && fmt)
 		fprintf(p->f, fmt, v ? v : "");
 	else if (r == JSON)
 		jsonw_string(p->j, v);
@@ -85,7 +85,7 @@ void print_uint(struct jprint *p, enum print_type t, const char *k,
 {
 	enum route r = route(p, t, k);
 
-	if (r == TEXT)
+	if (r == TEXT && fmt)
 		fprintf(p->f, fmt, v);
 	else if (r == JSON)
 		jsonw_uint(p->j, v);
@@ -96,7 +96,7 @@ void print_int(struct jprint *p, enum print_type t, const char *k,
 {
 	enum route r = route(p, t, k);
 
-	if (r == TEXT)
+	if (r == TEXT && fmt)
 		fprintf(p->f, fmt, v);
 	else if (r == JSON)
 		jsonw_int(p->j, v);
@@ -107,7 +107,7 @@ void print_bool(struct jprint *p, enum print_type t, const char *k,
 {
 	enum route r = route(p, t, k);
 
-	if (r == TEXT)
+	if (r == TEXT && fmt)
 		fprintf(p->f, fmt, v ? "true" : "false");
 	else if (r == JSON)
 		jsonw_bool(p->j, v);
@@ -118,7 +118,7 @@ void print_float(struct jprint *p, enum print_type t, const char *k,
 {
 	enum route r = route(p, t, k);
 
-	if (r == TEXT)
+	if (r == TEXT && fmt)
 		fprintf(p->f, fmt, v);
 	else if (r == JSON && isfinite(v))
 		jsonw_printf(p->j, "%.17g", v);

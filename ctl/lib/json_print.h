@@ -33,7 +33,8 @@ void print_close_object(struct jprint *p);
 void print_open_array(struct jprint *p, const char *key);
 void print_close_array(struct jprint *p);
 
-/* @fmt takes the value: %s, %llu, %lld, %s ("true"/"false"), %f. */
+/* @fmt takes the value: %s, %llu, %lld, %s ("true"/"false"), %f; a NULL
+ * @fmt prints nothing as text. */
 void print_string(struct jprint *p, enum print_type t, const char *key,
 		  const char *fmt, const char *v);	/* NULL: JSON null */
 void print_uint(struct jprint *p, enum print_type t, const char *key,
