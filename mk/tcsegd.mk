@@ -9,7 +9,8 @@ TCSEGD_SRCS	:= ctl/tcsegd.c ctl/tcsegd_handoff.c ctl/tcsegd_ctl.c \
 		   ctl/tcsegd_held.c ctl/tcsegd_metrics.c ctl/tcsegd_proto.c \
 		   ctl/tcsegd_link.c ctl/tcsegd_pods.c ctl/tcsegd_ends.c \
 		   ctl/tcsegd_dpmetrics.c ctl/tcsegd_vlog.c ctl/verdict_json.c \
-		   ctl/devices.c ctl/pod_veth.c ctl/pod_store.c
+		   ctl/devices.c ctl/pod_veth.c ctl/pod_store.c \
+		   ctl/nl_req.c ctl/nl_neigh.c ctl/sock_diag.c
 TCSEGD_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/tcsegd-obj/%.o,$(TCSEGD_SRCS))
 TCSEGD_HDRS	:= ctl/tcsegd.h ctl/tcsegd_corr.h ctl/devices.h \
 		   $(wildcard ctl/*.h include/*.h)
@@ -38,9 +39,17 @@ $(BUILD)/tests/unit/test_tcsegd_ends: tests/unit/test_tcsegd_ends.c \
 	$(CC) $(CFLAGS) -o $@ $< ctl/tcsegd_ends.c -lcmocka -lpthread
 
 $(BUILD)/tests/unit/test_link_watch: tests/unit/test_link_watch.c \
-		ctl/tcsegd_link.c ctl/tcsegd_link.h
+		ctl/tcsegd_link.c ctl/tcsegd_link.h ctl/nl_req.c ctl/nl_req.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< ctl/tcsegd_link.c -lcmocka
+	$(CC) $(CFLAGS) -o $@ $< ctl/tcsegd_link.c ctl/nl_req.c -lmnl -lcmocka
+
+# the netlink dumps (neighbours, bridge FDB, sock_diag) on crafted replies
+$(BUILD)/tests/unit/test_nl_dumps: tests/unit/test_nl_dumps.c \
+		ctl/nl_req.c ctl/nl_req.h ctl/nl_neigh.c ctl/nl_neigh.h \
+		ctl/sock_diag.c ctl/sock_diag.h include/tcseg.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< ctl/nl_req.c ctl/nl_neigh.c \
+		ctl/sock_diag.c -lmnl -lcmocka
 
 $(BUILD)/tests/unit/test_pod_veth: tests/unit/test_pod_veth.c \
 		ctl/pod_veth.c ctl/pod_veth.h
@@ -50,8 +59,10 @@ $(BUILD)/tests/unit/test_pod_veth: tests/unit/test_pod_veth.c \
 ALL_TARGETS	+= $(BUILD)/tcsegd $(BUILD)/tests/unit/test_tcsegd_corr \
 		   $(BUILD)/tests/unit/test_tcsegd_ends \
 		   $(BUILD)/tests/unit/test_link_watch \
-		   $(BUILD)/tests/unit/test_pod_veth
+		   $(BUILD)/tests/unit/test_pod_veth \
+		   $(BUILD)/tests/unit/test_nl_dumps
 UNIT_TESTS	+= $(BUILD)/tests/unit/test_tcsegd_corr \
 		   $(BUILD)/tests/unit/test_tcsegd_ends \
 		   $(BUILD)/tests/unit/test_link_watch \
-		   $(BUILD)/tests/unit/test_pod_veth
+		   $(BUILD)/tests/unit/test_pod_veth \
+		   $(BUILD)/tests/unit/test_nl_dumps
