@@ -2,8 +2,10 @@
 /*
  * tcsegd: find an application's socket and take a copy of it with
  * pidfd_getfd(2): by process (connect records name it) or, for accepted
- * sockets whose owner the capture cannot know, by inode across every
- * network namespace (/proc/PID/net/tcp, then /proc/PID/fd).
+ * sockets whose owner the capture cannot know, by tuple in every
+ * network namespace (sock_diag: the socket's inode), then by inode in
+ * /proc/PID/fd: no kernel interface maps a socket to the processes
+ * holding it (docs/DAEMON.md §Kernel interfaces).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <sys/syscall.h>
 
 #include "tcsegd.h"
+#include "sock_diag.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -240,93 +243,38 @@ static unsigned long pid_netns(const char *pid)
 	return stat(p, &st) ? 0 : (unsigned long)st.st_ino;
 }
 
-/*
- * @a as a /proc/net/tcp6 line prints it: four words, each the raw
- * network-order word printed as a host-order number; an IPv4 address in
- * tcp6 (a dual-stack socket) is v4-mapped.
- */
-static void proc_words(const union tcseg_addr *a, __u8 family, bool v6file,
-		       __u32 *w)
+/* The network namespace of @pid, open (and its inode): fd or -errno. */
+static int pid_netns_fd(const char *pid, unsigned long *ino)
 {
-	memcpy(w, a->w, 16);
-	if (family == TCSEG_FAMILY_V4 && v6file) {
-		w[0] = w[1] = 0;
-		w[2] = htonl(0xffff);
-		w[3] = a->v4;
+	char p[300];
+	struct stat st;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%s/ns/net", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -EIO;
 	}
-}
-
-/* One line of /proc/PID/net/tcp or tcp6; 0 when it parsed. */
-static int tcp_line(const char *line, bool v6file, __u32 *l, unsigned int *lp,
-		    __u32 *r, unsigned int *rp, unsigned int *st,
-		    unsigned long *inode)
-{
-	memset(l, 0, 16);
-	memset(r, 0, 16);
-	if (!v6file)
-		return sscanf(line, " %*u: %8X:%4X %8X:%4X %2X %*s %*s %*s "
-			      "%*u %*u %lu", &l[0], lp, &r[0], rp, st,
-			      inode) == 6 ? 0 : -1;
-	return sscanf(line, " %*u: %8X%8X%8X%8X:%4X %8X%8X%8X%8X:%4X %2X "
-		      "%*s %*s %*s %*u %*u %lu", &l[0], &l[1], &l[2], &l[3],
-		      lp, &r[0], &r[1], &r[2], &r[3], rp, st, inode) == 12 ?
-	       0 : -1;
+	*ino = (unsigned long)st.st_ino;
+	return fd;
 }
 
 /*
- * Look for the tuple in /proc/PID/net/@file (the namespace of PID).
- * 1 found with an inode (*ino), 0 not there, 2 there but not accepted yet.
+ * The tuple in the network namespace @nsfd, asked of the kernel
+ * (ctl/sock_diag.h): 1 found with an inode (*ino), 0 not there, 2 there
+ * but not accepted yet; -errno when the kernel could not be asked.
  */
-static int tcp_file_find(const char *pid, const char *file,
-			 const struct sock_match *sm, unsigned long *ino)
-{
-	bool v6file = !strcmp(file, "tcp6");
-	__u32 wl[4], wr[4], l[4], r[4];
-	char p[300], line[512];
-	int found = 0;
-	FILE *f;
-
-	proc_words(&sm->laddr, sm->family, v6file, wl);
-	proc_words(&sm->raddr, sm->family, v6file, wr);
-	snprintf(p, sizeof(p), "/proc/%s/net/%s", pid, file);
-	f = fopen(p, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned int lp, rp, st;
-		unsigned long inode;
-
-		if (tcp_line(line, v6file, l, &lp, r, &rp, &st, &inode))
-			continue;
-		/* ESTABLISHED, or CLOSE_WAIT: the peer closed meanwhile */
-		if (memcmp(l, wl, 16) || lp != ntohs(sm->lport) ||
-		    memcmp(r, wr, 16) || rp != ntohs(sm->rport) ||
-		    (st != 1 && st != 8))
-			continue;
-		if (!inode) {
-			found = 2;
-			continue;
-		}
-		*ino = inode;
-		found = 1;
-		break;
-	}
-	fclose(f);
-	return found;
-}
-
-/*
- * The tuple in the namespace of PID: an IPv4 flow is in tcp, or in tcp6
- * (v4-mapped) when a dual-stack socket has it; an IPv6 flow in tcp6.
- */
-static int tcp_table_find(const char *pid, const struct sock_match *sm,
+static int tcp_table_find(int nsfd, const struct sock_match *sm,
 			  unsigned long *ino)
 {
-	int r = 0;
+	struct sock_diag_q q = { .laddr = sm->laddr, .raddr = sm->raddr,
+				 .lport = sm->lport, .rport = sm->rport,
+				 .family = sm->family, .cookie = sm->cookie };
 
-	if (sm->family == TCSEG_FAMILY_V4)
-		r = tcp_file_find(pid, "tcp", sm, ino);
-	return r == 1 ? r : tcp_file_find(pid, "tcp6", sm, ino) ?: r;
+	return sock_diag_find(nsfd, &q, ino);
 }
 
 /* Processes in netns @ns: the one holding socket inode @ino. */
@@ -361,7 +309,7 @@ int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
 	static __thread struct ns_seen seen;
 	struct dirent *de;
 	unsigned long ino = 0, ns = 0;
-	int r, pending = 0;
+	int r, pending = 0, err = 0;
 	DIR *d = opendir("/proc");
 
 	if (!d) {
@@ -373,24 +321,35 @@ int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		unsigned long n;
+		int nsfd;
 
 		if (*end || pid <= 0)
 			continue;
-		n = pid_netns(de->d_name);
-		if (!n || ns_check(&seen, n))
+		nsfd = pid_netns_fd(de->d_name, &n);
+		if (nsfd < 0)
 			continue;
-		r = tcp_table_find(de->d_name, sm, &ino);
+		if (ns_check(&seen, n)) {
+			close(nsfd);
+			continue;
+		}
+		r = tcp_table_find(nsfd, sm, &ino);
+		close(nsfd);
 		if (r == 1) {
 			ns = n;
 			break;
 		}
 		if (r == 2)
 			pending = 1;
+		if (r < 0)
+			err = r;
 	}
 	closedir(d);
 	if (!ns) {
-		snprintf(why, whylen, pending ? "not accepted yet" :
-			 "no established socket with this tuple");
+		if (err && !pending)
+			snprintf(why, whylen, "sock_diag: %s", strerror(-err));
+		else
+			snprintf(why, whylen, pending ? "not accepted yet" :
+				 "no established socket with this tuple");
 		return pending ? -EAGAIN : -ENOENT;
 	}
 	r = find_holder(ns, ino, sm, tgid);
