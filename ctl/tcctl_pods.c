@@ -232,12 +232,12 @@ static void reg_addrs(struct pod_reg *p, const struct tcseg_dev *dev)
 	for (i = 0; i < dev->n_addrs4 && i < TCSEG_DEV_MAX_ADDRS4 &&
 		    n < POD_REG_MAX_ADDRS; i++, n++) {
 		p->addrs[n].family = TCSEG_FAMILY_V4;
-		p->addrs[n].w[0] = dev->addrs4[i];
+		p->addrs[n].addr.v4 = dev->addrs4[i];
 	}
 	for (i = 0; i < dev->n_addrs6 && i < TCSEG_DEV_MAX_ADDRS6 &&
 		    n < POD_REG_MAX_ADDRS; i++, n++) {
 		p->addrs[n].family = TCSEG_FAMILY_V6;
-		memcpy(p->addrs[n].w, dev->addrs6[i].w, sizeof(p->addrs[n].w));
+		p->addrs[n].addr = dev->addrs6[i];
 	}
 	p->n_addrs = (__u8)n;
 }
@@ -296,7 +296,7 @@ static void addrs_str(const struct pod_reg *p, char *buf, size_t len)
 	buf[0] = 0;
 	for (i = 0; i < p->n_addrs; i++) {
 		inet_ntop(p->addrs[i].family == TCSEG_FAMILY_V4 ? AF_INET :
-			  AF_INET6, p->addrs[i].w, a, sizeof(a));
+			  AF_INET6, p->addrs[i].addr.b, a, sizeof(a));
 		off += snprintf(buf + off, len - off, "%s%s", i ? "," : "", a);
 		if (off >= len)
 			break;
@@ -351,7 +351,7 @@ static int pods_list(struct tcctl *t)
 			json_start_array(j);
 			for (k = 0; k < v[i].n_addrs; k++) {
 				inet_ntop(v[i].addrs[k].family == TCSEG_FAMILY_V4 ?
-					  AF_INET : AF_INET6, v[i].addrs[k].w,
+					  AF_INET : AF_INET6, v[i].addrs[k].addr.b,
 					  one, sizeof(one));
 				json_string(j, one);
 			}

@@ -249,7 +249,7 @@ static void reg_line(struct client *c, const struct pod_reg *r)
 
 	for (k = 0; k < r->n_addrs && !ip[0]; k++)
 		if (r->addrs[k].family == TCSEG_FAMILY_V4)
-			inet_ntop(AF_INET, r->addrs[k].w, ip, sizeof(ip));
+			inet_ntop(AF_INET, r->addrs[k].addr.b, ip, sizeof(ip));
 	replyf(c, "{\"pod\":\"%s/%s\",\"node\":\"%s\",\"ip\":\"%s\","
 	       "\"node_ip\":\"\",\"local\":true,\"ifindex\":%u,"
 	       "\"veth\":\"%s\",\"default\":\"%s\",\"registered\":true}\n",

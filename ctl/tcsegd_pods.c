@@ -40,8 +40,7 @@ static bool is_registered_locked(__u8 family, const union tcseg_addr *a)
 
 	for (i = 0; i < D.n_reg; i++)
 		for (k = 0; k < D.reg[i].n_addrs; k++)
-			if (D.reg[i].addrs[k].family == family &&
-			    !memcmp(D.reg[i].addrs[k].w, a->w, sizeof(a->w)))
+			if (pod_reg_addr_eq(&D.reg[i].addrs[k], family, a))
 				return true;
 	return false;
 }
@@ -419,13 +418,10 @@ static void sync_cap_pods(void)
 	for (i = 0; i < D.n_reg; i++) {
 		unsigned int k;
 
-		for (k = 0; k < D.reg[i].n_addrs; k++) {
-			union tcseg_addr a;
-
-			memcpy(a.w, D.reg[i].addrs[k].w, sizeof(a.w));
-			cap_pod_write1(D.reg[i].addrs[k].family, &a,
+		for (k = 0; k < D.reg[i].n_addrs; k++)
+			cap_pod_write1(D.reg[i].addrs[k].family,
+				       &D.reg[i].addrs[k].addr,
 				       D.reg[i].ifindex);
-		}
 	}
 	pthread_rwlock_unlock(&D.pods_lock);
 	for (i = 0; i < nd; i++)
