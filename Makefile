@@ -23,7 +23,28 @@ UNIT_TESTS	:=
 .PHONY: all test deps clean demo format vmtest bench
 all: build-all
 
+# ctl/ is one folder per part, lowest first: a part includes headers of its
+# own part and of the parts before it only (tools/check-layers.py). Each
+# part builds into one static library, $(BUILD)/libtcseg_PART.a, that the
+# binaries link (mk/ctl/PART.mk); docs/ARCHITECTURE.md maps them.
+CTL_PARTS	:= lib policy dataplane keys daemon tcctl
+
+# $(ctl_archive): the recipe of a part's library
+define ctl_archive
+@mkdir -p $(@D)
+rm -f $@
+$(AR) rcs $@ $^
+endef
+
+# every ctl/ object, with its header dependencies (-MMD); the generated
+# skeleton headers exist before any of them is compiled
+$(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/tcseg.skel.h $(BUILD)/capture.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+include $(CTL_PARTS:%=mk/ctl/%.mk)
 include $(sort $(wildcard mk/*.mk))
+-include $(shell find $(BUILD)/ctl -name '*.d' 2>/dev/null)
 
 build-all: $(ALL_TARGETS)
 

@@ -16,8 +16,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "compile.h"
-#include "rule.h"
+#include "policy/compile.h"
+#include "policy/rule.h"
 
 struct set {
 	const char *name;

@@ -38,7 +38,7 @@
 #include <openssl/kdf.h>
 #include <openssl/ssl.h>
 
-#include "ktls.h"
+#include "keys/ktls.h"
 
 #define PROG		"tlshub_bench"
 #define IO_CHUNK	(64 * 1024)	/* read/write unit; > one TLS record */

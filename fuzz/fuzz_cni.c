@@ -6,7 +6,7 @@
  * addresses and interface names fit for tcctl's argv; the address list
  * always formats.
  */
-#include "cni_conf.h"
+#include "cni/cni_conf.h"
 #include "fuzz_util.h"
 
 static void check_pod(const struct cni_pod *p)

@@ -6,7 +6,7 @@
  * untouched and gives a bounded error.
  */
 #include <errno.h>
-#include "daemon_config.h"
+#include "daemon/daemon_config.h"
 #include "fuzz_util.h"
 
 static struct fuzz_file in, out;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: tcsegd control-socket requests (ctl_parse_request of
- * ctl/tcsegd_proto.c, exactly what ctl_client_io runs on a client's
+ * ctl/daemon/tcsegd_proto.c, exactly what ctl_client_io runs on a client's
  * bytes). The input is the client's receive buffer, unterminated.
  * Oracles: only the documented return values; the error text is a bounded
  * JSON-safe string; framing (0 = wait exactly when no newline is in and
@@ -13,7 +13,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include "tcsegd_proto.h"
+#include "daemon/tcsegd_proto.h"
 #include "fuzz_util.h"
 
 static bool json_safe(const char *e)

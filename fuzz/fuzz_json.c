@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the JSON writer (ctl/json.c). The input drives a
+ * libFuzzer target: the JSON writer (ctl/lib/json.c). The input drives a
  * well-formed sequence of writer calls (objects, arrays, names, strings
  * of arbitrary bytes, numbers, booleans, null; nesting up to the
  * writer's documented 64 levels), compact or pretty. The output must be
@@ -10,7 +10,7 @@
  * to exactly the bytes that were written.
  */
 #include <stdbool.h>
-#include "json.h"
+#include "lib/json.h"
 #include "fuzz_util.h"
 
 #define MAX_DEPTH	64

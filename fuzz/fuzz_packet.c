@@ -33,8 +33,8 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "harness.h"
-#include "rule.h"
-#include "compile.h"
+#include "policy/rule.h"
+#include "policy/compile.h"
 #include "fuzz_util.h"
 
 #define IFX		1	/* lo: BPF_PROG_TEST_RUN accepts it anywhere */

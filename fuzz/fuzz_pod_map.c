@@ -6,7 +6,7 @@
  * up, and printing it works; errors are bounded strings with errno set.
  */
 #include <errno.h>
-#include "pod_map.h"
+#include "daemon/pod_map.h"
 #include "fuzz_util.h"
 
 static struct fuzz_file file;

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include "rule.h"
-#include "compile.h"
+#include "policy/rule.h"
+#include "policy/compile.h"
 #include "fuzz_util.h"
 
 static struct fuzz_file file;

@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
-#include "rule.h"
+#include "policy/rule.h"
 #include "fuzz_util.h"
 
 #define MAX_ARGS	64

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: tcsegd's ring-buffer records (ctl/tcsegd_corr.c).
+ * libFuzzer target: tcsegd's ring-buffer records (ctl/daemon/tcsegd_corr.c).
  * The input is a sequence of raw records as the two ring buffers deliver
  * them: u8 source (bit 0: 0 = data path "tcseg_events", 1 = capture
  * "tcseg_sock_events"; bit 1: expire now), u8 size, that many bytes.
@@ -12,7 +12,7 @@
  * is the slots ever used, expired ones are taken over).
  */
 #include <errno.h>
-#include "tcsegd_corr.h"
+#include "daemon/tcsegd_corr.h"
 #include "fuzz_util.h"
 
 #define CAP	16	/* corr_new() rounds up to at least 16 */

@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 #include <linux/netlink.h>
-#include "tlshub_client.h"
+#include "keys/tlshub_client.h"
 #include "fuzz_util.h"
 
 #define SEQ	0x1234

@@ -660,7 +660,7 @@ struct tcseg_cap_config {
  * thread id -> what was held. Written before the SIGSTOP, deleted by the
  * daemon after its SIGCONT; an entry older than the hold timeout is one
  * nobody owns (the daemon died, or the record was lost): tcsegd fails its
- * flow closed and releases the process (ctl/tcsegd_held.c).
+ * flow closed and releases the process (ctl/daemon/tcsegd_held.c).
  */
 struct tcseg_held {
 	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() at the hold */

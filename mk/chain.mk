@@ -1,5 +1,5 @@
 # The chaining test's counting program (tests/chain/, docs/DATAPATH.md
-# §Chaining): a second tc program beside tcseg. Needs attach.o (mk/tcctl.mk).
+# §Chaining): a second tc program beside tcseg. Links ctl/dataplane (attach, loader).
 
 CHAIN_DIR	:= $(BUILD)/chain
 
@@ -12,9 +12,8 @@ $(CHAIN_DIR)/count.skel.h: $(CHAIN_DIR)/count.bpf.o
 	mv $@.tmp $@
 
 $(BUILD)/tests/chain_count: tests/chain/chain_count.c $(CHAIN_DIR)/count.skel.h \
-			    $(BUILD)/tcctl-obj/attach.o $(BUILD)/tcctl-obj/loader.o
+			    $(DATAPLANE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/tcctl-obj/attach.o \
-		$(BUILD)/tcctl-obj/loader.o $(LIBBPF_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(DATAPLANE_LIBS)
 
 ALL_TARGETS	+= $(BUILD)/tests/chain_count

@@ -1,27 +1,21 @@
 # tcseg-cni, the chained CNI plugin (ctl/cni/, docs/CNI.md), and its
 # unit test. JSON through Debian's libjansson; the plugin runs tcctl.
-# Only parse.o of the policy library: its JSON writer (ctl/json.c) has
-# names that clash with jansson's (json_string).
+# Uses ctl/policy (pod names, value parsers). Not ctl/lib: its JSON
+# writer's json_string would shadow jansson's at link time.
 
 CNI_SRCS	:= $(wildcard ctl/cni/*.c)
-CNI_OBJS	:= $(patsubst ctl/cni/%.c,$(BUILD)/cni/%.o,$(CNI_SRCS))
-CNI_HDRS	:= $(wildcard ctl/cni/*.h) include/tcseg.h ctl/parse.h ctl/pod_name.h
-CNI_LIB_OBJS	:= $(BUILD)/cni/cni_conf.o $(BUILD)/cni/cni_state.o
+CNI_OBJS	:= $(CNI_SRCS:%.c=$(BUILD)/%.o)
+CNI_LIB_OBJS	:= $(BUILD)/ctl/cni/cni_conf.o $(BUILD)/ctl/cni/cni_state.o
 CNI_TEST	:= $(BUILD)/tests/unit/test_cni_conf
 
-$(CNI_OBJS): $(BUILD)/cni/%.o: ctl/cni/%.c $(CNI_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ictl/cni -c $< -o $@
-
-$(BUILD)/tcseg-cni: $(CNI_OBJS) $(BUILD)/ctl/parse.o $(BUILD)/ctl/pod_name.o
-	$(CC) $(CFLAGS) -o $@ $(CNI_OBJS) $(BUILD)/ctl/parse.o $(BUILD)/ctl/pod_name.o \
+$(BUILD)/tcseg-cni: $(CNI_OBJS) $(POLICY_LIB)
+	$(CC) $(CFLAGS) -o $@ $(CNI_OBJS) $(POLICY_LIB) \
 		-ljansson -lmnl
 
-$(CNI_TEST): tests/unit/test_cni_conf.c $(CNI_LIB_OBJS) \
-	     $(BUILD)/ctl/parse.o $(CNI_HDRS)
+$(CNI_TEST): tests/unit/test_cni_conf.c $(CNI_LIB_OBJS) $(POLICY_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ictl/cni -DTCSEG_SRC_ROOT='"$(CURDIR)"' $< -o $@ \
-		$(CNI_LIB_OBJS) $(BUILD)/ctl/parse.o -ljansson -lcmocka
+	$(CC) $(CFLAGS) -DTCSEG_SRC_ROOT='"$(CURDIR)"' $< -o $@ \
+		$(CNI_LIB_OBJS) $(POLICY_LIB) -ljansson -lcmocka
 
 ALL_TARGETS	+= $(BUILD)/tcseg-cni $(CNI_TEST)
 UNIT_TESTS	+= $(CNI_TEST)

@@ -17,13 +17,13 @@ FUZZ_NAMES	:= policy_words policy_file pod_map config tlshub_reply json \
 FUZZ_BINS	:= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The parsers, instrumented for coverage and the sanitizers.
-FUZZ_LIB_SRCS	:= ctl/parse.c ctl/rule.c ctl/compile.c ctl/json.c ctl/pod_name.c \
-		   ctl/conf_file.c ctl/pod_map.c ctl/daemon_config.c \
-		   ctl/tlshub_client.c ctl/tlshub_hkdf.c ctl/tcsegd_corr.c \
-		   ctl/tcsegd_proto.c
+FUZZ_LIB_SRCS	:= ctl/policy/parse.c ctl/policy/rule.c ctl/policy/compile.c ctl/lib/json.c ctl/policy/pod_name.c \
+		   ctl/lib/conf_file.c ctl/daemon/pod_map.c ctl/daemon/daemon_config.c \
+		   ctl/keys/tlshub_client.c ctl/keys/tlshub_hkdf.c ctl/daemon/tcsegd_corr.c \
+		   ctl/daemon/tcsegd_proto.c
 FUZZ_LIB_OBJS	:= $(patsubst ctl/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB	:= $(FUZZ_DIR)/libfuzzdeps.a
-FUZZ_HDRS	:= $(wildcard ctl/*.h include/*.h) fuzz/fuzz_util.h
+FUZZ_HDRS	:= $(wildcard ctl/*/*.h include/*.h) fuzz/fuzz_util.h
 
 $(FUZZ_LIB_OBJS): $(FUZZ_DIR)/obj/%.o: ctl/%.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
@@ -50,7 +50,7 @@ $(FUZZ_DIR)/fuzz_packet: fuzz/fuzz_packet.c $(FUZZ_DIR)/obj/harness.o \
 # tcseg-cni's input checks: jansson is not instrumented, our code is.
 $(FUZZ_DIR)/fuzz_cni: fuzz/fuzz_cni.c ctl/cni/cni_conf.c $(FUZZ_LIB) \
 		      $(FUZZ_HDRS) $(wildcard ctl/cni/*.h)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ictl/cni -fsanitize=fuzzer $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< \
 		ctl/cni/cni_conf.c -o $@ $(FUZZ_LIB) -ljansson
 
 .PHONY: fuzz fuzz-build

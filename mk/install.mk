@@ -14,13 +14,6 @@ CNIDIR		?= /usr/lib/cni
 UNITDIR		?= /lib/systemd/system
 INSTALL_DOCS	:= README.md $(wildcard docs/*.md)
 
-# the version and minimum kernel/libbpf check (ctl/runtime.c)RUNTIME_TEST	:= $(BUILD)/tests/unit/test_runtime
-$(RUNTIME_TEST): tests/unit/test_runtime.c ctl/runtime.c ctl/runtime.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< ctl/runtime.c -o $@ -lbpf -lcmocka
-ALL_TARGETS	+= $(RUNTIME_TEST)
-UNIT_TESTS	+= $(RUNTIME_TEST)
-
 .PHONY: install deb
 install: $(BUILD)/tcctl $(BUILD)/tcsegd $(BUILD)/tcseg-cni $(KP_PLUGINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(KPDIR) $(DESTDIR)$(CNIDIR) \

@@ -2,7 +2,7 @@
 # Key hygiene check for netns-tests/test_key_hygiene.sh (issue #6 part 4).
 # From the KNOWN TLSHub master key the test peer served, recompute the kTLS
 # material the daemons derived for FLOW (docs/TLSHUB.md §4, independently
-# of ctl/tlshub_client.c), check it against the fingerprint the daemon
+# of ctl/keys/tlshub_client.c), check it against the fingerprint the daemon
 # logged (so the needles are the keys the daemon really held), then look
 # for every secret in every FILE: hex (lower, upper, ':'-separated),
 # base64 (standard and url-safe, all three alignments) and raw bytes.

@@ -39,9 +39,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "key_provider.h"
-#include "kp_tls.h"
-#include "ktls.h"
+#include "keys/key_provider.h"
+#include "keys/kp_tls.h"
+#include "keys/ktls.h"
 
 /* ---------- SHA-256 (FIPS 180-4), only for fingerprints ---------- */
 

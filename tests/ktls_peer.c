@@ -51,7 +51,7 @@
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
 
-#include "ktls.h"
+#include "keys/ktls.h"
 
 enum {
 	EXIT_USAGE = 1,

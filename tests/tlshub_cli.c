@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include "tlshub_client.h"
-#include "tlshub_hkdf.h"
+#include "keys/tlshub_client.h"
+#include "keys/tlshub_hkdf.h"
 
 static int parse_tuple(const char *s, struct flow_tuple *t)
 {

@@ -45,7 +45,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include "tlshub_client.h"
+#include "keys/tlshub_client.h"
 
 #define LABEL		"EXPORTER-tcseg-tlshub-v1"
 #define MAGIC		"THP1"

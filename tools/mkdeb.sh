@@ -30,7 +30,7 @@ done < <(find "$stage" -type f \( -perm -u+x -o -name '*.so' \) \
 deps=$(cd "$work/src" && dpkg-shlibdeps -O --ignore-missing-info \
 	-l"$stage/usr/lib/tcseg" "${elves[@]}" 2>/dev/null |
 	sed -n 's/^shlibs:Depends=//p' |
-	sed 's/libbpf1 (>= [^)]*)/libbpf1 (>= 1:1.1.0)/')  # ctl/runtime.h
+	sed 's/libbpf1 (>= [^)]*)/libbpf1 (>= 1:1.1.0)/')  # ctl/lib/runtime.h
 
 size=$(du -sk "$stage" | cut -f1)
 cat >"$stage/DEBIAN/control" <<EOC

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cni_conf.h"
-#include "parse.h"
+#include "cni/cni_conf.h"
+#include "policy/parse.h"
 
 static const char *const versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0" };
 

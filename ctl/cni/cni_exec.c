@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cni_exec.h"
+#include "cni/cni_exec.h"
 
 void cni_tcctl_find(struct cni_tcctl *t, const char *conf_path)
 {

@@ -12,7 +12,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 
-#include "cni_peer.h"
+#include "cni/cni_peer.h"
 
 /* A NETLINK_ROUTE socket bound inside @netns_path; we stay in ours. */
 static struct mnl_socket *socket_in(const char *netns_path, char *err,

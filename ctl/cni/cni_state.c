@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cni_state.h"
-#include "parse.h"
+#include "cni/cni_state.h"
+#include "policy/parse.h"
 
 #define STATE_FILE_MAX	(64 << 10)
 

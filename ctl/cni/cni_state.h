@@ -8,7 +8,7 @@
 #ifndef TCSEG_CNI_STATE_H
 #define TCSEG_CNI_STATE_H
 
-#include "cni_conf.h"
+#include "cni/cni_conf.h"
 
 struct cni_state {
 	char container_id[CNI_ID_MAX + 1];

@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cni_conf.h"
-#include "cni_exec.h"
-#include "cni_peer.h"
-#include "cni_state.h"
-#include "parse.h"
-#include "pod_name.h"
+#include "cni/cni_conf.h"
+#include "cni/cni_exec.h"
+#include "cni/cni_peer.h"
+#include "cni/cni_state.h"
+#include "policy/parse.h"
+#include "policy/pod_name.h"
 
 struct cni_env {
 	const char *command;

@@ -19,7 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "tcseg.h"
-#include "capture_loader.h"
+#include "dataplane/capture_loader.h"
 
 static volatile sig_atomic_t stop;
 static int release_ms;

@@ -15,7 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "attach.h"
+#include "dataplane/attach.h"
 #include "chain/count.skel.h"
 
 static int attach(const char *dev, const char *mode, int first,

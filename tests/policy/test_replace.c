@@ -20,9 +20,9 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "loader.h"
+#include "dataplane/loader.h"
 #include "pkt.h"
-#include "policy_store.h"
+#include "dataplane/policy_store.h"
 
 #define IFINDEX		1	/* lo: BPF_PROG_TEST_RUN's default device */
 #define TC_OK		TCSEG_VERDICT_PASS

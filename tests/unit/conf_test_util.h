@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 #ifndef TCSEG_SRC_ROOT
-#define TCSEG_SRC_ROOT "."	/* mk/daemoncfg.mk passes the source tree */
+#define TCSEG_SRC_ROOT "."	/* mk/ctl/daemon.mk passes the source tree */
 #endif
 
 /* Private directory for one test binary's files, removed by tu_cleanup(). */

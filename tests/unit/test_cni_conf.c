@@ -18,8 +18,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "cni_conf.h"
-#include "cni_state.h"
+#include "cni/cni_conf.h"
+#include "cni/cni_state.h"
 
 #define PREV_IFS "\"interfaces\":[{\"name\":\"cni-t0\",\"mac\":\"aa:bb:cc:dd:ee:ff\"}," \
 	"{\"name\":\"veth1234\",\"mac\":\"aa:bb:cc:dd:ee:f0\"}," \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the policy compiler (ctl/compile.c): map contents,
+ * Unit tests for the policy compiler (ctl/policy/compile.c): map contents,
  * collision resolution, limits, and agreement of the compiled maps'
  * model (compiled_lookup) with the rule list's (rules_lookup).
  */
@@ -17,11 +17,11 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "compile.h"
-#include "rule.h"
+#include "policy/compile.h"
+#include "policy/rule.h"
 
 #ifndef TCSEG_SRC_ROOT
-#define TCSEG_SRC_ROOT "."	/* mk/policy.mk passes the source tree */
+#define TCSEG_SRC_ROOT "."	/* mk/ctl/policy.mk passes the source tree */
 #endif
 
 static char err[TCSEG_ERRLEN];

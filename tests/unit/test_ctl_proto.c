@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmocka tests of tcsegd's control request parser (ctl/tcsegd_proto.c):
+ * cmocka tests of tcsegd's control request parser (ctl/daemon/tcsegd_proto.c):
  * every command, blanks and CRLF, partial lines, the length bound, bytes
  * that are not printable (NUL, DEL, high bytes) and bad provider usage,
  * error messages that are JSON-safe, and the canonical format round trip.
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tcsegd_proto.h"
+#include "daemon/tcsegd_proto.h"
 
 static char err[160];
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for the capture.conf parser (ctl/daemon_config.c). */
+/* Unit tests for the capture.conf parser (ctl/daemon/daemon_config.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <sys/utsname.h>
 #include <cmocka.h>
 
-#include "daemon_config.h"
+#include "daemon/daemon_config.h"
 #include "conf_test_util.h"
 
 static char path[256];

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for the streaming JSON writer (ctl/json.c). */
+/* Unit tests for the streaming JSON writer (ctl/lib/json.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "lib/json.h"
 
 struct cap {
 	FILE *f;

@@ -25,11 +25,11 @@
 #include <sys/time.h>
 #include <cmocka.h>
 
-#include "key_provider.h"
-#include "kp_isn.h"
-#include "kp_pair.h"
-#include "tlshub_hkdf.h"
-#include "kp_tls.h"
+#include "keys/key_provider.h"
+#include "keys/kp_isn.h"
+#include "keys/kp_pair.h"
+#include "keys/tlshub_hkdf.h"
+#include "keys/kp_tls.h"
 #include "keys_test_util.h"
 
 static char certs[512];

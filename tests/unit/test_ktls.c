@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for ctl/ktls.c: the crypto_info bytes for every (version,
+ * Unit tests for ctl/keys/ktls.c: the crypto_info bytes for every (version,
  * cipher) against hand-written offsets (not the kernel structs), sequence
  * number endianness, rejection of hostile lengths/ids before any syscall,
  * and configure_ktls on a real loopback TCP connection: "kernel TLS not
@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "ktls.h"
+#include "keys/ktls.h"
 
 /* Layout of one crypto_info, written out by hand from <linux/tls.h>. */
 struct layout {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctl/tcsegd_link.c: rtnetlink link notifications. A well-formed
+ * ctl/daemon/tcsegd_link.c: rtnetlink link notifications. A well-formed
  * RTM_NEWLINK gives its name; truncated messages, names without a
  * terminator or too long, attributes running past the message, other
  * message types give nothing.
@@ -14,7 +14,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "tcsegd_link.h"
+#include "daemon/tcsegd_link.h"
 
 struct seen {
 	int n;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmocka tests of tcsegd's metrics (ctl/tcsegd_metrics.c): histogram
+ * cmocka tests of tcsegd's metrics (ctl/daemon/tcsegd_metrics.c): histogram
  * bucket placement, percentile estimation, handshake attribution of key
  * fetches, the Prometheus text, and the perf_metrics JSON/CSV files
  * (names, mode, content, errors), the perf_metrics_dir config key. The
@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "tcsegd.h"
-#include "daemon_config.h"
-#include "key_provider.h"
-#include "tlshub_client.h"
+#include "daemon/tcsegd.h"
+#include "daemon/daemon_config.h"
+#include "keys/key_provider.h"
+#include "keys/tlshub_client.h"
 
 /* ---- stubs of what the metrics file calls in the daemon */
 static char last_log[1024];

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The netlink replies tcsegd reads (ctl/nl_req.c, ctl/nl_neigh.c,
- * ctl/sock_diag.c), crafted here: well-formed neighbour, FDB, link and
+ * The netlink replies tcsegd reads (ctl/daemon/nl_req.c, ctl/daemon/nl_neigh.c,
+ * ctl/daemon/sock_diag.c), crafted here: well-formed neighbour, FDB, link and
  * sock_diag messages give their fields; truncated messages, lengths
  * past the datagram (2^31 included), attributes of the wrong size or
  * running past the message, entries a pod's traffic cannot vouch for
@@ -26,9 +26,9 @@
 #include <linux/sock_diag.h>
 #include <libmnl/libmnl.h>
 
-#include "nl_req.h"
-#include "nl_neigh.h"
-#include "sock_diag.h"
+#include "daemon/nl_req.h"
+#include "daemon/nl_neigh.h"
+#include "daemon/sock_diag.h"
 
 static char buf[8192] __attribute__((aligned(4)));
 static const __u8 MAC[6] = { 2, 0, 0, 0, 0, 5 };

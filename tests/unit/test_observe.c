@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The verdict record (ctl/verdict_json.c): the one schema of tcsegd's
+ * The verdict record (ctl/dataplane/verdict_json.c): the one schema of tcsegd's
  * verdict log and `tcctl monitor -j`, against well-formed and hostile
  * ring buffer records and pod names; and the monitor filters
- * (ctl/monitor_filter.c): parsing and matching.
+ * (ctl/dataplane/monitor_filter.c): parsing and matching.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +15,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "verdict_json.h"
-#include "monitor_filter.h"
+#include "dataplane/verdict_json.h"
+#include "dataplane/monitor_filter.h"
 
 /* ---- a strict JSON checker for one flat object on one line */
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for the value parsers (ctl/parse.c): good and bad inputs. */
+/* Unit tests for the value parsers (ctl/policy/parse.c): good and bad inputs. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "tcseg.h"
-#include "parse.h"
+#include "policy/parse.h"
 
 static char err[TCSEG_ERRLEN];
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for the pod-node mapping (ctl/pod_map.c) and the permission
- * check of ctl/conf_file.c. */
+/* Unit tests for the pod-node mapping (ctl/daemon/pod_map.c) and the permission
+ * check of ctl/lib/conf_file.c. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "pod_map.h"
+#include "daemon/pod_map.h"
 #include "conf_test_util.h"
 
 static __be32 ip(const char *s)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctl/pod_veth.c: a pod's veth comes from its binding or the kernel's
+ * ctl/dataplane/pod_veth.c: a pod's veth comes from its binding or the kernel's
  * tables, never from a flow event. Hostile events (another veth claiming
  * a pod's address, a flood of them, an event before anything is known)
  * are judged, and none of them re-points a pod; a binding does, and a
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 
-#include "pod_veth.h"
+#include "dataplane/pod_veth.h"
 
 #define VA	7u	/* pod A's veth */
 #define VC	9u	/* pod C's veth: the attacker */

@@ -3,7 +3,7 @@
  * Unit tests for pods by name (docs/POLICY.md §Pods): pod names, the
  * "from pod NS/NAME" words in rules and policy files (hostile words too),
  * the registry records tcsegd and tcctl accept, and how a rule's pods
- * become addresses (ctl/pod_name.c, ctl/rule.c, ctl/pod_reg.c).
+ * become addresses (ctl/policy/pod_name.c, ctl/policy/rule.c, ctl/policy/pod_reg.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,8 +18,8 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "pod_reg.h"
-#include "rule.h"
+#include "policy/pod_reg.h"
+#include "policy/rule.h"
 #include "rule_test_util.h"
 
 static char err[TCSEG_ERRLEN];

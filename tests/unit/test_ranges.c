@@ -17,8 +17,8 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "compile.h"
-#include "rule.h"
+#include "policy/compile.h"
+#include "policy/rule.h"
 #include "rule_test_util.h"
 
 static char err[TCSEG_ERRLEN];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the rule language (ctl/rule.c): words, validation,
+ * Unit tests for the rule language (ctl/policy/rule.c): words, validation,
  * canonical format round trip and policy files with their line numbers.
  */
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "rule.h"
+#include "policy/rule.h"
 #include "rule_test_util.h"
 
 static char err[TCSEG_ERRLEN];

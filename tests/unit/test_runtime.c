@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmocka tests of the minimum kernel check (ctl/runtime.c): releases
+ * cmocka tests of the minimum kernel check (ctl/lib/runtime.c): releases
  * below, at and above 6.1, distribution suffixes, and releases that do
  * not start with digits.digits (refused, not taken as new enough).
  */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "runtime.h"
+#include "lib/runtime.h"
 
 static void test_release_compare(void **state)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cmocka tests of tcsegd's join of data-path flow events and socket
- * capture records (ctl/tcsegd_corr.c): orientation, both arrival orders,
+ * capture records (ctl/daemon/tcsegd_corr.c): orientation, both arrival orders,
  * readiness rules, port reuse, expiry, a full table, hostile records.
  */
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "tcsegd_corr.h"
+#include "daemon/tcsegd_corr.h"
 
 #define C_IP	0x0a0ac80a	/* any fixed values; byte order irrelevant */
 #define S_IP	0x0102c80a

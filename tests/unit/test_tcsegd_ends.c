@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The table of notices from a flow's other end (ctl/tcsegd_ends.c): a
+ * The table of notices from a flow's other end (ctl/daemon/tcsegd_ends.c): a
  * hand-off releases its process only on the notice of its own connection
  * (same keys), an earlier connection's notice on the same 4-tuple never
  * counts, a notice is used once, and without one the wait times out.
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "tcsegd_ends.h"
+#include "daemon/tcsegd_ends.h"
 
 static const struct corr_key K = {
 	.saddr.w = { 0x0101c80a }, .daddr.w = { 0x0102c80a }, .sport = 0x3930,

@@ -30,8 +30,8 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "tlshub_client.h"
-#include "tlshub_hkdf.h"
+#include "keys/tlshub_client.h"
+#include "keys/tlshub_hkdf.h"
 #include "keys_test_util.h"
 
 static void unhex(const char *h, __u8 *out, size_t *len)

@@ -5,7 +5,7 @@
 # node-a connects plain TCP to the server in node-b; each side gets the
 # flow's keys from its own node's provider (the client announces the flow
 # over the node-to-node mTLS session, both derive with the TLS exporter),
-# puts kTLS on the socket with configure_ktls (ctl/ktls.c), and a marker
+# puts kTLS on the socket with configure_ktls (ctl/keys/ktls.c), and a marker
 # goes both ways. Pairings: openssl, boringssl, and both mixes. A capture
 # of the veth must show TLS records only, never the marker
 # (tests/ktls_pcap_check.py). Outside the VM this re-runs itself in one.

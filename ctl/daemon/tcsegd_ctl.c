@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcsegd's control socket (UNIX, 0600; one request line, JSON answers,
+ * docs/DAEMON.md §control) and the Prometheus metrics listener. Requests
+ * are bounded and read without blocking the main loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "daemon/tcsegd.h"
+#include "keys/key_provider.h"
+#include "daemon/tcsegd_proto.h"
+#include "policy/parse.h"
+
+_Static_assert(TCSEGD_REQ_MAX == CTL_REQ_MAX,
+	       "control request bound differs from the parser's");
+
+/*
+ * One control or metrics client. Nothing here ever waits for it: the
+ * answer goes into a bounded buffer, sent as the socket takes it
+ * (EPOLLOUT); a listing is produced a chunk at a time as the buffer
+ * drains. A client whose answer does not fit, or that reads nothing for
+ * CTL_IDLE_NS, is dropped (docs/DAEMON.md §control socket).
+ */
+#define CTL_OUT_MAX	(64 * 1024)	/* answer bytes buffered per client */
+#define CTL_IDLE_NS	5000000000ull	/* no request / no progress: drop */
+
+struct client {
+	int fd;
+	bool used, metrics, answering, monitor, overflow;
+	bool listing;			/* `pods` still producing */
+	unsigned int pod_next, pods_gen;
+	size_t len;			/* request bytes so far */
+	__u64 since_ns;			/* connected, then last progress */
+	char buf[TCSEGD_REQ_MAX + 1];
+	char *out;			/* CTL_OUT_MAX bytes while answering */
+	size_t out_len, out_off;
+};
+static struct client clients[TCSEGD_MAX_CLIENTS];
+
+static int mkdir_parent(const char *path)
+{
+	char dir[PATH_MAX], *s;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	s = strrchr(dir, '/');
+	if (!s || s == dir)
+		return 0;
+	*s = 0;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ctl_open(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	r = mkdir_parent(path);
+	if (r)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (!lstat(path, &st)) {
+		/* a live daemon answers; a stale socket file is replaced */
+		if (!S_ISSOCK(st.st_mode)) {
+			close(fd);
+			return -EEXIST;
+		}
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (probe >= 0 && !connect(probe, (struct sockaddr *)&a,
+					   sizeof(a))) {
+			close(probe);
+			close(fd);
+			return -EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	/* 0600 from the start: no window where others could connect */
+	mode_t old = umask(0177);
+
+	r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (r || chmod(path, 0600) || listen(fd, 16)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int metrics_open(const struct sockaddr_in *a)
+{
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)a, sizeof(*a)) || listen(fd, 16)) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static struct client *client_get(int fd)
+{
+	int i;
+
+	for (i = 0; i < TCSEGD_MAX_CLIENTS; i++)
+		if (clients[i].used && clients[i].fd == fd)
+			return &clients[i];
+	return NULL;
+}
+
+static void client_close(int epfd, struct client *c)
+{
+	epoll_del_close(epfd, c->fd);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Accept one client and watch it; at most TCSEGD_MAX_CLIENTS at once. */
+void ctl_accept(int epfd, int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct client *c = NULL;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < TCSEGD_MAX_CLIENTS && !c; i++)
+		if (!clients[i].used)
+			c = &clients[i];
+	ev.data.fd = fd;
+	if (!c || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);	/* too many clients at once */
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->used = true;
+	c->fd = fd;
+	c->metrics = lfd == D.metrics_fd;
+	c->since_ns = mono_ns();
+}
+
+/* Drop clients without a request, or not reading their answer, for 5 s. */
+void ctl_reap(int epfd)
+{
+	__u64 now = mono_ns();
+	int i;
+
+	for (i = 0; i < TCSEGD_MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+
+		if (!c->used || now - c->since_ns <= CTL_IDLE_NS)
+			continue;
+		if (c->answering) {
+			MINC(ctl_dropped);
+			dlog(L_DEBUG, "control", "client dropped: read nothing "
+			     "for 5 s");
+		}
+		client_close(epfd, c);
+	}
+}
+
+/* Queue answer bytes; an answer that does not fit drops the client. */
+static void reply(struct client *c, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (c->overflow)
+		return;
+	if (c->out_len + len > CTL_OUT_MAX) {
+		c->overflow = true;
+		return;
+	}
+	memcpy(c->out + c->out_len, s, len);
+	c->out_len += len;
+}
+
+static void replyf(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void replyf(struct client *c, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reply(c, buf);
+}
+
+static void do_status(struct client *c)
+{
+	char node[CFG_NODE_NAME_MAX * 2];
+
+	replyf(c, "{\"pid\":%d,\"uptime_s\":%llu,\"node\":\"%s\","
+	       "\"provider\":\"%s\",\"capture\":\"%s\",\"pin_dir\":\"%s\","
+	       "\"ktls_available\":%s,\"hold_timeout_ms\":%u,\"pods\":%u,"
+	       "\"captured_connect\":%llu,\"captured_accept\":%llu,"
+	       "\"secured\":%llu,\"failed\":%llu,\"timeouts\":%llu,"
+	       "\"in_flight\":%d,\"monitors\":%d}\n",
+	       getpid(), (unsigned long long)((mono_ns() - D.start_ns) / 1000000000ull),
+	       json_esc(D.cfg.node_name, node, sizeof(node)),
+	       kp_mode_name(key_provider_get_mode()),
+	       tcseg_capture_variant_name(D.variant), D.cfg.pin_dir,
+	       D.ktls_ok ? "true" : "false", D.cfg.hold_timeout_ms,
+	       tcsegd_local_pod_count(),
+	       (unsigned long long)MGET(captured_connect),
+	       (unsigned long long)MGET(captured_accept),
+	       (unsigned long long)MGET(handoff_ok),
+	       (unsigned long long)MGET(handoff_failed),
+	       (unsigned long long)MGET(handoff_timeout),
+	       handoff_in_flight(), monitor_count());
+}
+
+/* One registered pod (tcctl attach ... pod NS/NAME) in a `pods` listing. */
+static void reg_line(struct client *c, const struct pod_reg *r)
+{
+	char ip[INET_ADDRSTRLEN] = "", ns[POD_NS_MAX * 6 + 1];
+	char name[POD_NAME_MAX * 6 + 1], veth[16 * 6 + 1], node[200];
+	unsigned int k;
+
+	for (k = 0; k < r->n_addrs && !ip[0]; k++)
+		if (r->addrs[k].family == TCSEG_FAMILY_V4)
+			inet_ntop(AF_INET, r->addrs[k].addr.b, ip, sizeof(ip));
+	replyf(c, "{\"pod\":\"%s/%s\",\"node\":\"%s\",\"ip\":\"%s\","
+	       "\"node_ip\":\"\",\"local\":true,\"ifindex\":%u,"
+	       "\"veth\":\"%s\",\"default\":\"%s\",\"registered\":true}\n",
+	       json_esc(r->ns, ns, sizeof(ns)),
+	       json_esc(r->name, name, sizeof(name)),
+	       json_esc(D.cfg.node_name, node, sizeof(node)), ip, r->ifindex,
+	       json_esc(r->veth, veth, sizeof(veth)),
+	       r->def == TCSEG_ACT_UNSET ? "global" : action_name(r->def));
+}
+
+/*
+ * The next pods of a `pods` listing, as many as leave room for one more
+ * line; a new pod mapping in the middle ends the listing with an error.
+ */
+static void pods_more(struct client *c)
+{
+	unsigned int n, nmap;
+
+	pthread_rwlock_rdlock(&D.pods_lock);
+	nmap = D.pods ? pod_map_pod_count(D.pods) : 0;
+	n = nmap + D.n_reg;
+	if (D.pods_gen != c->pods_gen) {
+		reply(c, "{\"error\":\"pod mapping reloaded during the "
+		      "listing\"}\n");
+		n = 0;
+	}
+	for (; c->pod_next < n && c->out_len + 1024 < CTL_OUT_MAX;
+	     c->pod_next++) {
+		if (c->pod_next >= nmap) {
+			reg_line(c, &D.reg[c->pod_next - nmap]);
+			continue;
+		}
+		const struct pod_map_pod *p = pod_map_pod_at(D.pods, c->pod_next);
+		char ip[INET_ADDRSTRLEN] = "", nip[INET_ADDRSTRLEN] = "";
+		char ip6[INET6_ADDRSTRLEN] = "";
+		char name[600], node[200];
+		bool local;
+
+		if (p->ip)
+			inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
+		if (pod_map_pod_has_ip6(p))
+			inet_ntop(AF_INET6, p->ip6, ip6, sizeof(ip6));
+		if (p->node_ip)
+			inet_ntop(AF_INET, &p->node_ip, nip, sizeof(nip));
+		local = !strcmp(p->node, D.cfg.node_name);
+		replyf(c, "{\"pod\":\"%s\",\"node\":\"%s\",\"ip\":\"%s\","
+		       "\"ip6\":\"%s\",\"node_ip\":\"%s\",\"local\":%s,"
+		       "\"ifindex\":%u}\n",
+		       json_esc(p->name, name, sizeof(name)),
+		       json_esc(p->node, node, sizeof(node)), ip, ip6, nip,
+		       local ? "true" : "false",
+		       local && p->ip ? tcsegd_pod_ifindex(p->ip) : 0);
+	}
+	c->listing = c->pod_next < n;
+	pthread_rwlock_unlock(&D.pods_lock);
+}
+
+/* The request was parsed and validated by ctl_parse_request. */
+static void do_provider_set(struct client *c, enum key_provider_mode m)
+{
+	enum key_provider_mode before;
+
+	before = key_provider_get_mode();
+	key_provider_set_mode(m);
+	dlog(L_INFO, "control", "key provider mode set want=%s now=%s was=%s",
+	     kp_mode_name(m), kp_mode_name(key_provider_get_mode()),
+	     kp_mode_name(before));
+	monitor_eventf("\"type\":\"provider\",\"mode\":\"%s\"",
+		       kp_mode_name(key_provider_get_mode()));
+	if (key_provider_get_mode() != m)
+		replyf(c, "{\"error\":\"mode %s not available, still %s\","
+		       "\"mode\":\"%s\"}\n", kp_mode_name(m),
+		       kp_mode_name(key_provider_get_mode()),
+		       kp_mode_name(key_provider_get_mode()));
+	else
+		replyf(c, "{\"mode\":\"%s\"}\n", kp_mode_name(m));
+}
+
+/*
+ * The metrics text, any size (per-rule series make it grow with the
+ * rules, up to metrics_rule_limit): after @head, it becomes the answer
+ * buffer itself instead of being copied into CTL_OUT_MAX bytes.
+ */
+static void reply_metrics(struct client *c, bool http)
+{
+	size_t n, hl, cap;
+	char head[160], *body = metrics_text(&n), *out;
+
+	hl = http ? (size_t)snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\n"
+				     "Content-Type: text/plain; version=0.0.4"
+				     "\r\nContent-Length: %zu\r\nConnection: "
+				     "close\r\n\r\n", n) : 0;
+	cap = c->out_len + hl + n;
+	out = body ? malloc(cap > CTL_OUT_MAX ? cap : CTL_OUT_MAX) : NULL;
+	if (!out) {
+		free(body);
+		c->overflow = true;
+		return;
+	}
+	memcpy(out, c->out, c->out_len);
+	memcpy(out + c->out_len, head, hl);
+	memcpy(out + c->out_len + hl, body, n);
+	free(body);
+	free(c->out);
+	c->out = out;
+	c->out_len = cap;
+}
+
+/* Run one parsed request into the client's answer buffer. */
+static void run_request(struct client *c, const struct ctl_request *rq)
+{
+	switch (rq->cmd) {
+	case CTL_STATUS:
+		do_status(c);
+		break;
+	case CTL_PODS:
+		pthread_rwlock_rdlock(&D.pods_lock);
+		c->pods_gen = D.pods_gen;
+		pthread_rwlock_unlock(&D.pods_lock);
+		c->listing = true;
+		break;
+	case CTL_PODS_SYNC: {
+		unsigned int bad;
+		int n = tcsegd_pods_sync("request", &bad);
+
+		if (n < 0)
+			replyf(c, "{\"error\":\"registered pods: %s\"}\n",
+			       strerror(-n));
+		else
+			replyf(c, "{\"pods\":%d,\"refused\":%u}\n", n, bad);
+		break;
+	}
+	case CTL_PROVIDER_GET:
+		replyf(c, "{\"mode\":\"%s\"}\n",
+		       kp_mode_name(key_provider_get_mode()));
+		break;
+	case CTL_PROVIDER_SET:
+		do_provider_set(c, rq->mode);
+		break;
+	case CTL_METRICS:
+		reply_metrics(c, false);
+		break;
+	case CTL_MONITOR:
+		if (monitor_count() >= TCSEGD_MAX_CLIENTS) {
+			reply(c, "{\"error\":\"too many monitors\"}\n");
+			break;
+		}
+		c->monitor = true;
+		replyf(c, "{\"type\":\"hello\",\"node\":\"%s\"}\n",
+		       D.cfg.node_name);
+		break;
+	}
+}
+
+/*
+ * Send what the socket takes now. Returns 1 to keep the client (more to
+ * send: EPOLLOUT armed), 0 when it is finished or dropped.
+ */
+static int flush(int epfd, struct client *c)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.fd = c->fd };
+
+	for (;;) {
+		if (c->overflow) {
+			MINC(ctl_dropped);
+			dlog(L_DEBUG, "control", "client dropped: answer larger "
+			     "than its buffer");
+			return 0;
+		}
+		if (c->out_off == c->out_len) {
+			c->out_off = c->out_len = 0;
+			if (!c->listing)
+				break;
+			pods_more(c);
+			continue;
+		}
+		ssize_t n = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) ? 0 : 1;
+		if (n <= 0)
+			return 0;
+		c->out_off += (size_t)n;
+		c->since_ns = mono_ns();
+	}
+	if (c->monitor) {
+		/* the stream: monitor_emit never waits either (tcsegd_log.c) */
+		epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		if (!monitor_add(c->fd)) {
+			free(c->out);
+			memset(c, 0, sizeof(*c));
+			return 1;
+		}
+		return 0;
+	}
+	/* FIN, not RST: the client reads all of it */
+	shutdown(c->fd, SHUT_WR);
+	return 0;
+}
+
+/* Read the request; once it is complete, answer it. 1 keep, 0 close. */
+static int client_read(struct client *c)
+{
+	struct ctl_request rq;
+	char err[160];
+	ssize_t n;
+	int r = 0;
+
+	n = recv(c->fd, c->buf + c->len, TCSEGD_REQ_MAX - c->len,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (n <= 0)
+		return 0;
+	c->len += (size_t)n;
+	c->buf[c->len] = 0;
+	if (c->metrics) {
+		/* any HTTP request gets the metrics once its head is in */
+		if (!strstr(c->buf, "\r\n\r\n") && !strstr(c->buf, "\n\n") &&
+		    c->len < TCSEGD_REQ_MAX)
+			return 1;
+	} else {
+		r = ctl_parse_request(c->buf, c->len, &rq, err, sizeof(err));
+		if (r == 0)
+			return 1;	/* no newline yet */
+	}
+	c->out = malloc(CTL_OUT_MAX);
+	if (!c->out)
+		return 0;
+	c->answering = true;
+	c->since_ns = mono_ns();
+	if (c->metrics)
+		reply_metrics(c, true);
+	else if (r < 0)
+		/* err is JSON-safe (tcsegd_proto.h) */
+		replyf(c, "{\"error\":\"%s\"}\n", err);
+	else
+		run_request(c, &rq);
+	return 1;
+}
+
+void ctl_client_io(int epfd, int fd)
+{
+	struct client *c = client_get(fd);
+
+	if (!c) {
+		epoll_del_close(epfd, fd);
+		return;
+	}
+	if (!c->answering) {
+		if (!client_read(c))
+			client_close(epfd, c);
+		if (!c->answering)
+			return;
+	}
+	if (c->answering && !flush(epfd, c) && c->used)
+		client_close(epfd, c);
+}
