@@ -33,18 +33,23 @@
 static char buf[8192] __attribute__((aligned(4)));
 static const __u8 MAC[6] = { 2, 0, 0, 0, 0, 5 };
 
+/* A message of @type at @b (zeroed) with a family header of @hdr bytes. */
+static void *start(void *b, __u16 type, size_t hdr, struct nlmsghdr **nlh)
+{
+	memset(b, 0, 512);
+	*nlh = mnl_nlmsg_put_header(b);
+	(*nlh)->nlmsg_type = type;
+	return mnl_nlmsg_put_extra_header(*nlh, hdr);
+}
+
 /* An RTM_NEWNEIGH of @family: @addr (@alen bytes), MAC, @master. */
 static struct nlmsghdr *neigh(void *b, int family, const void *addr,
 			      size_t alen, int ifindex, __u16 state,
 			      __u8 flags, __u32 master)
 {
 	struct nlmsghdr *nlh;
-	struct ndmsg *ndm;
+	struct ndmsg *ndm = start(b, RTM_NEWNEIGH, sizeof(*ndm), &nlh);
 
-	memset(b, 0, 512);
-	nlh = mnl_nlmsg_put_header(b);
-	nlh->nlmsg_type = RTM_NEWNEIGH;
-	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = (__u8)family;
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_state = state;
@@ -220,13 +225,9 @@ static struct nlmsghdr *link_msg(void *b, int ifindex, const char *kind,
 				 size_t klen)
 {
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
+	struct ifinfomsg *ifi = start(b, RTM_NEWLINK, sizeof(*ifi), &nlh);
 	struct nlattr *nest;
 
-	memset(b, 0, 512);
-	nlh = mnl_nlmsg_put_header(b);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, "br0");
 	if (kind) {
@@ -413,12 +414,9 @@ static struct nlmsghdr *diag(void *b, const struct sock_diag_q *q,
 			     int family, __u8 st, __u32 ino)
 {
 	struct nlmsghdr *nlh;
-	struct inet_diag_msg *m;
+	struct inet_diag_msg *m = start(b, SOCK_DIAG_BY_FAMILY, sizeof(*m),
+					&nlh);
 
-	memset(b, 0, 512);
-	nlh = mnl_nlmsg_put_header(b);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
 	m->idiag_family = (__u8)family;
 	m->idiag_state = st;
 	m->idiag_inode = ino;
