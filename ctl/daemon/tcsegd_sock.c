@@ -3,7 +3,8 @@
  * tcsegd: find an application's socket and take a copy of it with
  * pidfd_getfd(2): by process (connect records name it) or, for accepted
  * sockets whose owner the capture cannot know, by tuple in every
- * network namespace (sock_diag: the socket's inode), then by inode in
+ * network namespace (sock_diag, or /proc/PID/net/tcp without the
+ * capability to enter namespaces: the socket's inode), then by inode in
  * /proc/PID/fd: no kernel interface maps a socket to the processes
  * holding it (docs/DAEMON.md §Kernel interfaces).
  */
@@ -263,18 +264,122 @@ static int pid_netns_fd(const char *pid, unsigned long *ino)
 }
 
 /*
- * The tuple in the network namespace @nsfd, asked of the kernel
- * (ctl/daemon/sock_diag.h): 1 found with an inode (*ino), 0 not there, 2 there
- * but not accepted yet; -errno when the kernel could not be asked.
+ * @a as a /proc/net/tcp6 line prints it: four words, each the raw
+ * network-order word printed as a host-order number; an IPv4 address in
+ * tcp6 (a dual-stack socket) is v4-mapped.
  */
-static int tcp_table_find(int nsfd, const struct sock_match *sm,
-			  unsigned long *ino)
+static void proc_words(const union tcseg_addr *a, __u8 family, bool v6file,
+		       __u32 *w)
 {
+	memcpy(w, a->w, 16);
+	if (family == TCSEG_FAMILY_V4 && v6file) {
+		w[0] = w[1] = 0;
+		w[2] = htonl(0xffff);
+		w[3] = a->v4;
+	}
+}
+
+/* One line of /proc/PID/net/tcp or tcp6; 0 when it parsed. */
+static int tcp_line(const char *line, bool v6file, __u32 *l, unsigned int *lp,
+		    __u32 *r, unsigned int *rp, unsigned int *st,
+		    unsigned long *inode)
+{
+	memset(l, 0, 16);
+	memset(r, 0, 16);
+	if (!v6file)
+		return sscanf(line, " %*u: %8X:%4X %8X:%4X %2X %*s %*s %*s "
+			      "%*u %*u %lu", &l[0], lp, &r[0], rp, st,
+			      inode) == 6 ? 0 : -1;
+	return sscanf(line, " %*u: %8X%8X%8X%8X:%4X %8X%8X%8X%8X:%4X %2X "
+		      "%*s %*s %*s %*u %*u %lu", &l[0], &l[1], &l[2], &l[3],
+		      lp, &r[0], &r[1], &r[2], &r[3], rp, st, inode) == 12 ?
+	       0 : -1;
+}
+
+/*
+ * Look for the tuple in /proc/PID/net/@file (the namespace of PID).
+ * 1 found with an inode (*ino), 0 not there, 2 there but not accepted yet.
+ */
+static int tcp_file_find(const char *pid, const char *file,
+			 const struct sock_match *sm, unsigned long *ino)
+{
+	bool v6file = !strcmp(file, "tcp6");
+	__u32 wl[4], wr[4], l[4], r[4];
+	char p[300], line[512];
+	int found = 0;
+	FILE *f;
+
+	proc_words(&sm->laddr, sm->family, v6file, wl);
+	proc_words(&sm->raddr, sm->family, v6file, wr);
+	snprintf(p, sizeof(p), "/proc/%s/net/%s", pid, file);
+	f = fopen(p, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int lp, rp, st;
+		unsigned long inode;
+
+		if (tcp_line(line, v6file, l, &lp, r, &rp, &st, &inode))
+			continue;
+		/* ESTABLISHED, or CLOSE_WAIT: the peer closed meanwhile */
+		if (memcmp(l, wl, 16) || lp != ntohs(sm->lport) ||
+		    memcmp(r, wr, 16) || rp != ntohs(sm->rport) ||
+		    (st != 1 && st != 8))
+			continue;
+		if (!inode) {
+			found = 2;
+			continue;
+		}
+		*ino = inode;
+		found = 1;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The tuple in the namespace of PID: an IPv4 flow is in tcp, or in tcp6
+ * (v4-mapped) when a dual-stack socket has it; an IPv6 flow in tcp6.
+ */
+static int proc_table_find(const char *pid, const struct sock_match *sm,
+			   unsigned long *ino)
+{
+	int r = 0;
+
+	if (sm->family == TCSEG_FAMILY_V4)
+		r = tcp_file_find(pid, "tcp", sm, ino);
+	return r == 1 ? r : tcp_file_find(pid, "tcp6", sm, ino) ?: r;
+}
+
+/*
+ * The tuple in the network namespace of @pid (open as @nsfd), asked of
+ * the kernel (ctl/daemon/sock_diag.h): 1 found with an inode (*ino), 0
+ * not there, 2 there but not accepted yet; -errno when it could not be
+ * asked. sock_diag answers only inside the namespace, and entering one
+ * takes CAP_SYS_ADMIN, which config/tcsegd.service does not give: then
+ * the namespace's /proc/PID/net/tcp(6), which CAP_SYS_PTRACE may read
+ * (docs/DAEMON.md §Kernel interfaces).
+ */
+static int tcp_table_find(const char *pid, int nsfd,
+			  const struct sock_match *sm, unsigned long *ino)
+{
+	static int no_setns;
 	struct sock_diag_q q = { .laddr = sm->laddr, .raddr = sm->raddr,
 				 .lport = sm->lport, .rport = sm->rport,
 				 .family = sm->family, .cookie = sm->cookie };
+	int r;
 
-	return sock_diag_find(nsfd, &q, ino);
+	if (!__atomic_load_n(&no_setns, __ATOMIC_RELAXED)) {
+		r = sock_diag_find(nsfd, &q, ino);
+		if (r != -EPERM)
+			return r;
+		__atomic_store_n(&no_setns, 1, __ATOMIC_RELAXED);
+		dlog(L_INFO, "handoff", "search by tuple: cannot enter network "
+		     "namespaces (no CAP_SYS_ADMIN), reading /proc/PID/net/tcp "
+		     "instead");
+	}
+	return proc_table_find(pid, sm, ino);
 }
 
 /* Processes in netns @ns: the one holding socket inode @ino. */
@@ -332,7 +437,7 @@ int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
 			close(nsfd);
 			continue;
 		}
-		r = tcp_table_find(nsfd, sm, &ino);
+		r = tcp_table_find(de->d_name, nsfd, sm, &ino);
 		close(nsfd);
 		if (r == 1) {
 			ns = n;

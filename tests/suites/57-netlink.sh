@@ -96,8 +96,8 @@ out=$(ip netns exec $A /usr/bin/python3 - "$P" "/proc/$$/ns/net" <<'EOPY'
 import os, socket, subprocess, sys
 probe, hostns = sys.argv[1], sys.argv[2]
 ns = "/proc/%d/ns/net" % os.getpid()
-def ask(*a):
-    return subprocess.run([probe, "sock"] + [str(x) for x in a],
+def ask(*a, pre=()):
+    return subprocess.run(list(pre) + [probe, "sock"] + [str(x) for x in a],
                           capture_output=True, text=True).stdout.strip()
 def ino(s):
     return os.stat("/proc/self/fd/%d" % s.fileno()).st_ino
@@ -117,6 +117,12 @@ print("cookie", ask(ns, "10.57.0.2", cp, "10.57.0.2", 7057, ck), ino(c))
 print("badcookie", ask(ns, "10.57.0.2", cp, "10.57.0.2", 7057, ck ^ 1))
 print("otherport", ask(ns, "10.57.0.2", cp, "10.57.0.2", 7058))
 print("otherns", ask(hostns, "10.57.0.2", cp, "10.57.0.2", 7057))
+# without CAP_SYS_ADMIN (config/tcsegd.service) no other namespace can be
+# entered: tcsegd then reads /proc/PID/net/tcp (ctl/daemon/tcsegd_sock.c)
+nocap = ("setpriv", "--bounding-set=-sys_admin", "--")
+print("nocap", ask(hostns, "10.57.0.2", cp, "10.57.0.2", 7057, pre=nocap))
+print("nocapown", ask(ns, "10.57.0.2", cp, "10.57.0.2", 7057, pre=nocap),
+      ino(c))
 c6 = socket.create_connection(("fd57::2", 7057))
 a6, _ = srv.accept()
 p6 = c6.getsockname()[1]
@@ -135,6 +141,9 @@ want sock_diag_right_cookie_found "${l% *}" "found ${l##* }"
 want sock_diag_other_cookie_absent "$(line badcookie)" "absent"
 want sock_diag_other_tuple_absent "$(line otherport)" "absent"
 want sock_diag_other_namespace_absent "$(line otherns)" "absent"
+want sock_diag_other_namespace_needs_cap_sys_admin "$(line nocap)" "error Operation not permitted"
+l=$(line nocapown)
+want sock_diag_own_namespace_without_cap_sys_admin "${l% *}" "found ${l##* }"
 l=$(line v6)
 want sock_diag_ipv6_flow_found "${l% *}" "found ${l##* }"
 want sock_diag_ipv4_question_not_ipv6_flow "$(line v6asv4)" "absent"
