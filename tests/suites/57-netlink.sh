@@ -131,20 +131,20 @@ print("v6asv4", ask(ns, "0.0.0.0", 7057, "0.0.0.0", p6))
 EOPY
 )
 line() { grep "^$1 " <<<"$out" | cut -d' ' -f2-; }
+found() {	# found NAME KEY: the answer is "found" with the inode python saw
+	local l
+	l=$(line "$2")
+	want "$1" "${l% *}" "found ${l##* }"
+}
 want sock_diag_in_accept_queue_is_pending "$(line pending)" "pending"
-l=$(line mapped)
-want sock_diag_dual_stack_ipv4_flow_found "${l% *}" "found ${l##* }"
-l=$(line client)
-want sock_diag_client_found_with_its_inode "${l% *}" "found ${l##* }"
-l=$(line cookie)
-want sock_diag_right_cookie_found "${l% *}" "found ${l##* }"
+found sock_diag_dual_stack_ipv4_flow_found mapped
+found sock_diag_client_found_with_its_inode client
+found sock_diag_right_cookie_found cookie
 want sock_diag_other_cookie_absent "$(line badcookie)" "absent"
 want sock_diag_other_tuple_absent "$(line otherport)" "absent"
 want sock_diag_other_namespace_absent "$(line otherns)" "absent"
 want sock_diag_other_namespace_needs_cap_sys_admin "$(line nocap)" "error Operation not permitted"
-l=$(line nocapown)
-want sock_diag_own_namespace_without_cap_sys_admin "${l% *}" "found ${l##* }"
-l=$(line v6)
-want sock_diag_ipv6_flow_found "${l% *}" "found ${l##* }"
+found sock_diag_own_namespace_without_cap_sys_admin nocapown
+found sock_diag_ipv6_flow_found v6
 want sock_diag_ipv4_question_not_ipv6_flow "$(line v6asv4)" "absent"
 t_done
