@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tcsegd configuration (capture.conf, seed 000 §4.3 / seed 002): `key =
- * value` lines, '#' comments. struct capture_config keeps the seed's two
- * fields first; every key, its default and its range are listed in
- * docs/CONFIG.md and in config/capture.conf.
+ * tcsegd configuration (capture.conf, docs/CONFIG.md): `key = value`
+ * lines, '#' comments. struct capture_config keeps the two original
+ * fields (mode, pod_node_config_path) first; every key, its default and
+ * its range are listed in docs/CONFIG.md and in config/capture.conf.
  */
 #ifndef TCSEG_DAEMON_CONFIG_H
 #define TCSEG_DAEMON_CONFIG_H
@@ -14,7 +14,7 @@
 #include <netinet/in.h>
 #include "tcseg_keys.h"
 
-#define CFG_PATH_MAX		256	/* seed: pod_node_config_path[256] */
+#define CFG_PATH_MAX		256	/* pod_node_config_path[256] */
 #define CFG_SOCK_PATH_MAX	108	/* sizeof(sun_path) */
 #define CFG_NODE_NAME_MAX	64	/* = KP_NODE_NAME_MAX, with the NUL */
 #define CFG_IFNAME_MAX		16	/* IFNAMSIZ */
@@ -50,7 +50,7 @@ enum cfg_vlog_sink {
 };
 
 struct capture_config {
-	/* seed 000 §4.3 */
+	/* the original two fields */
 	enum key_provider_mode mode;
 	char pod_node_config_path[CFG_PATH_MAX];
 	/* extensions */

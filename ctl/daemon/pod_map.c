@@ -568,7 +568,7 @@ out:
 	return t;
 }
 
-/* --- seed API --- */
+/* --- the process-wide API (docs/CONFIG.md) --- */
 
 struct pod_node_table *init_pod_node_mapping(const char *config_file)
 {

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Pod-Node mapping (seed 001 §Pod-Node 映射 API, DESIGN.md §4): which node
+ * Pod-Node mapping (docs/CONFIG.md "pod_node_mapping.conf"): which node
  * each pod runs on, the pods' IPs and the nodes' addresses, loaded from
  * pod_node_mapping.conf into hash tables.
  *
  * File format (one entry a line, blanks separate fields, '#' comments):
  *
- *   pod_name node_name                       seed 001 form
+ *   pod_name node_name                       short form
  *   pod_name node_name node_ip               TLSHub form: 3rd field = NODE ip
  *   pod_name node_name [node_ip] pod_ip=A.B.C.D
  *   pod_name node_name node_ip=A.B.C.D [pod_ip=A.B.C.D] [pod_ip=IPV6]
@@ -73,7 +73,7 @@ struct pod_map_node {
 	unsigned int pods;	/* pods on this node */
 };
 
-/* --- seed 001 API --- */
+/* --- the process-wide API (docs/CONFIG.md) --- */
 
 /* Load with the permission check; on error print it to stderr, NULL. */
 struct pod_node_table *init_pod_node_mapping(const char *config_file);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Kernel TLS on an already connected TCP socket (seed 001 §KTLS API):
+ * Kernel TLS on an already connected TCP socket (docs/KTLS.md "API"):
  * TCP_ULP "tls", then TLS_TX and TLS_RX crypto_info built from a
  * struct tls_key_info. TLS 1.2 and 1.3; AES-GCM-128/256, ChaCha20-Poly1305.
  * Errors are negative errno; ktls_strerror() turns the ones with a kTLS
@@ -48,7 +48,7 @@ int enable_ktls_rx(int sockfd, struct tls_key_info *key_info);
  * tx_seq, KTLS_DIR_RX: rx_key/rx_iv/rx_seq) into buf. *len is the size
  * of buf on entry (at least KTLS_CRYPTO_INFO_MAX is always enough) and
  * the number of bytes written on return. version 0 means TLS 1.3 and
- * cipher 0 AES-GCM-128 (seed 001). buf holds key material: the caller
+ * cipher 0 AES-GCM-128 (docs/KTLS.md). buf holds key material: the caller
  * zeroes it with explicit_bzero. Returns 0, -EINVAL or -ENOSPC.
  */
 int ktls_build_crypto_info(const struct tls_key_info *key_info, int dir,

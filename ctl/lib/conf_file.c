@@ -3,7 +3,7 @@
  * Shared reader for the daemon's configuration files. The files steer
  * which flows get encrypted and to which node keys go, so a file that
  * someone other than root (or the daemon's own user) could have written
- * is refused (seed 000 §8.3). The checks run on the descriptor that is
+ * is refused (docs/CONFIG.md "Common rules"). The checks run on the descriptor that is
  * then read, so a rename between check and read cannot swap the file.
  */
 #include <errno.h>

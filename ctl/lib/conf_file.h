@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reading the daemon's own files (capture.conf, pod_node_mapping.conf):
- * the seed 000 §8.3 permission check on the opened descriptor, a bounded
+ * the permission check (docs/CONFIG.md "Common rules") on the opened descriptor, a bounded
  * line reader, and "FILE:LINE: field: message" errors for both parsers.
  */
 #ifndef TCSEG_CONF_FILE_H
