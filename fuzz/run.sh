@@ -15,13 +15,14 @@ secs=${2:?usage: run.sh FUZZ_DIR SECONDS [NAME...]}
 shift 2
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(policy_words policy_file pod_map config \
-				 tlshub_reply json ringbuf packet ctl cni)
+				 tlshub_reply json ringbuf packet ctl cni netlink)
 
 # -max_len per target: policy lines and netlink replies are short, files
 # and frame sequences longer.
 max_len() {
 	case $1 in
 	policy_words|tlshub_reply|ringbuf|ctl) echo 1024 ;;
+	netlink) echo 4096 ;;
 	packet) echo 4096 ;;
 	*) echo 8192 ;;
 	esac

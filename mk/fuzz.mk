@@ -13,7 +13,7 @@ FUZZ_CFLAGS	:= -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 \
 		   -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ictl \
 		   -Itests/bpf -I$(BUILD)
 FUZZ_NAMES	:= policy_words policy_file pod_map config tlshub_reply json \
-		   ringbuf packet ctl cni
+		   ringbuf packet ctl cni netlink
 FUZZ_BINS	:= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The parsers, instrumented for coverage and the sanitizers.
@@ -21,7 +21,9 @@ FUZZ_LIB_SRCS	:= ctl/policy/parse.c ctl/policy/rule.c ctl/policy/compile.c ctl/l
 		   ctl/policy/pod_name.c \
 		   ctl/lib/conf_file.c ctl/daemon/pod_map.c ctl/daemon/daemon_config.c \
 		   ctl/keys/tlshub_client.c ctl/keys/tlshub_hkdf.c ctl/daemon/tcsegd_corr.c \
-		   ctl/daemon/tcsegd_proto.c
+		   ctl/daemon/tcsegd_proto.c ctl/daemon/nl_req.c \
+		   ctl/daemon/nl_neigh.c ctl/daemon/sock_diag.c \
+		   ctl/daemon/tcsegd_link.c
 FUZZ_LIB_OBJS	:= $(patsubst ctl/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB	:= $(FUZZ_DIR)/libfuzzdeps.a
 FUZZ_HDRS	:= $(wildcard ctl/*/*.h include/*.h) fuzz/fuzz_util.h

@@ -281,7 +281,7 @@ static bool reg_line(struct tcsegd *d, struct client *c,
 
 	for (k = 0; k < r->n_addrs && !ip[0]; k++)
 		if (r->addrs[k].family == TCSEG_FAMILY_V4)
-			inet_ntop(AF_INET, r->addrs[k].w, ip, sizeof(ip));
+			inet_ntop(AF_INET, r->addrs[k].addr.b, ip, sizeof(ip));
 	snprintf(ref, sizeof(ref), "%s/%s", r->ns, r->name);
 	reply_begin(c, &w);
 	jsonw_string_field(&w, "pod", ref);

@@ -5,7 +5,7 @@
  * appears, not at the next rescan. The periodic rescan stays as the
  * backstop (a full socket buffer loses notifications: ENOBUFS).
  * Messages are checked like any outside input: sender (the kernel, port
- * 0), lengths, attribute bounds.
+ * 0), lengths, attribute bounds (libmnl, ctl/daemon/nl_req.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -14,6 +14,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <libmnl/libmnl.h>
+
+#include "daemon/nl_req.h"
 #include "daemon/tcsegd_link.h"
 
 int link_watch_open(void)
@@ -38,48 +41,52 @@ int link_watch_open(void)
 /* IFLA_IFNAME of one RTM_NEWLINK message into @name; 0 or -EINVAL. */
 static int newlink_name(const struct nlmsghdr *nh, char *name, size_t len)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
-	const struct rtattr *rta;
-	unsigned int rl;
+	const struct nlattr *tb[IFLA_MAX + 1];
 	size_t n;
 
-	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+	if (nl_payload_len(nh) < sizeof(struct ifinfomsg) ||
+	    nl_attrs(nh, sizeof(struct ifinfomsg), tb, IFLA_MAX) ||
+	    !tb[IFLA_IFNAME] ||
+	    mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
 		return -EINVAL;
-	rl = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
-	for (rta = IFLA_RTA(ifi); RTA_OK(rta, rl); rta = RTA_NEXT(rta, rl)) {
-		if (rta->rta_type != IFLA_IFNAME)
-			continue;
-		n = RTA_PAYLOAD(rta);
-		n = strnlen(RTA_DATA(rta), n);
-		if (!n || n >= len)
-			return -EINVAL;
-		memcpy(name, RTA_DATA(rta), n);
-		name[n] = 0;
-		return 0;
+	n = strlen(mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (!n || n >= len)
+		return -EINVAL;
+	memcpy(name, mnl_attr_get_str(tb[IFLA_IFNAME]), n + 1);
+	return 0;
+}
+
+struct link_seen {
+	link_cb cb;
+	void *arg;
+	int seen;
+};
+
+static int link_msg(const struct nlmsghdr *nh, void *arg)
+{
+	struct link_seen *s = arg;
+	char name[LINK_NAME_MAX];
+
+	if (nh->nlmsg_type == RTM_NEWLINK &&
+	    !newlink_name(nh, name, sizeof(name))) {
+		s->seen++;
+		s->cb(name, s->arg);
 	}
-	return -EINVAL;
+	return 0;
 }
 
 int link_watch_parse(const void *buf, size_t len, link_cb cb, void *arg)
 {
-	const struct nlmsghdr *nh = buf;
-	char name[LINK_NAME_MAX];
-	int seen = 0;
+	struct link_seen s = { .cb = cb, .arg = arg };
 
-	for (; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-		if (nh->nlmsg_type != RTM_NEWLINK)
-			continue;
-		if (newlink_name(nh, name, sizeof(name)))
-			continue;
-		seen++;
-		cb(name, arg);
-	}
-	return seen;
+	/* bytes that are no message end the datagram: the rescan is there */
+	nl_walk(buf, len, link_msg, &s);
+	return s.seen;
 }
 
 int link_watch_read(int fd, link_cb cb, void *arg)
 {
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char buf[16384] __attribute__((aligned(4)));
 	struct sockaddr_nl from;
 	socklen_t fl;
 	ssize_t n;

@@ -2,22 +2,18 @@
 /*
  * tcsegd: this node's pods. The pod mapping (which pods are local), which
  * veth each sits behind (the address binding or the kernel's ARP entry
- * and bridge FDB, ctl/dataplane/pod_veth.c; flow events are only checked), the
- * capture's tcseg_cap_pods, and the binding of the addresses it knows on
- * the devices it attaches itself. See docs/DAEMON.md §Pod veths.
+ * and bridge FDB, asked through rtnetlink: ctl/daemon/nl_neigh.h;
+ * ctl/dataplane/pod_veth.c; flow events are only checked), the capture's
+ * tcseg_cap_pods, and the binding of the addresses it knows on the
+ * devices it attaches itself. See docs/DAEMON.md §Pod veths.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <limits.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 
 #include "daemon/pod_map.h"
@@ -26,6 +22,7 @@
 #include "daemon/tcsegd_pods.h"
 #include "daemon/tcsegd_log.h"
 #include "daemon/tcsegd_metrics.h"
+#include "daemon/nl_neigh.h"
 #include "dataplane/devices.h"
 #include "dataplane/pod_store.h"
 
@@ -50,8 +47,7 @@ static bool is_registered_locked(struct tcsegd *d, __u8 family,
 
 	for (i = 0; i < d->n_reg; i++)
 		for (k = 0; k < d->reg[i].n_addrs; k++)
-			if (d->reg[i].addrs[k].family == family &&
-			    !memcmp(d->reg[i].addrs[k].w, a->w, sizeof(a->w)))
+			if (pod_reg_addr_eq(&d->reg[i].addrs[k], family, a))
 				return true;
 	return false;
 }
@@ -387,109 +383,26 @@ long tcsegd_event_veth(struct tcsegd *d, const struct tcseg_event *e)
 }
 
 /*
- * Which veth a pod sits behind, from the kernel's own tables: the ARP
- * entry gives the pod's MAC and device; a bridge's forwarding database
- * gives the port. Works for bridged (and routed /32) pod networks.
+ * Which veth a pod sits behind, from the kernel's own tables
+ * (ctl/daemon/nl_neigh.h): the ARP entry gives the pod's MAC and device; a
+ * bridge's forwarding database gives the port. Works for bridged (and
+ * routed /32) pod networks.
  */
-struct fdb_entry {	/* struct __fdb_entry of linux/if_bridge.h */
-	__u8 mac[6];
-	__u8 port_no;
-	__u8 is_local;
-	__u32 ageing;
-	__u8 port_hi;
-	__u8 pad0;
-	__u16 unused;
-};
-
-static __u32 bridge_port_ifindex(const char *br, const __u8 mac[6])
-{
-	char p[PATH_MAX], name[IF_NAMESIZE + 1];
-	struct fdb_entry fe[128];
-	unsigned int port = 0;
-	ssize_t n, i;
-	int fd;
-	bool found = false;
-
-	snprintf(p, sizeof(p), "/sys/class/net/%s/brforward", br);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	while (!found && (n = read(fd, fe, sizeof(fe))) > 0) {
-		for (i = 0; i < n / (ssize_t)sizeof(fe[0]); i++) {
-			if (!memcmp(fe[i].mac, mac, 6) && !fe[i].is_local) {
-				port = fe[i].port_no | (fe[i].port_hi << 8);
-				found = true;
-				break;
-			}
-		}
-	}
-	close(fd);
-	if (!found)
-		return 0;
-	/* the port's name: /sys/class/net/BR/brif/NAME/port_no */
-	snprintf(p, sizeof(p), "/sys/class/net/%s/brif", br);
-	{
-		DIR *d = opendir(p);
-		struct dirent *de;
-		__u32 r = 0;
-
-		if (!d)
-			return 0;
-		while (!r && (de = readdir(d))) {
-			char q[PATH_MAX + 300], val[32] = "";
-			FILE *f;
-
-			if (de->d_name[0] == '.' ||
-			    strlen(de->d_name) > IF_NAMESIZE)
-				continue;
-			snprintf(q, sizeof(q), "%s/%s/port_no", p, de->d_name);
-			f = fopen(q, "re");
-			if (!f)
-				continue;
-			if (fgets(val, sizeof(val), f) &&
-			    strtoul(val, NULL, 0) == port) {
-				snprintf(name, sizeof(name), "%s", de->d_name);
-				r = if_nametoindex(name);
-			}
-			fclose(f);
-		}
-		closedir(d);
-		return r;
-	}
-}
-
 static __u32 resolve_pod_ifindex(__be32 ip)
 {
-	char line[256], want[INET_ADDRSTRLEN], a[64], mac[32], dev[64];
-	unsigned int m[6], flags;
-	__u8 mb[6];
-	__u32 r = 0;
-	FILE *f = fopen("/proc/net/arp", "re");
-	int i;
+	static __u64 last_err_ns;
+	char a[INET_ADDRSTRLEN];
+	long r = nl_neigh_port(AF_INET, &ip);
 
-	if (!f)
-		return 0;
-	ip_str(ip, want);
-	while (!r && fgets(line, sizeof(line), f)) {
-		struct stat st;
-		char p[PATH_MAX];
-
-		if (sscanf(line, "%63s %*s %x %31s %*s %63s", a, &flags, mac,
-			   dev) != 4 || strcmp(a, want) || !(flags & 0x2))
-			continue;
-		if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2],
-			   &m[3], &m[4], &m[5]) != 6)
-			continue;
-		for (i = 0; i < 6; i++)
-			mb[i] = (__u8)m[i];
-		snprintf(p, sizeof(p), "/sys/class/net/%s/bridge", dev);
-		if (!stat(p, &st))
-			r = bridge_port_ifindex(dev, mb);
-		else
-			r = if_nametoindex(dev);
+	if (r >= 0)
+		return (__u32)r;
+	/* the kernel could not be asked: the pod stays unknown (retried) */
+	if (mono_ns() - last_err_ns > 60000000000ull) {
+		last_err_ns = mono_ns();
+		dlog(L_WARN, "pods", "neighbour lookup failed pod_ip=%s "
+		     "error=\"%s\"", ip_str(ip, a), strerror((int)-r));
 	}
-	fclose(f);
-	return r;
+	return 0;
 }
 
 /* Fill tcseg_cap_pods with this node's pods; drop the others. */
@@ -518,13 +431,10 @@ static void sync_cap_pods(struct tcsegd *d)
 	for (i = 0; i < d->n_reg; i++) {
 		unsigned int k;
 
-		for (k = 0; k < d->reg[i].n_addrs; k++) {
-			union tcseg_addr a;
-
-			memcpy(a.w, d->reg[i].addrs[k].w, sizeof(a.w));
-			cap_pod_write1(d, d->reg[i].addrs[k].family, &a,
+		for (k = 0; k < d->reg[i].n_addrs; k++)
+			cap_pod_write1(d, d->reg[i].addrs[k].family,
+				       &d->reg[i].addrs[k].addr,
 				       d->reg[i].ifindex);
-		}
 	}
 	pthread_rwlock_unlock(&d->pods_lock);
 	for (i = 0; i < nd; i++)

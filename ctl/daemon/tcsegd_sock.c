@@ -2,8 +2,11 @@
 /*
  * tcsegd: find an application's socket and take a copy of it with
  * pidfd_getfd(2): by process (connect records name it) or, for accepted
- * sockets whose owner the capture cannot know, by inode across every
- * network namespace (/proc/PID/net/tcp, then /proc/PID/fd).
+ * sockets whose owner the capture cannot know, by tuple in every
+ * network namespace (sock_diag, or /proc/PID/net/tcp without the
+ * capability to enter namespaces: the socket's inode), then by inode in
+ * /proc/PID/fd: no kernel interface maps a socket to the processes
+ * holding it (docs/DAEMON.md §Kernel interfaces).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +23,8 @@
 #include <sys/syscall.h>
 
 #include "daemon/tcsegd_sock.h"
+#include "daemon/tcsegd_log.h"
+#include "daemon/sock_diag.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -240,6 +245,25 @@ static unsigned long pid_netns(const char *pid)
 	return stat(p, &st) ? 0 : (unsigned long)st.st_ino;
 }
 
+/* The network namespace of @pid, open (and its inode): fd or -errno. */
+static int pid_netns_fd(const char *pid, unsigned long *ino)
+{
+	char p[300];
+	struct stat st;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%s/ns/net", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -EIO;
+	}
+	*ino = (unsigned long)st.st_ino;
+	return fd;
+}
+
 /*
  * @a as a /proc/net/tcp6 line prints it: four words, each the raw
  * network-order word printed as a host-order number; an IPv4 address in
@@ -319,14 +343,44 @@ static int tcp_file_find(const char *pid, const char *file,
  * The tuple in the namespace of PID: an IPv4 flow is in tcp, or in tcp6
  * (v4-mapped) when a dual-stack socket has it; an IPv6 flow in tcp6.
  */
-static int tcp_table_find(const char *pid, const struct sock_match *sm,
-			  unsigned long *ino)
+static int proc_table_find(const char *pid, const struct sock_match *sm,
+			   unsigned long *ino)
 {
 	int r = 0;
 
 	if (sm->family == TCSEG_FAMILY_V4)
 		r = tcp_file_find(pid, "tcp", sm, ino);
 	return r == 1 ? r : tcp_file_find(pid, "tcp6", sm, ino) ?: r;
+}
+
+/*
+ * The tuple in the network namespace of @pid (open as @nsfd), asked of
+ * the kernel (ctl/daemon/sock_diag.h): 1 found with an inode (*ino), 0
+ * not there, 2 there but not accepted yet; -errno when it could not be
+ * asked. sock_diag answers only inside the namespace, and entering one
+ * takes CAP_SYS_ADMIN, which config/tcsegd.service does not give: then
+ * the namespace's /proc/PID/net/tcp(6), which CAP_SYS_PTRACE may read
+ * (docs/DAEMON.md §Kernel interfaces).
+ */
+static int tcp_table_find(const char *pid, int nsfd,
+			  const struct sock_match *sm, unsigned long *ino)
+{
+	static int no_setns;
+	struct sock_diag_q q = { .laddr = sm->laddr, .raddr = sm->raddr,
+				 .lport = sm->lport, .rport = sm->rport,
+				 .family = sm->family, .cookie = sm->cookie };
+	int r;
+
+	if (!__atomic_load_n(&no_setns, __ATOMIC_RELAXED)) {
+		r = sock_diag_find(nsfd, &q, ino);
+		if (r != -EPERM)
+			return r;
+		__atomic_store_n(&no_setns, 1, __ATOMIC_RELAXED);
+		dlog(L_INFO, "handoff", "search by tuple: cannot enter network "
+		     "namespaces (no CAP_SYS_ADMIN), reading /proc/PID/net/tcp "
+		     "instead");
+	}
+	return proc_table_find(pid, sm, ino);
 }
 
 /* Processes in netns @ns: the one holding socket inode @ino. */
@@ -361,7 +415,7 @@ int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
 	static __thread struct ns_seen seen;
 	struct dirent *de;
 	unsigned long ino = 0, ns = 0;
-	int r, pending = 0;
+	int r, pending = 0, err = 0;
 	DIR *d = opendir("/proc");
 
 	if (!d) {
@@ -373,24 +427,35 @@ int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		unsigned long n;
+		int nsfd;
 
 		if (*end || pid <= 0)
 			continue;
-		n = pid_netns(de->d_name);
-		if (!n || ns_check(&seen, n))
+		nsfd = pid_netns_fd(de->d_name, &n);
+		if (nsfd < 0)
 			continue;
-		r = tcp_table_find(de->d_name, sm, &ino);
+		if (ns_check(&seen, n)) {
+			close(nsfd);
+			continue;
+		}
+		r = tcp_table_find(de->d_name, nsfd, sm, &ino);
+		close(nsfd);
 		if (r == 1) {
 			ns = n;
 			break;
 		}
 		if (r == 2)
 			pending = 1;
+		if (r < 0)
+			err = r;
 	}
 	closedir(d);
 	if (!ns) {
-		snprintf(why, whylen, pending ? "not accepted yet" :
-			 "no established socket with this tuple");
+		if (err && !pending)
+			snprintf(why, whylen, "sock_diag: %s", strerror(-err));
+		else
+			snprintf(why, whylen, pending ? "not accepted yet" :
+				 "no established socket with this tuple");
 		return pending ? -EAGAIN : -ENOENT;
 	}
 	r = find_holder(ns, ino, sm, tgid);

@@ -25,7 +25,7 @@ int sock_find_in_pid(__u32 tgid, const struct sock_match *sm, char *why,
 		     size_t whylen);
 /*
  * Find the process owning the established socket @sm anywhere on the
- * host (/proc/PID/net/tcp per network namespace -> inode -> /proc/PID/fd).
+ * host (sock_diag per network namespace -> inode -> /proc/PID/fd).
  * Returns a dup'd fd (and *tgid) or -errno (-ENOENT: not accepted yet).
  */
 int sock_find_owner(const struct sock_match *sm, __u32 *tgid, char *why,

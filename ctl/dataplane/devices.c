@@ -139,33 +139,49 @@ static int dev_write_bound(const struct tcseg_maps *m, __u32 ifindex,
 	return 0;
 }
 
+/*
+ * Bind @as (checked) on the attached @ifindex, whole; with @keep6 its
+ * bound IPv6 addresses stay instead of @as's.
+ */
+static int dev_bind_set(const struct tcseg_maps *m, __u32 ifindex,
+			struct addr_set *as, bool keep6, char *err,
+			size_t errlen)
+{
+	struct tcseg_dev dev, old;
+	struct addr_set cur;
+
+	if (bpf_map_lookup_elem(m->devs, &ifindex, &old))
+		return tcseg_errf(err, errlen, -ENOENT,
+				  "ifindex %u is not attached", ifindex);
+	if (keep6) {
+		tcseg_dev_addrs(&old, &cur);
+		as->n6 = cur.n6;
+		memcpy(as->a6, cur.a6, sizeof(as->a6));
+	}
+	dev = old;
+	dev_set_addrs(&dev, as);
+	return dev_write_bound(m, ifindex, &old, &dev, err, errlen);
+}
+
 int tcseg_dev_bind(const struct tcseg_maps *m, __u32 ifindex,
 		   const __be32 *a, int n, char *err, size_t errlen)
 {
-	struct tcseg_dev dev, old;
 	struct addr_set as;
 	int ret;
 
 	ret = check_addr_list(a, n, TCSEG_DEV_MAX_ADDRS4, err, errlen);
 	if (ret)
 		return ret;
-	if (bpf_map_lookup_elem(m->devs, &ifindex, &old))
-		return tcseg_errf(err, errlen, -ENOENT,
-				  "ifindex %u is not attached", ifindex);
-	dev = old;
-	tcseg_dev_addrs(&old, &as);	/* its IPv6 addresses stay */
+	memset(&as, 0, sizeof(as));
 	as.n4 = n;
-	memset(as.a4, 0, sizeof(as.a4));
 	memcpy(as.a4, a, n * sizeof(a[0]));
-	dev_set_addrs(&dev, &as);
-	return dev_write_bound(m, ifindex, &old, &dev, err, errlen);
+	return dev_bind_set(m, ifindex, &as, true, err, errlen);
 }
 
 int tcseg_dev_bind46(const struct tcseg_maps *m, __u32 ifindex,
 		     const __be32 *a4, int n4, const union tcseg_addr *a6,
 		     int n6, char *err, size_t errlen)
 {
-	struct tcseg_dev dev, old;
 	struct addr_set as;
 	int ret;
 
@@ -184,12 +200,7 @@ int tcseg_dev_bind46(const struct tcseg_maps *m, __u32 ifindex,
 	ret = check_addr_set(&as, err, errlen);
 	if (ret)
 		return ret;
-	if (bpf_map_lookup_elem(m->devs, &ifindex, &old))
-		return tcseg_errf(err, errlen, -ENOENT,
-				  "ifindex %u is not attached", ifindex);
-	dev = old;
-	dev_set_addrs(&dev, &as);
-	return dev_write_bound(m, ifindex, &old, &dev, err, errlen);
+	return dev_bind_set(m, ifindex, &as, false, err, errlen);
 }
 
 int tcseg_dev_attach(const char *pin_dir, const struct tcseg_maps *m,

@@ -39,7 +39,7 @@ int pod_reg_valid(const struct pod_reg *p, char *err, size_t errlen)
 		if (a->family != TCSEG_FAMILY_V4 && a->family != TCSEG_FAMILY_V6)
 			return tcseg_errf(err, errlen, -EINVAL, "address %u: "
 					  "family %u", i, a->family);
-		if (a->family == TCSEG_FAMILY_V4 && (a->w[1] | a->w[2] | a->w[3]))
+		if (a->family == TCSEG_FAMILY_V4 && (a->addr.w[1] | a->addr.w[2] | a->addr.w[3]))
 			return tcseg_errf(err, errlen, -EINVAL, "address %u: "
 					  "IPv4 with bytes beyond 4", i);
 	}
@@ -101,7 +101,7 @@ static void set_side(struct tcseg_rule *r, int to, const struct pod_reg_addr *a)
 {
 	union tcseg_addr *dst = to ? &r->daddr : &r->saddr;
 
-	memcpy(dst->w, a->w, sizeof(dst->w));
+	*dst = a->addr;
 	*(to ? &r->dst_plen : &r->src_plen) = (__u8)tcseg_family_bits(a->family);
 	r->family = a->family;
 }

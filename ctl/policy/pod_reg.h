@@ -17,6 +17,7 @@
 #ifndef TCSEG_POD_REG_H
 #define TCSEG_POD_REG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "tcseg.h"
 #include "policy/pod_name.h"
@@ -26,11 +27,27 @@
 #define POD_REG_MAX_ADDRS	8
 #define POD_RULES_MAX		16384	/* rules that name a pod */
 
+/*
+ * One address of a pod: include/tcseg.h's address and family, family
+ * first (the layout of the pinned records; struct tcseg_addr_key has it
+ * last).
+ */
 struct pod_reg_addr {
 	__u8 family;		/* TCSEG_FAMILY_V4 or TCSEG_FAMILY_V6 */
 	__u8 pad[3];
-	__be32 w[4];		/* IPv4 in w[0], the rest zero */
+	union tcseg_addr addr;	/* IPv4 in w[0], the rest zero */
 };
+
+_Static_assert(sizeof(struct pod_reg_addr) == 20 &&
+	       __builtin_offsetof(struct pod_reg_addr, addr) == 4,
+	       "struct pod_reg_addr is the layout of pinned records");
+
+/* Is @r the address @a of @family? */
+static inline bool pod_reg_addr_eq(const struct pod_reg_addr *r, __u8 family,
+				   const union tcseg_addr *a)
+{
+	return r->family == family && tcseg_addr_eq(&r->addr, a);
+}
 
 /* tcseg_pods value; the key is ifindex (__u32). */
 struct pod_reg {

@@ -232,12 +232,12 @@ static void reg_addrs(struct pod_reg *p, const struct tcseg_dev *dev)
 	for (i = 0; i < dev->n_addrs4 && i < TCSEG_DEV_MAX_ADDRS4 &&
 		    n < POD_REG_MAX_ADDRS; i++, n++) {
 		p->addrs[n].family = TCSEG_FAMILY_V4;
-		p->addrs[n].w[0] = dev->addrs4[i];
+		p->addrs[n].addr.v4 = dev->addrs4[i];
 	}
 	for (i = 0; i < dev->n_addrs6 && i < TCSEG_DEV_MAX_ADDRS6 &&
 		    n < POD_REG_MAX_ADDRS; i++, n++) {
 		p->addrs[n].family = TCSEG_FAMILY_V6;
-		memcpy(p->addrs[n].w, dev->addrs6[i].w, sizeof(p->addrs[n].w));
+		p->addrs[n].addr = dev->addrs6[i];
 	}
 	p->n_addrs = (__u8)n;
 }
@@ -301,7 +301,7 @@ static void pod_addrs(struct jprint *p, const struct pod_reg *r)
 	print_open_array(p, "addrs");
 	for (k = 0; k < r->n_addrs; k++) {
 		inet_ntop(r->addrs[k].family == TCSEG_FAMILY_V4 ? AF_INET :
-			  AF_INET6, r->addrs[k].w, one, sizeof(one));
+			  AF_INET6, r->addrs[k].addr.b, one, sizeof(one));
 		print_string(p, PRINT_ANY, NULL, k ? ",%s" : "%s", one);
 	}
 	if (!r->n_addrs)

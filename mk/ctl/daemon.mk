@@ -18,14 +18,22 @@ $(BUILD)/tcsegd: $(BUILD)/ctl/daemon/tcsegd.o $(TCSEGD_LIBS) | $(KP_PLUGINS)
 		-lcrypto -lpthread
 
 # unit tests of the daemon's pure parts; the metrics are a leaf: test_metrics
-# gives them the hooks the daemon would (struct tcsegd_metrics_ops)
+# gives them the hooks the daemon would (struct tcsegd_metrics_ops);
+# test_nl_dumps: the netlink replies
 DAEMON_TESTS	:= $(patsubst %,$(BUILD)/tests/unit/test_%,tcsegd_corr \
-		   tcsegd_ends link_watch ctl_proto metrics pod_map daemon_config)
+		   tcsegd_ends link_watch ctl_proto metrics pod_map daemon_config \
+		   nl_dumps)
 $(DAEMON_TESTS): $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(DAEMON_LIB) \
 		 $(CTLLIB_LIB) $(wildcard tests/unit/*_util.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DTCSEG_SRC_ROOT='"$(CURDIR)"' -o $@ $< $(DAEMON_LIB) \
-		$(CTLLIB_LIB) -lcmocka -lpthread
+		$(CTLLIB_LIB) -lcmocka -lmnl -lpthread
 
-ALL_TARGETS	+= $(DAEMON_LIB) $(BUILD)/tcsegd $(DAEMON_TESTS)
+# the netlink lookups on the real kernel (tests/suites/57-netlink.sh)
+$(BUILD)/tests/nl_probe: tests/netlink/nl_probe.c $(DAEMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(DAEMON_LIB) -lmnl
+
+ALL_TARGETS	+= $(DAEMON_LIB) $(BUILD)/tcsegd $(DAEMON_TESTS) \
+		   $(BUILD)/tests/nl_probe
 UNIT_TESTS	+= $(DAEMON_TESTS)

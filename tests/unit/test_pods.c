@@ -193,7 +193,7 @@ static struct pod_reg reg(const char *ns, const char *name, __u32 ifindex,
 	if (addr) {
 		p.n_addrs = 1;
 		p.addrs[0].family = TCSEG_FAMILY_V4;
-		inet_pton(AF_INET, addr, &p.addrs[0].w[0]);
+		inet_pton(AF_INET, addr, &p.addrs[0].addr.v4);
 	}
 	return p;
 }
@@ -229,7 +229,7 @@ static void test_reg_valid(void **state)
 	q.addrs[0].family = 5;
 	assert_int_equal(pod_reg_valid(&q, NULL, 0), -EINVAL);
 	q = p;
-	q.addrs[0].w[2] = 1;	/* IPv4 with junk beyond its 4 bytes */
+	q.addrs[0].addr.w[2] = 1;	/* IPv4 with junk beyond its 4 bytes */
 	assert_int_equal(pod_reg_valid(&q, NULL, 0), -EINVAL);
 }
 
@@ -326,7 +326,7 @@ static void test_resolve_and_merge(void **state)
 	assert_int_equal(rs.v[1].id, 5);
 	assert_int_equal(rs.v[2].id, 7);
 	/* x moves: same ids, new addresses; rule 9 no longer clashes */
-	inet_pton(AF_INET, "10.0.0.9", &regs[0].addrs[0].w[0]);
+	inet_pton(AF_INET, "10.0.0.9", &regs[0].addrs[0].addr.v4);
 	n = pod_rules_merge(&rs, refs, 5, regs, 3, NULL, 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(rs.n, 4);
@@ -359,10 +359,10 @@ static void test_resolve_v6(void **state)
 	(void)state;
 	regs[0].n_addrs = 2;
 	regs[0].addrs[1].family = TCSEG_FAMILY_V6;
-	inet_pton(AF_INET6, "fd00::1", regs[0].addrs[1].w);
+	inet_pton(AF_INET6, "fd00::1", regs[0].addrs[1].addr.b);
 	regs[1].n_addrs = 1;
 	regs[1].addrs[0].family = TCSEG_FAMILY_V6;
-	inet_pton(AF_INET6, "fd00::2", regs[1].addrs[0].w);
+	inet_pton(AF_INET6, "fd00::2", regs[1].addrs[0].addr.b);
 	assert_int_equal(pod_rule_resolve(&both, regs, 2, &r), 1);
 	assert_int_equal(r.family, TCSEG_FAMILY_V6);
 	assert_int_equal(r.src_plen, 128);
