@@ -10,7 +10,7 @@
  *    passive side, in softirq) and tcp_sendmsg_locked (first send); the
  *    syscalls/sys_exit_connect tracepoint for sockets whose source port
  *    is chosen after CLOSE->SYN_SENT (docs/CAPTURE.md).
- *  - kprobes (seed 000): kprobe+kretprobe tcp_v4_connect (and
+ *  - kprobes (the original design): kprobe+kretprobe tcp_v4_connect (and
  *    tcp_v6_connect), kprobe tcp_sendmsg, with conn_track and sock_info
  *    maps.
  * IPv4 and IPv6 sockets; a dual-stack socket's v4-mapped flow is IPv4.

@@ -303,7 +303,7 @@ enum tcseg_tcp_state {
 #define TCSEG_SESS_F_POD_LO	0x4000
 #define TCSEG_SESS_F_POD_HI	0x8000
 
-/* Session value (BPF_MAP_TYPE_LRU_HASH "tcseg_sessions"), seed 003 §2.2. */
+/* Session value (BPF_MAP_TYPE_LRU_HASH "tcseg_sessions"), docs/DATAPATH.md "Session lifetime". */
 struct tcseg_session {
 	__u64 created_ns;	/* doubles as session id */
 	__u64 packets;
@@ -459,8 +459,8 @@ struct tcseg_dev {
 };
 
 /*
- * Map pressure (BPF_MAP_TYPE_ARRAY "tcseg_pressure", one entry), seed 003
- * §2.4. total_sessions is kept by the data path (insert +1, delete -1);
+ * Map pressure (BPF_MAP_TYPE_ARRAY "tcseg_pressure", one entry),
+ * docs/DATAPATH.md "Pressure and SYN floods". total_sessions is kept by the data path (insert +1, delete -1);
  * LRU evictions are invisible to it, so tcctl recounts the map and writes
  * the true figure back, and the difference is reported as evictions.
  */
@@ -510,7 +510,7 @@ enum tcseg_stat {
 	TCSEG_STAT_LRU_EVICTIONS,	/* written by tcctl's recount */
 	TCSEG_STAT_TCP_SYN_FLOODS,
 	TCSEG_STAT_INVALID_STATE_TRANS,
-	/* beyond the seed's list */
+	/* beyond the original list */
 	TCSEG_STAT_AUDIT_PASSES,
 	TCSEG_STAT_UNTRACKED_PASSES,
 	TCSEG_STAT_NON_IPV4,

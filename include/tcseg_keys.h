@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Flow and key structures shared by the key providers, the kTLS module,
- * the TLSHub client and the daemon (seed 001 §数据结构, extended).
- * The seed's fields come first and keep their meaning.
+ * the TLSHub client and the daemon (docs/KEYS.md, docs/KTLS.md).
+ * The original fields come first and keep their meaning.
  */
 #ifndef TCSEG_KEYS_H
 #define TCSEG_KEYS_H
@@ -12,9 +12,9 @@
 /*
  * A TCP flow as its initiator sees it: saddr/sport = the connecting side
  * ("client"), daddr/dport = the accepting side ("server").
- * Addresses network order, ports host order (seed 001).
+ * Addresses network order, ports host order.
  * Extension: @family 6 = an IPv6 flow, its addresses in saddr6/daddr6
- * (saddr/daddr 0); 0 or 4 = IPv4 (the seed's fields), saddr6/daddr6
+ * (saddr/daddr 0); 0 or 4 = IPv4 (the original fields), saddr6/daddr6
  * zero. A v4-mapped address is an IPv4 flow (docs/CAPTURE.md).
  */
 #define FLOW_FAMILY_V6	6
@@ -57,7 +57,7 @@ struct flow_isn {
 
 /*
  * Key material for one socket. key/iv are this socket's sending (TX)
- * direction (the seed had one key for both directions); rx_key/rx_iv the
+ * direction (the original design had one key for both); rx_key/rx_iv the
  * receiving direction. For TLS 1.3 iv holds the 12-byte IV (salt = first
  * 4 bytes, the kernel's iv = last 8); for TLS 1.2 GCM salt = first 4
  * bytes, explicit iv = next 8. Zero with explicit_bzero after use.

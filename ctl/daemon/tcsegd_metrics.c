@@ -3,7 +3,7 @@
  * tcsegd metrics: the counters, one histogram type for every latency
  * (hand-off, key fetch and provider handshake per provider, kTLS set-up),
  * their Prometheus text, and the perf_metrics_*.json / .csv files written
- * on exit (seed 002). Updates are atomic adds from any thread; readers
+ * on exit (docs/DAEMON.md "Metrics"). Updates are atomic adds from any thread; readers
  * take a snapshot. Nothing here ever sees key material. A leaf
  * (ctl/daemon/tcsegd_metrics.h): the daemon's part comes through m->ops.
  */

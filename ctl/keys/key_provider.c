@@ -26,6 +26,7 @@
 #include "keys/key_provider.h"
 #include "keys/kp_tls.h"
 #include "keys/kp_pair.h"
+#include "lib/clock.h"
 
 #define KP_MAX_FLOWS		65536
 #define KP_MAX_CONNS		256
@@ -99,14 +100,6 @@ struct kp_node {
 };
 
 /* ---------- small helpers ---------- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void kp_logf(const struct kp_config *cfg, int level, const char *fmt, ...)
 {
@@ -570,7 +563,7 @@ static int flow_put(struct kp_node *n, const struct flow_tuple *t,
 {
 	struct kp_flow *f, **pp;
 
-	flows_expire(n, now_ms());
+	flows_expire(n, mono_ms());
 	for (pp = &n->flows; (f = *pp); pp = &f->next) {
 		if (!tuple_eq(&f->tuple, t))
 			continue;
@@ -586,7 +579,7 @@ static int flow_put(struct kp_node *n, const struct flow_tuple *t,
 	f->tuple = *t;
 	f->ki = *ki;
 	f->local = local;
-	f->expires = now_ms() + n->cfg.flow_ttl_ms;
+	f->expires = mono_ms() + n->cfg.flow_ttl_ms;
 	for (pp = &n->flows; *pp; pp = &(*pp)->next)
 		;
 	*pp = f;
@@ -616,15 +609,15 @@ static int flow_take(struct kp_node *n, const struct flow_tuple *t,
 static int server_get_key(struct kp_node *n, const struct flow_tuple *t,
 			  struct tls_key_info *ki)
 {
-	long long deadline = now_ms() + n->cfg.flow_wait_ms;
+	long long deadline = mono_ms() + n->cfg.flow_wait_ms;
 	char ts_buf[KP_TUPLE_STR];
 	int found;
 
 	pthread_mutex_lock(&n->lock);
 	for (;;) {
-		flows_expire(n, now_ms());
+		flows_expire(n, mono_ms());
 		found = flow_take(n, t, ki);
-		if (found || now_ms() >= deadline)
+		if (found || mono_ms() >= deadline)
 			break;
 		flow_wait(n, deadline);
 	}
@@ -658,13 +651,13 @@ static int server_derive(struct kp_node *n, const struct flow_tuple *t,
 			 const struct flow_isn *isn, const char *cn,
 			 struct tls_key_info *ki)
 {
-	long long deadline = now_ms() + n->cfg.flow_wait_ms;
+	long long deadline = mono_ms() + n->cfg.flow_wait_ms;
 	struct kp_spair *sp;
 	char ts[64];
 	int r;
 
 	pthread_mutex_lock(&n->lock);
-	while (!(sp = spair_find(n, cn)) && now_ms() < deadline)
+	while (!(sp = spair_find(n, cn)) && mono_ms() < deadline)
 		flow_wait(n, deadline);
 	r = sp ? kp_pair_derive(&sp->pair, t, isn, sp->cipher, 1, ki) :
 		 -ETIMEDOUT;
@@ -1378,7 +1371,7 @@ static unsigned int preauth_from(const struct kp_node *n, __u32 src)
 static void refuse(struct kp_node *n, __u32 src, int busy)
 {
 	char ip[INET_ADDRSTRLEN];
-	long long now = now_ms();
+	long long now = mono_ms();
 
 	pthread_mutex_lock(&n->lock);
 	if (busy)
@@ -1654,7 +1647,7 @@ int kp_node_port(struct kp_node *n)
 void kp_node_stats(struct kp_node *n, struct kp_stats *st)
 {
 	pthread_mutex_lock(&n->lock);
-	flows_expire(n, now_ms());
+	flows_expire(n, mono_ms());
 	*st = n->st;
 	pthread_mutex_unlock(&n->lock);
 }

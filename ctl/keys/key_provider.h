@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Key provider (seed 001 §密钥提供者 API, DESIGN.md §4): per-flow kTLS keys
+ * Key provider (docs/KEYS.md): per-flow kTLS keys
  * agreed between the two nodes of a flow, from one of two providers behind
  * struct kp_provider_ops (docs/KEYS.md §6):
  *  - the node protocol (ctl/keys/key_provider.c, modes openssl and
@@ -152,7 +152,7 @@ struct kp_stats {
 /* Key service connections one address may have before authentication. */
 #define KP_MAX_PREAUTH_PER_SRC	4
 
-/* --- seed 001 API, one process-wide provider --- */
+/* --- the process-wide API, one provider (docs/KEYS.md §7) --- */
 int key_provider_configure(const struct kp_config *cfg);
 int key_provider_init(enum key_provider_mode mode);
 void key_provider_cleanup(void);
@@ -165,7 +165,7 @@ int key_provider_get_key_role(struct flow_tuple *tuple, enum kp_role role,
 			      struct tls_key_info *key_info);
 /*
  * Same, with the connection's ISNs (ctl/keys/kp_isn.h) for the TLSHub key
- * schedule (NULL: the seed API's; docs/KEYS.md §uniqueness).
+ * schedule (NULL: the process-wide API's; docs/KEYS.md §uniqueness).
  */
 int key_provider_get_key_conn(struct flow_tuple *tuple,
 			      const struct flow_isn *isn, enum kp_role role,

@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 
 #include "keys/kp_tls.h"
+#include "lib/clock.h"
 
 #ifdef OPENSSL_IS_BORINGSSL
 #define KP_LIB_NAME "boringssl"
@@ -44,14 +45,6 @@ struct kp_sess {
 	X509 *peer;
 	int fd;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Collect the library's error queue into err, prefixed by what. */
 static void ssl_err(char *err, size_t len, const char *what)
@@ -81,7 +74,7 @@ static int wait_fd(int fd, short events, long long deadline, int stop_fd)
 	for (;;) {
 		tmo = -1;
 		if (deadline >= 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - mono_ms();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
@@ -352,7 +345,7 @@ static int kp_connect(struct kp_ctx *k, const struct sockaddr_in *addr,
 		      const char *peer_name, int timeout_ms,
 		      struct kp_sess **out, char *err, size_t len)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mono_ms() + timeout_ms;
 	struct kp_sess *s;
 	int fd, r;
 
@@ -399,7 +392,7 @@ static int kp_accept(struct kp_ctx *k, int fd, int timeout_ms,
 		return -ENOMEM;
 	}
 	SSL_set_accept_state(s->ssl);
-	r = do_handshake(s, now_ms() + timeout_ms, err, len);
+	r = do_handshake(s, mono_ms() + timeout_ms, err, len);
 	if (r) {
 		kp_sess_free(s);
 		return r;
@@ -411,7 +404,7 @@ static int kp_accept(struct kp_ctx *k, int fd, int timeout_ms,
 static int kp_send(struct kp_sess *s, const void *buf, size_t len,
 		   int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mono_ms() + timeout_ms;
 	char err[KP_ERR_LEN];
 	short ev = 0;
 	int r;
@@ -433,7 +426,7 @@ static int kp_send(struct kp_sess *s, const void *buf, size_t len,
 static int kp_recv(struct kp_sess *s, void *buf, size_t len, int timeout_ms,
 		   int stop_fd)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 	unsigned char *p = buf;
 	char err[KP_ERR_LEN];
 	size_t got = 0;
@@ -447,7 +440,7 @@ static int kp_recv(struct kp_sess *s, void *buf, size_t len, int timeout_ms,
 			got += r;
 			/* The rest of a message must not wait forever. */
 			if (deadline < 0)
-				deadline = now_ms() + 5000;
+				deadline = mono_ms() + 5000;
 			continue;
 		}
 		r = ssl_fail(s, r, &ev, err, sizeof(err), "recv");

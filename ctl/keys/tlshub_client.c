@@ -22,6 +22,7 @@
 #include <libmnl/libmnl.h>
 #include "keys/tlshub_client.h"
 #include "keys/tlshub_hkdf.h"
+#include "lib/clock.h"
 
 #define DEF_TIMEOUT_MS		2000
 #define DEF_HS_TIMEOUT_MS	10000
@@ -343,14 +344,6 @@ int tlshub_derive(const __u8 master[TLSHUB_MASTER_LEN],
 
 /* ---------- transport (caller holds G.lock) ---------- */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int seq_ok(__u32 got, __u32 want)
 {
 	enum tlshub_seq_check m = G.cfg.seq_check;
@@ -528,14 +521,14 @@ static int wait_reply(struct txn *t, int timeout_ms)
 	static __thread __u8 buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct sockaddr_nl sa;
 	socklen_t salen;
-	long long deadline = now_ms() + timeout_ms, left;
+	long long deadline = mono_ms() + timeout_ms, left;
 	__u64 bad_pid0 = G.st.ignored_sender, bad_seq0 = G.st.ignored_seq;
 	struct pollfd pfd = { .fd = mnl_socket_get_fd(G.nl), .events = POLLIN };
 	ssize_t n;
 	int r;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - mono_ms();
 		if (left <= 0)
 			break;
 		r = poll(&pfd, 1, (int)left);
@@ -599,7 +592,7 @@ static int transact(const struct tlshub_request *req, int timeout_ms,
 	return r ?: wait_reply(&t, timeout_ms);
 }
 
-/* ---------- configuration and the seed API ---------- */
+/* ------ configuration and the process-wide API (docs/TLSHUB.md) ------ */
 
 static void cfg_defaults(struct tlshub_config *c)
 {

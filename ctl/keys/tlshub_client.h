@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * TLSHub client (seed 001 §TLSHub 客户端 API): asks the TLSHub kernel
+ * TLSHub client (docs/TLSHUB.md): asks the TLSHub kernel
  * module (or tests/tlshub_peer over NETLINK_USERSOCK) over netlink for a
  * flow's 32-byte master key and derives per-direction kTLS material from
  * it. Wire format and key schedule: docs/TLSHUB.md. Needs libmnl and,
@@ -94,7 +94,7 @@ struct tlshub_config {
 	void *log_arg;
 };
 
-/* --- seed 001 API (process-wide client) --- */
+/* --- the process-wide client (docs/TLSHUB.md) --- */
 int tlshub_client_configure(const struct tlshub_config *cfg);
 int tlshub_client_init(void);
 void tlshub_client_cleanup(void);
@@ -115,7 +115,7 @@ int tlshub_fetch_key_role(struct flow_tuple *tuple,
  * The same with the connection's ISNs mixed into the key schedule (v2,
  * docs/TLSHUB.md §4): a reused tuple gets fresh keys although the module
  * hands out the same master key. The daemon always uses these; isn NULL
- * is the seed API's v1 schedule.
+ * is the process-wide API's v1 schedule.
  */
 int tlshub_get_key_conn(struct flow_tuple *tuple, const struct flow_isn *isn,
 			struct tls_key_info *key_info, enum tlshub_role role);

@@ -21,6 +21,12 @@ static inline __u64 mono_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+/* Intervals and deadlines in milliseconds (timeouts of the key providers). */
+static inline long long mono_ms(void)
+{
+	return (long long)(mono_ns() / 1000000ull);
+}
+
 /* The clock of bpf_ktime_get_boot_ns() and of /proc/PID/stat starttime. */
 static inline __u64 boot_ns(void)
 {
