@@ -346,6 +346,7 @@ static void release_unowned(const struct tcseg_sock_event *e)
 
 static int on_sock(void *ctx, void *data, size_t size)
 {
+	struct monitor_event ev;
 	const struct tcseg_sock_event *e = data;
 	struct corr_entry *ce;
 	struct corr_key k;
@@ -374,17 +375,22 @@ static int on_sock(void *ctx, void *data, size_t size)
 	memcpy(c16, e->comm, 16);
 	c16[16] = 0;
 	jsonw_esc(c16, comm, sizeof(comm));
-	monitor_eventf("\"type\":\"capture\",\"event\":\"%s\",\"flow\":\"%s\","
-		       "\"tgid\":%u,\"pid\":%u,\"comm\":\"%s\",\"cookie\":%llu,"
-		       "\"netns_cookie\":%llu,\"held\":%s,\"encrypt\":%s,"
-		       "\"kprobe\":%s,\"action\":\"%s\",\"rule\":%u",
-		       sock_ev_names[e->type], flow, e->tgid, e->pid, comm,
-		       (unsigned long long)e->cookie,
-		       (unsigned long long)e->netns_cookie,
-		       e->flags & TCSEG_SOCK_F_HELD ? "true" : "false",
-		       e->flags & TCSEG_SOCK_F_ENCRYPT ? "true" : "false",
-		       e->flags & TCSEG_SOCK_F_KPROBE ? "true" : "false",
-		       act_names[e->action], e->policy_id);
+	if (monitor_event_begin(&ev, "capture")) {
+		jsonw_string_field(&ev.w, "event", sock_ev_names[e->type]);
+		jsonw_string_field(&ev.w, "flow", flow);
+		jsonw_uint_field(&ev.w, "tgid", e->tgid);
+		jsonw_uint_field(&ev.w, "pid", e->pid);
+		jsonw_string_field(&ev.w, "comm", c16);
+		jsonw_uint_field(&ev.w, "cookie", e->cookie);
+		jsonw_uint_field(&ev.w, "netns_cookie", e->netns_cookie);
+		jsonw_bool_field(&ev.w, "held", e->flags & TCSEG_SOCK_F_HELD);
+		jsonw_bool_field(&ev.w, "encrypt",
+				 e->flags & TCSEG_SOCK_F_ENCRYPT);
+		jsonw_bool_field(&ev.w, "kprobe", e->flags & TCSEG_SOCK_F_KPROBE);
+		jsonw_string_field(&ev.w, "action", act_names[e->action]);
+		jsonw_uint_field(&ev.w, "rule", e->policy_id);
+		monitor_event_end(&ev);
+	}
 	/* the record that starts a hand-off at info; one that announces it
 	 * (its fd comes later), state records, other flows' at debug */
 	dlog((e->type == TCSEG_SOCK_CONNECT || e->type == TCSEG_SOCK_ACCEPT) &&
@@ -425,6 +431,7 @@ static int load_config(struct tcsegd *d, struct capture_config *cfg)
 
 static void reload(struct tcsegd *d)
 {
+	struct monitor_event ev;
 	struct capture_config c = d->cfg;
 
 	dlog(L_INFO, "config", "SIGHUP: reloading file=%s", d->cfg_path);
@@ -445,8 +452,10 @@ static void reload(struct tcsegd *d)
 	if (!tcsegd_load_pods(d, d->cfg.pod_node_config_path))
 		tcsegd_pods_refresh(d);
 	attach_configured(d);
-	monitor_eventf("\"type\":\"reload\",\"pods\":%u",
-		       tcsegd_local_pod_count(d));
+	if (monitor_event_begin(&ev, "reload")) {
+		jsonw_uint_field(&ev.w, "pods", tcsegd_local_pod_count(d));
+		monitor_event_end(&ev);
+	}
 }
 
 static int watch(struct tcsegd *d, int fd, __u32 events);

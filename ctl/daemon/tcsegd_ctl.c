@@ -368,6 +368,7 @@ static void reply_mode(struct client *c, enum key_provider_mode m)
 /* The request was parsed and validated by ctl_parse_request. */
 static void do_provider_set(struct client *c, enum key_provider_mode m)
 {
+	struct monitor_event ev;
 	enum key_provider_mode before;
 
 	before = key_provider_get_mode();
@@ -375,8 +376,11 @@ static void do_provider_set(struct client *c, enum key_provider_mode m)
 	dlog(L_INFO, "control", "key provider mode set want=%s now=%s was=%s",
 	     kp_mode_name(m), kp_mode_name(key_provider_get_mode()),
 	     kp_mode_name(before));
-	monitor_eventf("\"type\":\"provider\",\"mode\":\"%s\"",
-		       kp_mode_name(key_provider_get_mode()));
+	if (monitor_event_begin(&ev, "provider")) {
+		jsonw_string_field(&ev.w, "mode",
+				   kp_mode_name(key_provider_get_mode()));
+		monitor_event_end(&ev);
+	}
 	if (key_provider_get_mode() != m) {
 		struct jsonw w;
 		char msg[96];

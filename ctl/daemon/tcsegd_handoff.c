@@ -175,15 +175,20 @@ static void fail_locked(struct tcsegd *d, struct job *j)
 static void emit_result(const struct job *j, const char *result,
 			const char *stage, const char *reason, __u64 lat_us)
 {
-	char flow[FLOW_STR_LEN], er[256];
+	struct monitor_event ev;
+	char flow[FLOW_STR_LEN];
 
+	if (!monitor_event_begin(&ev, "ktls"))
+		return;
 	flow_str(&j->r.key, flow, sizeof(flow));
-	monitor_eventf("\"type\":\"ktls\",\"result\":\"%s\",\"role\":\"%s\","
-		       "\"flow\":\"%s\",\"tgid\":%u,\"stage\":\"%s\","
-		       "\"reason\":\"%s\",\"latency_us\":%llu", result,
-		       role_name(j->r.role), flow, j->r.tgid, stage,
-		       jsonw_esc(reason, er, sizeof(er)),
-		       (unsigned long long)lat_us);
+	jsonw_string_field(&ev.w, "result", result);
+	jsonw_string_field(&ev.w, "role", role_name(j->r.role));
+	jsonw_string_field(&ev.w, "flow", flow);
+	jsonw_uint_field(&ev.w, "tgid", j->r.tgid);
+	jsonw_string_field(&ev.w, "stage", stage);
+	jsonw_string_field(&ev.w, "reason", reason);
+	jsonw_uint_field(&ev.w, "latency_us", lat_us);
+	monitor_event_end(&ev);
 }
 
 /*
@@ -524,6 +529,7 @@ static int get_keys(struct tcsegd *d, struct job *j, int fd,
 		    struct tls_key_info *ki,
 		    char *why, size_t wl)
 {
+	struct monitor_event ev;
 	char fp[2 * ENDS_FP_LEN + 1], flow[FLOW_STR_LEN], iw[128], st[160];
 	struct flow_tuple ft;
 	struct flow_isn isn;
@@ -566,8 +572,12 @@ static int get_keys(struct tcsegd *d, struct job *j, int fd,
 	     "isn=%u:%u %s fp=%s", role_name(j->r.role), flow,
 	     kp_mode_name(key_provider_get_mode()), has_isn ? isn.client : 0,
 	     has_isn ? isn.server : 0, stages_str(j, st, sizeof(st)), fp);
-	monitor_eventf("\"type\":\"keys\",\"role\":\"%s\",\"flow\":\"%s\","
-		       "\"fp\":\"%s\"", role_name(j->r.role), flow, fp);
+	if (monitor_event_begin(&ev, "keys")) {
+		jsonw_string_field(&ev.w, "role", role_name(j->r.role));
+		jsonw_string_field(&ev.w, "flow", flow);
+		jsonw_string_field(&ev.w, "fp", fp);
+		monitor_event_end(&ev);
+	}
 	return 0;
 }
 
@@ -887,6 +897,7 @@ static int fix_sport(struct job *j, int fd)
 
 static void run(struct tcsegd *d, struct job *j)
 {
+	struct monitor_event ev;
 	struct tls_key_info ki;
 	char why[256] = "", flow[FLOW_STR_LEN];
 	const char *stage;
@@ -914,9 +925,13 @@ static void run(struct tcsegd *d, struct job *j)
 	dlog(L_INFO, "handoff", "socket taken with pidfd_getfd role=%s "
 	     "flow=%s tgid=%u cookie=%llu", role_name(j->r.role), flow,
 	     j->r.tgid, (unsigned long long)j->r.cookie);
-	monitor_eventf("\"type\":\"socket\",\"role\":\"%s\",\"flow\":\"%s\","
-		       "\"tgid\":%u,\"cookie\":%llu", role_name(j->r.role),
-		       flow, j->r.tgid, (unsigned long long)j->r.cookie);
+	if (monitor_event_begin(&ev, "socket")) {
+		jsonw_string_field(&ev.w, "role", role_name(j->r.role));
+		jsonw_string_field(&ev.w, "flow", flow);
+		jsonw_uint_field(&ev.w, "tgid", j->r.tgid);
+		jsonw_uint_field(&ev.w, "cookie", j->r.cookie);
+		monitor_event_end(&ev);
+	}
 	stage = "handshake";
 	r = 0;
 	if (j->pidfd < 0) {

@@ -90,6 +90,7 @@ static bool has_ktls(int fd)
 static void release_stale(struct tcsegd_metrics *m, __u32 tid,
 			  const struct tcseg_held *h)
 {
+	struct monitor_event ev;
 	struct sock_match sm = {
 		.laddr = h->saddr, .raddr = h->daddr,
 		.lport = h->sport, .rport = h->dport, .cookie = h->cookie,
@@ -140,9 +141,14 @@ static void release_stale(struct tcsegd_metrics *m, __u32 tid,
 	     "(daemon restarted or record lost), flow failed closed "
 	     "tid=%u tgid=%u flow=%s outcome=\"%s\"", tid, h->tgid, flow,
 	     what);
-	monitor_eventf("\"type\":\"ktls\",\"result\":\"failed\","
-		       "\"stage\":\"hold\",\"flow\":\"%s\",\"tgid\":%u,"
-		       "\"reason\":\"stale hold released\"", flow, h->tgid);
+	if (monitor_event_begin(&ev, "ktls")) {
+		jsonw_string_field(&ev.w, "result", "failed");
+		jsonw_string_field(&ev.w, "stage", "hold");
+		jsonw_string_field(&ev.w, "flow", flow);
+		jsonw_uint_field(&ev.w, "tgid", h->tgid);
+		jsonw_string_field(&ev.w, "reason", "stale hold released");
+		monitor_event_end(&ev);
+	}
 out:
 	if (pidfd >= 0)
 		close(pidfd);

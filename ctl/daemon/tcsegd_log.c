@@ -142,19 +142,24 @@ __u64 monitor_dropped(void)
 	return __atomic_load_n(&mon_dropped, __ATOMIC_RELAXED);
 }
 
-void monitor_eventf(const char *fmt, ...)
+bool monitor_event_begin(struct monitor_event *ev, const char *type)
 {
-	char body[TCSEGD_EVENT_MAX - 64], line[TCSEGD_EVENT_MAX];
 	struct timespec now;
-	va_list ap;
 
 	if (!monitor_count())
-		return;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
+		return false;
 	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(line, sizeof(line), "{\"ts\":%ld.%06ld,%s}\n",
-		 (long)now.tv_sec, now.tv_nsec / 1000, body);
-	monitor_emit(line);
+	jsonw_init_buf(&ev->w, ev->buf, sizeof(ev->buf));
+	jsonw_start_object(&ev->w);
+	jsonw_name(&ev->w, "ts");
+	jsonw_printf(&ev->w, "%ld.%06ld", (long)now.tv_sec,
+		     now.tv_nsec / 1000);
+	jsonw_string_field(&ev->w, "type", type);
+	return true;
+}
+
+void monitor_event_end(struct monitor_event *ev)
+{
+	if (jsonw_finish(&ev->w))
+		monitor_emit(ev->buf);
 }

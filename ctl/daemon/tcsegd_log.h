@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "lib/json.h"
+
 #define TCSEGD_MAX_CLIENTS	64	/* control and monitor clients */
 #define TCSEGD_EVENT_MAX	1024	/* one monitor line, bytes */
 
@@ -26,8 +28,20 @@ void dlog_use_syslog(bool on);
 
 /* ---- monitor stream: one JSON object a line to every `monitor` client */
 void monitor_emit(const char *json_line);
-/* printf-style JSON body without braces: monitor_event("\"type\":\"x\""...) */
-void monitor_eventf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * One event, written with the one JSON writer (ctl/lib/json.h):
+ * monitor_event_begin() opens {"ts":..,"type":@type and returns false
+ * when no monitor listens (write nothing then); the caller adds fields
+ * with jsonw_*_field(&ev.w, ..); monitor_event_end() sends the line if it
+ * fitted whole (it always does at TCSEGD_EVENT_MAX: names, flows and
+ * reasons are bounded).
+ */
+struct monitor_event {
+	struct jsonw w;
+	char buf[TCSEGD_EVENT_MAX];
+};
+bool monitor_event_begin(struct monitor_event *ev, const char *type);
+void monitor_event_end(struct monitor_event *ev);
 int monitor_add(int fd);
 void monitor_reap(void);
 int monitor_count(void);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The verdict record's JSON line (docs/DAEMON.md §Verdict log). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -40,67 +39,52 @@ static const char *src_str(__u8 s)
 	return s < TCSEG_SRC_MAX ? names[s] : "unknown";
 }
 
-/* A bounded line: what does not fit is counted, never written. */
-struct out {
-	char *buf;
-	size_t len, o;
-};
-
-static void put(struct out *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void put(struct out *w, const char *fmt, ...)
+/* "from_pod", "to_pod" or "unknown". */
+static const char *dir_str(__u8 dir)
 {
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(w->buf + (w->o < w->len ? w->o : w->len),
-		      w->o < w->len ? w->len - w->o : 0, fmt, ap);
-	va_end(ap);
-	w->o += k > 0 ? (size_t)k : 0;
-}
-
-/* ,"name":"escaped" or ,"name":null */
-static void put_str(struct out *w, const char *name, const char *s)
-{
-	char esc[600];
-
-	if (!s)
-		put(w, ",\"%s\":null", name);
-	else
-		put(w, ",\"%s\":\"%s\"", name, jsonw_esc(s, esc, sizeof(esc)));
+	return dir == TCSEG_DIR_FROM_POD ? "from_pod" :
+	       dir == TCSEG_DIR_TO_POD ? "to_pod" : "unknown";
 }
 
 size_t verdict_json(char *buf, size_t len, const struct tcseg_event *e,
 		    const struct verdict_names *n, __u64 wall_ns)
 {
-	struct out w = { buf, len, 0 };
 	char src[64], dst[64];
+	struct jsonw w;
+	size_t out;
 
 	/* RFC 5952 text for IPv6; "?" for a family that is neither */
 	tcseg_addr_str(&e->saddr, e->family, src, sizeof(src));
 	tcseg_addr_str(&e->daddr, e->family, dst, sizeof(dst));
-	put(&w, "{\"ts\":%llu.%06llu,\"type\":\"verdict\",\"event\":\"%s\"",
-	    (unsigned long long)(wall_ns / 1000000000ull),
-	    (unsigned long long)(wall_ns % 1000000000ull / 1000),
-	    verdict_event_name(e->type));
-	put_str(&w, "node", n->node);
-	put(&w, ",\"dir\":\"%s\",\"ifindex\":%u,\"family\":%u,\"proto\":\"%s\","
-	    "\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u",
-	    e->dir == TCSEG_DIR_FROM_POD ? "from_pod" :
-	    e->dir == TCSEG_DIR_TO_POD ? "to_pod" : "unknown",
-	    e->ifindex, e->family, proto_name(e->proto), src, ntohs(e->sport), dst,
-	    ntohs(e->dport));
-	put_str(&w, "src_pod", n->src_pod);
-	put_str(&w, "dst_pod", n->dst_pod);
-	put(&w, ",\"action\":\"%s\",\"verdict_by\":\"%s\",\"rule\":%u,"
-	    "\"reason\":\"%s\"}\n", action_str(e->action),
-	    src_str(e->verdict_src), e->policy_id,
-	    e->type == TCSEG_EV_DROP ? tcseg_drop_name(e->reason) : "");
-	if (w.o >= len) {	/* cannot happen at VERDICT_LINE_MAX */
+	jsonw_init_buf(&w, buf, len);
+	jsonw_start_object(&w);
+	jsonw_name(&w, "ts");
+	jsonw_printf(&w, "%llu.%06llu",
+		     (unsigned long long)(wall_ns / 1000000000ull),
+		     (unsigned long long)(wall_ns % 1000000000ull / 1000));
+	jsonw_string_field(&w, "type", "verdict");
+	jsonw_string_field(&w, "event", verdict_event_name(e->type));
+	jsonw_string_field(&w, "node", n->node);
+	jsonw_string_field(&w, "dir", dir_str(e->dir));
+	jsonw_uint_field(&w, "ifindex", e->ifindex);
+	jsonw_uint_field(&w, "family", e->family);
+	jsonw_string_field(&w, "proto", proto_name(e->proto));
+	jsonw_string_field(&w, "src", src);
+	jsonw_uint_field(&w, "sport", ntohs(e->sport));
+	jsonw_string_field(&w, "dst", dst);
+	jsonw_uint_field(&w, "dport", ntohs(e->dport));
+	jsonw_string_field(&w, "src_pod", n->src_pod);
+	jsonw_string_field(&w, "dst_pod", n->dst_pod);
+	jsonw_string_field(&w, "action", action_str(e->action));
+	jsonw_string_field(&w, "verdict_by", src_str(e->verdict_src));
+	jsonw_uint_field(&w, "rule", e->policy_id);
+	jsonw_string_field(&w, "reason", e->type == TCSEG_EV_DROP ?
+			   tcseg_drop_name(e->reason) : "");
+	out = jsonw_finish(&w);
+	if (!out) {	/* cannot happen at VERDICT_LINE_MAX */
 		snprintf(buf, len, "{\"type\":\"verdict\",\"error\":"
 			 "\"record too long\"}\n");
 		return strlen(buf);
 	}
-	return w.o;
+	return out;
 }

@@ -63,8 +63,8 @@ void jsonw_bool_field(struct jsonw *j, const char *name, bool v);
 
 /*
  * @s escaped as the writer escapes strings, without the quotes, into
- * @out (@len bytes, cut at a whole character): for the printf-style
- * event templates (tcsegd's monitor events, ctl/verdict_json.c).
+ * @out (@len bytes, cut at a whole character): for a quoted value in a
+ * key="value" log line (tcsegd's log).
  */
 const char *jsonw_esc(const char *s, char *out, size_t len);
 
