@@ -385,6 +385,26 @@ out:
 	return 0;
 }
 
+/*
+ * Open the maps and read the config entry for `default` and `config`
+ * (a change (@write) loads the data plane first). 0, or -1 with the
+ * error printed and nothing left open.
+ */
+static int config_open(struct tcctl *t, bool write, struct tcseg_maps *m,
+		       struct tcseg_config *cfg)
+{
+	if (write && tcctl_ensure_loaded(t))
+		return -1;
+	if (tcctl_open_maps(t, m))
+		return -1;
+	if (tcseg_config_get(m, cfg)) {
+		tcctl_err("cannot read config: %s", strerror(errno));
+		tcseg_maps_close(m);
+		return -1;
+	}
+	return 0;
+}
+
 int do_default(struct tcctl *t, int argc, char **argv)
 {
 	struct tcseg_config cfg;
@@ -397,14 +417,8 @@ int do_default(struct tcctl *t, int argc, char **argv)
 		return tcctl_err("default: unexpected '%s'", argv[1]);
 	if (argc && parse_default_action(argv[0], &a, err, sizeof(err)))
 		return tcctl_err("default: %s", err);
-	if (argc && tcctl_ensure_loaded(t))
+	if (config_open(t, argc, &m, &cfg))
 		return -1;
-	if (tcctl_open_maps(t, &m))
-		return -1;
-	if (tcseg_config_get(&m, &cfg)) {
-		ret = tcctl_err("cannot read config: %s", strerror(errno));
-		goto out;
-	}
 	if (!argc) {
 		struct jprint p;
 
@@ -569,14 +583,8 @@ int do_config(struct tcctl *t, int argc, char **argv)
 	struct tcseg_maps m;
 	int ret = 0;
 
-	if (argc && tcctl_ensure_loaded(t))
+	if (config_open(t, argc, &m, &cfg))
 		return -1;
-	if (tcctl_open_maps(t, &m))
-		return -1;
-	if (tcseg_config_get(&m, &cfg)) {
-		ret = tcctl_err("cannot read config: %s", strerror(errno));
-		goto out;
-	}
 	if (!argc) {
 		config_show(t, &cfg);
 		goto out;
