@@ -7,7 +7,7 @@ set -euo pipefail
 
 build=$(cd "${1:?usage: mkdeb.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/^#define TCSEG_VERSION[[:space:]]*"\(.*\)"/\1/p' "$root/ctl/runtime.h")
+version=$(sed -n 's/^#define TCSEG_VERSION[[:space:]]*"\(.*\)"/\1/p' "$root/ctl/lib/runtime.h")
 arch=$(dpkg --print-architecture)
 work=$build/deb
 stage=$work/tcseg
