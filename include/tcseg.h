@@ -360,7 +360,7 @@ struct tcseg_secure {
 #define TCSEG_CFG_F_DROP_NON_IP	0x02	/* drop what is not IPv4, IPv6, ARP */
 #define TCSEG_CFG_F_AUDIT	0x04	/* audit mode for every pod */
 #define TCSEG_CFG_F_TRACE_DROPS	0x08	/* emit an event for every drop */
-/* tcctl only (ctl/policy_store.c): a policy commit began, has not flipped */
+/* tcctl only (ctl/dataplane/policy_store.c): a policy commit began, has not flipped */
 #define TCSEG_CFG_F_POLICY_DIRTY	0x10
 /* tcctl only: both policy map sets hold the live rules */
 #define TCSEG_CFG_F_POLICY_SAME	0x20
