@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 #include <sys/socket.h>
-#include "daemon/nl_req.h"
+#include "lib/nl_req.h"
 #include "daemon/nl_neigh.h"
 #include "daemon/sock_diag.h"
 #include "daemon/tcsegd_link.h"

@@ -21,7 +21,7 @@ FUZZ_LIB_SRCS	:= ctl/policy/parse.c ctl/policy/rule.c ctl/policy/compile.c ctl/l
 		   ctl/policy/pod_name.c \
 		   ctl/lib/conf_file.c ctl/daemon/pod_map.c ctl/daemon/daemon_config.c \
 		   ctl/keys/tlshub_client.c ctl/keys/tlshub_hkdf.c ctl/daemon/tcsegd_corr.c \
-		   ctl/daemon/tcsegd_proto.c ctl/daemon/nl_req.c \
+		   ctl/daemon/tcsegd_proto.c ctl/lib/nl_req.c \
 		   ctl/daemon/nl_neigh.c ctl/daemon/sock_diag.c \
 		   ctl/daemon/tcsegd_link.c
 FUZZ_LIB_OBJS	:= $(patsubst ctl/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))

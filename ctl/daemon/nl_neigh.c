@@ -10,7 +10,7 @@
 #include <libmnl/libmnl.h>
 
 #include "daemon/nl_neigh.h"
-#include "daemon/nl_req.h"
+#include "lib/nl_req.h"
 
 /* The kernel's NUD_VALID (include/net/neighbour.h): /proc/net/arp's ATF_COM */
 #define NL_NUD_VALID	(NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | \

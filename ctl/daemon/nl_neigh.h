@@ -4,7 +4,7 @@
  * (ARP, NDP) gives a MAC and a device; when that device is a bridge, the
  * bridge's forwarding database gives the port. rtnetlink dumps
  * (RTM_GETNEIGH for AF_INET/AF_INET6 and AF_BRIDGE, RTM_GETLINK), every
- * message checked (ctl/daemon/nl_req.h, mnl attribute validation). No daemon
+ * message checked (ctl/lib/nl_req.h, mnl attribute validation). No daemon
  * state. docs/DAEMON.md §Pod veths.
  */
 #ifndef TCSEG_NL_NEIGH_H

@@ -15,7 +15,7 @@
 #include <linux/sock_diag.h>
 #include <libmnl/libmnl.h>
 
-#include "daemon/nl_req.h"
+#include "lib/nl_req.h"
 #include "daemon/sock_diag.h"
 
 struct nlmsghdr *sock_diag_req(void *buf, const struct sock_diag_q *q)

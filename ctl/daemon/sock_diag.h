@@ -3,7 +3,7 @@
  * A TCP socket by its 4-tuple (and cookie) through sock_diag
  * (NETLINK_SOCK_DIAG, inet_diag_req_v2: the kernel looks the tuple up
  * itself), inside a given network namespace. Replies are checked like
- * any outside input (ctl/daemon/nl_req.h). No daemon state. docs/DAEMON.md
+ * any outside input (ctl/lib/nl_req.h). No daemon state. docs/DAEMON.md
  * §Kernel interfaces.
  */
 #ifndef TCSEG_SOCK_DIAG_H

@@ -5,7 +5,7 @@
  * appears, not at the next rescan. The periodic rescan stays as the
  * backstop (a full socket buffer loses notifications: ENOBUFS).
  * Messages are checked like any outside input: sender (the kernel, port
- * 0), lengths, attribute bounds (libmnl, ctl/daemon/nl_req.h).
+ * 0), lengths, attribute bounds (libmnl, ctl/lib/nl_req.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "daemon/nl_req.h"
+#include "lib/nl_req.h"
 #include "daemon/tcsegd_link.h"
 
 int link_watch_open(void)

@@ -23,6 +23,7 @@
 #include "keys/tlshub_client.h"
 #include "keys/tlshub_hkdf.h"
 #include "lib/clock.h"
+#include "lib/nl_req.h"
 
 #define DEF_TIMEOUT_MS		2000
 #define DEF_HS_TIMEOUT_MS	10000
@@ -428,29 +429,17 @@ static int handle_msg(struct txn *t, const struct nlmsghdr *nlh)
 		    t->out->msg_type, op_name(t->op));
 }
 
-/*
- * One message fits in the @len bytes left. Not mnl_nlmsg_ok(): it
- * compares (int)nlmsg_len, so a length of 2^31 or more passes it and
- * mnl_nlmsg_next() then jumps far past the buffer (found by
- * fuzz_tlshub_reply).
- */
-static int msg_fits(const struct nlmsghdr *nlh, size_t len)
-{
-	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
-	       nlh->nlmsg_len <= len;
-}
-
 static int handle_datagram(struct txn *t, const void *buf, int len)
 {
 	const struct nlmsghdr *nlh = buf;
 	size_t left = len > 0 ? (size_t)len : 0, step;
 	int r;
 
-	if (!msg_fits(nlh, left))
+	if (!nl_msg_fits(nlh, left))
 		return fail(-EBADMSG, "malformed netlink reply to %s: %d "
 			    "bytes, nlmsg_len %u", op_name(t->op), len,
 			    left >= sizeof(*nlh) ? nlh->nlmsg_len : 0);
-	while (msg_fits(nlh, left)) {
+	while (nl_msg_fits(nlh, left)) {
 		r = handle_msg(t, nlh);
 		if (r > 0)	/* the final answer carries the last log line */
 			memcpy(t->out->text, t->last_log, sizeof(t->last_log));
@@ -644,7 +633,7 @@ static void close_locked(void)
 	G.guard_next = 0;
 }
 
-static struct mnl_socket *nl_open(void)
+static struct mnl_socket *hub_socket_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open(G.cfg.protocol);
 	int e;
@@ -664,13 +653,13 @@ static int open_locked(void)
 	struct tlshub_reply rep;
 	int r;
 
-	G.nl = nl_open();
+	G.nl = hub_socket_open();
 	if (G.nl && mnl_socket_get_portid(G.nl) == G.cfg.peer_pid) {
 		/* The absent peer's port id was handed to us: we would talk
 		 * to ourselves. Take another one while holding this one. */
 		struct mnl_socket *old = G.nl;
 
-		G.nl = nl_open();
+		G.nl = hub_socket_open();
 		mnl_socket_close(old);
 	}
 	if (!G.nl) {

@@ -30,9 +30,9 @@ $(DAEMON_TESTS): $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(DAEMON_LIB) \
 		$(CTLLIB_LIB) -lcmocka -lmnl -lpthread
 
 # the netlink lookups on the real kernel (tests/suites/57-netlink.sh)
-$(BUILD)/tests/nl_probe: tests/netlink/nl_probe.c $(DAEMON_LIB)
+$(BUILD)/tests/nl_probe: tests/netlink/nl_probe.c $(DAEMON_LIB) $(CTLLIB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(DAEMON_LIB) -lmnl
+	$(CC) $(CFLAGS) -o $@ $< $(DAEMON_LIB) $(CTLLIB_LIB) -lmnl
 
 ALL_TARGETS	+= $(DAEMON_LIB) $(BUILD)/tcsegd $(DAEMON_TESTS) \
 		   $(BUILD)/tests/nl_probe

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The netlink replies tcsegd reads (ctl/daemon/nl_req.c, ctl/daemon/nl_neigh.c,
+ * The netlink replies tcsegd reads (ctl/lib/nl_req.c, ctl/daemon/nl_neigh.c,
  * ctl/daemon/sock_diag.c), crafted here: well-formed neighbour, FDB, link and
  * sock_diag messages give their fields; truncated messages, lengths
  * past the datagram (2^31 included), attributes of the wrong size or
@@ -26,7 +26,7 @@
 #include <linux/sock_diag.h>
 #include <libmnl/libmnl.h>
 
-#include "daemon/nl_req.h"
+#include "lib/nl_req.h"
 #include "daemon/nl_neigh.h"
 #include "daemon/sock_diag.h"
 

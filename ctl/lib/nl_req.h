@@ -4,8 +4,9 @@
  * as hostile input: only the kernel (port 0) is listened to, only
  * messages of this request (sequence number, port) are looked at, every
  * message must fit the datagram, an interrupted dump (NLM_F_DUMP_INTR)
- * is started over. Used for rtnetlink (ctl/daemon/nl_neigh.c) and sock_diag
- * (ctl/daemon/sock_diag.c); no daemon state. docs/DAEMON.md §Kernel interfaces.
+ * is started over. Used for rtnetlink (ctl/daemon/nl_neigh.c), sock_diag
+ * (ctl/daemon/sock_diag.c) and, for nl_msg_fits(), the TLSHub client's
+ * replies (ctl/keys/tlshub_client.c). docs/DAEMON.md §Kernel interfaces.
  */
 #ifndef TCSEG_NL_REQ_H
 #define TCSEG_NL_REQ_H
@@ -30,7 +31,9 @@ struct nl_reply {
 
 /*
  * One message fits in the @len bytes left. Not mnl_nlmsg_ok(): it
- * compares (int)nlmsg_len, so a length of 2^31 or more passes it.
+ * compares (int)nlmsg_len, so a length of 2^31 or more passes it and
+ * mnl_nlmsg_next() then jumps far past the buffer (found by
+ * fuzz_tlshub_reply).
  */
 bool nl_msg_fits(const struct nlmsghdr *nlh, size_t len);
 /*

@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <libmnl/libmnl.h>
 
-#include "daemon/nl_req.h"
+#include "lib/nl_req.h"
 
 bool nl_msg_fits(const struct nlmsghdr *nlh, size_t len)
 {
