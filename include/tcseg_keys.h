@@ -168,6 +168,16 @@ static inline const struct tcseg_name *tcseg_cipher_names(void)
 	return t;
 }
 
+/* The entry of table @t named @name, or NULL. */
+static inline const struct tcseg_name *
+tcseg_name_find(const struct tcseg_name *t, const char *name)
+{
+	for (; t->name; t++)
+		if (!__builtin_strcmp(t->name, name))
+			return t;
+	return 0;
+}
+
 /* The name of @val in table @t, or NULL. */
 static inline const char *tcseg_name_of(const struct tcseg_name *t, int val)
 {

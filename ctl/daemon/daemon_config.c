@@ -200,15 +200,14 @@ struct pctx {
 static int p_word(struct pctx *c, const struct cfg_key *k, const char *v,
 		  const struct tcseg_name *w, int *out)
 {
-	const struct tcseg_name *i;
+	const struct tcseg_name *i = tcseg_name_find(w, v);
 	char list[128] = "";
 	size_t n = 0;
 
-	for (i = w; i->name; i++)
-		if (!strcmp(i->name, v)) {
-			*out = i->val;
-			return 0;
-		}
+	if (i) {
+		*out = i->val;
+		return 0;
+	}
 	for (i = w; i->name; i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 				      i == w ? "" : "|", i->name);

@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include "tcseg_keys.h"
 #include "lib/json_read.h"
 #include "dataplane/monitor_filter.h"
 #include "tcctl/tcctl.h"
@@ -251,8 +252,7 @@ int do_provider(struct tcctl *t, int argc, char **argv)
 	if (argc == 1 && tcctl_is(argv[0], "get"))
 		return ask(t, "provider get\n", &af);
 	if (argc == 2 && tcctl_is(argv[0], "set")) {
-		if (strcmp(argv[1], "tlshub") && strcmp(argv[1], "openssl") &&
-		    strcmp(argv[1], "boringssl"))
+		if (!tcseg_name_find(tcseg_mode_names(), argv[1]))
 			return tcctl_err("provider set: '%.32s' is not tlshub, "
 					 "openssl or boringssl", argv[1]);
 		snprintf(req, sizeof(req), "provider set %s\n", argv[1]);
