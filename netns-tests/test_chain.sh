@@ -26,7 +26,6 @@ run_case() {
 	local name=$1 k=$2 mode=$3 order=$4 cpos=$5 pos=${6:-} a b dir
 	a=$((2 * k + 1))
 	b=$((2 * k + 2))
-	nt_add_pod "a$k" "$a" && nt_add_pod "b$k" "$b" || return 1
 	dir=$NT_DIR/bpf/chain$k
 	mkdir -p "$dir"
 	if [ "$order" = counter-first ]; then
@@ -48,10 +47,16 @@ for p in (9000,) * 5 + (9001,) * 5:
 
 counter() { ip netns exec "$NS_HOST" "$CC" attach "$@"; }
 
-# expect NAME WANT K MODE ORDER [POS]
+# expect NAME WANT K MODE ORDER [POS]; the pods are made here, not in
+# run_case's subshell, so that nt_cleanup knows them
 expect() {
-	local name=$1 want=$2 got
+	local name=$1 want=$2 k=$3 got
 	shift 2
+	if ! nt_add_pod "a$k" $((2 * k + 1)) ||
+	   ! nt_add_pod "b$k" $((2 * k + 2)); then
+		t_fail "$name" "pods a$k/b$k not made"
+		return
+	fi
 	got=$(run_case "$name" "$@" 2>&1 | tail -n 1)
 	[ "$got" = "$want" ] && t_pass "$name" ||
 		t_fail "$name" "counter saw '$got' (port 9000, 9001), want '$want'"

@@ -29,14 +29,28 @@ want() {
 	return 1
 }
 
+# the tests' network namespaces (netns-tests/lib.sh names them tcseg-*)
+test_netns() { ip netns list 2>/dev/null | awk '$1 ~ /^tcseg-/ { print $1 }' | sort; }
+
 for suite in tests/suites/*; do
 	[ -x "$suite" ] || continue
 	name=$(basename "$suite")
 	want "$name" "$@" || continue
 	echo "=== suite $name"
 	out="$log_dir/$name.log"
+	ns_before=$(test_netns)
 	"$suite" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	# a suite cleans up after itself: namespaces it leaves behind (and
+	# the processes in them) would disturb every later run
+	left=$(comm -13 <(echo "$ns_before") <(test_netns) | tr '\n' ' ')
+	if [ -n "${left% }" ]; then
+		echo "FAIL suite_${name}_leaves_no_netns: left ${left% }" | tee -a "$out"
+		for ns in $left; do
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+			ip netns del "$ns" 2>/dev/null
+		done
+	fi
 	p=$(grep -cE '^(PASS |ok [0-9])' "$out")
 	f=$(grep -cE '^(FAIL |not ok [0-9])' "$out")
 	s=$(grep -cE '^SKIP ' "$out")
