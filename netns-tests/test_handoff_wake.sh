@@ -9,7 +9,8 @@
 #  - allow connections leave no capture record (the counters do not move)
 #    and are not held;
 #  - the daemon's threads run with the short scheduler slice
-#    (docs/DAEMON.md §hand-off), where the kernel has custom slices.
+#    (docs/DAEMON.md §hand-off), where the kernel has custom slices;
+#  - with every hand-off worker busy, records are still read at once.
 # Own pod addresses (10.212.x): other two-node runs on this machine use
 # 10.200.x and the capture sees every network namespace.
 set -uo pipefail
@@ -21,6 +22,7 @@ A1=10.212.1.1 A2=10.212.1.2 B1=10.212.2.1 B2=10.212.2.2
 eval "$(declare -f tn_setup | sed 's/10\.200\./10.212./g')"
 FLOWS=8
 LATE_PORT=7010
+NOWHERE=10.212.2.99 NOWHERE_PORT=7011	# no such pod: the SYN goes nowhere
 
 setup() {
 	tn_setup || return 1
@@ -33,7 +35,8 @@ setup() {
 		r="tcn $n policy add"
 		$r id 1 from $A1 to $B1 proto tcp dport $ENC_PORT action encrypt >/dev/null &&
 		$r id 2 from $A1 to $B1 proto tcp dport $ALLOW_PORT action allow >/dev/null &&
-		$r id 3 from $A1 to $B1 proto tcp dport $LATE_PORT action encrypt >/dev/null || return 1
+		$r id 3 from $A1 to $B1 proto tcp dport $LATE_PORT action encrypt >/dev/null &&
+		$r id 4 from $A1 to $NOWHERE proto tcp dport $NOWHERE_PORT action encrypt >/dev/null || return 1
 	done
 	# a server that accept()s one connection 1.5 s late, then keeps it
 	in_pod pod-b1 python3 -c 'import socket, sys, time
@@ -166,10 +169,48 @@ except OSError:
 	fi
 }
 
+# Every hand-off worker busy (four clients whose SYN goes nowhere wait
+# for ESTABLISHED until the hold timeout): the ring buffers are still
+# read, by the main loop's tick when no worker is free to
+# (docs/DAEMON.md "Wake-ups"), so a new flow's record is read at once,
+# not when a worker frees up about 2 s later.
+test_busy_workers() {
+	local fa i t0 tl line
+	fa=$(wc -l <"$DIR/a.log")
+	for i in 1 2 3 4; do
+		in_pod pod-a1 python3 -c 'import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+except OSError:
+    pass' $NOWHERE $NOWHERE_PORT >/dev/null 2>&1 &
+		PIDS+=($!)
+	done
+	for _ in $(seq 40); do
+		[ "$(tail -n +"$fa" "$DIR/a.log" | grep -c -E "socket taken with pidfd_getfd role=client flow=$A1:[0-9]+->$NOWHERE:$NOWHERE_PORT ")" -ge 4 ] && break
+		sleep 0.05
+	done
+	t0=$(date +%s%N)
+	conns $ENC_PORT 1 &
+	PIDS+=($!)
+	for _ in $(seq 60); do
+		line=$(tail -n +"$fa" "$DIR/a.log" | grep -m 1 -E " capture connect flow=$A1:[0-9]+->$B1:$ENC_PORT ")
+		[ -n "$line" ] && break
+		sleep 0.05
+	done
+	tl=$(date -d "${line%% *}" +%s%N 2>/dev/null || echo 0)
+	if [ "$(tail -n +"$fa" "$DIR/a.log" | grep -c -E "socket taken with pidfd_getfd role=client flow=$A1:[0-9]+->$NOWHERE:$NOWHERE_PORT ")" -ge 4 ] &&
+	   [ "$tl" -gt 0 ] && [ $(((tl - t0) / 1000000)) -lt 1000 ]; then
+		t_pass records_read_while_every_worker_busy
+	else
+		t_fail records_read_while_every_worker_busy "record read $(((tl - t0) / 1000000)) ms after the connect (line: ${line:-none})"
+	fi
+}
+
 tn_begin handoff_wake
 test_late_accept
 test_back_to_back
 test_allow_no_record
 test_short_slice
+test_busy_workers
 test_no_unsecured
 t_done

@@ -299,6 +299,13 @@ static void maybe_start(struct tcsegd *d, struct corr_entry *ce)
 	}
 }
 
+/* Set by the main thread at exit, read by the workers reading records. */
+static bool exiting(const struct tcsegd *d)
+{
+	return __atomic_load_n(&d->exiting, __ATOMIC_ACQUIRE);
+}
+
+/* A flow event, in the hand-off worker that reads the rings. */
 static int on_tc(void *ctx, void *data, size_t size)
 {
 	const struct tcseg_event *e = data;
@@ -323,8 +330,10 @@ static int on_tc(void *ctx, void *data, size_t size)
 		return 0;
 	ev = *e;
 	ev.ifindex = (__u32)veth;
+	pthread_mutex_lock(&d->corr_lock);
 	ce = corr_add_tc(d->corr, &ev, mono_ns());
 	if (!ce) {
+		pthread_mutex_unlock(&d->corr_lock);
 		MINC(d->m, corr_dropped);
 		return 0;
 	}
@@ -332,9 +341,10 @@ static int on_tc(void *ctx, void *data, size_t size)
 		handoff_set_ifindex(ce->client_job, ev.ifindex);
 	if (veth && e->dir == TCSEG_DIR_TO_POD && ce->server_job)
 		handoff_set_ifindex(ce->server_job, ev.ifindex);
-	if (!d->exiting)
+	if (!exiting(d))
 		maybe_start(d, ce);
-	return 0;
+	pthread_mutex_unlock(&d->corr_lock);
+	return handoff_reader_stop() ? -EINTR : 0;
 }
 
 static void release_unowned(const struct tcseg_sock_event *e)
@@ -344,6 +354,7 @@ static void release_unowned(const struct tcseg_sock_event *e)
 		kill((pid_t)e->tgid, SIGCONT);
 }
 
+/* A capture record, in the hand-off worker that reads the rings. */
 static int on_sock(void *ctx, void *data, size_t size)
 {
 	struct monitor_event ev;
@@ -402,18 +413,20 @@ static int on_sock(void *ctx, void *data, size_t size)
 	     !!(e->flags & TCSEG_SOCK_F_ENCRYPT));
 	if (e->type != TCSEG_SOCK_CONNECT && e->type != TCSEG_SOCK_ACCEPT)
 		return 0;
-	if (d->exiting) {
+	if (exiting(d)) {
 		release_unowned(e);
 		return 0;
 	}
+	pthread_mutex_lock(&d->corr_lock);
 	ce = corr_add_sock(d->corr, e, mono_ns());
+	if (ce)
+		maybe_start(d, ce);
+	pthread_mutex_unlock(&d->corr_lock);
 	if (!ce) {
 		MINC(d->m, corr_dropped);
 		release_unowned(e);
-		return 0;
 	}
-	maybe_start(d, ce);
-	return 0;
+	return handoff_reader_stop() ? -EINTR : 0;
 }
 
 /* ---- config, signals, loop */
@@ -486,7 +499,6 @@ static int setup_loop(struct tcsegd *d)
 {
 	struct itimerspec its = { { 0, 100000000 }, { 0, 100000000 } };
 	sigset_t ss;
-	int r;
 
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&ss);
@@ -498,16 +510,18 @@ static int setup_loop(struct tcsegd *d)
 	if (d->epfd < 0 || d->sig_fd < 0 || d->tick_fd < 0)
 		return -errno;
 	timerfd_settime(d->tick_fd, 0, &its, NULL);
-	d->rb = ring_buffer__new(d->maps.events, on_tc, d, NULL);
+	/*
+	 * Read by the hand-off workers (handoff_start), not by this loop;
+	 * the capture ring first: its records start hand-offs
+	 */
+	d->rb = ring_buffer__new(tcseg_capture_events_fd(d->cap), on_sock, d,
+				 NULL);
 	if (!d->rb)
 		return -errno;
-	r = ring_buffer__add(d->rb, tcseg_capture_events_fd(d->cap), on_sock,
-			     d);
-	if (r)
-		return r;
-	d->rb_fd = ring_buffer__epoll_fd(d->rb);
+	if (ring_buffer__add(d->rb, d->maps.events, on_tc, d))
+		return -errno;
 	if (watch(d, d->sig_fd, EPOLLIN) || watch(d, d->tick_fd, EPOLLIN) ||
-	    watch(d, d->rb_fd, EPOLLIN) || watch(d, d->ctl_fd, EPOLLIN) ||
+	    watch(d, d->ctl_fd, EPOLLIN) ||
 	    (d->metrics_fd >= 0 && watch(d, d->metrics_fd, EPOLLIN)))
 		return -errno;
 	return watch_links(d);
@@ -520,14 +534,16 @@ static void on_tick(struct tcsegd *d)
 
 	if (read(d->tick_fd, &x, sizeof(x)) < 0)
 		return;
-	/* records the capture left without a wake-up (allow flows) */
-	ring_buffer__consume(d->rb);
+	/* records that woke no one, if no worker is free to read them */
+	handoff_events_backstop();
 	handoff_watchdog(d);
 	monitor_reap();
 	ctl_reap(d);
 	n++;
 	if (n % 10 == 0) {
+		pthread_mutex_lock(&d->corr_lock);
 		corr_expire(d->corr, mono_ns());
+		pthread_mutex_unlock(&d->corr_lock);
 		/* a job owns a hold for hold_timeout_ms at most */
 		held_sweep(d->m, boot_ns() -
 			   ((__u64)d->cfg.hold_timeout_ms + 2000) * 1000000ull);
@@ -574,8 +590,6 @@ static int loop(struct tcsegd *d)
 					return 0;
 			} else if (fd == d->tick_fd) {
 				on_tick(d);
-			} else if (fd == d->rb_fd) {
-				ring_buffer__consume(d->rb);
 			} else if (fd == d->link_fd) {
 				if (link_watch_read(d->link_fd, on_link, d) < 0)
 					dlog(L_DEBUG, "attach", "link notifications "
@@ -811,7 +825,7 @@ int main(int argc, char **argv)
 {
 	/* handed to the parts (docs/DAEMON.md §Code layout) */
 	static struct tcsegd daemon = {
-		.epfd = -1, .sig_fd = -1, .tick_fd = -1, .rb_fd = -1,
+		.epfd = -1, .sig_fd = -1, .tick_fd = -1,
 		.link_fd = -1,
 	};
 	static struct tcsegd_metrics metrics;
@@ -831,6 +845,7 @@ int main(int argc, char **argv)
 		return 1;
 	pthread_rwlock_init(&d->pods_lock, NULL);
 	pthread_mutex_init(&d->veth_lock, NULL);
+	pthread_mutex_init(&d->corr_lock, NULL);
 	d->ctl_fd = d->metrics_fd = d->cap_pods_fd = -1;
 	daemon_config_defaults(&d->cfg);
 	if (load_config(d, &d->cfg))
@@ -877,8 +892,8 @@ int main(int argc, char **argv)
 		}
 	}
 	vlog_open(&d->cfg, d->m);	/* not fatal: tried again at each record */
-	r = handoff_start(d, TCSEGD_WORKERS);
-	if (r || setup_loop(d)) {
+	r = setup_loop(d);
+	if (r || handoff_start(d, TCSEGD_WORKERS, d->rb)) {
 		dlog(L_ERR, "daemon", "cannot set up the event loop");
 		goto fail;
 	}
@@ -889,10 +904,10 @@ int main(int argc, char **argv)
 	     kp_mode_name(key_provider_get_mode()));
 	r = loop(d);
 	/* no new holds; release what was captured meanwhile; fail the rest */
-	d->exiting = true;
+	__atomic_store_n(&d->exiting, true, __ATOMIC_RELEASE);
 	tcseg_capture_set_hold(d->cap, false);
-	ring_buffer__consume(d->rb);
 	handoff_stop(d);
+	ring_buffer__consume(d->rb);	/* the workers are gone */
 	write_perf_metrics(d);
 	ring_buffer__free(d->rb);
 	vlog_close();

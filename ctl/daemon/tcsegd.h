@@ -40,7 +40,9 @@ struct tcsegd {
 	size_t n_reg;
 	__u64 start_ns;
 	int ktls_ok;			/* ktls_available() at start */
-	struct corr_table *corr;	/* main thread only */
+	/* flow events and capture records are joined here */
+	pthread_mutex_t corr_lock;
+	struct corr_table *corr;	/* under corr_lock */
 	int ctl_fd;			/* control socket listener */
 	int metrics_fd;			/* metrics listener, -1 = off */
 	/* veth of each of this node's pods (main thread writes) */
@@ -48,9 +50,11 @@ struct tcsegd {
 	struct pod_veth_table veths;	/* under veth_lock */
 	struct tcsegd_metrics *m;	/* any thread (atomic adds) */
 	/* the event loop (tcsegd.c), main thread only */
-	int epfd, sig_fd, tick_fd, rb_fd, link_fd;
+	int epfd, sig_fd, tick_fd, link_fd;
+	/* flow events and capture records: read by the hand-off workers
+	 * (docs/DAEMON.md "Wake-ups") */
 	struct ring_buffer *rb;
-	bool exiting;			/* no new hand-offs */
+	bool exiting;			/* no new hand-offs (atomic) */
 };
 
 #endif

@@ -27,6 +27,7 @@
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "lib/clock.h"
 #include "dataplane/verdict_json.h"
@@ -83,6 +84,17 @@ static pthread_cond_t jc = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t jev;	/* CLOCK_MONOTONIC, see wait_event() */
 static pthread_t workers[16];
 static int n_workers;
+/*
+ * The ring buffers (flow events, capture records) are read by an idle
+ * worker, not the main loop (docs/DAEMON.md "Wake-ups"): the worker that
+ * reads the record that starts a hand-off runs that hand-off itself, one
+ * thread wake-up fewer, and it is often awake already, woken by the flow
+ * event of the connection's SYN.
+ */
+static struct ring_buffer *ev_rb;
+static bool leader;		/* someone reads ev_rb (under jl) */
+static __thread bool leading;	/* ... this thread */
+static __thread unsigned int lead_jobs;	/* jobs it queued meanwhile */
 
 static int pidfd_open_(pid_t pid)
 {
@@ -984,6 +996,51 @@ static void run(struct tcsegd *d, struct job *j)
 	close(fd);
 }
 
+/*
+ * One read of the rings by this worker (called and returning with
+ * jl held): its records queue their jobs without waking anyone (see
+ * handoff_submit); then a follower is woken for every queued job beyond
+ * the first, which this worker takes, and one more to read the ring on.
+ * A 100 ms timeout also picks up the records that woke no one.
+ */
+static void lead(void)
+{
+	unsigned int k;
+
+	leader = true;
+	pthread_mutex_unlock(&jl);
+	leading = true;
+	lead_jobs = 0;
+	if (ring_buffer__poll(ev_rb, 100) == 0)
+		ring_buffer__consume(ev_rb);
+	leading = false;
+	pthread_mutex_lock(&jl);
+	leader = false;
+	for (k = 0; k < q_len; k++)
+		pthread_cond_signal(&jc);
+}
+
+bool handoff_reader_stop(void)
+{
+	return leading && lead_jobs;
+}
+
+void handoff_events_backstop(void)
+{
+	pthread_mutex_lock(&jl);
+	if (!ev_rb || leader || stopping) {
+		pthread_mutex_unlock(&jl);
+		return;
+	}
+	leader = true;
+	pthread_mutex_unlock(&jl);
+	ring_buffer__consume(ev_rb);
+	pthread_mutex_lock(&jl);
+	leader = false;
+	pthread_cond_signal(&jc);	/* a worker free by now reads on */
+	pthread_mutex_unlock(&jl);
+}
+
 static void *worker(void *arg)
 {
 	struct tcsegd *d = arg;
@@ -993,8 +1050,12 @@ static void *worker(void *arg)
 		int idx;
 
 		pthread_mutex_lock(&jl);
-		while (!q_len && !stopping)
-			pthread_cond_wait(&jc, &jl);
+		while (!q_len && !stopping) {
+			if (ev_rb && !leader)
+				lead();
+			else
+				pthread_cond_wait(&jc, &jl);
+		}
 		if (stopping) {
 			pthread_mutex_unlock(&jl);
 			return NULL;
@@ -1064,7 +1125,7 @@ static void short_slice(void)
 		     "threads=%d refused=%d", n, bad);
 }
 
-int handoff_start(struct tcsegd *d, int n)
+int handoff_start(struct tcsegd *d, int n, struct ring_buffer *events)
 {
 	struct sigaction sa;
 	pthread_condattr_t ca;
@@ -1087,6 +1148,7 @@ int handoff_start(struct tcsegd *d, int n)
 	sigaction(WAKE_SIG, &sa, NULL);
 	if (n > 16)
 		n = 16;
+	ev_rb = events;
 	for (i = 0; i < n; i++) {
 		r = pthread_create(&workers[i], NULL, worker, d);
 		if (r)
@@ -1117,6 +1179,7 @@ void handoff_stop(struct tcsegd *d)
 	for (i = 0; i < n_workers; i++)
 		pthread_join(workers[i], NULL);
 	n_workers = 0;
+	ev_rb = NULL;
 }
 
 long handoff_submit(struct tcsegd *d, const struct handoff_req *r)
@@ -1158,7 +1221,10 @@ long handoff_submit(struct tcsegd *d, const struct handoff_req *r)
 	j->deadline_ns = mono_ns() + (__u64)d->cfg.hold_timeout_ms * 1000000ull;
 	queue[(q_head + q_len) % TCSEGD_MAX_JOBS] = i;
 	q_len++;
-	pthread_cond_signal(&jc);
+	if (leading)	/* the reader runs it (see lead()) */
+		lead_jobs++;
+	else
+		pthread_cond_signal(&jc);
 	pthread_mutex_unlock(&jl);
 	return id;
 }

@@ -30,7 +30,18 @@ struct handoff_req {
 	char comm[17];
 };
 
-int handoff_start(struct tcsegd *d, int nworkers);
+struct ring_buffer;
+/* @events: the flow event and capture rings, read by the workers (their
+ * callbacks run there) */
+int handoff_start(struct tcsegd *d, int nworkers, struct ring_buffer *events);
+/*
+ * In a ring callback: the worker reading the rings queued a job, so it
+ * should stop reading and run it (the callback returns -EINTR; the next
+ * reader takes the records left).
+ */
+bool handoff_reader_stop(void);
+/* The main loop's tick: read the rings if no worker is free to. */
+void handoff_events_backstop(void);
 void handoff_stop(struct tcsegd *d);		/* fails every job in flight */
 /* Queue a hand-off; returns a job id (> 0) or negative errno. */
 long handoff_submit(struct tcsegd *d, const struct handoff_req *r);

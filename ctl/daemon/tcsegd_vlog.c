@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -33,6 +34,9 @@ static struct {
 	__u64 size;			/* bytes in the open file */
 	struct tcsegd_metrics *m;	/* vlog_open's */
 } V = { .fd = -1 };
+/* records are written by the worker reading the rings, (re)opened by
+ * the main thread (SIGHUP) */
+static pthread_mutex_t V_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int open_file(void)
 {
@@ -60,18 +64,26 @@ static int open_file(void)
 	return 0;
 }
 
-void vlog_close(void)
+static void close_file(void)
 {
 	if (V.fd >= 0)
 		close(V.fd);
 	V.fd = -1;
 }
 
+void vlog_close(void)
+{
+	pthread_mutex_lock(&V_lock);
+	close_file();
+	pthread_mutex_unlock(&V_lock);
+}
+
 int vlog_open(const struct capture_config *cfg, struct tcsegd_metrics *m)
 {
 	int r = 0;
 
-	vlog_close();
+	pthread_mutex_lock(&V_lock);
+	close_file();
 	V.m = m;
 	V.sink = cfg->verdict_log_sink;
 	snprintf(V.path, sizeof(V.path), "%s", cfg->verdict_log);
@@ -81,6 +93,7 @@ int vlog_open(const struct capture_config *cfg, struct tcsegd_metrics *m)
 		r = open_file();
 	else if (V.sink == CFG_VLOG_SYSLOG)
 		openlog("tcsegd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	pthread_mutex_unlock(&V_lock);
 	if (r)
 		dlog(L_ERR, "vlog", "cannot open the verdict log file=%s "
 		     "error=\"%s\" (tried again at each record)", V.path,
@@ -106,7 +119,7 @@ static void rotate(void)
 	char from[PATH_MAX], to[PATH_MAX];
 	unsigned int i;
 
-	vlog_close();
+	close_file();
 	for (i = V.keep; i >= 1; i--) {
 		if (i > 1)
 			snprintf(from, sizeof(from), "%s.%u", V.path, i - 1);
@@ -119,7 +132,16 @@ static void rotate(void)
 	MINC(V.m, vlog_rotations);
 }
 
+static void write_locked(const char *line, size_t len);
+
 void vlog_write(const char *line, size_t len)
+{
+	pthread_mutex_lock(&V_lock);
+	write_locked(line, len);
+	pthread_mutex_unlock(&V_lock);
+}
+
+static void write_locked(const char *line, size_t len)
 {
 	ssize_t n;
 
