@@ -73,7 +73,7 @@ int kp_pair_init(struct kp_pair *p, const unsigned char *secret,
 		kp_pair_clear(p);
 		return -ENOMEM;
 	}
-	return th_hkdf_expand_label(p->secret, "tcseg epoch v2", NULL, 0,
+	return th_hkdf_expand_label(p->secret, KP_EPOCH_LABEL, NULL, 0,
 				    p->epoch, KP_EPOCH_LEN);
 }
 
@@ -120,21 +120,16 @@ static int guard_grow(struct kp_pair *p)
 }
 
 /*
- * Take the context's tag (a keyed hash: the tags say nothing about the
- * keys, and distinct contexts collide with chance 2^-64, which only
- * sends that flow to the announce).
+ * Take the context's tag (keyed: the last 8 bytes of the flow's key
+ * schedule output, independent of the key bytes before them; distinct
+ * contexts collide with chance 2^-64, which only sends that flow to the
+ * announce).
  */
-static int guard_take(struct kp_pair *p, const unsigned char *ctx,
-		      size_t len)
+static int guard_take(struct kp_pair *p, const unsigned char *t)
 {
-	unsigned char t[8];
 	__u64 tag;
 	int r;
 
-	r = th_hkdf_expand_label(p->secret, "tcseg guard v2", ctx, len, t,
-				 sizeof(t));
-	if (r)
-		return r;
 	memcpy(&tag, t, sizeof(tag));
 	tag |= 1;		/* never 0, the free slot */
 	if (p->used >= p->max)
@@ -152,18 +147,20 @@ int kp_pair_derive(struct kp_pair *p, const struct flow_tuple *t,
 		   struct tls_key_info *ki)
 {
 	unsigned char ctx[KP_FLOW_CTX6_LEN];
-	unsigned char km[2 * TCSEG_KEY_LEN_MAX + 2 * TCSEG_IV_LEN];
+	unsigned char km[2 * TCSEG_KEY_LEN_MAX + 2 * TCSEG_IV_LEN +
+			 KP_GUARD_TAG_LEN];
 	int kl = tcseg_cipher_key_len(cipher), r;
-	size_t cl;
+	size_t cl, n;
 
 	if (kl < 0 || !p->slot)
 		return -EINVAL;
 	cl = kp_pair_context(t, isn, cipher, ctx);
-	r = guard_take(p, ctx, cl);
-	if (r)
-		return r;
-	r = th_hkdf_expand_label(p->secret, "tcseg ktls v2", ctx, cl, km,
-				 2 * kl + 2 * TCSEG_IV_LEN);
+	/* keys and guard tag from one call (docs/KEYS.md §2.1) */
+	n = 2 * kl + 2 * TCSEG_IV_LEN;
+	r = th_hkdf_expand_label(p->secret, KP_FLOW_LABEL, ctx, cl, km,
+				 n + KP_GUARD_TAG_LEN);
+	if (!r)
+		r = guard_take(p, km + n);
 	if (!r)
 		kp_keys_from(km, kl, cipher, server, ki);
 	explicit_bzero(km, sizeof(km));

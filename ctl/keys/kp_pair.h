@@ -11,7 +11,11 @@
 #include <stddef.h>
 #include "tcseg_keys.h"
 
-#define KP_PAIR_LABEL		"EXPORTER-tcseg-pair-v2"
+#define KP_PAIR_LABEL		"EXPORTER-tcseg-pair-v3"
+#define KP_EPOCH_LABEL		"tcseg epoch v3"
+/* per flow: keys, IVs, then the guard tag (docs/KEYS.md §2.1) */
+#define KP_FLOW_LABEL		"tcseg ktls v3"
+#define KP_GUARD_TAG_LEN	8
 #define KP_PAIR_SECRET_LEN	32
 #define KP_EPOCH_LEN		8
 #define KP_FLOW_CTX_LEN		22	/* tuple 12, ISNs 8, cipher 2 */

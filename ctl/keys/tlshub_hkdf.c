@@ -8,6 +8,7 @@
  * Every intermediate buffer holding key material is wiped.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <string.h>
 #include <openssl/core_names.h>
@@ -67,13 +68,66 @@ int th_hmac_sha256(const void *key, size_t key_len, const void *data,
 	return -ENOMEM;
 }
 
-/* libcrypto's HKDF, fetched once. */
+/*
+ * libcrypto's HKDF, fetched once. Each thread keeps one context for the
+ * expand step, the one run per flow, with SHA-256 set on it once: a new
+ * context fetches the digest by name, about a third of a cold call
+ * (docs/KEYS.md §10). Every call sets the key and the info again, and
+ * the key is overwritten after the call. An empty info (libcrypto 3.0
+ * crashes on an empty INFO parameter, and without one the context keeps
+ * the last info) and extract (its salt: an empty value does not replace
+ * the last one) take a new context each time.
+ */
 static EVP_KDF *hkdf;
+static pthread_key_t expand_ctx;
+static bool expand_ctx_ok;
 static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *k)
+{
+	EVP_KDF_CTX_free(k);
+}
 
 static void hkdf_fetch(void)
 {
 	hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	expand_ctx_ok = !pthread_key_create(&expand_ctx, ctx_free);
+}
+
+static EVP_KDF_CTX *ctx_new(void)
+{
+	OSSL_PARAM p[2];
+	EVP_KDF_CTX *k = EVP_KDF_CTX_new(hkdf);
+
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)"SHA256", 0);
+	p[1] = OSSL_PARAM_construct_end();
+	if (k && !EVP_KDF_CTX_set_params(k, p)) {
+		EVP_KDF_CTX_free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+/* A context for @mode; *own: the caller frees it. */
+static EVP_KDF_CTX *ctx_get(int mode, size_t info_len, bool *own)
+{
+	EVP_KDF_CTX *k;
+
+	pthread_once(&hkdf_once, hkdf_fetch);
+	if (!hkdf)
+		return NULL;
+	*own = mode != EVP_KDF_HKDF_MODE_EXPAND_ONLY || !info_len ||
+	       !expand_ctx_ok;
+	if (*own)
+		return ctx_new();
+	k = pthread_getspecific(expand_ctx);
+	if (k)
+		return k;
+	k = ctx_new();
+	if (k && pthread_setspecific(expand_ctx, k))
+		*own = true;
+	return k;
 }
 
 /* One HKDF call in @mode (EVP_KDF_HKDF_MODE_*); 0 or -errno. */
@@ -81,17 +135,16 @@ static int hkdf_run(int mode, const void *key, size_t key_len,
 		    const void *salt, size_t salt_len, const void *info,
 		    size_t info_len, uint8_t *out, size_t out_len)
 {
-	OSSL_PARAM p[6], *q = p;
+	static const uint8_t wipe;
+	OSSL_PARAM p[5], *q = p;
 	EVP_KDF_CTX *k;
+	bool own;
 	int r;
 
-	pthread_once(&hkdf_once, hkdf_fetch);
-	k = hkdf ? EVP_KDF_CTX_new(hkdf) : NULL;
+	k = ctx_get(mode, info_len, &own);
 	if (!k)
 		return -ENOMEM;
 	*q++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						(char *)"SHA256", 0);
 	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
 						 (void *)key, key_len);
 	if (salt_len)
@@ -104,7 +157,17 @@ static int hkdf_run(int mode, const void *key, size_t key_len,
 							 info_len);
 	*q = OSSL_PARAM_construct_end();
 	r = EVP_KDF_derive(k, out, out_len, p) == 1 ? 0 : -EIO;
-	EVP_KDF_CTX_free(k);	/* clears the context's copies */
+	if (own) {
+		EVP_KDF_CTX_free(k);	/* clears the context's copies */
+	} else {
+		p[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+							 (void *)&wipe, 1);
+		p[1] = OSSL_PARAM_construct_end();
+		if (!EVP_KDF_CTX_set_params(k, p)) {	/* cannot wipe: drop */
+			pthread_setspecific(expand_ctx, NULL);
+			EVP_KDF_CTX_free(k);
+		}
+	}
 	if (r)
 		explicit_bzero(out, out_len);
 	return r;

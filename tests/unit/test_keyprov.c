@@ -539,7 +539,7 @@ static void *raw_srv_thread(void *arg)
 		ack[4] = 2;
 		memcpy(ack + 8, rs->req + 20, 16);
 		memcpy(rs->epoch, rs->req + 20, 8);
-		rs->err = ops->export(s, "EXPORTER-tcseg-pair-v2",
+		rs->err = ops->export(s, KP_PAIR_LABEL,
 				      (const unsigned char *)"", 0, rs->pair,
 				      32);
 		rs->err = rs->err ?: ops->send(s, ack, 24, 1000);
@@ -579,7 +579,7 @@ static void kat_client(enum key_provider_mode mc, enum key_provider_mode ms)
 	struct kp_config c;
 	struct flow_tuple t = tup("10.1.2.3", 0xbeef, "10.2.4.5", 0x1f90);
 	struct flow_isn isn = { .client = 0x01020304, .server = 0xa0b0c0d0 };
-	unsigned char want[36], ctx[22], km[56], ep[8];
+	unsigned char want[36], ctx[22], km[64], ep[8];
 	struct tls_key_info ck, dk;
 	struct raw_srv rs;
 	pthread_t th;
@@ -598,13 +598,13 @@ static void kat_client(enum key_provider_mode mc, enum key_provider_mode ms)
 	pthread_join(th, NULL);
 	assert_int_equal(rs.err, 0);
 	/* docs/KEYS.md §2: epoch and flow context, byte by byte */
-	assert_int_equal(th_hkdf_expand_label(rs.pair, "tcseg epoch v2", NULL,
+	assert_int_equal(th_hkdf_expand_label(rs.pair, "tcseg epoch v3", NULL,
 					      0, ep, 8), 0);
 	assert_memory_equal(rs.epoch, ep, 8);
 	memcpy(ctx, "\x0a\x01\x02\x03\x0a\x02\x04\x05\xbe\xef\x1f\x90"
 	       "\x01\x02\x03\x04\xa0\xb0\xc0\xd0\x00\x33", 22);
-	assert_int_equal(th_hkdf_expand_label(rs.pair, "tcseg ktls v2", ctx, 22,
-					      km, 56), 0);
+	assert_int_equal(th_hkdf_expand_label(rs.pair, "tcseg ktls v3", ctx, 22,
+					      km, 64), 0);
 	assert_memory_equal(dk.key, km, 16);
 	assert_memory_equal(dk.rx_key, km + 16, 16);
 	assert_memory_equal(dk.iv, km + 32, 12);
