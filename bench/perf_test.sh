@@ -400,7 +400,7 @@ metrics_get b >"$DIR/metrics-b.txt"
 
 # ---- the tables (python: medians, percentiles, the logs' line ranges)
 PERF_MODES=$modes python3 - "$out" "$DIR" "$KTLS" "$IN_VM" "$fails" "$ENC_SRV_PID" >"$out/table.body" <<'EOF'
-import csv, datetime, json, math, os, re, statistics, sys
+import csv, datetime, math, os, re, statistics, sys
 
 out, d, ktls, in_vm, fails = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1", int(sys.argv[5])
 srv_pid = int(sys.argv[6])
@@ -528,11 +528,7 @@ for b in B:
     ar = slice(int(b["a_from"]), int(b["a_to"]))
     br = slice(int(b["b_from"]), int(b["b_to"]))
     mine = {x for k, v in pids.items() if k.startswith(b["mode"] + "-") and k.endswith("-r%d" % r) for x in v}
-    if ktls:
-        ca, cb = events(alog[ar], "client", mine), events(blog[br], "server", {srv_pid})
-    else:
-        ca = events(alog[ar], "client", mine)
-        cb = events(blog[br], "server", {srv_pid})
+    ca, cb = events(alog[ar], "client", mine), events(blog[br], "server", {srv_pid})
     agreed = sum(1 for l in alog[ar] if " keys agreed role=client " in l and " mode=%s " % p in l)
     fallback = sum(1 for l in alog[ar] if "falling back to openssl" in l)
     opened = sum(1 for l in blog[br] if "key service: node node-a connected from" in l)
@@ -585,7 +581,9 @@ print("| provider | client flows | all p50 us | all p99 us | fresh node mTLS han
       fmt(med("allow", "conn", "request_us_p50")))
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 allow_setup = med("allow", "conn", "setup_us_p50")
+us_rate, allow_fq = med("userspace-openssl", "conn", "conns_per_s"), med("allow", "conn", "request_us_p50")
 verdict = []
+T13 = []  # issue #13's targets, a line per provider
 RES = []
 for p in ("openssl", "boringssl", "tlshub"):
     c = [h[5] for h in H if h[0] == p and h[2] == "client"]
@@ -627,6 +625,20 @@ for p in ("openssl", "boringssl", "tlshub"):
         verdict.append("%-10s fresh mTLS handshake: %s%s us vs <= 5000 us: %s%s" % (
             p, tag, fmt(f), ("met" if ok else "MISSED") if ktls else ("proxy within (not a result)" if ok else "MISSED (the proxy alone exceeds it)"),
             "" if ok and not in_vm else " (%s)" % why if why else ""))
+    if not c:
+        continue
+    t = ["unsecured drops per flow %s vs 0: %s" % (fmt(dpf, 2), "met" if dpf == 0 else "MISSED")]
+    if rp is not None and not in_vm:
+        t.append("%shand-off p50 (reused node session) %s us vs <= 300 us: %s" % (
+            tag, fmt(rp), "met" if rp <= 300 else "MISSED"))
+    er = med("encrypt-" + p, "conn", "conns_per_s") if ktls else None
+    if er is not None and us_rate:
+        t.append("conn/s %s vs userspace-openssl %s = %.2fx vs >= 2x: %s" % (
+            fmt(er, 1), fmt(us_rate, 1), er / us_rate, "met" if er >= 2 * us_rate else "MISSED"))
+    if fq is not None and allow_fq:
+        t.append("first request p50 %s vs allow %s us = %.2fx vs <= 2x: %s" % (
+            fmt(fq), fmt(allow_fq), fq / allow_fq, "met" if fq <= 2 * allow_fq else "MISSED"))
+    T13.append("- %-10s %s" % (p, "; ".join(t)))
 print()
 print("fresh = first client flow after the provider switch when the key service accepted a new node session in that block (openssl/boringssl: `key service: node node-a connected from` in node-b's log; %s), tlshub: the run's first tlshub flow (tlshub_peer keeps its session across switches). metrics mean = delta of tcseg_handoff_latency_seconds sum/count over the block (node-a, kTLS only). first request = the one 4 KiB echo of each set-up run connection. unsecured-payload drops = the data path's `unsecured` drop counter (tcctl stats, both nodes) over the block per client flow: payload that reached a veth before that end was secured (TCP retransmits it; the first retransmission waits at least 200 ms)." %
       ", ".join("%s %d sessions opened" % (p, per.get(p, {}).get("opened", 0)) for p in ("openssl", "boringssl")))
@@ -652,28 +664,8 @@ for v in verdict:
 print()
 print("### targets of issue #13 (ratios from this run)")
 print()
-us_rate, allow_fq = med("userspace-openssl", "conn", "conns_per_s"), med("allow", "conn", "request_us_p50")
-for p in ("openssl", "boringssl", "tlshub"):
-    c = [h[5] for h in H if h[0] == p and h[2] == "client"]
-    ru = [h[5] for h in H if h[0] == p and h[2] == "client" and not h[4]]
-    if not c:
-        continue
-    t = []
-    dpf = per.get(p, {}).get("drops", 0) / len(c)
-    t.append("unsecured drops per flow %s vs 0: %s" % (fmt(dpf, 2), "met" if dpf == 0 else "MISSED"))
-    rp = pct(ru, 50)
-    if rp is not None and not in_vm:
-        t.append("%shand-off p50 (reused node session) %s us vs <= 300 us: %s" % (
-            "" if ktls else "proxy ", fmt(rp), "met" if rp <= 300 else "MISSED"))
-    if ktls:
-        er, fq = med("encrypt-" + p, "conn", "conns_per_s"), med("encrypt-" + p, "conn", "request_us_p50")
-        if er is not None and us_rate:
-            t.append("conn/s %s vs userspace-openssl %s = %.2fx vs >= 2x: %s" % (
-                fmt(er, 1), fmt(us_rate, 1), er / us_rate, "met" if er >= 2 * us_rate else "MISSED"))
-        if fq is not None and allow_fq:
-            t.append("first request p50 %s vs allow %s us = %.2fx vs <= 2x: %s" % (
-                fmt(fq), fmt(allow_fq), fq / allow_fq, "met" if fq <= 2 * allow_fq else "MISSED"))
-    print("- %-10s %s" % (p, "; ".join(t)))
+for v in T13:
+    print(v)
 if fails:
     bad.append("%d client runs failed" % fails)
 for m in ("allow", "userspace-openssl") + (("encrypt-openssl", "encrypt-boringssl", "encrypt-tlshub") if ktls else ()):

@@ -23,9 +23,8 @@ tc_ policy add id 1 from 10.200.0.0/24 to 10.200.0.0/24 proto udp \
 # tcseg's `last` follows it in clsact; in tcx appending is last already);
 # prints the counter's "N9000 N9001"
 run_case() {
-	local name=$1 k=$2 mode=$3 order=$4 cpos=$5 pos=${6:-} a b dir
-	a=$((2 * k + 1))
-	b=$((2 * k + 2))
+	local name=$1 k=$2 mode=$3 order=$4 cpos=$5 pos=${6:-} b dir
+	b=$((2 * k + 2))	# pod b<k>'s address (expect made the pods)
 	dir=$NT_DIR/bpf/chain$k
 	mkdir -p "$dir"
 	if [ "$order" = counter-first ]; then
