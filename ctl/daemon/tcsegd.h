@@ -51,8 +51,8 @@ struct tcsegd {
 	struct tcsegd_metrics *m;	/* any thread (atomic adds) */
 	/* the event loop (tcsegd.c), main thread only */
 	int epfd, sig_fd, tick_fd, link_fd;
-	/* flow events and capture records: read by the hand-off workers
-	 * (docs/DAEMON.md "Wake-ups") */
+	/* flow events and capture records: read by the hand-off workers,
+	 * not the event loop (docs/DAEMON.md "The event loop") */
 	struct ring_buffer *rb;
 	bool exiting;			/* no new hand-offs (atomic) */
 };

@@ -132,15 +132,6 @@ static void rotate(void)
 	MINC(V.m, vlog_rotations);
 }
 
-static void write_locked(const char *line, size_t len);
-
-void vlog_write(const char *line, size_t len)
-{
-	pthread_mutex_lock(&V_lock);
-	write_locked(line, len);
-	pthread_mutex_unlock(&V_lock);
-}
-
 static void write_locked(const char *line, size_t len)
 {
 	ssize_t n;
@@ -168,6 +159,13 @@ static void write_locked(const char *line, size_t len)
 	}
 	V.size += (__u64)n;
 	MINC(V.m, vlog_lines);
+}
+
+void vlog_write(const char *line, size_t len)
+{
+	pthread_mutex_lock(&V_lock);
+	write_locked(line, len);
+	pthread_mutex_unlock(&V_lock);
 }
 
 /*
